@@ -1,0 +1,128 @@
+import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { CryptoInputError } from './errors.js';
+
+/** A certificate given as DER bytes, PEM text, or the base64 DER string `GetProtectionKey` returns. */
+export type CertificateInput = Uint8Array | string;
+
+/** An X.509 protection certificate with its private key (the emulator's, or a test's). */
+export interface ProtectionCertificate {
+  der: Buffer;
+  certificatePem: string;
+  privateKeyPem: string;
+  /** Upper-case hex SHA-1 of the DER: `X509Certificate2.Thumbprint`, the `ProtectionKeyId`. */
+  thumbprint: string;
+}
+
+/** Parse a certificate from DER, PEM or base64 DER, saying which of the three failed. */
+export function loadCertificate(input: CertificateInput): X509Certificate {
+  const der = certificateDer(input);
+  try {
+    return new X509Certificate(der);
+  } catch (err) {
+    throw new CryptoInputError('certificate-parse', `the certificate could not be parsed as X.509: ${(err as Error).message}`);
+  }
+}
+
+/** The DER bytes of a certificate given in any of the accepted forms. */
+export function certificateDer(input: CertificateInput): Buffer {
+  if (typeof input === 'string') {
+    const text = input.trim();
+    if (text.startsWith('-----BEGIN')) {
+      const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text);
+      if (!m) throw new CryptoInputError('certificate-pem', 'the PEM text holds no CERTIFICATE block');
+      return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+    }
+    const compact = text.replace(/\s+/g, '');
+    if (compact.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+      throw new CryptoInputError('certificate-base64', 'the certificate is neither PEM nor base64 DER');
+    }
+    return Buffer.from(compact, 'base64');
+  }
+  if (input.length > 0 && input[0] === 0x2d /* '-' */) return certificateDer(Buffer.from(input).toString('utf8'));
+  return Buffer.from(input);
+}
+
+export function certificateThumbprint(input: CertificateInput): string {
+  return createHash('sha1').update(certificateDer(input)).digest('hex').toUpperCase();
+}
+
+/** What `GetProtectionKey` returns: base64 of the DER, no PEM armour, no line breaks. */
+export function certificateToBase64Der(input: CertificateInput): string {
+  return certificateDer(input).toString('base64');
+}
+
+export function certificatePublicKey(input: CertificateInput): KeyObject {
+  return loadCertificate(input).publicKey;
+}
+
+/**
+ * A self-signed RSA-2048 certificate like the service's protection certificate. The key pair comes
+ * from Node (native, fast); node-forge only assembles and signs the X.509 structure, which Node 20
+ * cannot do.
+ */
+export function createProtectionCertificate(options: { commonName?: string; validYears?: number; bits?: number } = {}): ProtectionCertificate {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: options.bits ?? 2048 });
+  const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const forgeKey = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
+  cert.serialNumber = '01' + forge.util.bytesToHex(forge.random.getBytesSync(15));
+  const now = new Date();
+  cert.validity.notBefore = new Date(now.getTime() - 24 * 3600 * 1000);
+  cert.validity.notAfter = new Date(now.getTime());
+  cert.validity.notAfter.setFullYear(now.getFullYear() + (options.validYears ?? 20));
+  const name = [{ name: 'commonName', value: options.commonName ?? 'ams-v2-emulator-protection-key' }];
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', keyEncipherment: true, dataEncipherment: true },
+  ]);
+  cert.sign(forgeKey, forge.md.sha256.create());
+  const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
+  return fromParts(der, privateKeyPem);
+}
+
+/** Load a certificate and its private key from PEM text (one file holding both, or two). */
+export function loadProtectionCertificatePem(certificatePem: string, privateKeyPem: string): ProtectionCertificate {
+  return fromParts(certificateDer(certificatePem), privateKeyPem);
+}
+
+/** Load a certificate and its private key from a PKCS#12 (PFX) file. */
+export function loadProtectionCertificatePfx(pfx: Uint8Array, password = ''): ProtectionCertificate {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  try {
+    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(pfx).toString('binary')));
+    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, password);
+  } catch (err) {
+    throw new CryptoInputError('pfx', `the PFX could not be opened (wrong password or not PKCS#12): ${(err as Error).message}`);
+  }
+  const certBag = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!]?.[0];
+  const keyBag =
+    p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!]?.[0] ??
+    p12.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!]?.[0];
+  if (!certBag?.cert || !keyBag?.key) throw new CryptoInputError('pfx', 'the PFX holds no certificate with a private key');
+  const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certBag.cert)).getBytes(), 'binary');
+  return fromParts(der, forge.pki.privateKeyToPem(keyBag.key));
+}
+
+function fromParts(der: Buffer, privateKeyPem: string): ProtectionCertificate {
+  const x509 = loadCertificate(der);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(privateKeyPem);
+  } catch (err) {
+    throw new CryptoInputError('private-key', `the private key could not be read: ${(err as Error).message}`);
+  }
+  if (!x509.checkPrivateKey(key)) {
+    throw new CryptoInputError('key-mismatch', 'the private key does not belong to the certificate');
+  }
+  return {
+    der,
+    certificatePem: x509.toString(),
+    privateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    thumbprint: certificateThumbprint(der),
+  };
+}
+
