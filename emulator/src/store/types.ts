@@ -1,0 +1,59 @@
+/**
+ * The emulator's state: named collections of JSON records keyed by id. Every mutation goes through
+ * a transaction; a transaction's promise resolves only once its changes are durable on disk (file
+ * mode), so an HTTP response sent after it can never be lost to a `kill -9`.
+ */
+
+/** A JSON value as stored: what `JSON.parse(JSON.stringify(x))` gives back unchanged. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonRecord = { [key: string]: Json };
+
+/** Read access, shared by the store (outside transactions) and by a transaction. */
+export interface StoreReader {
+  get<T extends JsonRecord>(collection: string, id: string): T | undefined;
+  has(collection: string, id: string): boolean;
+  /** Records in insertion order (a put of an existing id keeps its place). */
+  values<T extends JsonRecord>(collection: string): IterableIterator<T>;
+  count(collection: string): number;
+}
+
+export interface Transaction extends StoreReader {
+  /** Insert or replace. The value is deep-copied; later changes to the caller's object do not leak in. */
+  put(collection: string, id: string, value: JsonRecord): void;
+  /** Returns whether a record was there. */
+  delete(collection: string, id: string): boolean;
+  /** Remove every record of every collection (reset). */
+  clear(): void;
+}
+
+export interface Store extends StoreReader {
+  /**
+   * Run `fn` atomically against the current state. `fn` is synchronous on purpose: a check and the
+   * write it guards (IV uniqueness, duplicate ids) can then never interleave with another request.
+   * If `fn` throws, nothing it did is applied and the error is rethrown. Resolves after the changes
+   * are durable (file mode) or applied (memory mode).
+   */
+  transaction<R>(fn: (tx: Transaction) => R): Promise<R>;
+  /** Where the state lives: a directory, or `memory`. */
+  readonly location: string;
+  /** Write a compact snapshot now and release the lock. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** Directory for the state file, its journal and the lock; undefined = in memory. */
+  directory?: string;
+  /** When the state file is corrupt or of an unknown version: move it aside and start empty. */
+  moveCorruptStateAside?: boolean;
+}
+
+/** Start-up refusals with one clear line each (the CLI prints `message` and exits non-zero). */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly reason: 'locked' | 'corrupt' | 'unknown-version' | 'io',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreOpenError';
+  }
+}
