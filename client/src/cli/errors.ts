@@ -1,0 +1,71 @@
+import { CryptoInputError } from '../crypto/errors.js';
+import type { CliIo } from './io.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * The command line itself is wrong (unknown command or flag, missing flag, malformed value):
+ * exit 2, and the message ends by pointing at the help of the command that was being run.
+ */
+export class UsageError extends Error {
+  /** The command path whose --help to suggest, e.g. `crypto encrypt`; set by the dispatcher. */
+  commandPath: string | undefined;
+  constructor(message: string, commandPath?: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.commandPath = commandPath;
+  }
+}
+
+/** The command line was fine but the work failed (unreadable file, key does not open): exit 1. */
+export class CommandFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandFailure';
+  }
+}
+
+/** The reader of stdout went away (`| head`): not an error worth a message. */
+export function isBrokenPipe(err: unknown): boolean {
+  return hasCode(err) && err.code === 'EPIPE';
+}
+
+/**
+ * Print the one-line `ams-client: ...` diagnosis for anything a command threw and return the exit
+ * code. Errors we did not anticipate still get one line; the stack only with AMS_DEBUG=1, because
+ * users should see what to fix, not where in our code it was noticed.
+ */
+export async function reportError(err: unknown, io: CliIo): Promise<number> {
+  if (isBrokenPipe(err)) return EXIT_OK;
+  const { exitCode, message } = classify(err);
+  let text = `ams-client: ${oneLine(message)}\n`;
+  if (io.env.AMS_DEBUG === '1' && err instanceof Error && err.stack) text += `${err.stack}\n`;
+  await new Promise<void>((resolve) => io.stderr.write(text, () => resolve()));
+  return exitCode;
+}
+
+function classify(err: unknown): { exitCode: number; message: string } {
+  if (err instanceof UsageError) {
+    const hint = `run 'ams-client${err.commandPath ? ` ${err.commandPath}` : ''} --help' for usage`;
+    return { exitCode: EXIT_USAGE, message: `${err.message}; ${hint}` };
+  }
+  if (err instanceof CommandFailure || err instanceof CryptoInputError) {
+    return { exitCode: EXIT_FAILURE, message: err.message };
+  }
+  if (hasCode(err) && typeof err.syscall === 'string') {
+    // A system error from a stream (stdin is a directory, disk full): its message names the cause.
+    return { exitCode: EXIT_FAILURE, message: err.message };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { exitCode: EXIT_FAILURE, message: `unexpected error: ${message} (set AMS_DEBUG=1 to see where)` };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+function hasCode(err: unknown): err is NodeJS.ErrnoException {
+  return typeof err === 'object' && err !== null && typeof (err as NodeJS.ErrnoException).code === 'string';
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runCommand, type CommandGroup } from './command.js';
+import { cryptoCommands } from './crypto.js';
+import { EXIT_OK, reportError } from './errors.js';
+import { writeLine, type CliIo } from './io.js';
+import { packageVersion } from './version.js';
+
+/**
+ * `ams-client`: the reference client's command line. Each command group lives in its own module
+ * and is listed here; the dispatcher, usage text and error reporting are shared.
+ */
+const program: CommandGroup = {
+  name: 'ams-client',
+  summary: 'Reference client for the AMS v2 storage-encryption workflow.',
+  commands: [cryptoCommands],
+  groupOptions: [{ name: 'version', type: 'boolean', description: 'print the version' }],
+};
+
+export type { CliIo } from './io.js';
+
+/** Run one command line (the words after `ams-client`) and return the exit code; never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // A failed write also emits 'error'; the write's own callback reports it, so keep the event quiet.
+  const quiet = (): void => {};
+  io.stdout.on('error', quiet);
+  io.stderr.on('error', quiet);
+  try {
+    if (argv[0] === '--version') {
+      await writeLine(io, packageVersion());
+      return EXIT_OK;
+    }
+    await runCommand(program, argv, io, []);
+    return EXIT_OK;
+  } catch (err) {
+    return await reportError(err, io);
+  } finally {
+    io.stdout.off('error', quiet);
+    io.stderr.off('error', quiet);
+  }
+}
+
+/** True when this file is the program node was started with (directly, via a bin link or npx). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  // A reader that leaves early (`| head`) can make later writes fail after runCli returned.
+  process.stdout.on('error', () => {});
+  process.exitCode = await runCli(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+}
