@@ -1,0 +1,16 @@
+export { AmsClient, type CallOptions, type CreateAccessPolicyRequest, type CreateAssetRequest, type CreateContentKeyRequest, type CreateFileRequest, type CreateJobRequest, type CreateLocatorRequest, type UpdateFileRequest } from './client.js';
+export { AmsConnection, baseAfterRedirect, DEFAULT_API_VERSION, DEFAULT_TIMEOUT_MS, type AmsCall, type AmsClientOptions, type AmsResponse } from './connection.js';
+export { createTokenSource, DEFAULT_AAD_RESOURCE, DEFAULT_ACS_SCOPE, isAadV2Endpoint, readTokenResponse, refreshMarginMs, type AmsAuth, type IssuedToken, type TokenRequester, type TokenSource } from './auth.js';
+export { AmsNetworkError, AmsRequestError, AmsResponseError, AmsTimeoutError } from './errors.js';
+export { sendOnce, type FetchLike, type HttpMethod, type HttpRequest, type HttpResponse } from './http.js';
+export { backoffDelayMs, isRetryableStatus, parseRetryAfterMs, resolveRetryOptions, type RetryOptions } from './retry.js';
+export {
+  AccessPermissions, AssetCreationOptions, AssetState, ContentKeyType, JobState, LocatorType, ProtectionKeyType,
+  STORAGE_ENCRYPTION_SCHEME, STORAGE_ENCRYPTION_VERSION,
+  decodeAccessPolicy, decodeAsset, decodeAssetFile, decodeContentKey, decodeJob, decodeLocator, decodeMediaProcessor, decodeTask,
+  type AccessPolicy, type Asset, type AssetFile, type ContentKey, type Job, type Locator, type MediaProcessor, type Task, type TaskErrorDetail,
+} from './entities.js';
+export { EdmValueError } from './edm.js';
+export { entityPath, functionQuery, normalizeBaseUri, odataQueryString, odataString, type ODataQuery } from './urls.js';
+export { listAll, MAX_PAGE_SIZE, pageThrough, type ListPage, type PagingOptions } from './paging.js';
+export { encodeBody, MEDIA_TYPES, readCollection, readEntity, readErrorBody, readFunctionValue, type JsonObject, type JsonValue, type WireFormat } from './wire-format.js';
