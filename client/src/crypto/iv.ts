@@ -30,7 +30,7 @@ export function parseIv(text: string): bigint {
   if (/^\s|\s$/.test(text)) {
     throw new CryptoInputError('iv-whitespace', `the IV ${JSON.stringify(text)} has leading or trailing white space: send decimal digits only`);
   }
-  if (/^[+-]/.test(text)) {
+  if (/^[+-][0-9]+$/.test(text)) {
     const hint = text.startsWith('-') ? ' (a signed Int64? reinterpret the 8 bytes as unsigned)' : '';
     throw new CryptoInputError('iv-sign', `the IV ${JSON.stringify(text)} has a sign${hint}: send an unsigned decimal number without '+' or '-'`);
   }
