@@ -1,0 +1,48 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+export const STREAM_HIGH_WATER_MARK = 1024 * 1024;
+
+/** What the streaming child measured about itself. */
+export interface StreamChildReport {
+  /** Time of the pipeline alone, without Node's start-up. */
+  seconds: number;
+  rssAtStart: number;
+  rssPeakSampled: number;
+  /** The process's true peak RSS (Linux VmHWM; the sampled peak elsewhere). */
+  peakRss: number;
+}
+
+const CHILD = fileURLToPath(new URL('./stream-child.js', import.meta.url));
+
+/** Encrypt `input` to `output` with the library in a fresh Node process. */
+export async function runLibraryStreamEncrypt(input: string, output: string, keyHex: string, iv: bigint): Promise<StreamChildReport> {
+  const stdout = await run(process.execPath, [CHILD, input, output, keyHex, iv.toString()]);
+  return JSON.parse(stdout) as StreamChildReport;
+}
+
+/** `openssl version`, or undefined when there is no openssl on PATH. */
+export function opensslVersion(): string | undefined {
+  const result = spawnSync('openssl', ['version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+/**
+ * `openssl enc -aes-256-ctr` file to file; returns wall-clock seconds including its start-up
+ * (a few milliseconds, which only flatters the library's ratio by that much).
+ */
+export async function runOpensslEncrypt(input: string, output: string, keyHex: string, counterHex: string): Promise<number> {
+  const start = performance.now();
+  await run('openssl', ['enc', '-aes-256-ctr', '-K', keyHex, '-iv', counterHex, '-in', input, '-out', output]);
+  return (performance.now() - start) / 1000;
+}
+
+function run(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${command} failed: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
