@@ -7,6 +7,9 @@ import { filterError } from './limits.js';
 import { numericLiteral, typedLiteral } from './literals.js';
 import { quote } from './text.js';
 
+/** Words that, glued to a quote, start a typed literal; any other word before a quote stays a word (`eq'x'`). */
+const LITERAL_PREFIXES = new Set(['datetime', 'datetimeoffset', 'guid', 'time', 'binary', 'X', 'x']);
+
 export type Token =
   | { kind: 'word'; text: string; pos: number }
   | { kind: 'literal'; literal: Literal; text: string; pos: number }
@@ -52,7 +55,7 @@ export function tokenize(text: string): Token[] {
       let end = i + 1;
       while (isWordPart(text[end])) end++;
       const word = text.slice(i, end);
-      if (text[end] === "'") {
+      if (text[end] === "'" && LITERAL_PREFIXES.has(word)) {
         // A prefix glued to a quote is a typed literal: datetime'...', guid'...'.
         const { value, end: after } = readQuoted(text, end);
         const result = typedLiteral(word, value);
