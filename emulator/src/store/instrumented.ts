@@ -1,0 +1,65 @@
+/**
+ * What this implementation offers beyond the `Store` contract in types.ts: tuning options, the
+ * start-up report (for the CLI to log) and counters (for tests and `/_emulator` diagnostics).
+ */
+import type { LockInfo } from './lock.js';
+import type { OpenStoreOptions, Store } from './types.js';
+
+export type { LockInfo } from './lock.js';
+
+/**
+ * `process` (default): an acknowledged transaction survives the emulator process dying in any way,
+ * `kill -9` included (its bytes are in the OS page cache before the promise resolves), but not a
+ * power loss or kernel crash. `fsync`: each journal batch is fdatasync'ed before it is acknowledged
+ * and snapshots are fsync'ed before the journal they replace is deleted, so acknowledged
+ * transactions also survive power loss on a file system that honours fsync; this costs a few
+ * milliseconds per batch (group commit shares it among concurrent transactions).
+ */
+export type Durability = 'process' | 'fsync';
+
+export interface StoreOptions extends OpenStoreOptions {
+  durability?: Durability;
+  /**
+   * Compact (snapshot + new journal) once the journal is larger than this and than the last
+   * snapshot. Default 1 MiB. Tests lower it to compact often.
+   */
+  compactionMinBytes?: number;
+}
+
+export interface StoreStartup {
+  /** Files renamed to `<name>.corrupt-<timestamp>` because of `moveCorruptStateAside`. */
+  readonly movedAside: readonly string[];
+  /** The lock of a dead process that this store took over. */
+  readonly staleLock: LockInfo | undefined;
+  /** Journal lines replayed on top of the snapshot. */
+  readonly replayedTransactions: number;
+  /** A half-written last journal line (a crash mid-append, never acknowledged) was dropped. */
+  readonly droppedTornLine: boolean;
+}
+
+export interface StoreStats {
+  /** Transactions that changed something and were acknowledged. */
+  readonly committedTransactions: number;
+  /** Journal `write` calls (one per group-commit batch). */
+  readonly journalWrites: number;
+  readonly journalBytes: number;
+  readonly snapshotWrites: number;
+  readonly snapshotBytes: number;
+  /** Compactions finished (snapshot written, old journal deleted); start-up and close not counted. */
+  readonly compactions: number;
+  readonly compactionFailures: number;
+  readonly lastCompactionError: string | undefined;
+  /** Generation of the journal now being appended to. */
+  readonly generation: number;
+  /** Bytes in (or queued for) that journal. */
+  readonly journalSize: number;
+  /** Size of the last snapshot written or read. */
+  readonly lastSnapshotSize: number;
+  /** The I/O error that stopped the store from accepting writes, if any. */
+  readonly failure: string | undefined;
+}
+
+export interface InstrumentedStore extends Store {
+  readonly startup: StoreStartup;
+  stats(): StoreStats;
+}

@@ -1,0 +1,139 @@
+import { readFile, rename } from 'node:fs/promises';
+import { describeError, inDirectory, journalFileName, listJournals, SNAPSHOT_FILE } from './files.js';
+import { deepFreeze } from './json-record.js';
+import { decodeJournalLine } from './ops.js';
+import { snapshotOps, SnapshotFormatError } from './snapshot-format.js';
+import type { SnapshotFile } from './snapshot-file.js';
+import { State } from './state.js';
+import { StoreOpenError } from './types.js';
+
+export interface RecoveredState {
+  readonly state: State;
+  /** Generation of `state.json`; 0 when there is none. */
+  readonly snapshotGeneration: number;
+  readonly snapshotExists: boolean;
+  readonly snapshotBytes: number;
+  /** Journals replayed (generation >= the snapshot's), ascending. */
+  readonly replayedJournals: readonly number[];
+  /** Journals older than the snapshot: already folded in, left by a crash before their delete. */
+  readonly staleJournals: readonly number[];
+  readonly replayedTransactions: number;
+  /** The newest journal ended in a half-written line (a crash mid-append; never acknowledged). */
+  readonly droppedTornLine: boolean;
+}
+
+/**
+ * Rebuild the state from `DIR/state.json` and the journals after it. Refuses, with one line naming
+ * the file and the way out, anything a crash cannot explain: an unreadable snapshot, an unknown
+ * schema version, or a bad journal line that is not the torn end of the newest journal.
+ */
+export async function recoverState(directory: string, snapshotFile: SnapshotFile): Promise<RecoveredState> {
+  const state = new State();
+  const snapshot = await readSnapshot(directory, snapshotFile);
+  const snapshotGeneration = snapshot?.document.generation ?? 0;
+  if (snapshot !== undefined) {
+    for (const op of snapshotOps(snapshot.document)) {
+      deepFreeze(op);
+      state.apply([op]);
+    }
+  }
+
+  const generations = await journalGenerations(directory);
+  const replayedJournals = generations.filter((generation) => generation >= snapshotGeneration);
+  const staleJournals = generations.filter((generation) => generation < snapshotGeneration);
+  let replayedTransactions = 0;
+  let droppedTornLine = false;
+  for (const [index, generation] of replayedJournals.entries()) {
+    const newest = index === replayedJournals.length - 1;
+    const replay = await replayJournal(directory, generation, state, newest);
+    replayedTransactions += replay.transactions;
+    droppedTornLine ||= replay.droppedTornLine;
+  }
+
+  return {
+    state,
+    snapshotGeneration,
+    snapshotExists: snapshot !== undefined,
+    snapshotBytes: snapshot?.bytes ?? 0,
+    replayedJournals,
+    staleJournals,
+    replayedTransactions,
+    droppedTornLine,
+  };
+}
+
+/** Rename `state.json` and every journal to `<name>.corrupt-<timestamp>`; returns the new paths. */
+export async function moveStateAside(directory: string): Promise<string[]> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const names = [SNAPSHOT_FILE, ...(await journalGenerations(directory)).map(journalFileName)];
+  const moved: string[] = [];
+  for (const name of names) {
+    const from = inDirectory(directory, name);
+    const to = `${from}.corrupt-${stamp}`;
+    try {
+      await rename(from, to);
+      moved.push(to);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new StoreOpenError('io', `cannot move ${from} aside: ${describeError(error)}`);
+    }
+  }
+  return moved;
+}
+
+async function journalGenerations(directory: string): Promise<number[]> {
+  try {
+    return await listJournals(directory);
+  } catch (error) {
+    throw new StoreOpenError('io', `cannot list the data directory ${directory}: ${describeError(error)}`);
+  }
+}
+
+async function readSnapshot(directory: string, snapshotFile: SnapshotFile): ReturnType<SnapshotFile['read']> {
+  try {
+    return await snapshotFile.read();
+  } catch (error) {
+    if (error instanceof SnapshotFormatError) {
+      throw new StoreOpenError(error.kind, `the state file ${snapshotFile.path} ${error.message}; ${wayOut(directory)}`);
+    }
+    throw new StoreOpenError('io', `cannot read the state file ${snapshotFile.path}: ${describeError(error)}`);
+  }
+}
+
+async function replayJournal(
+  directory: string,
+  generation: number,
+  state: State,
+  newest: boolean,
+): Promise<{ transactions: number; droppedTornLine: boolean }> {
+  const file = inDirectory(directory, journalFileName(generation));
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new StoreOpenError('io', `cannot read the journal ${file}: ${describeError(error)}`);
+  }
+  const lines = text.split('\n');
+  // Every line we write ends in '\n' and is acknowledged only once all of it is in the file, so
+  // an unterminated end is a write cut short by a crash. Only the newest journal can have one:
+  // a journal is started only after the previous one has finished writing.
+  const tail = lines.pop() ?? '';
+  if (tail !== '' && !newest) {
+    throw new StoreOpenError('corrupt', `the journal ${file} ends in a half-written line but is not the newest journal; ${wayOut(directory)}`);
+  }
+  let transactions = 0;
+  for (const [index, line] of lines.entries()) {
+    const ops = decodeJournalLine(line);
+    if (ops === undefined) {
+      throw new StoreOpenError('corrupt', `the journal ${file} has a bad line ${index + 1}; ${wayOut(directory)}`);
+    }
+    deepFreeze(ops);
+    state.apply(ops);
+    transactions++;
+  }
+  return { transactions, droppedTornLine: tail !== '' };
+}
+
+function wayOut(directory: string): string {
+  return `start with --move-corrupt-state to move the state files aside and start empty, or delete ${directory}`;
+}

@@ -1,0 +1,114 @@
+import type { InstrumentedStore, StoreStartup, StoreStats } from './instrumented.js';
+import type { Persistence } from './persistence.js';
+import { State, type UndoEntry } from './state.js';
+import { BufferedTransaction } from './transaction.js';
+import type { JsonRecord, Transaction } from './types.js';
+
+/**
+ * The `Store`: transactions run synchronously against the in-memory state, their ops are applied
+ * at once (later transactions see them) and handed to the persistence layer; the promise resolves
+ * when that layer says they are durable.
+ *
+ * Reads return the stored, frozen objects: no copy per read, and a caller that tries to mutate one
+ * gets a TypeError rather than a state that silently differs from the disk.
+ *
+ * On a write failure (disk full, EACCES) the store takes the safe way out: every transaction not
+ * yet acknowledged is rejected and its ops rolled back in memory, so reads show exactly what was
+ * acknowledged; every later transaction is rejected with the same error. The emulator has to be
+ * restarted (close() still tries to write a final snapshot of the acknowledged state).
+ */
+export class StateStore implements InstrumentedStore {
+  readonly location: string;
+  readonly startup: StoreStartup;
+  readonly #state: State;
+  readonly #persistence: Persistence;
+  /** Undo logs of applied but not yet acknowledged transactions, oldest first. */
+  #unacknowledged: UndoEntry[][] = [];
+  #failure: Error | undefined;
+  #closing: Promise<void> | undefined;
+  #committed = 0;
+
+  constructor(state: State, persistence: Persistence, startup: StoreStartup) {
+    this.#state = state;
+    this.#persistence = persistence;
+    this.location = persistence.location;
+    this.startup = startup;
+  }
+
+  get<T extends JsonRecord>(collection: string, id: string): T | undefined {
+    return this.#state.get<T>(collection, id);
+  }
+
+  has(collection: string, id: string): boolean {
+    return this.#state.has(collection, id);
+  }
+
+  values<T extends JsonRecord>(collection: string): IterableIterator<T> {
+    return this.#state.values<T>(collection);
+  }
+
+  count(collection: string): number {
+    return this.#state.count(collection);
+  }
+
+  async transaction<R>(fn: (tx: Transaction) => R): Promise<R> {
+    if (this.#closing !== undefined) throw new Error(`the store at ${this.location} is closed`);
+    if (this.#failure !== undefined) throw this.#failure;
+    const tx = new BufferedTransaction(this.#state);
+    let result: R;
+    try {
+      result = fn(tx);
+    } finally {
+      tx.end();
+    }
+    if (isThenable(result)) {
+      // Its ops after the first await would be refused anyway; apply none rather than half.
+      throw new TypeError('the transaction fn returned a promise: it must be synchronous, so do the awaiting outside');
+    }
+    if (tx.ops.length === 0) {
+      // It may have read changes still on their way to disk; answer no earlier than they land.
+      await this.#persistence.settled().catch(() => {
+        throw this.#failure ?? new Error(`the store at ${this.location} failed`);
+      });
+      return result;
+    }
+    const undo: UndoEntry[] = [];
+    this.#state.apply(tx.ops, undo);
+    this.#unacknowledged.push(undo);
+    try {
+      await this.#persistence.commit(tx.ops, this.#state);
+    } catch (error) {
+      throw this.#fail(error);
+    }
+    const index = this.#unacknowledged.indexOf(undo);
+    if (index >= 0) this.#unacknowledged.splice(index, 1);
+    this.#committed++;
+    return result;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#persistence.close(this.#state);
+    return this.#closing;
+  }
+
+  stats(): StoreStats {
+    return { ...this.#persistence.stats(), committedTransactions: this.#committed, failure: this.#failure?.message };
+  }
+
+  #fail(cause: unknown): Error {
+    if (this.#failure === undefined) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      this.#failure = new Error(
+        `${reason}; the transactions not yet written were rolled back and the store refuses further writes: restart the emulator once the problem is fixed`,
+        { cause },
+      );
+      for (let i = this.#unacknowledged.length - 1; i >= 0; i--) this.#state.rollback(this.#unacknowledged[i]);
+      this.#unacknowledged = [];
+    }
+    return this.#failure;
+  }
+}
+
+function isThenable(value: unknown): boolean {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

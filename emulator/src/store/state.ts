@@ -1,0 +1,130 @@
+import type { StateOp } from './ops.js';
+import type { JsonRecord, StoreReader } from './types.js';
+
+/**
+ * `seq` is the record's insertion number. Map order already is insertion order; the number is only
+ * there so that a rollback, which may re-insert deleted records at the end, can restore the order.
+ */
+interface Entry {
+  readonly seq: number;
+  readonly value: JsonRecord;
+}
+
+type Collections = Map<string, Map<string, Entry>>;
+
+/** How to take back one applied op; kept until the op is durable (see `State.rollback`). */
+export type UndoEntry =
+  | { readonly kind: 'restore'; readonly collection: string; readonly id: string; readonly previous: Entry | undefined }
+  | { readonly kind: 'unclear'; readonly previous: Collections };
+
+const NO_RECORDS: ReadonlyMap<string, Entry> = new Map();
+
+/**
+ * The committed records, in memory: a Map per collection so that ids keep insertion order (a put
+ * of an existing id keeps its place). Values are stored as given (the caller freezes them) and
+ * returned as stored: callers must not mutate what they read.
+ */
+export class State implements StoreReader {
+  #collections: Collections = new Map();
+  #nextSeq = 0;
+
+  get<T extends JsonRecord>(collection: string, id: string): T | undefined {
+    return this.#collections.get(collection)?.get(id)?.value as T | undefined;
+  }
+
+  has(collection: string, id: string): boolean {
+    return this.#collections.get(collection)?.has(id) ?? false;
+  }
+
+  values<T extends JsonRecord>(collection: string): IterableIterator<T> {
+    return valuesOf<T>(this.#collections.get(collection) ?? NO_RECORDS);
+  }
+
+  count(collection: string): number {
+    return this.#collections.get(collection)?.size ?? 0;
+  }
+
+  /** One collection's ids and values, in order. */
+  collectionEntries(collection: string): IterableIterator<[id: string, value: JsonRecord]> {
+    return recordsOf(this.#collections.get(collection) ?? NO_RECORDS);
+  }
+
+  /** Non-empty collections with their records, in order (for snapshots). */
+  *collections(): IterableIterator<[name: string, records: IterableIterator<[id: string, value: JsonRecord]>]> {
+    for (const [name, records] of this.#collections) {
+      if (records.size > 0) yield [name, recordsOf(records)];
+    }
+  }
+
+  /** Apply ops in order; when `undo` is given, push what it takes to revert each of them. */
+  apply(ops: readonly StateOp[], undo?: UndoEntry[]): void {
+    for (const op of ops) {
+      switch (op.kind) {
+        case 'put': {
+          let records = this.#collections.get(op.collection);
+          if (records === undefined) {
+            records = new Map();
+            this.#collections.set(op.collection, records);
+          }
+          const previous = records.get(op.id);
+          records.set(op.id, { seq: previous?.seq ?? this.#nextSeq++, value: op.value });
+          undo?.push({ kind: 'restore', collection: op.collection, id: op.id, previous });
+          break;
+        }
+        case 'del': {
+          const records = this.#collections.get(op.collection);
+          const previous = records?.get(op.id);
+          if (records === undefined || previous === undefined) break;
+          records.delete(op.id);
+          undo?.push({ kind: 'restore', collection: op.collection, id: op.id, previous });
+          break;
+        }
+        case 'clear':
+          undo?.push({ kind: 'unclear', previous: this.#collections });
+          this.#collections = new Map();
+          break;
+      }
+    }
+  }
+
+  /**
+   * Revert ops applied with `apply(ops, undo)`, given their undo entries in application order.
+   * Records deleted and re-inserted land at the end of their Map, so the touched collections are
+   * re-sorted by insertion number: O(collection) but only on an I/O failure.
+   */
+  rollback(undo: readonly UndoEntry[]): void {
+    const reordered = new Set<string>();
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const entry = undo[i];
+      if (entry.kind === 'unclear') {
+        this.#collections = entry.previous;
+        continue;
+      }
+      let records = this.#collections.get(entry.collection);
+      if (entry.previous === undefined) {
+        records?.delete(entry.id);
+        continue;
+      }
+      if (records === undefined) {
+        records = new Map();
+        this.#collections.set(entry.collection, records);
+      }
+      if (!records.has(entry.id)) reordered.add(entry.collection);
+      records.set(entry.id, entry.previous);
+    }
+    for (const name of reordered) {
+      const records = this.#collections.get(name);
+      if (records === undefined) continue;
+      const sorted = [...records].sort((a, b) => a[1].seq - b[1].seq);
+      this.#collections.set(name, new Map(sorted));
+    }
+  }
+}
+
+function* valuesOf<T extends JsonRecord>(records: ReadonlyMap<string, Entry>): IterableIterator<T> {
+  for (const entry of records.values()) yield entry.value as T;
+}
+
+function* recordsOf(records: ReadonlyMap<string, Entry>): IterableIterator<[string, JsonRecord]> {
+  for (const [id, entry] of records) yield [id, entry.value];
+}
