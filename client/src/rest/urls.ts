@@ -2,6 +2,7 @@
  * Building AMS v2 URLs. Ids go inside single quotes, percent-encoded, as the service and the
  * .NET SDK write them: `Assets('nb%3Acid%3AUUID%3A9bc8...')`. String parameters of service
  * operations are OData string literals too: `RebindContentKey?id='nb%3Akid%3A...'&x509Certificate=''`.
+ * (fetch's URL parser writes a quote inside a query as %27; servers decode both spellings.)
  */
 
 /** An OData string literal for `$filter` and function parameters: quoted, `'` doubled. Not URL-encoded. */
