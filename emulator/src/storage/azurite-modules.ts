@@ -1,0 +1,91 @@
+import { createRequire } from 'node:module';
+import type { AzuriteBlobServer } from 'azurite/dist/src/blob/BlobServer.js';
+import type { AzuriteBlobConfiguration } from 'azurite/dist/src/blob/BlobConfiguration.js';
+import type { MemoryExtentChunkStore } from 'azurite/dist/src/common/persistence/MemoryExtentStore.js';
+
+/**
+ * The one place that knows Azurite's file layout. Azurite has no programmatic API (its `main` is
+ * the VS Code extension, azure/azurite#540), so the embedded server deep-imports these CommonJS
+ * files of the pinned azurite 3.35.0. If an upgrade moves them, this module and its smoke test
+ * (emulator/test/storage-azurite-modules.test.ts) are all that break.
+ */
+export const AZURITE_MODULE_PATHS = {
+  blobServer: 'azurite/dist/src/blob/BlobServer.js',
+  blobConfiguration: 'azurite/dist/src/blob/BlobConfiguration.js',
+  memoryExtentStore: 'azurite/dist/src/common/persistence/MemoryExtentStore.js',
+  logger: 'azurite/dist/src/common/Logger.js',
+  blobConstants: 'azurite/dist/src/blob/utils/constants.js',
+} as const;
+
+export type { AzuriteBlobServer, AzuriteBlobConfiguration, MemoryExtentChunkStore };
+
+export interface AzuriteModules {
+  BlobServer: typeof import('azurite/dist/src/blob/BlobServer.js').default;
+  BlobConfiguration: typeof import('azurite/dist/src/blob/BlobConfiguration.js').default;
+  MemoryExtentChunkStore: typeof import('azurite/dist/src/common/persistence/MemoryExtentStore.js').MemoryExtentChunkStore;
+  /** Half of the machine's memory: Azurite's own default for `--extentMemoryLimit`. */
+  defaultExtentMemoryLimit: number;
+  configLogger: typeof import('azurite/dist/src/common/Logger.js').configLogger;
+  /** e.g. `3.35.0` */
+  version: string;
+  /** The newest x-ms-version this Azurite accepts without `skipApiVersionCheck`. */
+  blobApiVersion: string;
+  accountName: string;
+  accountKey: string;
+}
+
+let loaded: AzuriteModules | undefined;
+
+/**
+ * Loads Azurite on first use (about 0.4 s), so an emulator pointed at external storage never pays
+ * for it. `createRequire` rather than `import`: these are CommonJS files with `exports.default`,
+ * which Node's ESM loader and vitest's interop unwrap differently.
+ */
+export function loadAzurite(): AzuriteModules {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const load = <T>(path: string): T => {
+    try {
+      return require(path) as T;
+    } catch (err) {
+      throw new Error(`cannot load Azurite's ${path} (pinned azurite 3.35.0; did an upgrade move it?): ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const server = load<typeof import('azurite/dist/src/blob/BlobServer.js')>(AZURITE_MODULE_PATHS.blobServer);
+  const config = load<typeof import('azurite/dist/src/blob/BlobConfiguration.js')>(AZURITE_MODULE_PATHS.blobConfiguration);
+  const memory = load<typeof import('azurite/dist/src/common/persistence/MemoryExtentStore.js')>(AZURITE_MODULE_PATHS.memoryExtentStore);
+  const logger = load<typeof import('azurite/dist/src/common/Logger.js')>(AZURITE_MODULE_PATHS.logger);
+  const constants = load<typeof import('azurite/dist/src/blob/utils/constants.js')>(AZURITE_MODULE_PATHS.blobConstants);
+
+  const modules: AzuriteModules = {
+    BlobServer: expectFunction(server.default, 'BlobServer'),
+    BlobConfiguration: expectFunction(config.default, 'BlobConfiguration'),
+    MemoryExtentChunkStore: expectFunction(memory.MemoryExtentChunkStore, 'MemoryExtentChunkStore'),
+    defaultExtentMemoryLimit: expectNumber(memory.DEFAULT_EXTENT_MEMORY_LIMIT, 'DEFAULT_EXTENT_MEMORY_LIMIT'),
+    configLogger: expectFunction(logger.configLogger, 'configLogger'),
+    version: expectString(constants.VERSION, 'VERSION'),
+    blobApiVersion: expectString(constants.BLOB_API_VERSION, 'BLOB_API_VERSION'),
+    accountName: expectString(constants.EMULATOR_ACCOUNT_NAME, 'EMULATOR_ACCOUNT_NAME'),
+    accountKey: expectString(constants.EMULATOR_ACCOUNT_KEY_STR, 'EMULATOR_ACCOUNT_KEY_STR'),
+  };
+  // Azurite's logger is one process-wide singleton; start with it off (it is off by default, but
+  // a CLI run of Azurite in the same process would have switched it on).
+  modules.configLogger(false);
+  loaded = modules;
+  return modules;
+}
+
+function expectFunction<T>(value: T, name: string): T {
+  if (typeof value !== 'function') throw new Error(`Azurite no longer exports ${name} where the emulator expects it (got ${typeof value})`);
+  return value;
+}
+
+function expectNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw new Error(`Azurite no longer exports the number ${name} (got ${typeof value})`);
+  return value;
+}
+
+function expectString(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new Error(`Azurite no longer exports the string ${name} (got ${typeof value})`);
+  return value;
+}
