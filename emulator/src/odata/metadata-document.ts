@@ -1,0 +1,118 @@
+import {
+  CONTAINER_NAMESPACE,
+  METADATA_NS,
+  MODEL_NAMESPACE,
+  qualifiedName,
+  type ComplexTypeDef,
+  type EntityTypeDef,
+  type FunctionDef,
+  type NavigationDef,
+  type PropertyDef,
+} from './edm.js';
+import { el, serializeDocument, type XmlElementNode } from './atom/xml-writer.js';
+
+/**
+ * `GET /api/$metadata`: CSDL in EDMX 1.0 with DataServiceVersion 3.0, describing exactly the types
+ * and functions given. Entity types, complex types and associations live in the model namespace;
+ * the container is named after `WindowsAzureMediaServices` (the service's `$metadata#WindowsAzureMediaServices.Publish`).
+ * Associations follow the WCF reflection provider's naming: `<Type>_<Nav>` with
+ * `_Source`/`_Target` roles. The model has no reverse navigations, so the source end is `*`.
+ */
+
+export const EDMX_NS = 'http://schemas.microsoft.com/ado/2007/06/edmx';
+/** CSDL 3.0, the schema namespace that goes with DataServiceVersion 3.0. */
+export const CSDL_NS = 'http://schemas.microsoft.com/ado/2009/11/edm';
+
+export function writeMetadataDocument(types: readonly EntityTypeDef[], functions: readonly FunctionDef[]): string {
+  const bySet = new Map(types.map((t) => [t.set, t]));
+  const associations = types.flatMap((type) =>
+    type.navigation.map((nav) => {
+      const target = bySet.get(nav.target);
+      if (!target) throw new TypeError(`${type.name}.${nav.name} leads to ${nav.target}, which is not among the types of this $metadata`);
+      return { type, nav, target, name: `${type.name}_${nav.name}` };
+    }),
+  );
+
+  const modelSchema = el('Schema', { Namespace: MODEL_NAMESPACE, xmlns: CSDL_NS }, [
+    ...types.map(entityTypeElement),
+    ...complexTypesOf(types).map(complexTypeElement),
+    ...associations.map((a) =>
+      el('Association', { Name: a.name }, [
+        el('End', { Type: qualifiedName(a.type), Role: sourceRole(a.name), Multiplicity: '*' }),
+        el('End', { Type: qualifiedName(a.target), Role: targetRole(a.name), Multiplicity: a.nav.many ? '*' : '0..1' }),
+      ]),
+    ),
+  ]);
+
+  const container = el('EntityContainer', { Name: CONTAINER_NAMESPACE, 'm:IsDefaultEntityContainer': 'true' }, [
+    ...types.map((t) => el('EntitySet', { Name: t.set, EntityType: qualifiedName(t) })),
+    ...associations.map((a) =>
+      el('AssociationSet', { Name: a.name, Association: `${MODEL_NAMESPACE}.${a.name}` }, [
+        el('End', { Role: sourceRole(a.name), EntitySet: a.type.set }),
+        el('End', { Role: targetRole(a.name), EntitySet: a.target.set }),
+      ]),
+    ),
+    ...functions.map(functionImportElement),
+  ]);
+  const containerSchema = el('Schema', { Namespace: CONTAINER_NAMESPACE, xmlns: CSDL_NS }, [container]);
+
+  return serializeDocument(
+    el('edmx:Edmx', { Version: '1.0', 'xmlns:edmx': EDMX_NS }, [
+      el('edmx:DataServices', { 'm:DataServiceVersion': '3.0', 'm:MaxDataServiceVersion': '3.0', 'xmlns:m': METADATA_NS }, [modelSchema, containerSchema]),
+    ]),
+  );
+}
+
+function entityTypeElement(type: EntityTypeDef): XmlElementNode {
+  return el('EntityType', { Name: type.name }, [
+    el('Key', {}, [el('PropertyRef', { Name: type.key })]),
+    ...type.properties.map(propertyElement),
+    ...type.navigation.map((nav) => navigationElement(type, nav)),
+  ]);
+}
+
+function propertyElement(property: PropertyDef): XmlElementNode {
+  if (property.complexCollection) {
+    // OData v3 collections are never null; the element itself is required.
+    return el('Property', { Name: property.name, Type: `Collection(${qualifiedName(property.complexCollection)})`, Nullable: 'false' });
+  }
+  return el('Property', {
+    Name: property.name,
+    Type: property.type,
+    Nullable: property.nullable ? undefined : 'false',
+    MaxLength: property.maxLength === undefined ? undefined : String(property.maxLength),
+  });
+}
+
+function navigationElement(type: EntityTypeDef, nav: NavigationDef): XmlElementNode {
+  const name = `${type.name}_${nav.name}`;
+  return el('NavigationProperty', { Name: nav.name, Relationship: `${MODEL_NAMESPACE}.${name}`, FromRole: sourceRole(name), ToRole: targetRole(name) });
+}
+
+function complexTypesOf(types: readonly EntityTypeDef[]): ComplexTypeDef[] {
+  const byName = new Map<string, ComplexTypeDef>();
+  for (const type of types) {
+    for (const p of type.properties) if (p.complexCollection) byName.set(p.complexCollection.name, p.complexCollection);
+  }
+  return [...byName.values()];
+}
+
+function complexTypeElement(complex: ComplexTypeDef): XmlElementNode {
+  return el('ComplexType', { Name: complex.name }, complex.properties.map(propertyElement));
+}
+
+function functionImportElement(fn: FunctionDef): XmlElementNode {
+  return el(
+    'FunctionImport',
+    { Name: fn.name, ReturnType: fn.returnType, 'm:HttpMethod': fn.httpMethod },
+    fn.parameters.map((p) => el('Parameter', { Name: p.name, Type: p.type, Mode: 'In' })),
+  );
+}
+
+function sourceRole(association: string): string {
+  return `${association}_Source`;
+}
+
+function targetRole(association: string): string {
+  return `${association}_Target`;
+}
