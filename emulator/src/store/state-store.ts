@@ -22,8 +22,8 @@ export class StateStore implements InstrumentedStore {
   readonly startup: StoreStartup;
   readonly #state: State;
   readonly #persistence: Persistence;
-  /** Undo logs of applied but not yet acknowledged transactions, oldest first. */
-  #unacknowledged: UndoEntry[][] = [];
+  /** Undo logs of applied but not yet acknowledged transactions, oldest first (a Set: O(1) removal). */
+  #unacknowledged = new Set<UndoEntry[]>();
   #failure: Error | undefined;
   #closing: Promise<void> | undefined;
   #committed = 0;
@@ -74,14 +74,13 @@ export class StateStore implements InstrumentedStore {
     }
     const undo: UndoEntry[] = [];
     this.#state.apply(tx.ops, undo);
-    this.#unacknowledged.push(undo);
+    this.#unacknowledged.add(undo);
     try {
       await this.#persistence.commit(tx.ops, this.#state);
     } catch (error) {
       throw this.#fail(error);
     }
-    const index = this.#unacknowledged.indexOf(undo);
-    if (index >= 0) this.#unacknowledged.splice(index, 1);
+    this.#unacknowledged.delete(undo);
     this.#committed++;
     return result;
   }
@@ -102,8 +101,8 @@ export class StateStore implements InstrumentedStore {
         `${reason}; the transactions not yet written were rolled back and the store refuses further writes: restart the emulator once the problem is fixed`,
         { cause },
       );
-      for (let i = this.#unacknowledged.length - 1; i >= 0; i--) this.#state.rollback(this.#unacknowledged[i]);
-      this.#unacknowledged = [];
+      for (const undo of [...this.#unacknowledged].reverse()) this.#state.rollback(undo);
+      this.#unacknowledged.clear();
     }
     return this.#failure;
   }

@@ -8,7 +8,12 @@ import { badRequest, unsupportedMediaType } from '../errors.js';
 
 /** The body as a string, without a byte order mark; 415 for UTF-16/32, 400 for bytes that are not UTF-8. */
 export function decodeXmlBody(body: Buffer | string): string {
-  if (typeof body === 'string') return body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  if (typeof body === 'string') {
+    const unpaired = firstUnpairedSurrogate(body);
+    // Only a string decoded wrongly upstream can hold one; it is no character XML can carry.
+    if (unpaired >= 0) throw badRequest(`The request body is not valid Unicode: unpaired surrogate U+${hex4(body.charCodeAt(unpaired))} at index ${unpaired}`);
+    return body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  }
   const foreign = foreignEncoding(body);
   if (foreign) throw unsupportedMediaType(`The request body is ${foreign}; only UTF-8 XML is supported`);
   const start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
@@ -64,6 +69,26 @@ export function firstInvalidUtf8Offset(b: Uint8Array): number {
     i += length;
   }
   return -1;
+}
+
+function firstUnpairedSurrogate(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i += 1;
+        continue;
+      }
+    }
+    return i;
+  }
+  return -1;
+}
+
+function hex4(code: number): string {
+  return code.toString(16).toUpperCase().padStart(4, '0');
 }
 
 function hex(byte: number): string {

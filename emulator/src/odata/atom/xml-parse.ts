@@ -35,12 +35,13 @@ const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const CHUNK_CHARS = 64 * 1024;
 
 /**
- * Source characters a single token (text run, attribute value, comment, declaration) may span.
- * Character references make source longer than the text it yields, so this is a multiple of the
- * text limit; it exists to stop a 50 MB text node long before it is accumulated.
+ * Source characters a single token (text run, attribute value, comment, declaration) may span before
+ * parsing stops. Escaped markup makes source longer than the text it yields (`&lt;` is four
+ * characters for one), so this allows twice the text limit; it exists to stop a 50 MB text node
+ * after a bounded amount of work instead of accumulating all of it.
  */
 function tokenBudget(limits: ResolvedXmlLimits): number {
-  return limits.maxTextLength * 6 + 4096;
+  return limits.maxTextLength * 2 + 4096;
 }
 
 /** Decode and parse a request body; every refusal is an ODataError (400, or 415 for a foreign encoding). */

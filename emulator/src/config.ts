@@ -1,0 +1,76 @@
+/**
+ * Everything `startEmulator` needs, typed, with the defaults the CLI documents. The CLI maps flags
+ * and environment variables onto this; tests pass it directly.
+ */
+export type AuthMode = 'any' | 'strict' | 'none';
+
+export interface EmulatorConfig {
+  /** Interface to listen on; loopback unless told otherwise. */
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** State directory (state file, journal, lock, protection key, token key); undefined = in memory. */
+  location?: string;
+  /** Move a corrupt or unknown-version state file aside instead of refusing to start. */
+  moveCorruptStateAside: boolean;
+  /** Use this storage account instead of an embedded Azurite. */
+  storageConnectionString?: string;
+  /** Port of the embedded Azurite (0 = any free port). */
+  azuritePort: number;
+  /** Refuse (400/409) what compat mode accepts and records as a finding. */
+  strict: boolean;
+  auth: AuthMode;
+  /** No access log on stdout. */
+  silent: boolean;
+  /** Append a debug log (requests, responses, storage calls) to this file. */
+  debugFile?: string;
+  /** HTTPS with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+  limits: EmulatorLimits;
+  /** How jobs progress: at once, or one state per N polls of the job. */
+  jobProgression: { mode: 'immediate' } | { mode: 'polls'; pollsPerState: number };
+  /** Size of the `/_emulator/requests` ring buffer. */
+  requestLogSize: number;
+  /** Seed for the ids the emulator generates (deterministic ids for snapshot tests); undefined = random. */
+  idSeed?: number;
+}
+
+export interface EmulatorLimits {
+  /** Request body bytes (after decompression). */
+  maxBodyBytes: number;
+  /** Entities per response page (the service's cap). */
+  maxPageSize: number;
+  /** Files per asset. */
+  maxFilesPerAsset: number;
+  /** Nesting depth of JSON and XML bodies. */
+  maxBodyDepth: number;
+  /** Time for a request before the emulator answers 503 rather than hang. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: EmulatorLimits = {
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxPageSize: 1000,
+  maxFilesPerAsset: 10_000,
+  maxBodyDepth: 32,
+  requestTimeoutMs: 30_000,
+};
+
+export const DEFAULT_API_PORT = 10010;
+export const DEFAULT_AZURITE_PORT = 10000;
+
+export function defaultConfig(overrides: Partial<EmulatorConfig> = {}): EmulatorConfig {
+  return {
+    host: '127.0.0.1',
+    port: DEFAULT_API_PORT,
+    moveCorruptStateAside: false,
+    azuritePort: DEFAULT_AZURITE_PORT,
+    strict: false,
+    auth: 'any',
+    silent: false,
+    requestLogSize: 200,
+    jobProgression: { mode: 'immediate' },
+    ...overrides,
+    limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Every rule a finding can name, in one list: the emulator records findings by these ids, the
+ * README's rule table and the conformance kit's report are generated from it, so the docs and the
+ * code cannot drift. A rule's `fix` is written for the author of the client that tripped it.
+ */
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface RuleDef {
+  id: string;
+  severity: Severity;
+  /** Which of the three guarantees (or other area) the rule belongs to, for reports. */
+  area: 'checksum' | 'rsa-oaep-unwrapping' | 'iv-uniqueness' | 'counter' | 'content' | 'protocol';
+  title: string;
+  /** What the rule checks and why the service or the SDKs care. */
+  description: string;
+  /** What a client author should change. */
+  fix: string;
+  /** Whether `--strict` refuses the request that trips it (compat mode only records it). */
+  strictRefuses: boolean;
+}
+
+export const RULES: readonly RuleDef[] = [
+  {
+    id: 'checksum-mismatch',
+    severity: 'error',
+    area: 'checksum',
+    title: 'Content-key checksum does not match the reference algorithm',
+    description:
+      'The ContentKey Checksum must be base64 of the first 8 bytes of AES-ECB(content key, Guid.ToByteArray() of the key id). The Java and PHP SDKs computed it differently and the real service accepted them; the finding names the variant matched (rfc4122, java, php) or unknown.',
+    fix: 'Compute AES-ECB with the content key over the key-id GUID in .NET Guid.ToByteArray() byte order (first three groups little-endian), keep the first 8 bytes, base64-encode them.',
+    strictRefuses: true,
+  },
+  {
+    id: 'checksum-missing',
+    severity: 'warning',
+    area: 'checksum',
+    title: 'Storage-encryption content key created without a checksum',
+    description: 'The .NET SDK always sends a Checksum; the service accepted keys without one (the Java SDK sends none) and echoes an empty string.',
+    fix: 'Send Checksum computed with the reference algorithm (see checksum-mismatch).',
+    strictRefuses: true,
+  },
+  {
+    id: 'content-key-unwrap-failed',
+    severity: 'error',
+    area: 'rsa-oaep-unwrapping',
+    title: 'EncryptedContentKey cannot be unwrapped with the protection key',
+    description:
+      'EncryptedContentKey must be RSA-OAEP (SHA-1, MGF1-SHA-1, empty label) of the content key to the certificate GetProtectionKey returns. The service accepted junk at create time and failed later (RebindContentKey 400, jobs in error); the finding carries the diagnosis (OAEP-SHA256, PKCS#1 v1.5, another certificate, wrong length, not base64).',
+    fix: 'Wrap the 32-byte content key with RSA-OAEP using SHA-1 and MGF1-SHA-1 and an empty label, to the certificate whose thumbprint GetProtectionKeyId returned; send Convert.ToBase64String of the 256-byte result.',
+    strictRefuses: true,
+  },
+  {
+    id: 'content-key-length',
+    severity: 'error',
+    area: 'rsa-oaep-unwrapping',
+    title: 'Storage-encryption content key is not 32 bytes',
+    description: 'Storage encryption is AES-256-CTR: the wrapped StorageEncryption (ContentKeyType 1) key must be exactly 32 bytes.',
+    fix: 'Generate 32 random bytes for a StorageEncryption key.',
+    strictRefuses: true,
+  },
+  {
+    id: 'iv-reused',
+    severity: 'error',
+    area: 'iv-uniqueness',
+    title: 'Two files under one content key share an InitializationVector',
+    description: 'AES-CTR with one key and one IV produces the same keystream for both files; XOR of the two ciphertexts reveals the XOR of the plaintexts. Every file needs its own random 64-bit IV.',
+    fix: 'Draw a fresh IV for every file from a cryptographically secure RNG (8 random bytes as an unsigned 64-bit integer) and check it is not already used under the key.',
+    strictRefuses: true,
+  },
+  {
+    id: 'iv-not-decimal-uint64',
+    severity: 'error',
+    area: 'iv-uniqueness',
+    title: 'InitializationVector is not a decimal unsigned 64-bit integer',
+    description: 'The service and its SDKs read InitializationVector with Convert.ToUInt64: decimal digits only, 0 to 18446744073709551615. The PHP SDK stored base64 and read it back, which works only until something has to decrypt the file.',
+    fix: 'Send ulong.ToString(): the IV as unsigned decimal digits, e.g. "397304628502661816" (not hex, not base64, not a signed Int64).',
+    strictRefuses: true,
+  },
+  {
+    id: 'unsupported-api-version',
+    severity: 'warning',
+    area: 'protocol',
+    title: 'x-ms-version is not a known Media Services API version',
+    description: 'The service accepted x-ms-version 2.0 to 2.19; the emulator serves unknown versions as 2.19 in compat mode.',
+    fix: 'Send x-ms-version: 2.19 (or another version from 2.0 to 2.19).',
+    strictRefuses: true,
+  },
+];
+
+const byId = new Map(RULES.map((r) => [r.id, r]));
+
+export function ruleOf(id: string): RuleDef {
+  const rule = byId.get(id);
+  if (!rule) throw new Error(`unknown finding rule ${id}`);
+  return rule;
+}
+
+/** Later subsystems (verification, jobs) register their rules here at import time. */
+export function registerRules(rules: readonly RuleDef[]): void {
+  for (const rule of rules) {
+    if (byId.has(rule.id)) continue;
+    (RULES as RuleDef[]).push(rule);
+    byId.set(rule.id, rule);
+  }
+}

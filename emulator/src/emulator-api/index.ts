@@ -1,0 +1,113 @@
+import express, { type Request, type Router } from 'express';
+import { FINDINGS, listFindings, type Finding } from '../domain/findings.js';
+import { ruleOf } from '../domain/rules.js';
+import type { Services } from '../resources/context.js';
+import type { RequestLog } from '../http/request-log.js';
+import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
+import { LATEST_API_VERSION } from '../http/api-version.js';
+
+export interface EmulatorApiOptions {
+  services: Services;
+  requests: RequestLog;
+  /** Clears all state and the asset containers. */
+  reset(): Promise<{ containersDeleted: number }>;
+  azuriteVersion?: string;
+}
+
+/**
+ * The emulator's own endpoints, outside `/api/` so they can never collide with an entity set:
+ * health, reset, findings, the request ring buffer and a state dump. No auth: they are for the
+ * test harness on loopback, like LocalStack's `/_localstack/*`.
+ */
+export function emulatorRouter(options: EmulatorApiOptions): Router {
+  const { services, requests } = options;
+  const router = express.Router();
+
+  router.get('/health', async (_req, res) => {
+    const versions = { emulator: `${EMULATOR_NAME}/${EMULATOR_VERSION}`, api: LATEST_API_VERSION, ...(options.azuriteVersion ? { azurite: options.azuriteVersion } : {}) };
+    try {
+      await services.storage.ping();
+      res.status(200).json({ status: 'healthy', storage: 'up', versions, strict: services.config.strict, auth: services.config.auth });
+    } catch (err) {
+      res.status(503).json({ status: 'unhealthy', storage: 'down', message: (err as Error).message, versions });
+    }
+  });
+
+  router.post('/reset', async (_req, res) => {
+    const result = await options.reset();
+    res.status(200).json({ reset: true, ...result });
+  });
+
+  router.get('/findings', (req, res) => {
+    const findings = filterFindings(listFindings(services.store), req);
+    if (String(req.query['format'] ?? '') === 'text') {
+      res.status(200).type('text/plain; charset=utf-8').send(findingsReport(findings));
+      return;
+    }
+    res.status(200).json({ findings });
+  });
+
+  router.delete('/findings', async (_req, res) => {
+    await services.store.transaction((tx) => {
+      for (const f of [...tx.values<Finding>(FINDINGS)]) tx.delete(FINDINGS, f.id);
+    });
+    res.status(204).end();
+  });
+
+  router.get('/requests', (_req, res) => {
+    res.status(200).json({ capacity: requests.capacity, total: requests.count, requests: requests.list() });
+  });
+
+  router.delete('/requests', (_req, res) => {
+    requests.clear();
+    res.status(204).end();
+  });
+
+  router.get('/state', (_req, res) => {
+    res.status(200).json({ emulator: `${EMULATOR_NAME}/${EMULATOR_VERSION}`, location: services.store.location, state: dumpState(services) });
+  });
+
+  return router;
+}
+
+function filterFindings(findings: Finding[], req: Request): Finding[] {
+  const rule = typeof req.query['rule'] === 'string' ? req.query['rule'] : undefined;
+  const severity = typeof req.query['severity'] === 'string' ? req.query['severity'] : undefined;
+  const entityId = typeof req.query['entityId'] === 'string' ? req.query['entityId'].toLowerCase() : undefined;
+  return findings.filter((f) => (!rule || f.rule === rule) && (!severity || f.severity === severity) && (!entityId || (f.entityId ?? '').toLowerCase() === entityId));
+}
+
+/** The findings for people: one block per finding, with the rule's fix. */
+export function findingsReport(findings: readonly Finding[]): string {
+  if (findings.length === 0) return 'No findings: every request matched the reference client.\n';
+  const lines: string[] = [`${findings.length} finding${findings.length === 1 ? '' : 's'}:`, ''];
+  for (const f of findings) {
+    const rule = safeRule(f.rule);
+    lines.push(`[${f.severity.toUpperCase()}] ${f.rule}${rule ? ` - ${rule.title}` : ''}`);
+    lines.push(`  ${f.message}`);
+    if (f.entityId) lines.push(`  entity: ${f.entityId}`);
+    if (f.requestId) lines.push(`  request: ${String(f['method'] ?? '')} ${String(f['path'] ?? '')} (x-ms-request-id ${f.requestId})`);
+    if (f.client) lines.push(`  client: ${f.client}`);
+    if (rule) lines.push(`  fix: ${rule.fix}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function safeRule(id: string) {
+  try {
+    return ruleOf(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every collection, as stored; the protection private key is not in the store, so it cannot leak here. */
+function dumpState(services: Services): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', 'findings', 'verifications']) {
+    out[name] = [...services.store.values(name)];
+  }
+  return out;
+}
+

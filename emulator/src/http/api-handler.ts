@@ -1,0 +1,145 @@
+import type { NextFunction, Request, Response } from 'express';
+import { recordFinding, type RequestInfo } from '../domain/findings.js';
+import { ODataError, badRequest, notFound } from '../odata/errors.js';
+import { negotiateFormat, type WireFormat } from '../odata/format.js';
+import { parseQueryString } from '../odata/params.js';
+import { decodePath, parseODataPath, pathBelowServiceRoot } from '../odata/uri.js';
+import type { ApiRequest, HttpMethod, Services } from '../resources/context.js';
+import { route } from '../resources/router.js';
+import { isKnownApiVersion } from './api-version.js';
+import { writeResult } from './respond.js';
+import { locals, requestInfo, serviceRootOf } from './request-context.js';
+import type { TokenIssuer } from '../auth/tokens.js';
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'MERGE', 'PATCH', 'DELETE']);
+const TUNNELLED: ReadonlySet<string> = new Set(['MERGE', 'PATCH', 'PUT', 'DELETE']);
+
+/**
+ * Everything under `/api`: decode the path, negotiate the format, check version and token, parse
+ * the OData path, run the resource handler and write its result. Errors go to the error handler,
+ * which answers in the negotiated format.
+ */
+export function apiHandler(services: Services, tokens: TokenIssuer) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const { path: rawPath, query } = splitUrl(req.originalUrl);
+      const below = pathBelowServiceRoot(decodePath(rawPath));
+      if (below === undefined) throw notFound(`Nothing is served at ${rawPath.slice(0, 120)}: the Media Services API is under /api/`);
+      const params = parseQueryString(query);
+      const format = negotiateFormat(req.get('accept'), params.find(([n]) => n === '$format')?.[1]);
+      locals(res).format = format;
+      const path = parseODataPath(below);
+      const method = effectiveMethod(req);
+      const info = requestInfo(req, res);
+
+      await checkAuth(req, services, tokens);
+      const versionFinding = checkApiVersion(req, services, path.kind === 'metadata' ? params : undefined);
+
+      const apiRequest: ApiRequest = {
+        method,
+        path,
+        rawQuery: query,
+        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        contentType: req.get('content-type'),
+        serviceRoot: serviceRootOf(req),
+        baseUrl: serviceRootOf(req).replace(/api\/$/, ''),
+        info,
+      };
+      if (versionFinding) await recordVersionFinding(services, info, versionFinding);
+      const result = await withTimeout(route(apiRequest, services), services.config.limits.requestTimeoutMs);
+      writeResult(res, {
+        format,
+        serviceRoot: apiRequest.serviceRoot,
+        maxDataServiceVersion: maxDataServiceVersion(req),
+        preferNoContent: /return-no-content/i.test(req.get('prefer') ?? ''),
+        head: method === 'HEAD',
+      }, result);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** Raw path and query of the request URL, undecoded. */
+export function splitUrl(url: string): { path: string; query: string } {
+  const q = url.indexOf('?');
+  return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
+}
+
+/** `X-HTTP-Method: MERGE` on a POST (the Java SDK's updates) is the MERGE it names. */
+function effectiveMethod(req: Request): HttpMethod {
+  const tunnel = req.get('x-http-method');
+  if (tunnel !== undefined && req.method === 'POST') {
+    const m = tunnel.trim().toUpperCase();
+    if (!TUNNELLED.has(m)) throw badRequest(`X-HTTP-Method: ${tunnel} cannot be tunnelled through POST; use MERGE, PATCH, PUT or DELETE`);
+    return m as HttpMethod;
+  }
+  if (!METHODS.has(req.method)) throw new ODataError(405, `${req.method} is not supported; use GET, POST, MERGE, PATCH, PUT or DELETE`);
+  return req.method as HttpMethod;
+}
+
+async function checkAuth(req: Request, services: Services, tokens: TokenIssuer): Promise<void> {
+  const mode = services.config.auth;
+  if (mode === 'none') return;
+  const header = req.get('authorization') ?? '';
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const challenge = { 'WWW-Authenticate': 'Bearer realm="ams-v2-emulator"' };
+  if (!m) {
+    const message = header === ''
+      ? 'The Authorization header is missing: send Authorization: Bearer <token> (get one from /v2/OAuth2-13 or /<tenant>/oauth2/token)'
+      : 'The Authorization header must be "Bearer <token>"';
+    throw new ODataError(401, message, 'Unauthorized', challenge);
+  }
+  if (mode === 'any') return;
+  try {
+    await tokens.verify(m[1]!);
+  } catch (err) {
+    throw new ODataError(401, `The token is refused: ${(err as Error).message}`, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="ams-v2-emulator", error="invalid_token"' });
+  }
+}
+
+/**
+ * x-ms-version: required (400 when missing, as the service answered); 2.0-2.19 served; another
+ * value is served as 2.19 with a warning finding, or refused with --strict. `$metadata` may name
+ * the version in the query instead (`?api-version=2.x`), as the docs allowed for browsing it.
+ */
+function checkApiVersion(req: Request, services: Services, metadataParams: [string, string][] | undefined): string | undefined {
+  const header = req.get('x-ms-version') ?? metadataParams?.find(([n]) => n.toLowerCase() === 'api-version')?.[1];
+  if (header === undefined || header.trim() === '') {
+    throw badRequest('The x-ms-version header is required: send x-ms-version: 2.19', 'MissingApiVersion');
+  }
+  if (isKnownApiVersion(header)) return undefined;
+  if (services.config.strict) throw badRequest(`x-ms-version ${JSON.stringify(header.slice(0, 40))} is not a Media Services API version: use 2.0 to 2.19`, 'UnsupportedApiVersion');
+  return header.slice(0, 40);
+}
+
+async function recordVersionFinding(services: Services, info: RequestInfo, version: string): Promise<void> {
+  await services.store.transaction((tx) =>
+    recordFinding(tx, info, {
+      rule: 'unsupported-api-version',
+      message: `x-ms-version ${JSON.stringify(version)} is not a Media Services API version (2.0 to 2.19); served as 2.19`,
+      details: { version },
+    }, services.ids.guid(), services.now()),
+  );
+}
+
+function maxDataServiceVersion(req: Request): number {
+  const header = req.get('maxdataserviceversion');
+  const m = header ? /^\s*(\d+)/.exec(header) : null;
+  const v = m ? Number(m[1]) : 3;
+  return v >= 1 && v <= 3 ? v : 3;
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ODataError(503, `The request did not complete within ${ms} ms; try again`, 'ServiceUnavailable', { 'Retry-After': '1' })), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export type { WireFormat };

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { TokenIssuer } from '../auth/tokens.js';
+import { emulatorRouter, type EmulatorApiOptions } from '../emulator-api/index.js';
+import type { Services } from '../resources/context.js';
+import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
+import { apiHandler, splitUrl } from './api-handler.js';
+import { errorHandler, type ErrorLogger } from './error-handler.js';
+import type { RequestLog } from './request-log.js';
+import { baseUrlOf, locals, requestInfo } from './request-context.js';
+import { tokenRouter } from './token-endpoints.js';
+
+export interface AppOptions {
+  services: Services;
+  tokens: TokenIssuer;
+  requests: RequestLog;
+  reset: EmulatorApiOptions['reset'];
+  azuriteVersion?: string;
+  /** One line per request (the access log), unless silent. */
+  accessLog?: (line: string) => void;
+  /** Debug log sink (request and response headers, redacted), when --debug is given. */
+  debugLog?: (entry: Record<string, unknown>) => void;
+  logError: ErrorLogger;
+  /** Extra routers mounted before `/api` (origin delivery, fault injection). */
+  extraRoutes?: (app: Express) => void;
+}
+
+export function createApp(options: AppOptions): Express {
+  const { services } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const l = locals(res);
+    l.requestId = randomUUID();
+    l.startedAt = performance.now();
+    res.setHeader('x-ms-request-id', l.requestId);
+    res.setHeader('request-id', l.requestId);
+    res.setHeader('X-AMS-Emulator', `${EMULATOR_NAME}/${EMULATOR_VERSION}`);
+    res.setHeader('Server', `${EMULATOR_NAME}/${EMULATOR_VERSION}`);
+    for (const name of ['client-request-id', 'x-ms-client-request-id']) {
+      const value = req.get(name);
+      if (value !== undefined) res.setHeader(name, value.slice(0, 2048));
+    }
+    res.on('finish', () => logRequest(options, req, res));
+    next();
+  });
+
+  app.use(tokenRouter(options.tokens, services.config.auth));
+  app.use('/_emulator', express.json({ limit: '1mb' }), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion }));
+  options.extraRoutes?.(app);
+
+  // media.windows.net answered the first call to its root with a 301 to the cluster's /api/;
+  // clients re-issue the call there (they must not follow it blindly).
+  app.all('/', (req, res) => {
+    res.setHeader('Location', `${baseUrlOf(req)}api/`);
+    res.status(301).type('text/html').send('<html><head><title>Object moved</title></head><body><h2>Object moved to <a href="api/">here</a>.</h2></body></html>');
+  });
+
+  app.use(
+    express.raw({ type: () => true, limit: services.config.limits.maxBodyBytes }),
+    apiHandler(services, options.tokens),
+  );
+  app.use(errorHandler(options.logError));
+  return app;
+}
+
+function logRequest(options: AppOptions, req: Request, res: Response): void {
+  const l = locals(res);
+  const latencyMs = Math.round((performance.now() - l.startedAt) * 10) / 10;
+  const info = requestInfo(req, res);
+  const { path } = splitUrl(req.originalUrl);
+  options.requests.add({ time: new Date().toISOString(), method: req.method, path: path.slice(0, 500), status: res.statusCode, latencyMs, requestId: l.requestId, client: info.client });
+  options.accessLog?.(`${req.socket.remoteAddress ?? '-'} "${req.method} ${req.originalUrl.slice(0, 300)}" ${res.statusCode} ${latencyMs}ms ${l.requestId}`);
+  options.debugLog?.({
+    time: new Date().toISOString(),
+    requestId: l.requestId,
+    method: req.method,
+    url: req.originalUrl,
+    status: res.statusCode,
+    latencyMs,
+    requestHeaders: redact(req.headers),
+    responseHeaders: res.getHeaders(),
+  });
+}
+
+function redact(headers: Request['headers']): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...headers };
+  if (out['authorization']) out['authorization'] = String(out['authorization']).replace(/(Bearer\s+)\S+/i, '$1<redacted>');
+  return out;
+}

@@ -1,0 +1,65 @@
+import type { NextFunction, Request, Response } from 'express';
+import { ODataError } from '../odata/errors.js';
+import { StorageUnavailableError, StorageRequestError } from '../storage/types.js';
+import { writeError } from './respond.js';
+import { locals } from './request-context.js';
+
+export interface ErrorLogger {
+  (message: string, err: unknown): void;
+}
+
+/**
+ * The last middleware: every failure becomes an OData error in the client's format. Client
+ * mistakes keep their 4xx; storage that cannot be reached is a 503 with a clear message (the
+ * client may retry); anything else is a bug, logged with its stack and answered 500 without it.
+ */
+export function errorHandler(log: ErrorLogger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const format = locals(res).format ?? 'json-minimal';
+    const head = req.method === 'HEAD';
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const mapped = toODataError(err);
+    if (mapped) {
+      for (const [name, value] of Object.entries(mapped.headers)) res.setHeader(name, value);
+      writeError(res, format, mapped.status, mapped.code, mapped.message, head);
+      return;
+    }
+    log(`internal error in ${req.method} ${req.originalUrl.slice(0, 200)} (request ${locals(res).requestId})`, err);
+    writeError(res, format, 500, 'InternalError', `The emulator failed to process the request (x-ms-request-id ${locals(res).requestId}); this is a bug in the emulator, please report it with the debug log`, head);
+  };
+}
+
+export function toODataError(err: unknown): ODataError | undefined {
+  if (err instanceof ODataError) return err;
+  if (err instanceof StorageUnavailableError) {
+    return new ODataError(503, `Storage is unavailable: ${err.message}. Retry when it is back.`, 'ServiceUnavailable', { 'Retry-After': '5' });
+  }
+  if (err instanceof StorageRequestError) {
+    if (err.statusCode === 404) return new ODataError(404, `Storage answered: ${err.message}`);
+    if (err.statusCode === 409) return new ODataError(409, `Storage answered: ${err.message}`);
+    return new ODataError(err.statusCode >= 500 ? 503 : 400, `Storage refused the operation: ${err.message}`);
+  }
+  // body-parser and express errors carry an HTTP status and a type.
+  if (typeof err === 'object' && err !== null && 'status' in err && typeof (err as { status: unknown }).status === 'number') {
+    const e = err as { status: number; type?: string; message?: string; limit?: number };
+    if (e.status >= 400 && e.status < 500) {
+      switch (e.type) {
+        case 'entity.too.large':
+          return new ODataError(413, `The request body is larger than the emulator's limit of ${e.limit ?? '?'} bytes`);
+        case 'encoding.unsupported':
+        case 'charset.unsupported':
+          return new ODataError(415, `The request body's encoding is not supported: ${e.message ?? ''}`);
+        case 'request.aborted':
+          return new ODataError(400, 'The request was aborted before its body was complete');
+        case 'request.size.invalid':
+          return new ODataError(400, 'The request body is shorter or longer than its Content-Length');
+        default:
+          return new ODataError(e.status, e.message ?? 'Bad request');
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,47 @@
+/** One line of `/_emulator/requests`: enough to find a client's call and see how it went. */
+export interface RequestLogEntry {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  latencyMs: number;
+  requestId: string;
+  client: string;
+}
+
+/** The last N calls, oldest first; a fixed-size ring so a long CI run cannot grow it. */
+export class RequestLog {
+  private readonly entries: (RequestLogEntry | undefined)[];
+  private next = 0;
+  private total = 0;
+
+  constructor(readonly capacity: number) {
+    this.entries = new Array<RequestLogEntry | undefined>(Math.max(1, capacity));
+  }
+
+  add(entry: RequestLogEntry): void {
+    this.entries[this.next] = entry;
+    this.next = (this.next + 1) % this.entries.length;
+    this.total++;
+  }
+
+  list(): RequestLogEntry[] {
+    const out: RequestLogEntry[] = [];
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[(this.next + i) % this.entries.length];
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /** Calls seen since start (or the last clear), including those that fell out of the ring. */
+  get count(): number {
+    return this.total;
+  }
+
+  clear(): void {
+    this.entries.fill(undefined);
+    this.next = 0;
+    this.total = 0;
+  }
+}

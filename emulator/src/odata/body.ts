@@ -1,0 +1,171 @@
+import { propertyOf, type EntityTypeDef } from './edm.js';
+import { badRequest, unsupportedMediaType } from './errors.js';
+import { bodyCharset, bodyFormat } from './format.js';
+import { toCanonical, type CanonicalValue } from './values.js';
+import { truncate } from './uri.js';
+import { readAtomEntry, readLinkUri } from './atom/index.js';
+
+/**
+ * A request body for an entity (create, MERGE, PUT), whatever the wire format, reduced to what the
+ * resources need: canonical property values and navigation bindings. Server-owned properties the
+ * client sent (the .NET SDK sends all of them, with defaults) are dropped here, once.
+ */
+export interface EntityBody {
+  values: Map<string, CanonicalValue>;
+  /** Navigation bindings: Atom `related` links, verbose `{"__metadata":{"uri"}}`, `Nav@odata.bind`. */
+  bindings: { navigation: string; reference: string }[];
+  /** Server-owned properties that were present and ignored. */
+  ignored: string[];
+}
+
+export interface BodyLimits {
+  maxDepth: number;
+}
+
+export function readEntityBody(raw: Buffer, contentType: string | undefined, type: EntityTypeDef, limits: BodyLimits): EntityBody {
+  const kind = detect(raw, contentType);
+  if (kind === 'xml') return fromAtom(raw, type, limits);
+  return fromJson(parseJsonObject(raw, contentType, limits), type);
+}
+
+/** The `$links` body: `{"uri": "..."}` (JSON) or `<uri xmlns="...">...</uri>` (XML). */
+export function readLinkBody(raw: Buffer, contentType: string | undefined, limits: BodyLimits): string {
+  const kind = detect(raw, contentType);
+  if (kind === 'xml') return readLinkUri(raw, { maxDepth: limits.maxDepth });
+  const body = unwrapVerbose(parseJsonObject(raw, contentType, limits));
+  const uri = body['uri'] ?? body['url'] ?? (body['__metadata'] as { uri?: unknown } | undefined)?.uri;
+  if (typeof uri !== 'string' || uri.trim() === '') throw badRequest('The $links body must be {"uri": "https://<host>/api/<Set>(\'<id>\')"}');
+  return uri;
+}
+
+/** A JSON body that must be an object (function bodies, emulator endpoints). */
+export function parseJsonObject(raw: Buffer, contentType: string | undefined, limits: BodyLimits): Record<string, unknown> {
+  const text = decodeText(raw, contentType);
+  if (text.trim() === '') throw badRequest('The request body is empty; a JSON object was expected');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  checkDepth(value, limits.maxDepth);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('The request body must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function detect(raw: Buffer, contentType: string | undefined): 'json' | 'xml' {
+  const declared = bodyFormat(contentType);
+  if (declared === 'json' || declared === 'xml') return declared;
+  if (declared === 'other' || declared === 'form') {
+    throw unsupportedMediaType(`Content-Type ${truncate(contentType ?? '', 80)} is not supported: send application/json, application/json;odata=verbose or application/atom+xml`);
+  }
+  // No Content-Type: look at the first non-blank byte, as lenient servers did.
+  for (const byte of raw) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0xef || byte === 0xbb || byte === 0xbf) continue;
+    return byte === 0x3c /* < */ ? 'xml' : 'json';
+  }
+  return 'json';
+}
+
+function decodeText(raw: Buffer, contentType: string | undefined): string {
+  const charset = bodyCharset(contentType);
+  if (charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    throw unsupportedMediaType(`charset=${charset} is not supported: send the body in UTF-8`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw);
+  } catch {
+    throw badRequest('The request body is not valid UTF-8');
+  }
+}
+
+/** Iterative, so a hostile 100k-deep array cannot overflow the stack. */
+function checkDepth(value: unknown, maxDepth: number): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > maxDepth) throw badRequest(`The request body nests deeper than ${maxDepth} levels`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+}
+
+function unwrapVerbose(body: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(body);
+  if (keys.length === 1 && keys[0] === 'd' && typeof body['d'] === 'object' && body['d'] !== null && !Array.isArray(body['d'])) {
+    return body['d'] as Record<string, unknown>;
+  }
+  return body;
+}
+
+function fromJson(raw: Record<string, unknown>, type: EntityTypeDef): EntityBody {
+  const body = unwrapVerbose(raw);
+  const out: EntityBody = { values: new Map(), bindings: [], ignored: [] };
+  for (const [name, value] of Object.entries(body)) {
+    if (name === '__metadata' || name.startsWith('odata.') || name.startsWith('@odata.')) continue;
+    const bind = /^(.+)@odata\.bind$/.exec(name);
+    if (bind) {
+      addBindings(out, type, bind[1]!, value, (v) => (typeof v === 'string' ? v : undefined));
+      continue;
+    }
+    if (name.includes('@')) continue; // other instance annotations
+    const nav = type.navigation.find((n) => n.name === name);
+    if (nav) {
+      addBindings(out, type, nav.name, value, (v) => {
+        const meta = typeof v === 'object' && v !== null ? (v as { __metadata?: { uri?: unknown } }).__metadata : undefined;
+        return typeof meta?.uri === 'string' ? meta.uri : undefined;
+      });
+      continue;
+    }
+    const property = propertyOf(type, name);
+    if (!property) throw unknownProperty(type, name);
+    if (property.serverOwned) {
+      out.ignored.push(name);
+      continue;
+    }
+    out.values.set(name, toCanonical(property, value));
+  }
+  return out;
+}
+
+function addBindings(out: EntityBody, type: EntityTypeDef, navigation: string, value: unknown, referenceOf: (v: unknown) => string | undefined): void {
+  if (!type.navigation.some((n) => n.name === navigation)) throw unknownProperty(type, navigation);
+  // `{"__deferred": ...}` echoed back by a client is not a binding.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && '__deferred' in value) return;
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null && Array.isArray((value as { results?: unknown }).results)
+      ? (value as { results: unknown[] }).results
+      : [value];
+  for (const item of items) {
+    const reference = referenceOf(item);
+    if (reference === undefined) throw badRequest(`The navigation property '${navigation}' must bind entities by URL: {"__metadata":{"uri":"..."}} (verbose) or "${navigation}@odata.bind": "..."`);
+    out.bindings.push({ navigation, reference });
+  }
+}
+
+function fromAtom(raw: Buffer, type: EntityTypeDef, limits: BodyLimits): EntityBody {
+  const entry = readAtomEntry(raw, type, { maxDepth: limits.maxDepth });
+  const out: EntityBody = { values: new Map(), bindings: entry.links.map((l) => ({ navigation: l.navigation, reference: l.href })), ignored: [] };
+  for (const [name, value] of Object.entries(entry.properties)) {
+    const property = propertyOf(type, name);
+    if (!property) throw unknownProperty(type, name);
+    if (property.serverOwned) {
+      out.ignored.push(name);
+      continue;
+    }
+    if ('elements' in value) {
+      out.values.set(name, toCanonical(property, value.elements));
+    } else {
+      out.values.set(name, value.text === null ? toCanonical(property, null) : toCanonical(property, property.type === 'Edm.String' ? value.text : value.text.trim()));
+    }
+  }
+  for (const binding of out.bindings) {
+    if (!type.navigation.some((n) => n.name === binding.navigation)) throw unknownProperty(type, binding.navigation);
+  }
+  return out;
+}
+
+function unknownProperty(type: EntityTypeDef, name: string): Error {
+  return badRequest(`Parsing request content failed due to: Make sure to only use property names that are defined by the type. '${truncate(name, 60)}' is not a property of ${type.name}`);
+}

@@ -1,0 +1,177 @@
+import type { ComplexTypeDef, EdmPrimitive, PropertyDef } from './edm.js';
+import { badRequest } from './errors.js';
+import { truncate } from './uri.js';
+
+/**
+ * Conversion of property values between the wire and the canonical stored form (see edm.ts).
+ * Parsing is liberal in what real clients sent (quoted numbers, "true" strings, `10.0` for a
+ * double, dates in several spellings); writing is exact.
+ */
+
+export type CanonicalValue = string | number | boolean | null | CanonicalComplex[];
+export type CanonicalComplex = { [name: string]: string | number | boolean | null };
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** A wire value (JSON value, or Atom text) to the canonical form of `property`; 400 when it cannot be. */
+export function toCanonical(property: PropertyDef, value: unknown): CanonicalValue {
+  if (value === null || value === undefined) {
+    if (!property.nullable) throw badRequest(`The property '${property.name}' cannot be null`);
+    return null;
+  }
+  if (property.complexCollection) return toComplexCollection(property, property.complexCollection, value);
+  return toPrimitive(property.name, property.type, value);
+}
+
+export function toPrimitive(name: string, type: EdmPrimitive, value: unknown): string | number | boolean {
+  switch (type) {
+    case 'Edm.String':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      throw wrongType(name, type, value);
+    case 'Edm.Int32': {
+      const n = toNumber(value);
+      if (n === undefined || !Number.isInteger(n) || n < INT32_MIN || n > INT32_MAX) throw wrongType(name, type, value);
+      return n;
+    }
+    case 'Edm.Int64': {
+      const n = toBigInt(value);
+      if (n === undefined || n < INT64_MIN || n > INT64_MAX) throw wrongType(name, type, value);
+      return n.toString();
+    }
+    case 'Edm.Double': {
+      const n = toNumber(value);
+      if (n === undefined || !Number.isFinite(n)) throw wrongType(name, type, value);
+      return n;
+    }
+    case 'Edm.Boolean':
+      if (typeof value === 'boolean') return value;
+      if (typeof value === 'string') {
+        const t = value.trim().toLowerCase();
+        if (t === 'true' || t === '1') return true;
+        if (t === 'false' || t === '0') return false;
+      }
+      if (value === 1) return true;
+      if (value === 0) return false;
+      throw wrongType(name, type, value);
+    case 'Edm.DateTime': {
+      const d = typeof value === 'string' ? parseDateTime(value) : typeof value === 'number' ? new Date(value) : undefined;
+      if (!d || Number.isNaN(d.getTime())) throw wrongType(name, type, value);
+      return d.toISOString();
+    }
+  }
+}
+
+function toComplexCollection(property: PropertyDef, complex: ComplexTypeDef, value: unknown): CanonicalComplex[] {
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null && Array.isArray((value as { results?: unknown }).results)
+      ? ((value as { results: unknown[] }).results)
+      : undefined;
+  if (!items) throw badRequest(`The property '${property.name}' is a collection of ${complex.name}`);
+  return items.map((item) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw badRequest(`Each element of '${property.name}' is a ${complex.name} object`);
+    const out: CanonicalComplex = {};
+    for (const p of complex.properties) {
+      const v = (item as Record<string, unknown>)[p.name];
+      out[p.name] = v === undefined || v === null ? null : toPrimitive(`${property.name}.${p.name}`, p.type, v);
+    }
+    return out;
+  });
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    const t = value.trim();
+    // OData literal suffixes (10.0d, 1.5m, 5L) are tolerated; JS Number() alone would refuse them.
+    const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[dDmMfFlL]?$/.exec(t);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+function toBigInt(value: unknown): bigint | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : undefined;
+  if (typeof value === 'string') {
+    const m = /^\s*([+-]?\d+)(?:\.0*)?[lL]?\s*$/.exec(value);
+    if (m) return BigInt(m[1]!);
+  }
+  return undefined;
+}
+
+function wrongType(name: string, type: string, value: unknown): Error {
+  const shown = typeof value === 'string' ? JSON.stringify(truncate(value, 60)) : truncate(JSON.stringify(value) ?? String(value), 60);
+  return badRequest(`The property '${name}' expects ${type}; ${shown} is not a valid ${type} value`);
+}
+
+const MONTHS_DMY = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$/;
+
+/**
+ * Dates as clients sent them: ISO 8601 with or without zone (no zone = UTC, as the service read
+ * them), `/Date(ms)/` (verbose JSON, after JSON parsing removed the backslashes), `M/D/YYYY
+ * hh:mm:ss AM` (fritzy's `toLocaleString`), `datetime'...'`.
+ */
+export function parseDateTime(text: string): Date | undefined {
+  let t = text.trim();
+  const literal = /^datetime(?:offset)?'(.*)'$/i.exec(t);
+  if (literal) t = literal[1]!;
+  const ms = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/.exec(t);
+  if (ms) return new Date(Number(ms[1]));
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(t);
+  if (iso) {
+    const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = iso;
+    const millis = Number(frac.padEnd(3, '0').slice(0, 3));
+    let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), millis);
+    if (zone && zone.toUpperCase() !== 'Z') {
+      const zm = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+      const offset = (Number(zm[2]) * 60 + Number(zm[3])) * 60_000;
+      time -= zm[1] === '+' ? offset : -offset;
+    }
+    return validDate(time, Number(mo), Number(d));
+  }
+  const us = MONTHS_DMY.exec(t);
+  if (us) {
+    const [, mo, d, y, h = '0', mi = '0', s = '0', ampm] = us;
+    let hour = Number(h);
+    if (ampm) {
+      const pm = ampm.toLowerCase() === 'pm';
+      if (hour < 1 || hour > 12) return undefined;
+      hour = (hour % 12) + (pm ? 12 : 0);
+    }
+    return validDate(Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(s)), Number(mo), Number(d));
+  }
+  return undefined;
+}
+
+function validDate(time: number, month: number, day: number): Date | undefined {
+  const d = new Date(time);
+  if (Number.isNaN(d.getTime()) || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+  return d;
+}
+
+/** `2015-02-04T02:37:46.9680000Z`: the 7 fractional digits .NET wrote, from a canonical ISO string. */
+export function formatDateTime(iso: string): string {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(iso);
+  if (!m) return iso;
+  return `${m[1]}.${(m[2] ?? '').padEnd(7, '0').slice(0, 7)}Z`;
+}
+
+/** `\/Date(ms)\/` as it appears in verbose JSON text (the backslashes are part of the JSON). */
+export function verboseJsonDate(iso: string): string {
+  return `"\\/Date(${Date.parse(iso)})\\/"`;
+}
+
+/** A double as the service wrote it: always with a decimal point or exponent (`440.0`). */
+export function formatDouble(n: number): string {
+  if (!Number.isFinite(n)) return n > 0 ? 'INF' : n < 0 ? '-INF' : 'NaN';
+  const s = String(n);
+  return /[.eE]/.test(s) ? s : `${s}.0`;
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,142 @@
+import { formatNbId } from '../../../client/src/crypto/index.js';
+import { STORAGE_ENCRYPTION } from '../domain/content-keys.js';
+import { recordDeviations, refuseIfStrict, type Deviation } from '../domain/deviations.js';
+import { checkIvFormat, checkIvUnique, type EncryptedFileView } from '../domain/ivs.js';
+import { Asset, AssetFile, ContentKey } from '../odata/edm.js';
+import { badRequest, conflict } from '../odata/errors.js';
+import { functionParameters } from '../odata/params.js';
+import { canonicalId } from '../odata/uri.js';
+import type { JsonRecord, StoreReader } from '../store/types.js';
+import { containerOf } from './assets.js';
+import { COLLECTIONS, findEntity, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
+import type { ApiRequest, ApiResult, Services } from './context.js';
+import { linkedKeys } from './links.js';
+
+const F = COLLECTIONS.Files;
+
+const FILE_DEFAULTS: JsonRecord = { ContentFileSize: '0', IsEncrypted: false, IsPrimary: false, Options: 0 };
+
+/** POST Files: the encryption fields are stored as sent (the IV verbatim: PHP sent base64). */
+export async function createFile(req: ApiRequest, services: Services): Promise<ApiResult> {
+  const body = readBody(req, services, AssetFile);
+  requireValues(AssetFile, body.values, ['Name', 'ParentAssetId']);
+  const parentKey = stringValue(body.values, 'ParentAssetId')!;
+  const asset = findEntity(services.store, Asset, COLLECTIONS.Assets, parentKey);
+  const name = stringValue(body.values, 'Name')!;
+  checkFileName(name);
+  const now = services.now().toISOString();
+  const record = newRecord(AssetFile, { ...FILE_DEFAULTS, Created: now, LastModified: now }, body.values);
+  record['Id'] = formatNbId('cid', services.ids.guid());
+  record['ParentAssetId'] = asset['Id'] as string;
+  await commitFile(req, services, record, undefined);
+  return { kind: 'entity', type: AssetFile, record, status: 201 };
+}
+
+export async function updateFile(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
+  const body = readBody(req, services, AssetFile);
+  const current = findEntity(services.store, AssetFile, F, key);
+  const next = mergeValues(AssetFile, current, body.values);
+  if (typeof next['Name'] !== 'string' || next['Name'] === '') throw badRequest("An AssetFile's Name cannot be empty");
+  if (next['Name'] !== current['Name']) checkFileName(next['Name']);
+  next['LastModified'] = services.now().toISOString();
+  await commitFile(req, services, next, current);
+  return { kind: 'noContent' };
+}
+
+export async function deleteFile(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
+  await services.store.transaction((tx) => {
+    const file = findEntity(tx, AssetFile, F, key);
+    tx.delete(F, file['Id'] as string);
+  });
+  return { kind: 'noContent' };
+}
+
+/**
+ * CreateFileInfos?assetid='..': a file entity for every blob of the asset's container that has
+ * none yet, as the service did for clients that upload first (Java, PHP); they MERGE the
+ * encryption fields afterwards.
+ */
+export async function createFileInfos(req: ApiRequest, services: Services): Promise<ApiResult> {
+  const assetKey = functionParameters(req.rawQuery).get('assetid');
+  if (assetKey === undefined || assetKey === '') throw badRequest("CreateFileInfos requires the parameter assetid, e.g. CreateFileInfos?assetid='nb:cid:UUID:...'");
+  const asset = findEntity(services.store, Asset, COLLECTIONS.Assets, assetKey);
+  const assetId = asset['Id'] as string;
+  const blobs = await services.storage.listBlobs(containerOf(asset));
+  const created: string[] = [];
+  await services.store.transaction((tx) => {
+    const existing = new Set(filesOfAsset(tx, assetId).map((f) => f['Name']));
+    const now = services.now().toISOString();
+    for (const blob of blobs) {
+      if (existing.has(blob.name)) continue;
+      const id = formatNbId('cid', services.ids.guid());
+      const record = newRecord(AssetFile, { ...FILE_DEFAULTS, Created: now, LastModified: now }, new Map());
+      Object.assign(record, { Id: id, Name: blob.name, ParentAssetId: assetId, ContentFileSize: String(blob.size), MimeType: blob.contentType ?? null });
+      tx.put(F, id, record);
+      created.push(id);
+    }
+  });
+  for (const id of created) services.events.fileChanged(id, req.info);
+  return { kind: 'noContent' };
+}
+
+export function filesOfAsset(reader: StoreReader, assetId: string): JsonRecord[] {
+  const out: JsonRecord[] = [];
+  for (const file of reader.values(F)) if (file['ParentAssetId'] === assetId) out.push(file);
+  return out;
+}
+
+/** The content key a file is encrypted with: its EncryptionKeyId, else its asset's storage key. */
+export function fileKeyId(reader: StoreReader, file: JsonRecord): string | undefined {
+  const explicit = file['EncryptionKeyId'];
+  if (typeof explicit === 'string' && explicit !== '') {
+    try {
+      return canonicalId(ContentKey, explicit);
+    } catch {
+      return explicit;
+    }
+  }
+  return assetStorageKeyId(reader, String(file['ParentAssetId']));
+}
+
+export function assetStorageKeyId(reader: StoreReader, assetId: string): string | undefined {
+  return linkedKeys(reader, assetId).find((k) => reader.get(COLLECTIONS.ContentKeys, k)?.['ContentKeyType'] === STORAGE_ENCRYPTION);
+}
+
+/**
+ * Store a new or updated file after the checks that span files (duplicate name, second primary,
+ * IV reuse), inside one transaction so two concurrent requests can never both pass them.
+ */
+async function commitFile(req: ApiRequest, services: Services, record: JsonRecord, previous: JsonRecord | undefined): Promise<void> {
+  const view = record as unknown as EncryptedFileView;
+  const ivChanged = !previous || previous['InitializationVector'] !== record['InitializationVector'] || previous['IsEncrypted'] !== record['IsEncrypted'] || previous['EncryptionKeyId'] !== record['EncryptionKeyId'];
+  const formatDeviations: Deviation[] = ivChanged ? checkIvFormat(view) : [];
+  refuseIfStrict(services.config.strict, formatDeviations);
+  if (services.config.strict) await services.events.beforeFileCommit(record, req.info);
+  const assetId = String(record['ParentAssetId']);
+  await services.store.transaction((tx) => {
+    if (!tx.has(COLLECTIONS.Assets, assetId)) throw badRequest(`The asset '${assetId}' no longer exists`);
+    if (previous && !tx.has(F, String(record['Id']))) throw badRequest(`The file '${record['Id']}' no longer exists`);
+    const siblings = filesOfAsset(tx, assetId).filter((f) => f['Id'] !== record['Id']);
+    if (!previous && siblings.length >= services.config.limits.maxFilesPerAsset) {
+      throw badRequest(`The asset '${assetId}' already has ${siblings.length} files, the emulator's limit (--max-files-per-asset)`);
+    }
+    if (siblings.some((f) => f['Name'] === record['Name'])) throw conflict(`The asset '${assetId}' already has a file named '${record['Name']}'`);
+    if (record['IsPrimary'] === true && siblings.some((f) => f['IsPrimary'] === true)) throw conflict(`The asset '${assetId}' already has a primary file`);
+    const deviations = [...formatDeviations];
+    if (ivChanged) {
+      const keyId = fileKeyId(tx, record);
+      deviations.push(...checkIvUnique(view, keyId, tx.values(F), (other) => fileKeyId(tx, other)));
+    }
+    refuseIfStrict(services.config.strict, deviations);
+    tx.put(F, String(record['Id']), record);
+    recordDeviations(tx, req.info, deviations, () => services.ids.guid(), services.now());
+  });
+  services.events.fileChanged(String(record['Id']), req.info);
+}
+
+/** Names become blob names and URL segments: refuse what cannot be either. */
+function checkFileName(name: string): void {
+  if (name.length > 260) throw badRequest(`The file name is ${name.length} characters; the limit is 260`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw badRequest('The file name contains control characters');
+  if (name.endsWith('/') || name.endsWith('.') || name.startsWith('/')) throw badRequest(`The file name ${JSON.stringify(name)} cannot be a blob name`);
+}

@@ -1,0 +1,38 @@
+import { Asset, Locator, type EntityTypeDef, type NavigationDef } from '../odata/edm.js';
+import type { JsonRecord, StoreReader } from '../store/types.js';
+import { COLLECTIONS } from './common.js';
+import type { Services } from './context.js';
+import { filesOfAsset } from './files.js';
+import { linkedKeys } from './links.js';
+import { storageAccounts } from './static-sets.js';
+
+/** Records a navigation property leads to from one entity. */
+export type NavigationResolver = (reader: StoreReader, source: JsonRecord, services: Services) => JsonRecord[];
+
+const resolvers = new Map<string, NavigationResolver>();
+
+export function registerNavigation(type: EntityTypeDef, nav: string, resolver: NavigationResolver): void {
+  resolvers.set(`${type.set}/${nav}`, resolver);
+}
+
+export function resolveNavigation(type: EntityTypeDef, nav: NavigationDef): NavigationResolver | undefined {
+  return resolvers.get(`${type.set}/${nav.name}`);
+}
+
+registerNavigation(Asset, 'Files', (reader, asset) => filesOfAsset(reader, String(asset['Id'])));
+registerNavigation(Asset, 'ContentKeys', (reader, asset) =>
+  linkedKeys(reader, String(asset['Id'])).flatMap((k) => {
+    const key = reader.get(COLLECTIONS.ContentKeys, k);
+    return key ? [key] : [];
+  }),
+);
+registerNavigation(Asset, 'Locators', (reader, asset) => [...reader.values(COLLECTIONS.Locators)].filter((l) => l['AssetId'] === asset['Id']));
+registerNavigation(Asset, 'ParentAssets', () => []);
+registerNavigation(Asset, 'StorageAccount', (_reader, _asset, services) => storageAccounts(services));
+registerNavigation(Locator, 'Asset', (reader, locator) => one(reader.get(COLLECTIONS.Assets, String(locator['AssetId']))));
+registerNavigation(Locator, 'AccessPolicy', (reader, locator) => one(reader.get(COLLECTIONS.AccessPolicies, String(locator['AccessPolicyId']))));
+
+function one(record: JsonRecord | undefined): JsonRecord[] {
+  return record ? [record] : [];
+}
+

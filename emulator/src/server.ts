@@ -1,0 +1,191 @@
+import { appendFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createTokenIssuer } from './auth/tokens.js';
+import { defaultConfig, type EmulatorConfig } from './config.js';
+import { ContentKeyOpener } from './domain/content-keys.js';
+import { createApp } from './http/app.js';
+import { RequestLog } from './http/request-log.js';
+import { createIdGenerator } from './ids.js';
+import { NO_EVENTS, type Services } from './resources/context.js';
+import { loadOrCreateSecrets } from './secrets/index.js';
+import { startEmbeddedAzurite } from './storage/azurite.js';
+import { createBlobStorage } from './storage/blob-storage.js';
+import type { BlobStorage, EmbeddedAzurite } from './storage/types.js';
+import { openStore } from './store/index.js';
+
+export interface RunningEmulator {
+  /** The API root, e.g. `http://127.0.0.1:10010/api/`. */
+  url: string;
+  /** The emulator's own root, e.g. `http://127.0.0.1:10010/`. */
+  baseUrl: string;
+  storage: {
+    connectionString: string;
+    blobEndpoint: string;
+    accountName: string;
+    /** Set when the emulator started its own Azurite. */
+    embeddedAzuriteUrl?: string;
+  };
+  config: EmulatorConfig;
+  /** The protection certificate's thumbprint (GetProtectionKeyId). */
+  protectionKeyId: string;
+  /** All state and the asset containers gone; the protection key and tokens stay valid. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A start-up failure with one line for the user (port in use, locked data dir, storage down). */
+export class StartupError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/**
+ * Start an emulator in this process: state store, protection key, storage (an embedded Azurite
+ * unless a connection string is given), and the HTTP server. Everything started is stopped again
+ * if a later step fails.
+ */
+export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Promise<RunningEmulator> {
+  const config = defaultConfig(overrides);
+  const cleanup: (() => Promise<void>)[] = [];
+  const undo = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside });
+    cleanup.push(() => store.close());
+    const secrets = await loadOrCreateSecrets(config.location);
+    const { storage, azurite } = await openStorage(config);
+    if (azurite) cleanup.push(() => azurite.stop());
+
+    const services: Services = {
+      config,
+      store,
+      storage,
+      secrets,
+      keys: new ContentKeyOpener(secrets.protectionPrivateKey),
+      ids: createIdGenerator(config.idSeed),
+      now: () => new Date(),
+      events: NO_EVENTS,
+    };
+    const requests = new RequestLog(config.requestLogSize);
+    const reset = () => resetState(services, requests);
+    const app = createApp({
+      services,
+      tokens: createTokenIssuer(secrets.tokenSigningKey),
+      requests,
+      reset,
+      azuriteVersion: azurite ? AZURITE_VERSION : undefined,
+      accessLog: config.silent ? undefined : (line) => process.stdout.write(`${line}\n`),
+      debugLog: config.debugFile ? debugWriter(config.debugFile) : undefined,
+      logError: (message, err) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`),
+    });
+    const server = await listen(config, app);
+    cleanup.push(() => closeServer(server));
+    const port = (server.address() as AddressInfo).port;
+    const scheme = config.tls ? 'https' : 'http';
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    const baseUrl = `${scheme}://${host}:${port}/`;
+    let closed = false;
+    return {
+      url: `${baseUrl}api/`,
+      baseUrl,
+      storage: { connectionString: storage.connectionString, blobEndpoint: storage.blobEndpoint, accountName: storage.accountName, embeddedAzuriteUrl: azurite?.url },
+      config,
+      protectionKeyId: secrets.protection.thumbprint,
+      reset: async () => {
+        await reset();
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await undo();
+      },
+    };
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}
+
+export const AZURITE_VERSION = '3.35.0';
+
+async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStorage; azurite?: EmbeddedAzurite }> {
+  if (config.storageConnectionString) {
+    const storage = createBlobStorage(config.storageConnectionString);
+    try {
+      await storage.ping();
+    } catch (err) {
+      throw new StartupError(`the storage account is unreachable: ${(err as Error).message}`, err);
+    }
+    return { storage };
+  }
+  let azurite: EmbeddedAzurite;
+  try {
+    azurite = await startEmbeddedAzurite({ host: config.host, port: config.azuritePort, location: config.location ? join(config.location, 'azurite') : undefined });
+  } catch (err) {
+    throw new StartupError(`the embedded Azurite could not start: ${(err as Error).message}`, err);
+  }
+  return { storage: createBlobStorage(azurite.connectionString), azurite };
+}
+
+async function listen(config: EmulatorConfig, app: ReturnType<typeof createApp>): Promise<Server> {
+  const server = config.tls
+    ? createHttpsServer({ cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }, app)
+    : createHttpServer(app);
+  // Bound header size and slow clients, so a hostile client cannot pin the process.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = Math.max(config.limits.requestTimeoutMs * 2, 60_000);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') reject(new StartupError(`port ${config.port} on ${config.host} is in use: stop what is using it or pass --port 0 for any free port`, err));
+      else if (err.code === 'EACCES') reject(new StartupError(`not allowed to listen on ${config.host}:${config.port}: choose a port above 1023`, err));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new StartupError(`${config.host} is not an address of this machine`, err));
+      else reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(config.port, config.host);
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function resetState(services: Services, requests: RequestLog): Promise<{ containersDeleted: number }> {
+  await services.store.transaction((tx) => tx.clear());
+  requests.clear();
+  const containersDeleted = await services.storage.deleteContainersWithPrefix('asset-');
+  return { containersDeleted };
+}
+
+function debugWriter(file: string): (entry: Record<string, unknown>) => void {
+  return (entry) => {
+    try {
+      appendFileSync(file, `${JSON.stringify(entry)}\n`);
+    } catch {
+      // A debug log that cannot be written must not take requests down.
+    }
+  };
+}
+
