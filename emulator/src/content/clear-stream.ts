@@ -1,0 +1,80 @@
+import type { Readable } from 'node:stream';
+import { CryptoInputError, createAmsCtrStream, parseIv } from '../../../client/src/crypto/index.js';
+import { containerOf } from '../resources/assets.js';
+import { COLLECTIONS } from '../resources/common.js';
+import type { Services } from '../resources/context.js';
+import { assetStorageKeyId, fileKeyId } from '../resources/files.js';
+import type { BlobInfo } from '../storage/types.js';
+import type { JsonRecord } from '../store/types.js';
+
+/**
+ * The clear bytes of an asset file, whatever its encryption: what verification, the Storage
+ * Decryption job and origin delivery all read. Streams with flat memory: a range read from
+ * storage piped through AES-CTR at the range's file offset.
+ */
+export interface ClearSource {
+  file: JsonRecord;
+  asset: JsonRecord;
+  container: string;
+  blob: BlobInfo;
+  /** undefined: the file is not storage-encrypted and its blob is already clear. */
+  encryption?: { key: Buffer; keyId: string; iv: bigint };
+}
+
+/** Why a file's clear bytes cannot be produced; `code` is stable (job ErrorDetails, verification `skipped`). */
+export class ClearContentError extends Error {
+  constructor(
+    readonly code: 'NoBlob' | 'NoAsset' | 'NoContentKey' | 'ContentKeyUnwrapFailed' | 'InvalidInitializationVector' | 'UnsupportedEncryption',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClearContentError';
+  }
+}
+
+export function isStorageEncrypted(file: JsonRecord): boolean {
+  return file['IsEncrypted'] === true && (file['EncryptionScheme'] === null || file['EncryptionScheme'] === 'StorageEncryption');
+}
+
+/**
+ * Everything needed to produce a file's clear bytes, checked: blob present, key linked and
+ * unwrappable, IV a decimal UInt64. The key is the file's EncryptionKeyId when it names one, else
+ * the asset's StorageEncryption key (what the .NET SDK's download uses).
+ */
+export async function resolveClearSource(services: Services, file: JsonRecord): Promise<ClearSource> {
+  const asset = services.store.get(COLLECTIONS.Assets, String(file['ParentAssetId']));
+  if (!asset) throw new ClearContentError('NoAsset', `the file's asset ${String(file['ParentAssetId'])} does not exist`);
+  const container = containerOf(asset);
+  const name = String(file['Name']);
+  const blob = await services.storage.getBlob(container, name);
+  if (!blob) throw new ClearContentError('NoBlob', `no blob named '${name}' in the asset's container ${container}: the upload has not happened (or used another name)`);
+  if (file['IsEncrypted'] !== true) return { file, asset, container, blob };
+  if (!isStorageEncrypted(file)) {
+    throw new ClearContentError('UnsupportedEncryption', `EncryptionScheme ${JSON.stringify(file['EncryptionScheme'])} is not StorageEncryption; only storage encryption is decrypted here`);
+  }
+  const keyId = fileKeyId(services.store, file) ?? assetStorageKeyId(services.store, String(asset['Id']));
+  const keyRecord = keyId ? services.store.get(COLLECTIONS.ContentKeys, keyId) : undefined;
+  if (!keyId || !keyRecord) {
+    throw new ClearContentError('NoContentKey', `no content key: the file names ${JSON.stringify(file['EncryptionKeyId'])} and the asset has no StorageEncryption key linked`);
+  }
+  const opened = services.keys.open(keyRecord['EncryptedContentKey'] as string | null);
+  if (!opened.ok) throw new ClearContentError('ContentKeyUnwrapFailed', `the content key ${String(keyRecord['Id'])} cannot be unwrapped: ${opened.message}`);
+  if (opened.key.length !== 32) throw new ClearContentError('ContentKeyUnwrapFailed', `the content key ${String(keyRecord['Id'])} is ${opened.key.length} bytes, not 32`);
+  let iv: bigint;
+  try {
+    iv = parseIv(String(file['InitializationVector'] ?? ''));
+  } catch (err) {
+    if (err instanceof CryptoInputError) throw new ClearContentError('InvalidInitializationVector', `InitializationVector: ${err.message}`);
+    throw err;
+  }
+  return { file, asset, container, blob, encryption: { key: opened.key, keyId: String(keyRecord['Id']), iv } };
+}
+
+/** A stream of clear bytes `[offset, offset + count)` of the file (count undefined: to the end). */
+export async function openClearStream(services: Services, source: ClearSource, offset = 0, count?: number): Promise<Readable> {
+  const raw = await services.storage.readBlob(source.container, source.blob.name, offset, count);
+  if (!source.encryption) return raw;
+  const decrypt = createAmsCtrStream(source.encryption.key, source.encryption.iv, BigInt(offset));
+  raw.on('error', (err) => decrypt.destroy(err));
+  return raw.pipe(decrypt);
+}
