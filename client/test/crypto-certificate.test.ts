@@ -127,18 +127,13 @@ describe('protection certificate', () => {
     expectSameIdentity(loadProtectionCertificatePfx(pfx(''), ''));
   });
 
-  // KNOWN BUG (reported, not fixed here): a PFX whose MAC was keyed with the NULL password (node-forge
-  // `toPkcs12Asn1(key, cert, null)`; OpenSSL's PKCS12_parse tries both NULL and "" and opens it with
-  // `-passin pass:`) is refused. Fix: when the password is '' and the MAC check fails, retry
-  // `forge.pkcs12.pkcs12FromAsn1(asn1, true, null)`.
+  // node-forge `toPkcs12Asn1(key, cert, null)` keys the MAC with the NULL password; OpenSSL's
+  // PKCS12_parse tries both NULL and "" and opens it with `-passin pass:`.
   it('opens a PFX whose MAC uses the NULL password when given no password, as OpenSSL does', () => {
     expectSameIdentity(loadProtectionCertificatePfx(pfx(null)));
   });
 
-  // KNOWN BUG (reported, not fixed here): the loader takes the first certificate bag, so a PFX exported
-  // with its chain and the issuer's certificate stored first is refused with key-mismatch although it
-  // holds the certificate that goes with the key. Fix: pick the certificate bag whose public key
-  // matches the key bag (or whose localKeyId does).
+  // A PFX exported with its chain may store the issuer's certificate first.
   it('opens a PFX that stores another certificate of the chain before the one matching the key', () => {
     const issuer = createProtectionCertificate({ commonName: 'issuer', bits: 1024 });
     expectSameIdentity(loadProtectionCertificatePfx(pfx('pw', { caFirst: issuer }), 'pw'));

@@ -28,7 +28,7 @@ export function loadCertificate(input: CertificateInput): X509Certificate {
 export function certificateDer(input: CertificateInput): Buffer {
   if (typeof input === 'string') {
     const text = input.trim();
-    if (text.startsWith('-----BEGIN')) {
+    if (text.includes('-----BEGIN')) {
       const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text);
       if (!m) throw new CryptoInputError('certificate-pem', 'the PEM text holds no CERTIFICATE block');
       return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
@@ -94,17 +94,30 @@ export function loadProtectionCertificatePfx(pfx: Uint8Array, password = ''): Pr
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(pfx).toString('binary')));
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, password);
+    p12 = openPkcs12(asn1, password);
   } catch (err) {
     throw new CryptoInputError('pfx', `the PFX could not be opened (wrong password or not PKCS#12): ${(err as Error).message}`);
   }
-  const certBag = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!]?.[0];
   const keyBag =
     p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!]?.[0] ??
     p12.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!]?.[0];
-  if (!certBag?.cert || !keyBag?.key) throw new CryptoInputError('pfx', 'the PFX holds no certificate with a private key');
-  const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certBag.cert)).getBytes(), 'binary');
-  return fromParts(der, forge.pki.privateKeyToPem(keyBag.key));
+  const key = keyBag?.key as forge.pki.rsa.PrivateKey | undefined;
+  // A PFX exported with its chain may list the issuer first: take the certificate of the key.
+  const certs = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? [];
+  const cert = certs.map((b) => b.cert).find((c) => c && key && (c.publicKey as forge.pki.rsa.PublicKey).n?.equals(key.n));
+  if (!cert || !key) throw new CryptoInputError('pfx', 'the PFX holds no certificate with its private key');
+  const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
+  return fromParts(der, forge.pki.privateKeyToPem(key));
+}
+
+/** An empty password may have keyed the MAC as NULL or as ""; OpenSSL tries both, so do we. */
+function openPkcs12(asn1: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx {
+  try {
+    return forge.pkcs12.pkcs12FromAsn1(asn1, password);
+  } catch (err) {
+    if (password !== '') throw err;
+    return forge.pkcs12.pkcs12FromAsn1(asn1, true, null as unknown as string);
+  }
 }
 
 function fromParts(der: Buffer, privateKeyPem: string): ProtectionCertificate {
