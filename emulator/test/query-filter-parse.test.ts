@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Asset, AssetFile, Locator, Task, type EntityTypeDef } from '../src/odata/edm.js';
 import { ODataError } from '../src/odata/errors.js';
-import { formatFilter, parseFilter, type FilterExpression, type Literal } from '../src/odata/query/index.js';
+import { evaluateFilter, formatFilter, parseFilter, type FilterExpression, type Literal } from '../src/odata/query/index.js';
 
 /** Every primitive type the model stores, nullable, plus a navigation property. */
 const Sample: EntityTypeDef = {
@@ -358,6 +358,19 @@ describe('parseFilter: limits', () => {
     expect(() => parseFilter(chain(250), Sample)).not.toThrow(); // 749 nodes, just under 4 KB
     expect(filterRefusal(chain(400), Sample, { maxFilterLength: 100_000 })).toContain('more than 1000 terms');
     expect(filterRefusal(chain(3), Sample, { maxFilterNodes: 5 })).toContain('more than 5 terms');
+  });
+
+  it('raised limits let a 20k-term chain through without overflowing the stack anywhere', () => {
+    const terms = Array.from({ length: 20_000 }, (_, i) => `Count eq ${i}`);
+    const text = `${terms.join(' or ')} and Name eq 'x' or true eq Flag eq Flag`;
+    const expr = parseFilter(text, Sample, { maxFilterLength: 10_000_000, maxFilterNodes: 10_000_000 });
+    expect(formatFilter(expr)).toBe(text);
+    expect(evaluateFilter(expr, { Id: 'a', Count: 19_998, Flag: null }, Sample)).toBe(true);
+    expect(evaluateFilter(expr, { Id: 'a', Count: -1, Flag: true }, Sample)).toBe(true);
+    expect(evaluateFilter(expr, { Id: 'a', Count: -1, Flag: null }, Sample)).toBe(false);
+    expect(evaluateFilter(expr, { Id: 'a', Name: 'y', Count: 19_999, Flag: null }, Sample)).toBe(false); // the last term binds to 'and'
+    const badTail = filterRefusal(`${terms.join(' or ')} or Name`, Sample, { maxFilterLength: 10_000_000, maxFilterNodes: 10_000_000 });
+    expect(badTail).toContain("'or' needs Boolean operands, but Name is Edm.String");
   });
 });
 

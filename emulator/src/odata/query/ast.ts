@@ -129,3 +129,20 @@ export function precedenceOf(expr: FilterExpression): number {
       return PRECEDENCE.primary;
   }
 }
+
+/**
+ * A binary node's left spine, innermost first: `a or b or c` is `bottom` a with chain [(a or b), (… or c)].
+ * Chains of any length come from loops in the parser, so everything that walks a tree goes along the
+ * spine iteratively and recurses only into right operands and nested constructs, whose depth the
+ * parser limits. A 100k-term `or` chain then cannot overflow the stack, whatever the node limit.
+ */
+export function leftSpine(expr: BinaryExpression): { bottom: FilterExpression; chain: BinaryExpression[] } {
+  const chain: BinaryExpression[] = [];
+  let node: FilterExpression = expr;
+  while (node.kind === 'binary') {
+    chain.push(node);
+    node = node.left;
+  }
+  chain.reverse();
+  return { bottom: node, chain };
+}

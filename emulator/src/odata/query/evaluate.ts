@@ -5,7 +5,7 @@
  * A record matches only when the whole condition is true.
  */
 import { propertyOf, type EntityTypeDef } from '../edm.js';
-import type { ComparisonOperator, FilterExpression, LiteralExpression } from './ast.js';
+import { leftSpine, type BinaryExpression, type ComparisonOperator, type FilterExpression, type LiteralExpression } from './ast.js';
 import { FUNCTIONS } from './functions.js';
 import { compareValues, literalValue, propertyValue, type PresentValue, type RuntimeValue } from './values.js';
 
@@ -39,23 +39,10 @@ function evaluate(expr: FilterExpression, record: Readonly<Record<string, unknow
       return value === null ? null : !value;
     }
     case 'binary': {
-      const left = evaluate(expr.left, record, type);
-      switch (expr.operator) {
-        case 'and': {
-          const l = asBoolean(left);
-          if (l === false) return false;
-          const r = asBoolean(evaluate(expr.right, record, type));
-          return r === false ? false : l === null || r === null ? null : true;
-        }
-        case 'or': {
-          const l = asBoolean(left);
-          if (l === true) return true;
-          const r = asBoolean(evaluate(expr.right, record, type));
-          return r === true ? true : l === null || r === null ? null : false;
-        }
-        default:
-          return compare(expr.operator, left, evaluate(expr.right, record, type));
-      }
+      const { bottom, chain } = leftSpine(expr);
+      let value = evaluate(bottom, record, type);
+      for (const node of chain) value = combine(node, value, record, type);
+      return value;
     }
     case 'call': {
       const args: PresentValue[] = [];
@@ -66,6 +53,26 @@ function evaluate(expr: FilterExpression, record: Readonly<Record<string, unknow
       }
       return FUNCTIONS[expr.name].apply(args);
     }
+  }
+}
+
+/** One step along a left spine: `left` is the value of `node.left`, already computed. */
+function combine(node: BinaryExpression, left: RuntimeValue, record: Readonly<Record<string, unknown>>, type: EntityTypeDef): RuntimeValue {
+  switch (node.operator) {
+    case 'and': {
+      const l = asBoolean(left);
+      if (l === false) return false;
+      const r = asBoolean(evaluate(node.right, record, type));
+      return r === false ? false : l === null || r === null ? null : true;
+    }
+    case 'or': {
+      const l = asBoolean(left);
+      if (l === true) return true;
+      const r = asBoolean(evaluate(node.right, record, type));
+      return r === true ? true : l === null || r === null ? null : false;
+    }
+    default:
+      return compare(node.operator, left, evaluate(node.right, record, type));
   }
 }
 

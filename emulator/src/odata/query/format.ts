@@ -2,7 +2,7 @@
  * The canonical text of a filter tree: single spaces, parentheses only where precedence needs them,
  * canonical literals. `parseFilter(formatFilter(e))` gives back `e`.
  */
-import { precedenceOf, PRECEDENCE, type FilterExpression } from './ast.js';
+import { leftSpine, precedenceOf, PRECEDENCE, type FilterExpression } from './ast.js';
 import { formatLiteral } from './literals.js';
 
 export function formatFilter(expr: FilterExpression): string {
@@ -14,11 +14,17 @@ export function formatFilter(expr: FilterExpression): string {
     case 'not':
       return `not ${wrap(expr.operand, precedenceOf(expr.operand) < PRECEDENCE.not)}`;
     case 'binary': {
-      const own = PRECEDENCE[expr.operator];
-      // Left-associative: a right operand of the same level needs parentheses, a left one does not.
-      const left = wrap(expr.left, precedenceOf(expr.left) < own);
-      const right = wrap(expr.right, precedenceOf(expr.right) <= own);
-      return `${left} ${expr.operator} ${right}`;
+      const { bottom, chain } = leftSpine(expr);
+      let text = formatFilter(bottom);
+      let leftPrecedence = precedenceOf(bottom);
+      for (const node of chain) {
+        const own = PRECEDENCE[node.operator];
+        // Left-associative: a right operand of the same level needs parentheses, a left one does not.
+        const left = leftPrecedence < own ? `(${text})` : text;
+        text = `${left} ${node.operator} ${wrap(node.right, precedenceOf(node.right) <= own)}`;
+        leftPrecedence = own;
+      }
+      return text;
     }
     case 'call':
       return `${expr.name}(${expr.args.map(formatFilter).join(', ')})`;

@@ -5,7 +5,7 @@
  */
 import type { EntityTypeDef } from '../edm.js';
 import { propertyOf } from '../edm.js';
-import { isComparison, type ComparisonOperator, type FilterExpression, type LiteralType } from './ast.js';
+import { isComparison, leftSpine, type ComparisonOperator, type FilterExpression, type LiteralType } from './ast.js';
 import { formatFilter } from './format.js';
 import { describeSignature, FUNCTIONS, type ParameterKind } from './functions.js';
 import { filterError } from './limits.js';
@@ -52,16 +52,23 @@ export function typeOf(expr: FilterExpression, type: EntityTypeDef): LiteralType
       return property.type;
     }
     case 'not':
-      requireBoolean(expr.operand, type, 'not');
+      requireBoolean({ expr: expr.operand, type: typeOf(expr.operand, type) }, 'not');
       return 'Edm.Boolean';
-    case 'binary':
-      if (isComparison(expr.operator)) {
-        checkComparison(expr.operator, expr.left, expr.right, type);
-      } else {
-        requireBoolean(expr.left, type, expr.operator);
-        requireBoolean(expr.right, type, expr.operator);
+    case 'binary': {
+      const { bottom, chain } = leftSpine(expr);
+      let leftType = typeOf(bottom, type);
+      for (const node of chain) {
+        const rightType = typeOf(node.right, type);
+        if (isComparison(node.operator)) {
+          checkComparison(node.operator, { expr: node.left, type: leftType }, { expr: node.right, type: rightType });
+        } else {
+          requireBoolean({ expr: node.left, type: leftType }, node.operator);
+          requireBoolean({ expr: node.right, type: rightType }, node.operator);
+        }
+        leftType = 'Edm.Boolean';
       }
-      return 'Edm.Boolean';
+      return leftType;
+    }
     case 'call': {
       const def = FUNCTIONS[expr.name];
       const argTypes = expr.args.map((arg, i) => {
@@ -79,25 +86,30 @@ export function typeOf(expr: FilterExpression, type: EntityTypeDef): LiteralType
   }
 }
 
-function requireBoolean(operand: FilterExpression, type: EntityTypeDef, operator: string): void {
-  const operandType = typeOf(operand, type);
-  if (operandType !== 'Edm.Boolean' && operandType !== 'null') {
-    throw filterError(`'${operator}' needs Boolean operands, but ${describe(operand)} is ${operandType}`);
+/** An operand with its already computed type, so that long chains are typed once, along the spine. */
+interface Typed {
+  expr: FilterExpression;
+  type: LiteralType;
+}
+
+function requireBoolean(operand: Typed, operator: string): void {
+  if (operand.type !== 'Edm.Boolean' && operand.type !== 'null') {
+    throw filterError(`'${operator}' needs Boolean operands, but ${describe(operand.expr)} is ${operand.type}`);
   }
 }
 
-function checkComparison(operator: ComparisonOperator, left: FilterExpression, right: FilterExpression, type: EntityTypeDef): void {
-  const leftType = typeOf(left, type);
-  const rightType = typeOf(right, type);
-  const leftFamily = FAMILY[leftType];
-  const rightFamily = FAMILY[rightType];
+function checkComparison(operator: ComparisonOperator, left: Typed, right: Typed): void {
+  const leftFamily = FAMILY[left.type];
+  const rightFamily = FAMILY[right.type];
   if (leftFamily !== 'null' && rightFamily !== 'null' && leftFamily !== rightFamily) {
-    throw filterError(`cannot compare ${describe(left)} (${leftType}) with ${describe(right)} (${rightType})`);
+    throw filterError(`cannot compare ${describe(left.expr)} (${left.type}) with ${describe(right.expr)} (${right.type})`);
   }
   const family = leftFamily === 'null' ? rightFamily : leftFamily;
   if ((family === 'boolean' || family === 'guid') && operator !== 'eq' && operator !== 'ne') {
-    const shown = leftFamily === 'null' ? rightType : leftType;
-    throw filterError(`${shown} values can only be compared with eq and ne, not '${operator}' (in ${describe(left)} ${operator} ${describe(right)})`);
+    const shown = leftFamily === 'null' ? right.type : left.type;
+    throw filterError(
+      `${shown} values can only be compared with eq and ne, not '${operator}' (in ${describe(left.expr)} ${operator} ${describe(right.expr)})`,
+    );
   }
 }
 
