@@ -25,6 +25,9 @@ export const CSDL_NS = 'http://schemas.microsoft.com/ado/2009/11/edm';
 
 export function writeMetadataDocument(types: readonly EntityTypeDef[], functions: readonly FunctionDef[]): string {
   const bySet = new Map(types.map((t) => [t.set, t]));
+  if (bySet.size !== types.length || new Set(types.map((t) => t.name)).size !== types.length) {
+    throw new TypeError('An entity type or set is listed more than once; CSDL cannot declare it twice');
+  }
   const associations = types.flatMap((type) =>
     type.navigation.map((nav) => {
       const target = bySet.get(nav.target);
