@@ -73,7 +73,12 @@ export function escapeAttribute(value: string): string {
 
 const REPLACEMENT = '\uFFFD';
 
+/** Most values need no escaping; one native scan decides that before the character loop. */
+const TEXT_SPECIAL = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const ATTRIBUTE_SPECIAL = /[&<>"\t\n\r\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 function escape(value: string, attribute: boolean): string {
+  if (!(attribute ? ATTRIBUTE_SPECIAL : TEXT_SPECIAL).test(value)) return value;
   let out = '';
   let from = 0;
   for (let i = 0; i < value.length; i++) {
@@ -105,8 +110,17 @@ function escape(value: string, attribute: boolean): string {
   return from === 0 ? value : out + value.slice(from);
 }
 
+const checkedNames = new Set<string>();
+
 /** Names are ours (model and protocol), never client data; a bad one is a bug in the caller. */
 function assertName(name: string): void {
+  if (checkedNames.has(name)) return;
+  checkName(name);
+  // Bounded: only names that passed, and those come from code.
+  if (checkedNames.size < 10_000) checkedNames.add(name);
+}
+
+function checkName(name: string): void {
   let colons = 0;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
