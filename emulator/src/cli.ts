@@ -26,6 +26,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: 'location', env: 'AMS_EMULATOR_LOCATION', type: 'string', value: 'DIR', description: 'data directory: state, journal, lock, keys, embedded Azurite blobs (default ./.ams-emulator)' },
   { flag: 'in-memory', env: 'AMS_EMULATOR_IN_MEMORY', type: 'boolean', description: 'keep everything in memory (nothing written to disk)' },
   { flag: 'storage-connection-string', env: 'AMS_EMULATOR_STORAGE_CONNECTION_STRING', type: 'string', value: 'CS', description: 'use this Azure Storage account (a running Azurite, or real Azure) instead of the embedded Azurite' },
+  { flag: 'public-blob-endpoint', env: 'AMS_EMULATOR_PUBLIC_BLOB_ENDPOINT', type: 'string', value: 'URL', description: 'blob endpoint to hand to clients in asset and locator URLs when they reach storage under another name (Docker)' },
   { flag: 'azurite-port', env: 'AMS_EMULATOR_AZURITE_PORT', type: 'string', value: 'N', description: `port of the embedded Azurite blob service (default ${DEFAULT_AZURITE_PORT}; 0 = any free port)` },
   { flag: 'strict', env: 'AMS_EMULATOR_STRICT', type: 'boolean', description: 'refuse (400/409) what compat mode accepts and records as a finding' },
   { flag: 'auth', env: 'AMS_EMULATOR_AUTH', type: 'string', value: 'any|strict|none', description: 'any: any Bearer token (default); strict: only the emulator\'s own unexpired tokens; none: no token needed' },
@@ -83,6 +84,11 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   config.location = bool('in-memory') ? undefined : resolve(str('location') ?? '.ams-emulator');
   const cs = str('storage-connection-string');
   if (cs !== undefined) config.storageConnectionString = cs;
+  const publicEndpoint = str('public-blob-endpoint');
+  if (publicEndpoint !== undefined) {
+    if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(publicEndpoint)) throw new UsageError(`--public-blob-endpoint must be an http(s) URL, not ${JSON.stringify(publicEndpoint)}`);
+    config.publicBlobEndpoint = publicEndpoint.replace(/\/+$/, '');
+  }
   config.strict = bool('strict');
   const auth = str('auth');
   if (auth !== undefined) {

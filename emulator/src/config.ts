@@ -15,6 +15,12 @@ export interface EmulatorConfig {
   moveCorruptStateAside: boolean;
   /** Use this storage account instead of an embedded Azurite. */
   storageConnectionString?: string;
+  /**
+   * The blob endpoint clients should use, when it differs from the one the emulator reaches storage
+   * at (Docker: the emulator talks to `http://azurite:10000`, clients on the host to 127.0.0.1).
+   * Asset `Uri` and locator `BaseUri`/`Path` use it; SAS signatures do not depend on the host.
+   */
+  publicBlobEndpoint?: string;
   /** Port of the embedded Azurite (0 = any free port). */
   azuritePort: number;
   /** Refuse (400/409) what compat mode accepts and records as a finding. */

@@ -60,7 +60,9 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside });
     cleanup.push(() => store.close());
     const secrets = await loadOrCreateSecrets(config.location);
-    const { storage, azurite } = await openStorage(config);
+    const opened = await openStorage(config);
+    const azurite = opened.azurite;
+    const storage = config.publicBlobEndpoint ? withPublicEndpoint(opened.storage, config.publicBlobEndpoint) : opened.storage;
     if (azurite) cleanup.push(() => azurite.stop());
 
     const services: Services = {
@@ -132,6 +134,19 @@ async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStora
     throw new StartupError(`the embedded Azurite could not start: ${(err as Error).message}`, err);
   }
   return { storage: createBlobStorage(azurite.connectionString), azurite };
+}
+
+/** The same storage, handing clients URLs under `endpoint` (signatures do not depend on the host). */
+function withPublicEndpoint(storage: BlobStorage, endpoint: string): BlobStorage {
+  const base = endpoint.replace(/\/+$/, '');
+  return new Proxy(storage, {
+    get(target, property) {
+      if (property === 'containerUrl') return (container: string) => `${base}/${container}`;
+      if (property === 'blobEndpoint') return base;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 async function listen(config: EmulatorConfig, app: ReturnType<typeof createApp>): Promise<Server> {
