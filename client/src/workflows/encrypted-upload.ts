@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BlockBlobClient } from '@azure/storage-blob';
+import { amsCtr } from '../crypto/index.js';
+import { blockId, MAX_BLOCKS, readBlocks } from './blocks.js';
+import { AmsWorkflowError } from './errors.js';
+
+export interface EncryptedBlobUploadOptions {
+  /** The 32-byte storage content key. */
+  key: Uint8Array;
+  /** The file's IV. */
+  iv: bigint;
+  /** The number of bytes the stream must deliver; checked before the block list is committed. */
+  expectedSize: number;
+  blockSize: number;
+  parallelism: number;
+  contentType: string;
+  signal?: AbortSignal | undefined;
+  /** Called as each block is stored, with its clear length. */
+  onBlockStored?: ((bytes: number) => void) | undefined;
+}
+
+/** What was stored: the clear length and the MD5 (hex) of the clear bytes. */
+export interface EncryptedBlobUploadResult {
+  size: number;
+  md5: string;
+}
+
+/**
+ * Upload `source` encrypted as AMS storage encryption to a block blob:
+ * read it in order, block by block; hash the clear bytes (MD5); encrypt each block with AES-CTR at
+ * its file offset; Put Block up to `parallelism` at a time (so at most `parallelism` blocks are in
+ * memory); then Put Block List with the content type. An empty source still gets an (empty) blob.
+ * On any failure the remaining block uploads are cancelled and nothing is committed.
+ */
+export async function uploadEncryptedBlob(
+  blob: BlockBlobClient,
+  source: Readable,
+  options: EncryptedBlobUploadOptions,
+): Promise<EncryptedBlobUploadResult> {
+  const { key, iv, blockSize, parallelism, signal } = options;
+  const blocks = Math.ceil(options.expectedSize / blockSize);
+  if (blocks > MAX_BLOCKS) {
+    throw new AmsWorkflowError('invalid-input', `${options.expectedSize} bytes in blocks of ${blockSize} would need ${blocks} blocks; a blob holds at most ${MAX_BLOCKS}: use a larger blockSize`);
+  }
+
+  const md5 = createHash('md5');
+  const ids: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  // Our own controller stops the sibling uploads when one fails; the caller's signal stops everything.
+  const stop = new AbortController();
+  const abortSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  let failure: { error: unknown } | undefined;
+  let offset = 0;
+  let tooLong = false;
+
+  try {
+    for await (const clear of readBlocks(source, blockSize)) {
+      if (offset + clear.length > options.expectedSize) {
+        tooLong = true;
+        break;
+      }
+      md5.update(clear);
+      const encrypted = amsCtr(key, iv, clear, offset);
+      const id = blockId(ids.length);
+      ids.push(id);
+      offset += clear.length;
+      const upload = blob.stageBlock(id, encrypted, encrypted.length, { abortSignal }).then(
+        () => options.onBlockStored?.(clear.length),
+        (error: unknown) => {
+          failure ??= { error };
+          stop.abort();
+        },
+      );
+      inFlight.add(upload);
+      void upload.finally(() => inFlight.delete(upload));
+      while (inFlight.size >= parallelism && !failure) await Promise.race(inFlight);
+      if (failure) break;
+    }
+  } catch (error) {
+    // The source failed (or the caller aborted while we were reading it).
+    failure ??= { error };
+    stop.abort();
+  }
+  await Promise.all(inFlight);
+  signal?.throwIfAborted();
+  if (failure) throw failure.error;
+
+  if (tooLong || offset !== options.expectedSize) {
+    const delivered = tooLong ? 'more' : `only ${offset}`;
+    throw new AmsWorkflowError('size-mismatch', `the input was declared as ${options.expectedSize} bytes but delivered ${delivered}; nothing was committed`);
+  }
+  await blob.commitBlockList(ids, { blobHTTPHeaders: { blobContentType: options.contentType }, abortSignal });
+  return { size: offset, md5: md5.digest('hex') };
+}
