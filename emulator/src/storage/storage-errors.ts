@@ -48,14 +48,15 @@ export function toStorageError(err: unknown, context: StorageErrorContext): unkn
   const e = err as ErrorLike;
   const name = typeof e.name === 'string' ? e.name : '';
   const message = typeof e.message === 'string' ? e.message : '';
-  const code = typeof e.code === 'string' ? e.code : undefined;
   const statusCode = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  // A HEAD answer has no body, so the SDK leaves `code` empty; storage still sent the header.
+  const code = typeof e.code === 'string' ? e.code : statusCode !== undefined ? errorCodeHeader(err) : undefined;
 
   if (statusCode !== undefined && statusCode >= 500) {
-    return new StorageUnavailableError(`storage at ${context.endpoint} is failing (${statusCode}${code ? ` ${code}` : ''}: ${firstLine(message)})`, err);
+    return new StorageUnavailableError(`storage at ${context.endpoint} is failing (${describeStatus(statusCode, code, message)})`, err);
   }
   if (statusCode !== undefined && statusCode >= 400) {
-    return new StorageRequestError(`storage at ${context.endpoint} refused the request: ${statusCode}${code ? ` ${code}` : ''}: ${firstLine(message)}`, statusCode, code);
+    return new StorageRequestError(`storage at ${context.endpoint} refused the request: ${describeStatus(statusCode, code, message)}`, statusCode, code);
   }
   if (name === 'AbortError') {
     // The pipeline aborts a try that outlives the timeout, and the SDK turns a response cut off
@@ -76,6 +77,18 @@ export function toStorageError(err: unknown, context: StorageErrorContext): unkn
 /** `StorageRequestError` with this status (and optionally this storage error code)? */
 export function isStorageRequestError(err: unknown, statusCode: number, code?: string): err is StorageRequestError {
   return err instanceof StorageRequestError && err.statusCode === statusCode && (code === undefined || err.code === code);
+}
+
+function errorCodeHeader(err: object): string | undefined {
+  const headers = (err as { response?: { headers?: { get?: unknown } } }).response?.headers;
+  if (typeof headers?.get !== 'function') return undefined;
+  const value: unknown = (headers.get as (name: string) => unknown).call(headers, 'x-ms-error-code');
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function describeStatus(statusCode: number, code: string | undefined, message: string): string {
+  const detail = firstLine(message);
+  return `${statusCode}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`;
 }
 
 function firstLine(message: string): string {
