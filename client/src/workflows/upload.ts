@@ -107,7 +107,7 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
 
   const totalSize = files.reduce((sum, f) => sum + f.size, 0);
   let totalBytes = 0;
-  const uploaded = await withSasAccess(
+  return withSasAccess(
     client,
     {
       assetId: asset.Id,
@@ -139,10 +139,9 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
         await client.updateFile(entity.Id, { ContentFileSize: BigInt(size), ContentChecksum: md5 }, call);
         done.push({ id: entity.Id, name: input.name, size, iv: formatIv(iv), md5 });
       }
-      return done;
+      return { assetId: asset.Id, contentKeyId: storageKey.id, files: done };
     },
   );
-  return { assetId: asset.Id, contentKeyId: storageKey.id, files: uploaded };
 }
 
 /**

@@ -1,0 +1,293 @@
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AmsClient, AmsRequestError } from '../src/rest/index.js';
+import { AmsCleanupError, AmsWorkflowError, download, uploadEncrypted, type Leftover } from '../src/workflows/index.js';
+import { bytesFor, collector, startWorkflowEnv, streamOf, type WorkflowEnv } from './helpers/workflow-env.js';
+
+let env: WorkflowEnv;
+let dir: string;
+beforeAll(async () => {
+  env = await startWorkflowEnv();
+  dir = await mkdtemp(join(tmpdir(), 'ams-client-failures-'));
+});
+afterAll(async () => {
+  await env?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  env.proxy.fault = undefined;
+  env.proxy.delayMs = 0;
+  env.ams.fault = undefined;
+});
+
+/** Storage requests fail once, without the storage SDK's own (slow) retries. */
+const noStorageRetry = { retryOptions: { maxTries: 1 } };
+const KiB = 1024;
+
+function expectNoWriteAccessLeft(): void {
+  expect(env.ams.state.locators.size).toBe(0);
+  expect(env.ams.state.policies.size).toBe(0);
+}
+
+async function committedBlobs(assetId: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const blob of env.ams.container(assetId).listBlobsFlat()) names.push(blob.name);
+  return names;
+}
+
+function newestAssetId(): string {
+  return [...env.ams.state.assets.keys()].at(-1)!;
+}
+
+/** Fail the `n`th (0-based) request of a kind, counting only that kind. */
+function failNth(comp: string, method: string, n: number, status: number): void {
+  let seen = 0;
+  env.proxy.fault = (request) => (request.comp === comp && request.method === method && seen++ === n ? status : undefined);
+}
+
+describe('an upload interrupted half way', () => {
+  it('storage failing on a Put Block: the storage error surfaces, nothing is committed, locator and policy are deleted', async () => {
+    failNth('block', 'PUT', 2, 503);
+    const data = bytesFor(10, 10 * 16 * KiB);
+    const error = await uploadEncrypted(env.client, [{ name: 'a.mp4', stream: streamOf(data), size: data.length }], {
+      blockSize: 16 * KiB,
+      parallelism: 1,
+      storageOptions: noStorageRetry,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ statusCode: 503 });
+    // One block at a time: nothing was sent after the failing block.
+    expect(env.proxy.requests.filter((r) => r.comp === 'block').length).toBeLessThanOrEqual(3);
+    expect(await committedBlobs(newestAssetId())).toEqual([]);
+    expectNoWriteAccessLeft();
+    const locatorDeletes = env.ams.deleted.filter((d) => d.startsWith('Locators'));
+    expect(env.ams.deleted.at(-1)).toMatch(/^AccessPolicies\('nb:pid:UUID:/);
+    expect(env.ams.deleted.at(-2)).toBe(locatorDeletes.at(-1));
+  });
+
+  it('AMS failing the MERGE: the service error surfaces and the write access is still removed', async () => {
+    env.ams.fault = ({ method }) => (method === 'MERGE' ? { status: 500, message: 'An error has occurred.' } : undefined);
+    const error = await uploadEncrypted(env.client, [{ name: 'b.mp4', stream: streamOf(bytesFor(11, 1000)), size: 1000 }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AmsRequestError);
+    // MERGE is idempotent: retried up to maxAttempts before giving up.
+    expect(error).toMatchObject({ status: 500, method: 'MERGE', attempts: 4, serviceMessage: 'An error has occurred.' });
+    expectNoWriteAccessLeft();
+  });
+
+  it('a failing cleanup does not mask the error that stopped the upload; it is reported on the side', async () => {
+    failNth('block', 'PUT', 0, 403);
+    env.ams.fault = ({ method, path }) => (method === 'DELETE' && path.startsWith('/api/Locators') ? { status: 500 } : undefined);
+    const cleanup: Array<{ error: unknown; leftover: Leftover }> = [];
+    const error = await uploadEncrypted(env.client, [{ name: 'c.mp4', stream: streamOf(bytesFor(12, 5000)), size: 5000 }], {
+      storageOptions: noStorageRetry,
+      onCleanupError: (e, leftover) => cleanup.push({ error: e, leftover }),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ statusCode: 403 });
+    // The locator delete failed (500 after retries); the policy delete then failed because the locator still uses it.
+    expect(cleanup.map((c) => c.leftover.entitySet)).toEqual(['Locators', 'AccessPolicies']);
+    expect(cleanup[0]!.error).toMatchObject({ status: 500, method: 'DELETE' });
+    expect(cleanup[1]!.error).toMatchObject({ status: 400 });
+    env.ams.fault = undefined;
+    for (const { leftover } of cleanup) {
+      if (leftover.entitySet === 'Locators') await env.client.deleteLocator(leftover.id);
+      else await env.client.deleteAccessPolicy(leftover.id);
+    }
+    expectNoWriteAccessLeft();
+  });
+
+  it('a cleanup failure after a successful upload is an AmsCleanupError that carries the result', async () => {
+    env.ams.fault = ({ method, path }) => (method === 'DELETE' && path.startsWith('/api/Locators') ? { status: 400, message: 'no' } : undefined);
+    const error = await uploadEncrypted(env.client, [{ name: 'd.mp4', stream: streamOf(bytesFor(13, 100)), size: 100 }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AmsCleanupError);
+    const cleanupError = error as AmsCleanupError;
+    expect(cleanupError.result).toMatchObject({ assetId: newestAssetId(), files: [{ name: 'd.mp4', size: 100 }] });
+    expect(cleanupError.leftovers.map((l) => l.entitySet)).toEqual(['Locators', 'AccessPolicies']);
+    env.ams.fault = undefined;
+    await env.client.deleteLocator(cleanupError.leftovers[0]!.id);
+    await env.client.deleteAccessPolicy(cleanupError.leftovers[1]!.id);
+  });
+
+  it('abort stops the upload at once and still removes the write access', async () => {
+    env.proxy.delayMs = 30;
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const data = bytesFor(14, 40 * 16 * KiB);
+    const started = Date.now();
+    const error = await uploadEncrypted(env.client, [{ name: 'e.mp4', stream: streamOf(data), size: data.length }], {
+      blockSize: 16 * KiB,
+      parallelism: 2,
+      signal: controller.signal,
+      onProgress: () => controller.abort(reason),
+    }).catch((e: unknown) => e);
+    expect(error).toBe(reason);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(env.proxy.requests.filter((r) => r.comp === 'block').length).toBeLessThan(10);
+    expect(await committedBlobs(newestAssetId())).toEqual([]);
+    expectNoWriteAccessLeft();
+  });
+
+  it('a source stream failing half way stops the upload with its error', async () => {
+    const broken = new Error('disk read error');
+    let sent = 0;
+    const source = new Readable({
+      read() {
+        if (sent >= 50 * KiB) {
+          this.destroy(broken);
+          return;
+        }
+        sent += 10 * KiB;
+        this.push(Buffer.alloc(10 * KiB, 7));
+      },
+    });
+    await expect(uploadEncrypted(env.client, [{ name: 'f.mp4', stream: source, size: 100 * KiB }], { blockSize: 16 * KiB })).rejects.toBe(broken);
+    expect(await committedBlobs(newestAssetId())).toEqual([]);
+    expectNoWriteAccessLeft();
+  });
+
+  it('a stream shorter or longer than declared is refused before the block list is committed', async () => {
+    for (const [declared, actual] of [
+      [1000, 999],
+      [1000, 1001],
+    ] as const) {
+      const error = await uploadEncrypted(env.client, [{ name: 'g.mp4', stream: streamOf(Buffer.alloc(actual)), size: declared }], { blockSize: 256 }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(AmsWorkflowError);
+      expect(error).toMatchObject({ reason: 'size-mismatch' });
+      expect(await committedBlobs(newestAssetId())).toEqual([]);
+    }
+    expectNoWriteAccessLeft();
+  });
+
+  it('bad inputs are refused before anything is created', async () => {
+    const before = env.ams.calls.length;
+    const refuse = (inputs: Parameters<typeof uploadEncrypted>[1]) => expect(uploadEncrypted(env.client, inputs)).rejects.toMatchObject({ reason: 'invalid-input' });
+    await refuse([{ name: 'a:b.mp4', stream: streamOf(Buffer.alloc(1)), size: 1 }]);
+    await refuse([{ name: 'same.mp4', stream: streamOf(Buffer.alloc(1)), size: 1 }, { name: 'same.mp4', stream: streamOf(Buffer.alloc(1)), size: 1 }]);
+    await refuse([join(dir, 'does-not-exist.mp4')]);
+    await refuse([]);
+    await expect(uploadEncrypted(env.client, [{ name: 'x', stream: streamOf(Buffer.alloc(1)), size: 1 }], { blockSize: 1000 })).rejects.toThrow(RangeError);
+    expect(env.ams.calls.length).toBe(before);
+  });
+});
+
+describe('bounded memory', () => {
+  it('has at most `parallelism` blocks in flight and reads the source only as far ahead as that', async () => {
+    env.proxy.delayMs = 20;
+    env.proxy.maxConcurrent = 0;
+    const blockSize = 16 * KiB;
+    const parallelism = 3;
+    const data = bytesFor(15, 30 * blockSize);
+    let pulled = 0;
+    let stored = 0;
+    let maxAhead = 0;
+    const source = new Readable({
+      highWaterMark: 4 * KiB,
+      read() {
+        maxAhead = Math.max(maxAhead, pulled - stored);
+        const chunk = data.subarray(pulled, pulled + 4 * KiB);
+        pulled += chunk.length;
+        this.push(chunk.length > 0 ? chunk : null);
+      },
+    });
+    await uploadEncrypted(env.client, [{ name: 'h.mp4', stream: source, size: data.length }], {
+      blockSize,
+      parallelism,
+      onProgress: (p) => {
+        stored = p.fileBytes;
+      },
+    });
+    expect(env.proxy.maxConcurrent).toBe(parallelism);
+    // Blocks in flight, plus the block being filled and the stream's own small buffer.
+    expect(maxAhead).toBeLessThanOrEqual((parallelism + 1) * blockSize + 8 * KiB);
+  });
+
+  it('downloads with at most `parallelism` ranges in flight', async () => {
+    const data = bytesFor(16, 20 * 8 * KiB);
+    const { assetId } = await uploadEncrypted(env.client, [{ name: 'i.mp4', stream: streamOf(data), size: data.length }]);
+    env.proxy.delayMs = 20;
+    env.proxy.maxConcurrent = 0;
+    const sink = collector();
+    await download(env.client, assetId, 'i.mp4', sink.stream, { blockSize: 8 * KiB, parallelism: 4 });
+    expect(sink.bytes().equals(data)).toBe(true);
+    expect(env.proxy.maxConcurrent).toBe(4);
+  });
+});
+
+describe('download failures', () => {
+  let assetId: string;
+  const data = bytesFor(20, 100 * KiB);
+  beforeAll(async () => {
+    ({ assetId } = await uploadEncrypted(env.client, [{ name: 'movie.mp4', stream: streamOf(data), size: data.length }]));
+  });
+
+  it('refuses bytes whose MD5 differs from ContentChecksum, and leaves no partial file', async () => {
+    const file = [...env.ams.state.files.values()].find((f) => f.ParentAssetId === assetId)!;
+    const original = file.ContentChecksum;
+    file.ContentChecksum = '00112233445566778899aabbccddeeff';
+    const target = join(dir, 'tampered.mp4');
+    try {
+      await expect(download(env.client, assetId, 'movie.mp4', target)).rejects.toMatchObject({ reason: 'checksum-mismatch' });
+    } finally {
+      file.ContentChecksum = original;
+    }
+    await expect(access(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    expectNoWriteAccessLeft();
+  });
+
+  it('a storage failure mid-way leaves no partial file and no locator', async () => {
+    failNth('', 'GET', 3, 403);
+    const target = join(dir, 'partial.mp4');
+    await expect(download(env.client, assetId, 'movie.mp4', target, { blockSize: 8 * KiB, parallelism: 2, storageOptions: noStorageRetry })).rejects.toMatchObject({
+      statusCode: 403,
+    });
+    await expect(access(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    expectNoWriteAccessLeft();
+  });
+
+  it('abort stops a download at once and cleans up', async () => {
+    env.proxy.delayMs = 50;
+    const controller = new AbortController();
+    const target = join(dir, 'aborted.mp4');
+    setTimeout(() => controller.abort(), 80);
+    await expect(download(env.client, assetId, 'movie.mp4', target, { blockSize: 4 * KiB, parallelism: 2, signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    await expect(access(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    expectNoWriteAccessLeft();
+  });
+
+  it('names a missing file', async () => {
+    await expect(download(env.client, assetId, 'nope.mp4', collector().stream)).rejects.toMatchObject({ reason: 'file-not-found' });
+  });
+
+  it('refuses a file whose asset has no storage key', async () => {
+    const asset = await env.client.createAsset({ Name: 'no key', Options: 1 });
+    await env.client.createFile({ Name: 'x.mp4', ParentAssetId: asset.Id, IsEncrypted: true, EncryptionScheme: 'StorageEncryption', InitializationVector: '1' });
+    await expect(download(env.client, asset.Id, 'x.mp4', collector().stream)).rejects.toMatchObject({ reason: 'no-storage-key' });
+  });
+
+  it('refuses a non-decimal InitializationVector with the crypto library\'s diagnosis', async () => {
+    const file = [...env.ams.state.files.values()].find((f) => f.ParentAssetId === assetId)!;
+    const original = file.InitializationVector;
+    file.InitializationVector = 'BYOCdGGFCrg=';
+    try {
+      await expect(download(env.client, assetId, 'movie.mp4', collector().stream)).rejects.toThrow(/unusable InitializationVector.*looks like base64/);
+    } finally {
+      file.InitializationVector = original;
+    }
+  });
+});
+
+describe('the client against the fake', () => {
+  it('lists what an upload created, through the typed client', async () => {
+    const client = new AmsClient({ endpoint: env.ams.endpoint, auth: { kind: 'static', token: 't' }, format: 'json' });
+    const { assetId, contentKeyId, files } = await uploadEncrypted(client, [{ name: 'j.mp4', stream: streamOf(bytesFor(30, 10)), size: 10 }]);
+    const [key] = await client.listAssetContentKeys(assetId);
+    expect(key!.Id).toBe(contentKeyId);
+    const [file] = await client.listAssetFiles(assetId);
+    expect(file).toMatchObject({ Id: files[0]!.id, ContentFileSize: 10n, IsEncrypted: true, InitializationVector: files[0]!.iv });
+  });
+});
