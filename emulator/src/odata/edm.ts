@@ -101,6 +101,14 @@ export const TaskHistoricalEvent: ComplexTypeDef = {
   ],
 };
 
+export const JobNotificationSubscription: ComplexTypeDef = {
+  name: 'JobNotificationSubscription',
+  properties: [
+    { name: 'NotificationEndPointId', type: 'Edm.String', nullable: true },
+    { name: 'TargetJobState', type: 'Edm.Int32', nullable: false },
+  ],
+};
+
 export const Asset: EntityTypeDef = {
   name: 'Asset',
   set: 'Assets',
@@ -168,6 +176,7 @@ export const ContentKey: EntityTypeDef = {
     { name: 'ProtectionKeyType', type: 'Edm.Int32', nullable: false, createOnly: true },
     { name: 'Checksum', type: 'Edm.String', nullable: true, createOnly: true, maxLength: 4000 },
     { name: 'AuthorizationPolicyId', type: 'Edm.String', nullable: true },
+    { name: 'TrackIdentifiers', type: 'Edm.String', nullable: true },
   ],
   navigation: [],
 };
@@ -227,6 +236,8 @@ export const Job: EntityTypeDef = {
     { name: 'StartTime', type: 'Edm.DateTime', nullable: true, serverOwned: true },
     { name: 'State', type: 'Edm.Int32', nullable: false, serverOwned: true },
     { name: 'TemplateId', type: 'Edm.String', nullable: true },
+    // The .NET SDK sends it on every job create (an empty collection when nothing subscribes).
+    { name: 'JobNotificationSubscriptions', type: 'Edm.String', nullable: true, createOnly: true, complexCollection: JobNotificationSubscription },
   ],
   navigation: [
     { name: 'Tasks', target: 'Tasks', many: true },
