@@ -203,6 +203,25 @@ describe('startEmbeddedAzurite', () => {
     expect((await stat(file)).size).toBe(sizeAfterStop);
   });
 
+  it('signs with the first AZURITE_ACCOUNTS account, which replaces devstoreaccount1', async () => {
+    const key = randomBytes(64).toString('base64');
+    const saved = process.env.AZURITE_ACCOUNTS;
+    process.env.AZURITE_ACCOUNTS = `mediaacct:${key};other:${randomBytes(64).toString('base64')}`;
+    let azurite: StartedEmbeddedAzurite;
+    try {
+      azurite = await start();
+    } finally {
+      if (saved === undefined) delete process.env.AZURITE_ACCOUNTS;
+      else process.env.AZURITE_ACCOUNTS = saved;
+    }
+    expect(azurite.accountName).toBe('mediaacct');
+    expect(azurite.blobEndpoint).toBe(`${azurite.url}/mediaacct`);
+    expect(azurite.connectionString).toContain(`AccountKey=${key};`);
+    const storage = createBlobStorage(azurite.connectionString);
+    await storage.createContainer('asset-custom-account');
+    expect(await storage.containerExists('asset-custom-account')).toBe(true);
+  });
+
   it('rejects an impossible port before loading anything', async () => {
     await expect(startEmbeddedAzurite({ port: 70_000 })).rejects.toThrow(RangeError);
   });

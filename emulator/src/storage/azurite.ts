@@ -17,6 +17,10 @@ export const AZURITE_DISK_LAYOUT = {
   extentDir: '__blobstorage__',
 } as const;
 
+/**
+ * `host`: an IPv4 address or a name. Azurite listens on an IPv6 literal too, but
+ * `@azure/storage-blob` 12.29 cannot reach a bracketed URL host (`getaddrinfo ENOTFOUND [::1]`).
+ */
 export interface StartEmbeddedAzuriteOptions extends EmbeddedAzuriteOptions {
   /**
    * In memory only: the most blob bytes this server holds (Azurite answers 409

@@ -65,7 +65,8 @@ export function toStorageError(err: unknown, context: StorageErrorContext): unkn
     return new StorageUnavailableError(`storage at ${context.endpoint} is unreachable (${what})`, err);
   }
   if (code !== undefined && CONNECTIVITY_CODES.has(code)) {
-    const detail = code === 'REQUEST_SEND_ERROR' ? firstLine(message) : code;
+    // Name resolution failures say which host; the others are clear from the code alone.
+    const detail = code === 'REQUEST_SEND_ERROR' ? firstLine(message) : code.startsWith('EAI_') || code === 'ENOTFOUND' ? `${code}: ${firstLine(message)}` : code;
     return new StorageUnavailableError(`storage at ${context.endpoint} is unreachable (${detail})`, err);
   }
   if (/socket hang up|other side closed|premature close|received less data than required/i.test(message)) {
