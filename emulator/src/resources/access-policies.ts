@@ -32,7 +32,9 @@ export async function createAccessPolicy(req: ApiRequest, services: Services): P
   return { kind: 'entity', type: AccessPolicy, record, status: 201 };
 }
 
-export function updateAccessPolicy(): ApiResult {
+/** MERGE AccessPolicies('..'): a malformed id is 400 and an unknown one 404, like every set; a known one cannot change. */
+export function updateAccessPolicy(_req: ApiRequest, services: Services, key: string): ApiResult {
+  findEntity(services.store, AccessPolicy, P, key);
   throw badRequest('AccessPolicies cannot be updated: create a new AccessPolicy instead');
 }
 
