@@ -95,6 +95,15 @@ describe('AccessPolicies', () => {
     expect((await emu.ams('DELETE', path)).status).toBe(204);
     expect((await emu.ams('GET', path)).status).toBe(404);
   });
+
+  it('cannot be updated (400), and MERGE of an unknown policy is 404', async () => {
+    const policy = await createPolicy(emu, READ);
+    const res = await emu.ams('MERGE', entityPath('AccessPolicies', policy.Id), { body: { DurationInMinutes: 5 } });
+    expect(res.status).toBe(400);
+    expect(errorMessage(res.body)).toMatch(/cannot be updated/);
+    expect((await emu.ams('GET', entityPath('AccessPolicies', policy.Id))).body.DurationInMinutes).toBe(60);
+    expect((await emu.ams('MERGE', entityPath('AccessPolicies', formatNbId('pid', randomUUID())), { body: { Name: 'x' } })).status).toBe(404);
+  });
 });
 
 describe('SAS locators', () => {
