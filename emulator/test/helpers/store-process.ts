@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'store-child.mjs');
+
+export interface ChildConfig {
+  role: 'writer' | 'holder';
+  directory: string;
+  compactionMinBytes?: number;
+  durability?: 'process' | 'fsync';
+  concurrency?: number;
+  payloadBytes?: number;
+}
+
+export interface StoreChild {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** Ids the child printed as acknowledged so far. */
+  readonly acked: number[];
+  /** Resolves once a stdout line matches. */
+  waitFor(predicate: (line: string) => boolean): Promise<void>;
+  /** SIGKILL and wait for the exit; returns the stderr seen. */
+  kill(): Promise<string>;
+}
+
+/** Spawn `store-child.mjs` with the compiled store; see that file for the roles. */
+export function spawnStoreChild(compiledStore: string, config: ChildConfig): StoreChild {
+  const child = spawn(process.execPath, [childScript, compiledStore, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const acked: number[] = [];
+  let stderr = '';
+  let partial = '';
+  const watchers: Array<{ predicate: (line: string) => boolean; resolve(): void }> = [];
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
+      for (const watcher of [...watchers]) {
+        if (watcher.predicate(line)) {
+          watchers.splice(watchers.indexOf(watcher), 1);
+          watcher.resolve();
+        }
+      }
+    }
+  });
+  return {
+    process: child,
+    pid: child.pid!,
+    acked,
+    waitFor(predicate) {
+      return new Promise<void>((resolve, reject) => {
+        watchers.push({ predicate, resolve });
+        void exited.then(() => reject(new Error(`the store child exited before the expected output; stderr: ${stderr}`)));
+      });
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      // Let the last stdout chunks arrive: every ack the child wrote before dying counts.
+      await new Promise<void>((resolve) => (child.stdout!.readableEnded ? resolve() : child.stdout!.once('end', () => resolve())));
+      return stderr;
+    },
+  };
+}

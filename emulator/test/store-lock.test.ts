@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, StoreOpenError } from '../src/store/index.js';
+import { buildStoreForChildren } from './helpers/store-build.js';
+import { spawnStoreChild, type StoreChild } from './helpers/store-process.js';
+import { tempDirs } from './helpers/store-temp.js';
+
+const temp = tempDirs();
+const children: StoreChild[] = [];
+let compiledStore: string;
+
+beforeAll(() => {
+  compiledStore = buildStoreForChildren();
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill();
+  temp.cleanup();
+});
+
+function lockPath(dir: string): string {
+  return path.join(dir, 'ams-emulator.lock');
+}
+
+function deadPid(): number {
+  // A process that has exited: its pid is free (reuse this soon is vanishingly unlikely).
+  const result = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(result.stdout);
+}
+
+async function refusal(options: Parameters<typeof openStore>[0]): Promise<StoreOpenError> {
+  const error: unknown = await openStore(options).then(
+    async (store) => {
+      await store.close();
+      return undefined;
+    },
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(StoreOpenError);
+  return error as StoreOpenError;
+}
+
+describe('store directory lock', () => {
+  it('writes {pid, startedAt, hostname} and removes it on close', async () => {
+    const dir = temp.make();
+    const store = await openStore({ directory: dir });
+    const lock = JSON.parse(readFileSync(lockPath(dir), 'utf8'));
+    expect(lock).toEqual({ pid: process.pid, startedAt: expect.any(String), hostname: os.hostname() });
+    expect(Number.isNaN(Date.parse(lock.startedAt))).toBe(false);
+    await store.close();
+    const again = await openStore({ directory: dir });
+    await again.close();
+  });
+
+  it('refuses a second open of the same directory in this process, also through a symlink or concurrently', async () => {
+    const dir = temp.make();
+    const store = await openStore({ directory: dir });
+    const second = await refusal({ directory: dir });
+    expect(second.reason).toBe('locked');
+    expect(second.message).toBe(`the data directory ${dir} is already open in this process; close that store first or use another --location`);
+    const alias = path.join(temp.make(), 'alias');
+    symlinkSync(dir, alias);
+    expect((await refusal({ directory: alias })).reason).toBe('locked');
+    await store.close();
+
+    const other = temp.make();
+    const results = await Promise.allSettled([openStore({ directory: other }), openStore({ directory: other })]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    for (const result of results) if (result.status === 'fulfilled') await result.value.close();
+  });
+
+  it('refuses a directory held by a live process, naming its pid', async () => {
+    const dir = temp.make();
+    const holder = spawnStoreChild(compiledStore, { role: 'holder', directory: dir });
+    children.push(holder);
+    await holder.waitFor((line) => line === 'ready');
+    const error = await refusal({ directory: dir });
+    expect(error.reason).toBe('locked');
+    expect(error.message).toBe(`the data directory ${dir} is in use by another ams-emulator (pid ${holder.pid}); stop it or use another --location`);
+
+    // kill -9 leaves the lock behind; it is stale now and taken over.
+    await holder.kill();
+    expect(JSON.parse(readFileSync(lockPath(dir), 'utf8')).pid).toBe(holder.pid);
+    const store = await openStore({ directory: dir });
+    expect(store.startup.staleLock?.pid).toBe(holder.pid);
+    expect(JSON.parse(readFileSync(lockPath(dir), 'utf8')).pid).toBe(process.pid);
+    await store.close();
+  });
+
+  it('takes over a lock left by a dead pid', async () => {
+    const dir = temp.make();
+    const pid = deadPid();
+    writeFileSync(lockPath(dir), JSON.stringify({ pid, startedAt: '2026-01-01T00:00:00.000Z', hostname: 'gone' }));
+    const store = await openStore({ directory: dir });
+    expect(store.startup.staleLock).toEqual({ pid, startedAt: '2026-01-01T00:00:00.000Z', hostname: 'gone' });
+    await store.close();
+  });
+
+  it("takes over a lock holding this process's pid that no store here holds (a restarted container's pid 1)", async () => {
+    const dir = temp.make();
+    writeFileSync(lockPath(dir), JSON.stringify({ pid: process.pid, startedAt: '2026-01-01T00:00:00.000Z', hostname: 'old' }));
+    const store = await openStore({ directory: dir });
+    expect(store.startup.staleLock?.pid).toBe(process.pid);
+    await store.close();
+  });
+
+  it('treats an unreadable lock file as being written when fresh, and as stale when old', async () => {
+    const dir = temp.make();
+    writeFileSync(lockPath(dir), '');
+    const error = await refusal({ directory: dir });
+    expect(error.reason).toBe('locked');
+    expect(error.message).toContain('pid unknown');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lockPath(dir), old, old);
+    const store = await openStore({ directory: dir });
+    await store.close();
+  });
+
+  it('does not hold the lock after a refused open', async () => {
+    const dir = temp.make();
+    writeFileSync(path.join(dir, 'state.json'), '{');
+    expect((await refusal({ directory: dir })).reason).toBe('corrupt');
+    const store = await openStore({ directory: dir, moveCorruptStateAside: true });
+    await store.close();
+  });
+});
