@@ -1,9 +1,9 @@
-import { propertyOf, type EntityTypeDef } from './edm.js';
+import { entityTypeOfSet, propertyOf, type EntityTypeDef } from './edm.js';
 import { badRequest, unsupportedMediaType } from './errors.js';
 import { bodyCharset, bodyFormat } from './format.js';
 import { toCanonical, type CanonicalValue } from './values.js';
 import { truncate } from './uri.js';
-import { readAtomEntry, readLinkUri } from './atom/index.js';
+import { readAtomEntry, readLinkUri, type AtomEntryBody } from './atom/index.js';
 
 /**
  * A request body for an entity (create, MERGE, PUT), whatever the wire format, reduced to what the
@@ -16,16 +16,30 @@ export interface EntityBody {
   bindings: { navigation: string; reference: string }[];
   /** Server-owned properties that were present and ignored. */
   ignored: string[];
+  /**
+   * New entities sent inside the body (deep insert: a job's Tasks), per navigation, in the order
+   * sent; only for the navigations the caller allowed (`BodyOptions.inline`), else always empty.
+   */
+  inline: { navigation: string; entries: EntityBody[] }[];
 }
 
 export interface BodyLimits {
   maxDepth: number;
 }
 
-export function readEntityBody(raw: Buffer, contentType: string | undefined, type: EntityTypeDef, limits: BodyLimits): EntityBody {
+export interface BodyOptions {
+  /**
+   * Navigation properties that may carry new entities inline: JSON objects without
+   * `__metadata.uri`, Atom `<m:inline>` content. Any other navigation must bind by URL (400 otherwise).
+   */
+  inline?: readonly string[];
+}
+
+export function readEntityBody(raw: Buffer, contentType: string | undefined, type: EntityTypeDef, limits: BodyLimits, options: BodyOptions = {}): EntityBody {
   const kind = detect(raw, contentType);
-  if (kind === 'xml') return fromAtom(raw, type, limits);
-  return fromJson(parseJsonObject(raw, contentType, limits), type);
+  const inline = new Set(options.inline ?? []);
+  if (kind === 'xml') return fromAtomEntry(readAtomEntry(raw, type, { maxDepth: limits.maxDepth }, { inline: [...inline] }), type);
+  return fromJson(parseJsonObject(raw, contentType, limits), type, inline);
 }
 
 /** The `$links` body: `{"uri": "..."}` (JSON) or `<uri xmlns="...">...</uri>` (XML). */
@@ -98,9 +112,11 @@ function unwrapVerbose(body: Record<string, unknown>): Record<string, unknown> {
   return body;
 }
 
-function fromJson(raw: Record<string, unknown>, type: EntityTypeDef): EntityBody {
+const NO_INLINE: ReadonlySet<string> = new Set();
+
+function fromJson(raw: Record<string, unknown>, type: EntityTypeDef, inline: ReadonlySet<string>): EntityBody {
   const body = unwrapVerbose(raw);
-  const out: EntityBody = { values: new Map(), bindings: [], ignored: [] };
+  const out: EntityBody = { values: new Map(), bindings: [], ignored: [], inline: [] };
   for (const [name, value] of Object.entries(body)) {
     if (name === '__metadata' || name.startsWith('odata.') || name.startsWith('@odata.')) continue;
     const bind = /^(.+)@odata\.bind$/.exec(name);
@@ -111,10 +127,19 @@ function fromJson(raw: Record<string, unknown>, type: EntityTypeDef): EntityBody
     if (name.includes('@')) continue; // other instance annotations
     const nav = type.navigation.find((n) => n.name === name);
     if (nav) {
+      const target = entityTypeOfSet(nav.target)!;
+      const entries: EntityBody[] = [];
       addBindings(out, type, nav.name, value, (v) => {
         const meta = typeof v === 'object' && v !== null ? (v as { __metadata?: { uri?: unknown } }).__metadata : undefined;
-        return typeof meta?.uri === 'string' ? meta.uri : undefined;
+        if (typeof meta?.uri === 'string') return meta.uri;
+        // An object that names no entity is a new one (deep insert), where the caller allows it.
+        if (inline.has(nav.name) && typeof v === 'object' && v !== null && !Array.isArray(v)) {
+          entries.push(fromJson(v as Record<string, unknown>, target, NO_INLINE));
+          return null;
+        }
+        return undefined;
       });
+      if (entries.length > 0) out.inline.push({ navigation: nav.name, entries });
       continue;
     }
     const property = propertyOf(type, name);
@@ -128,7 +153,8 @@ function fromJson(raw: Record<string, unknown>, type: EntityTypeDef): EntityBody
   return out;
 }
 
-function addBindings(out: EntityBody, type: EntityTypeDef, navigation: string, value: unknown, referenceOf: (v: unknown) => string | undefined): void {
+/** `referenceOf` gives the URL an item binds, undefined for an item that is not a binding (400), null for one it consumed otherwise. */
+function addBindings(out: EntityBody, type: EntityTypeDef, navigation: string, value: unknown, referenceOf: (v: unknown) => string | null | undefined): void {
   if (!type.navigation.some((n) => n.name === navigation)) throw unknownProperty(type, navigation);
   // `{"__deferred": ...}` echoed back by a client is not a binding.
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && '__deferred' in value) return;
@@ -139,14 +165,24 @@ function addBindings(out: EntityBody, type: EntityTypeDef, navigation: string, v
       : [value];
   for (const item of items) {
     const reference = referenceOf(item);
+    if (reference === null) continue;
     if (reference === undefined) throw badRequest(`The navigation property '${navigation}' must bind entities by URL: {"__metadata":{"uri":"..."}} (verbose) or "${navigation}@odata.bind": "..."`);
     out.bindings.push({ navigation, reference });
   }
 }
 
-function fromAtom(raw: Buffer, type: EntityTypeDef, limits: BodyLimits): EntityBody {
-  const entry = readAtomEntry(raw, type, { maxDepth: limits.maxDepth });
-  const out: EntityBody = { values: new Map(), bindings: entry.links.map((l) => ({ navigation: l.navigation, reference: l.href })), ignored: [] };
+function fromAtomEntry(entry: AtomEntryBody, type: EntityTypeDef): EntityBody {
+  const out: EntityBody = {
+    values: new Map(),
+    bindings: entry.links.map((l) => ({ navigation: l.navigation, reference: l.href })),
+    ignored: [],
+    inline: (entry.inline ?? [])
+      .filter(({ entries }) => entries.length > 0)
+      .map(({ navigation, entries }) => {
+        const target = entityTypeOfSet(type.navigation.find((n) => n.name === navigation)!.target)!;
+        return { navigation, entries: entries.map((e) => fromAtomEntry(e, target)) };
+      }),
+  };
   for (const [name, value] of Object.entries(entry.properties)) {
     const property = propertyOf(type, name);
     if (!property) throw unknownProperty(type, name);

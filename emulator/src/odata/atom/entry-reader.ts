@@ -3,10 +3,12 @@ import {
   DATA_NS,
   METADATA_NS,
   RELATED_REL,
+  entityTypeOfSet,
   navigationOf,
   propertyOf,
   qualifiedName,
   type ComplexTypeDef,
+  type EntitySetName,
   type EntityTypeDef,
   type PropertyDef,
 } from '../edm.js';
@@ -32,20 +34,37 @@ export interface AtomEntryBody {
   properties: Record<string, AtomPropertyValue>;
   /** Navigation bindings: rel `…/related/<Nav>` -> href (absolute or relative, as sent). */
   links: { navigation: string; href: string }[];
+  /**
+   * New entities sent inside a link (`<m:inline>` holding a feed of entries, or one entry): deep
+   * insert, read only for the navigations the caller allows. Each entry is read against the
+   * navigation's target type, without deep insert of its own. Absent when there are none.
+   */
+  inline?: { navigation: string; entries: AtomEntryBody[] }[];
 }
 
-export function readAtomEntry(body: Buffer | string, type: EntityTypeDef, limits?: XmlLimits): AtomEntryBody {
+export interface AtomReadOptions {
+  /** Navigation properties that may carry new entities inline (deep insert); any other inline content is refused. */
+  inline?: readonly string[];
+}
+
+export function readAtomEntry(body: Buffer | string, type: EntityTypeDef, limits?: XmlLimits, options: AtomReadOptions = {}): AtomEntryBody {
   const root = parseXmlBody(body, limits);
   if (root.uri !== ATOM_NS || root.local !== 'entry') {
     throw badRequest(`The request body must be an Atom entry: expected <entry> in the namespace ${ATOM_NS}, found ${describe(root)}`);
   }
+  return readEntry(root, type, new Set(options.inline ?? []));
+}
+
+function readEntry(root: XmlElement, type: EntityTypeDef, inlineAllowed: ReadonlySet<string>): AtomEntryBody {
   expectNoText(root, 'an Atom <entry>');
   const links: AtomEntryBody['links'] = [];
+  const inline: NonNullable<AtomEntryBody['inline']> = [];
   const found: XmlElement[] = [];
   for (const child of root.children) {
     if (child.uri === ATOM_NS && child.local === 'link') {
-      const link = readLink(child, type);
-      if (link) links.push(link);
+      const link = readLink(child, type, inlineAllowed);
+      if (link && 'entries' in link) inline.push(link);
+      else if (link) links.push(link);
     } else if (child.uri === ATOM_NS && child.local === 'content') {
       const properties = readContent(child);
       if (properties) found.push(properties);
@@ -57,7 +76,7 @@ export function readAtomEntry(body: Buffer | string, type: EntityTypeDef, limits
   }
   if (found.length > 1) throw badRequest(`The Atom entry has more than one m:properties element (${at(found[1]!)})`);
   const properties = found[0] ? readProperties(found[0], type) : {};
-  return { properties, links };
+  return inline.length > 0 ? { properties, links, inline } : { properties, links };
 }
 
 /** The `$links` body: `<uri xmlns="…/dataservices">URL</uri>`, or a `<links>` wrapper holding exactly one `<uri>`. */
@@ -162,23 +181,58 @@ function readCollection(element: XmlElement, property: PropertyDef, complex: Com
   return typed({ elements });
 }
 
-function readLink(link: XmlElement, type: EntityTypeDef): { navigation: string; href: string } | undefined {
+function readLink(
+  link: XmlElement,
+  type: EntityTypeDef,
+  inlineAllowed: ReadonlySet<string>,
+): { navigation: string; href: string } | NonNullable<AtomEntryBody['inline']>[number] | undefined {
   const rel = attribute(link, '', 'rel');
   if (rel === undefined || !rel.startsWith(RELATED_REL)) return undefined; // edit, self, relatedlinks: not bindings
   const name = rel.slice(RELATED_REL.length);
-  if (!navigationOf(type, name)) {
+  const navigation = navigationOf(type, name);
+  if (!navigation) {
     throw badRequest(
       `Parsing request content failed due to: Make sure to only use property names that are defined by the type. ` +
         `'${clip(name)}' is not a navigation property of ${qualifiedName(type)} (${at(link)})`,
     );
   }
   if (link.children.length > 0) {
-    throw badRequest(`Deep insert (an entry or feed inside <link rel="${clip(rel)}">) is not supported: create the entity first and bind it by URL (${at(link)})`);
+    if (!inlineAllowed.has(name)) {
+      throw badRequest(`Deep insert (an entry or feed inside <link rel="${clip(rel)}">) is not supported: create the entity first and bind it by URL (${at(link)})`);
+    }
+    return { navigation: name, entries: readInline(link, navigation.target) };
   }
   const href = attribute(link, '', 'href')?.trim();
   if (!href) throw badRequest(`The navigation link ${clip(name)} has no href (${at(link)})`);
   return { navigation: name, href };
 }
+
+/**
+ * `<m:inline>` inside a link: a `<feed>` of entries (collection navigation), one `<entry>`, or
+ * nothing. Feed-level elements other than entries (id, title, updated, author, links) carry nothing
+ * the server uses.
+ */
+function readInline(link: XmlElement, targetSet: EntitySetName): AtomEntryBody[] {
+  expectNoText(link, 'a navigation <link>');
+  const target = entityTypeOfSet(targetSet)!;
+  if (link.children.length !== 1 || link.children[0]!.uri !== METADATA_NS || link.children[0]!.local !== 'inline') {
+    const first = link.children.find((c) => c.uri !== METADATA_NS || c.local !== 'inline') ?? link.children[1]!;
+    throw badRequest(`A navigation <link> may only contain one m:inline element, found ${describe(first)} (${at(first)})`);
+  }
+  const inline = link.children[0]!;
+  expectNoText(inline, 'm:inline');
+  if (inline.children.length > 1) throw badRequest(`m:inline holds one <feed> or one <entry>, found ${inline.children.length} elements (${at(inline)})`);
+  const content = inline.children[0];
+  if (!content) return [];
+  if (content.uri === ATOM_NS && content.local === 'entry') return [readEntry(content, target, NO_INLINE)];
+  if (content.uri !== ATOM_NS || content.local !== 'feed') {
+    throw badRequest(`m:inline holds an Atom <feed> or <entry>, found ${describe(content)} (${at(content)})`);
+  }
+  expectNoText(content, 'an inline Atom <feed>');
+  return content.children.filter((c) => c.uri === ATOM_NS && c.local === 'entry').map((entry) => readEntry(entry, target, NO_INLINE));
+}
+
+const NO_INLINE: ReadonlySet<string> = new Set();
 
 /** `m:null` and `m:type`; the same names in any other namespace are a client mistake worth naming. */
 function metadataAttributes(element: XmlElement): { isNull: boolean; declared?: string } {
