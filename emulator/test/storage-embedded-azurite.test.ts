@@ -64,6 +64,13 @@ describe('startEmbeddedAzurite', () => {
     await createBlobStorage(azurite.connectionString).ping();
   });
 
+  it('advertises loopback when listening on every interface', async () => {
+    const azurite = await start({ host: '0.0.0.0' });
+    expect(azurite.host).toBe('0.0.0.0');
+    expect(azurite.url).toBe(`http://127.0.0.1:${azurite.port}`);
+    await createBlobStorage(azurite.connectionString).ping();
+  });
+
   it('refuses a port in use with a clear error, and leaves the other server running', async () => {
     const first = await start();
     const err = await startEmbeddedAzurite({ port: first.port }).catch((e: unknown) => e);

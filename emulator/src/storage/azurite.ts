@@ -156,9 +156,9 @@ function accountFromEnvironment(): { name: string; key: string } {
 }
 
 function advertisedHost(address: string): string {
-  // A wildcard bind is reachable on loopback; IPv6 needs brackets in a URL.
-  if (address === '0.0.0.0') return '127.0.0.1';
-  if (address === '::') return '[::1]';
+  // A wildcard bind is reachable on loopback ('::' is dual-stack by default, and the storage SDK
+  // cannot reach a bracketed IPv6 host anyway); IPv6 needs brackets in a URL.
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
   return address.includes(':') ? `[${address}]` : address;
 }
 
