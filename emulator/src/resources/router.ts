@@ -27,6 +27,11 @@ export interface EntitySetHandlers {
   create?: Handler;
   update?: KeyHandler;
   remove?: KeyHandler;
+  /**
+   * Runs before a GET or HEAD reads the set: its collection (`key` undefined), one entity, or a
+   * navigation from one. Jobs use it to progress (a poll) or to let a running job finish first.
+   */
+  beforeRead?: (req: ApiRequest, services: Services, key: string | undefined) => Promise<void>;
 }
 
 const sets = new Map<string, EntitySetHandlers>([
@@ -84,6 +89,7 @@ export async function route(req: ApiRequest, services: Services): Promise<ApiRes
       return entity(req, services, path);
     case 'navigation':
       allow(req.method, ['GET', 'HEAD']);
+      await handlersOf(path.type).beforeRead?.(req, services, path.key);
       return navigation(req, services, path);
     case 'links':
       return links(req, services, path);
@@ -111,6 +117,7 @@ async function collection(req: ApiRequest, services: Services, path: Extract<ODa
     return handlers.create(req, services);
   }
   allow(req.method, ['GET', 'HEAD', 'POST']);
+  await handlers.beforeRead?.(req, services, undefined);
   return query(req, services, path.type, recordsOf(path.type, services), path.count, path.type.set);
 }
 
@@ -130,6 +137,7 @@ async function entity(req: ApiRequest, services: Services, path: Extract<ODataPa
   switch (req.method) {
     case 'GET':
     case 'HEAD': {
+      await handlers.beforeRead?.(req, services, path.key);
       const record = findRecord(path.type, path.key, services);
       if (path.property) {
         const property = path.type.properties.find((p) => p.name === path.property)!;
