@@ -4,6 +4,7 @@ import { Asset, AssetFile, Locator } from '../odata/edm.js';
 import { canonicalId } from '../odata/uri.js';
 import { badRequest, notFound } from '../odata/errors.js';
 import { functionParameters } from '../odata/params.js';
+import type { CanonicalValue } from '../odata/values.js';
 
 import type { JsonRecord, Transaction } from '../store/types.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, mergeValues, newRecord, numberValue, readBody, stringValue, type AssetKeyLink } from './common.js';
@@ -34,13 +35,8 @@ export async function createAsset(req: ApiRequest, services: Services): Promise<
   if (account && account !== services.storage.accountName) {
     throw notFound(`The storage account '${account}' is not attached to this Media Services account; the emulator's account is '${services.storage.accountName}'`);
   }
-  const guid = services.ids.guid();
-  const id = formatNbId('cid', guid);
-  const container = `asset-${guid}`;
+  const { id, container, record } = newAssetRecord(services, body.values);
   await services.storage.createContainer(container);
-  const now = services.now().toISOString();
-  const record = newRecord(Asset, { State: 0, Created: now, LastModified: now, Options: 0, FormatOption: 0 }, body.values);
-  Object.assign(record, { Id: id, Uri: services.storage.containerUrl(container), StorageAccountName: services.storage.accountName, _container: container });
   try {
     await services.store.transaction((tx) => tx.put(A, id, record));
   } catch (err) {
@@ -48,6 +44,20 @@ export async function createAsset(req: ApiRequest, services: Services): Promise<
     throw err;
   }
   return { kind: 'entity', type: Asset, record, status: 201 };
+}
+
+/**
+ * A new asset's record, with a fresh id and its container `asset-<guid>`: neither stored nor
+ * created yet (POST Assets, and a job's output assets).
+ */
+export function newAssetRecord(services: Services, values: Map<string, CanonicalValue>): { id: string; container: string; record: JsonRecord } {
+  const guid = services.ids.guid();
+  const id = formatNbId('cid', guid);
+  const container = `asset-${guid}`;
+  const now = services.now().toISOString();
+  const record = newRecord(Asset, { State: 0, Created: now, LastModified: now, Options: 0, FormatOption: 0 }, values);
+  Object.assign(record, { Id: id, Uri: services.storage.containerUrl(container), StorageAccountName: services.storage.accountName, _container: container });
+  return { id, container, record };
 }
 
 export async function updateAsset(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
