@@ -1,5 +1,5 @@
 import { ODataError } from '../odata/errors.js';
-import type { Transaction } from '../store/types.js';
+import type { Json, Transaction } from '../store/types.js';
 import { recordFinding, type FindingInput, type RequestInfo } from './findings.js';
 import { ruleOf } from './rules.js';
 
@@ -12,17 +12,29 @@ export interface Deviation extends FindingInput {
   strictStatus?: 400 | 409;
 }
 
+/**
+ * Strict mode's refusal. It carries the deviations so the HTTP layer can record them as findings
+ * (findings always: a strict run reports what it refused) after the request's own transaction,
+ * which the refusal rolled back, so nothing else the request did is stored.
+ */
+export class StrictRefusal extends ODataError {
+  constructor(status: 400 | 409, message: string, code: string, readonly deviations: readonly Deviation[]) {
+    super(status, message, code);
+    this.name = 'StrictRefusal';
+  }
+}
+
 export function refuseIfStrict(strict: boolean, deviations: readonly Deviation[]): void {
   if (!strict) return;
   const refused = deviations.filter((d) => ruleOf(d.rule).strictRefuses);
   if (refused.length === 0) return;
   const status = refused.some((d) => d.strictStatus === 409) ? 409 : 400;
-  throw new ODataError(status, refused.map((d) => `[${d.rule}] ${d.message}`).join(' '), refused[0]!.rule);
+  throw new StrictRefusal(status, refused.map((d) => `[${d.rule}] ${d.message}`).join(' '), refused[0]!.rule, refused);
 }
 
-export function recordDeviations(tx: Transaction, request: RequestInfo, deviations: readonly Deviation[], newId: () => string, now: Date): void {
+export function recordDeviations(tx: Transaction, request: RequestInfo, deviations: readonly Deviation[], newId: () => string, now: Date, extra: Record<string, Json> = {}): void {
   for (const d of deviations) {
     const { strictStatus: _ignored, ...input } = d;
-    recordFinding(tx, request, input, newId(), now);
+    recordFinding(tx, request, { ...input, details: { ...input.details, ...extra } }, newId(), now);
   }
 }

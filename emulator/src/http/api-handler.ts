@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { recordDeviations, StrictRefusal } from '../domain/deviations.js';
 import { recordFinding, type RequestInfo } from '../domain/findings.js';
 import { ODataError, badRequest, notFound } from '../odata/errors.js';
 import { negotiateFormat, type WireFormat } from '../odata/format.js';
@@ -21,6 +22,7 @@ const TUNNELLED: ReadonlySet<string> = new Set(['MERGE', 'PATCH', 'PUT', 'DELETE
  */
 export function apiHandler(services: Services, tokens: TokenIssuer) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const info = requestInfo(req, res);
     try {
       const { path: rawPath, query } = splitUrl(req.originalUrl);
       const below = pathBelowServiceRoot(decodePath(rawPath));
@@ -30,7 +32,6 @@ export function apiHandler(services: Services, tokens: TokenIssuer) {
       locals(res).format = format;
       const path = parseODataPath(below);
       const method = effectiveMethod(req);
-      const info = requestInfo(req, res);
 
       await checkAuth(req, services, tokens);
       const versionFinding = checkApiVersion(req, services, path.kind === 'metadata' ? params : undefined);
@@ -55,9 +56,19 @@ export function apiHandler(services: Services, tokens: TokenIssuer) {
         head: method === 'HEAD',
       }, result);
     } catch (err) {
+      if (err instanceof StrictRefusal) await recordRefusal(services, info, err);
       next(err);
     }
   };
+}
+
+/** Strict mode refused the request: its deviations are still findings (findings always). */
+async function recordRefusal(services: Services, info: RequestInfo, refusal: StrictRefusal): Promise<void> {
+  try {
+    await services.store.transaction((tx) => recordDeviations(tx, info, refusal.deviations, () => services.ids.guid(), services.now(), { refused: true }));
+  } catch {
+    // The refusal is answered whether or not its findings could be stored.
+  }
 }
 
 /** Raw path and query of the request URL, undecoded. */
@@ -109,8 +120,12 @@ function checkApiVersion(req: Request, services: Services, metadataParams: [stri
     throw badRequest('The x-ms-version header is required: send x-ms-version: 2.19', 'MissingApiVersion');
   }
   if (isKnownApiVersion(header)) return undefined;
-  if (services.config.strict) throw badRequest(`x-ms-version ${JSON.stringify(header.slice(0, 40))} is not a Media Services API version: use 2.0 to 2.19`, 'UnsupportedApiVersion');
-  return header.slice(0, 40);
+  const version = header.slice(0, 40);
+  if (services.config.strict) {
+    const message = `x-ms-version ${JSON.stringify(version)} is not a Media Services API version: use 2.0 to 2.19`;
+    throw new StrictRefusal(400, message, 'UnsupportedApiVersion', [{ rule: 'unsupported-api-version', message, details: { version } }]);
+  }
+  return version;
 }
 
 async function recordVersionFinding(services: Services, info: RequestInfo, version: string): Promise<void> {
