@@ -45,7 +45,7 @@ describe('service document and $metadata', () => {
   });
 
   it('redirects the root to /api/ with a 301, as media.windows.net did', async () => {
-    const res = await request(emu.baseUrl).get('/').set(AMS_HEADERS).redirects(0);
+    const res = await request(emu.origin).get('/').set(AMS_HEADERS).redirects(0);
     expect(res.status).toBe(301);
     expect(res.headers['location']).toBe(`${emu.url}`);
   });

@@ -67,7 +67,7 @@ describe('status codes', () => {
     const res = await emu.ams('GET', 'assets');
     expect(res.status).toBe(404);
     expect(errorMessage(res.body)).toMatch(/did you mean 'Assets'/);
-    const outside = await request(emu.baseUrl).get('/elsewhere').set(AMS_HEADERS);
+    const outside = await request(emu.origin).get('/elsewhere').set(AMS_HEADERS);
     expect(outside.status).toBe(404);
   });
 
@@ -146,8 +146,8 @@ describe('headers', () => {
       await emu.admin('GET', 'health'),
       await emu.ams('GET', 'nothing-here'),
     ];
-    const root = await request(emu.baseUrl).get('/').redirects(0);
-    const token = await request(emu.baseUrl).post('/v2/OAuth2-13').type('form').send({ grant_type: 'client_credentials', client_id: 'a', client_secret: 'b' });
+    const root = await request(emu.origin).get('/').redirects(0);
+    const token = await request(emu.origin).post('/v2/OAuth2-13').type('form').send({ grant_type: 'client_credentials', client_id: 'a', client_secret: 'b' });
     const ids = new Set<string>();
     for (const res of responses) {
       const id = res.headers.get('x-ms-request-id');

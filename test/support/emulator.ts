@@ -53,6 +53,8 @@ export interface TestEmulator {
   url: string;
   /** Emulator root, ending in `/`. */
   baseUrl: string;
+  /** `http://host:port` without a trailing slash, for supertest's `request(origin).get('/path')`. */
+  origin: string;
   /** Call the AMS API: `path` is relative to the API root. */
   ams: AmsCaller;
   /** Call `/_emulator/<path>` (no AMS headers). */
@@ -67,6 +69,7 @@ export async function startTestEmulator(config: Partial<EmulatorConfig> = {}): P
     emulator,
     url: emulator.url,
     baseUrl: emulator.baseUrl,
+    origin: emulator.baseUrl.replace(/\/$/, ''),
     ams: amsCaller(emulator.url),
     admin: (method, path) => call(method, `${emulator.baseUrl}_emulator/${path}`, {}),
     reset: () => emulator.reset(),
