@@ -143,6 +143,20 @@ describe.each(modes)('store in %s mode', (mode, options) => {
       expect(store.count('x')).toBe(0);
     }));
 
+  it('refuses a transaction started inside another one, and applies neither', () =>
+    withStore(async (store) => {
+      let inner: Promise<unknown> | undefined;
+      const outer = store.transaction((tx) => {
+        tx.put('x', 'outer', {});
+        inner = store.transaction((nested) => nested.put('x', 'inner', {}));
+      });
+      await expect(outer).rejects.toThrow(/called store.transaction\(\)/);
+      await expect(inner).rejects.toThrow(/inside a transaction fn/);
+      expect(store.count('x')).toBe(0);
+      await store.transaction((tx) => tx.put('x', 'after', {}));
+      expect(store.count('x')).toBe(1);
+    }));
+
   it('refuses transactions once closed; close is idempotent', async () => {
     const store = await openStore(options());
     await store.close();

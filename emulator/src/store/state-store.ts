@@ -27,6 +27,8 @@ export class StateStore implements InstrumentedStore {
   #failure: Error | undefined;
   #closing: Promise<void> | undefined;
   #committed = 0;
+  /** The transaction whose fn is running: a transaction started from inside it is a bug. */
+  #running: { nested: boolean } | undefined;
 
   constructor(state: State, persistence: Persistence, startup: StoreStartup) {
     this.#state = state;
@@ -54,13 +56,23 @@ export class StateStore implements InstrumentedStore {
   async transaction<R>(fn: (tx: Transaction) => R): Promise<R> {
     if (this.#closing !== undefined) throw new Error(`the store at ${this.location} is closed`);
     if (this.#failure !== undefined) throw this.#failure;
+    if (this.#running !== undefined) {
+      // It could not see the outer transaction's writes, and the outer one would then overwrite
+      // it; fail both, so the error surfaces even if nobody looks at this promise.
+      this.#running.nested = true;
+      throw new Error('store.transaction() was called inside a transaction fn: use the tx argument instead');
+    }
     const tx = new BufferedTransaction(this.#state);
+    const running = { nested: false };
+    this.#running = running;
     let result: R;
     try {
       result = fn(tx);
     } finally {
+      this.#running = undefined;
       tx.end();
     }
+    if (running.nested) throw new Error('this transaction fn called store.transaction(): use the tx argument instead; nothing was applied');
     if (isThenable(result)) {
       // Its ops after the first await would be refused anyway; apply none rather than half.
       throw new TypeError('the transaction fn returned a promise: it must be synchronous, so do the awaiting outside');

@@ -1,0 +1,105 @@
+/**
+ * I/O errors while running. /dev/full (every write fails with ENOSPC) stands in for a full disk:
+ * a journal or temp file symlinked to it fails for real, also when the tests run as root (where
+ * permission tricks do not).
+ */
+import { existsSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/index.js';
+import { tempDirs } from './helpers/store-temp.js';
+
+const temp = tempDirs();
+afterEach(() => temp.cleanup());
+
+const hasDevFull = process.platform === 'linux' && existsSync('/dev/full');
+
+describe.runIf(hasDevFull)('store on a failing disk', () => {
+  it('rejects the failed and every later transaction, rolls back what was not acknowledged, and keeps reads consistent', async () => {
+    const dir = temp.make();
+    let store = await openStore({ directory: dir });
+    await store.transaction((tx) => {
+      for (const id of ['x1', 'x2', 'x3']) tx.put('items', id, { id });
+    });
+    await store.close();
+
+    store = await openStore({ directory: dir });
+    const journal = path.join(dir, `journal-${store.stats().generation}.jsonl`);
+    symlinkSync('/dev/full', journal);
+
+    // Three transactions in one go: the first write fails, and the two queued behind it must not
+    // survive either (they may have read what the first one wrote).
+    const first = store.transaction((tx) => {
+      tx.delete('items', 'x1');
+      tx.put('items', 'x1', { id: 'x1', moved: true });
+      tx.put('items', 'x4', { id: 'x4' });
+    });
+    const second = store.transaction((tx) => tx.put('items', 'x5', { after: tx.get('items', 'x4') ?? null }));
+    const reader = store.transaction((tx) => tx.get('items', 'x4'));
+    // Applied at once, visible to readers until the write fails.
+    const visible = store.has('items', 'x4');
+    const third = store.transaction((tx) => {
+      tx.clear();
+    });
+    const cleared = store.count('items');
+
+    const results = await Promise.allSettled([first, second, reader, third]);
+    expect([visible, cleared]).toEqual([true, 0]);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      const reason = (result as PromiseRejectedResult).reason as Error;
+      expect(reason.message).toContain(`could not write the journal ${journal}`);
+      expect(reason.message).toContain('ENOSPC');
+      expect(reason.message).toContain('restart the emulator');
+    }
+    // Exactly the acknowledged state, in its order.
+    expect([...store.values('items')]).toEqual([{ id: 'x1' }, { id: 'x2' }, { id: 'x3' }]);
+    expect(store.stats().failure).toContain('ENOSPC');
+    await expect(store.transaction((tx) => tx.put('items', 'later', {}))).rejects.toThrow(/ENOSPC/);
+    await expect(store.transaction(() => 'read only')).rejects.toThrow(/ENOSPC/);
+
+    // close() records the acknowledged state in a snapshot and drops the broken journal.
+    await store.close();
+    expect(readdirSync(dir).filter((name) => name.startsWith('journal-'))).toEqual([]);
+    store = await openStore({ directory: dir });
+    expect([...store.values('items')]).toEqual([{ id: 'x1' }, { id: 'x2' }, { id: 'x3' }]);
+    await store.close();
+  });
+
+  it.each(['process', 'fsync'] as const)('keeps committing when a compaction cannot write its snapshot (durability %s)', async (durability) => {
+    const dir = temp.make();
+    const store = await openStore({ directory: dir, compactionMinBytes: 2048, durability });
+    const temporary = path.join(dir, '.state.json.tmp');
+    symlinkSync('/dev/full', temporary);
+    const pad = 'p'.repeat(100);
+    for (let i = 0; i < 200; i++) await store.transaction((tx) => tx.put('items', `i${i}`, { i, pad }));
+    const failing = store.stats();
+    expect(failing.compactionFailures).toBeGreaterThan(0);
+    expect(failing.lastCompactionError).toContain('ENOSPC');
+    // Not retried on every commit: only after another threshold's worth of journal.
+    expect(failing.compactionFailures).toBeLessThan(20);
+    expect(failing.failure).toBeUndefined();
+
+    rmSync(temporary);
+    for (let i = 200; i < 400; i++) await store.transaction((tx) => tx.put('items', `i${i}`, { i, pad }));
+    while (store.stats().compactions === failing.compactions) await new Promise((resolve) => setImmediate(resolve));
+    await store.close();
+    const reopened = await openStore({ directory: dir });
+    expect(reopened.count('items')).toBe(400);
+    await reopened.close();
+  });
+
+  it('keeps the journal when close() cannot write the final snapshot, and replays it on the next start', async () => {
+    const dir = temp.make();
+    const store = await openStore({ directory: dir });
+    await store.transaction((tx) => tx.put('items', 'a', { v: 1 }));
+    symlinkSync('/dev/full', path.join(dir, '.state.json.tmp'));
+    await expect(store.close()).rejects.toThrow(/could not write the final snapshot .*state\.json.*ENOSPC.*journal is kept/);
+    rmSync(path.join(dir, '.state.json.tmp'));
+    // The lock was released all the same.
+    const reopened = await openStore({ directory: dir });
+    expect(reopened.startup.replayedTransactions).toBe(1);
+    expect(reopened.get('items', 'a')).toEqual({ v: 1 });
+    await reopened.close();
+  });
+});
