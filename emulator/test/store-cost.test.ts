@@ -59,16 +59,16 @@ describe('store write cost', () => {
     const phases = [
       // The state grows 20-fold: a snapshot is at most the previous one plus the journal since,
       // and it is written once the journal is as large as that previous one.
-      { name: 'inserts', from: 1_000, to: 20_000, factor: 2 },
+      { name: 'inserts', from: 1_000, to: 20_000, factor: 2, compactions: 2 },
       // Updates of existing records: the state stays the same size.
-      { name: 'updates', from: 0, to: 20_000, factor: 1 },
+      { name: 'updates', from: 0, to: 20_000, factor: 1, compactions: 1 },
     ];
-    for (const { name, from, to, factor } of phases) {
+    for (const { name, from, to, factor, compactions } of phases) {
       const before = store.stats();
       const { bytes: journalBytes } = await measure(store, from, to);
       await compactionsDone(store);
       const after = store.stats();
-      expect(after.compactions - before.compactions, name).toBeGreaterThanOrEqual(2);
+      expect(after.compactions - before.compactions, name).toBeGreaterThanOrEqual(compactions);
       // Plus one snapshot for the edges: the phase may start with a journal about to be compacted.
       expect(after.snapshotBytes - before.snapshotBytes, name).toBeLessThanOrEqual(journalBytes * factor + after.lastSnapshotSize);
     }
