@@ -13,7 +13,7 @@ import { parseConnectionString } from './connection-string.js';
 import { KeyedLock } from './keyed-lock.js';
 import { isStorageRequestError, toStorageError, type StorageErrorContext } from './storage-errors.js';
 import { DEFAULT_STORAGE_PIPELINE_OPTIONS, createStoragePipeline } from './storage-pipeline.js';
-import { StorageRequestError, type BlobInfo, type BlobStorage, type StoredPolicy } from './types.js';
+import { StorageRequestError, type BlobInfo, type BlobStorage, type BlockInfo, type StoredPolicy } from './types.js';
 
 /**
  * The `sv` of every SAS the emulator mints. Azurite signs pre-2018 versions with the 2015-04-05
@@ -126,6 +126,18 @@ class SdkBlobStorage implements BlobStorage {
     return this.call(async () => {
       try {
         return blobInfoFromProperties(blob, await this.container(container).getBlobClient(blob).getProperties());
+      } catch (err) {
+        if (isStorageRequestError(this.mapError(err), 404)) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  getBlockList(container: string, blob: string): Promise<BlockInfo[] | undefined> {
+    return this.call(async () => {
+      try {
+        const list = await this.container(container).getBlockBlobClient(blob).getBlockList('committed');
+        return (list.committedBlocks ?? []).map((block) => ({ id: block.name, size: block.size }));
       } catch (err) {
         if (isStorageRequestError(this.mapError(err), 404)) return undefined;
         throw err;

@@ -24,6 +24,12 @@ export interface BlobStorage {
   listBlobs(container: string): Promise<BlobInfo[]>;
   /** undefined when the blob (or its container) does not exist. */
   getBlob(container: string, blob: string): Promise<BlobInfo | undefined>;
+  /**
+   * The committed blocks of a block blob in order, with their sizes: where each Put Block landed,
+   * which is how verification tells a block encrypted at the wrong offset. Empty for a blob stored
+   * in one Put Blob; undefined when the blob does not exist.
+   */
+  getBlockList(container: string, blob: string): Promise<BlockInfo[] | undefined>;
   /** A range read as a stream (`count` undefined = to the end). Flat memory for any blob size. */
   readBlob(container: string, blob: string, offset?: number, count?: number): Promise<Readable>;
   /** Upload as a block blob from a stream (the job runner's clear output). */
@@ -49,6 +55,12 @@ export interface BlobInfo {
   /** base64 Content-MD5 when storage has one. */
   contentMd5?: string;
   lastModified?: Date;
+}
+
+export interface BlockInfo {
+  /** The block id as the client sent it (base64). */
+  id: string;
+  size: number;
 }
 
 export interface StoredPolicy {
