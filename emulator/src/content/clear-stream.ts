@@ -42,16 +42,28 @@ export function isStorageEncrypted(file: JsonRecord): boolean {
  * the asset's StorageEncryption key (what the .NET SDK's download uses).
  */
 export async function resolveClearSource(services: Services, file: JsonRecord): Promise<ClearSource> {
+  const located = await locateBlob(services, file);
+  if (file['IsEncrypted'] !== true) return located;
+  if (!isStorageEncrypted(file)) {
+    throw new ClearContentError('UnsupportedEncryption', `EncryptionScheme ${JSON.stringify(file['EncryptionScheme'])} is not StorageEncryption; only storage encryption is decrypted here`);
+  }
+  const { key, keyId } = resolveContentKey(services, file, located.asset);
+  return { ...located, encryption: { key, keyId, iv: resolveIv(file) } };
+}
+
+/** The file's asset, container and blob (NoAsset, NoBlob): the first half of resolveClearSource. */
+export async function locateBlob(services: Services, file: JsonRecord): Promise<ClearSource> {
   const asset = services.store.get(COLLECTIONS.Assets, String(file['ParentAssetId']));
   if (!asset) throw new ClearContentError('NoAsset', `the file's asset ${String(file['ParentAssetId'])} does not exist`);
   const container = containerOf(asset);
   const name = String(file['Name']);
   const blob = await services.storage.getBlob(container, name);
   if (!blob) throw new ClearContentError('NoBlob', `no blob named '${name}' in the asset's container ${container}: the upload has not happened (or used another name)`);
-  if (file['IsEncrypted'] !== true) return { file, asset, container, blob };
-  if (!isStorageEncrypted(file)) {
-    throw new ClearContentError('UnsupportedEncryption', `EncryptionScheme ${JSON.stringify(file['EncryptionScheme'])} is not StorageEncryption; only storage encryption is decrypted here`);
-  }
+  return { file, asset, container, blob };
+}
+
+/** The opened 32-byte content key of a storage-encrypted file (NoContentKey, ContentKeyUnwrapFailed). */
+export function resolveContentKey(services: Services, file: JsonRecord, asset: JsonRecord): { key: Buffer; keyId: string } {
   const keyId = fileKeyId(services.store, file) ?? assetStorageKeyId(services.store, String(asset['Id']));
   const keyRecord = keyId ? services.store.get(COLLECTIONS.ContentKeys, keyId) : undefined;
   if (!keyId || !keyRecord) {
@@ -60,14 +72,17 @@ export async function resolveClearSource(services: Services, file: JsonRecord): 
   const opened = services.keys.open(keyRecord['EncryptedContentKey'] as string | null);
   if (!opened.ok) throw new ClearContentError('ContentKeyUnwrapFailed', `the content key ${String(keyRecord['Id'])} cannot be unwrapped: ${opened.message}`);
   if (opened.key.length !== 32) throw new ClearContentError('ContentKeyUnwrapFailed', `the content key ${String(keyRecord['Id'])} is ${opened.key.length} bytes, not 32`);
-  let iv: bigint;
+  return { key: opened.key, keyId: String(keyRecord['Id']) };
+}
+
+/** The file's InitializationVector as a number (InvalidInitializationVector). */
+export function resolveIv(file: JsonRecord): bigint {
   try {
-    iv = parseIv(String(file['InitializationVector'] ?? ''));
+    return parseIv(String(file['InitializationVector'] ?? ''));
   } catch (err) {
     if (err instanceof CryptoInputError) throw new ClearContentError('InvalidInitializationVector', `InitializationVector: ${err.message}`);
     throw err;
   }
-  return { file, asset, container, blob, encryption: { key: opened.key, keyId: String(keyRecord['Id']), iv } };
 }
 
 /** A stream of clear bytes `[offset, offset + count)` of the file (count undefined: to the end). */
