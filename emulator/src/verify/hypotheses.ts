@@ -1,0 +1,203 @@
+import { AmsCtr, MAX_IV, ivToBytes } from '../../../client/src/crypto/index.js';
+import type { BlockInfo } from '../storage/types.js';
+import type { Json } from '../store/types.js';
+import {
+  BlockRestartCtr,
+  IDENTITY,
+  LayoutCtr,
+  counterLittleEndian,
+  shiftedCtr,
+  wholeCounterLittleEndian,
+  type Decryptor,
+} from './counter-layouts.js';
+
+/** The client mistakes the diagnosis can name: the `diagnosis` of a finding. */
+export type MistakeId =
+  | 'plaintext-uploaded'
+  | 'iv-text-hex'
+  | 'iv-text-base64'
+  | 'iv-text-signed'
+  | 'iv-text-whitespace'
+  | 'iv-little-endian'
+  | 'counter-starts-at-1'
+  | 'counter-little-endian'
+  | 'iv-and-counter-little-endian'
+  | 'blocks-encrypted-from-offset-0'
+  | 'iv-of-another-file'
+  | 'other-content-key'
+  | 'encrypted-but-marked-clear';
+
+export interface Hypothesis {
+  mistake: MistakeId;
+  /** What the client did and what to do instead, for the client's author. */
+  message: string;
+  details: Record<string, Json>;
+  /** A fresh decryptor of the blob's bytes from offset 0, as if the client made this mistake. */
+  open(): Decryptor;
+}
+
+export interface HypothesisInputs {
+  /** The file says it is storage-encrypted. */
+  encrypted: boolean;
+  /** The content key the file should be encrypted with, when it can be opened. */
+  key?: { id: string; key: Buffer };
+  /** The IV as stored, when it is a decimal UInt64. */
+  iv?: bigint;
+  /** The InitializationVector text as stored. */
+  ivText: string;
+  /** Committed blocks of the blob (empty or one block: nothing to get wrong between blocks). */
+  blocks: readonly BlockInfo[];
+  /** Other 32-byte content keys of the account. */
+  otherKeys: ReadonlyArray<{ id: string; key: Buffer }>;
+  /** Decimal IVs of the asset's other files. */
+  otherFileIvs: ReadonlyArray<{ fileId: string; name: string; iv: bigint }>;
+}
+
+/**
+ * Every mistake that could explain the bytes of this file, most telling first (the order decides
+ * which is named when sniffing alone cannot tell two apart). Each is a way to decrypt the blob;
+ * the diagnosis keeps the one whose output matches the file's digest or declared type.
+ */
+export function buildHypotheses(inputs: HypothesisInputs): Hypothesis[] {
+  const out: Hypothesis[] = [];
+  const { key, iv } = inputs;
+  if (!inputs.encrypted) {
+    if (key && iv !== undefined) {
+      out.push({
+        mistake: 'encrypted-but-marked-clear',
+        message: `the blob is encrypted with the asset's content key ${key.id} and IV ${iv}, but the file says IsEncrypted false: MERGE IsEncrypted true, EncryptionScheme "StorageEncryption", EncryptionVersion "1.0", EncryptionKeyId and InitializationVector, or upload the clear bytes`,
+        details: { keyId: key.id, iv: iv.toString() },
+        open: () => new AmsCtr(key.key, iv),
+      });
+    }
+    return out;
+  }
+
+  out.push({
+    mistake: 'plaintext-uploaded',
+    message: 'the blob holds the clear bytes: the file is marked IsEncrypted true but was uploaded unencrypted; encrypt it with AES-256-CTR (counter BE64(IV) || BE64(offset/16)) before the upload, or MERGE IsEncrypted false and no encryption fields',
+    details: {},
+    open: () => IDENTITY,
+  });
+  if (!key) {
+    for (const other of inputs.otherKeys) out.push(...otherKeyHypothesis(other, iv, undefined));
+    return out;
+  }
+
+  for (const alternative of ivTextAlternatives(inputs.ivText, iv)) {
+    out.push({
+      mistake: alternative.mistake,
+      message: alternative.message,
+      details: { ivText: inputs.ivText, ivUsed: alternative.value.toString() },
+      open: () => new AmsCtr(key.key, alternative.value),
+    });
+  }
+  if (iv === undefined) return out;
+
+  const be = ivToBytes(iv).toString('hex');
+  const swapped = byteSwap64(iv);
+  if (swapped !== iv) {
+    out.push({
+      mistake: 'iv-little-endian',
+      message: `the IV was laid little-endian: write BE64(IV) into counter bytes 0-7 (for IV ${iv} they are ${be}; the client wrote ${ivToBytes(swapped).toString('hex')})`,
+      details: { iv: iv.toString(), expectedCounterBytes: be, clientCounterBytes: ivToBytes(swapped).toString('hex') },
+      open: () => new AmsCtr(key.key, swapped),
+    });
+  }
+  out.push({
+    mistake: 'counter-starts-at-1',
+    message: 'the block counter started at 1: the first 16 bytes of the file use counter BE64(IV) || BE64(0); counter bytes 8-15 are fileOffset / 16, starting at 0',
+    details: { iv: iv.toString() },
+    open: () => shiftedCtr(key.key, iv, 16),
+  });
+  out.push({
+    mistake: 'counter-little-endian',
+    message: 'the block counter was written little-endian: counter bytes 8-15 are BE64(fileOffset / 16), most significant byte first (block 1 is 00 00 00 00 00 00 00 01)',
+    details: { iv: iv.toString() },
+    open: () => new LayoutCtr(key.key, counterLittleEndian(iv)),
+  });
+  out.push({
+    mistake: 'iv-and-counter-little-endian',
+    message: `the whole counter block was written little-endian: it is BE64(IV) || BE64(fileOffset / 16), both halves most significant byte first (for IV ${iv} it starts ${be})`,
+    details: { iv: iv.toString() },
+    open: () => new LayoutCtr(key.key, wholeCounterLittleEndian(iv)),
+  });
+  if (inputs.blocks.length > 1) {
+    const blocks = inputs.blocks;
+    out.push({
+      mistake: 'blocks-encrypted-from-offset-0',
+      message: `each of the ${blocks.length} committed blocks was encrypted as if it started at file offset 0: a block that starts at file offset O must be encrypted from counter O/16 (e.g. the block at ${blocks[0]!.size} starts at counter ${Math.floor(blocks[0]!.size / 16)}); keep one keystream position across the file`,
+      details: { blocks: blocks.length, firstBlockSize: blocks[0]!.size },
+      open: () => new BlockRestartCtr(key.key, iv, blocks),
+    });
+  }
+  for (const other of inputs.otherFileIvs) {
+    if (other.iv === iv) continue;
+    out.push({
+      mistake: 'iv-of-another-file',
+      message: `the blob was encrypted with the IV of the asset's file '${other.name}' (${other.iv}), not with this file's InitializationVector ${iv}: encrypt each file with the IV sent for it`,
+      details: { otherFileId: other.fileId, otherFileName: other.name, ivUsed: other.iv.toString() },
+      open: () => new AmsCtr(key.key, other.iv),
+    });
+  }
+  for (const other of inputs.otherKeys) out.push(...otherKeyHypothesis(other, iv, key.id));
+  return out;
+}
+
+function otherKeyHypothesis(other: { id: string; key: Buffer }, iv: bigint | undefined, fileKeyId: string | undefined): Hypothesis[] {
+  if (iv === undefined) return [];
+  const expected = fileKeyId ? `not with ${fileKeyId}, the key the file names (or its asset links)` : 'while the file\'s own key cannot be opened';
+  return [{
+    mistake: 'other-content-key',
+    message: `the blob was encrypted with another content key of the account, ${other.id}, ${expected}: encrypt with the asset's StorageEncryption key and send its id as EncryptionKeyId`,
+    details: { keyUsed: other.id },
+    open: () => new AmsCtr(other.key, iv),
+  }];
+}
+
+interface IvAlternative {
+  mistake: MistakeId;
+  value: bigint;
+  message: string;
+}
+
+/**
+ * Readings of the stored IV text other than decimal that a client may have meant: it encrypted
+ * with one value and sent another text for it (hex, base64 of the counter bytes, a signed Int64,
+ * digits with white space). A decimal-looking text can still be hex without letters.
+ */
+export function ivTextAlternatives(text: string, decimal: bigint | undefined): IvAlternative[] {
+  const out: IvAlternative[] = [];
+  const add = (mistake: MistakeId, value: bigint | undefined, message: (v: bigint) => string) => {
+    if (value === undefined || value < 0n || value > MAX_IV || value === decimal) return;
+    if (out.some((a) => a.value === value)) return;
+    out.push({ mistake, value, message: message(value) });
+  };
+  const trimmed = text.trim();
+  if (trimmed !== text && /^[0-9]{1,20}$/.test(trimmed)) {
+    add('iv-text-whitespace', BigInt(trimmed), (v) => `InitializationVector ${JSON.stringify(text)} has white space around the digits: send "${v}" exactly`);
+  }
+  const hex = /^(?:0[xX])?([0-9a-fA-F]{1,16})$/.exec(trimmed)?.[1];
+  if (hex !== undefined) {
+    add('iv-text-hex', BigInt(`0x${hex}`), (v) => `InitializationVector was sent as hexadecimal text ${JSON.stringify(text)}, but the service reads decimal: the client encrypted with IV ${v}; send "${v}" (ulong.ToString())`);
+  }
+  if (/^[A-Za-z0-9+/]{11}=$/.test(trimmed) || /^[A-Za-z0-9+/]{12}$/.test(trimmed)) {
+    const bytes = Buffer.from(trimmed, 'base64');
+    if (bytes.length === 8) {
+      add('iv-text-base64', bytes.readBigUInt64BE(0), (v) => `InitializationVector was sent as base64 of the counter bytes ${JSON.stringify(text)}, but the service reads a decimal UInt64: those bytes are IV ${v}; send "${v}"`);
+    }
+  }
+  if (/^[+-][0-9]{1,20}$/.test(trimmed)) {
+    const signed = BigInt(trimmed);
+    if (signed >= -(1n << 63n) && signed < 1n << 64n) {
+      add('iv-text-signed', signed < 0n ? signed + (1n << 64n) : signed, (v) => `InitializationVector was sent as a signed Int64 (${JSON.stringify(text)}); the IV is the unsigned value of the same 8 bytes: send "${v}"`);
+    }
+  }
+  return out;
+}
+
+export function byteSwap64(value: bigint): bigint {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(value);
+  return bytes.readBigUInt64LE(0);
+}

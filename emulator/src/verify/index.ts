@@ -1,0 +1,168 @@
+import express, { type Express } from 'express';
+import { COLLECTIONS } from '../resources/common.js';
+import type { ChangeEvents, Services } from '../resources/context.js';
+import { StorageUnavailableError } from '../storage/types.js';
+import type { JsonRecord, Transaction } from '../store/types.js';
+import './rules.js';
+import { verificationRouter } from './routes.js';
+import { VerificationScheduler, type RunResult } from './scheduler.js';
+import { fingerprint, verifyBeforeCommit, type StrictPass } from './strict.js';
+import { DEFAULT_VERIFY_LIMITS, type VerificationOutcome, type VerifyLimits } from './types.js';
+import { VERIFICATIONS, deleteVerification, getVerification, listVerifications, markPending, saveOutcome } from './verification-store.js';
+import { BlobChangedError, verifyFile } from './verify-file.js';
+
+export { VERIFY_RULES } from './rules.js';
+export type { VerificationRecord, VerificationStatus, Check, Diagnosis, VerifyLimits } from './types.js';
+export type { MistakeId } from './hypotheses.js';
+
+export interface VerificationOptions {
+  /** Quiet time after a file changed before it is verified (ms). Default 150. */
+  debounceMs?: number;
+  /** Verifications at once. Default 2. */
+  concurrency?: number;
+  /** First retry after storage was unreachable (ms), doubling up to retryMaxMs. Defaults 500 and 15000. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  limits?: Partial<VerifyLimits>;
+}
+
+export interface VerificationService {
+  /** The hooks the file resources call. */
+  events: ChangeEvents;
+  /** Mount the `/_emulator` verification routes. */
+  mount(app: Express): void;
+  /** Resolves once no verification is pending (false after `timeoutMs`). */
+  idle(timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** How long a passed strict verification stands in for the background run after its commit. */
+const STRICT_PASS_TTL_MS = 60_000;
+
+/**
+ * Server-side decrypt verification: after an upload completes, read the blob back, decrypt it,
+ * check it, and, if it is wrong, name the client mistake. Triggered by file changes (debounced),
+ * on demand through /_emulator, and, with --strict, before the request that completes an upload
+ * is committed. Results persist in the store's `verifications` collection; pending ones are
+ * verified again after a restart.
+ */
+export function createVerification(services: Services, options: VerificationOptions = {}): VerificationService {
+  const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, ...options.limits };
+  const forced = new Set<string>();
+  const strictPasses = new Map<string, StrictPass>();
+  const scheduler = new VerificationScheduler(run, {
+    debounceMs: options.debounceMs ?? 150,
+    concurrency: options.concurrency ?? 2,
+    retryInitialMs: options.retryInitialMs ?? 500,
+    retryMaxMs: options.retryMaxMs ?? 15_000,
+  });
+  const write = (fn: (tx: Transaction) => void): Promise<void> => services.store.transaction(fn).catch(() => undefined);
+
+  async function run(fileId: string, signal: AbortSignal): Promise<RunResult> {
+    const file = services.store.get(COLLECTIONS.Files, fileId);
+    if (!file) {
+      await write((tx) => deleteVerification(tx, fileId));
+      return 'done';
+    }
+    const force = forced.has(fileId);
+    const outcome = reuseStrictPass(fileId, file) ?? (await verifyCatching(file, force, signal));
+    if (signal.aborted) return 'done';
+    if (outcome === 'retry') return 'retry';
+    forced.delete(fileId);
+    await write((tx) => {
+      if (tx.has(COLLECTIONS.Files, fileId)) saveOutcome(tx, outcome, services.now());
+    });
+    return 'done';
+  }
+
+  async function verifyCatching(file: JsonRecord, force: boolean, signal: AbortSignal): Promise<VerificationOutcome | 'retry'> {
+    const fileId = String(file['Id']);
+    try {
+      return await verifyFile(services, file, { force, expectedSha256: getVerification(services.store, fileId)?.expected?.sha256, limits, signal });
+    } catch (err) {
+      if (signal.aborted) return 'retry';
+      if (err instanceof StorageUnavailableError) {
+        await write((tx) => markPending(tx, fileId, services.now(), 'storage-unavailable', `storage is unreachable (${err.message}): verifying again when it is back; this is not the client's fault`));
+        return 'retry';
+      }
+      if (err instanceof BlobChangedError) {
+        await write((tx) => markPending(tx, fileId, services.now(), 'queued', `${err.message}; verifying again`));
+        return 'retry';
+      }
+      return internalError(file, err);
+    }
+  }
+
+  function reuseStrictPass(fileId: string, file: JsonRecord): VerificationOutcome | undefined {
+    const pass = strictPasses.get(fileId);
+    strictPasses.delete(fileId);
+    if (!pass || Date.now() - pass.at > STRICT_PASS_TTL_MS || pass.fingerprint !== fingerprint(file)) return undefined;
+    return pass.outcome;
+  }
+
+  const events: ChangeEvents = {
+    beforeFileCommit: (candidate, request) => verifyBeforeCommit(services, candidate, request, limits, (fileId, pass) => strictPasses.set(fileId, pass)),
+    fileChanged(fileId, request) {
+      try {
+        forced.delete(fileId);
+        void write((tx) => markPending(tx, fileId, services.now(), 'queued', 'waiting for the upload to settle', { ...request }));
+        scheduler.touch(fileId);
+      } catch {
+        // Must not throw into the request that changed the file.
+      }
+    },
+    assetDeleted(assetId) {
+      try {
+        const gone = [...services.store.values<JsonRecord>(VERIFICATIONS)].filter((r) => r['assetId'] === assetId).map((r) => String(r['fileId']));
+        for (const fileId of gone) scheduler.forget(fileId);
+        void write((tx) => {
+          for (const fileId of gone) deleteVerification(tx, fileId);
+        });
+      } catch {
+        // Must not throw into the delete.
+      }
+    },
+  };
+
+  // Verifications a previous run of the emulator left pending are done now.
+  for (const record of listVerifications(services.store)) if (record.status === 'pending') scheduler.touch(record.fileId);
+
+  return {
+    events,
+    mount(app) {
+      app.use(
+        '/_emulator',
+        express.json({ limit: '64kb' }),
+        verificationRouter(services, {
+          verifyNow(fileId) {
+            forced.add(fileId);
+            scheduler.touch(fileId, 0);
+          },
+          verifySoon: (fileId) => scheduler.touch(fileId),
+          settled: (fileId, timeoutMs) => scheduler.settled(fileId, timeoutMs),
+          idle: (timeoutMs) => scheduler.idle(timeoutMs),
+          pendingCount: () => scheduler.pendingCount,
+          isPending: (fileId) => scheduler.isPending(fileId),
+        }),
+      );
+    },
+    idle: (timeoutMs) => scheduler.idle(timeoutMs),
+    close: () => scheduler.close(),
+  };
+}
+
+/** A fault of the emulator's own: recorded in the result (never a client failure, never a crash). */
+function internalError(file: JsonRecord, err: unknown): VerificationOutcome {
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    status: 'skipped',
+    reasonCode: 'internal-error',
+    reason: `the emulator failed to verify the file (a bug in the emulator, not the client's fault): ${message}`,
+    checks: [],
+    diagnosis: null,
+    basis: null,
+    encrypted: file['IsEncrypted'] === true,
+    clear: null,
+    file: { id: String(file['Id']), name: String(file['Name']), assetId: String(file['ParentAssetId']) },
+  };
+}

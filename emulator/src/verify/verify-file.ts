@@ -1,0 +1,302 @@
+import {
+  ClearContentError,
+  isStorageEncrypted,
+  locateBlob,
+  openClearStream,
+  resolveContentKey,
+  resolveIv,
+  type ClearSource,
+} from '../content/clear-stream.js';
+import { COLLECTIONS } from '../resources/common.js';
+import type { Services } from '../resources/context.js';
+import { assetStorageKeyId } from '../resources/files.js';
+import type { JsonRecord } from '../store/types.js';
+import { ContentProbe } from './content-probe.js';
+import { declaredType, type DeclaredType } from './content-types.js';
+import { diagnose } from './diagnose.js';
+import { createDigestSink, type DigestAlgorithm, type Digests } from './digests.js';
+import { buildHypotheses, type HypothesisInputs } from './hypotheses.js';
+import { IDENTITY } from './counter-layouts.js';
+import { runPass } from './pass.js';
+import type { Check, Diagnosis, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
+
+export interface VerifyFileOptions {
+  /** Verify even when the upload does not look complete yet (on demand, not on a MERGE). */
+  force: boolean;
+  /** SHA-256 (lowercase hex) of the clear bytes, registered through /_emulator. */
+  expectedSha256?: string;
+  limits: VerifyLimits;
+  signal?: AbortSignal;
+}
+
+/** The blob changed while it was read: verify again, it is not the client's fault. */
+export class BlobChangedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlobChangedError';
+  }
+}
+
+const ASSET_STORAGE_ENCRYPTED = 1;
+
+/**
+ * Read a file's blob back, decrypt it, and check it against what the file says: length,
+ * ContentChecksum, an expected SHA-256, the declared type's signature. When the bytes are wrong,
+ * name the client mistake that explains them. One streaming pass for the checks (storage range
+ * read -> AES-CTR -> MD5/SHA-256 in a worker + content probe); diagnosis reads again only on failure.
+ * Throws StorageUnavailableError (storage down: not the client's fault), BlobChangedError, and
+ * AbortError when `signal` aborts; every client mistake is a result, never an exception.
+ */
+export async function verifyFile(services: Services, file: JsonRecord, options: VerifyFileOptions): Promise<VerificationOutcome> {
+  const ref = { id: String(file['Id']), name: String(file['Name']), assetId: String(file['ParentAssetId']) };
+  const encrypted = file['IsEncrypted'] === true;
+  const base = { encrypted, file: ref, diagnosis: null, basis: null, clear: null } as const;
+  const skipped = (reasonCode: ReasonCode, reason: string, checks: Check[] = []): VerificationOutcome => ({ ...base, status: 'skipped', reasonCode, reason, checks });
+
+  let located: ClearSource;
+  try {
+    located = await locateBlob(services, file);
+  } catch (err) {
+    if (!(err instanceof ClearContentError)) throw err;
+    if (err.code === 'NoAsset') return skipped('no-asset', `the file's asset ${ref.assetId} does not exist`);
+    return skipped('no-blob', `no blob yet: ${err.message}. It is verified when a MERGE or POST leaves the file complete, or on POST /_emulator/files/{id}/verify`, [
+      { name: 'blob-exists', status: 'failed', detail: err.message },
+    ]);
+  }
+  const { blob, asset } = located;
+  const checks: Check[] = [{ name: 'blob-exists', status: 'passed', detail: `${blob.size} bytes in ${located.container}/${blob.name}` }];
+  const contentFileSize = parseSize(file['ContentFileSize']);
+
+  if (!options.force) {
+    if (!encrypted && asset['Options'] === ASSET_STORAGE_ENCRYPTED) {
+      return skipped('awaiting-encryption-metadata', `the asset is StorageEncrypted but the file says IsEncrypted false: waiting for the MERGE of the encryption fields (IsEncrypted, EncryptionScheme, EncryptionKeyId, InitializationVector) that completes a CreateFileInfos upload; POST /_emulator/files/{id}/verify checks the bytes as they are`, checks);
+    }
+    if ((contentFileSize === undefined || contentFileSize === 0) && blob.size > 0) {
+      return skipped('awaiting-content-file-size', `ContentFileSize is ${contentFileSize ?? 'missing'} but the blob has ${blob.size} bytes: waiting for the MERGE of ContentFileSize that completes the upload (the .NET SDK sends it after the last block); POST /_emulator/files/{id}/verify checks it now`, checks);
+    }
+  }
+
+  // What the clear bytes must be decrypted with; a key or IV that cannot be used is a failure the
+  // diagnosis may still explain (the IV text may be the client's hex, the blob may be clear).
+  let key: { id: string; key: Buffer } | undefined;
+  let iv: bigint | undefined;
+  let cannotDecrypt: string | undefined;
+  if (encrypted) {
+    if (!isStorageEncrypted(file)) {
+      return skipped('unsupported-encryption', `EncryptionScheme ${JSON.stringify(file['EncryptionScheme'])} is not StorageEncryption: only storage encryption is verified`, checks);
+    }
+    try {
+      const opened = resolveContentKey(services, file, asset);
+      key = { id: opened.keyId, key: opened.key };
+    } catch (err) {
+      if (!(err instanceof ClearContentError)) throw err;
+      if (err.code === 'NoContentKey') return skipped('no-content-key', `no content key to decrypt with: ${err.message}. Link the asset's StorageEncryption key ($links/ContentKeys) or set EncryptionKeyId`, checks);
+      cannotDecrypt = err.message;
+    }
+    try {
+      iv = resolveIv(file);
+    } catch (err) {
+      if (!(err instanceof ClearContentError)) throw err;
+      cannotDecrypt = cannotDecrypt ? `${cannotDecrypt}; ${err.message}` : err.message;
+    }
+    checks.push(
+      cannotDecrypt
+        ? { name: 'encryption', status: 'failed', detail: `cannot decrypt: ${cannotDecrypt}` }
+        : { name: 'encryption', status: 'passed', detail: `StorageEncryption with content key ${key!.id} and IV ${iv}` },
+    );
+  } else {
+    checks.push({ name: 'encryption', status: 'skipped', detail: 'not encrypted (IsEncrypted false): the blob\'s bytes are checked as they are' });
+  }
+
+  let lengthMismatch: VerificationOutcome['lengthMismatch'];
+  if (contentFileSize === undefined) {
+    checks.push({ name: 'content-length', status: 'inconclusive', detail: `ContentFileSize ${JSON.stringify(file['ContentFileSize'])} is not a number` });
+  } else if (contentFileSize === blob.size) {
+    checks.push({ name: 'content-length', status: 'passed', detail: `the blob has ContentFileSize ${blob.size} bytes` });
+  } else {
+    const hint = lengthHint(blob.size, contentFileSize);
+    lengthMismatch = { blobBytes: blob.size, contentFileSize, hint };
+    checks.push({ name: 'content-length', status: 'failed', detail: `the blob has ${blob.size} bytes but ContentFileSize is ${contentFileSize}${hint ? `: ${hint}` : ''}` });
+  }
+
+  const checksum = parseContentChecksum(file['ContentChecksum']);
+  const target: Digests = {};
+  if (checksum?.md5) target.md5 = checksum.md5;
+  if (options.expectedSha256) target.sha256 = options.expectedSha256;
+  const algorithms = Object.keys(target) as DigestAlgorithm[];
+  const declared = declaredType(file['MimeType'], ref.name);
+
+  if (cannotDecrypt) {
+    const diagnosis = await diagnoseFile(services, file, located, key, iv, target, declared, options);
+    return finish({ checks, status: 'failed', reasonCode: 'cannot-decrypt', reason: `the blob cannot be decrypted: ${cannotDecrypt}`, diagnosis, clear: null, basis: null });
+  }
+
+  const source: ClearSource = key && iv !== undefined ? { ...located, encryption: { key: key.key, keyId: key.id, iv } } : located;
+  const probe = new ContentProbe(declared, blob.size);
+  const digests = createDigestSink(algorithms, blob.size);
+  let bytes: number;
+  let computed: Digests;
+  try {
+    bytes = await runPass(await openClearStream(services, source), [{ decryptor: IDENTITY, digests, probe }], options.signal);
+    computed = await digests.finish();
+  } catch (err) {
+    digests.close();
+    throw err;
+  }
+  if (bytes !== blob.size) throw new BlobChangedError(`the blob had ${blob.size} bytes when verification started and ${bytes} were read: it changed meanwhile`);
+
+  const clear = { bytes, ...computed };
+  let digestFailed = false;
+  if (checksum === undefined) {
+    checks.push({ name: 'content-checksum', status: 'skipped', detail: 'no ContentChecksum' });
+  } else if (!checksum.md5) {
+    checks.push({ name: 'content-checksum', status: 'inconclusive', detail: checksum.note });
+  } else if (computed.md5 === checksum.md5) {
+    checks.push({ name: 'content-checksum', status: 'passed', detail: `MD5 of the clear bytes ${computed.md5} matches ContentChecksum${checksum.note ? ` (${checksum.note})` : ''}` });
+  } else {
+    digestFailed = true;
+    checks.push({ name: 'content-checksum', status: 'failed', detail: `MD5 of the clear bytes is ${computed.md5}, ContentChecksum says ${checksum.md5}${checksum.note ? ` (${checksum.note})` : ''}` });
+  }
+  if (options.expectedSha256) {
+    const ok = computed.sha256 === options.expectedSha256;
+    digestFailed ||= !ok;
+    checks.push({ name: 'expected-sha256', status: ok ? 'passed' : 'failed', detail: `SHA-256 of the clear bytes is ${computed.sha256}; ${ok ? 'as expected' : `expected ${options.expectedSha256}`}` });
+  }
+  const sniff = probe.result();
+  checks.push({ name: 'content-type', status: sniff.status, detail: sniff.detail });
+
+  const digestPassed = algorithms.length > 0 && !digestFailed;
+  const bytesWrong = digestFailed || (algorithms.length === 0 && sniff.status === 'failed');
+  if (bytesWrong) {
+    const what = digestFailed ? 'the clear bytes do not match their digest' : `the clear bytes do not look like what the file declares (${sniff.detail})`;
+    const diagnosis = await diagnoseFile(services, file, located, key, iv, target, declared, options);
+    const explained = diagnosis.id !== 'unexplained' ? `: ${diagnosis.message}` : '';
+    const subject = encrypted ? `the blob does not decrypt to the file: ${what}` : `the blob is not the file: ${what}`;
+    return finish({ checks, status: 'failed', reasonCode: 'content-mismatch', reason: `${subject}${explained}`, diagnosis, clear, basis: null });
+  }
+  if (lengthMismatch) {
+    return finish({ checks, status: 'failed', reasonCode: 'content-length-mismatch', reason: `the blob has ${blob.size} bytes but ContentFileSize is ${contentFileSize}${lengthMismatch.hint ? `: ${lengthMismatch.hint}` : ''}`, diagnosis: null, clear, basis: null });
+  }
+  const decrypted = encrypted ? `decrypted ${bytes} bytes` : `read ${bytes} bytes (not encrypted)`;
+  if (digestPassed) {
+    const which = algorithms.map((a) => (a === 'md5' ? 'ContentChecksum (MD5)' : 'the expected SHA-256')).join(' and ');
+    if (sniff.status === 'failed') {
+      return finish({ checks, status: 'verified', reasonCode: 'content-type-mismatch', reason: `${decrypted}; they match ${which}, but ${sniff.detail}`, diagnosis: null, clear, basis: 'digest' });
+    }
+    return finish({ checks, status: 'verified', reasonCode: 'verified', reason: `${decrypted}; they match ${which}`, diagnosis: null, clear, basis: 'digest' });
+  }
+  if (sniff.status === 'passed') {
+    return finish({ checks, status: 'verified', reasonCode: 'verified', reason: `${decrypted}; ${sniff.detail}. No digest to compare (send ContentChecksum or POST /_emulator/files/{id}/expect for a byte-exact check)`, diagnosis: null, clear, basis: 'signature' });
+  }
+  return finish({ checks, status: 'verified', reasonCode: 'verified', reason: `${decrypted} with the length ContentFileSize declares; the content itself could not be checked: no ContentChecksum, no expected SHA-256, and ${sniff.detail}`, diagnosis: null, clear, basis: 'length' });
+
+  function finish(result: Pick<VerificationOutcome, 'checks' | 'status' | 'reasonCode' | 'reason' | 'diagnosis' | 'clear' | 'basis'>): VerificationOutcome {
+    return { ...base, ...result, lengthMismatch };
+  }
+}
+
+async function diagnoseFile(
+  services: Services,
+  file: JsonRecord,
+  located: ClearSource,
+  key: { id: string; key: Buffer } | undefined,
+  iv: bigint | undefined,
+  target: Digests,
+  declared: DeclaredType,
+  options: VerifyFileOptions,
+): Promise<Diagnosis> {
+  const encrypted = file['IsEncrypted'] === true;
+  const inputs: HypothesisInputs = {
+    encrypted,
+    key,
+    iv,
+    ivText: typeof file['InitializationVector'] === 'string' ? file['InitializationVector'] : '',
+    blocks: [],
+    otherKeys: [],
+    otherFileIvs: [],
+  };
+  if (encrypted) {
+    inputs.blocks = (await services.storage.getBlockList(located.container, located.blob.name)) ?? [];
+    inputs.otherKeys = otherContentKeys(services, key?.id, options.limits.maxAlternatives);
+    inputs.otherFileIvs = otherFileIvs(services, file, options.limits.maxAlternatives);
+  } else {
+    // A clear file in an asset with a storage key: did the client encrypt it after all?
+    const assetKeyId = assetStorageKeyId(services.store, String(located.asset['Id']));
+    const keyRecord = assetKeyId ? services.store.get(COLLECTIONS.ContentKeys, assetKeyId) : undefined;
+    const opened = keyRecord ? services.keys.open(keyRecord['EncryptedContentKey'] as string | null) : undefined;
+    if (opened?.ok && opened.key.length === 32) inputs.key = { id: assetKeyId!, key: opened.key };
+    try {
+      inputs.iv = resolveIv(file);
+    } catch {
+      inputs.iv = undefined;
+    }
+  }
+  return diagnose({
+    readRaw: (offset, count) => services.storage.readBlob(located.container, located.blob.name, offset, count),
+    size: located.blob.size,
+    hypotheses: buildHypotheses(inputs),
+    target,
+    declared,
+    limits: options.limits,
+    signal: options.signal,
+  });
+}
+
+/** The account's other 32-byte keys that open, newest first (a client that mixed up its keys used a recent one). */
+function otherContentKeys(services: Services, fileKeyId: string | undefined, max: number): Array<{ id: string; key: Buffer }> {
+  const out: Array<{ id: string; key: Buffer }> = [];
+  const records = [...services.store.values(COLLECTIONS.ContentKeys)].reverse();
+  for (const record of records) {
+    if (out.length >= max) break;
+    const id = String(record['Id']);
+    if (id === fileKeyId) continue;
+    const opened = services.keys.open(record['EncryptedContentKey'] as string | null);
+    if (opened.ok && opened.key.length === 32) out.push({ id, key: opened.key });
+  }
+  return out;
+}
+
+function otherFileIvs(services: Services, file: JsonRecord, max: number): Array<{ fileId: string; name: string; iv: bigint }> {
+  const out: Array<{ fileId: string; name: string; iv: bigint }> = [];
+  for (const other of services.store.values(COLLECTIONS.Files)) {
+    if (out.length >= max) break;
+    if (other['ParentAssetId'] !== file['ParentAssetId'] || other['Id'] === file['Id'] || other['IsEncrypted'] !== true) continue;
+    try {
+      out.push({ fileId: String(other['Id']), name: String(other['Name']), iv: resolveIv(other) });
+    } catch {
+      // An unusable IV of another file cannot have been used for this one either.
+    }
+  }
+  return out;
+}
+
+/** ContentFileSize as stored (an Int64 string, or a number from older state). */
+function parseSize(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^[0-9]{1,16}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/**
+ * ContentChecksum is documented as MD5 hex of the clear file. Base64 of the MD5 (what Azure
+ * storage's Content-MD5 uses) is accepted and said; anything else cannot be compared.
+ */
+export function parseContentChecksum(value: unknown): { md5?: string; note: string } | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const text = String(value).trim();
+  if (/^[0-9a-fA-F]{32}$/.test(text)) return { md5: text.toLowerCase(), note: '' };
+  if (/^[A-Za-z0-9+/]{22}==$/.test(text)) {
+    return { md5: Buffer.from(text, 'base64').toString('hex'), note: 'ContentChecksum is base64; the service documents the MD5 as hex' };
+  }
+  return { note: `ContentChecksum ${JSON.stringify(text.slice(0, 80))} is not an MD5 (32 hex digits), so it cannot be compared` };
+}
+
+function lengthHint(blobBytes: number, declared: number): string {
+  if (blobBytes > declared && blobBytes - declared <= 16 && blobBytes % 16 === 0) {
+    return 'the blob is padded to a whole AES block: AES-CTR adds no padding (was a block mode with PKCS#7 used?)';
+  }
+  if (blobBytes > declared) return `the blob has ${blobBytes - declared} bytes more than the file: a stale or extra block, or ContentFileSize counts something else`;
+  if (declared === 0) return 'ContentFileSize was never set: MERGE it with the clear file length after the upload';
+  return `the blob lacks ${declared - blobBytes} bytes: an incomplete upload (a block missing from Put Block List?)`;
+}
+
