@@ -14,6 +14,7 @@ import { NO_EVENTS, type Services } from './resources/context.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
 import { createBlobStorage } from './storage/blob-storage.js';
+import { createVerification } from './verify/index.js';
 import type { BlobStorage, EmbeddedAzurite } from './storage/types.js';
 import { openStore } from './store/index.js';
 
@@ -75,6 +76,9 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       now: () => new Date(),
       events: NO_EVENTS,
     };
+    const verification = createVerification(services);
+    services.events = verification.events;
+    cleanup.push(() => verification.close());
     const requests = new RequestLog(config.requestLogSize);
     const reset = () => resetState(services, requests);
     const app = createApp({
@@ -86,6 +90,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       accessLog: config.silent ? undefined : (line) => process.stdout.write(`${line}\n`),
       debugLog: config.debugFile ? debugWriter(config.debugFile) : undefined,
       logError: (message, err) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`),
+      extraRoutes: (express) => verification.mount(express),
     });
     const server = await listen(config, app);
     cleanup.push(() => closeServer(server));
