@@ -133,8 +133,11 @@ describe.each(modes)('store in %s mode', (mode, options) => {
       await expect(
         store.transaction(async (tx) => {
           tx.put('x', 'async', { v: 1 });
+          await Promise.resolve();
+          tx.put('x', 'after-await', { v: 2 });
         }),
       ).rejects.toThrow(/must be synchronous/);
+      expect(store.has('x', 'after-await')).toBe(false);
       expect(store.has('x', 'async')).toBe(false);
       await expect(store.transaction((tx) => tx.put('x', 'arr', [1] as unknown as JsonRecord))).rejects.toThrow(/must be a JSON object/);
       const circular: JsonRecord = {};

@@ -6,19 +6,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
-import { buildStoreForChildren } from './helpers/store-build.js';
+import { buildStoreForChildren, type CompiledStore } from './helpers/store-build.js';
 import { spawnStoreChild, type ChildConfig, type StoreChild } from './helpers/store-process.js';
 import { tempDirs } from './helpers/store-temp.js';
 
 const temp = tempDirs();
 const children: StoreChild[] = [];
+let compiled: CompiledStore;
 let compiledStore: string;
 
 beforeAll(() => {
-  compiledStore = buildStoreForChildren();
+  compiled = buildStoreForChildren();
+  compiledStore = compiled.entry;
 });
+
+afterAll(() => compiled.cleanup());
 
 afterEach(async () => {
   for (const child of children.splice(0)) await child.kill();

@@ -2,19 +2,23 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, StoreOpenError } from '../src/store/index.js';
-import { buildStoreForChildren } from './helpers/store-build.js';
+import { buildStoreForChildren, type CompiledStore } from './helpers/store-build.js';
 import { spawnStoreChild, type StoreChild } from './helpers/store-process.js';
 import { tempDirs } from './helpers/store-temp.js';
 
 const temp = tempDirs();
 const children: StoreChild[] = [];
+let compiled: CompiledStore;
 let compiledStore: string;
 
 beforeAll(() => {
-  compiledStore = buildStoreForChildren();
+  compiled = buildStoreForChildren();
+  compiledStore = compiled.entry;
 });
+
+afterAll(() => compiled.cleanup());
 
 afterEach(async () => {
   for (const child of children.splice(0)) await child.kill();

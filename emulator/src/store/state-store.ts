@@ -15,7 +15,10 @@ import type { JsonRecord, Transaction } from './types.js';
  * On a write failure (disk full, EACCES) the store takes the safe way out: every transaction not
  * yet acknowledged is rejected and its ops rolled back in memory, so reads show exactly what was
  * acknowledged; every later transaction is rejected with the same error. The emulator has to be
- * restarted (close() still tries to write a final snapshot of the acknowledged state).
+ * restarted (close() still tries to write a final snapshot of the acknowledged state). Only if the
+ * journal cannot be truncated back and that snapshot fails too can a rejected transaction reappear
+ * after the restart, like a failed COMMIT whose outcome is unknown; an acknowledged one never
+ * goes missing.
  */
 export class StateStore implements InstrumentedStore {
   readonly location: string;
@@ -74,7 +77,9 @@ export class StateStore implements InstrumentedStore {
     }
     if (running.nested) throw new Error('this transaction fn called store.transaction(): use the tx argument instead; nothing was applied');
     if (isThenable(result)) {
-      // Its ops after the first await would be refused anyway; apply none rather than half.
+      // Its ops after the first await would be refused anyway; apply none rather than half. Its
+      // own rejection (those refusals) is reported through this one.
+      (result as PromiseLike<unknown>).then(undefined, () => undefined);
       throw new TypeError('the transaction fn returned a promise: it must be synchronous, so do the awaiting outside');
     }
     if (tx.ops.length === 0) {
