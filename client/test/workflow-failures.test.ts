@@ -175,7 +175,7 @@ describe('an upload interrupted half way', () => {
 
 describe('bounded memory', () => {
   it('has at most `parallelism` blocks in flight and reads the source only as far ahead as that', async () => {
-    env.proxy.delayMs = 20;
+    env.proxy.delayMs = 50;
     env.proxy.maxConcurrent = 0;
     const blockSize = 16 * KiB;
     const parallelism = 3;

@@ -133,7 +133,7 @@ describe('uploadEncrypted then download', () => {
           size: fc.oneof(
             fc.constantFrom(0, 1, 15, 16, 17),
             fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: -1, max: 1 })).map(([k, d]) => Math.max(0, k * s.blockSize + d)),
-            fc.integer({ min: 0, max: Math.min(3 * 1024 * 1024, 48 * s.blockSize) }),
+            fc.integer({ min: 0, max: Math.min(2 * 1024 * 1024, 48 * s.blockSize) }),
           ),
         }),
       );
@@ -147,11 +147,13 @@ describe('uploadEncrypted then download', () => {
         const stored = await storedBlob(assetId, 'f.mp4');
         expect(stored.bytes.equals(amsCtr(env.ams.clearKey(contentKeyId), parseIv(files[0]!.iv), data, 0))).toBe(true);
         expect(env.ams.state.files.get(files[0]!.id)!.ContentChecksum).toBe(md5Hex(data));
+        // Ranges too small for the file would only make the run slow (thousands of requests): keep them under 64.
+        const downloadBlockSize = Math.max(s.downloadBlockSize, Math.ceil(size / 64 / 16) * 16);
         const sink = collector();
-        await download(env.client, assetId, 'f.mp4', sink.stream, { blockSize: s.downloadBlockSize, parallelism: s.downloadParallelism });
+        await download(env.client, assetId, 'f.mp4', sink.stream, { blockSize: downloadBlockSize, parallelism: s.downloadParallelism });
         expect(sink.bytes().equals(data)).toBe(true);
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
     expect(env.ams.state.locators.size).toBe(0);
   });
