@@ -1,0 +1,148 @@
+import type { EntityBody } from '../odata/body.js';
+import { Asset } from '../odata/edm.js';
+import { badRequest } from '../odata/errors.js';
+import { resolveEntityReference } from '../odata/uri.js';
+import type { CanonicalValue } from '../odata/values.js';
+import { boundKeys, COLLECTIONS, findEntity, stringValue } from '../resources/common.js';
+import { STORAGE_DECRYPTION_PROCESSOR } from '../resources/static-sets.js';
+import type { StoreReader } from '../store/types.js';
+import { parseTaskBody, type AssetRef, type OutputSpec } from './task-body.js';
+
+/**
+ * A POST Jobs body checked and reduced to what the emulator will run: the input assets, and per
+ * task its values and what its TaskBody reads and writes. Every refusal is a 400 or 404 that says
+ * what to change; nothing is stored here.
+ */
+export interface JobPlan {
+  values: Map<string, CanonicalValue>;
+  /** Stored Ids of the job's input assets, in JobInputAsset order. */
+  inputAssetIds: string[];
+  tasks: TaskPlan[];
+  /** Every output asset of the job, in JobOutputAsset order (0..n-1). */
+  outputs: OutputSpec[];
+}
+
+export interface TaskPlan {
+  values: Map<string, CanonicalValue>;
+  inputs: AssetRef[];
+  outputs: OutputSpec[];
+}
+
+/** The service's limits on a job's size. */
+export const MAX_TASKS_PER_JOB = 50;
+export const MAX_INPUTS_PER_JOB = 50;
+
+/** AssetCreationOptions values, named for messages. */
+const CREATION_OPTIONS = new Map([
+  [0, 'None'],
+  [1, 'StorageEncrypted'],
+  [2, 'CommonEncryptionProtected'],
+  [4, 'EnvelopeEncryptionProtected'],
+]);
+
+const TASK_OPTION_PROTECTED_CONFIGURATION = 1;
+const TASK_OPTIONS_ALL = 1 | 2 | 4;
+
+export function planJob(body: EntityBody, reader: StoreReader, accountName: string): JobPlan {
+  if (stringValue(body.values, 'TemplateId')) throw badRequest('Job templates are not supported by the emulator: send the Tasks inline instead of a TemplateId');
+  for (const binding of body.bindings) {
+    if (binding.navigation === 'Tasks') throw badRequest('Tasks cannot be bound by URL: send each new task inline in the job, e.g. "Tasks":[{"MediaProcessorId":"...","TaskBody":"..."}]');
+    if (binding.navigation === 'OutputMediaAssets') throw badRequest("A job's output assets are created from each task's <outputAsset> in the TaskBody; do not bind OutputMediaAssets");
+  }
+  const inputKeys = boundKeys(body, 'InputMediaAssets', Asset, resolveEntityReference);
+  if (inputKeys.length === 0) {
+    throw badRequest('A job needs at least one input asset: bind InputMediaAssets, e.g. "InputMediaAssets":[{"__metadata":{"uri":"https://<host>/api/Assets(\'nb%3Acid%3AUUID%3A...\')"}}]');
+  }
+  if (inputKeys.length > MAX_INPUTS_PER_JOB) throw badRequest(`A job has at most ${MAX_INPUTS_PER_JOB} input assets; this one binds ${inputKeys.length}`);
+  const inputAssetIds = inputKeys.map((key) => String(findEntity(reader, Asset, COLLECTIONS.Assets, key)['Id']));
+
+  const entries = body.inline.filter((i) => i.navigation === 'Tasks').flatMap((i) => i.entries);
+  if (entries.length === 0) {
+    throw badRequest('A job needs at least one task: send them inline, e.g. "Tasks":[{"MediaProcessorId":"' + STORAGE_DECRYPTION_PROCESSOR['Id'] + '","TaskBody":"<taskBody>...</taskBody>"}]');
+  }
+  if (entries.length > MAX_TASKS_PER_JOB) throw badRequest(`A job has at most ${MAX_TASKS_PER_JOB} tasks; this one has ${entries.length}`);
+
+  const tasks = entries.map((entry, i) => planTask(entry, `Task ${i + 1}`, accountName));
+  const outputs = checkAssetGraph(tasks, inputAssetIds.length);
+  return { values: body.values, inputAssetIds, tasks, outputs };
+}
+
+function planTask(entry: EntityBody, where: string, accountName: string): TaskPlan {
+  if (entry.bindings.length > 0) {
+    throw badRequest(`${where}: a task's assets come from its TaskBody (JobInputAsset(n) / JobOutputAsset(n)); do not bind ${entry.bindings[0]!.navigation}`);
+  }
+  const processor = stringValue(entry.values, 'MediaProcessorId');
+  if (!processor) throw badRequest(`${where} has no MediaProcessorId: use ${STORAGE_DECRYPTION_PROCESSOR['Id']} (${STORAGE_DECRYPTION_PROCESSOR['Name']})`);
+  if (processor.trim().toLowerCase() !== String(STORAGE_DECRYPTION_PROCESSOR['Id']).toLowerCase()) {
+    throw badRequest(
+      `${where}: the media processor '${clip(processor)}' is not available in the emulator; the only one it runs is ` +
+        `${STORAGE_DECRYPTION_PROCESSOR['Id']} (${STORAGE_DECRYPTION_PROCESSOR['Name']}, version ${STORAGE_DECRYPTION_PROCESSOR['Version']})`,
+    );
+  }
+  const options = entry.values.get('Options');
+  if (typeof options === 'number' && (options & ~TASK_OPTIONS_ALL) !== 0) throw badRequest(`${where}: Options ${options} is not a combination of TaskOptions (0, 1, 2, 4)`);
+  if (typeof options === 'number' && (options & TASK_OPTION_PROTECTED_CONFIGURATION) !== 0) {
+    throw badRequest(`${where}: ProtectedConfiguration (Options 1) is not supported: the Storage Decryption processor takes no configuration, send Options 0`);
+  }
+  const taskBody = stringValue(entry.values, 'TaskBody');
+  if (!taskBody || taskBody.trim() === '') {
+    throw badRequest(`${where} has no TaskBody: send <taskBody><inputAsset>JobInputAsset(0)</inputAsset><outputAsset assetName="..." assetCreationOptions="0">JobOutputAsset(0)</outputAsset></taskBody>`);
+  }
+  const body = parseTaskBody(taskBody, where);
+  if (body.inputs.length !== 1 || body.outputs.length !== 1) {
+    throw badRequest(`${where}: the Storage Decryption processor reads exactly one <inputAsset> and writes exactly one <outputAsset>; this TaskBody has ${body.inputs.length} and ${body.outputs.length}`);
+  }
+  for (const output of body.outputs) checkOutput(output, where, accountName);
+  return { values: entry.values, inputs: body.inputs, outputs: body.outputs };
+}
+
+function checkOutput(output: OutputSpec, where: string, accountName: string): void {
+  const option = CREATION_OPTIONS.get(output.creationOptions);
+  if (option === undefined) {
+    throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" is not an AssetCreationOptions value: use 0 (None)`);
+  }
+  if (output.creationOptions !== 0) {
+    throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not supported by the Storage Decryption processor, whose output is clear: use 0 (None)`);
+  }
+  if (output.formatOption !== 0 && output.formatOption !== 1) {
+    throw badRequest(`${where}: assetFormatOption="${output.formatOption}" is not an AssetFormatOption value: use 0 (None) or 1 (AdaptiveStreaming)`);
+  }
+  if (output.storageAccountName !== undefined && output.storageAccountName !== accountName) {
+    throw badRequest(`${where}: storageAccountName="${clip(output.storageAccountName)}" is not attached to this account; the emulator's storage account is '${accountName}'`);
+  }
+}
+
+/**
+ * Inputs name the job's inputs or an earlier task's output (a chain); outputs are numbered
+ * 0..n-1 across the job, each written by exactly one task.
+ */
+function checkAssetGraph(tasks: TaskPlan[], inputCount: number): OutputSpec[] {
+  const outputs = new Map<number, { spec: OutputSpec; task: number }>();
+  for (const [t, task] of tasks.entries()) {
+    for (const output of task.outputs) {
+      const other = outputs.get(output.index);
+      if (other) throw badRequest(`Task ${t + 1}: JobOutputAsset(${output.index}) is already the output of Task ${other.task + 1}; give each output its own index`);
+      outputs.set(output.index, { spec: output, task: t });
+    }
+  }
+  for (let i = 0; i < outputs.size; i++) {
+    if (!outputs.has(i)) throw badRequest(`The job's outputs must be numbered JobOutputAsset(0) to JobOutputAsset(${outputs.size - 1}); JobOutputAsset(${i}) is missing`);
+  }
+  for (const [t, task] of tasks.entries()) {
+    for (const input of task.inputs) {
+      if (input.kind === 'input' && input.index >= inputCount) {
+        throw badRequest(`Task ${t + 1}: JobInputAsset(${input.index}) does not exist; the job binds ${inputCount} input asset${inputCount === 1 ? '' : 's'} (JobInputAsset(0)${inputCount > 1 ? ` to JobInputAsset(${inputCount - 1})` : ''})`);
+      }
+      if (input.kind === 'output') {
+        const producer = outputs.get(input.index);
+        if (!producer) throw badRequest(`Task ${t + 1}: JobOutputAsset(${input.index}) is not the output of any task`);
+        if (producer.task >= t) throw badRequest(`Task ${t + 1}: JobOutputAsset(${input.index}) is written by Task ${producer.task + 1}, which does not run before it; a task can only read the outputs of earlier tasks`);
+      }
+    }
+  }
+  return [...outputs.values()].sort((a, b) => a.spec.index - b.spec.index).map((o) => o.spec);
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

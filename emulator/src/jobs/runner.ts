@@ -1,0 +1,343 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RequestInfo } from '../domain/findings.js';
+import type { Services } from '../resources/context.js';
+import type { JsonRecord, Transaction } from '../store/types.js';
+import { decryptAsset } from './decrypt-task.js';
+import { advance, canceled, canceling, complete, isFinal, JobState, taskStarted, withEvent, type JobAndTasks, type TaskOutcome } from './job-states.js';
+import { JOBS, jobKey, outcomeOf, readJob, stringList, TASKS, taskKey, writeJob } from './job-store.js';
+
+/**
+ * Runs jobs and moves them through their states, as `jobProgression` says:
+ *
+ * - `immediate`: a submitted job goes Queued -> Scheduled -> Processing at once and its work runs in
+ *   the background; a read of the job (or of its tasks) waits for it to end (up to `readWaitMs`),
+ *   so a client's first poll after the POST already sees Finished or Error.
+ * - `polls:N`: a job moves one state per N reads of it (GET Jobs('..'), or a Jobs query that lists
+ *   it). Its work starts when it enters Processing; the read that would show Finished or Error
+ *   waits for the work to end first, so the final state is never shown before the output exists.
+ *
+ * Every state change is one store transaction that re-reads the job and checks the state it moves
+ * from, so concurrent reads, CancelJob and the work itself can never apply a change twice. A job
+ * left unfinished in the store when the emulator stopped is picked up again by `resume`.
+ */
+export interface JobRunnerOptions {
+  /** Unexpected failures (bugs), never client mistakes. */
+  log(message: string, err: unknown): void;
+  /** Longest a read waits for a running job; default half the request timeout, at most 10 s. */
+  readWaitMs?: number;
+}
+
+interface RunningWork {
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** What one step did: moved the job on, found it moved by someone else, or could not move it yet. */
+type StepResult = 'changed' | 'raced' | 'stuck';
+
+class JobGone extends Error {}
+
+export class JobRunner {
+  readonly #services: Services;
+  readonly #log: JobRunnerOptions['log'];
+  readonly #readWaitMs: number;
+  readonly #work = new Map<string, RunningWork>();
+  readonly #drives = new Map<string, Promise<void>>();
+  readonly #polls = new Map<string, number>();
+  #stopped = false;
+
+  constructor(services: Services, options: JobRunnerOptions) {
+    this.#services = services;
+    this.#log = options.log;
+    this.#readWaitMs = options.readWaitMs ?? Math.min(10_000, Math.floor(services.config.limits.requestTimeoutMs / 2));
+  }
+
+  get #pollsPerState(): number | undefined {
+    const progression = this.#services.config.jobProgression;
+    return progression.mode === 'polls' ? Math.max(1, progression.pollsPerState) : undefined;
+  }
+
+  /** Pick up the jobs a previous run of the emulator left unfinished. */
+  async resume(): Promise<void> {
+    for (const job of [...this.#services.store.values(JOBS)]) {
+      const key = jobKey(String(job['Id']));
+      if (isFinal(job['State'])) continue;
+      if (job['State'] === JobState.Canceling) {
+        // Its work died with the previous process: the cancellation is complete.
+        await this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, 'The emulator restarted while the job was being canceled'));
+      } else if (this.#pollsPerState === undefined) {
+        this.#drive(key);
+      } else if (job['State'] === JobState.Processing) {
+        void this.#ensureWork(key);
+      }
+    }
+  }
+
+  /** A job was created (Queued). */
+  submitted(key: string): void {
+    if (this.#pollsPerState === undefined) this.#drive(key);
+  }
+
+  /**
+   * Before a read of jobs or tasks. `keys`: the jobs read (undefined: possibly any). `poll`: the read
+   * is a poll of those jobs (counts towards polls:N).
+   */
+  async beforeRead(keys: string[] | undefined, poll: boolean): Promise<void> {
+    if (this.#pollsPerState === undefined) {
+      await this.#settle(keys);
+      return;
+    }
+    if (poll && keys) for (const key of keys) await this.#poll(key, this.#pollsPerState);
+  }
+
+  /**
+   * CancelJob: a job that has not started is Canceled at once; a running one is Canceling until its
+   * work has stopped. Returns the state the job was in when it was already final.
+   */
+  async cancel(key: string): Promise<{ alreadyFinal?: number; missing?: true }> {
+    const now = this.#services.now().toISOString();
+    const result = await this.#services.store.transaction((tx): { alreadyFinal?: number; missing?: true } => {
+      const jt = readJob(tx, key);
+      if (!jt) return { missing: true };
+      const state = jt.job['State'];
+      if (isFinal(state)) return { alreadyFinal: Number(state) };
+      if (state === JobState.Processing) writeJob(tx, canceling(jt, now));
+      else if (state !== JobState.Canceling) writeJob(tx, canceled(jt, now, 'The job was canceled before it ran'));
+      return {};
+    });
+    if (result.alreadyFinal !== undefined || result.missing) return result;
+    this.#polls.delete(key);
+    const work = this.#work.get(key);
+    work?.abort.abort(new Error('the job was canceled'));
+    if (!work || (await settled(work.done, this.#readWaitMs))) {
+      await this.#transition(key, JobState.Canceling, (jt, at) => canceled(jt, at, 'The job was canceled'));
+    }
+    return {};
+  }
+
+  /** The job was deleted (it was final): forget what is kept about it. */
+  forget(key: string): void {
+    this.#polls.delete(key);
+  }
+
+  /** Stop all work (the emulator is closing); unfinished jobs stay in the store for `resume`. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.abortAll();
+  }
+
+  /** Abort all running work and wait for it (reset). */
+  async abortAll(): Promise<void> {
+    for (const work of this.#work.values()) work.abort.abort(new Error('the emulator is resetting or stopping'));
+    const pending = [...[...this.#work.values()].map((w) => w.done), ...this.#drives.values()];
+    await Promise.race([Promise.allSettled(pending), sleep(5_000, undefined, { ref: false })]);
+    this.#polls.clear();
+  }
+
+  // --- progression ---
+
+  /** immediate mode: move the job on until it is final or cannot move (stopped, aborted). */
+  #drive(key: string): void {
+    if (this.#drives.has(key) || this.#stopped) return;
+    const drive = (async () => {
+      for (;;) {
+        const step = await this.#step(key, Number.POSITIVE_INFINITY);
+        if (step === 'stuck') return;
+      }
+    })()
+      .catch((err: unknown) => this.#failed(`job ${key} could not progress`, err))
+      .finally(() => {
+        if (this.#drives.get(key) === drive) this.#drives.delete(key);
+      });
+    this.#drives.set(key, drive);
+  }
+
+  /** polls mode: the N-th poll since the last change moves the job on one state. */
+  async #poll(key: string, perState: number): Promise<void> {
+    const job = this.#services.store.get(JOBS, key);
+    if (!job || isFinal(job['State'])) {
+      this.#polls.delete(key);
+      return;
+    }
+    const count = (this.#polls.get(key) ?? 0) + 1;
+    if (count < perState) {
+      this.#polls.set(key, count);
+      return;
+    }
+    const step = await this.#step(key, this.#readWaitMs);
+    // A poll that found the work still running counts again next time.
+    this.#polls.set(key, step === 'stuck' ? count : 0);
+  }
+
+  /** immediate mode reads: let the jobs read finish first, up to the read wait. */
+  async #settle(keys: string[] | undefined): Promise<void> {
+    const targets = keys ?? [...this.#services.store.values(JOBS)].filter((j) => !isFinal(j['State'])).map((j) => jobKey(String(j['Id'])));
+    const waits: Promise<void>[] = [];
+    for (const key of targets) {
+      const job = this.#services.store.get(JOBS, key);
+      if (!job || isFinal(job['State'])) continue;
+      this.#drive(key);
+      const drive = this.#drives.get(key);
+      if (drive) waits.push(drive);
+    }
+    if (waits.length > 0) await settled(Promise.all(waits).then(() => undefined), this.#readWaitMs);
+  }
+
+  /** One state forward, waiting up to `waitMs` for running work before the final state. */
+  async #step(key: string, waitMs: number): Promise<StepResult> {
+    if (this.#stopped) return 'stuck';
+    const state = this.#services.store.get(JOBS, key)?.['State'];
+    switch (state) {
+      case JobState.Queued:
+        return this.#transition(key, JobState.Queued, (jt, now) => advance(jt, JobState.Scheduled, now, 'The job is scheduled'));
+      case JobState.Scheduled: {
+        const step = await this.#transition(key, JobState.Scheduled, (jt, now) => advance(jt, JobState.Processing, now, 'The job is processing'));
+        if (step === 'changed') void this.#ensureWork(key);
+        return step;
+      }
+      case JobState.Processing: {
+        if (!(await settled(this.#ensureWork(key), waitMs))) return 'stuck';
+        return this.#transition(key, JobState.Processing, (jt, now) => (jt.job['_workDone'] === true ? complete(jt, outcomes(jt.tasks), now) : undefined));
+      }
+      case JobState.Canceling: {
+        const work = this.#work.get(key);
+        if (work && !(await settled(work.done, waitMs))) return 'stuck';
+        return this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, 'The job was canceled'));
+      }
+      default:
+        return 'stuck';
+    }
+  }
+
+  /**
+   * Apply `change` if the job is still in state `from`, in one transaction. `change` returning
+   * undefined means the job cannot move yet.
+   */
+  async #transition(key: string, from: number, change: (jt: JobAndTasks, now: string) => JobAndTasks | undefined): Promise<StepResult> {
+    const now = this.#services.now().toISOString();
+    return this.#services.store.transaction((tx): StepResult => {
+      const jt = readJob(tx, key);
+      if (!jt) return 'stuck';
+      if (jt.job['State'] !== from) return isFinal(jt.job['State']) ? 'stuck' : 'raced';
+      const next = change(jt, now);
+      if (!next) return 'stuck';
+      writeJob(tx, next);
+      return 'changed';
+    });
+  }
+
+  // --- work ---
+
+  /** The job's work, started unless it is running or has already ended. */
+  #ensureWork(key: string): Promise<void> {
+    const running = this.#work.get(key);
+    if (running) return running.done;
+    const job = this.#services.store.get(JOBS, key);
+    if (!job || job['State'] !== JobState.Processing || job['_workDone'] === true || this.#stopped) return Promise.resolve();
+    const abort = new AbortController();
+    const done: Promise<void> = this.#runWork(key, abort.signal)
+      .catch((err: unknown) => {
+        if (!abort.signal.aborted && !(err instanceof JobGone)) this.#failed(`the work of job ${key} failed`, err);
+      })
+      .finally(() => {
+        if (this.#work.get(key)?.done === done) this.#work.delete(key);
+      });
+    this.#work.set(key, { abort, done });
+    return done;
+  }
+
+  /** Each task in order until one fails; outcomes are kept on the tasks, then `_workDone` on the job. */
+  async #runWork(key: string, signal: AbortSignal): Promise<void> {
+    const jt = readJob(this.#services.store, key);
+    if (!jt) return;
+    const jobId = String(jt.job['Id']);
+    const origin: RequestInfo = { requestId: jobId, client: 'ams-emulator job runner (Storage Decryption)', method: 'JOB', path: `Jobs('${jobId}')` };
+    for (const task of jt.tasks) {
+      const previous = outcomeOf(task);
+      if (previous) {
+        if (previous.state !== JobState.Finished) break;
+        continue;
+      }
+      signal.throwIfAborted();
+      const tKey = taskKey(String(task['Id']));
+      await this.#updateTask(key, tKey, (t, now) => taskStarted(t, now, 'Decrypting the input asset into the output asset'));
+      let waitedForStorage = false;
+      let outcome: TaskOutcome;
+      try {
+        outcome = await decryptAsset(
+          {
+            services: this.#services,
+            signal,
+            origin,
+            progress: (doneFiles, total) => this.#updateTask(key, tKey, (t) => ({ ...t, Progress: Math.floor((doneFiles / total) * 1000) / 10 })),
+            storageWait: () => {
+              if (waitedForStorage) return;
+              waitedForStorage = true;
+              void this.#updateTask(key, tKey, (t, now) => withEvent(t, 'StorageUnavailable', 'Storage cannot be reached; the task waits for it and tries again', now)).catch(() => undefined);
+            },
+          },
+          stringList(task['_inputs'])[0] ?? '',
+          stringList(task['_outputs'])[0] ?? '',
+        );
+      } catch (err) {
+        if (signal.aborted) throw err;
+        this.#failed(`task ${String(task['Id'])} of job ${jobId} failed unexpectedly`, err);
+        outcome = { state: JobState.Error, errors: [{ Code: 'InternalError', Message: `The emulator failed while running the task (a bug, please report it): ${(err as Error)?.message ?? String(err)}` }] };
+      }
+      signal.throwIfAborted();
+      await this.#updateTask(key, tKey, (t) => ({ ...t, _outcome: { state: outcome.state, errors: outcome.errors }, ...(outcome.state === JobState.Finished ? { Progress: 100 } : {}) }));
+      if (outcome.state !== JobState.Finished) break;
+    }
+    signal.throwIfAborted();
+    await this.#services.store.transaction((tx) => {
+      const job = tx.get(JOBS, key);
+      if (!job) throw new JobGone();
+      tx.put(JOBS, key, { ...job, _workDone: true });
+    });
+  }
+
+  /** A change the work makes to one task, while its job is still running. */
+  async #updateTask(key: string, tKey: string, change: (task: JsonRecord, now: string) => JsonRecord): Promise<void> {
+    const now = this.#services.now().toISOString();
+    await this.#services.store.transaction((tx: Transaction) => {
+      const job = tx.get(JOBS, key);
+      const task = tx.get(TASKS, tKey);
+      if (!job || !task) throw new JobGone();
+      // A canceled job's tasks keep the state CancelJob gave them.
+      if (job['State'] !== JobState.Processing) return;
+      tx.put(TASKS, tKey, change(task, now));
+    });
+  }
+
+  #failed(message: string, err: unknown): void {
+    if (this.#stopped || err instanceof JobGone) return;
+    this.#log(message, err);
+  }
+}
+
+function outcomes(tasks: JsonRecord[]): Map<string, TaskOutcome> {
+  const out = new Map<string, TaskOutcome>();
+  for (const task of tasks) {
+    const outcome = outcomeOf(task);
+    if (outcome) out.set(String(task['Id']), outcome);
+  }
+  return out;
+}
+
+/** Whether `work` ended within `ms` (it never rejects here). */
+async function settled(work: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms === Number.POSITIVE_INFINITY) {
+    await work.catch(() => undefined);
+    return true;
+  }
+  const timeout = new AbortController();
+  const ended = work.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([ended, sleep(ms, false, { signal: timeout.signal, ref: false }).catch(() => false)]);
+  } finally {
+    timeout.abort();
+  }
+}

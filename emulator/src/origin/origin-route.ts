@@ -1,0 +1,165 @@
+import { pipeline } from 'node:stream/promises';
+import express, { type Request, type Response, type Router } from 'express';
+import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
+import { Locator } from '../odata/edm.js';
+import { canonicalId } from '../odata/uri.js';
+import { COLLECTIONS } from '../resources/common.js';
+import type { Services } from '../resources/context.js';
+import { filesOfAsset } from '../resources/files.js';
+import { LOCATOR_ORIGIN } from '../resources/locators.js';
+import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
+import type { JsonRecord } from '../store/types.js';
+import { contentTypeOfFile } from './content-type.js';
+import { contentRange, decideRange, unsatisfiedRange } from './range.js';
+
+/**
+ * Origin delivery for OnDemandOrigin locators (Type 2): `GET <Path><file name>`, i.e.
+ * `/origin/<locator guid>/<file name>`, returns the file's clear bytes, decrypted on the fly from
+ * storage, with single byte ranges so a player can seek. The file name is looked up among the
+ * asset's file entities; it never reaches a file system. Answers are plain HTTP with small JSON
+ * error bodies, not OData.
+ */
+export interface OriginOptions {
+  /** Unexpected failures (bugs), never client mistakes. */
+  log(message: string, err: unknown): void;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+class OriginError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function originRouter(services: Services, options: OriginOptions): Router {
+  const router = express.Router();
+  router.use((req, res) => {
+    void serve(services, req, res).catch((err: unknown) => {
+      const known = toOriginError(err);
+      if (!known) options.log(`origin delivery failed for ${req.method} ${req.originalUrl.slice(0, 200)}`, err);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const answer = known ?? new OriginError(500, 'InternalError', 'The emulator failed to serve the file; this is a bug in the emulator, please report it');
+      fail(req, res, answer);
+    });
+  });
+  return router;
+}
+
+async function serve(services: Services, req: Request, res: Response): Promise<void> {
+  setCors(res);
+  if (req.method === 'OPTIONS') {
+    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range');
+    res.status(204).end();
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new OriginError(405, 'MethodNotAllowed', `${req.method} is not allowed: origin delivery is read-only (GET, HEAD)`, { Allow: 'GET, HEAD, OPTIONS' });
+  }
+  const { locatorGuid, name } = splitPath(req.path);
+  const file = findFile(services, locatorGuid, name);
+  const source = await resolveClearSource(services, file);
+  const size = source.blob.size;
+  const decision = req.get('if-range') === undefined ? decideRange(req.get('range'), size) : { kind: 'full' as const };
+
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (source.blob.lastModified) res.setHeader('Last-Modified', source.blob.lastModified.toUTCString());
+  if (decision.kind === 'unsatisfiable') {
+    throw new OriginError(416, 'RangeNotSatisfiable', `The range ${JSON.stringify(String(req.get('range')).slice(0, 100))} selects no byte of this ${size}-byte file`, { 'Content-Range': unsatisfiedRange(size) });
+  }
+  const start = decision.kind === 'partial' ? decision.start : 0;
+  const length = decision.kind === 'partial' ? decision.end - decision.start + 1 : size;
+  res.status(decision.kind === 'partial' ? 206 : 200);
+  if (decision.kind === 'partial') res.setHeader('Content-Range', contentRange(decision.start, decision.end, size));
+  res.setHeader('Content-Type', contentTypeOfFile(file));
+  res.setHeader('Content-Length', String(length));
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    return;
+  }
+  await sendClear(services, source, start, length, res);
+}
+
+/** `/<guid>/<name>` below /origin; the name percent-decoded once (it may contain '/'). */
+function splitPath(path: string): { locatorGuid: string; name: string } {
+  const m = /^\/([^/]+)\/(.+)$/.exec(path);
+  if (!m) throw new OriginError(404, 'NotFound', 'Nothing is served here: request <locator Path><file name>, i.e. /origin/<locator guid>/<file name>');
+  let locatorGuid: string;
+  let name: string;
+  try {
+    locatorGuid = decodeURIComponent(m[1]!);
+    name = decodeURIComponent(m[2]!);
+  } catch {
+    throw new OriginError(400, 'BadRequest', 'The path is not valid percent-encoding');
+  }
+  return { locatorGuid, name };
+}
+
+/** The file `name` of the asset of a current OnDemandOrigin locator; 404 with the reason otherwise. */
+function findFile(services: Services, locatorGuid: string, name: string): JsonRecord {
+  const locator = GUID.test(locatorGuid) ? services.store.get(COLLECTIONS.Locators, canonicalId(Locator, `nb:lid:UUID:${locatorGuid}`)) : undefined;
+  if (!locator || locator['Type'] !== LOCATOR_ORIGIN) {
+    throw new OriginError(404, 'LocatorNotFound', `No OnDemandOrigin locator has the id ${JSON.stringify(locatorGuid.slice(0, 60))}: create one (Type 2) with a read-only access policy`);
+  }
+  const now = Date.now();
+  const start = typeof locator['StartTime'] === 'string' ? Date.parse(locator['StartTime']) : Number.NaN;
+  if (start > now) throw new OriginError(404, 'LocatorNotStarted', `The locator ${String(locator['Id'])} starts at ${String(locator['StartTime'])}`);
+  const expires = typeof locator['ExpirationDateTime'] === 'string' ? Date.parse(locator['ExpirationDateTime']) : Number.NaN;
+  if (expires <= now) throw new OriginError(404, 'LocatorExpired', `The locator ${String(locator['Id'])} expired at ${String(locator['ExpirationDateTime'])}`);
+  const assetId = String(locator['AssetId']);
+  if (!services.store.has(COLLECTIONS.Assets, assetId)) throw new OriginError(404, 'AssetNotFound', `The locator's asset ${assetId} no longer exists`);
+  const file = filesOfAsset(services.store, assetId).find((f) => f['Name'] === name);
+  if (!file) throw new OriginError(404, 'FileNotFound', `The asset ${assetId} has no file named ${JSON.stringify(name.slice(0, 260))}`);
+  return file;
+}
+
+async function sendClear(services: Services, source: ClearSource, start: number, length: number, res: Response): Promise<void> {
+  const stream = await openClearStream(services, source, start, length);
+  // A client that goes away mid-body ends the read from storage too (pipeline destroys both).
+  await pipeline(stream, res).catch((err: unknown) => {
+    if (res.destroyed && !res.writableFinished) return;
+    throw err;
+  });
+}
+
+function toOriginError(err: unknown): OriginError | undefined {
+  if (err instanceof OriginError) return err;
+  if (err instanceof ClearContentError) {
+    if (err.code === 'NoBlob' || err.code === 'NoAsset') return new OriginError(404, err.code, `The file has no content to serve: ${err.message}`);
+    // The asset's stored state (key, IV, scheme) does not allow decrypting it: not this request's fault.
+    return new OriginError(409, err.code, `The file cannot be decrypted: ${err.message}`);
+  }
+  if (err instanceof StorageUnavailableError) return new OriginError(503, 'StorageUnavailable', `Storage is unavailable: ${err.message}. Retry when it is back.`, { 'Retry-After': '5' });
+  if (err instanceof StorageRequestError) {
+    if (err.statusCode === 404) return new OriginError(404, 'NoBlob', `The file's blob is gone from storage: ${err.message}`);
+    return new OriginError(502, 'StorageError', `Storage refused the read: ${err.message}`);
+  }
+  return undefined;
+}
+
+function fail(req: Request, res: Response, error: OriginError): void {
+  setCors(res);
+  for (const name of ['Content-Range', 'Content-Type', 'Content-Length', 'Accept-Ranges', 'Last-Modified']) res.removeHeader(name);
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  const body = Buffer.from(JSON.stringify({ error: { code: error.code, message: error.message } }), 'utf8');
+  res.status(error.status);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', String(body.length));
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function setCors(res: Response): void {
+  // Browser players fetch from the origin cross-site and need Content-Range to seek.
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, Content-Type');
+}
