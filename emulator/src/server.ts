@@ -10,6 +10,8 @@ import { ContentKeyOpener } from './domain/content-keys.js';
 import { createApp } from './http/app.js';
 import { RequestLog } from './http/request-log.js';
 import { createIdGenerator } from './ids.js';
+import { startJobs } from './jobs/index.js';
+import { originRouter } from './origin/index.js';
 import { NO_EVENTS, type Services } from './resources/context.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
@@ -79,8 +81,14 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const verification = createVerification(services);
     services.events = verification.events;
     cleanup.push(() => verification.close());
+    const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
+    const jobs = await startJobs(services, { log: logError });
+    cleanup.push(() => jobs.stop());
     const requests = new RequestLog(config.requestLogSize);
-    const reset = () => resetState(services, requests);
+    const reset = async () => {
+      await jobs.abortAll();
+      return resetState(services, requests);
+    };
     const app = createApp({
       services,
       tokens: createTokenIssuer(secrets.tokenSigningKey),
@@ -89,8 +97,11 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       azuriteVersion: azurite ? AZURITE_VERSION : undefined,
       accessLog: config.silent ? undefined : (line) => process.stdout.write(`${line}\n`),
       debugLog: config.debugFile ? debugWriter(config.debugFile) : undefined,
-      logError: (message, err) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`),
-      extraRoutes: (express) => verification.mount(express),
+      logError,
+      extraRoutes: (express) => {
+        verification.mount(express);
+        express.use('/origin', originRouter(services, { log: logError }));
+      },
     });
     const server = await listen(config, app);
     cleanup.push(() => closeServer(server));
