@@ -128,6 +128,21 @@ describe('an upload interrupted half way', () => {
     expectNoWriteAccessLeft();
   });
 
+  it('a progress callback that throws stops the upload with its error', async () => {
+    const mine = new Error('progress sink broke');
+    const data = bytesFor(17, 8 * KiB);
+    await expect(
+      uploadEncrypted(env.client, [{ name: 'p.mp4', stream: streamOf(data), size: data.length }], {
+        blockSize: KiB,
+        onProgress: () => {
+          throw mine;
+        },
+      }),
+    ).rejects.toBe(mine);
+    expect(await committedBlobs(newestAssetId())).toEqual([]);
+    expectNoWriteAccessLeft();
+  });
+
   it('a source stream failing half way stops the upload with its error', async () => {
     const broken = new Error('disk read error');
     let sent = 0;

@@ -56,6 +56,7 @@ export async function uploadEncryptedBlob(
 
   try {
     for await (const clear of readBlocks(source, blockSize)) {
+      if (failure) break;
       if (offset + clear.length > options.expectedSize) {
         tooLong = true;
         break;
@@ -65,17 +66,17 @@ export async function uploadEncryptedBlob(
       const id = blockId(ids.length);
       ids.push(id);
       offset += clear.length;
-      const upload = blob.stageBlock(id, encrypted, encrypted.length, { abortSignal }).then(
-        () => options.onBlockStored?.(clear.length),
-        (error: unknown) => {
+      // Never rejects: a failure (the Put Block's or the progress callback's) is recorded instead.
+      const upload: Promise<void> = blob
+        .stageBlock(id, encrypted, encrypted.length, { abortSignal })
+        .then(() => options.onBlockStored?.(clear.length))
+        .catch((error: unknown) => {
           failure ??= { error };
           stop.abort();
-        },
-      );
+        })
+        .finally(() => inFlight.delete(upload));
       inFlight.add(upload);
-      void upload.finally(() => inFlight.delete(upload));
       while (inFlight.size >= parallelism && !failure) await Promise.race(inFlight);
-      if (failure) break;
     }
   } catch (error) {
     // The source failed (or the caller aborted while we were reading it).
