@@ -14,7 +14,8 @@ import {
  * access policy named after the locator (as AMS did), so deleting a locator revokes its SAS.
  *
  * Not a product: no verbose/Atom, no query language beyond `Name eq '..'`, no validation beyond what
- * a test needs to notice a misbehaving client.
+ * a test needs to notice a misbehaving client. The workflows still need an end-to-end suite against
+ * the real emulator (test/support/emulator.ts), in both JSON dialects; that is pending.
  */
 export interface FakeAms {
   /** `http://127.0.0.1:<port>/api/` */
