@@ -5,6 +5,7 @@ import {
   writeAtomFeed,
   writeFunctionResult,
   writeLinksDocument,
+  writePropertyDocument,
   writeServiceDocument,
   writeSingleLink,
 } from '../odata/atom/index.js';
@@ -24,90 +25,94 @@ export interface ResponseContext {
   head: boolean;
 }
 
+/** A response before it is written: the HTTP layer sends it, a `$batch` embeds it in its multipart body. */
+export interface Rendered {
+  status: number;
+  headers: Record<string, string>;
+  /** undefined: no body (204, or HEAD). */
+  body?: Buffer;
+}
+
 /** Write a handler's result in the client's format. */
 export function writeResult(res: Response, ctx: ResponseContext, result: ApiResult): void {
+  writeRendered(res, renderResult(ctx, result));
+}
+
+/** An OData error body in the client's format. */
+export function writeError(res: Response, format: WireFormat, status: number, code: string, message: string, head = false): void {
+  writeRendered(res, renderError(format, status, code, message, head));
+}
+
+export function writeRendered(res: Response, rendered: Rendered): void {
+  res.status(rendered.status);
+  for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
+  res.end(rendered.body);
+}
+
+/** A handler's result as status, headers and body in the client's format. */
+export function renderResult(ctx: ResponseContext, result: ApiResult): Rendered {
   const json = ctx.format !== 'atom';
   const jsonFormat = ctx.format === 'atom' ? 'json-minimal' : ctx.format;
   const dsv = (wanted: number) => `${Math.min(wanted, ctx.maxDataServiceVersion)}.0;`;
   switch (result.kind) {
     case 'entity': {
       const key = String(result.record[result.type.key] ?? '');
-      if (result.status === 201) res.setHeader('Location', entityUrl(ctx.serviceRoot, result.type, key));
+      const location: Record<string, string> = result.status === 201 ? { Location: entityUrl(ctx.serviceRoot, result.type, key) } : {};
       if (result.status === 201 && ctx.preferNoContent) {
-        res.setHeader('Preference-Applied', 'return-no-content');
-        res.setHeader('DataServiceVersion', dsv(3));
-        res.status(204).end();
-        return;
+        return { status: 204, headers: { ...location, 'Preference-Applied': 'return-no-content', DataServiceVersion: dsv(3) } };
       }
       const body = json
         ? jsonEntity(ctx, result.type, result.record, jsonFormat, result.select)
         : writeAtomEntry(ctx, result.type, result.record, { select: result.select });
-      send(res, ctx, result.status, json ? CONTENT_TYPES[jsonFormat] : CONTENT_TYPES.atomEntry, dsv(ctx.format === 'json-verbose' ? 1 : 3), body);
-      return;
+      return withHeaders(rendered(ctx, result.status, json ? CONTENT_TYPES[jsonFormat] : CONTENT_TYPES.atomEntry, dsv(ctx.format === 'json-verbose' ? 1 : 3), body), location);
     }
     case 'feed': {
       const body = json
         ? jsonFeed(ctx, result.type, result.records, jsonFormat, { select: result.select, count: result.count })
         : writeAtomFeed(ctx, result.type, result.records, { select: result.select, count: result.count, selfHref: result.selfHref });
-      send(res, ctx, 200, json ? CONTENT_TYPES[jsonFormat] : CONTENT_TYPES.atomFeed, dsv(result.count !== undefined ? 2 : ctx.format === 'json-verbose' ? 2 : 3), body);
-      return;
+      return rendered(ctx, 200, json ? CONTENT_TYPES[jsonFormat] : CONTENT_TYPES.atomFeed, dsv(result.count !== undefined ? 2 : ctx.format === 'json-verbose' ? 2 : 3), body);
     }
     case 'count':
-      send(res, ctx, 200, 'text/plain;charset=utf-8', dsv(2), String(result.count));
-      return;
+      return rendered(ctx, 200, 'text/plain;charset=utf-8', dsv(2), String(result.count));
     case 'property': {
-      if (result.raw) {
-        send(res, ctx, 200, 'text/plain;charset=utf-8', dsv(3), rawValue(result.property.type, result.value));
-        return;
-      }
-      if (json) {
-        send(res, ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonProperty(ctx, result.type, result.property, result.value, jsonFormat));
-      } else {
-        const value = result.value === null || result.value === undefined ? null : rawValue(result.property.type, result.value);
-        send(res, ctx, 200, CONTENT_TYPES.xml, dsv(3), writeFunctionResult(result.property.name, value, result.property.type));
-      }
-      return;
+      if (result.raw) return rendered(ctx, 200, 'text/plain;charset=utf-8', dsv(3), rawValue(result.property.type, result.value));
+      if (json) return rendered(ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonProperty(ctx, result.type, result.property, result.value, jsonFormat));
+      return rendered(ctx, 200, CONTENT_TYPES.xml, dsv(3), writePropertyDocument(result.property, result.value));
     }
     case 'function':
-      if (json) send(res, ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonFunctionResult(ctx, result.name, result.value, jsonFormat));
-      else send(res, ctx, 200, CONTENT_TYPES.xml, dsv(3), writeFunctionResult(result.name, result.value, 'Edm.String'));
-      return;
+      if (json) return rendered(ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonFunctionResult(ctx, result.name, result.value, jsonFormat));
+      return rendered(ctx, 200, CONTENT_TYPES.xml, dsv(3), writeFunctionResult(result.name, result.value, 'Edm.String'));
     case 'links':
-      if (json) send(res, ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonLinks(ctx, result.type, result.nav, result.uris, jsonFormat, result.single));
-      else send(res, ctx, 200, CONTENT_TYPES.xml, dsv(3), result.single ? writeSingleLink(result.uris[0] ?? '') : writeLinksDocument(ctx, result.uris));
-      return;
+      if (json) return rendered(ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonLinks(ctx, result.type, result.nav, result.uris, jsonFormat, result.single));
+      return rendered(ctx, 200, CONTENT_TYPES.xml, dsv(3), result.single ? writeSingleLink(result.uris[0] ?? '') : writeLinksDocument(ctx, result.uris));
     case 'noContent':
-      res.setHeader('DataServiceVersion', dsv(1));
-      res.status(204).end();
-      return;
+      return { status: 204, headers: { DataServiceVersion: dsv(1) } };
     case 'serviceDocument':
-      if (json) send(res, ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonServiceDocument(ctx, result.sets, jsonFormat));
-      else send(res, ctx, 200, CONTENT_TYPES.atomService, dsv(1), writeServiceDocument(ctx, result.sets));
-      return;
+      if (json) return rendered(ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonServiceDocument(ctx, result.sets, jsonFormat));
+      return rendered(ctx, 200, CONTENT_TYPES.atomService, dsv(1), writeServiceDocument(ctx, result.sets));
     case 'document':
-      send(res, ctx, 200, result.contentType, dsv(3), result.body);
-      return;
+      return rendered(ctx, 200, result.contentType, dsv(3), result.body);
   }
 }
 
-/** An OData error body in the client's format. */
-export function writeError(res: Response, format: WireFormat, status: number, code: string, message: string, head = false): void {
-  if (format === 'atom') {
-    res.status(status).setHeader('Content-Type', CONTENT_TYPES.xml);
-    res.end(head ? undefined : writeAtomError(code, message));
-  } else {
-    res.status(status).setHeader('Content-Type', CONTENT_TYPES[format]);
-    res.end(head ? undefined : jsonError(code, message, format));
-  }
+/** An OData error body in the client's format: Atom clients get `<error xmlns=".../metadata">`. */
+export function renderError(format: WireFormat, status: number, code: string, message: string, head = false): Rendered {
+  const atom = format === 'atom';
+  const body = Buffer.from(atom ? writeAtomError(code, message) : jsonError(code, message, format), 'utf8');
+  return { status, headers: { 'Content-Type': atom ? CONTENT_TYPES.xml : CONTENT_TYPES[format], 'Content-Length': String(body.length) }, body: head ? undefined : body };
 }
 
-function send(res: Response, ctx: ResponseContext, status: number, contentType: string, dataServiceVersion: string, body: string): void {
-  res.status(status);
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('DataServiceVersion', dataServiceVersion);
+function rendered(ctx: ResponseContext, status: number, contentType: string, dataServiceVersion: string, body: string): Rendered {
   const bytes = Buffer.from(body, 'utf8');
-  res.setHeader('Content-Length', String(bytes.length));
-  res.end(ctx.head ? undefined : bytes);
+  return {
+    status,
+    headers: { 'Content-Type': contentType, DataServiceVersion: dataServiceVersion, 'Content-Length': String(bytes.length) },
+    body: ctx.head ? undefined : bytes,
+  };
+}
+
+function withHeaders(r: Rendered, headers: Record<string, string>): Rendered {
+  return { ...r, headers: { ...headers, ...r.headers } };
 }
 
 function rawValue(type: string, value: unknown): string {

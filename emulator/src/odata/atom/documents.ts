@@ -1,5 +1,6 @@
-import { ATOM_NS, DATA_NS, METADATA_NS, type EdmPrimitive } from '../edm.js';
-import { rootOf, type AtomWriteContext } from './entry-writer.js';
+import { ATOM_NS, DATA_NS, METADATA_NS, type EdmPrimitive, type PropertyDef } from '../edm.js';
+import { formatEdmValue } from './edm-text.js';
+import { propertyElement, rootOf, type AtomWriteContext } from './entry-writer.js';
 import { el, serializeDocument } from './xml-writer.js';
 
 /** The small XML documents around the entity payloads: function results, errors, `$links`, the service document. */
@@ -20,6 +21,21 @@ export function writeFunctionResult(name: string, value: string | null, edmType:
     'm:null': value === null ? 'true' : undefined,
   };
   return serializeDocument(el(name, attributes, value === null ? [] : [value]));
+}
+
+/**
+ * `GET <Set>('..')/<Property>`: a primitive as one element in the data namespace (the form of a
+ * function result); a complex collection (`Tasks('..')/ErrorDetails`) as the element it is inside
+ * `m:properties`, with its `m:type="Collection(..)"` and `<d:element>` items.
+ */
+export function writePropertyDocument(property: PropertyDef, value: unknown): string {
+  if (!property.complexCollection) return writeFunctionResult(property.name, formatEdmValue(property.type, value, property.name), property.type);
+  const element = propertyElement(property, value, property.name);
+  const namespaces: [string, string][] = [
+    ['xmlns:d', DATA_NS],
+    ['xmlns:m', METADATA_NS],
+  ];
+  return serializeDocument({ ...element, attributes: [...namespaces, ...element.attributes] });
 }
 
 /** `<error xmlns="…/metadata"><code/><message xml:lang="en-US">…</message></error>` (Java `ErrorType`, WCF). */

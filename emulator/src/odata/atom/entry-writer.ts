@@ -121,7 +121,8 @@ function entryElement(
   return el('entry', isDocument ? namespaceAttributes(root) : {}, children);
 }
 
-function propertyElement(property: PropertyDef, value: unknown, what: string): XmlElementNode {
+/** `<d:Name>` of one property, as inside `m:properties` (the caller declares the `d:`/`m:` prefixes). */
+export function propertyElement(property: PropertyDef, value: unknown, what: string): XmlElementNode {
   if (property.complexCollection) return collectionElement(property, property.complexCollection, value, what);
   return primitiveElement(`d:${property.name}`, property.type, formatEdmValue(property.type, value, what));
 }
