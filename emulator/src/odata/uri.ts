@@ -94,7 +94,10 @@ export function parseODataPath(below: string): ODataPath {
   const property = propertyOf(type, segment.name);
   if (property && segment.key === undefined) {
     if (more.length === 0) return { kind: 'entity', type, key, property: property.name, rawValue: false };
-    if (more.length === 1 && more[0] === '$value') return { kind: 'entity', type, key, property: property.name, rawValue: true };
+    if (more.length === 1 && more[0] === '$value') {
+      if (property.complexCollection) throw badRequest(`${type.name}.${property.name} is a collection of ${property.complexCollection.name}, which has no raw $value: GET ${type.set}('<id>')/${property.name}`);
+      return { kind: 'entity', type, key, property: property.name, rawValue: true };
+    }
   }
   throw badRequest(`${type.name} has no property or navigation property '${segment.name}'${suggest([...type.navigation.map((n) => n.name), ...type.properties.map((p) => p.name)])}`);
 }
@@ -134,7 +137,7 @@ export function resolveEntityReference(reference: string): { type: EntityTypeDef
   if (abs) path = abs[1] ?? '/';
   const query = path.indexOf('?');
   if (query >= 0) path = path.slice(0, query);
-  const decoded = decodePath(path);
+  const decoded = closeUnterminatedKey(decodePath(path));
   const below = pathBelowServiceRoot(decoded) ?? decoded.replace(/^\/+/, '');
   let parsed: ODataPath;
   try {
@@ -146,6 +149,12 @@ export function resolveEntityReference(reference: string): { type: EntityTypeDef
     throw badRequest(`The entity reference ${JSON.stringify(truncate(reference))} does not address a single entity: use <Set>('<id>')`);
   }
   return { type: parsed.type, key: parsed.key };
+}
+
+/** The Java SDK writes OutputMediaAssets links as `Assets('<id>'`, without the closing parenthesis. */
+function closeUnterminatedKey(path: string): string {
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  return last.endsWith("'") && last.indexOf("('") > 0 && !last.includes(')') ? `${path})` : path;
 }
 
 interface Segment {
