@@ -1,5 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ODataError } from '../odata/errors.js';
+import { negotiateFormat, type WireFormat } from '../odata/format.js';
+import { parseQueryString } from '../odata/params.js';
 import { StorageUnavailableError, StorageRequestError } from '../storage/types.js';
 import { writeError } from './respond.js';
 import { locals } from './request-context.js';
@@ -15,7 +17,7 @@ export interface ErrorLogger {
  */
 export function errorHandler(log: ErrorLogger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const format = locals(res).format ?? 'json-minimal';
+    const format = locals(res).format ?? requestedFormat(req);
     const head = req.method === 'HEAD';
     if (res.headersSent) {
       res.destroy();
@@ -62,4 +64,18 @@ export function toODataError(err: unknown): ODataError | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The format a request asked for, for errors raised before the API handler negotiated it (a body
+ * over the size limit is refused while it is read): an Atom client still gets an Atom error.
+ */
+function requestedFormat(req: Request): WireFormat {
+  try {
+    const q = req.originalUrl.indexOf('?');
+    const option = q < 0 ? undefined : parseQueryString(req.originalUrl.slice(q + 1)).find(([name]) => name === '$format')?.[1];
+    return negotiateFormat(req.get('accept'), option);
+  } catch {
+    return 'json-minimal';
+  }
 }
