@@ -1,14 +1,16 @@
 import type { NextFunction, Request, Response } from 'express';
 import { recordDeviations, StrictRefusal } from '../domain/deviations.js';
 import { recordFinding, type RequestInfo } from '../domain/findings.js';
-import { ODataError, badRequest, notFound } from '../odata/errors.js';
-import { negotiateFormat, type WireFormat } from '../odata/format.js';
+import { ODataError, badRequest, methodNotAllowed, notFound } from '../odata/errors.js';
+import { negotiateBatchFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
 import { parseQueryString } from '../odata/params.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot } from '../odata/uri.js';
 import type { ApiRequest, HttpMethod, Services } from '../resources/context.js';
 import { route } from '../resources/router.js';
 import { isKnownApiVersion } from './api-version.js';
-import { writeResult } from './respond.js';
+import { executeBatch } from './batch.js';
+import type { ErrorLogger } from './error-handler.js';
+import { writeRendered, writeResult } from './respond.js';
 import { locals, requestInfo, serviceRootOf } from './request-context.js';
 import type { TokenIssuer } from '../auth/tokens.js';
 
@@ -20,7 +22,7 @@ const TUNNELLED: ReadonlySet<string> = new Set(['MERGE', 'PATCH', 'PUT', 'DELETE
  * the OData path, run the resource handler and write its result. Errors go to the error handler,
  * which answers in the negotiated format.
  */
-export function apiHandler(services: Services, tokens: TokenIssuer) {
+export function apiHandler(services: Services, tokens: TokenIssuer, logError: ErrorLogger) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const info = requestInfo(req, res);
     try {
@@ -28,7 +30,7 @@ export function apiHandler(services: Services, tokens: TokenIssuer) {
       const below = pathBelowServiceRoot(decodePath(rawPath));
       if (below === undefined) throw notFound(`Nothing is served at ${rawPath.slice(0, 120)}: the Media Services API is under /api/`);
       const params = parseQueryString(query);
-      const format = negotiateFormat(req.get('accept'), params.find(([n]) => n === '$format')?.[1]);
+      const format = /^\$batch\/?$/.test(below) ? negotiateBatchFormat(req.get('accept')) : negotiateFormat(req.get('accept'), params.find(([n]) => n === '$format')?.[1]);
       locals(res).format = format;
       const path = parseODataPath(below);
       const method = effectiveMethod(req);
@@ -47,6 +49,12 @@ export function apiHandler(services: Services, tokens: TokenIssuer) {
         info,
       };
       if (versionFinding) await recordVersionFinding(services, info, versionFinding);
+      if (path.kind === 'batch') {
+        if (method !== 'POST') throw methodNotAllowed(`${method} is not allowed on $batch; POST a multipart/mixed body`);
+        const batch = { services, serviceRoot: apiRequest.serviceRoot, baseUrl: apiRequest.baseUrl, info, outerHeader: (name: string) => req.get(name), resolveMethod, logError };
+        writeRendered(res, await executeBatch(batch, apiRequest.body, apiRequest.contentType));
+        return;
+      }
       const result = await withTimeout(route(apiRequest, services), services.config.limits.requestTimeoutMs);
       writeResult(res, {
         format,
@@ -77,16 +85,19 @@ export function splitUrl(url: string): { path: string; query: string } {
   return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
 }
 
-/** `X-HTTP-Method: MERGE` on a POST (the Java SDK's updates) is the MERGE it names. */
 function effectiveMethod(req: Request): HttpMethod {
-  const tunnel = req.get('x-http-method');
-  if (tunnel !== undefined && req.method === 'POST') {
+  return resolveMethod(req.method, req.get('x-http-method'));
+}
+
+/** `X-HTTP-Method: MERGE` on a POST (the Java SDK's updates) is the MERGE it names. */
+export function resolveMethod(method: string, tunnel: string | undefined): HttpMethod {
+  if (tunnel !== undefined && method === 'POST') {
     const m = tunnel.trim().toUpperCase();
     if (!TUNNELLED.has(m)) throw badRequest(`X-HTTP-Method: ${tunnel} cannot be tunnelled through POST; use MERGE, PATCH, PUT or DELETE`);
     return m as HttpMethod;
   }
-  if (!METHODS.has(req.method)) throw new ODataError(405, `${req.method} is not supported; use GET, POST, MERGE, PATCH, PUT or DELETE`);
-  return req.method as HttpMethod;
+  if (!METHODS.has(method)) throw new ODataError(405, `${method.slice(0, 20)} is not supported; use GET, POST, MERGE, PATCH, PUT or DELETE`);
+  return method as HttpMethod;
 }
 
 async function checkAuth(req: Request, services: Services, tokens: TokenIssuer): Promise<void> {

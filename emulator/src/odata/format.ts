@@ -32,6 +32,20 @@ export function negotiateFormat(accept: string | undefined, formatOption: string
   throw new ODataError(406, `None of the media types in Accept (${accept}) can be produced: use application/json, application/json;odata=verbose or application/atom+xml`);
 }
 
+/**
+ * The format for errors about a `$batch` request itself. Its answer is multipart/mixed whatever
+ * the client asked for, and the .NET SDK sends `Accept: multipart/mixed`, so that media type is
+ * not a preference for errors, and nothing here is a 406.
+ */
+export function negotiateBatchFormat(accept: string | undefined): WireFormat {
+  const others = splitOutsideQuotes(accept ?? '', ',').filter((part) => parseMediaRange(part)?.type !== 'multipart');
+  try {
+    return negotiateFormat(others.join(','), undefined);
+  } catch {
+    return 'json-minimal';
+  }
+}
+
 /** The format of a request body, from its Content-Type; undefined when absent (sniffed later). */
 export function bodyFormat(contentType: string | undefined): 'json' | 'xml' | 'form' | undefined | 'other' {
   if (!contentType || contentType.trim() === '') return undefined;

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { RequestInfo } from '../domain/findings.js';
+import { readLinkBody } from '../odata/body.js';
+import { badRequest, notFound } from '../odata/errors.js';
+import { bodyFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
+import { decodePath, parseODataPath, pathBelowServiceRoot, resolveEntityReference, type ODataPath } from '../odata/uri.js';
+import { entityPath } from '../odata/urls.js';
+import type { EntityTypeDef } from '../odata/edm.js';
+import type { ApiRequest, ApiResult, HttpMethod, Services } from '../resources/context.js';
+import { route } from '../resources/router.js';
+import { header, writeHttpResponse, writeMultipart, type HeaderList, type MimePart } from './batch-multipart.js';
+import { parseBatchRequest, DEFAULT_BATCH_LIMITS, type BatchLimits, type BatchOperation } from './batch-request.js';
+import { toODataError, type ErrorLogger } from './error-handler.js';
+import { renderError, renderResult, type Rendered } from './respond.js';
+
+/**
+ * `POST /api/$batch` (OData v3): the .NET, Java and PHP SDKs create a Job and its Tasks this way,
+ * the Tasks posted to `$1/Tasks` where `$1` is the job's Content-ID. Every operation goes through
+ * the same router as a request of its own; each is answered with its own status, headers and body
+ * inside a multipart/mixed response (202).
+ *
+ * A changeset runs in order and stops at its first failure; what its earlier operations created
+ * (entities, $links) is then deleted again, in reverse, so the changeset is as atomic as the
+ * emulator can make it (updates and deletes are not undone), and the changeset is answered with
+ * that one failure, as WCF Data Services did.
+ */
+
+export interface BatchContext {
+  services: Services;
+  /** Service root of the `$batch` request itself (follows its Host); operations' hosts are ignored. */
+  serviceRoot: string;
+  baseUrl: string;
+  info: RequestInfo;
+  /** Headers of the `$batch` request: operations without their own Accept or MaxDataServiceVersion use these. */
+  outerHeader(name: string): string | undefined;
+  /** Resolve a verb and its `X-HTTP-Method` tunnel as the API handler does (405/400 otherwise). */
+  resolveMethod(method: string, tunnel: string | undefined): HttpMethod;
+  logError: ErrorLogger;
+  limits?: BatchLimits;
+}
+
+export async function executeBatch(ctx: BatchContext, body: Buffer, contentType: string | undefined): Promise<Rendered> {
+  const items = parseBatchRequest(body, contentType, ctx.limits ?? DEFAULT_BATCH_LIMITS);
+  const run = new BatchRun(ctx);
+  const parts: MimePart[] = [];
+  for (const item of items) {
+    if (item.kind === 'operation') {
+      const outcome = await run.operation(item.operation);
+      parts.push(httpPart(outcome.rendered));
+    } else {
+      const responses = await run.changeset(item.operations);
+      const boundary = `changesetresponse_${randomUUID()}`;
+      parts.push({ headers: [['Content-Type', `multipart/mixed; boundary=${boundary}`]], body: writeMultipart(boundary, responses.map(httpPart)) });
+    }
+  }
+  const boundary = `batchresponse_${randomUUID()}`;
+  const responseBody = writeMultipart(boundary, parts);
+  return {
+    status: 202,
+    headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}`, DataServiceVersion: '1.0;', 'Content-Length': String(responseBody.length) },
+    body: responseBody,
+  };
+}
+
+interface Outcome {
+  rendered: Rendered;
+  /** Undoes what the operation created, when a later operation of its changeset fails. */
+  undo?: () => Promise<void>;
+}
+
+/** One batch's execution: the Content-IDs seen so far resolve `$<id>` in later operations. */
+class BatchRun {
+  private readonly created = new Map<string, { type: EntityTypeDef; key: string }>();
+
+  constructor(private readonly ctx: BatchContext) {}
+
+  async changeset(operations: readonly BatchOperation[]): Promise<Rendered[]> {
+    const done: Outcome[] = [];
+    for (const operation of operations) {
+      const outcome = await this.operation(operation);
+      if (outcome.rendered.status >= 400) {
+        for (const previous of done.reverse()) await previous.undo?.().catch(() => undefined);
+        return [outcome.rendered];
+      }
+      done.push(outcome);
+    }
+    return done.map((o) => o.rendered);
+  }
+
+  async operation(operation: BatchOperation): Promise<Outcome> {
+    const format = this.formatOf(operation);
+    try {
+      const { request, preferNoContent } = this.apiRequest(operation);
+      const result = await route(request, this.ctx.services);
+      const rendered = renderResult(
+        {
+          format,
+          serviceRoot: this.ctx.serviceRoot,
+          maxDataServiceVersion: maxDataServiceVersion(header(operation.headers, 'maxdataserviceversion') ?? this.ctx.outerHeader('maxdataserviceversion')),
+          preferNoContent,
+          head: request.method === 'HEAD',
+        },
+        result,
+      );
+      return { rendered: withContentId(rendered, operation), undo: this.remember(operation, request, result) };
+    } catch (err) {
+      return { rendered: withContentId(this.errorOf(err, format, operation), operation) };
+    }
+  }
+
+  private apiRequest(operation: BatchOperation): { request: ApiRequest; preferNoContent: boolean } {
+    const { path: rawPath, query } = splitTarget(operation.url);
+    const below = pathBelowServiceRoot(decodePath(rawPath));
+    if (below === undefined) throw notFound(`Operation ${operation.index}: nothing is served at ${clip(rawPath)}; the Media Services API is under /api/`);
+    const path = parseODataPath(this.resolveContentIds(below, operation));
+    if (path.kind === 'batch') throw badRequest(`Operation ${operation.index}: a $batch cannot contain another $batch`);
+    const method = this.ctx.resolveMethod(operation.method, header(operation.headers, 'x-http-method'));
+    const request: ApiRequest = {
+      method,
+      path,
+      rawQuery: query,
+      body: operation.body,
+      contentType: header(operation.headers, 'content-type'),
+      serviceRoot: this.ctx.serviceRoot,
+      baseUrl: this.ctx.baseUrl,
+      info: { ...this.ctx.info, method: operation.method, path: operation.url.slice(0, 500) },
+    };
+    return { request, preferNoContent: /return-no-content/i.test(header(operation.headers, 'prefer') ?? '') };
+  }
+
+  /** `$1/Tasks` -> `Jobs('nb:jid:UUID:..')/Tasks`: a leading `$<Content-ID>` names an entity an earlier operation created. */
+  private resolveContentIds(below: string, operation: BatchOperation): string {
+    const slash = below.indexOf('/');
+    const first = slash < 0 ? below : below.slice(0, slash);
+    if (!first.startsWith('$')) return below;
+    const target = this.created.get(first.slice(1));
+    if (!target) {
+      if (/^\$\d+$/.test(first)) throw badRequest(`Operation ${operation.index}: ${first} does not name an entity created by an earlier operation of this batch (its Content-ID)`);
+      return below;
+    }
+    return `${target.type.set}('${target.key.replace(/'/g, "''")}')${slash < 0 ? '' : below.slice(slash)}`;
+  }
+
+  /** Keep the Content-ID of a created entity, and say how to undo a create or a $links POST. */
+  private remember(operation: BatchOperation, request: ApiRequest, result: ApiResult): (() => Promise<void>) | undefined {
+    if (result.kind === 'entity' && result.status === 201) {
+      const type = result.type;
+      const key = String(result.record[type.key]);
+      if (operation.contentId !== undefined) this.created.set(operation.contentId, { type, key });
+      return () => this.undo({ kind: 'entity', type, key, rawValue: false }, request);
+    }
+    if (request.path.kind === 'links' && request.method === 'POST' && result.kind === 'noContent') {
+      const { type, key, nav } = request.path;
+      const limits = { maxDepth: this.ctx.services.config.limits.maxBodyDepth };
+      return () => this.undo({ kind: 'links', type, key, nav, targetKey: resolveEntityReference(readLinkBody(request.body, request.contentType, limits)).key }, request);
+    }
+    return undefined;
+  }
+
+  private async undo(path: ODataPath, original: ApiRequest): Promise<void> {
+    await route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
+  }
+
+  /** The operation's Accept, else the batch's, else the format of its body (an Atom entry gets Atom back). */
+  private formatOf(operation: BatchOperation): WireFormat {
+    const accept = header(operation.headers, 'accept') ?? this.ctx.outerHeader('accept');
+    try {
+      return negotiateFormat(accept, undefined);
+    } catch {
+      return bodyFormat(header(operation.headers, 'content-type')) === 'xml' ? 'atom' : 'json-minimal';
+    }
+  }
+
+  private errorOf(err: unknown, format: WireFormat, operation: BatchOperation): Rendered {
+    const mapped = toODataError(err);
+    if (mapped) {
+      const rendered = renderError(format, mapped.status, mapped.code, mapped.message);
+      return { ...rendered, headers: { ...mapped.headers, ...rendered.headers } };
+    }
+    this.ctx.logError(`internal error in $batch operation ${operation.index} (${operation.method} ${clip(operation.url)}, request ${this.ctx.info.requestId})`, err);
+    return renderError(format, 500, 'InternalError', `The emulator failed to process operation ${operation.index} of the batch (x-ms-request-id ${this.ctx.info.requestId}); this is a bug in the emulator, please report it with the debug log`);
+  }
+}
+
+/** Path and query of an operation's target; the scheme and host of an absolute URL are ignored. */
+function splitTarget(url: string): { path: string; query: string } {
+  let target = url;
+  const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target);
+  if (abs) target = target.slice(abs[0].length) || '/';
+  const hash = target.indexOf('#');
+  if (hash >= 0) target = target.slice(0, hash);
+  // Relative targets (`Jobs`, `$1/Tasks`) are relative to the service root.
+  if (!target.startsWith('/')) target = `/api/${target}`;
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+function httpPart(rendered: Rendered): MimePart {
+  const headers: HeaderList = Object.entries(rendered.headers);
+  return {
+    headers: [
+      ['Content-Type', 'application/http'],
+      ['Content-Transfer-Encoding', 'binary'],
+    ],
+    body: writeHttpResponse(rendered.status, STATUS_CODES[rendered.status] ?? 'Unknown', headers, rendered.body),
+  };
+}
+
+/** The response to an operation carries its Content-ID, as WCF Data Services wrote it. */
+function withContentId(rendered: Rendered, operation: BatchOperation): Rendered {
+  return operation.contentId === undefined ? rendered : { ...rendered, headers: { 'Content-ID': operation.contentId, ...rendered.headers } };
+}
+
+function maxDataServiceVersion(headerValue: string | undefined): number {
+  const m = headerValue ? /^\s*(\d+)/.exec(headerValue) : null;
+  const v = m ? Number(m[1]) : 3;
+  return v >= 1 && v <= 3 ? v : 3;
+}
+
+function clip(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}
