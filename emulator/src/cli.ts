@@ -190,12 +190,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     if (env['AMS_DEBUG'] === '1') process.stderr.write(`${(err as Error).stack}\n`);
     return 1;
   }
-  process.stdout.write(banner(emulator));
-  await new Promise<void>((resolveStop) => {
+  // Listen for the stop signal before the banner is out: a supervisor may send SIGTERM the moment
+  // it reads the banner, and without a handler Node dies on the spot, skipping close().
+  const stopped = new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.stdout.write(banner(emulator));
+  await stopped;
   await emulator.close();
   return 0;
 }
