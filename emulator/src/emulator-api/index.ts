@@ -86,6 +86,8 @@ export function findingsReport(findings: readonly Finding[]): string {
     lines.push(`[${f.severity.toUpperCase()}] ${f.rule}${rule ? ` - ${rule.title}` : ''}`);
     lines.push(`  ${f.message}`);
     if (f.entityId) lines.push(`  entity: ${f.entityId}`);
+    if (typeof f['assetId'] === 'string') lines.push(`  asset: ${f['assetId']}`);
+    if (typeof f['diagnosis'] === 'string') lines.push(`  diagnosis: ${f['diagnosis']}`);
     if (f.requestId) lines.push(`  request: ${String(f['method'] ?? '')} ${String(f['path'] ?? '')} (x-ms-request-id ${f.requestId})`);
     if (f.client) lines.push(`  client: ${f.client}`);
     if (rule) lines.push(`  fix: ${rule.fix}`);
