@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEmulator, entityPath, type TestEmulator } from '../../test/support/emulator.js';
+import { admin, findingsOf, mp4Like, mpegTsLike, newEncryptedAsset, uploadFile, verificationOf } from './helpers/upload-workflow.js';
+
+/**
+ * Correct uploads verify, whatever their size, IV, block layout and client flow; and the
+ * verification follows the file: several MERGEs verify its last state, a re-upload verifies again.
+ */
+
+let emu: TestEmulator;
+beforeAll(async () => {
+  emu = await startTestEmulator();
+});
+afterAll(() => emu.close());
+
+const statusOf = (v: Record<string, unknown>) => ({ status: v['status'], reasonCode: v['reasonCode'] });
+
+describe('correct uploads verify', () => {
+  it.each([0, 1, 15, 16, 17, 4096 + 3])('%i bytes with a ContentChecksum (one Put Blob)', async (size) => {
+    const upload = await uploadFile(emu, { data: randomBytes(size), name: `clear-${size}.bin`, contentChecksum: true });
+    const v = await verificationOf(emu, upload.fileId);
+    expect(statusOf(v), JSON.stringify(v)).toEqual({ status: 'verified', reasonCode: 'verified' });
+    expect(v['basis']).toBe('digest');
+    expect(v['clear']).toMatchObject({ bytes: size, md5: upload.md5 });
+    expect(v['diagnosis']).toBeNull();
+    expect(await findingsOf(emu, upload.fileId)).toEqual([]);
+  });
+
+  it('a few MB in 1 MiB blocks staged in parallel, with an IV above 2^63', async () => {
+    const iv = (1n << 64n) - 12345n;
+    const upload = await uploadFile(emu, { data: mp4Like(3 * 1024 * 1024 + 17), blockSize: 1024 * 1024, parallelism: 4, iv, contentChecksum: true });
+    const v = await verificationOf(emu, upload.fileId);
+    expect(statusOf(v), JSON.stringify(v)).toEqual({ status: 'verified', reasonCode: 'verified' });
+    expect(v['checks']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'encryption', status: 'passed', detail: expect.stringContaining(iv.toString()) }),
+        expect.objectContaining({ name: 'content-length', status: 'passed' }),
+        expect.objectContaining({ name: 'content-checksum', status: 'passed' }),
+        expect.objectContaining({ name: 'content-type', status: 'passed' }),
+      ]),
+    );
+  });
+
+  it('with no digest, by the declared type: MP4 and MPEG-TS pass their signatures', async () => {
+    for (const [name, data] of [['movie.mp4', mp4Like(100_000)], ['stream.ts', mpegTsLike(700)]] as const) {
+      const upload = await uploadFile(emu, { data, name, blockSize: 32 * 1024 });
+      const v = await verificationOf(emu, upload.fileId);
+      expect(statusOf(v), JSON.stringify(v)).toEqual({ status: 'verified', reasonCode: 'verified' });
+      expect(v['basis']).toBe('signature');
+    }
+  });
+
+  it('with no digest and no signature to go on: verified on its length, the content check inconclusive', async () => {
+    const upload = await uploadFile(emu, { data: randomBytes(5000), name: 'data.bin', mimeType: 'application/octet-stream' });
+    const v = await verificationOf(emu, upload.fileId);
+    expect(v['status']).toBe('verified');
+    expect(v['basis']).toBe('length');
+    expect(v['checks']).toContainEqual(expect.objectContaining({ name: 'content-type', status: 'inconclusive' }));
+  });
+
+  it('an expected SHA-256 registered through /_emulator is checked', async () => {
+    const data = mp4Like(70_000);
+    const upload = await uploadFile(emu, { data, contentChecksum: true });
+    const set = await admin(emu, 'POST', `files/${encodeURIComponent(upload.fileId)}/expect`, { sha256: upload.sha256.toUpperCase() });
+    expect(set.status, set.text).toBe(200);
+    const v = await verificationOf(emu, upload.fileId);
+    expect(v['status']).toBe('verified');
+    expect(v['checks']).toContainEqual(expect.objectContaining({ name: 'expected-sha256', status: 'passed' }));
+    expect(v['clear']).toMatchObject({ sha256: upload.sha256 });
+  });
+
+  it('the Java/PHP flow: upload first, CreateFileInfos, then MERGE the encryption fields', async () => {
+    const upload = await uploadFile(emu, { data: mp4Like(300_000), flow: 'upload-first', blockSize: 100_000, contentChecksum: true });
+    const v = await verificationOf(emu, upload.fileId);
+    expect(statusOf(v), JSON.stringify(v)).toEqual({ status: 'verified', reasonCode: 'verified' });
+    expect(v['trigger']).toMatchObject({ method: 'MERGE', requestId: upload.completing.requestId });
+  });
+});
+
+describe('when verification runs', () => {
+  it('a file created before its upload is skipped for want of a blob, and verified by the MERGE after it', async () => {
+    const asset = await newEncryptedAsset(emu);
+    const created = await emu.ams('POST', 'Files', { body: { Name: 'later.mp4', ParentAssetId: asset.assetId, IsEncrypted: true, EncryptionScheme: 'StorageEncryption', EncryptionVersion: '1.0', EncryptionKeyId: asset.keyId, InitializationVector: '42' } });
+    expect(created.status).toBe(201);
+    const before = await verificationOf(emu, String(created.body.Id));
+    expect(statusOf(before)).toEqual({ status: 'skipped', reasonCode: 'no-blob' });
+  });
+
+  it('CreateFileInfos on an encrypted asset waits for the MERGE of the encryption fields', async () => {
+    const asset = await newEncryptedAsset(emu);
+    const policy = await emu.ams('POST', 'AccessPolicies', { body: { Name: 'w', DurationInMinutes: 10, Permissions: 2 } });
+    const locator = await emu.ams('POST', 'Locators', { body: { AccessPolicyId: policy.body.Id, AssetId: asset.assetId, Type: 1 } });
+    const { BlockBlobClient } = await import('@azure/storage-blob');
+    await new BlockBlobClient(`${locator.body.BaseUri}/raw.mp4${locator.body.ContentAccessComponent}`).uploadData(randomBytes(1000));
+    expect((await emu.ams('GET', `CreateFileInfos?assetid='${encodeURIComponent(asset.assetId)}'`)).status).toBe(204);
+    const files = await emu.ams('GET', `${entityPath('Assets', asset.assetId)}/Files`);
+    const fileId = String(files.body.value[0].Id);
+    const v = await verificationOf(emu, fileId);
+    expect(statusOf(v)).toEqual({ status: 'skipped', reasonCode: 'awaiting-encryption-metadata' });
+    expect(await findingsOf(emu, fileId)).toEqual([]);
+  });
+
+  it('several MERGEs in a row verify the last state once: an intermediate wrong size leaves no finding', async () => {
+    const data = mp4Like(20_000);
+    const upload = await uploadFile(emu, { data, contentFileSize: 'omit' });
+    const path = entityPath('Files', upload.fileId);
+    expect((await emu.ams('MERGE', path, { body: { ContentFileSize: '19999' } })).status).toBe(204);
+    expect((await emu.ams('MERGE', path, { body: { ContentFileSize: '20000', ContentChecksum: upload.md5 } })).status).toBe(204);
+    const v = await verificationOf(emu, upload.fileId);
+    expect(statusOf(v), JSON.stringify(v)).toEqual({ status: 'verified', reasonCode: 'verified' });
+    expect(await findingsOf(emu, upload.fileId)).toEqual([]);
+  });
+
+  it('a re-upload with a new MERGE is verified again', async () => {
+    const bad = await uploadFile(emu, { data: mp4Like(20_000), contentChecksum: true, mistake: { kind: 'counter-starts-at-1' } });
+    expect((await verificationOf(emu, bad.fileId))['status']).toBe('failed');
+    const policy = await emu.ams('POST', 'AccessPolicies', { body: { Name: 'w', DurationInMinutes: 10, Permissions: 2 } });
+    const locator = await emu.ams('POST', 'Locators', { body: { AccessPolicyId: policy.body.Id, AssetId: bad.assetId, Type: 1 } });
+    const { BlockBlobClient } = await import('@azure/storage-blob');
+    const { AmsCtr } = await import('../../client/src/crypto/index.js');
+    const data = mp4Like(20_000);
+    await new BlockBlobClient(`${locator.body.BaseUri}/${bad.name}${locator.body.ContentAccessComponent}`).uploadData(new AmsCtr(bad.key, bad.iv).update(data));
+    const { createHash } = await import('node:crypto');
+    expect((await emu.ams('MERGE', entityPath('Files', bad.fileId), { body: { ContentChecksum: createHash('md5').update(data).digest('hex') } })).status).toBe(204);
+    const v = await verificationOf(emu, bad.fileId);
+    expect(statusOf(v), JSON.stringify(v)).toEqual({ status: 'verified', reasonCode: 'verified' });
+  });
+
+  it('on demand: POST /_emulator/files/{id}/verify answers with the result', async () => {
+    const upload = await uploadFile(emu, { data: mp4Like(10_000), contentChecksum: true });
+    const res = await admin(emu, 'POST', `files/${encodeURIComponent(upload.fileId)}/verify`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body['status']).toBe('verified');
+    const byAsset = await admin(emu, 'POST', `assets/${encodeURIComponent(upload.assetId)}/verify`);
+    expect(byAsset.status, byAsset.text).toBe(200);
+    expect(byAsset.body['verifications']).toEqual([expect.objectContaining({ fileId: upload.fileId, status: 'verified' })]);
+  });
+});
