@@ -313,6 +313,14 @@ describe('Assets(id)/$links/ContentKeys', () => {
     expect(errorMessage(res.body)).toMatch(/already linked/);
   });
 
+  it('lets only one of several storage keys linked at once to a storage-encrypted asset win', async () => {
+    const asset = await createAsset(emu, { Name: 'race', Options: 1 });
+    const keys = await Promise.all(Array.from({ length: 5 }, () => createStorageKey(emu, protection)));
+    const results = await Promise.all(keys.map((k) => emu.ams('POST', linksPath(asset.Id), { body: { uri: `${emu.url}${entityPath('ContentKeys', k.id)}` } })));
+    expect(results.map((r) => r.status).sort()).toEqual([204, 409, 409, 409, 409]);
+    expect((await emu.ams('GET', linksPath(asset.Id))).body.value).toHaveLength(1);
+  });
+
   it('answers 404 for an unknown key or asset, 400 for a malformed id or a URI to another set', async () => {
     const asset = await createAsset(emu);
     const key = await createStorageKey(emu, protection);
@@ -417,6 +425,15 @@ describe('Files', () => {
     // Again (GET, raw colons, fritzy's double slash): nothing new.
     const again = await rawRequest(emu.baseUrl, 'GET', `/api//CreateFileInfos?assetid='${asset.Id}'`);
     expect(again.status, again.text).toBe(204);
+    expect((await emu.ams('GET', `${entityPath('Assets', asset.Id)}/Files`)).body.value).toHaveLength(2);
+  });
+
+  it('lets exactly one of several concurrent creates win a name or the primary slot', async () => {
+    const asset = await createAsset(emu, { Name: 'race', Options: 0 });
+    const sameName = await Promise.all(Array.from({ length: 6 }, () => emu.ams('POST', 'Files', { body: { Name: 'same.mp4', ParentAssetId: asset.Id } })));
+    expect(sameName.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    const primaries = await Promise.all(Array.from({ length: 6 }, (_, i) => emu.ams('POST', 'Files', { body: { Name: `p${i}.mp4`, ParentAssetId: asset.Id, IsPrimary: true } })));
+    expect(primaries.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     expect((await emu.ams('GET', `${entityPath('Assets', asset.Id)}/Files`)).body.value).toHaveLength(2);
   });
 

@@ -180,6 +180,16 @@ describe('SAS locators', () => {
     await createSasLocator(emu, other.Id, policy.Id);
   });
 
+  it('stay at 5 per asset when 8 are created at once, and each of the 5 works', async () => {
+    const asset = await createAsset(emu);
+    const policy = await createPolicy(emu, WRITE);
+    const results = await Promise.all(Array.from({ length: 8 }, () => emu.ams('POST', 'Locators', { body: { AssetId: asset.Id, AccessPolicyId: policy.Id, Type: 1 } })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 201, 201, 409, 409, 409]);
+    const made = results.filter((r) => r.status === 201).map((r) => r.body);
+    for (const [i, l] of made.entries()) expect(await uploadStatus(l, `race${i}`, Buffer.from('x'))).toBe(201);
+    expect((await emu.ams('GET', `${entityPath('Assets', asset.Id)}/Locators`)).body.value).toHaveLength(5);
+  });
+
   it('cannot be updated (400)', async () => {
     const asset = await createAsset(emu);
     const locator = await createSasLocator(emu, asset.Id, (await createPolicy(emu, WRITE)).Id);
