@@ -292,11 +292,11 @@ export function parseContentChecksum(value: unknown): { md5?: string; note: stri
 }
 
 function lengthHint(blobBytes: number, declared: number): string {
+  if (declared === 0) return 'ContentFileSize was never set: MERGE it with the clear file length after the upload';
   if (blobBytes > declared && blobBytes - declared <= 16 && blobBytes % 16 === 0) {
     return 'the blob is padded to a whole AES block: AES-CTR adds no padding (was a block mode with PKCS#7 used?)';
   }
   if (blobBytes > declared) return `the blob has ${blobBytes - declared} bytes more than the file: a stale or extra block, or ContentFileSize counts something else`;
-  if (declared === 0) return 'ContentFileSize was never set: MERGE it with the clear file length after the upload';
   return `the blob lacks ${declared - blobBytes} bytes: an incomplete upload (a block missing from Put Block List?)`;
 }
 
