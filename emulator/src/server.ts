@@ -9,6 +9,7 @@ import { defaultConfig, type EmulatorConfig } from './config.js';
 import { ContentKeyOpener } from './domain/content-keys.js';
 import { createApp } from './http/app.js';
 import { RequestLog } from './http/request-log.js';
+import { FaultInjector } from './faults/injector.js';
 import { createIdGenerator } from './ids.js';
 import { startJobs } from './jobs/index.js';
 import { originRouter } from './origin/index.js';
@@ -85,7 +86,9 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const jobs = await startJobs(services, { log: logError });
     cleanup.push(() => jobs.stop());
     const requests = new RequestLog(config.requestLogSize);
+    const faults = new FaultInjector();
     const reset = async () => {
+      faults.clear();
       await jobs.abortAll();
       return resetState(services, requests);
     };
@@ -93,6 +96,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       services,
       tokens: createTokenIssuer(secrets.tokenSigningKey),
       requests,
+      faults,
       reset,
       azuriteVersion: azurite ? AZURITE_VERSION : undefined,
       accessLog: config.silent ? undefined : (line) => process.stdout.write(`${line}\n`),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { TokenIssuer } from '../auth/tokens.js';
-import type { FaultInjector } from '../faults/injector.js';
+import { FaultInjector } from '../faults/injector.js';
 import { faultMiddleware, faultRouter } from '../faults/middleware.js';
 import { emulatorRouter, type EmulatorApiOptions } from '../emulator-api/index.js';
 import type { Services } from '../resources/context.js';
@@ -16,8 +16,8 @@ export interface AppOptions {
   services: Services;
   tokens: TokenIssuer;
   requests: RequestLog;
-  /** Fault rules users set through /_emulator/faults to test their retry code. */
-  faults: FaultInjector;
+  /** Fault rules users set through /_emulator/faults to test their retry code (default: none yet). */
+  faults?: FaultInjector;
   reset: EmulatorApiOptions['reset'];
   azuriteVersion?: string;
   /** One line per request (the access log), unless silent. */
@@ -31,6 +31,7 @@ export interface AppOptions {
 
 export function createApp(options: AppOptions): Express {
   const { services } = options;
+  const faults = options.faults ?? new FaultInjector();
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -53,7 +54,7 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.use(tokenRouter(options.tokens, services.config.auth));
-  app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), faultRouter(options.faults));
+  app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), faultRouter(faults));
   app.use('/_emulator', express.json({ limit: '1mb' }), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion }));
   options.extraRoutes?.(app);
 
@@ -65,7 +66,7 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.use(
-    faultMiddleware(options.faults),
+    faultMiddleware(faults),
     express.raw({ type: () => true, limit: services.config.limits.maxBodyBytes }),
     apiHandler(services, options.tokens, options.logError),
   );

@@ -1,0 +1,57 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { ODataError } from '../odata/errors.js';
+import { negotiateFormat } from '../odata/format.js';
+import { decodePath, pathBelowServiceRoot } from '../odata/uri.js';
+import { splitUrl } from '../http/api-handler.js';
+import { locals } from '../http/request-context.js';
+import type { FaultInjector } from './injector.js';
+
+/** Applies the fault rules to `/api` requests, before anything else looks at them. */
+export function faultMiddleware(faults: FaultInjector) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (!faults.active) return next();
+    const { path: rawPath, query } = splitUrl(req.originalUrl);
+    let path: string;
+    try {
+      path = decodePath(rawPath);
+    } catch {
+      return next();
+    }
+    const below = pathBelowServiceRoot(path);
+    if (below === undefined) return next();
+    const entity = /^([^(/]*)/.exec(below)?.[1] || undefined;
+    const decision = faults.decide({ method: req.get('x-http-method')?.toUpperCase() ?? req.method, path, entity });
+    if (!decision) return next();
+    if (decision.rule.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.rule.latencyMs));
+    if (decision.status === undefined) return next();
+    try {
+      locals(res).format = negotiateFormat(req.get('accept'), /(?:^|&)\$format=([^&]*)/.exec(query)?.[1]);
+    } catch {
+      locals(res).format = 'json-minimal';
+    }
+    res.setHeader('x-ams-emulator-fault', decision.rule.id);
+    const headers: Record<string, string> = decision.status === 503 || decision.status === 429 ? { 'Retry-After': '1' } : {};
+    next(new ODataError(decision.status, decision.rule.message, decision.rule.code, headers));
+  };
+}
+
+/** `/_emulator/faults`: POST a rule (or an array), GET the rules with their counters, DELETE them. */
+export function faultRouter(faults: FaultInjector): Router {
+  const router = express.Router();
+  router.post('/', (req, res) => {
+    const body: unknown = req.body;
+    res.status(201).json({ faults: faults.add(Array.isArray(body) ? body : [body]) });
+  });
+  router.get('/', (_req, res) => {
+    res.status(200).json({ faults: faults.list() });
+  });
+  router.delete('/', (_req, res) => {
+    faults.clear();
+    res.status(204).end();
+  });
+  router.delete('/:id', (req, res) => {
+    if (!faults.remove(req.params['id'] ?? '')) throw new ODataError(404, `No fault rule '${req.params['id']}'`);
+    res.status(204).end();
+  });
+  return router;
+}
