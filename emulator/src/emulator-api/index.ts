@@ -1,6 +1,6 @@
 import express, { type Request, type Router } from 'express';
 import { FINDINGS, listFindings, type Finding } from '../domain/findings.js';
-import { ruleOf } from '../domain/rules.js';
+import { ruleOf, RULES } from '../domain/rules.js';
 import type { Services } from '../resources/context.js';
 import type { RequestLog } from '../http/request-log.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
@@ -52,6 +52,11 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
       for (const f of [...tx.values<Finding>(FINDINGS)]) tx.delete(FINDINGS, f.id);
     });
     res.status(204).end();
+  });
+
+  // The rule list, for reports that name rules (the conformance kit speaks only HTTP).
+  router.get('/rules', (_req, res) => {
+    res.status(200).json({ rules: RULES });
   });
 
   router.get('/requests', (_req, res) => {
