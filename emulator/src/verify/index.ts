@@ -101,7 +101,11 @@ export function createVerification(services: Services, options: VerificationOpti
   }
 
   const events: ChangeEvents = {
-    beforeFileCommit: (candidate, request) => verifyBeforeCommit(services, candidate, request, limits, (fileId, pass) => strictPasses.set(fileId, pass)),
+    beforeFileCommit: (candidate, request) =>
+      verifyBeforeCommit(services, candidate, request, limits, {
+        passed: (fileId, pass) => strictPasses.set(fileId, pass),
+        refused: (fileId) => scheduler.forget(fileId),
+      }),
     fileChanged(fileId, request) {
       try {
         forced.delete(fileId);

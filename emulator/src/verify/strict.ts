@@ -28,7 +28,12 @@ export async function verifyBeforeCommit(
   candidate: JsonRecord,
   request: RequestInfo,
   limits: VerifyLimits,
-  remember: (fileId: string, pass: StrictPass) => void,
+  hooks: {
+    /** A pass, for the background run after the commit to reuse. */
+    passed(fileId: string, pass: StrictPass): void;
+    /** A refusal: a queued verification of the file's older state must not overwrite its record. */
+    refused(fileId: string): void;
+  },
 ): Promise<void> {
   const fileId = String(candidate['Id']);
   const expectedSha256 = getVerification(services.store, fileId)?.expected?.sha256;
@@ -46,9 +51,10 @@ export async function verifyBeforeCommit(
   if (outcome.status === 'skipped') return;
   const refusing = outcomeFindings(outcome, request.requestId).filter((f) => ruleOf(f.rule).strictRefuses);
   if (refusing.length === 0) {
-    remember(fileId, { fingerprint: fingerprint(candidate), outcome, at: Date.now() });
+    hooks.passed(fileId, { fingerprint: fingerprint(candidate), outcome, at: Date.now() });
     return;
   }
+  hooks.refused(fileId);
   const now = services.now();
   await services.store.transaction((tx) => {
     if (tx.has(COLLECTIONS.Files, fileId)) saveOutcome(tx, outcome, now, { refusedRequestId: request.requestId, trigger: request });
