@@ -132,10 +132,11 @@ export interface RawResponse {
  * One request with the path sent byte for byte as given (fetch and supertest normalise URLs:
  * quotes get encoded, `//` may be collapsed), for the odd shapes real clients put on the wire.
  */
-export function rawRequest(baseUrl: string, method: string, rawPath: string, headers: Record<string, string> = { ...AMS_HEADERS }, body?: string | Buffer): Promise<RawResponse> {
+export function rawRequest(baseUrl: string, method: string, rawPath: string, headers: Record<string, string | undefined> = { ...AMS_HEADERS }, body?: string | Buffer): Promise<RawResponse> {
   const base = new URL(baseUrl);
+  const sent = Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined));
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: base.hostname, port: base.port, method, path: rawPath, headers }, (res) => {
+    const req = httpRequest({ host: base.hostname, port: base.port, method, path: rawPath, headers: sent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
