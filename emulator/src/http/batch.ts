@@ -6,13 +6,16 @@ import { badRequest, notFound } from '../odata/errors.js';
 import { bodyFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot, resolveEntityReference, type ODataPath } from '../odata/uri.js';
 import { entityPath } from '../odata/urls.js';
-import type { EntityTypeDef } from '../odata/edm.js';
+import { entityTypeOfSet, navigationOf, type EntityTypeDef } from '../odata/edm.js';
 import type { ApiRequest, ApiResult, HttpMethod, Services } from '../resources/context.js';
+import { resolveNavigation } from '../resources/navigation.js';
+import type { JsonRecord } from '../store/types.js';
 import { route } from '../resources/router.js';
 import { header, writeHttpResponse, writeMultipart, type HeaderList, type MimePart } from './batch-multipart.js';
-import { parseBatchRequest, DEFAULT_BATCH_LIMITS, type BatchLimits, type BatchOperation } from './batch-request.js';
+import { foldInline } from './batch-inline.js';
+import { parseBatchRequest, DEFAULT_BATCH_LIMITS, effectiveVerb, type BatchLimits, type BatchOperation } from './batch-request.js';
 import { toODataError, type ErrorLogger } from './error-handler.js';
-import { renderError, renderResult, type Rendered } from './respond.js';
+import { renderError, renderResult, type Rendered, type ResponseContext } from './respond.js';
 
 /**
  * `POST /api/$batch` (OData v3): the .NET, Java and PHP SDKs create a Job and its Tasks this way,
@@ -65,6 +68,8 @@ export async function executeBatch(ctx: BatchContext, body: Buffer, contentType:
 
 interface Outcome {
   rendered: Rendered;
+  /** The entity the operation created (201), for the children folded into it. */
+  created?: { type: EntityTypeDef; record: JsonRecord };
   /** Undoes what the operation created, when a later operation of its changeset fails. */
   undo?: () => Promise<void>;
 }
@@ -75,17 +80,34 @@ class BatchRun {
 
   constructor(private readonly ctx: BatchContext) {}
 
+  /**
+   * Operations in order; at the first failure, what the earlier ones created is deleted again and
+   * the changeset is answered with that failure alone. `POST $n/<Nav>` operations that refer to a
+   * create of the same changeset are folded into it (see batch-inline.ts) and answered with the
+   * entities it created for them.
+   */
   async changeset(operations: readonly BatchOperation[]): Promise<Rendered[]> {
+    const folded = this.foldedChildren(operations);
+    const children = new Set([...folded.values()].flatMap((f) => f.children));
+    const responses = new Map<BatchOperation, Rendered>();
     const done: Outcome[] = [];
+    const fail = async (rendered: Rendered): Promise<Rendered[]> => {
+      for (const previous of done.reverse()) await previous.undo?.().catch(() => undefined);
+      return [rendered];
+    };
     for (const operation of operations) {
-      const outcome = await this.operation(operation);
-      if (outcome.rendered.status >= 400) {
-        for (const previous of done.reverse()) await previous.undo?.().catch(() => undefined);
-        return [outcome.rendered];
+      if (children.has(operation)) continue;
+      const fold = folded.get(operation);
+      const outcome = fold ? await this.withChildren(operation, fold.navigation, fold.children) : { parent: await this.operation(operation), children: [] };
+      if (outcome.parent.rendered.status >= 400) return fail(outcome.parent.rendered);
+      done.push(outcome.parent);
+      responses.set(operation, outcome.parent.rendered);
+      for (const [child, rendered] of outcome.children) {
+        if (rendered.status >= 400) return fail(rendered);
+        responses.set(child, rendered);
       }
-      done.push(outcome);
     }
-    return done.map((o) => o.rendered);
+    return operations.map((o) => responses.get(o)!);
   }
 
   async operation(operation: BatchOperation): Promise<Outcome> {
@@ -93,20 +115,75 @@ class BatchRun {
     try {
       const { request, preferNoContent } = this.apiRequest(operation);
       const result = await route(request, this.ctx.services);
-      const rendered = renderResult(
-        {
-          format,
-          serviceRoot: this.ctx.serviceRoot,
-          maxDataServiceVersion: maxDataServiceVersion(header(operation.headers, 'maxdataserviceversion') ?? this.ctx.outerHeader('maxdataserviceversion')),
-          preferNoContent,
-          head: request.method === 'HEAD',
-        },
-        result,
-      );
-      return { rendered: withContentId(rendered, operation), undo: this.remember(operation, request, result) };
+      const rendered = renderResult(this.renderContext(operation, format, preferNoContent, request.method === 'HEAD'), result);
+      const created = result.kind === 'entity' && result.status === 201 ? { type: result.type, record: result.record } : undefined;
+      return { rendered: withContentId(rendered, operation), created, undo: this.remember(operation, request, result) };
     } catch (err) {
       return { rendered: withContentId(this.errorOf(err, format, operation), operation) };
     }
+  }
+
+  /**
+   * The later `POST $<id>/<Nav>` operations of a changeset that name a `POST` earlier in it (by
+   * its Content-ID), by that parent operation.
+   */
+  private foldedChildren(operations: readonly BatchOperation[]): Map<BatchOperation, { navigation: string; children: BatchOperation[] }> {
+    const folded = new Map<BatchOperation, { navigation: string; children: BatchOperation[] }>();
+    const posts = new Map<string, BatchOperation>();
+    for (const operation of operations) {
+      if (effectiveVerb(operation) !== 'POST') continue;
+      const target = relativeTarget(operation.url);
+      const m = target === undefined ? null : /^\$([^/]+)\/([A-Za-z_][A-Za-z0-9_]*)\/?$/.exec(target);
+      const parent = m ? posts.get(m[1]!) : undefined;
+      if (m && parent) {
+        const fold = folded.get(parent) ?? { navigation: m[2]!, children: [] };
+        if (fold.navigation === m[2]) {
+          fold.children.push(operation);
+          folded.set(parent, fold);
+          continue;
+        }
+      }
+      if (operation.contentId !== undefined) posts.set(operation.contentId, operation);
+    }
+    return folded;
+  }
+
+  /** Run `parent` with its children's bodies inline; answer each child with the entity created for it. */
+  private async withChildren(parent: BatchOperation, navigation: string, children: readonly BatchOperation[]): Promise<{ parent: Outcome; children: [BatchOperation, Rendered][] }> {
+    let body: Buffer;
+    try {
+      body = foldInline(parent.body, header(parent.headers, 'content-type'), navigation, children.map((c) => ({ body: c.body, contentType: header(c.headers, 'content-type'), index: c.index })));
+    } catch (err) {
+      return { parent: { rendered: withContentId(this.errorOf(err, this.formatOf(parent), parent), parent) }, children: [] };
+    }
+    const outcome = await this.operation({ ...parent, body });
+    if (!outcome.created) return { parent: outcome, children: [] };
+    const { type, record } = outcome.created;
+    const nav = navigationOf(type, navigation);
+    const resolver = nav && resolveNavigation(type, nav);
+    const related = resolver ? resolver(this.ctx.services.store, record, this.ctx.services) : [];
+    const target = nav && entityTypeOfSet(nav.target);
+    const made = related.slice(related.length - children.length);
+    const answers = children.map((child, i): [BatchOperation, Rendered] => {
+      const entity = made[i];
+      if (!target || !entity || made.length !== children.length) {
+        return [child, withContentId(renderError(this.formatOf(child), 400, '', `Operation ${child.index}: ${type.set} did not create the ${navigation} posted to it in this changeset`), child)];
+      }
+      if (child.contentId !== undefined) this.created.set(child.contentId, { type: target, key: String(entity[target.key]) });
+      const rendered = renderResult(this.renderContext(child, this.formatOf(child), false, false), { kind: 'entity', type: target, record: entity, status: 201 });
+      return [child, withContentId(rendered, child)];
+    });
+    return { parent: outcome, children: answers };
+  }
+
+  private renderContext(operation: BatchOperation, format: WireFormat, preferNoContent: boolean, head: boolean): ResponseContext {
+    return {
+      format,
+      serviceRoot: this.ctx.serviceRoot,
+      maxDataServiceVersion: maxDataServiceVersion(header(operation.headers, 'maxdataserviceversion') ?? this.ctx.outerHeader('maxdataserviceversion')),
+      preferNoContent,
+      head,
+    };
   }
 
   private apiRequest(operation: BatchOperation): { request: ApiRequest; preferNoContent: boolean } {
@@ -180,6 +257,15 @@ class BatchRun {
     }
     this.ctx.logError(`internal error in $batch operation ${operation.index} (${operation.method} ${clip(operation.url)}, request ${this.ctx.info.requestId})`, err);
     return renderError(format, 500, 'InternalError', `The emulator failed to process operation ${operation.index} of the batch (x-ms-request-id ${this.ctx.info.requestId}); this is a bug in the emulator, please report it with the debug log`);
+  }
+}
+
+/** The target below the service root, decoded, or undefined when it is not under it. */
+function relativeTarget(url: string): string | undefined {
+  try {
+    return pathBelowServiceRoot(decodePath(splitTarget(url).path));
+  } catch {
+    return undefined;
   }
 }
 
