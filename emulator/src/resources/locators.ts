@@ -123,6 +123,8 @@ async function createSas(services: Services, container: string, identifier: stri
     return await services.storage.createContainerSas(container, { identifier, permissions: sasPermissions(permissions), startsOn, expiresOn });
   } catch (err) {
     if (err instanceof StorageRequestError && err.statusCode === 409) throw conflict(`The asset's container already has ${MAX_LOCATORS_PER_ASSET} access policies (one per locator): delete a locator first`);
+    // The service answered 409 for a locator on an asset whose container is gone (DOC/ERR).
+    if (err instanceof StorageRequestError && err.statusCode === 404) throw conflict(`The asset's container ${container} no longer exists in storage, so no SAS can be made for it: create a new asset`);
     throw err;
   }
 }
