@@ -232,6 +232,15 @@ describe('SAS locators', () => {
     expect(res.body.d.AccessPolicyId).toBe(policy.Id);
   });
 
+  it('answer 409 on an asset whose container is gone, as the service did', async () => {
+    const asset = await createAsset(emu);
+    await blobs.getContainerClient(String(asset.Uri).split('/').pop()!).delete();
+    const res = await emu.ams('POST', 'Locators', { body: { AssetId: asset.Id, AccessPolicyId: (await createPolicy(emu, WRITE)).Id, Type: 1 } });
+    expect(res.status).toBe(409);
+    expect(errorMessage(res.body)).toMatch(/container .* no longer exists/);
+    expect((await emu.ams('GET', 'Locators')).body.value).toEqual([]);
+  });
+
   it('refuse an unknown asset or policy (404), missing ones or an unsupported Type (400)', async () => {
     const asset = await createAsset(emu);
     const policy = await createPolicy(emu, WRITE);
