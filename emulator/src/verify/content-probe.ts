@@ -348,12 +348,8 @@ class Utf8Check implements StructureCheck {
     if (this.bad !== undefined) return;
     if (position === 0 && chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) this.utf16 = true;
     if (this.utf16) return;
-    const nul = chunk.indexOf(0);
-    if (nul >= 0) {
-      this.bad = position + nul;
-      return;
-    }
     let body = chunk;
+    let bodyStart = position;
     if (this.carry.length > 0) {
       // Complete the sequence the previous chunk cut, on its own: never copy the whole chunk.
       const lead = this.carry[0]!;
@@ -369,15 +365,20 @@ class Utf8Check implements StructureCheck {
         return;
       }
       body = chunk.subarray(k);
+      bodyStart = position + k;
       this.carry = Buffer.alloc(0);
     }
     const last = position + chunk.length >= this.totalSize;
-    const cut = last ? body.length : completeUtf8Length(body);
-    if (!isUtf8(body.subarray(0, cut))) {
-      this.bad = position + (chunk.length - body.length) + firstInvalidUtf8(body.subarray(0, cut));
+    const complete = body.subarray(0, last ? body.length : completeUtf8Length(body));
+    // The first problem in this chunk, whichever kind: any chunking then reports the same offset.
+    const nul = complete.indexOf(0);
+    const invalid = isUtf8(complete) ? -1 : firstInvalidUtf8(complete);
+    const first = Math.min(nul < 0 ? Infinity : nul, invalid < 0 ? Infinity : invalid);
+    if (first !== Infinity) {
+      this.bad = bodyStart + first;
       return;
     }
-    this.carry = Buffer.from(body.subarray(cut));
+    this.carry = Buffer.from(body.subarray(complete.length));
   }
 
   finish(_head: Buffer) {
@@ -389,17 +390,26 @@ class Utf8Check implements StructureCheck {
   }
 }
 
-/** Where a buffer that fails isUtf8 first goes wrong (only called on failure, so cost is fine). */
+/** Offset of the first byte of the first ill-formed sequence (only called on failure). */
 function firstInvalidUtf8(bytes: Buffer): number {
-  let lo = 0;
-  let hi = bytes.length;
-  // Bisection on prefixes (cut back to a whole sequence): exact to within one sequence.
-  while (hi - lo > 4) {
-    const mid = (lo + hi) >>> 1;
-    if (isUtf8(bytes.subarray(0, completeUtf8Length(bytes.subarray(0, mid))))) lo = mid;
-    else hi = mid;
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    // The second byte's range excludes overlongs, surrogates and code points above U+10FFFF.
+    const second = bytes[i + 1]!;
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    if (second < low || second > high) return i;
+    for (let j = 2; j < length; j++) if ((bytes[i + j]! & 0xc0) !== 0x80) return i;
+    i += length;
   }
-  return lo;
+  return bytes.length;
 }
 
 /** A RIFF header's size field must cover the file (0 and 0xFFFFFFFF mean "streamed", unknown). */
