@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
 import {
@@ -88,6 +89,24 @@ describe('a job decrypts the input asset into a clear output asset', () => {
       }
     });
   }
+
+  it("the .NET SDK's own Job and Task entries (from its $batch), the task folded into the job as <m:inline>", async () => {
+    const files: ClearFile[] = [{ name: 'a.mp4', data: sample(5000) }];
+    const input = await uploadEncryptedAsset(emu, files);
+    const job = readFileSync(new URL('./fixtures/atom/dotnet-job-create.xml', import.meta.url), 'utf8').replace('nb%3Acid%3AUUID%3A33662ded-f00b-4020-9fcf-4c4a22070c01', encodeURIComponent(input.assetId));
+    const task = readFileSync(new URL('./fixtures/atom/dotnet-task-create.xml', import.meta.url), 'utf8')
+      .replace(/^<\?xml[^>]*\?>/, '')
+      .replace('nb:mpid:UUID:70bdc2c3-ebf4-42a9-8542-5afc1e55d217', STORAGE_DECRYPTION);
+    const D = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
+    const body = job.replace('<id />', `<link rel="${D}/related/Tasks" type="application/atom+xml;type=feed" title="Tasks" xmlns:m="${D}/metadata"><m:inline><feed>${task}</feed></m:inline></link><id />`);
+    const posted = await emu.ams('POST', 'Jobs', { headers: { 'Content-Type': 'application/atom+xml', Accept: 'application/atom+xml', DataServiceVersion: '1.0;NetFx' }, body });
+    expect(posted.status, posted.text).toBe(201);
+    const jobId = jobIdOf(posted);
+    expect(await getJob(emu, jobId)).toMatchObject({ State: JobState.Finished, Name: 'My MP4 to Smooth Streaming encoding job' });
+    const [output] = await outputsOf(jobId);
+    expect(output!.Name).toBe('Output asset');
+    await expectClearCopy(String(output!.Id), files);
+  });
 
   it('copies files that were not encrypted as they are, beside decrypted ones', async () => {
     const files: ClearFile[] = [
