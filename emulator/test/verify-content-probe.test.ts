@@ -72,6 +72,11 @@ describe('signatures', () => {
     );
   });
 
+  it('UTF-16 text after a BOM passes; a BOM before binary does not', () => {
+    expect(probe(Buffer.from('\ufeffWEBVTT\r\n\r\nGrüße 𐍈', 'utf16le'), 'text/vtt', 'a.vtt').status).toBe('passed');
+    expect(probe(Buffer.concat([Buffer.from([0xfe, 0xff]), randomBytes(2000)]), 'text/plain', 'a.txt').status).toBe('failed');
+  });
+
   it('an empty file is inconclusive, never passed', () => {
     expect(probe(Buffer.alloc(0), 'video/mp4', 'a.mp4').status).toBe('inconclusive');
   });

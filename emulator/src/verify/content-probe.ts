@@ -181,13 +181,31 @@ function mp3FrameLength(head: Buffer, at: number): number | undefined {
 
 function checkTextHead(head: Buffer, totalSize: number): string | undefined {
   if (head.length === 0) return undefined;
-  if (startsWith(head, [0xff, 0xfe]) || startsWith(head, [0xfe, 0xff])) return undefined; // UTF-16 with a BOM
+  if (startsWith(head, [0xff, 0xfe]) || startsWith(head, [0xfe, 0xff])) return checkUtf16Head(head, head[0] === 0xff);
   const whole = head.length === totalSize;
   const valid = isUtf8(whole ? head : head.subarray(0, completeUtf8Length(head)));
   if (!valid) return 'are not valid UTF-8';
   for (let i = 0; i < head.length; i++) {
     const b = head[i]!;
     if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c && b !== 0x1b) return `contain the control byte 0x${b.toString(16).padStart(2, '0')} at offset ${i}, not text`;
+  }
+  return undefined;
+}
+
+/** UTF-16 after a BOM: no unpaired surrogate, no control character (random bytes have both). */
+function checkUtf16Head(head: Buffer, littleEndian: boolean): string | undefined {
+  const units = Math.floor(head.length / 2);
+  for (let i = 1; i < units; i++) {
+    const unit = littleEndian ? head.readUInt16LE(i * 2) : head.readUInt16BE(i * 2);
+    if (unit < 0x20 && unit !== 0x09 && unit !== 0x0a && unit !== 0x0d && unit !== 0x0c) return `are UTF-16 with the control character U+${unit.toString(16).padStart(4, '0')} at offset ${i * 2}, not text`;
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      if (i + 1 >= units) break; // cut by the end of the head
+      const next = littleEndian ? head.readUInt16LE(i * 2 + 2) : head.readUInt16BE(i * 2 + 2);
+      if (next < 0xdc00 || next > 0xdfff) return `are UTF-16 with an unpaired surrogate at offset ${i * 2}`;
+      i++;
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+      return `are UTF-16 with an unpaired surrogate at offset ${i * 2}`;
+    }
   }
   return undefined;
 }
