@@ -163,8 +163,9 @@ export class VerificationScheduler {
           return;
         }
         if (entry.rerun && !this.closed) {
+          // The newer change's debounce, if still running, enqueues it; else it already fired.
           entry.rerun = false;
-          this.enqueue(fileId);
+          if (!entry.timer) this.enqueue(fileId);
         } else if (controller.signal.aborted || this.closed) {
           // Abandoned for a newer change (its timer is set) or forgotten.
           if (!entry.timer) this.settle(fileId, entry);
