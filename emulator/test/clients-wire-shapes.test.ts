@@ -82,6 +82,20 @@ describe('paths', () => {
     const listed = await raw('GET', path);
     expect(JSON.parse(listed.text).value).toEqual([{ url: `${emu.url}${entityPath('ContentKeys', key.id)}` }]);
   });
+
+  it("links with raw unencoded ids, one without its closing parenthesis (the Java SDK's job links), bind as intended", async () => {
+    const asset = await createAsset(emu, { Name: 'java links' });
+    const policy = await createPolicy(emu, 2);
+    const related = 'http://schemas.microsoft.com/ado/2007/08/dataservices/related/';
+    const body =
+      '<entry xmlns="http://www.w3.org/2005/Atom" xmlns:ns2="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" xmlns:ns3="http://schemas.microsoft.com/ado/2007/08/dataservices">' +
+      `<link href="${emu.url}AccessPolicies('${policy.Id}')" rel="${related}AccessPolicy" type="application/atom+xml;type=entry" title="AccessPolicy"/>` +
+      `<link href="${emu.url}Assets('${asset.Id}'" rel="${related}Asset" type="application/atom+xml;type=entry" title="Asset"/>` +
+      '<content type="application/xml"><ns2:properties><ns3:Type>1</ns3:Type></ns2:properties></content></entry>';
+    const res = await raw('POST', '/api/Locators', { 'Content-Type': 'application/atom+xml' }, body);
+    expect(res.status, res.text).toBe(201);
+    expect(JSON.parse(res.text)).toMatchObject({ AssetId: asset.Id, AccessPolicyId: policy.Id });
+  });
 });
 
 describe('query strings and function parameters', () => {
