@@ -97,7 +97,7 @@ describe('writeMetadataDocument', () => {
 
   it('declares each complex type once, however many properties use it', () => {
     const { model } = parseCsdl(writeMetadataDocument(ENTITY_TYPES, FUNCTIONS));
-    expect(all(model, 'ComplexType').map((c) => c.attrs['Name'])).toEqual(['ErrorDetail', 'TaskHistoricalEvent']);
+    expect(all(model, 'ComplexType').map((c) => c.attrs['Name'])).toEqual(['JobNotificationSubscription', 'ErrorDetail', 'TaskHistoricalEvent']);
   });
 
   it('covers exactly a subset when given one', () => {
