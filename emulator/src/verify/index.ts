@@ -47,7 +47,7 @@ const STRICT_PASS_TTL_MS = 60_000;
  * verified again after a restart.
  */
 export function createVerification(services: Services, options: VerificationOptions = {}): VerificationService {
-  const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, ...options.limits };
+  const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, ...limitsFromEnvironment(process.env), ...options.limits };
   const forced = new Set<string>();
   const strictPasses = new Map<string, StrictPass>();
   const scheduler = new VerificationScheduler(run, {
@@ -153,6 +153,18 @@ export function createVerification(services: Services, options: VerificationOpti
     idle: (timeoutMs) => scheduler.idle(timeoutMs),
     close: () => scheduler.close(),
   };
+}
+
+/**
+ * AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB: the largest blob a diagnosis decrypts again in full
+ * (default 256); above it, only the first bytes are tried under each hypothesis.
+ */
+export function limitsFromEnvironment(env: NodeJS.ProcessEnv): Partial<VerifyLimits> {
+  const raw = env['AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB'];
+  if (raw === undefined || raw === '') return {};
+  const mb = Number(raw);
+  if (!Number.isInteger(mb) || mb < 0) throw new Error(`AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB must be a whole number of MiB, not ${JSON.stringify(raw)}`);
+  return { maxRestreamBytes: mb * 1024 * 1024 };
 }
 
 /** A fault of the emulator's own: recorded in the result (never a client failure, never a crash). */
