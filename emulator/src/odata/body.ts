@@ -1,4 +1,4 @@
-import { entityTypeOfSet, propertyOf, type EntityTypeDef } from './edm.js';
+import { entityTypeOfSet, propertyOf, type EntityTypeDef, type PropertyDef } from './edm.js';
 import { badRequest, unsupportedMediaType } from './errors.js';
 import { bodyCharset, bodyFormat } from './format.js';
 import { toCanonical, type CanonicalValue } from './values.js';
@@ -148,9 +148,19 @@ function fromJson(raw: Record<string, unknown>, type: EntityTypeDef, inline: Rea
       out.ignored.push(name);
       continue;
     }
-    out.values.set(name, toCanonical(property, value));
+    setValue(out, property, value);
   }
   return out;
+}
+
+/**
+ * WCF Data Services clients (the .NET SDK) write every property of the entity: `m:null` on a
+ * non-nullable property and DateTime.MinValue (`0001-01-01T00:00:00`) mean "not set", not a value.
+ */
+function setValue(out: EntityBody, property: PropertyDef, value: unknown): void {
+  if (value === null && !property.nullable) return;
+  if (property.type === 'Edm.DateTime' && typeof value === 'string' && /^0001-01-01(?:[T ]00:00:00(?:\.0+)?)?(?:Z|[+-]00:?00)?$/.test(value.trim())) return;
+  out.values.set(property.name, toCanonical(property, value));
 }
 
 /** `referenceOf` gives the URL an item binds, undefined for an item that is not a binding (400), null for one it consumed otherwise. */
@@ -193,7 +203,7 @@ function fromAtomEntry(entry: AtomEntryBody, type: EntityTypeDef): EntityBody {
     if ('elements' in value) {
       out.values.set(name, toCanonical(property, value.elements));
     } else {
-      out.values.set(name, value.text === null ? toCanonical(property, null) : toCanonical(property, property.type === 'Edm.String' ? value.text : value.text.trim()));
+      setValue(out, property, value.text === null ? null : property.type === 'Edm.String' ? value.text : value.text.trim());
     }
   }
   for (const binding of out.bindings) {
