@@ -152,6 +152,21 @@ describe('a job decrypts the input asset into a clear output asset', () => {
   });
 });
 
+describe('reset', () => {
+  it('aborts running jobs, clears them, and the next job runs as usual', async () => {
+    const files: ClearFile[] = [{ name: 'a.mp4', data: sample(2 * 1024 * 1024) }];
+    const input = await uploadEncryptedAsset(emu, files);
+    expect((await postJob(emu, [input.assetId], 'minimal')).status).toBe(201);
+    await emu.reset();
+    expect(await listOf(emu, 'Jobs')).toEqual([]);
+    expect(await listOf(emu, 'Tasks')).toEqual([]);
+    const again = await uploadEncryptedAsset(emu, files);
+    const jobId = jobIdOf(await postJob(emu, [again.assetId], 'minimal'));
+    expect((await getJob(emu, jobId)).State).toBe(JobState.Finished);
+    await expectClearCopy(String((await outputsOf(jobId))[0]!.Id), files);
+  });
+});
+
 describe('a job that cannot decrypt ends in Error with ErrorDetails that say why', () => {
   async function failedTask(input: { assetId: string }): Promise<JsonBody> {
     const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal'));

@@ -45,6 +45,8 @@ export class JobRunner {
   readonly #drives = new Map<string, Promise<void>>();
   readonly #polls = new Map<string, number>();
   #stopped = false;
+  /** While abortAll runs (before a reset), nothing new starts. */
+  #paused = false;
 
   constructor(services: Services, options: JobRunnerOptions) {
     this.#services = services;
@@ -128,17 +130,22 @@ export class JobRunner {
 
   /** Abort all running work and wait for it (reset). */
   async abortAll(): Promise<void> {
-    for (const work of this.#work.values()) work.abort.abort(new Error('the emulator is resetting or stopping'));
-    const pending = [...[...this.#work.values()].map((w) => w.done), ...this.#drives.values()];
-    await Promise.race([Promise.allSettled(pending), sleep(5_000, undefined, { ref: false })]);
-    this.#polls.clear();
+    this.#paused = true;
+    try {
+      for (const work of this.#work.values()) work.abort.abort(new Error('the emulator is resetting or stopping'));
+      const pending = [...[...this.#work.values()].map((w) => w.done), ...this.#drives.values()];
+      await Promise.race([Promise.allSettled(pending), sleep(5_000, undefined, { ref: false })]);
+      this.#polls.clear();
+    } finally {
+      this.#paused = false;
+    }
   }
 
   // --- progression ---
 
   /** immediate mode: move the job on until it is final or cannot move (stopped, aborted). */
   #drive(key: string): void {
-    if (this.#drives.has(key) || this.#stopped) return;
+    if (this.#drives.has(key) || this.#stopped || this.#paused) return;
     const drive = (async () => {
       for (;;) {
         const step = await this.#step(key, Number.POSITIVE_INFINITY);
@@ -185,7 +192,7 @@ export class JobRunner {
 
   /** One state forward, waiting up to `waitMs` for running work before the final state. */
   async #step(key: string, waitMs: number): Promise<StepResult> {
-    if (this.#stopped) return 'stuck';
+    if (this.#stopped || this.#paused) return 'stuck';
     const state = this.#services.store.get(JOBS, key)?.['State'];
     switch (state) {
       case JobState.Queued:
@@ -233,7 +240,7 @@ export class JobRunner {
     const running = this.#work.get(key);
     if (running) return running.done;
     const job = this.#services.store.get(JOBS, key);
-    if (!job || job['State'] !== JobState.Processing || job['_workDone'] === true || this.#stopped) return Promise.resolve();
+    if (!job || job['State'] !== JobState.Processing || job['_workDone'] === true || this.#stopped || this.#paused) return Promise.resolve();
     const abort = new AbortController();
     const done: Promise<void> = this.#runWork(key, abort.signal)
       .catch((err: unknown) => {
@@ -241,7 +248,13 @@ export class JobRunner {
       })
       .finally(() => {
         if (this.#work.get(key)?.done === done) this.#work.delete(key);
-      });
+      })
+      // A job canceled while it ran is Canceled once its work has stopped, whoever is watching.
+      .then(() => this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, 'The job was canceled')))
+      .then(
+        () => undefined,
+        (err: unknown) => this.#failed(`job ${key} could not be marked Canceled`, err),
+      );
     this.#work.set(key, { abort, done });
     return done;
   }
