@@ -91,6 +91,16 @@ describe('restart', () => {
     const container = String(asset.Uri).split('/').pop()!;
     const blobs = BlobServiceClient.fromConnectionString(second.emulator.storage.connectionString);
     expect((await blobs.getContainerClient(container).getBlobClient('movie.mp4').downloadToBuffer()).equals(blob)).toBe(true);
+    // URLs name where storage is now: the embedded Azurite came back on another port.
+    const blobEndpoint = second.emulator.storage.blobEndpoint;
+    expect(blobEndpoint).not.toBe(first.emulator.storage.blobEndpoint);
+    const assetNow = (await b.ams('GET', entityPath('Assets', asset.Id))).body;
+    expect(assetNow.Uri).toBe(`${blobEndpoint}/${container}`);
+    const locatorNow = (await b.ams('GET', entityPath('Locators', locator.Id))).body;
+    expect(locatorNow.BaseUri).toBe(`${blobEndpoint}/${container}`);
+    expect(locatorNow.Path).toBe(`${blobEndpoint}/${container}${locator.ContentAccessComponent}`);
+    const again = await fetch(`${locatorNow.BaseUri}/again.mp4${locatorNow.ContentAccessComponent}`, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: blob });
+    expect(again.status).toBe(201);
     // And it keeps working: new entities, and the old rules (a duplicate name is still a 409).
     expect((await b.ams('POST', 'Files', { body: { Name: 'movie.mp4', ParentAssetId: asset.Id } })).status).toBe(409);
     await createFile(b, { Name: 'new.mp4', ParentAssetId: asset.Id });

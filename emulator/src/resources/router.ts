@@ -14,6 +14,7 @@ import { createFile, createFileInfos, deleteFile, updateFile } from './files.js'
 import { addAssetKeyLink, listAssetKeyLinks, removeAssetKeyLink } from './links.js';
 import { createLocator, deleteLocator, updateLocator } from './locators.js';
 import { resolveNavigation } from './navigation.js';
+import { present } from './present.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from './protection.js';
 import { mediaProcessors, storageAccounts } from './static-sets.js';
 
@@ -66,6 +67,10 @@ export function collectionOf(type: EntityTypeDef): string | undefined {
 
 /** Route a parsed request to its handler. */
 export async function route(req: ApiRequest, services: Services): Promise<ApiResult> {
+  return present(await dispatch(req, services), req, services);
+}
+
+async function dispatch(req: ApiRequest, services: Services): Promise<ApiResult> {
   const path = req.path;
   switch (path.kind) {
     case 'serviceDocument':
