@@ -87,6 +87,24 @@ describe('when verification runs', () => {
     expect(statusOf(before)).toEqual({ status: 'skipped', reasonCode: 'no-blob' });
   });
 
+  it('a POST Files after the upload, with every field, completes it', async () => {
+    const asset = await newEncryptedAsset(emu);
+    const policy = await emu.ams('POST', 'AccessPolicies', { body: { Name: 'w', DurationInMinutes: 10, Permissions: 2 } });
+    const locator = await emu.ams('POST', 'Locators', { body: { AccessPolicyId: policy.body.Id, AssetId: asset.assetId, Type: 1 } });
+    const { BlockBlobClient } = await import('@azure/storage-blob');
+    const { AmsCtr, formatIv, randomIv } = await import('../../client/src/crypto/index.js');
+    const iv = randomIv();
+    const data = mp4Like(12_345);
+    await new BlockBlobClient(`${locator.body.BaseUri}/first.mp4${locator.body.ContentAccessComponent}`).uploadData(new AmsCtr(asset.key, iv).update(data));
+    const created = await emu.ams('POST', 'Files', {
+      body: { Name: 'first.mp4', ParentAssetId: asset.assetId, IsEncrypted: true, EncryptionScheme: 'StorageEncryption', EncryptionVersion: '1.0', EncryptionKeyId: asset.keyId, InitializationVector: formatIv(iv), ContentFileSize: '12345', MimeType: 'video/mp4' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const v = await verificationOf(emu, String(created.body.Id));
+    expect(statusOf(v), JSON.stringify(v)).toEqual({ status: 'verified', reasonCode: 'verified' });
+    expect(v['trigger']).toMatchObject({ method: 'POST' });
+  });
+
   it('CreateFileInfos on an encrypted asset waits for the MERGE of the encryption fields', async () => {
     const asset = await newEncryptedAsset(emu);
     const policy = await emu.ams('POST', 'AccessPolicies', { body: { Name: 'w', DurationInMinutes: 10, Permissions: 2 } });
