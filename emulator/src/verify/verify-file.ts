@@ -10,6 +10,7 @@ import {
 import { COLLECTIONS } from '../resources/common.js';
 import type { Services } from '../resources/context.js';
 import { assetStorageKeyId } from '../resources/files.js';
+import { StorageRequestError, type BlockInfo } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
 import { ContentProbe } from './content-probe.js';
 import { declaredType, type DeclaredType } from './content-types.js';
@@ -57,6 +58,9 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   try {
     located = await locateBlob(services, file);
   } catch (err) {
+    if (err instanceof StorageRequestError) {
+      return skipped('no-blob', `storage refused to read the blob '${ref.name}': ${err.message}`, [{ name: 'blob-exists', status: 'failed', detail: err.message }]);
+    }
     if (!(err instanceof ClearContentError)) throw err;
     if (err.code === 'NoAsset') return skipped('no-asset', `the file's asset ${ref.assetId} does not exist`);
     return skipped('no-blob', `no blob yet: ${err.message}. It is verified when a MERGE or POST leaves the file complete, or on POST /_emulator/files/{id}/verify`, [
@@ -141,6 +145,8 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
     computed = await digests.finish();
   } catch (err) {
     digests.close();
+    // Deleted or shortened between the look-up and the read: a changing blob, not a client mistake.
+    if (err instanceof StorageRequestError && (err.statusCode === 404 || err.statusCode === 416)) throw new BlobChangedError(`the blob changed while it was read: ${err.message}`);
     throw err;
   }
   if (bytes !== blob.size) throw new BlobChangedError(`the blob had ${blob.size} bytes when verification started and ${bytes} were read: it changed meanwhile`);
@@ -216,7 +222,7 @@ async function diagnoseFile(
     otherFileIvs: [],
   };
   if (encrypted) {
-    inputs.blocks = (await services.storage.getBlockList(located.container, located.blob.name)) ?? [];
+    inputs.blocks = await blockList(services, located);
     inputs.otherKeys = otherContentKeys(services, key?.id, options.limits.maxAlternatives);
     inputs.otherFileIvs = otherFileIvs(services, file, options.limits.maxAlternatives);
   } else {
@@ -240,6 +246,16 @@ async function diagnoseFile(
     limits: options.limits,
     signal: options.signal,
   });
+}
+
+/** Block boundaries; none for a blob that is not a block blob (a page or append blob has no block list). */
+async function blockList(services: Services, located: ClearSource): Promise<BlockInfo[]> {
+  try {
+    return (await services.storage.getBlockList(located.container, located.blob.name)) ?? [];
+  } catch (err) {
+    if (err instanceof StorageRequestError) return [];
+    throw err;
+  }
 }
 
 /** The account's other 32-byte keys that open, newest first (a client that mixed up its keys used a recent one). */
