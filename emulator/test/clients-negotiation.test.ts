@@ -84,7 +84,7 @@ describe('Content-Type of request bodies', () => {
   it('sniffs a body sent without Content-Type, and refuses UTF-16 and unknown types with 415', async () => {
     const noneXml = await fetch(`${emu.url}Assets`, { method: 'POST', headers: { Authorization: 'Bearer t', 'x-ms-version': '2.19', Accept: 'application/json' }, body: new Blob([ATOM_ENTRY('sniffed xml')]) });
     expect(noneXml.status, await noneXml.clone().text()).toBe(201);
-    expect((await noneXml.json()).Name).toBe('sniffed xml');
+    expect(((await noneXml.json()) as { Name: string }).Name).toBe('sniffed xml');
     const utf16 = await emu.ams('POST', 'Assets', { headers: { 'Content-Type': 'application/json;charset=utf-16' }, body: '{"Name":"x"}' });
     expect(utf16.status).toBe(415);
     const text = await emu.ams('POST', 'Assets', { headers: { 'Content-Type': 'text/plain' }, body: '{"Name":"x"}' });
