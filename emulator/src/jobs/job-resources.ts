@@ -99,6 +99,8 @@ async function updateJob(req: ApiRequest, services: Services, key: string): Prom
 /** DELETE Jobs('..'): a finished, failed or canceled job and its tasks; its output assets stay. */
 async function deleteJob(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
   const runner = runnerOf(services);
+  // A malformed id is the client's mistake (400), not something to canonicalise.
+  checkKey(Job, key);
   const canonical = canonicalId(Job, key);
   await services.store.transaction((tx) => {
     const job = findEntity(tx, Job, JOBS, key);
