@@ -52,12 +52,15 @@ async function count(set: string): Promise<number> {
 describe('$batch with Assets, ContentKeys, $links and Files', () => {
   it('answers each operation with its own status, headers and body, in order; Content-IDs name earlier creates', async () => {
     const key = storageKeyBody(await protectionKey(emu));
+    const existing = await emu.ams('POST', 'Assets', { body: { Name: 'holds the file' } });
     const res = await postBatch([
       {
         changeset: [
           { method: 'POST', url: `${emu.url}Assets`, contentId: '1', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'batched', Options: 1 }) },
           { method: 'POST', url: 'ContentKeys', contentId: '2', contentIdIn: 'mime', headers: JSON_HEADERS, body: JSON.stringify(key.request) },
           { method: 'POST', url: '$1/$links/ContentKeys', headers: JSON_HEADERS, body: JSON.stringify({ uri: `${emu.url}${entityPath('ContentKeys', key.id)}` }) },
+          { method: 'POST', url: '/api/Files', contentId: 'file', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'batched.mp4', ParentAssetId: existing.body.Id }) },
+          { method: 'MERGE', url: '$file', headers: JSON_HEADERS, body: JSON.stringify({ ContentFileSize: '1234', MimeType: 'video/mp4' }) },
         ],
       },
       { method: 'GET', url: '/api/$1/ContentKeys', headers: { Accept: 'application/json' } },
@@ -75,6 +78,11 @@ describe('$batch with Assets, ContentKeys, $links and Files', () => {
     expect(keyCreated).toMatchObject({ status: 201, headers: { 'content-id': '2' } });
     expect(JSON.parse(keyCreated!.body).Id).toBe(key.id);
     expect(linked).toMatchObject({ status: 204, body: '' });
+    const [, , , fileCreated, fileMerged] = changeset(cs);
+    expect(fileCreated).toMatchObject({ status: 201, headers: { 'content-id': 'file' } });
+    expect(fileMerged!.status).toBe(204);
+    const file = await emu.ams('GET', entityPath('Files', JSON.parse(fileCreated!.body).Id));
+    expect(file.body).toMatchObject({ Name: 'batched.mp4', ContentFileSize: '1234', MimeType: 'video/mp4' });
 
     expect(JSON.parse(single(keys).body).value.map((k: JsonBody) => k.Id)).toEqual([key.id]);
     // A part's own Accept picks its format; URLs follow the $batch request's host, not the part's.
