@@ -5,7 +5,6 @@ import { readLinkBody } from '../odata/body.js';
 import { badRequest, notFound } from '../odata/errors.js';
 import { bodyFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot, resolveEntityReference, type ODataPath } from '../odata/uri.js';
-import { entityPath } from '../odata/urls.js';
 import { entityTypeOfSet, navigationOf, type EntityTypeDef } from '../odata/edm.js';
 import type { ApiRequest, ApiResult, HttpMethod, Services } from '../resources/context.js';
 import { resolveNavigation } from '../resources/navigation.js';
@@ -26,7 +25,8 @@ import { renderError, renderResult, type Rendered, type ResponseContext } from '
  * A changeset runs in order and stops at its first failure; what its earlier operations created
  * (entities, $links) is then deleted again, in reverse, so the changeset is as atomic as the
  * emulator can make it (updates and deletes are not undone), and the changeset is answered with
- * that one failure, as WCF Data Services did.
+ * that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
+ * its own. `$<Content-ID>` resolves across the whole batch, which is more than OData v3 requires.
  */
 
 export interface BatchContext {
