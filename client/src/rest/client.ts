@@ -99,6 +99,18 @@ export class AmsClient {
     return this.connection.baseUri;
   }
 
+  /**
+   * GET the endpoint itself (the service document), as the .NET SDK did once before any other call.
+   * A legacy root such as `https://media.windows.net/` answers it with 301, and from then on every
+   * call goes where that pointed; such a root may answer other paths with 404 instead, so call this
+   * first when the endpoint could be one. Also proves early that the endpoint and token work.
+   * Returns the base URI now in use.
+   */
+  async discoverBaseUri(options: CallOptions = {}): Promise<string> {
+    await this.connection.send({ method: 'GET', path: '', signal: options.signal });
+    return this.connection.baseUri;
+  }
+
   // --- Protection keys and content keys -------------------------------------------------
 
   /** Thumbprint of the certificate to wrap keys of this ContentKeyType with. */
