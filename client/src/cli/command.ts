@@ -12,6 +12,15 @@ export interface OptionSpec {
   readonly description: string;
 }
 
+/** The words a command takes after its options, e.g. the files of `upload FILE...`. */
+export interface PositionalSpec {
+  /** How one word looks in the usage line, e.g. `FILE`. */
+  readonly placeholder: string;
+  readonly description: string;
+  /** Fewest words accepted (0 or more); there is no upper bound. */
+  readonly min: number;
+}
+
 /** A command that does the work: `ams-client crypto encrypt`. */
 export interface LeafCommand {
   readonly name: string;
@@ -19,6 +28,8 @@ export interface LeafCommand {
   /** Longer explanation printed under the usage line by --help. */
   readonly details?: string;
   readonly options: readonly OptionSpec[];
+  /** Without it, any word that is not an option is refused. */
+  readonly positionals?: PositionalSpec;
   run(options: ParsedOptions, io: CliIo): Promise<void>;
 }
 
@@ -37,7 +48,11 @@ const HELP: OptionSpec = { name: 'help', type: 'boolean', description: 'show thi
 
 /** The options a leaf command was given, already checked against its specs. */
 export class ParsedOptions {
-  constructor(private readonly values: Readonly<Record<string, string | boolean | undefined>>) {}
+  constructor(
+    private readonly values: Readonly<Record<string, string | boolean | undefined>>,
+    /** The words that are not options, in order (only for commands that declare positionals). */
+    readonly positionals: readonly string[] = [],
+  ) {}
 
   /** A required string option (presence was checked before `run`). */
   string(name: string): string {
@@ -96,7 +111,7 @@ async function runLeaf(command: LeafCommand, argv: readonly string[], io: CliIo,
   for (const spec of specs) config[spec.name] = spec.name === 'help' ? { type: 'boolean', short: 'h' } : { type: spec.type };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options: config, strict: true, allowPositionals: false, tokens: true });
+    parsed = parseArgs({ args: [...argv], options: config, strict: true, allowPositionals: command.positionals !== undefined, tokens: true });
   } catch (err) {
     throw new UsageError(parseArgsMessage(err));
   }
@@ -117,7 +132,11 @@ async function runLeaf(command: LeafCommand, argv: readonly string[], io: CliIo,
       throw new UsageError(`missing --${spec.name}${spec.placeholder ? ` ${spec.placeholder}` : ''} (${spec.description})`);
     }
   }
-  await command.run(new ParsedOptions(values), io);
+  const positionals = parsed.positionals;
+  if (command.positionals && positionals.length < command.positionals.min) {
+    throw new UsageError(`missing ${command.positionals.placeholder} (${command.positionals.description})`);
+  }
+  await command.run(new ParsedOptions(values, positionals), io);
 }
 
 /** parseArgs messages are good but capitalised, sometimes multi-line, and say "argument". */
@@ -135,9 +154,12 @@ const INDENT = '  ';
 
 /** `--help` text of a leaf command. */
 export function commandUsage(command: LeafCommand, path: readonly string[]): string {
-  const synopsis = command.options.map((o) => (o.required ? optionWords(o) : `[${optionWords(o)}]`)).join(' ');
+  const words = command.options.map((o) => (o.required ? optionWords(o) : `[${optionWords(o)}]`));
+  if (command.positionals) words.unshift(positionalWords(command.positionals));
+  const synopsis = words.join(' ');
   const lines = [`Usage: ams-client ${path.join(' ')}${synopsis ? ` ${synopsis}` : ''}`, '', command.summary];
   if (command.details) lines.push('', command.details);
+  if (command.positionals) lines.push('', 'Arguments:', `${INDENT}${positionalWords(command.positionals)}  ${command.positionals.description}`);
   lines.push('', 'Options:', ...optionTable([...command.options, HELP]));
   return `${lines.join('\n')}\n`;
 }
@@ -151,6 +173,10 @@ export function groupUsage(group: CommandGroup, path: readonly string[]): string
   lines.push('', 'Options:', ...optionTable([...(group.groupOptions ?? []), HELP]));
   lines.push('', `Run '${self} <command> --help' for the options of a command.`);
   return `${lines.join('\n')}\n`;
+}
+
+function positionalWords(spec: PositionalSpec): string {
+  return spec.min === 0 ? `[${spec.placeholder}...]` : `${spec.placeholder}...`;
 }
 
 function optionWords(option: OptionSpec): string {

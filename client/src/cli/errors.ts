@@ -4,6 +4,8 @@ import type { CliIo } from './io.js';
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** Stopped by the user (Ctrl-C): 128 + SIGINT, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
 
 /**
  * The command line itself is wrong (unknown command or flag, missing flag, malformed value):
@@ -21,7 +23,10 @@ export class UsageError extends Error {
 
 /** The command line was fine but the work failed (unreadable file, key does not open): exit 1. */
 export class CommandFailure extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILURE,
+  ) {
     super(message);
     this.name = 'CommandFailure';
   }
@@ -51,9 +56,8 @@ function classify(err: unknown): { exitCode: number; message: string } {
     const hint = `run 'ams-client${err.commandPath ? ` ${err.commandPath}` : ''} --help' for usage`;
     return { exitCode: EXIT_USAGE, message: `${err.message}; ${hint}` };
   }
-  if (err instanceof CommandFailure || err instanceof CryptoInputError) {
-    return { exitCode: EXIT_FAILURE, message: err.message };
-  }
+  if (err instanceof CommandFailure) return { exitCode: err.exitCode, message: err.message };
+  if (err instanceof CryptoInputError) return { exitCode: EXIT_FAILURE, message: err.message };
   if (hasCode(err) && typeof err.syscall === 'string') {
     // A system error from a stream (stdin is a directory, disk full): its message names the cause.
     return { exitCode: EXIT_FAILURE, message: err.message };

@@ -6,6 +6,11 @@ export interface CliIo {
   stdout: Writable;
   stderr: Writable;
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Aborted when the user asks the command to stop (Ctrl-C in the bin), so long transfers can end
+   * cleanly: remove their temporary write access, leave no partial file.
+   */
+  signal?: AbortSignal;
 }
 
 /**
