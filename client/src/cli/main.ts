@@ -3,8 +3,11 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCommand, type CommandGroup } from './command.js';
 import { cryptoCommands } from './crypto.js';
+import { downloadCommand } from './download.js';
 import { EXIT_OK, reportError } from './errors.js';
 import { writeLine, type CliIo } from './io.js';
+import { lsCommands } from './ls.js';
+import { uploadCommand } from './upload.js';
 import { packageVersion } from './version.js';
 
 /**
@@ -14,7 +17,7 @@ import { packageVersion } from './version.js';
 const program: CommandGroup = {
   name: 'ams-client',
   summary: 'Reference client for the AMS v2 storage-encryption workflow.',
-  commands: [cryptoCommands],
+  commands: [uploadCommand, downloadCommand, lsCommands, cryptoCommands],
   groupOptions: [{ name: 'version', type: 'boolean', description: 'print the version' }],
 };
 
@@ -60,5 +63,21 @@ if (isEntryPoint()) {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
+    signal: interruptSignal(),
   });
+}
+
+/**
+ * The first Ctrl-C (or SIGTERM) asks the running command to stop cleanly: a transfer then removes
+ * its temporary locator and access policy before exiting. A second one exits at once.
+ */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new Error(`stopped by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
 }

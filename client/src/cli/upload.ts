@@ -1,0 +1,92 @@
+import { AmsCleanupError, AmsWorkflowError, resolveInputs, uploadEncrypted, type Leftover, type UploadResult } from '../workflows/index.js';
+import type { LeafCommand } from './command.js';
+import { CONNECTION_OPTIONS, connectionSettings, createClient } from './connection-options.js';
+import { CommandFailure } from './errors.js';
+import { describeFailure } from './failures.js';
+import { writeLine, type CliIo } from './io.js';
+import { createProgress, formatBytes } from './progress.js';
+import { BLOCK_SIZE_OPTION, JSON_OPTION, PARALLEL_OPTION, transferShape } from './transfer-options.js';
+
+/** `ams-client upload FILE...`: the whole storage-encryption upload, as the .NET SDK did it. */
+export const uploadCommand: LeafCommand = {
+  name: 'upload',
+  summary: 'Upload files into a new storage-encrypted asset: encrypted here (AES-256-CTR) before they leave this machine.',
+  details:
+    'Creates a content key (wrapped to the service\'s protection certificate), an asset with Options 1\n' +
+    '(StorageEncrypted), a file entity per FILE with its own random IV, and a temporary write locator;\n' +
+    'uploads the encrypted blocks in parallel, records each file\'s size and MD5, and deletes the locator\n' +
+    'and its access policy again, also when the upload fails or is interrupted (Ctrl-C).',
+  positionals: { placeholder: 'FILE', description: 'files to upload; each becomes a file of the asset under its base name', min: 1 },
+  options: [
+    ...CONNECTION_OPTIONS,
+    { name: 'name', type: 'string', placeholder: 'ASSET', description: 'the asset name (default: none)' },
+    PARALLEL_OPTION,
+    BLOCK_SIZE_OPTION,
+    JSON_OPTION,
+  ],
+  async run(options, io) {
+    const settings = connectionSettings(options, io.env);
+    const shape = transferShape(options);
+    const json = options.flag('json');
+    const signal = io.signal;
+    const call = signal ? { signal } : {};
+    const leftovers: Leftover[] = [];
+    const context = { action: 'upload', auth: settings.auth, signal, leftovers };
+
+    // Every file is checked before anything is created, so a typo costs no half-made asset.
+    const inputs = await resolveInputs(options.positionals).catch((err: unknown) => {
+      throw err instanceof AmsWorkflowError ? new CommandFailure(err.message) : err;
+    });
+    const totalBytes = inputs.reduce((sum, input) => sum + input.size, 0);
+    const client = createClient(settings);
+    const progress = createProgress(io.stderr, { verb: 'upload', totalBytes, quiet: json });
+
+    const assetName = options.optionalString('name');
+    let result: UploadResult;
+    try {
+      await client.discoverBaseUri(call);
+      result = await uploadEncrypted(client, options.positionals, {
+        ...shape,
+        ...(assetName !== undefined ? { assetName } : {}),
+        ...call,
+        onProgress: (p) => {
+          progress.update(p.totalBytes, p.fileName);
+          if (p.fileBytes === p.fileSize) progress.fileDone(p.fileName, p.fileSize);
+        },
+        onCleanupError: (_error, leftover) => leftovers.push(leftover),
+      });
+    } catch (err) {
+      progress.end();
+      if (err instanceof AmsCleanupError) {
+        // The files are in; only the temporary access outlived the upload. Say both.
+        const uploaded = err.result as UploadResult;
+        await printResult(io, uploaded, json);
+        throw new CommandFailure(`uploaded into asset ${uploaded.assetId}, but ${cleanupProblem(err)}`);
+      }
+      throw describeFailure(err, context);
+    }
+    progress.end();
+    await printResult(io, result, json);
+  },
+};
+
+function cleanupProblem(err: AmsCleanupError): string {
+  const list = err.leftovers.map((l) => `${l.entitySet}('${l.id}')`).join(' and ');
+  const why = err.errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
+  return `deleting ${list} failed (${why}); delete ${err.leftovers.length === 1 ? 'it' : 'them'} by hand: a SAS locator stays usable until it expires`;
+}
+
+async function printResult(io: CliIo, result: UploadResult, json: boolean): Promise<void> {
+  if (json) {
+    await writeLine(io, JSON.stringify(result));
+    return;
+  }
+  const total = result.files.reduce((sum, f) => sum + f.size, 0);
+  const nameWidth = Math.max(...result.files.map((f) => f.name.length));
+  const sizeWidth = Math.max(...result.files.map((f) => String(f.size).length));
+  const lines = [
+    `Uploaded ${result.files.length} file${result.files.length === 1 ? '' : 's'} (${formatBytes(total)}) into asset ${result.assetId}`,
+    ...result.files.map((f) => `  ${f.name.padEnd(nameWidth)}  ${String(f.size).padStart(sizeWidth)} bytes  ${f.id}`),
+  ];
+  await writeLine(io, lines.join('\n'));
+}
