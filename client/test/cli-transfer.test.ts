@@ -78,6 +78,11 @@ describe('connection settings', () => {
     expect(settings).toMatchObject({ endpoint: API, auth: { kind: 'static', token: 'flag' } });
   });
 
+  it('a token and client credentials both in the environment (as validate-client sets them): the token is used', () => {
+    const env = { AMS_ENDPOINT: API, AMS_TOKEN: 't', AMS_CLIENT_ID: 'id', AMS_CLIENT_SECRET: 's', AMS_TOKEN_ENDPOINT: 'http://127.0.0.1:10010/v2/OAuth2-13' };
+    expect(connectionSettings(options({}), env).auth).toEqual({ kind: 'static', token: 't' });
+  });
+
   it('credential flags replace all credential variables, so a token in the environment cannot mix in', () => {
     const settings = connectionSettings(options({ endpoint: API, 'client-id': 'id', 'client-secret': 's' }), { AMS_TOKEN: 'env' });
     expect(settings.auth).toEqual({ kind: 'acs', tokenEndpoint: 'http://127.0.0.1:10010/v2/OAuth2-13', clientId: 'id', clientSecret: 's' });
@@ -109,7 +114,6 @@ describe('connection settings', () => {
     ['an endpoint that is not a URL', { endpoint: 'localhost:10010' }, {}, /--endpoint \(or AMS_ENDPOINT\) must be an http or https URL, got "localhost:10010"/],
     ['no credentials', { endpoint: API }, {}, /^no credentials: give --token \(or AMS_TOKEN\), or --client-id and --client-secret/],
     ['a token and client credentials', { endpoint: API, token: 't', 'client-id': 'id', 'client-secret': 's' }, {}, /give either --token or --client-id with --client-secret, not both/],
-    ['both in the environment', { endpoint: API }, { AMS_TOKEN: 't', AMS_CLIENT_ID: 'id' }, /give either AMS_TOKEN or AMS_CLIENT_ID with AMS_CLIENT_SECRET, not both/],
     ['a client id without a secret', { endpoint: API, 'client-id': 'id' }, {}, /--client-id needs --client-secret/],
     ['a secret without a client id', { endpoint: API }, { AMS_CLIENT_SECRET: 's' }, /AMS_CLIENT_SECRET needs AMS_CLIENT_ID/],
     ['a token endpoint that is not http', { endpoint: API, 'client-id': 'i', 'client-secret': 's', 'token-endpoint': 'ftp://x/' }, {}, /--token-endpoint \(or AMS_TOKEN_ENDPOINT\) must be an http or https URL/],

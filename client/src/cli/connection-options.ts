@@ -91,6 +91,9 @@ function resolveAuth(options: ParsedOptions, env: Env, endpoint: string): AmsAut
         names: { token: CONNECTION_ENV.token, clientId: CONNECTION_ENV['client-id'], clientSecret: CONNECTION_ENV['client-secret'] },
       };
   const { names } = source;
+  // The environment may offer both (ams-conformance validate-client sets every AMS_* variable):
+  // a ready token is then used as is. Flags must still choose one.
+  if (!fromFlags && source.token !== undefined) return { kind: 'static', token: source.token };
   const hasCredentials = source.clientId !== undefined || source.clientSecret !== undefined;
 
   if (source.token !== undefined && hasCredentials) {
