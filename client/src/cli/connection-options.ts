@@ -46,7 +46,8 @@ const ACS_TOKEN_PATH = '/v2/OAuth2-13';
 /**
  * Resolve the connection from the parsed flags and the environment. Credentials come from one
  * place only: if any credential flag is given, the credential variables are ignored, so a token
- * left in the environment cannot mix with a client id typed on the command line.
+ * left in the environment cannot mix with a client id typed on the command line. Among the
+ * variables, AMS_TOKEN wins over AMS_CLIENT_ID/AMS_CLIENT_SECRET.
  */
 export function connectionSettings(options: ParsedOptions, env: Env): ConnectionSettings {
   const endpoint = checkUrl('endpoint', options.optionalString('endpoint') ?? nonEmpty(env[CONNECTION_ENV.endpoint]), CONNECTION_ENV.endpoint);
