@@ -3,7 +3,7 @@ import { STORAGE_ENCRYPTION } from '../domain/content-keys.js';
 import { recordDeviations, refuseIfStrict, type Deviation } from '../domain/deviations.js';
 import { checkIvFormat, checkIvUnique, type EncryptedFileView } from '../domain/ivs.js';
 import { Asset, AssetFile, ContentKey } from '../odata/edm.js';
-import { badRequest, conflict } from '../odata/errors.js';
+import { badRequest, conflict, serviceUnavailable } from '../odata/errors.js';
 import { functionParameters } from '../odata/params.js';
 import { canonicalId } from '../odata/uri.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
@@ -32,16 +32,31 @@ export async function createFile(req: ApiRequest, services: Services): Promise<A
   return { kind: 'entity', type: AssetFile, record, status: 201 };
 }
 
+/** How many times a MERGE is redone when the file changed while it was being verified (--strict). */
+const MAX_UPDATE_ATTEMPTS = 20;
+
 export async function updateFile(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
   const body = readBody(req, services, AssetFile);
-  const current = findEntity(services.store, AssetFile, F, key);
-  const next = mergeValues(AssetFile, current, body.values);
-  if (typeof next['Name'] !== 'string' || next['Name'] === '') throw badRequest("An AssetFile's Name cannot be empty");
-  if (next['Name'] !== current['Name']) checkFileName(next['Name']);
-  next['LastModified'] = services.now().toISOString();
-  await commitFile(req, services, next, current);
-  return { kind: 'noContent' };
+  for (let attempt = 1; ; attempt++) {
+    const current = findEntity(services.store, AssetFile, F, key);
+    const next = mergeValues(AssetFile, current, body.values);
+    if (typeof next['Name'] !== 'string' || next['Name'] === '') throw badRequest("An AssetFile's Name cannot be empty");
+    if (next['Name'] !== current['Name']) checkFileName(next['Name']);
+    next['LastModified'] = services.now().toISOString();
+    try {
+      await commitFile(req, services, next, current);
+      return { kind: 'noContent' };
+    } catch (err) {
+      // Another request changed the file while this one awaited the strict verification: merging
+      // into what this one read would undo that change, so merge into the new state and verify again.
+      if (!(err instanceof FileChangedMeanwhile)) throw err;
+      if (attempt >= MAX_UPDATE_ATTEMPTS) throw serviceUnavailable(`The file '${String(current['Id'])}' kept changing under concurrent requests; retry the MERGE`, 1);
+    }
+  }
 }
+
+/** The file is no longer the record an update was computed from. */
+class FileChangedMeanwhile extends Error {}
 
 export async function deleteFile(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
   await services.store.transaction((tx) => {
@@ -116,6 +131,8 @@ async function commitFile(req: ApiRequest, services: Services, record: JsonRecor
   await services.store.transaction((tx) => {
     if (!tx.has(COLLECTIONS.Assets, assetId)) throw badRequest(`The asset '${assetId}' no longer exists`);
     if (previous && !tx.has(F, String(record['Id']))) throw badRequest(`The file '${record['Id']}' no longer exists`);
+    // Stored records are replaced, never mutated: another object means another write landed.
+    if (previous && tx.get(F, String(record['Id'])) !== previous) throw new FileChangedMeanwhile();
     const siblings = filesOfAsset(tx, assetId).filter((f) => f['Id'] !== record['Id']);
     if (!previous && siblings.length >= services.config.limits.maxFilesPerAsset) {
       throw badRequest(`The asset '${assetId}' already has ${siblings.length} files, the emulator's limit (--max-files-per-asset)`);
