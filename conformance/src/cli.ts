@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../../client/src/cli/io.js';
+import { writeLine } from '../../client/src/cli/io.js';
+import { packageVersion } from '../../client/src/cli/version.js';
+import { dispatch, EXIT_OK, reportError, type CommandSpec } from './cli/command.js';
+import { runCommand } from './cli/run-command.js';
+import { validateClientCommand } from './cli/validate-command.js';
+
+/** `ams-conformance`: the conformance kit's command line. */
+export const COMMANDS: readonly CommandSpec[] = [runCommand, validateClientCommand];
+
+/** Run one command line (the words after `ams-conformance`) and return the exit code; never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    if (argv[0] === '--version') {
+      await writeLine(io, packageVersion());
+      return EXIT_OK;
+    }
+    return await dispatch(COMMANDS, argv, io);
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.stdout.on('error', () => {});
+  const code = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
+  // Keep-alive sockets to the endpoint would hold the process open for seconds after the report:
+  // exit as soon as what was written has been handed over.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}

@@ -1,0 +1,92 @@
+import { isJsonObject, type JsonValue } from '../../../../client/src/rest/wire-format.js';
+import { expectThat, type CaseRecorder } from '../../runner/recorder.js';
+import type { Suite, SuiteContext } from '../types.js';
+import { crudProperty } from './crud.js';
+import { ENTITY_SETS } from './entity-sets.js';
+import { expectStatus } from './expect.js';
+import { functionsCheck, KNOWN_FUNCTIONS } from './functions.js';
+import { idsProperty } from './ids.js';
+import { linksCheck } from './links.js';
+import { queryProperty } from './query.js';
+import { readOnlyCheck } from './read-only.js';
+import { parseXml, type XmlNode } from './xml.js';
+
+/**
+ * Protocol: every entity set and service operation the endpoint declares (and the kit knows), in
+ * JSON minimal, verbose and Atom: status codes, Location, ids, `$links`, query options, error
+ * bodies, and 400 versus 404 for malformed versus unknown ids.
+ */
+export const protocolSuite: Suite = {
+  id: 'protocol',
+  title: 'Protocol',
+  summary: 'entity sets and service operations answer as the AMS v2 (OData v3) service did, in JSON minimal, verbose and Atom',
+  async run(context, cases) {
+    const served = await discover(context, cases);
+    const sets = ENTITY_SETS.filter((s) => served.sets.has(s.set));
+    const unknownSets = [...served.sets].filter((s) => !ENTITY_SETS.some((k) => k.set === s));
+    const unknownFunctions = [...served.functions].filter((f) => !(KNOWN_FUNCTIONS as readonly string[]).includes(f));
+    const notServed = ENTITY_SETS.filter((s) => !served.sets.has(s.set)).map((s) => s.set);
+    if (notServed.length > 0) cases.notApplicable('sets-not-served', `checks of ${notServed.join(', ')}`, 'the endpoint does not declare these entity sets', 'check');
+    if (unknownSets.length + unknownFunctions.length > 0) {
+      cases.notApplicable('not-covered', `the endpoint also serves ${[...unknownSets, ...unknownFunctions].join(', ')}`, 'the kit has no checks for them', 'check');
+    }
+    await crudProperty(context, cases, sets);
+    await idsProperty(context, cases, sets);
+    if (served.sets.has('Assets')) await queryProperty(context, cases);
+    if (served.sets.has('Assets') && served.sets.has('ContentKeys')) await linksCheck(context, cases);
+    await functionsCheck(context, cases, served.functions);
+    await readOnlyCheck(context, cases, sets);
+  },
+};
+
+interface Served {
+  sets: Set<string>;
+  functions: Set<string>;
+}
+
+/** What the endpoint declares: entity sets from the service document and $metadata, functions from $metadata. */
+async function discover(context: SuiteContext, cases: CaseRecorder): Promise<Served> {
+  const served: Served = { sets: new Set(), functions: new Set() };
+  const result = await cases.check('service-document', 'the service document (GET /api/) and $metadata declare the same entity sets, and $metadata the service operations', async () => {
+    const root = await context.target.raw.send('GET', { path: '', accept: 'application/json' });
+    expectStatus(root, 200, 'GET the service document (JSON)');
+    const fromDocument = serviceDocumentSets(root.text);
+    const metadata = await context.target.raw.send('GET', { path: '$metadata', accept: 'application/xml' });
+    expectStatus(metadata, 200, 'GET $metadata');
+    const { sets, functions } = metadataDeclarations(parseXml(metadata.text));
+    for (const name of fromDocument) served.sets.add(name);
+    for (const name of functions) served.functions.add(name);
+    const onlyInOne = [...fromDocument].filter((s) => !sets.has(s)).concat([...sets].filter((s) => !fromDocument.has(s)));
+    expectThat(onlyInOne.length === 0, `the service document and $metadata disagree about ${onlyInOne.join(', ')}`);
+  });
+  if (result.status === 'failed' && served.sets.size === 0) {
+    // Without a usable service document, check every set and function the kit knows.
+    for (const spec of ENTITY_SETS) served.sets.add(spec.set);
+    for (const name of KNOWN_FUNCTIONS) served.functions.add(name);
+  }
+  return served;
+}
+
+function serviceDocumentSets(text: string): Set<string> {
+  let body: JsonValue;
+  try {
+    body = JSON.parse(text) as JsonValue;
+  } catch {
+    throw new Error('the JSON service document is not JSON');
+  }
+  const list = isJsonObject(body) ? (Array.isArray(body['value']) ? body['value'] : isJsonObject(body['d']) ? body['d']['EntitySets'] : undefined) : undefined;
+  if (!Array.isArray(list)) throw new Error('the JSON service document has no list of entity sets ("value")');
+  return new Set(list.map((item) => (isJsonObject(item) && typeof item['name'] === 'string' ? item['name'] : typeof item === 'string' ? item : '')).filter((n) => n !== ''));
+}
+
+function metadataDeclarations(root: XmlNode): Served {
+  const out: Served = { sets: new Set(), functions: new Set() };
+  const visit = (node: XmlNode): void => {
+    const name = node.attributes.find((a) => a.local === 'Name' && a.uri === '')?.value;
+    if (name && node.local === 'EntitySet') out.sets.add(name);
+    if (name && node.local === 'FunctionImport') out.functions.add(name);
+    node.children.forEach(visit);
+  };
+  visit(root);
+  return out;
+}

@@ -1,0 +1,66 @@
+import type { KitVerification } from '../target/extras.js';
+import type { ReportedFinding, ValidationReport } from './index.js';
+
+/** Finding details worth a line of their own, in this order. */
+const DETAIL_FIELDS = ['variant', 'diagnosis', 'evidence', 'otherFileId', 'keyId', 'iv', 'reason', 'expected'] as const;
+
+/**
+ * The findings report for a client's author: what was uploaded and whether it decrypts, then
+ * each finding with its rule, the file or key it is about, what went wrong and how to fix it.
+ */
+export function validationText(report: ValidationReport): string {
+  const lines: string[] = ['', `Client:    ${report.command.join(' ')}`, `Emulator:  ${report.api} (${report.mode} mode, fresh, embedded Azurite)`];
+  const exit = report.client.startError ?? (report.client.signal ? `ended by signal ${report.client.signal}` : `exited with code ${report.client.code}`);
+  lines.push(`Exit:      the client ${exit}`);
+
+  const counts = countBy(report.verifications.map((v) => v.status));
+  lines.push('', `Uploads:   ${report.verifications.length} file${report.verifications.length === 1 ? '' : 's'}${report.verifications.length > 0 ? `: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}` : ' (the client completed no upload, so nothing was decrypted)'}`);
+  for (const v of report.verifications) lines.push(verificationLine(v));
+
+  const errors = report.findings.filter((f) => f.severity === 'error').length;
+  const warnings = report.findings.filter((f) => f.severity === 'warning').length;
+  lines.push('', `Findings:  ${report.findings.length === 0 ? 'none: every request matched the reference client' : `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}, ${report.findings.length - errors - warnings} other`}`);
+  for (const finding of report.findings) lines.push(...findingLines(finding, report));
+
+  lines.push('', report.ok ? 'PASS: the client implements storage encryption as the reference client does' : `FAIL: ${report.problems.join('; ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function verificationLine(v: KitVerification): string {
+  const name = `${v.fileName ?? '?'} (${v.fileId})`;
+  if (v.status === 'verified') return `  verified  ${name}`;
+  const diagnosis = v.diagnosis && v.diagnosis.id !== 'unexplained' ? `; diagnosis ${v.diagnosis.id}` : '';
+  return `  ${v.status.toUpperCase().padEnd(8)}  ${name}: ${v.reason}${diagnosis}`;
+}
+
+function findingLines(finding: ReportedFinding, report: ValidationReport): string[] {
+  const rule = finding.ruleInfo;
+  const lines = ['', `  [${finding.severity.toUpperCase()}] ${finding.rule}${rule ? `: ${rule.title}` : ''}`];
+  lines.push(`    ${subjectOf(finding, report)}`);
+  lines.push(`    what went wrong: ${finding.message}`);
+  for (const field of DETAIL_FIELDS) {
+    const value = finding.details[field];
+    if (typeof value === 'string' || typeof value === 'number') lines.push(`    ${field}: ${value}`);
+  }
+  if (rule) lines.push(`    how to fix it: ${rule.fix}`);
+  return lines;
+}
+
+/** The file or content key a finding is about, as the client's author knows it. */
+function subjectOf(finding: ReportedFinding, report: ValidationReport): string {
+  const fileName = finding.details['fileName'];
+  const assetId = finding.details['assetId'];
+  const id = finding.entityId ?? '(no entity)';
+  if (typeof fileName === 'string') return `file:   ${fileName} (${id})${typeof assetId === 'string' ? ` of asset ${assetId}` : ''}`;
+  if (id.toLowerCase().startsWith('nb:kid:')) return `content key: ${id}`;
+  const verification = report.verifications.find((v) => v.fileId.toLowerCase() === id.toLowerCase());
+  if (verification) return `file:   ${verification.fileName ?? '?'} (${id})`;
+  if (id.toLowerCase().startsWith('nb:cid:')) return `file or asset: ${id}`;
+  return `entity: ${id}`;
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
