@@ -81,6 +81,7 @@ it('verifies a 96 MiB encrypted blob while RSS grows by well under its size', as
     clearInterval(sampler);
   }
   const growth = peak - baseline;
-  // Loose: garbage collection timing decides the exact figure; holding the blob would cost 96 MiB.
-  expect(growth, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`).toBeLessThan(SIZE / 3);
+  // Loose: a worker thread (~10 MiB) and garbage collection timing decide the exact figure;
+  // holding the blob would cost its 96 MiB.
+  expect(growth, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`).toBeLessThan(SIZE / 2);
 });

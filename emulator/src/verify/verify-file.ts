@@ -1,12 +1,5 @@
-import {
-  ClearContentError,
-  isStorageEncrypted,
-  locateBlob,
-  openClearStream,
-  resolveContentKey,
-  resolveIv,
-  type ClearSource,
-} from '../content/clear-stream.js';
+import { addAbortSignal } from 'node:stream';
+import { ClearContentError, isStorageEncrypted, locateBlob, resolveContentKey, resolveIv, type ClearSource } from '../content/clear-stream.js';
 import { COLLECTIONS } from '../resources/common.js';
 import type { Services } from '../resources/context.js';
 import { assetStorageKeyId } from '../resources/files.js';
@@ -15,10 +8,9 @@ import type { JsonRecord } from '../store/types.js';
 import { ContentProbe } from './content-probe.js';
 import { declaredType, type DeclaredType } from './content-types.js';
 import { diagnose } from './diagnose.js';
-import { createDigestSink, type DigestAlgorithm, type Digests } from './digests.js';
+import { createClearPipeline } from './clear-pipeline.js';
+import type { DigestAlgorithm, Digests } from './digests.js';
 import { buildHypotheses, type HypothesisInputs } from './hypotheses.js';
-import { IDENTITY } from './counter-layouts.js';
-import { runPass } from './pass.js';
 import type { Check, Diagnosis, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
 
 export interface VerifyFileOptions {
@@ -135,16 +127,25 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
     return finish({ checks, status: 'failed', reasonCode: 'cannot-decrypt', reason: `the blob cannot be decrypted: ${cannotDecrypt}`, diagnosis, clear: null, basis: null });
   }
 
-  const source: ClearSource = key && iv !== undefined ? { ...located, encryption: { key: key.key, keyId: key.id, iv } } : located;
   const probe = new ContentProbe(declared, blob.size);
-  const digests = createDigestSink(algorithms, blob.size);
-  let bytes: number;
+  const pipeline = createClearPipeline({
+    encryption: key && iv !== undefined ? { key: key.key, iv } : undefined,
+    algorithms,
+    expectedBytes: blob.size,
+    onClear: (clear) => probe.update(clear),
+  });
+  let bytes = 0;
   let computed: Digests;
   try {
-    bytes = await runPass(await openClearStream(services, source), [{ decryptor: IDENTITY, digests, probe }], options.signal);
-    computed = await digests.finish();
+    const stored = await services.storage.readBlob(located.container, blob.name);
+    for await (const chunk of (options.signal ? addAbortSignal(options.signal, stored) : stored) as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      const wait = pipeline.update(chunk);
+      if (wait) await wait;
+    }
+    computed = await pipeline.finish();
   } catch (err) {
-    digests.close();
+    pipeline.close();
     // Deleted or shortened between the look-up and the read: a changing blob, not a client mistake.
     if (err instanceof StorageRequestError && (err.statusCode === 404 || err.statusCode === 416)) throw new BlobChangedError(`the blob changed while it was read: ${err.message}`);
     throw err;
