@@ -1,0 +1,224 @@
+/**
+ * `npm run bench:verify`: what server-side decrypt verification costs, against a plain download
+ * of the same blob from the same Azurite in the same run.
+ *
+ * An emulator starts in this process as `ams-emulator` runs by default (embedded Azurite, here on
+ * disk so the blob's bytes are not in this process's memory), a storage-encrypted MP4-shaped file
+ * of 1 GiB is uploaded through a SAS locator in 4 MiB blocks, with its ContentChecksum and an
+ * expected SHA-256, and then, interleaved over a few rounds:
+ *   - download: the blob read through the emulator's storage gateway, bytes counted and dropped;
+ *   - verify:   POST /_emulator/files/{id}/verify (range read, AES-CTR, MD5 + SHA-256, the content
+ *               probe over the whole file), timed to its answer.
+ * Targets: verify <= 1.3x the download's time, and the process's peak RSS growth during a
+ * verification < 100 MB. BENCH_SIZE_MB overrides the size, BENCH_ROUNDS the rounds (default 3).
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
+import { BlockBlobClient } from '@azure/storage-blob';
+import { AmsCtr, contentKeyChecksum, formatIv, formatKeyId, randomIv, wrapContentKey } from '../client/src/crypto/index.js';
+import { startEmulator, type RunningEmulator } from '../emulator/src/server.js';
+import { createBlobStorage } from '../emulator/src/storage/blob-storage.js';
+import { createScratchDir } from './lib/files.js';
+import { formatResult, mib, MiB } from './lib/report.js';
+import { collectGarbage, timeOnce } from './lib/timing.js';
+
+const SIZE = intEnv('BENCH_SIZE_MB', 1024) * MiB;
+const ROUNDS = intEnv('BENCH_ROUNDS', 3);
+const BLOCK = 4 * MiB;
+const PARALLEL_BLOCKS = 4;
+const TIME_RATIO_TARGET = 1.3;
+const RSS_GROWTH_TARGET = 100 * 1000 * 1000;
+
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+const HEADERS = { Authorization: 'Bearer bench', 'x-ms-version': '2.19', Accept: 'application/json', 'Content-Type': 'application/json', 'User-Agent': 'bench-verify' };
+
+async function main(): Promise<void> {
+  print(`bench:verify  node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, blob ${mib(SIZE)}, ${ROUNDS} rounds`);
+  const scratch = createScratchDir('ams-bench-verify-');
+  let emulator: RunningEmulator | undefined;
+  try {
+    emulator = await startEmulator({ port: 0, azuritePort: 0, silent: true, location: scratch.path });
+    const api = apiCaller(emulator.url);
+    const uploadStarted = Date.now();
+    const file = await uploadEncrypted(api, emulator.url);
+    print(`uploaded ${mib(SIZE)} in ${((Date.now() - uploadStarted) / 1000).toFixed(1)} s (${file.container}/${file.name})`);
+    const admin = `${emulator.baseUrl}_emulator/`;
+    const fileRef = encodeURIComponent(file.id);
+    await expectOk(await fetch(`${admin}files/${fileRef}/expect`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ sha256: file.sha256 }) }));
+    await expectOk(await fetch(`${admin}verifications?wait=600`));
+
+    const storage = createBlobStorage(emulator.storage.connectionString);
+    const download = async (): Promise<void> => {
+      let bytes = 0;
+      for await (const chunk of await storage.readBlob(file.container, file.name)) bytes += (chunk as Buffer).length;
+      if (bytes !== SIZE) throw new Error(`downloaded ${bytes} bytes, expected ${SIZE}`);
+    };
+    let worstGrowth = 0;
+    let rssAtStart = 0;
+    const verify = async (): Promise<void> => {
+      const sampler = rssSampler();
+      const res = await fetch(`${admin}files/${fileRef}/verify?wait=600`, { method: 'POST' });
+      const growth = sampler.stop();
+      const body = (await res.json()) as { status?: string; reason?: string; checks?: Array<{ name: string; status: string }> };
+      if (res.status !== 200 || body.status !== 'verified') throw new Error(`verification did not pass: ${res.status} ${JSON.stringify(body).slice(0, 500)}`);
+      const failing = (body.checks ?? []).filter((c) => c.status !== 'passed');
+      if (failing.length > 0) throw new Error(`checks not passed: ${JSON.stringify(failing)}`);
+      worstGrowth = Math.max(worstGrowth, growth.peak - growth.start);
+      rssAtStart = growth.start;
+    };
+
+    const best = { download: Infinity, verify: Infinity };
+    const bestCpu = { download: Infinity, verify: Infinity };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, run] of [['download', download], ['verify', verify]] as const) {
+        collectGarbage();
+        const cpuBefore = process.cpuUsage();
+        const seconds = await timeOnce(run);
+        const cpu = process.cpuUsage(cpuBefore);
+        const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+        best[name] = Math.min(best[name], seconds);
+        bestCpu[name] = Math.min(bestCpu[name], cpuSeconds);
+        print(`  round ${round + 1}: ${name} ${seconds.toFixed(2)} s (${(SIZE / MiB / seconds).toFixed(0)} MiB/s), CPU ${cpuSeconds.toFixed(2)} s (all threads)`);
+      }
+    }
+    const ratio = best.verify / best.download;
+    print(formatResult({
+      name: 'verify vs plain download (best of each)',
+      value: `${best.verify.toFixed(2)} s vs ${best.download.toFixed(2)} s`,
+      ratio,
+      target: TIME_RATIO_TARGET,
+      direction: '<=',
+      note: 'time ratio',
+    }));
+    print(`  CPU time, best of each (all threads of the process, Azurite included): verify ${bestCpu.verify.toFixed(2)} s vs download ${bestCpu.download.toFixed(2)} s (x${(bestCpu.verify / bestCpu.download).toFixed(2)}); on a busy machine the wall-time ratio varies with the other load`);
+    print(formatResult({
+      name: 'peak RSS growth during a verification (worst round)',
+      value: `${mib(worstGrowth)} over ${mib(rssAtStart)}`,
+      ratio: worstGrowth / RSS_GROWTH_TARGET,
+      target: 1,
+      direction: '<=',
+      note: `of the ${RSS_GROWTH_TARGET / 1e6} MB target`,
+    }));
+  } finally {
+    await emulator?.close();
+    scratch.remove();
+  }
+}
+
+type Api = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
+
+function apiCaller(url: string): Api {
+  return async (method, path, body) => {
+    const res = await fetch(url + path, { method, headers: HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  };
+}
+
+/** The .NET SDK's flow: key, asset, link, file, write locator, blocks in parallel, MERGE. */
+async function uploadEncrypted(api: Api, url: string): Promise<{ id: string; name: string; container: string; sha256: string }> {
+  const thumbprint = String((await api('GET', 'GetProtectionKeyId?contentKeyType=1'))['value']);
+  const certificate = String((await api('GET', `GetProtectionKey?ProtectionKeyId='${thumbprint}'`))['value']);
+  const key = randomBytes(32);
+  const keyId = formatKeyId(randomUUID());
+  await api('POST', 'ContentKeys', { Id: keyId, ContentKeyType: 1, EncryptedContentKey: wrapContentKey(certificate, key).toString('base64'), ProtectionKeyId: thumbprint, ProtectionKeyType: 0, Checksum: contentKeyChecksum(key, keyId) });
+  const asset = await api('POST', 'Assets', { Name: 'bench-verify', Options: 1 });
+  const assetId = String(asset['Id']);
+  await api('POST', `Assets('${encodeURIComponent(assetId)}')/$links/ContentKeys`, { uri: `${url}ContentKeys('${encodeURIComponent(keyId)}')` });
+  const iv = randomIv();
+  const name = 'bench.mp4';
+  const file = await api('POST', 'Files', { Name: name, ParentAssetId: assetId, IsEncrypted: true, EncryptionScheme: 'StorageEncryption', EncryptionVersion: '1.0', EncryptionKeyId: keyId, InitializationVector: formatIv(iv), MimeType: 'video/mp4' });
+  const policy = await api('POST', 'AccessPolicies', { Name: 'write', DurationInMinutes: 240, Permissions: 2 });
+  const locator = await api('POST', 'Locators', { AccessPolicyId: policy['Id'], AssetId: assetId, Type: 1 });
+  const blob = new BlockBlobClient(`${String(locator['BaseUri'])}/${name}${String(locator['ContentAccessComponent'])}`);
+
+  const source = mp4Source(SIZE);
+  const md5 = createHash('md5');
+  const sha256 = createHash('sha256');
+  const ids: string[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  for (let offset = 0, index = 0; offset < SIZE; offset += BLOCK, index++) {
+    const clear = source(offset, Math.min(BLOCK, SIZE - offset));
+    md5.update(clear);
+    sha256.update(clear);
+    const id = Buffer.from(`BlockId${String(index).padStart(7, '0')}`).toString('base64');
+    ids.push(id);
+    const body = new AmsCtr(key, iv, offset).update(clear);
+    const staged = blob.stageBlock(id, body, body.length).finally(() => inFlight.delete(staged));
+    inFlight.add(staged);
+    if (inFlight.size >= PARALLEL_BLOCKS) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  await blob.commitBlockList(ids, { blobHTTPHeaders: { blobContentType: 'video/mp4' } });
+  const fileId = String(file['Id']);
+  await api('MERGE', `Files('${encodeURIComponent(fileId)}')`, { ContentFileSize: String(SIZE), ContentChecksum: md5.digest('hex') });
+  const container = new URL(String(locator['BaseUri'])).pathname.split('/').filter(Boolean).pop()!;
+  return { id: fileId, name, container, sha256: sha256.digest('hex') };
+}
+
+/** Bytes of an MP4-shaped file (ftyp, free, mdat of a random pattern, moov), generated on demand. */
+function mp4Source(size: number): (offset: number, length: number) => Buffer {
+  const pattern = randomBytes(MiB + 13);
+  const overlays: Array<[number, Buffer]> = [];
+  const header = Buffer.alloc(40);
+  header.writeUInt32BE(24, 0);
+  header.write('ftypisom', 4, 'latin1');
+  header.writeUInt32BE(0x200, 12);
+  header.write('isomiso2', 16, 'latin1');
+  header.writeUInt32BE(8, 24);
+  header.write('free', 28, 'latin1');
+  header.writeUInt32BE(size - 32 - 64, 32);
+  header.write('mdat', 36, 'latin1');
+  overlays.push([0, header]);
+  const moov = Buffer.alloc(8);
+  moov.writeUInt32BE(64, 0);
+  moov.write('moov', 4, 'latin1');
+  overlays.push([size - 64, moov]);
+  return (offset, length) => {
+    const out = Buffer.allocUnsafe(length);
+    for (let i = 0; i < length; ) {
+      const at = (offset + i) % pattern.length;
+      i += pattern.copy(out, i, at, Math.min(pattern.length, at + length - i));
+    }
+    for (const [at, bytes] of overlays) {
+      const from = Math.max(at, offset);
+      const to = Math.min(at + bytes.length, offset + length);
+      if (from < to) bytes.copy(out, from - offset, from - at, to - at);
+    }
+    return out;
+  };
+}
+
+/** Samples this process's RSS every 10 ms until stopped (the timer runs between stream chunks). */
+function rssSampler(): { stop(): { start: number; peak: number } } {
+  const start = process.memoryUsage.rss();
+  let peak = start;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, process.memoryUsage.rss());
+      return { start, peak };
+    },
+  };
+}
+
+async function expectOk(res: Response): Promise<void> {
+  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+}
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, not ${raw}`);
+  return value;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:verify failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
