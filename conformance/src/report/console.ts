@@ -42,7 +42,12 @@ export class ConsoleReporter {
   finish(report: RunReport): void {
     const { summary } = report;
     const verdict = report.ok ? 'PASS' : 'FAIL';
-    const guarantees = report.suites.map((s) => `${s.title}: ${s.status === 'not-applicable' ? 'not applicable' : s.status}`);
+    const guarantees = report.suites.map((s) => {
+      const failed = s.cases.filter((c) => c.status === 'failed').length;
+      const skipped = s.cases.filter((c) => c.status === 'not-applicable').length;
+      const parts = [failed > 0 ? `${failed} of ${s.cases.length} failed` : '', skipped > 0 ? `${skipped} of ${s.cases.length} not applicable` : ''].filter((p) => p !== '');
+      return `${s.title}: ${s.status === 'not-applicable' ? 'not applicable' : s.status}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+    });
     this.out([
       '',
       `${verdict}: ${summary.passed} passed, ${summary.failed} failed, ${summary.notApplicable} not applicable, in ${summary.suites} suite${summary.suites === 1 ? '' : 's'} (seed ${report.seed}, ${(report.durationMs / 1000).toFixed(1)} s)`,
@@ -70,7 +75,7 @@ function caseLines(result: CaseResult, suite: string, seed: number, hint: Reprod
   const inputs = result.kind === 'property' && result.runs !== undefined ? `${result.runs} input${result.runs === 1 ? '' : 's'}, ` : '';
   const head = `  ${MARK[result.status]}  ${result.title}`;
   if (result.status === 'not-applicable') return [`${head}: not applicable, ${result.reason ?? ''}`];
-  if (result.status === 'passed') return [`${head} (${inputs}${time})`];
+  if (result.status === 'passed') return [`${head} (${inputs}${time})`, ...(result.note ? [`        note: ${result.note}`] : [])];
   const lines = [`${head} (${inputs}${time})`];
   if (result.counterexample !== undefined) {
     lines.push(`        counterexample: ${result.counterexample}`);

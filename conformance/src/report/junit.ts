@@ -38,7 +38,7 @@ export function junitXml(report: RunReport): string {
 
 function testcase(suiteId: string, c: CaseResult, seed: number): string[] {
   const open = `    <testcase classname="ams-conformance.${attr(suiteId)}" name="${attr(`${c.id}: ${c.title}`)}" time="${seconds(c.durationMs)}"`;
-  const detail = c.kind === 'property' && c.runs !== undefined ? `${c.runs} inputs, seed ${c.seed ?? seed}` : undefined;
+  const detail = c.kind === 'property' && c.runs !== undefined ? `${c.runs} inputs, seed ${c.seed ?? seed}${c.note ? `; ${c.note}` : ''}` : undefined;
   if (c.status === 'passed') {
     return detail ? [`${open}>`, `      <system-out>${text(detail)}</system-out>`, '    </testcase>'] : [`${open}/>`];
   }

@@ -53,7 +53,8 @@ export class CaseRecorder {
     const base = { id, title, kind: 'property' as const, runs: details.numRuns, seed: details.seed, durationMs: Date.now() - started };
     let result: CaseResult;
     if (!details.failed) {
-      result = { ...base, status: 'passed' };
+      const limit = options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
+      result = details.interrupted ? { ...base, status: 'passed', note: `the ${limit / 1000} s time limit stopped it after ${details.numRuns} of ${numRuns} inputs` } : { ...base, status: 'passed' };
     } else if (details.counterexample !== null) {
       result = {
         ...base,

@@ -3,8 +3,8 @@ import type { KitFinding } from '../target/extras.js';
 import type { SuiteContext } from './types.js';
 
 /** The endpoint has no findings report: what a case that needs one says instead. */
-export const NO_FINDINGS = 'the endpoint has no findings report (GET /_emulator/findings), so what it records cannot be read';
-export const NO_VERIFICATION = 'the endpoint has no decrypt verification (GET /_emulator/verifications), so whether it can decrypt an upload cannot be read';
+export const NO_FINDINGS = 'there is no findings report (GET /_emulator/findings) to read what the endpoint records';
+export const NO_VERIFICATION = 'there is no decrypt verification (GET /_emulator/verifications) to read whether the endpoint can decrypt an upload';
 
 /**
  * The finding of `rule` about `entityId`, which must carry `details` (e.g. the checksum `variant`

@@ -96,7 +96,7 @@ async function reuseUnderOneKey(context: SuiteContext, cases: CaseRecorder): Pro
   const findings = context.capabilities.findings;
   const id = 'reuse-under-one-key';
   if (mode === 'compat' && !findings) {
-    cases.notApplicable(id, 'two files under one content key with one IV are recorded as iv-reused', `the endpoint accepts them (compat mode) and ${NO_FINDINGS}`);
+    cases.notApplicable(id, 'two files under one content key with one IV are recorded as iv-reused', `in compat mode the endpoint accepts them, and ${NO_FINDINGS}`);
     return;
   }
   const title =

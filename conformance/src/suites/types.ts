@@ -25,6 +25,8 @@ export interface CaseResult {
   error?: string;
   /** Why it does not apply to this endpoint. */
   reason?: string;
+  /** Something a reader should know about a pass, e.g. that the time limit cut the inputs short. */
+  note?: string;
   durationMs: number;
 }
 
