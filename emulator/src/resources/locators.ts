@@ -65,6 +65,8 @@ export async function createLocator(req: ApiRequest, services: Services): Promis
     await services.store.transaction((tx) => {
       if (tx.has(L, key)) throw conflict(`A Locator with Id '${id}' already exists`);
       if (!tx.has(COLLECTIONS.Assets, record['AssetId'] as string)) throw badRequest(`The asset '${record['AssetId']}' no longer exists`);
+      // Deleting a policy checks for locators using it, and this one is not stored yet: check here.
+      if (!tx.has(COLLECTIONS.AccessPolicies, canonicalId(AccessPolicy, String(record['AccessPolicyId'])))) throw badRequest(`The AccessPolicy '${record['AccessPolicyId']}' no longer exists`);
       const count = [...tx.values(L)].filter((l) => l['AssetId'] === record['AssetId']).length;
       if (count >= MAX_LOCATORS_PER_ASSET) throw tooMany(record['AssetId'] as string);
       tx.put(L, key, record);
