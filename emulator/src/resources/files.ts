@@ -3,7 +3,7 @@ import { STORAGE_ENCRYPTION } from '../domain/content-keys.js';
 import { recordDeviations, refuseIfStrict, type Deviation } from '../domain/deviations.js';
 import { checkIvFormat, checkIvUnique, type EncryptedFileView } from '../domain/ivs.js';
 import { Asset, AssetFile, ContentKey } from '../odata/edm.js';
-import { badRequest, conflict, serviceUnavailable } from '../odata/errors.js';
+import { badRequest, conflict, notFound, serviceUnavailable } from '../odata/errors.js';
 import { functionParameters } from '../odata/params.js';
 import { canonicalId } from '../odata/uri.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
@@ -79,6 +79,8 @@ export async function createFileInfos(req: ApiRequest, services: Services): Prom
   const blobs = await services.storage.listBlobs(containerOf(asset));
   const created: string[] = [];
   await services.store.transaction((tx) => {
+    // The asset may have been deleted while its container was listed.
+    if (!tx.has(COLLECTIONS.Assets, assetId)) throw notFound(`No Asset with Id '${assetKey}' was found`);
     const existing = new Set(filesOfAsset(tx, assetId).map((f) => f['Name']));
     const now = services.now().toISOString();
     for (const blob of blobs) {
