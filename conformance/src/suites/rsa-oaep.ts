@@ -1,13 +1,12 @@
 import fc from 'fast-check';
 import { certificateToBase64Der, createProtectionCertificate, unwrapContentKey, type ProtectionCertificate } from '../../../client/src/index.js';
-import { expectThat } from '../runner/recorder.js';
+import { expectThat, type CaseRecorder } from '../runner/recorder.js';
 import { describeRefusal, outcomeOf } from '../workflow/outcome.js';
 import { withResources } from '../workflow/resources.js';
 import { createKey, plannedKey } from '../workflow/storage-keys.js';
-import { BAD_WRAPS, EXPECTED_DIAGNOSIS, type BadWrapKind } from '../workflow/wraps.js';
+import { BAD_WRAPS, EXPECTED_DIAGNOSIS } from '../workflow/wraps.js';
 import { expectFinding, NO_FINDINGS } from './findings.js';
 import type { Suite, SuiteContext } from './types.js';
-import type { CaseRecorder } from '../runner/recorder.js';
 
 const contentKey = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Buffer.from(bytes));
 
@@ -107,7 +106,7 @@ async function badWrapsNeverRebind(context: SuiteContext, cases: CaseRecorder, o
           expectThat(!findings, () => `compat mode refused a key wrapped as ${kind} at create (${describeRefusal(created)}); the service accepted such keys and failed later`);
           expectThat(created.status === 400, `a key wrapped as ${kind} was refused with HTTP ${created.status}, not 400`);
         }
-        if (findings) await expectFinding(context, 'content-key-unwrap-failed', planned.id, { diagnosis: EXPECTED_DIAGNOSIS[kind as BadWrapKind] });
+        if (findings) await expectFinding(context, 'content-key-unwrap-failed', planned.id, { diagnosis: EXPECTED_DIAGNOSIS[kind] });
       });
     }),
   );

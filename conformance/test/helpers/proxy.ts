@@ -65,7 +65,7 @@ export async function startProxy(upstream: string, options: ProxyOptions = {}): 
 }
 
 /** Flip the first byte of the key a minimal-JSON RebindContentKey answer carries. */
-export function corruptRebind(method: string, path: string, response: ProxiedResponse): ProxiedResponse {
+export function corruptRebind(_method: string, path: string, response: ProxiedResponse): ProxiedResponse {
   if (!path.startsWith('/api/RebindContentKey') || response.status !== 200) return response;
   const body = JSON.parse(response.body.toString('utf8')) as { value?: unknown };
   if (typeof body.value !== 'string') return response;
