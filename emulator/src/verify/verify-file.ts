@@ -1,17 +1,15 @@
 import { addAbortSignal } from 'node:stream';
 import { ClearContentError, isStorageEncrypted, locateBlob, resolveContentKey, resolveIv, type ClearSource } from '../content/clear-stream.js';
-import { COLLECTIONS } from '../resources/common.js';
 import type { Services } from '../resources/context.js';
-import { assetStorageKeyId } from '../resources/files.js';
-import { StorageRequestError, type BlockInfo } from '../storage/types.js';
+import { StorageRequestError } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
-import { ContentProbe } from './content-probe.js';
-import { declaredType, type DeclaredType } from './content-types.js';
-import { diagnose } from './diagnose.js';
+import { digestChecks, lengthCheck, parseContentChecksum, parseSize } from './checks.js';
 import { createClearPipeline } from './clear-pipeline.js';
+import { ContentProbe } from './content-probe.js';
+import { declaredType } from './content-types.js';
+import { diagnoseFile } from './diagnose-file.js';
 import type { DigestAlgorithm, Digests } from './digests.js';
-import { buildHypotheses, type HypothesisInputs } from './hypotheses.js';
-import type { Check, Diagnosis, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
+import type { Check, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
 
 export interface VerifyFileOptions {
   /** Verify even when the upload does not look complete yet (on demand, not on a MERGE). */
@@ -104,16 +102,9 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
     checks.push({ name: 'encryption', status: 'skipped', detail: 'not encrypted (IsEncrypted false): the blob\'s bytes are checked as they are' });
   }
 
-  let lengthMismatch: VerificationOutcome['lengthMismatch'];
-  if (contentFileSize === undefined) {
-    checks.push({ name: 'content-length', status: 'inconclusive', detail: `ContentFileSize ${JSON.stringify(file['ContentFileSize'])} is not a number` });
-  } else if (contentFileSize === blob.size) {
-    checks.push({ name: 'content-length', status: 'passed', detail: `the blob has ContentFileSize ${blob.size} bytes` });
-  } else {
-    const hint = lengthHint(blob.size, contentFileSize);
-    lengthMismatch = { blobBytes: blob.size, contentFileSize, hint };
-    checks.push({ name: 'content-length', status: 'failed', detail: `the blob has ${blob.size} bytes but ContentFileSize is ${contentFileSize}${hint ? `: ${hint}` : ''}` });
-  }
+  const length = lengthCheck(blob.size, file['ContentFileSize']);
+  checks.push(length.check);
+  const lengthMismatch = length.mismatch;
 
   const checksum = parseContentChecksum(file['ContentChecksum']);
   const target: Digests = {};
@@ -153,22 +144,9 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   if (bytes !== blob.size) throw new BlobChangedError(`the blob had ${blob.size} bytes when verification started and ${bytes} were read: it changed meanwhile`);
 
   const clear = { bytes, ...computed };
-  let digestFailed = false;
-  if (checksum === undefined) {
-    checks.push({ name: 'content-checksum', status: 'skipped', detail: 'no ContentChecksum' });
-  } else if (!checksum.md5) {
-    checks.push({ name: 'content-checksum', status: 'inconclusive', detail: checksum.note });
-  } else if (computed.md5 === checksum.md5) {
-    checks.push({ name: 'content-checksum', status: 'passed', detail: `MD5 of the clear bytes ${computed.md5} matches ContentChecksum${checksum.note ? ` (${checksum.note})` : ''}` });
-  } else {
-    digestFailed = true;
-    checks.push({ name: 'content-checksum', status: 'failed', detail: `MD5 of the clear bytes is ${computed.md5}, ContentChecksum says ${checksum.md5}${checksum.note ? ` (${checksum.note})` : ''}` });
-  }
-  if (options.expectedSha256) {
-    const ok = computed.sha256 === options.expectedSha256;
-    digestFailed ||= !ok;
-    checks.push({ name: 'expected-sha256', status: ok ? 'passed' : 'failed', detail: `SHA-256 of the clear bytes is ${computed.sha256}; ${ok ? 'as expected' : `expected ${options.expectedSha256}`}` });
-  }
+  const digests = digestChecks(checksum, options.expectedSha256, computed);
+  checks.push(...digests.checks);
+  const digestFailed = digests.failed;
   const sniff = probe.result();
   checks.push({ name: 'content-type', status: sniff.status, detail: sniff.detail });
 
@@ -182,7 +160,7 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
     return finish({ checks, status: 'failed', reasonCode: 'content-mismatch', reason: `${subject}${explained}`, diagnosis, clear, basis: null });
   }
   if (lengthMismatch) {
-    return finish({ checks, status: 'failed', reasonCode: 'content-length-mismatch', reason: `the blob has ${blob.size} bytes but ContentFileSize is ${contentFileSize}${lengthMismatch.hint ? `: ${lengthMismatch.hint}` : ''}`, diagnosis: null, clear, basis: null });
+    return finish({ checks, status: 'failed', reasonCode: 'content-length-mismatch', reason: `the blob has ${blob.size} bytes but ContentFileSize is ${lengthMismatch.contentFileSize}: ${lengthMismatch.hint}`, diagnosis: null, clear, basis: null });
   }
   const decrypted = encrypted ? `decrypted ${bytes} bytes` : `read ${bytes} bytes (not encrypted)`;
   if (digestPassed) {
@@ -200,120 +178,5 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   function finish(result: Pick<VerificationOutcome, 'checks' | 'status' | 'reasonCode' | 'reason' | 'diagnosis' | 'clear' | 'basis'>): VerificationOutcome {
     return { ...base, ...result, lengthMismatch };
   }
-}
-
-async function diagnoseFile(
-  services: Services,
-  file: JsonRecord,
-  located: ClearSource,
-  key: { id: string; key: Buffer } | undefined,
-  iv: bigint | undefined,
-  target: Digests,
-  declared: DeclaredType,
-  options: VerifyFileOptions,
-): Promise<Diagnosis> {
-  const encrypted = file['IsEncrypted'] === true;
-  const inputs: HypothesisInputs = {
-    encrypted,
-    key,
-    iv,
-    ivText: typeof file['InitializationVector'] === 'string' ? file['InitializationVector'] : '',
-    blocks: [],
-    otherKeys: [],
-    otherFileIvs: [],
-  };
-  if (encrypted) {
-    inputs.blocks = await blockList(services, located);
-    inputs.otherKeys = otherContentKeys(services, key?.id, options.limits.maxAlternatives);
-    inputs.otherFileIvs = otherFileIvs(services, file, options.limits.maxAlternatives);
-  } else {
-    // A clear file in an asset with a storage key: did the client encrypt it after all?
-    const assetKeyId = assetStorageKeyId(services.store, String(located.asset['Id']));
-    const keyRecord = assetKeyId ? services.store.get(COLLECTIONS.ContentKeys, assetKeyId) : undefined;
-    const opened = keyRecord ? services.keys.open(keyRecord['EncryptedContentKey'] as string | null) : undefined;
-    if (opened?.ok && opened.key.length === 32) inputs.key = { id: assetKeyId!, key: opened.key };
-    try {
-      inputs.iv = resolveIv(file);
-    } catch {
-      inputs.iv = undefined;
-    }
-  }
-  return diagnose({
-    readRaw: (offset, count) => services.storage.readBlob(located.container, located.blob.name, offset, count),
-    size: located.blob.size,
-    hypotheses: buildHypotheses(inputs),
-    target,
-    declared,
-    limits: options.limits,
-    signal: options.signal,
-  });
-}
-
-/** Block boundaries; none for a blob that is not a block blob (a page or append blob has no block list). */
-async function blockList(services: Services, located: ClearSource): Promise<BlockInfo[]> {
-  try {
-    return (await services.storage.getBlockList(located.container, located.blob.name)) ?? [];
-  } catch (err) {
-    if (err instanceof StorageRequestError) return [];
-    throw err;
-  }
-}
-
-/** The account's other 32-byte keys that open, newest first (a client that mixed up its keys used a recent one). */
-function otherContentKeys(services: Services, fileKeyId: string | undefined, max: number): Array<{ id: string; key: Buffer }> {
-  const out: Array<{ id: string; key: Buffer }> = [];
-  const records = [...services.store.values(COLLECTIONS.ContentKeys)].reverse();
-  for (const record of records) {
-    if (out.length >= max) break;
-    const id = String(record['Id']);
-    if (id === fileKeyId) continue;
-    const opened = services.keys.open(record['EncryptedContentKey'] as string | null);
-    if (opened.ok && opened.key.length === 32) out.push({ id, key: opened.key });
-  }
-  return out;
-}
-
-function otherFileIvs(services: Services, file: JsonRecord, max: number): Array<{ fileId: string; name: string; iv: bigint }> {
-  const out: Array<{ fileId: string; name: string; iv: bigint }> = [];
-  for (const other of services.store.values(COLLECTIONS.Files)) {
-    if (out.length >= max) break;
-    if (other['ParentAssetId'] !== file['ParentAssetId'] || other['Id'] === file['Id'] || other['IsEncrypted'] !== true) continue;
-    try {
-      out.push({ fileId: String(other['Id']), name: String(other['Name']), iv: resolveIv(other) });
-    } catch {
-      // An unusable IV of another file cannot have been used for this one either.
-    }
-  }
-  return out;
-}
-
-/** ContentFileSize as stored (an Int64 string, or a number from older state). */
-function parseSize(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && /^[0-9]{1,16}$/.test(value)) return Number(value);
-  return undefined;
-}
-
-/**
- * ContentChecksum is documented as MD5 hex of the clear file. Base64 of the MD5 (what Azure
- * storage's Content-MD5 uses) is accepted and said; anything else cannot be compared.
- */
-export function parseContentChecksum(value: unknown): { md5?: string; note: string } | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
-  const text = String(value).trim();
-  if (/^[0-9a-fA-F]{32}$/.test(text)) return { md5: text.toLowerCase(), note: '' };
-  if (/^[A-Za-z0-9+/]{22}==$/.test(text)) {
-    return { md5: Buffer.from(text, 'base64').toString('hex'), note: 'ContentChecksum is base64; the service documents the MD5 as hex' };
-  }
-  return { note: `ContentChecksum ${JSON.stringify(text.slice(0, 80))} is not an MD5 (32 hex digits), so it cannot be compared` };
-}
-
-function lengthHint(blobBytes: number, declared: number): string {
-  if (declared === 0) return 'ContentFileSize was never set: MERGE it with the clear file length after the upload';
-  if (blobBytes > declared && blobBytes - declared <= 16 && blobBytes % 16 === 0) {
-    return 'the blob is padded to a whole AES block: AES-CTR adds no padding (was a block mode with PKCS#7 used?)';
-  }
-  if (blobBytes > declared) return `the blob has ${blobBytes - declared} bytes more than the file: a stale or extra block, or ContentFileSize counts something else`;
-  return `the blob lacks ${declared - blobBytes} bytes: an incomplete upload (a block missing from Put Block List?)`;
 }
 
