@@ -1,6 +1,8 @@
+import { BlockBlobClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatIv, randomIv } from '../../client/src/crypto/index.js';
 import { entityPath, startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
-import { findingsOf, mp4Like, uploadFile, verificationOf } from './helpers/upload-workflow.js';
+import { encryptChunk, findingsOf, mp4Like, newEncryptedAsset, uploadFile, verificationOf } from './helpers/upload-workflow.js';
 
 /**
  * --strict: the request that completes an upload is verified before it is answered; a broken
@@ -55,6 +57,22 @@ describe('strict mode', () => {
     expect(errorMessage(upload.completing.text)).toContain('[counter-starts-at-1]');
     const file = await emu.ams('GET', entityPath('Files', upload.fileId));
     expect(file.body.IsEncrypted).toBe(false);
+  });
+
+  it('refuses a POST Files that completes a broken upload, and stores nothing', async () => {
+    const asset = await newEncryptedAsset(emu);
+    const policy = await emu.ams('POST', 'AccessPolicies', { body: { Name: 'w', DurationInMinutes: 10, Permissions: 2 } });
+    const locator = await emu.ams('POST', 'Locators', { body: { AccessPolicyId: policy.body.Id, AssetId: asset.assetId, Type: 1 } });
+    const data = mp4Like(30_000);
+    const iv = randomIv();
+    await new BlockBlobClient(`${locator.body.BaseUri}/late.mp4${locator.body.ContentAccessComponent}`).uploadData(encryptChunk(data, 0, 0, asset.key, iv, { kind: 'counter-little-endian' }));
+    const res = await emu.ams('POST', 'Files', {
+      body: { Name: 'late.mp4', ParentAssetId: asset.assetId, IsEncrypted: true, EncryptionScheme: 'StorageEncryption', EncryptionVersion: '1.0', EncryptionKeyId: asset.keyId, InitializationVector: formatIv(iv), ContentFileSize: '30000', MimeType: 'video/mp4' },
+    });
+    expect(res.status, res.text).toBe(400);
+    expect(errorMessage(res.text)).toContain('[counter-little-endian]');
+    const files = await emu.ams('GET', `${entityPath('Assets', asset.assetId)}/Files`);
+    expect(files.body.value).toEqual([]);
   });
 
   it('lets the requests before the upload completes through (no blob yet)', async () => {
