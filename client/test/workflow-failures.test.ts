@@ -67,6 +67,19 @@ describe('an upload interrupted half way', () => {
     expect(env.ams.deleted.at(-2)).toBe(locatorDeletes.at(-1));
   });
 
+  it('an abort that lands while the locator create is on the wire still removes the locator the server made', async () => {
+    const controller = new AbortController();
+    // Abort as the server receives POST Locators: the create happens, its answer is still to come.
+    env.ams.fault = ({ method, path }) => {
+      if (method === 'POST' && path === '/api/Locators') controller.abort();
+      return undefined;
+    };
+    const error = await uploadEncrypted(env.client, [{ name: 'race.mp4', stream: streamOf(bytesFor(13, 1000)), size: 1000 }], { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'AbortError' });
+    expect(env.ams.calls.some((c) => c.startsWith('POST /api/Locators'))).toBe(true);
+    expectNoWriteAccessLeft();
+  });
+
   it('AMS failing the MERGE: the service error surfaces and the write access is still removed', async () => {
     env.ams.fault = ({ method }) => (method === 'MERGE' ? { status: 500, message: 'An error has occurred.' } : undefined);
     const error = await uploadEncrypted(env.client, [{ name: 'b.mp4', stream: streamOf(bytesFor(11, 1000)), size: 1000 }]).catch((e: unknown) => e);

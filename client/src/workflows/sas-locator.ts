@@ -28,23 +28,22 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * Run `work` with a temporary SAS locator: POST AccessPolicies, POST Locators (Type 1), and in every
- * case DELETE both again, locator first. Cleanup runs without the caller's signal (an aborted
- * upload must still remove its write access) and never hides the error that ended `work`.
+ * case DELETE both again, locator first. The two creates run without the caller's signal: an abort
+ * that lands while a create is on the wire could leave an entity the client never learns the id of,
+ * so write access would outlive the upload. The abort is honoured between steps instead. Cleanup
+ * also runs without the signal and never hides the error that ended `work`.
  */
 export async function withSasAccess<T>(client: AmsClient, options: SasAccessOptions, work: (access: SasAccess) => Promise<T>): Promise<T> {
-  const call = options.signal ? { signal: options.signal } : {};
-  const policy = await client.createAccessPolicy(
-    { Name: `${options.namePrefix}-${newGuid()}`, DurationInMinutes: options.durationMinutes, Permissions: options.permissions },
-    call,
-  );
-  const created: Leftover[] = [{ entitySet: 'AccessPolicies', id: policy.Id }];
+  const created: Leftover[] = [];
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    const locator = await client.createLocator(
-      { AccessPolicyId: policy.Id, AssetId: options.assetId, Type: LocatorType.Sas, StartTime: new Date(Date.now() - CLOCK_SKEW_MS) },
-      call,
-    );
+    options.signal?.throwIfAborted();
+    const policy = await client.createAccessPolicy({ Name: `${options.namePrefix}-${newGuid()}`, DurationInMinutes: options.durationMinutes, Permissions: options.permissions });
+    created.push({ entitySet: 'AccessPolicies', id: policy.Id });
+    options.signal?.throwIfAborted();
+    const locator = await client.createLocator({ AccessPolicyId: policy.Id, AssetId: options.assetId, Type: LocatorType.Sas, StartTime: new Date(Date.now() - CLOCK_SKEW_MS) });
     created.unshift({ entitySet: 'Locators', id: locator.Id });
+    options.signal?.throwIfAborted();
     outcome = { ok: true, value: await work({ locator, policy, blobUrl: blobUrlFor(locator) }) };
   } catch (error) {
     outcome = { ok: false, error };
