@@ -78,6 +78,30 @@ describe('correct uploads verify', () => {
   });
 });
 
+describe('the project\'s own reference client', () => {
+  it('uploads that verify, in several blocks, with its ContentChecksum', async () => {
+    const { Readable } = await import('node:stream');
+    const { AmsClient } = await import('../../client/src/rest/client.js');
+    const { uploadEncrypted } = await import('../../client/src/workflows/upload.js');
+    const client = new AmsClient({ endpoint: emu.url, auth: { kind: 'static', token: 'test' } });
+    const movie = mp4Like(700_000);
+    const subtitles = Buffer.from('WEBVTT\n\n00:00.000 --> 00:01.000\nHallo, Welt ✓\n');
+    const result = await uploadEncrypted(
+      client,
+      [
+        { name: 'movie.mp4', stream: Readable.from([movie]), size: movie.length },
+        { name: 'subtitles.vtt', stream: Readable.from([subtitles]), size: subtitles.length },
+      ],
+      { blockSize: 256 * 1024 },
+    );
+    for (const file of result.files) {
+      const v = await verificationOf(emu, file.id);
+      expect(statusOf(v), JSON.stringify(v)).toEqual({ status: 'verified', reasonCode: 'verified' });
+      expect(v['checks']).toContainEqual(expect.objectContaining({ name: 'content-type', status: 'passed' }));
+    }
+  });
+});
+
 describe('when verification runs', () => {
   it('a file created before its upload is skipped for want of a blob, and verified by the MERGE after it', async () => {
     const asset = await newEncryptedAsset(emu);
