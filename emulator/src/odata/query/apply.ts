@@ -2,6 +2,7 @@
 import { propertyOf, type EntityTypeDef, type PropertyDef } from '../edm.js';
 import { evaluateFilter } from './evaluate.js';
 import { MAX_PAGE } from './limits.js';
+import { TextBudget } from './text-budget.js';
 import type { OrderByItem, QueryOptions } from './options.js';
 import { compareValues, propertyValue, type RuntimeValue } from './values.js';
 
@@ -18,8 +19,9 @@ export function applyQuery<T extends Record<string, unknown>>(
 ): { items: T[]; count?: number } {
   const filter = options.filter;
   const matching: T[] = [];
+  const budget = new TextBudget();
   for (const record of records) {
-    if (filter === undefined || evaluateFilter(filter, record, type)) matching.push(record);
+    if (filter === undefined || evaluateFilter(filter, record, type, budget)) matching.push(record);
   }
   const ordered = options.orderBy.length > 0 ? sortRecords(matching, options.orderBy, type) : matching;
   const pageSize = Math.max(0, Math.min(options.top ?? maxPage, maxPage));

@@ -7,10 +7,12 @@
 import { propertyOf, type EntityTypeDef } from '../edm.js';
 import { leftSpine, type BinaryExpression, type ComparisonOperator, type FilterExpression, type LiteralExpression } from './ast.js';
 import { FUNCTIONS } from './functions.js';
+import { TextBudget } from './text-budget.js';
 import { compareValues, literalValue, propertyValue, type PresentValue, type RuntimeValue } from './values.js';
 
-export function evaluateFilter(expr: FilterExpression, record: Readonly<Record<string, unknown>>, type: EntityTypeDef): boolean {
-  return evaluate(expr, record, type) === true;
+/** `budget`: what the text the functions build may add up to; share one across the records of a query. */
+export function evaluateFilter(expr: FilterExpression, record: Readonly<Record<string, unknown>>, type: EntityTypeDef, budget: TextBudget = new TextBudget()): boolean {
+  return evaluate(expr, record, type, budget) === true;
 }
 
 // Literal nodes are immutable once parsed; converting a datetime literal once per filter, not per record.
@@ -25,7 +27,7 @@ function literal(expr: LiteralExpression): RuntimeValue {
   return value;
 }
 
-function evaluate(expr: FilterExpression, record: Readonly<Record<string, unknown>>, type: EntityTypeDef): RuntimeValue {
+function evaluate(expr: FilterExpression, record: Readonly<Record<string, unknown>>, type: EntityTypeDef, budget: TextBudget): RuntimeValue {
   switch (expr.kind) {
     case 'literal':
       return literal(expr);
@@ -35,44 +37,46 @@ function evaluate(expr: FilterExpression, record: Readonly<Record<string, unknow
       return propertyValue(record, property);
     }
     case 'not': {
-      const value = asBoolean(evaluate(expr.operand, record, type));
+      const value = asBoolean(evaluate(expr.operand, record, type, budget));
       return value === null ? null : !value;
     }
     case 'binary': {
       const { bottom, chain } = leftSpine(expr);
-      let value = evaluate(bottom, record, type);
-      for (const node of chain) value = combine(node, value, record, type);
+      let value = evaluate(bottom, record, type, budget);
+      for (const node of chain) value = combine(node, value, record, type, budget);
       return value;
     }
     case 'call': {
       const args: PresentValue[] = [];
       for (const arg of expr.args) {
-        const value = evaluate(arg, record, type);
+        const value = evaluate(arg, record, type, budget);
         if (value === null) return null;
         args.push(value);
       }
-      return FUNCTIONS[expr.name].apply(args);
+      const result = FUNCTIONS[expr.name].apply(args);
+      if (typeof result === 'string') budget.spend(result.length);
+      return result;
     }
   }
 }
 
 /** One step along a left spine: `left` is the value of `node.left`, already computed. */
-function combine(node: BinaryExpression, left: RuntimeValue, record: Readonly<Record<string, unknown>>, type: EntityTypeDef): RuntimeValue {
+function combine(node: BinaryExpression, left: RuntimeValue, record: Readonly<Record<string, unknown>>, type: EntityTypeDef, budget: TextBudget): RuntimeValue {
   switch (node.operator) {
     case 'and': {
       const l = asBoolean(left);
       if (l === false) return false;
-      const r = asBoolean(evaluate(node.right, record, type));
+      const r = asBoolean(evaluate(node.right, record, type, budget));
       return r === false ? false : l === null || r === null ? null : true;
     }
     case 'or': {
       const l = asBoolean(left);
       if (l === true) return true;
-      const r = asBoolean(evaluate(node.right, record, type));
+      const r = asBoolean(evaluate(node.right, record, type, budget));
       return r === true ? true : l === null || r === null ? null : false;
     }
     default:
-      return compare(node.operator, left, evaluate(node.right, record, type));
+      return compare(node.operator, left, evaluate(node.right, record, type, budget));
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { FunctionName, LiteralType } from './ast.js';
 import { civilFromTicks } from './datetime.js';
+import { checkStringLength } from './text-budget.js';
 import type { PresentValue, RuntimeValue } from './values.js';
 
 /** What an argument must be: one Edm family each. */
@@ -61,7 +62,14 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDef>> = {
   // UTF-16 code units, as .NET String.Length.
   length: { params: ['string'], returns: always('Edm.Int32'), apply: ([s]) => str(s).length },
   indexof: { params: ['string', 'string'], returns: always('Edm.Int32'), apply: ([s, t]) => str(s).indexOf(str(t)) },
-  concat: { params: ['string', 'string'], returns: always('Edm.String'), apply: ([a, b]) => str(a) + str(b) },
+  concat: {
+    params: ['string', 'string'],
+    returns: always('Edm.String'),
+    apply: ([a, b]) => {
+      checkStringLength(str(a).length + str(b).length, 'concat');
+      return str(a) + str(b);
+    },
+  },
   // .NET throws on an out-of-range start or length; clamping answers instead of failing the request.
   substring: {
     params: ['string', 'integer', 'integer'],
@@ -73,7 +81,15 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDef>> = {
       return length === undefined ? text.slice(from) : text.slice(from, from + Math.max(int(length), 0));
     },
   },
-  replace: { params: ['string', 'string', 'string'], returns: always('Edm.String'), apply: ([s, f, r]) => (str(f) === '' ? str(s) : str(s).split(str(f)).join(str(r))) },
+  replace: {
+    params: ['string', 'string', 'string'],
+    returns: always('Edm.String'),
+    apply: ([s, f, r]) => {
+      if (str(f) === '') return str(s);
+      checkStringLength(str(s).length + occurrences(str(s), str(f)) * (str(r).length - str(f).length), 'replace');
+      return str(s).split(str(f)).join(str(r));
+    },
+  },
   year: datePart('year'),
   month: datePart('month'),
   day: datePart('day'),
@@ -85,6 +101,13 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDef>> = {
   floor: { params: ['number'], returns: sameNumericType, apply: rounding(Math.floor) },
   ceiling: { params: ['number'], returns: sameNumericType, apply: rounding(Math.ceil) },
 };
+
+/** Non-overlapping occurrences of `part` in `text`, as split counts them. */
+function occurrences(text: string, part: string): number {
+  let count = 0;
+  for (let at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length)) count++;
+  return count;
+}
 
 export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
