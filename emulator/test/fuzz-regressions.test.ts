@@ -53,3 +53,20 @@ describe('$filter text amplification', () => {
     expect(one.status, one.text.slice(0, 300)).toBe(200);
   });
 });
+
+describe('file names', () => {
+  it('a name with an unpaired surrogate is refused: no blob can have it, and a job over the asset crashed on it', async () => {
+    const asset = await emu.ams('POST', 'Assets', { body: { Name: 'names' } });
+    const body = `{"Name":"clip\\ud800.mp4","ParentAssetId":${JSON.stringify(asset.body.Id)}}`;
+    const created = await emu.ams('POST', 'Files', { body, headers: { 'Content-Type': 'application/json' } });
+    expect(created.status, created.text).toBe(400);
+    expect(created.body['odata.error'].message.value).toBe('The file name is not valid Unicode: it holds an unpaired surrogate');
+    const file = await emu.ams('POST', 'Files', { body: { Name: 'clip.mp4', ParentAssetId: asset.body.Id } });
+    expect(file.status, file.text).toBe(201);
+    const merged = await emu.ams('MERGE', `Files('${encodeURIComponent(file.body.Id)}')`, { body: '{"Name":"\\udc00"}', headers: { 'Content-Type': 'application/json' } });
+    expect(merged.status, merged.text).toBe(400);
+    // A pair is a character like any other.
+    const pair = await emu.ams('POST', 'Files', { body: { Name: 'clip-😀.mp4', ParentAssetId: asset.body.Id } });
+    expect(pair.status, pair.text).toBe(201);
+  });
+});

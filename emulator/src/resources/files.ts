@@ -157,5 +157,7 @@ async function commitFile(req: ApiRequest, services: Services, record: JsonRecor
 function checkFileName(name: string): void {
   if (name.length > 260) throw badRequest(`The file name is ${name.length} characters; the limit is 260`);
   if (/[\u0000-\u001f\u007f]/.test(name)) throw badRequest('The file name contains control characters');
+  // A lone surrogate (JSON "\ud800") has no UTF-8 form: no blob can have that name, no URL can name it.
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name)) throw badRequest('The file name is not valid Unicode: it holds an unpaired surrogate');
   if (name.endsWith('/') || name.endsWith('.') || name.startsWith('/')) throw badRequest(`The file name ${JSON.stringify(name)} cannot be a blob name`);
 }
