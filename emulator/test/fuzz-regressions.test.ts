@@ -70,3 +70,17 @@ describe('file names', () => {
     expect(pair.status, pair.text).toBe(201);
   });
 });
+
+describe('the format of an error', () => {
+  it('follows Accept when $format names no format, and $format when a neighbouring parameter cannot be decoded', async () => {
+    const junk = await get('/api/Assets?$format=jsonp', 'application/atom+xml');
+    expect(junk.status).toBe(400);
+    expect(errorFormatOf(junk)).toBe('atom');
+    const neighbour = await get('/api/Assets?%zz=1&$format=xml', 'application/json');
+    expect(neighbour.status).toBe(400);
+    expect(errorFormatOf(neighbour)).toBe('atom');
+    const verbose = await get('/api/Assets?$format=verbosejson&x=%E0%A4%A', 'application/atom+xml');
+    expect(verbose.status).toBe(400);
+    expect(errorFormatOf(verbose)).toBe('json-verbose');
+  });
+});

@@ -1,7 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ODataError } from '../odata/errors.js';
 import { negotiateFormat, type WireFormat } from '../odata/format.js';
-import { parseQueryString } from '../odata/params.js';
 import { StorageUnavailableError, StorageRequestError } from '../storage/types.js';
 import { writeError } from './respond.js';
 import { locals } from './request-context.js';
@@ -71,11 +70,37 @@ export function toODataError(err: unknown): ODataError | undefined {
  * over the size limit is refused while it is read): an Atom client still gets an Atom error.
  */
 function requestedFormat(req: Request): WireFormat {
+  const q = req.originalUrl.indexOf('?');
+  const option = q < 0 ? undefined : formatOption(req.originalUrl.slice(q + 1));
   try {
-    const q = req.originalUrl.indexOf('?');
-    const option = q < 0 ? undefined : parseQueryString(req.originalUrl.slice(q + 1)).find(([name]) => name === '$format')?.[1];
     return negotiateFormat(req.get('accept'), option);
   } catch {
-    return 'json-minimal';
+    // A $format that names no format leaves the choice to the Accept header.
+    try {
+      return negotiateFormat(req.get('accept'), undefined);
+    } catch {
+      return 'json-minimal';
+    }
+  }
+}
+
+/**
+ * The `$format` value of a raw query string, each parameter decoded on its own: a malformed
+ * neighbour (the error being answered, often) must not hide the format the client asked for.
+ */
+function formatOption(query: string): string | undefined {
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    if (decodeOrUndefined(eq < 0 ? part : part.slice(0, eq)) !== '$format') continue;
+    return decodeOrUndefined(eq < 0 ? '' : part.slice(eq + 1));
+  }
+  return undefined;
+}
+
+function decodeOrUndefined(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
   }
 }
