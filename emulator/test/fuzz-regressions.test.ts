@@ -84,3 +84,18 @@ describe('the format of an error', () => {
     expect(errorFormatOf(verbose)).toBe('json-verbose');
   });
 });
+
+describe('the format of an error about a $batch', () => {
+  it('follows $format, as on every other URL', async () => {
+    const wrongVerb = await get('/api/$batch?$format=atom', 'application/json');
+    expect(wrongVerb.status).toBe(405);
+    expect(errorFormatOf(wrongVerb)).toBe('atom');
+    const noBoundary = await send(emu.baseUrl, { method: 'POST', target: '/api/$batch?$format=verbosejson', headers: [...AMS, ['Accept', 'multipart/mixed'], ['Content-Type', 'multipart/mixed']], body: Buffer.from('x') });
+    expect(noBoundary.status).toBe(400);
+    expect(errorFormatOf(noBoundary)).toBe('json-verbose');
+    // A $format that names nothing does not fail the batch: Accept decides.
+    const junk = await get('/api/$batch?$format=html', 'multipart/mixed, application/atom+xml');
+    expect(junk.status).toBe(405);
+    expect(errorFormatOf(junk)).toBe('atom');
+  });
+});

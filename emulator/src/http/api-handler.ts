@@ -30,7 +30,8 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
       const below = pathBelowServiceRoot(decodePath(rawPath));
       if (below === undefined) throw notFound(`Nothing is served at ${rawPath.slice(0, 120)}: the Media Services API is under /api/`);
       const params = parseQueryString(query);
-      const format = /^\$batch\/?$/.test(below) ? negotiateBatchFormat(req.get('accept')) : negotiateFormat(req.get('accept'), params.find(([n]) => n === '$format')?.[1]);
+      const formatOption = params.find(([n]) => n === '$format')?.[1];
+      const format = /^\$batch\/?$/.test(below) ? negotiateBatchFormat(req.get('accept'), formatOption) : negotiateFormat(req.get('accept'), formatOption);
       locals(res).format = format;
       const path = parseODataPath(below);
       const method = effectiveMethod(req);

@@ -35,9 +35,17 @@ export function negotiateFormat(accept: string | undefined, formatOption: string
 /**
  * The format for errors about a `$batch` request itself. Its answer is multipart/mixed whatever
  * the client asked for, and the .NET SDK sends `Accept: multipart/mixed`, so that media type is
- * not a preference for errors, and nothing here is a 406.
+ * not a preference for errors, and nothing here is a 406. A `$format` that names a format wins, as
+ * everywhere; one that names none is not worth refusing the batch for.
  */
-export function negotiateBatchFormat(accept: string | undefined): WireFormat {
+export function negotiateBatchFormat(accept: string | undefined, formatOption?: string): WireFormat {
+  if (formatOption !== undefined) {
+    try {
+      return fromFormatOption(formatOption);
+    } catch {
+      // Fall back to Accept.
+    }
+  }
   const others = splitOutsideQuotes(accept ?? '', ',').filter((part) => parseMediaRange(part)?.type !== 'multipart');
   try {
     return negotiateFormat(others.join(','), undefined);
