@@ -99,3 +99,37 @@ describe('the format of an error about a $batch', () => {
     expect(errorFormatOf(junk)).toBe('atom');
   });
 });
+
+describe('token endpoints', () => {
+  function oauth(res: WireResponse): { error: string; error_description: string } {
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const body = JSON.parse(res.body.toString('utf8')) as { error: string; error_description: string };
+    expect(Object.keys(body).sort()).toEqual(['error', 'error_description']);
+    return body;
+  }
+  const form = (body: Buffer, headers: [string, string][] = []) => ({ method: 'POST', target: '/v2/OAuth2-13', headers: [['Content-Type', 'application/x-www-form-urlencoded'] as [string, string], ...headers], body });
+
+  it('answer a wrong verb with an OAuth error, not an OData 404', async () => {
+    for (const target of ['/v2/OAuth2-13', '/common/oauth2/token', '/t/oauth2/v2.0/token']) {
+      const res = await send(emu.baseUrl, { method: 'GET', target, headers: [] });
+      expect(res.status, target).toBe(405);
+      expect(res.headers['allow']).toBe('POST');
+      expect(oauth(res).error).toBe('invalid_request');
+    }
+  });
+
+  it('answer a body they cannot read with an OAuth error: bad compression, unknown charset, too large', async () => {
+    const gzip = await send(emu.baseUrl, form(Buffer.from('grant_type=client_credentials'), [['Content-Encoding', 'gzip']]));
+    expect(gzip.status).toBe(400);
+    expect(oauth(gzip).error).toBe('invalid_request');
+    const charset = await send(emu.baseUrl, { ...form(Buffer.from('a=b')), headers: [['Content-Type', 'application/x-www-form-urlencoded; charset=junk']] });
+    expect(charset.status).toBe(415);
+    expect(oauth(charset).error_description).toContain('cannot be decoded');
+    const large = await send(emu.baseUrl, form(Buffer.from(`grant_type=client_credentials&client_id=${'a'.repeat(70_000)}`)));
+    expect(large.status).toBe(413);
+    expect(oauth(large).error_description).toContain('64 KiB');
+    // The API beside them still answers in OData.
+    const api = await get('/api/Nope');
+    expect(errorFormatOf(api)).toBe('json-minimal');
+  });
+});

@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AuthMode } from '../config.js';
 import { AAD_RESOURCE, ACS_SCOPE } from '../auth/credentials.js';
 import { devCredentialsMatch, type TokenIssuer } from '../auth/tokens.js';
@@ -11,6 +11,13 @@ import { devCredentialsMatch, type TokenIssuer } from '../auth/tokens.js';
 export function tokenRouter(issuer: TokenIssuer, auth: AuthMode): Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '64kb' });
+
+  // OAuth clients parse OAuth errors: a wrong verb on a token URL is answered in that shape too.
+  router.all(TOKEN_PATHS, (req, res, next) => {
+    if (req.method === 'POST') return next();
+    res.setHeader('Allow', 'POST');
+    oauthError(res, 405, 'invalid_request', `${req.method.slice(0, 20)} is not allowed on a token endpoint: POST an application/x-www-form-urlencoded body`);
+  });
 
   router.post('/v2/OAuth2-13', form, async (req, res) => {
     const params = formOf(req);
@@ -59,8 +66,25 @@ export function tokenRouter(issuer: TokenIssuer, auth: AuthMode): Router {
     res.status(200).json({ token_type: 'Bearer', expires_in: t.expiresIn, ext_expires_in: t.expiresIn, access_token: t.token });
   });
 
+  // A body that cannot be read (too large, compressed wrongly, an unknown charset) is still an OAuth error.
+  router.use(TOKEN_PATHS, (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : undefined;
+    if (status === undefined || status < 400 || status >= 500 || res.headersSent) return next(err);
+    const type = (err as { type?: unknown }).type;
+    const description =
+      type === 'entity.too.large'
+        ? 'the request body is larger than the limit of 64 KiB'
+        : type === 'charset.unsupported' || type === 'encoding.unsupported'
+          ? `the request body cannot be decoded: ${(err as Error).message}; send it in UTF-8, uncompressed or gzip`
+          : `the request body cannot be read: ${(err as Error).message}`;
+    oauthError(res, status, 'invalid_request', description);
+  });
+
   return router;
 }
+
+/** The token URLs: ACS's and Azure AD's v1 and v2 (any tenant). */
+const TOKEN_PATHS = ['/v2/OAuth2-13', '/:tenant/oauth2/token', '/:tenant/oauth2/v2.0/token'];
 
 function formOf(req: Request): Record<string, string> {
   const body: unknown = req.body;
