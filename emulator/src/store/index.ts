@@ -5,6 +5,7 @@ import { State } from './state.js';
 import { StateStore } from './state-store.js';
 
 export { StoreOpenError } from './types.js';
+export { defineIndex, propertyIndex, type IndexDef } from './indexes.js';
 export type { Json, JsonRecord, OpenStoreOptions, Store, StoreReader, Transaction } from './types.js';
 export type { Durability, InstrumentedStore, LockInfo, StoreOptions, StoreStartup, StoreStats } from './instrumented.js';
 

@@ -1,3 +1,4 @@
+import type { IndexDef } from './indexes.js';
 import type { InstrumentedStore, StoreStartup, StoreStats } from './instrumented.js';
 import type { Persistence } from './persistence.js';
 import { State, type UndoEntry } from './state.js';
@@ -54,6 +55,10 @@ export class StateStore implements InstrumentedStore {
 
   count(collection: string): number {
     return this.#state.count(collection);
+  }
+
+  lookup<T extends JsonRecord>(index: IndexDef, key: string): T[] {
+    return this.#state.lookup<T>(index, key);
   }
 
   async transaction<R>(fn: (tx: Transaction) => R): Promise<R> {

@@ -1,3 +1,4 @@
+import { IndexSet, type IndexDef } from './indexes.js';
 import type { StateOp } from './ops.js';
 import type { JsonRecord, StoreReader } from './types.js';
 
@@ -5,7 +6,7 @@ import type { JsonRecord, StoreReader } from './types.js';
  * `seq` is the record's insertion number. Map order already is insertion order; the number is only
  * there so that a rollback, which may re-insert deleted records at the end, can restore the order.
  */
-interface Entry {
+export interface Entry {
   readonly seq: number;
   readonly value: JsonRecord;
 }
@@ -27,6 +28,7 @@ const NO_RECORDS: ReadonlyMap<string, Entry> = new Map();
 export class State implements StoreReader {
   #collections: Collections = new Map();
   #nextSeq = 0;
+  readonly #indexes = new IndexSet();
 
   get<T extends JsonRecord>(collection: string, id: string): T | undefined {
     return this.#collections.get(collection)?.get(id)?.value as T | undefined;
@@ -42,6 +44,29 @@ export class State implements StoreReader {
 
   count(collection: string): number {
     return this.#collections.get(collection)?.size ?? 0;
+  }
+
+  lookup<T extends JsonRecord>(index: IndexDef, key: string): T[] {
+    return this.lookupEntries(index, key).map(([, entry]) => entry.value as T);
+  }
+
+  /** The records under `key`, with their ids and insertion numbers, in insertion order. */
+  lookupEntries(index: IndexDef, key: string): Array<[id: string, entry: Entry]> {
+    const records = this.#collections.get(index.collection) ?? NO_RECORDS;
+    const ids = this.#indexes.ids(index, key, () => recordsOf(records));
+    if (ids === undefined) return [];
+    const found: Array<[string, Entry]> = [];
+    for (const id of ids) {
+      const entry = records.get(id);
+      if (entry !== undefined) found.push([id, entry]);
+    }
+    // A record whose key changed joined its group at the end; collection order is insertion order.
+    return found.sort((a, b) => a[1].seq - b[1].seq);
+  }
+
+  /** The insertion number of a record, for ordering a transaction's view like the collection. */
+  seqOf(collection: string, id: string): number | undefined {
+    return this.#collections.get(collection)?.get(id)?.seq;
   }
 
   /** One collection's ids and values, in order. */
@@ -68,6 +93,7 @@ export class State implements StoreReader {
           }
           const previous = records.get(op.id);
           records.set(op.id, { seq: previous?.seq ?? this.#nextSeq++, value: op.value });
+          this.#indexes.changed(op.collection, op.id, previous?.value, op.value);
           undo?.push({ kind: 'restore', collection: op.collection, id: op.id, previous });
           break;
         }
@@ -76,12 +102,14 @@ export class State implements StoreReader {
           const previous = records?.get(op.id);
           if (records === undefined || previous === undefined) break;
           records.delete(op.id);
+          this.#indexes.changed(op.collection, op.id, previous.value, undefined);
           undo?.push({ kind: 'restore', collection: op.collection, id: op.id, previous });
           break;
         }
         case 'clear':
           undo?.push({ kind: 'unclear', previous: this.#collections });
           this.#collections = new Map();
+          this.#indexes.forget();
           break;
       }
     }
@@ -98,9 +126,11 @@ export class State implements StoreReader {
       const entry = undo[i];
       if (entry.kind === 'unclear') {
         this.#collections = entry.previous;
+        this.#indexes.forget();
         continue;
       }
       let records = this.#collections.get(entry.collection);
+      this.#indexes.changed(entry.collection, entry.id, records?.get(entry.id)?.value, entry.previous?.value);
       if (entry.previous === undefined) {
         records?.delete(entry.id);
         continue;

@@ -1,3 +1,4 @@
+import type { IndexDef } from './indexes.js';
 import { freezeRecord } from './json-record.js';
 import type { StoreOp } from './ops.js';
 import type { State } from './state.js';
@@ -60,6 +61,30 @@ export class BufferedTransaction implements Transaction {
     const base = this.#cleared ? emptyIterator<T>() : this.#state.values<T>(collection);
     if (overlay === undefined) return base;
     return this.#mergedValues<T>(collection, overlay);
+  }
+
+  /**
+   * The committed matches with this transaction's changes laid over them, in the order `values()`
+   * gives: committed records by insertion number (a replaced one keeps its place), then added ones.
+   */
+  lookup<T extends JsonRecord>(index: IndexDef, key: string): T[] {
+    this.#assertOpen();
+    const base = this.#cleared ? [] : this.#state.lookupEntries(index, key);
+    const overlay = this.#overlays.get(index.collection);
+    if (overlay === undefined) return base.map(([, entry]) => entry.value as T);
+    const kept: Array<{ seq: number; value: JsonRecord }> = [];
+    for (const [id, entry] of base) {
+      if (overlay.removed.has(id) || overlay.replaced.has(id)) continue;
+      kept.push(entry);
+    }
+    // A replaced record matches by its new value, whatever its committed one was.
+    for (const [id, value] of overlay.replaced) {
+      if (index.key(value) === key) kept.push({ seq: this.#state.seqOf(index.collection, id)!, value });
+    }
+    kept.sort((a, b) => a.seq - b.seq);
+    const out = kept.map((e) => e.value as T);
+    for (const value of overlay.added.values()) if (index.key(value) === key) out.push(value as T);
+    return out;
   }
 
   count(collection: string): number {

@@ -3,6 +3,7 @@
  * a transaction; a transaction's promise resolves only once its changes are durable on disk (file
  * mode), so an HTTP response sent after it can never be lost to a `kill -9`.
  */
+import type { IndexDef } from './indexes.js';
 
 /** A JSON value as stored: what `JSON.parse(JSON.stringify(x))` gives back unchanged. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -15,6 +16,11 @@ export interface StoreReader {
   /** Records in insertion order (a put of an existing id keeps its place). */
   values<T extends JsonRecord>(collection: string): IterableIterator<T>;
   count(collection: string): number;
+  /**
+   * The records of `index.collection` whose index key is `key`, in collection order: what
+   * `[...values(collection)].filter((r) => index.key(r) === key)` gives, in O(matches).
+   */
+  lookup<T extends JsonRecord>(index: IndexDef, key: string): T[];
 }
 
 export interface Transaction extends StoreReader {
