@@ -1,7 +1,7 @@
 import { formatNbId } from '../../../client/src/crypto/index.js';
 import { AccessPolicy } from '../odata/edm.js';
 import { badRequest, conflict } from '../odata/errors.js';
-import { COLLECTIONS, findEntity, newRecord, numberValue, readBody, requireValues } from './common.js';
+import { COLLECTIONS, findEntity, INDEXES, newRecord, numberValue, readBody, requireValues } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
 
 const P = COLLECTIONS.AccessPolicies;
@@ -43,9 +43,8 @@ export async function deleteAccessPolicy(_req: ApiRequest, services: Services, k
   await services.store.transaction((tx) => {
     const policy = findEntity(tx, AccessPolicy, P, key);
     const id = policy['Id'] as string;
-    for (const locator of tx.values(COLLECTIONS.Locators)) {
-      if (locator['AccessPolicyId'] === id) throw conflict(`The AccessPolicy '${id}' is used by the locator '${locator['Id']}': delete the locator first`);
-    }
+    const [locator] = tx.lookup(INDEXES.locatorsByPolicy, id);
+    if (locator) throw conflict(`The AccessPolicy '${id}' is used by the locator '${locator['Id']}': delete the locator first`);
     tx.delete(P, id);
   });
   return { kind: 'noContent' };

@@ -7,7 +7,7 @@ import { functionParameters } from '../odata/params.js';
 import type { CanonicalValue } from '../odata/values.js';
 
 import type { JsonRecord, Transaction } from '../store/types.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, mergeValues, newRecord, numberValue, readBody, stringValue, type AssetKeyLink } from './common.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, numberValue, readBody, stringValue, type AssetKeyLink } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
 
 const A = COLLECTIONS.Assets;
@@ -91,16 +91,11 @@ export async function deleteAsset(req: ApiRequest, services: Services, key: stri
 }
 
 function removeAssetEntities(tx: Transaction, assetId: string): void {
-  for (const file of [...tx.values(COLLECTIONS.Files)]) {
-    if (file['ParentAssetId'] === assetId) tx.delete(COLLECTIONS.Files, canonicalId(AssetFile, String(file['Id'])));
-  }
-  for (const locator of [...tx.values(COLLECTIONS.Locators)]) {
-    if (locator['AssetId'] === assetId) tx.delete(COLLECTIONS.Locators, canonicalId(Locator, String(locator['Id'])));
-  }
-  const linked = [...tx.values<AssetKeyLink>(ASSET_KEY_LINKS)].filter((l) => l.assetId === assetId);
-  for (const link of linked) {
+  for (const file of tx.lookup(INDEXES.filesByAsset, assetId)) tx.delete(COLLECTIONS.Files, canonicalId(AssetFile, String(file['Id'])));
+  for (const locator of tx.lookup(INDEXES.locatorsByAsset, assetId)) tx.delete(COLLECTIONS.Locators, canonicalId(Locator, String(locator['Id'])));
+  for (const link of tx.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId)) {
     tx.delete(ASSET_KEY_LINKS, `${link.assetId}|${link.keyId}`);
-    const stillUsed = [...tx.values<AssetKeyLink>(ASSET_KEY_LINKS)].some((l) => l.keyId === link.keyId);
+    const stillUsed = tx.lookup(INDEXES.linksByKey, link.keyId).length > 0;
     const key = tx.get(COLLECTIONS.ContentKeys, link.keyId);
     if (!stillUsed && key && (key['ContentKeyType'] === STORAGE_ENCRYPTION || key['ContentKeyType'] === 0)) {
       tx.delete(COLLECTIONS.ContentKeys, link.keyId);

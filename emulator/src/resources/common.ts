@@ -3,6 +3,7 @@ import { badRequest, notFound } from '../odata/errors.js';
 import { canonicalId, checkKey } from '../odata/uri.js';
 import { readEntityBody, type EntityBody } from '../odata/body.js';
 import type { CanonicalValue } from '../odata/values.js';
+import { propertyIndex } from '../store/indexes.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import type { ApiRequest, Services } from './context.js';
 
@@ -24,6 +25,15 @@ export interface AssetKeyLink extends JsonRecord {
   assetId: string;
   keyId: string;
 }
+
+/** Lookups that would otherwise scan a whole collection on every request. */
+export const INDEXES = {
+  filesByAsset: propertyIndex(COLLECTIONS.Files, 'ParentAssetId'),
+  linksByAsset: propertyIndex(ASSET_KEY_LINKS, 'assetId'),
+  linksByKey: propertyIndex(ASSET_KEY_LINKS, 'keyId'),
+  locatorsByAsset: propertyIndex(COLLECTIONS.Locators, 'AssetId'),
+  locatorsByPolicy: propertyIndex(COLLECTIONS.Locators, 'AccessPolicyId'),
+} as const;
 
 export function linkId(assetId: string, keyId: string): string {
   return `${assetId}|${keyId}`;

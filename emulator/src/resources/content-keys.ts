@@ -5,7 +5,7 @@ import { ContentKey } from '../odata/edm.js';
 import { badRequest, conflict } from '../odata/errors.js';
 import { canonicalId, checkKey } from '../odata/uri.js';
 import type { JsonRecord } from '../store/types.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, mergeValues, newRecord, numberValue, readBody, stringValue, type AssetKeyLink } from './common.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, numberValue, readBody, stringValue, type AssetKeyLink } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
 
 const C = COLLECTIONS.ContentKeys;
@@ -66,9 +66,7 @@ export async function deleteContentKey(_req: ApiRequest, services: Services, key
   await services.store.transaction((tx) => {
     findEntity(tx, ContentKey, C, keyText);
     const key = canonicalId(ContentKey, keyText);
-    for (const link of [...tx.values<AssetKeyLink>(ASSET_KEY_LINKS)]) {
-      if (link.keyId === key) tx.delete(ASSET_KEY_LINKS, `${link.assetId}|${link.keyId}`);
-    }
+    for (const link of tx.lookup<AssetKeyLink>(INDEXES.linksByKey, key)) tx.delete(ASSET_KEY_LINKS, `${link.assetId}|${link.keyId}`);
     tx.delete(C, key);
   });
   return { kind: 'noContent' };

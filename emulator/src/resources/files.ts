@@ -1,14 +1,15 @@
 import { formatNbId } from '../../../client/src/crypto/index.js';
 import { STORAGE_ENCRYPTION } from '../domain/content-keys.js';
 import { recordDeviations, refuseIfStrict, type Deviation } from '../domain/deviations.js';
-import { checkIvFormat, checkIvUnique, type EncryptedFileView } from '../domain/ivs.js';
+import { checkIvFormat, checkIvUnique, ivIdentity, type EncryptedFileView } from '../domain/ivs.js';
 import { Asset, AssetFile, ContentKey } from '../odata/edm.js';
 import { badRequest, conflict, notFound, serviceUnavailable } from '../odata/errors.js';
 import { functionParameters } from '../odata/params.js';
 import { canonicalId } from '../odata/uri.js';
+import { defineIndex } from '../store/indexes.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import { containerOf } from './assets.js';
-import { COLLECTIONS, findEntity, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
+import { COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
 import { linkedKeys } from './links.js';
 
@@ -97,10 +98,14 @@ export async function createFileInfos(req: ApiRequest, services: Services): Prom
 }
 
 export function filesOfAsset(reader: StoreReader, assetId: string): JsonRecord[] {
-  const out: JsonRecord[] = [];
-  for (const file of reader.values(F)) if (file['ParentAssetId'] === assetId) out.push(file);
-  return out;
+  return reader.lookup(INDEXES.filesByAsset, assetId);
 }
+
+/** Encrypted files by the value of their IV ("07" and "7" together): the candidates for IV reuse. */
+const FILES_BY_IV = defineIndex(F, 'iv', (file) => {
+  const iv = file['InitializationVector'];
+  return file['IsEncrypted'] === true && typeof iv === 'string' && iv !== '' ? ivIdentity(iv) : undefined;
+});
 
 /** The content key a file is encrypted with: its EncryptionKeyId, else its asset's storage key. */
 export function fileKeyId(reader: StoreReader, file: JsonRecord): string | undefined {
@@ -144,7 +149,9 @@ async function commitFile(req: ApiRequest, services: Services, record: JsonRecor
     const deviations = [...formatDeviations];
     if (ivChanged) {
       const keyId = fileKeyId(tx, record);
-      deviations.push(...checkIvUnique(view, keyId, tx.values(F), (other) => fileKeyId(tx, other)));
+      const iv = view.InitializationVector;
+      const sameIv = typeof iv === 'string' && iv !== '' ? tx.lookup(FILES_BY_IV, ivIdentity(iv)) : [];
+      deviations.push(...checkIvUnique(view, keyId, sameIv, (other) => fileKeyId(tx, other)));
     }
     refuseIfStrict(services.config.strict, deviations);
     tx.put(F, String(record['Id']), record);

@@ -4,7 +4,7 @@ import { badRequest, conflict, notFound } from '../odata/errors.js';
 import { readLinkBody } from '../odata/body.js';
 import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
 import { entityUrl } from '../odata/urls.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, linkId, type AssetKeyLink } from './common.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, INDEXES, linkId, type AssetKeyLink } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
 import type { StoreReader } from '../store/types.js';
 
@@ -60,9 +60,7 @@ export function listAssetKeyLinks(req: ApiRequest, services: Services, assetKey:
 
 /** Canonical ids of the keys linked to an asset, in link order. */
 export function linkedKeys(reader: StoreReader, assetId: string): string[] {
-  const out: string[] = [];
-  for (const link of reader.values<AssetKeyLink>(ASSET_KEY_LINKS)) if (link.assetId === assetId) out.push(link.keyId);
-  return out;
+  return reader.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId).map((link) => link.keyId);
 }
 
 function onlyContentKeys(nav: NavigationDef): void {

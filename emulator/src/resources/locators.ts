@@ -5,7 +5,7 @@ import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
 import { StorageRequestError } from '../storage/types.js';
 import { PERMISSION_DELETE, PERMISSION_LIST, PERMISSION_READ, PERMISSION_WRITE } from './access-policies.js';
 import { containerOf } from './assets.js';
-import { boundKeys, COLLECTIONS, findEntity, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
+import { boundKeys, COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
 
 const L = COLLECTIONS.Locators;
@@ -67,7 +67,7 @@ export async function createLocator(req: ApiRequest, services: Services): Promis
       if (!tx.has(COLLECTIONS.Assets, record['AssetId'] as string)) throw badRequest(`The asset '${record['AssetId']}' no longer exists`);
       // Deleting a policy checks for locators using it, and this one is not stored yet: check here.
       if (!tx.has(COLLECTIONS.AccessPolicies, canonicalId(AccessPolicy, String(record['AccessPolicyId'])))) throw badRequest(`The AccessPolicy '${record['AccessPolicyId']}' no longer exists`);
-      const count = [...tx.values(L)].filter((l) => l['AssetId'] === record['AssetId']).length;
+      const count = tx.lookup(INDEXES.locatorsByAsset, record['AssetId'] as string).length;
       if (count >= MAX_LOCATORS_PER_ASSET) throw tooMany(record['AssetId'] as string);
       tx.put(L, key, record);
     });
@@ -111,9 +111,7 @@ function single(navigation: string, fromProperty: string | undefined, fromLinks:
 
 function precheck(services: Services, key: string, assetId: string): void {
   if (services.store.has(L, key)) throw conflict(`A Locator with Id '${key}' already exists`);
-  let count = 0;
-  for (const l of services.store.values(L)) if (l['AssetId'] === assetId) count++;
-  if (count >= MAX_LOCATORS_PER_ASSET) throw tooMany(assetId);
+  if (services.store.lookup(INDEXES.locatorsByAsset, assetId).length >= MAX_LOCATORS_PER_ASSET) throw tooMany(assetId);
 }
 
 function tooMany(assetId: string) {

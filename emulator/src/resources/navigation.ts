@@ -1,6 +1,6 @@
 import { Asset, Locator, type EntityTypeDef, type NavigationDef } from '../odata/edm.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
-import { COLLECTIONS } from './common.js';
+import { COLLECTIONS, INDEXES } from './common.js';
 import type { Services } from './context.js';
 import { filesOfAsset } from './files.js';
 import { linkedKeys } from './links.js';
@@ -26,7 +26,7 @@ registerNavigation(Asset, 'ContentKeys', (reader, asset) =>
     return key ? [key] : [];
   }),
 );
-registerNavigation(Asset, 'Locators', (reader, asset) => [...reader.values(COLLECTIONS.Locators)].filter((l) => l['AssetId'] === asset['Id']));
+registerNavigation(Asset, 'Locators', (reader, asset) => reader.lookup(INDEXES.locatorsByAsset, String(asset['Id'])));
 registerNavigation(Asset, 'ParentAssets', () => []);
 registerNavigation(Asset, 'StorageAccount', (_reader, _asset, services) => storageAccounts(services));
 registerNavigation(Locator, 'Asset', (reader, locator) => one(reader.get(COLLECTIONS.Assets, String(locator['AssetId']))));
