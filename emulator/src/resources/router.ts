@@ -1,6 +1,6 @@
 import { AccessPolicy, Asset, AssetFile, ContentKey, ENTITY_TYPES, FUNCTIONS, Locator, MediaProcessor, StorageAccount, type EntityTypeDef } from '../odata/edm.js';
 import { badRequest, methodNotAllowed, notFound, notImplemented } from '../odata/errors.js';
-import { applyQuery, parseQueryOptions, selectedProperties } from '../odata/query/index.js';
+import { applyQuery, parseQueryOptions, selectedProperties, type QueryOptions } from '../odata/query/index.js';
 import { canonicalId, checkKey, type ODataPath } from '../odata/uri.js';
 import { entityPath } from '../odata/urls.js';
 import { writeMetadataDocument } from '../odata/metadata-document.js';
@@ -15,6 +15,7 @@ import { addAssetKeyLink, listAssetKeyLinks, removeAssetKeyLink } from './links.
 import { createLocator, deleteLocator, updateLocator } from './locators.js';
 import { resolveNavigation } from './navigation.js';
 import { present } from './present.js';
+import { filterCandidates } from './query-plan.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from './protection.js';
 import { mediaProcessors, storageAccounts } from './static-sets.js';
 
@@ -123,11 +124,15 @@ async function collection(req: ApiRequest, services: Services, path: Extract<ODa
   }
   allow(req.method, ['GET', 'HEAD', 'POST']);
   await handlers.beforeRead?.(req, services, undefined);
-  return query(req, services, path.type, recordsOf(path.type, services), path.count, path.type.set);
+  const collection = handlers.records ? undefined : collectionOf(path.type);
+  const records = collection ? (options: QueryOptions) => filterCandidates(services.store, path.type, collection, options.filter) : recordsOf(path.type, services);
+  return query(req, services, path.type, records, path.count, path.type.set);
 }
 
-function query(req: ApiRequest, services: Services, type: EntityTypeDef, records: Iterable<JsonRecord>, count: boolean, selfHref: string): ApiResult {
+/** `records`: the set's records, or the ones a query's filter can match (from an index). */
+function query(req: ApiRequest, services: Services, type: EntityTypeDef, source: Iterable<JsonRecord> | ((options: QueryOptions) => Iterable<JsonRecord>), count: boolean, selfHref: string): ApiResult {
   const options = parseQueryOptions(req.rawQuery, type, { maxTop: services.config.limits.maxPageSize });
+  const records = typeof source === 'function' ? source(options) : source;
   if (count) {
     const result = applyQuery(records, { ...options, top: undefined, skip: 0, inlineCount: true }, type, Number.MAX_SAFE_INTEGER);
     return { kind: 'count', count: result.count ?? result.items.length };
