@@ -20,11 +20,14 @@ export function applyQuery<T extends Record<string, unknown>>(
   const filter = options.filter;
   const matching: T[] = [];
   const budget = new TextBudget();
+  const pageSize = Math.max(0, Math.min(options.top ?? maxPage, maxPage));
+  // Unordered and uncounted, the page is the first matches: the rest of a large set cannot change it.
+  const enough = options.orderBy.length === 0 && !options.inlineCount ? options.skip + pageSize : Infinity;
   for (const record of records) {
+    if (matching.length >= enough) break;
     if (filter === undefined || evaluateFilter(filter, record, type, budget)) matching.push(record);
   }
   const ordered = options.orderBy.length > 0 ? sortRecords(matching, options.orderBy, type) : matching;
-  const pageSize = Math.max(0, Math.min(options.top ?? maxPage, maxPage));
   const items = ordered.slice(options.skip, options.skip + pageSize);
   return options.inlineCount ? { items, count: matching.length } : { items };
 }
