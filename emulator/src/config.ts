@@ -52,6 +52,8 @@ export interface EmulatorLimits {
   maxBodyDepth: number;
   /** Time for a request before the emulator answers 503 rather than hang. */
   requestTimeoutMs: number;
+  /** Time for one verification run before it is recorded as timed out rather than left pending. */
+  verifyTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: EmulatorLimits = {
@@ -60,6 +62,7 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   maxFilesPerAsset: 10_000,
   maxBodyDepth: 32,
   requestTimeoutMs: 30_000,
+  verifyTimeoutMs: 300_000,
 };
 
 export const DEFAULT_API_PORT = 10010;

@@ -24,6 +24,8 @@ export interface VerificationOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
   limits?: Partial<VerifyLimits>;
+  /** How long one run may take before it is recorded as timed out. Default: the config's `limits.verifyTimeoutMs`. */
+  timeoutMs?: number;
 }
 
 export interface VerificationService {
@@ -48,6 +50,7 @@ const STRICT_PASS_TTL_MS = 60_000;
  */
 export function createVerification(services: Services, options: VerificationOptions = {}): VerificationService {
   const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, ...limitsFromEnvironment(process.env), ...options.limits };
+  const timeoutMs = options.timeoutMs ?? services.config.limits.verifyTimeoutMs;
   const forced = new Set<string>();
   const strictPasses = new Map<string, StrictPass>();
   const scheduler = new VerificationScheduler(run, {
@@ -77,8 +80,22 @@ export function createVerification(services: Services, options: VerificationOpti
 
   async function verifyCatching(file: JsonRecord, force: boolean, signal: AbortSignal): Promise<VerificationOutcome | 'retry'> {
     const fileId = String(file['Id']);
+    // A run past its deadline is abandoned (its reads aborted) and recorded as such: a storage
+    // read that never ends, or a diagnosis that takes too long, must not leave the file pending.
+    const deadline = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'timed-out'>((resolve) => {
+      timer = setTimeout(() => {
+        deadline.abort();
+        resolve('timed-out');
+      }, timeoutMs);
+    });
     try {
-      return await verifyFile(services, file, { force, expectedSha256: getVerification(services.store, fileId)?.expected?.sha256, limits, signal });
+      const work = verifyFile(services, file, { force, expectedSha256: getVerification(services.store, fileId)?.expected?.sha256, limits, signal: AbortSignal.any([signal, deadline.signal]) });
+      // Once abandoned, nothing awaits the run: its failure must not become an unhandled rejection.
+      work.catch(() => undefined);
+      const outcome = await Promise.race([work, expired]);
+      return outcome === 'timed-out' ? timedOut(file, timeoutMs) : outcome;
     } catch (err) {
       if (signal.aborted) return 'retry';
       if (err instanceof StorageUnavailableError) {
@@ -90,6 +107,8 @@ export function createVerification(services: Services, options: VerificationOpti
         return 'retry';
       }
       return internalError(file, err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -165,6 +184,21 @@ export function limitsFromEnvironment(env: NodeJS.ProcessEnv): Partial<VerifyLim
   const mb = Number(raw);
   if (!Number.isInteger(mb) || mb < 0) throw new Error(`AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB must be a whole number of MiB, not ${JSON.stringify(raw)}`);
   return { maxRestreamBytes: mb * 1024 * 1024 };
+}
+
+/** A run that went past the verification timeout: not the client's fault, and not a result either. */
+function timedOut(file: JsonRecord, timeoutMs: number): VerificationOutcome {
+  return {
+    status: 'skipped',
+    reasonCode: 'timed-out',
+    reason: `the verification did not finish within ${timeoutMs} ms (limits.verifyTimeoutMs) and was abandoned; storage may be slow: POST /_emulator/files/${encodeURIComponent(String(file['Id']))}/verify to try again`,
+    checks: [],
+    diagnosis: null,
+    basis: null,
+    encrypted: file['IsEncrypted'] === true,
+    clear: null,
+    file: { id: String(file['Id']), name: String(file['Name']), assetId: String(file['ParentAssetId']) },
+  };
 }
 
 /** A fault of the emulator's own: recorded in the result (never a client failure, never a crash). */

@@ -29,6 +29,7 @@ export type ReasonCode =
   | 'cannot-decrypt'
   | 'storage-unavailable'
   | 'queued'
+  | 'timed-out'
   | 'internal-error';
 
 /** What the evidence for a diagnosis was. */
