@@ -8,6 +8,7 @@ import type { Services } from '../resources/context.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { apiHandler, splitUrl } from './api-handler.js';
 import { refuseDeclaredOversizedBody } from './body-limit.js';
+import { requestTimeout } from './request-timeout.js';
 import { errorHandler, type ErrorLogger } from './error-handler.js';
 import type { RequestLog } from './request-log.js';
 import { baseUrlOf, locals, requestInfo } from './request-context.js';
@@ -67,6 +68,7 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.use(
+    requestTimeout(services.config.limits.requestTimeoutMs),
     faultMiddleware(faults),
     refuseDeclaredOversizedBody(services.config.limits.maxBodyBytes),
     express.raw({ type: () => true, limit: services.config.limits.maxBodyBytes }),

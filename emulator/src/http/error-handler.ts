@@ -19,7 +19,8 @@ export function errorHandler(log: ErrorLogger) {
     const format = locals(res).format ?? requestedFormat(req);
     const head = req.method === 'HEAD';
     if (res.headersSent) {
-      res.destroy();
+      // An answer already complete (the request timed out, then its handler failed late) stands.
+      if (!res.writableEnded) res.destroy();
       return;
     }
     const mapped = toODataError(err);
@@ -69,7 +70,7 @@ export function toODataError(err: unknown): ODataError | undefined {
  * The format a request asked for, for errors raised before the API handler negotiated it (a body
  * over the size limit is refused while it is read): an Atom client still gets an Atom error.
  */
-function requestedFormat(req: Request): WireFormat {
+export function requestedFormat(req: Request): WireFormat {
   const q = req.originalUrl.indexOf('?');
   const option = q < 0 ? undefined : formatOption(req.originalUrl.slice(q + 1));
   try {
