@@ -83,6 +83,11 @@ export async function createFileInfos(req: ApiRequest, services: Services): Prom
     // The asset may have been deleted while its container was listed.
     if (!tx.has(COLLECTIONS.Assets, assetId)) throw notFound(`No Asset with Id '${assetKey}' was found`);
     const existing = new Set(filesOfAsset(tx, assetId).map((f) => f['Name']));
+    const missing = blobs.filter((blob) => !existing.has(blob.name)).length;
+    const limit = services.config.limits.maxFilesPerAsset;
+    if (missing > 0 && existing.size + missing > limit) {
+      throw badRequest(`CreateFileInfos would give the asset '${assetId}' ${existing.size + missing} files (${missing} blobs have none yet); the emulator's limit is ${limit} per asset (--max-files-per-asset)`);
+    }
     const now = services.now().toISOString();
     for (const blob of blobs) {
       if (existing.has(blob.name)) continue;
@@ -142,7 +147,7 @@ async function commitFile(req: ApiRequest, services: Services, record: JsonRecor
     if (previous && tx.get(F, String(record['Id'])) !== previous) throw new FileChangedMeanwhile();
     const siblings = filesOfAsset(tx, assetId).filter((f) => f['Id'] !== record['Id']);
     if (!previous && siblings.length >= services.config.limits.maxFilesPerAsset) {
-      throw badRequest(`The asset '${assetId}' already has ${siblings.length} files, the emulator's limit (--max-files-per-asset)`);
+      throw badRequest(`The asset '${assetId}' already has ${siblings.length} files, the emulator's limit per asset (--max-files-per-asset)`);
     }
     if (siblings.some((f) => f['Name'] === record['Name'])) throw conflict(`The asset '${assetId}' already has a file named '${record['Name']}'`);
     if (record['IsPrimary'] === true && siblings.some((f) => f['IsPrimary'] === true)) throw conflict(`The asset '${assetId}' already has a primary file`);
