@@ -4,7 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT } from './auth/credentials.js';
-import { DEFAULT_API_PORT, DEFAULT_AZURITE_PORT, type AuthMode, type EmulatorConfig } from './config.js';
+import { DEFAULT_API_PORT, DEFAULT_AZURITE_PORT, DEFAULT_LIMITS, type AuthMode, type EmulatorConfig } from './config.js';
 import { startEmulator, type RunningEmulator } from './server.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from './version.js';
 
@@ -37,6 +37,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: 'move-corrupt-state', env: 'AMS_EMULATOR_MOVE_CORRUPT_STATE', type: 'boolean', description: 'move a corrupt or unknown-version state file aside and start empty, instead of refusing to start' },
   { flag: 'job-progression', env: 'AMS_EMULATOR_JOB_PROGRESSION', type: 'string', value: 'immediate|polls:N', description: 'how jobs advance: at once (default), or one state per N reads of the job' },
   { flag: 'id-seed', env: 'AMS_EMULATOR_ID_SEED', type: 'string', value: 'N', description: 'generate deterministic ids from this seed (for snapshot tests)' },
+  { flag: 'max-files-per-asset', env: 'AMS_EMULATOR_MAX_FILES_PER_ASSET', type: 'string', value: 'N', description: `files an asset may hold; one more is refused with 400 (default ${DEFAULT_LIMITS.maxFilesPerAsset})` },
 ];
 
 export class UsageError extends Error {}
@@ -114,6 +115,11 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (seed !== undefined) {
     if (!/^\d{1,9}$/.test(seed)) throw new UsageError(`--id-seed must be a whole number, not ${JSON.stringify(seed)}`);
     config.idSeed = Number(seed);
+  }
+  const maxFiles = str('max-files-per-asset');
+  if (maxFiles !== undefined) {
+    if (!/^\d{1,9}$/.test(maxFiles) || Number(maxFiles) < 1) throw new UsageError(`--max-files-per-asset must be a whole number from 1, not ${JSON.stringify(maxFiles)}`);
+    config.limits = { ...DEFAULT_LIMITS, maxFilesPerAsset: Number(maxFiles) };
   }
   return { config, help: values['help'] === true, version: values['version'] === true };
 }

@@ -24,6 +24,7 @@ const SAMPLES: Record<string, { value: string; config: Record<string, unknown> }
   'job-progression': { value: 'polls:3', config: { jobProgression: { mode: 'polls', pollsPerState: 3 } } },
   'id-seed': { value: '42', config: { idSeed: 42 } },
   'public-blob-endpoint': { value: 'http://localhost:10000/devstoreaccount1/', config: { publicBlobEndpoint: 'http://localhost:10000/devstoreaccount1' } },
+  'max-files-per-asset': { value: '25', config: { limits: { maxFilesPerAsset: 25 } } },
 };
 
 /** --cert and --key only make sense together. */
