@@ -15,6 +15,8 @@ export interface Expectation {
   surface: Surface;
   format: ExpectedFormat;
   malformedHttp: boolean;
+  /** The status Node's refusal must have, when the request is malformed in a known way (431: its head is too large). */
+  bareStatus?: number;
   method: string;
 }
 
@@ -31,6 +33,7 @@ export function judge(expect: Expectation, res: WireResponse): string | undefine
   if (!fromApplication) {
     if (!expect.malformedHttp) return `answered ${res.status} without passing through the application (no x-ms-request-id)`;
     if (!BARE_STATUSES.has(res.status)) return `Node answered malformed HTTP with ${res.status}`;
+    if (expect.bareStatus !== undefined && res.status !== expect.bareStatus) return `Node refused the request with ${res.status}, not ${expect.bareStatus}`;
     return undefined;
   }
   if (res.status >= 400) return errorBodyProblem(expect, res);
