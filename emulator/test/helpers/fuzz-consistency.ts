@@ -146,7 +146,13 @@ async function diskProblems(location: string, served: StateDump): Promise<string
       }
       await copyFile(join(location, name), join(copy, name));
     }
-    const store = await openStore({ directory: copy });
+    let store: Awaited<ReturnType<typeof openStore>>;
+    try {
+      store = await openStore({ directory: copy });
+    } catch (err) {
+      problems.push(`the data directory does not open as the emulator would open it: ${(err as Error).message}`);
+      return problems;
+    }
     try {
       for (const [collection, rows] of Object.entries(served)) {
         const onDisk = [...store.values(collection)];
