@@ -12,7 +12,7 @@ import { AmsWorkflowError, type Leftover } from './errors.js';
 import { withSasAccess } from './sas-locator.js';
 
 export interface DownloadOptions {
-  /** Ranges read at once (and so held in memory). Default 4. */
+  /** Ranges read at once. Default 4; up to twice as many are held in memory while they are decrypted and written. */
   parallelism?: number;
   /** Bytes per range. Default 4 MiB. */
   blockSize?: number;

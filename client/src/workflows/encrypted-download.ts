@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { BlobClient } from '@azure/storage-blob';
-import { amsCtr } from '../crypto/index.js';
 import { splitRanges } from './blocks.js';
+import { createBlockCrypto, type BlockCrypto } from './block-crypto.js';
 import { AmsWorkflowError } from './errors.js';
 
 /** Where downloaded clear bytes go. */
@@ -55,8 +54,9 @@ export interface DecryptedBlobDownloadOptions {
 /**
  * Read a blob of `size` bytes in ranges, up to `parallelism` at a time, decrypt each with AES-CTR at
  * its own offset and hand it to `sink`; returns the MD5 (hex) of the clear bytes. Ranges are hashed
- * in file order and a new range starts only when the oldest one is done, so memory stays within
- * `parallelism` ranges whatever the file size.
+ * in file order. Up to twice `parallelism` ranges are under way (so memory stays within that many
+ * ranges whatever the file size), but only `parallelism` are being read at once: while the oldest
+ * is still being decrypted and written, the connections are already busy with the next ones.
  */
 export async function downloadDecryptedBlob(
   blob: BlobClient,
@@ -64,19 +64,29 @@ export async function downloadDecryptedBlob(
   sink: ByteSink,
   options: DecryptedBlobDownloadOptions,
 ): Promise<{ md5: string }> {
+  const crypto = createBlockCrypto({ key: options.decryption?.key, iv: options.decryption?.iv, expectedBytes: size });
+  try {
+    return await downloadRanges(blob, size, sink, options, crypto);
+  } finally {
+    crypto.close();
+  }
+}
+
+async function downloadRanges(blob: BlobClient, size: number, sink: ByteSink, options: DecryptedBlobDownloadOptions, crypto: BlockCrypto): Promise<{ md5: string }> {
   const { decryption, signal } = options;
   const ranges = splitRanges(size, options.blockSize);
   const stop = new AbortController();
   const abortSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-  const md5 = createHash('md5');
   const window: Array<Promise<Buffer>> = [];
+  const reads = new Slots(options.parallelism);
   let next = 0;
 
   const start = (): void => {
     const { offset, count } = ranges[next++]!;
     const task = (async () => {
-      const stored = await readRange(blob, offset, count, abortSignal);
-      const clear = decryption ? amsCtr(decryption.key, decryption.iv, stored, offset) : stored;
+      // readRange's buffer is its own, so the decryption may take it over.
+      const stored = await reads.run(() => readRange(blob, offset, count, abortSignal));
+      const clear = decryption ? await crypto.transform(stored, offset) : stored;
       if (sink.positional) await sink.write(clear, offset);
       return clear;
     })();
@@ -86,12 +96,14 @@ export async function downloadDecryptedBlob(
   };
 
   try {
-    while (next < ranges.length && window.length < options.parallelism) start();
+    while (next < ranges.length && window.length < 2 * options.parallelism) start();
     for (let index = 0; window.length > 0; index++) {
       const clear = await window.shift()!;
-      md5.update(clear);
+      const length = clear.length;
       if (!sink.positional) await sink.write(clear, ranges[index]!.offset);
-      options.onRangeDone?.(clear.length);
+      // A positional sink is done with the range; a Writable may still hold on to it.
+      crypto.hash(clear, { consume: sink.positional });
+      options.onRangeDone?.(length);
       if (next < ranges.length) start();
     }
   } catch (error) {
@@ -100,7 +112,28 @@ export async function downloadDecryptedBlob(
     signal?.throwIfAborted();
     throw error;
   }
-  return { md5: md5.digest('hex') };
+  return { md5: await crypto.digest() };
+}
+
+/** At most `size` of the given jobs at once; the others wait their turn, first come first served. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await job();
+    } finally {
+      const nextJob = this.waiting.shift();
+      if (nextJob) nextJob();
+      else this.free++;
+    }
+  }
 }
 
 async function readRange(blob: BlobClient, offset: number, count: number, abortSignal: AbortSignal): Promise<Buffer> {
@@ -117,5 +150,6 @@ async function readRange(blob: BlobClient, offset: number, count: number, abortS
   if (length !== count) {
     throw new AmsWorkflowError('size-mismatch', `asked the blob for bytes ${offset}..${offset + count - 1} and got ${length} bytes`);
   }
+  // Always a fresh buffer (concat copies even a single chunk): the caller owns it outright.
   return Buffer.concat(chunks, length);
 }

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
-import { amsCtr } from '../crypto/index.js';
-import { blockId, MAX_BLOCKS, readBlocks } from './blocks.js';
+import { BlockPool, blockId, MAX_BLOCKS, readBlocks, readFileBlocks } from './blocks.js';
+import { createBlockCrypto, type BlockCrypto } from './block-crypto.js';
 import { AmsWorkflowError } from './errors.js';
 
 export interface EncryptedBlobUploadOptions {
@@ -20,6 +19,9 @@ export interface EncryptedBlobUploadOptions {
   onBlockStored?: ((bytes: number) => void) | undefined;
 }
 
+/** What to upload: a stream, or a file by path (read straight into reused block buffers: the fast way). */
+export type BlobSource = Readable | { filePath: string };
+
 /** What was stored: the clear length and the MD5 (hex) of the clear bytes. */
 export interface EncryptedBlobUploadResult {
   size: number;
@@ -29,22 +31,34 @@ export interface EncryptedBlobUploadResult {
 /**
  * Upload `source` encrypted as AMS storage encryption to a block blob:
  * read it in order, block by block; hash the clear bytes (MD5); encrypt each block with AES-CTR at
- * its file offset; Put Block up to `parallelism` at a time (so at most `parallelism` blocks are in
+ * its file offset (in a worker thread for large files, so the blocks in flight keep moving
+ * meanwhile); Put Block up to `parallelism` at a time (so at most `parallelism` blocks are in
  * memory); then Put Block List with the content type. An empty source still gets an (empty) blob.
  * On any failure the remaining block uploads are cancelled and nothing is committed.
  */
 export async function uploadEncryptedBlob(
   blob: BlockBlobClient,
-  source: Readable,
+  source: BlobSource,
   options: EncryptedBlobUploadOptions,
 ): Promise<EncryptedBlobUploadResult> {
-  const { key, iv, blockSize, parallelism, signal } = options;
+  const { blockSize } = options;
   const blocks = Math.ceil(options.expectedSize / blockSize);
   if (blocks > MAX_BLOCKS) {
     throw new AmsWorkflowError('invalid-input', `${options.expectedSize} bytes in blocks of ${blockSize} would need ${blocks} blocks; a blob holds at most ${MAX_BLOCKS}: use a larger blockSize`);
   }
 
-  const md5 = createHash('md5');
+  const crypto = createBlockCrypto({ key: options.key, iv: options.iv, expectedBytes: options.expectedSize });
+  try {
+    return await uploadBlocks(blob, source, options, crypto);
+  } finally {
+    crypto.close();
+  }
+}
+
+async function uploadBlocks(blob: BlockBlobClient, source: BlobSource, options: EncryptedBlobUploadOptions, crypto: BlockCrypto): Promise<EncryptedBlobUploadResult> {
+  const { blockSize, parallelism, signal } = options;
+  const pool = new BlockPool(blockSize, parallelism + 1);
+  const blocks = 'filePath' in source ? readFileBlocks(source.filePath, pool) : readBlocks(source, blockSize);
   const ids: string[] = [];
   const inFlight = new Set<Promise<void>>();
   // Our own controller stops the sibling uploads when one fails; the caller's signal stops everything.
@@ -55,21 +69,25 @@ export async function uploadEncryptedBlob(
   let tooLong = false;
 
   try {
-    for await (const clear of readBlocks(source, blockSize)) {
+    for await (const clear of blocks) {
       if (failure) break;
       if (offset + clear.length > options.expectedSize) {
         tooLong = true;
         break;
       }
-      md5.update(clear);
-      const encrypted = amsCtr(key, iv, clear, offset);
       const id = blockId(ids.length);
       ids.push(id);
-      offset += clear.length;
-      // Never rejects: a failure (the Put Block's or the progress callback's) is recorded instead.
-      const upload: Promise<void> = blob
-        .stageBlock(id, encrypted, encrypted.length, { abortSignal })
-        .then(() => options.onBlockStored?.(clear.length))
+      const at = offset;
+      const length = clear.length;
+      offset += length;
+      // Never rejects: a failure (the encryption's, the Put Block's or the progress callback's) is recorded instead.
+      const upload: Promise<void> = crypto
+        .hashAndTransform(clear, at)
+        .then(async (encrypted) => {
+          await blob.stageBlock(id, encrypted, encrypted.length, { abortSignal });
+          pool.give(encrypted);
+        })
+        .then(() => options.onBlockStored?.(length))
         .catch((error: unknown) => {
           failure ??= { error };
           stop.abort();
@@ -91,6 +109,7 @@ export async function uploadEncryptedBlob(
     const delivered = tooLong ? 'more' : `only ${offset}`;
     throw new AmsWorkflowError('size-mismatch', `the input was declared as ${options.expectedSize} bytes but delivered ${delivered}; nothing was committed`);
   }
+  const md5 = await crypto.digest();
   await blob.commitBlockList(ids, { blobHTTPHeaders: { blobContentType: options.contentType }, abortSignal });
-  return { size: offset, md5: md5.digest('hex') };
+  return { size: offset, md5 };
 }

@@ -2,9 +2,9 @@ export { uploadEncrypted, type UploadOptions, type UploadProgress, type UploadRe
 export { download, findAssetFile, type DownloadOptions, type DownloadResult } from './download.js';
 export { createStorageContentKey, retrieveContentKey, type KeyRetrieval, type StorageContentKey } from './content-key.js';
 export { withSasAccess, type SasAccess, type SasAccessOptions } from './sas-locator.js';
-export { uploadEncryptedBlob, type EncryptedBlobUploadOptions, type EncryptedBlobUploadResult } from './encrypted-upload.js';
+export { uploadEncryptedBlob, type BlobSource, type EncryptedBlobUploadOptions, type EncryptedBlobUploadResult } from './encrypted-upload.js';
 export { downloadDecryptedBlob, fileHandleSink, writableSink, type ByteSink, type DecryptedBlobDownloadOptions } from './encrypted-download.js';
-export { blockId, checkTransferShape, DEFAULT_BLOCK_SIZE, DEFAULT_PARALLELISM, MAX_BLOCKS, readBlocks, splitRanges } from './blocks.js';
+export { BlockPool, blockId, checkTransferShape, DEFAULT_BLOCK_SIZE, DEFAULT_PARALLELISM, MAX_BLOCKS, readBlocks, readFileBlocks, splitRanges } from './blocks.js';
 export { resolveInputs, checkName, type ResolvedInput, type UploadInput } from './inputs.js';
 export { guessMimeType, DEFAULT_MIME_TYPE } from './mime.js';
 export { AmsCleanupError, AmsWorkflowError, type Leftover, type WorkflowFailure } from './errors.js';

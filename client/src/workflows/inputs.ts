@@ -11,6 +11,8 @@ export type UploadInput = string | { name: string; stream: Readable; size: numbe
 export interface ResolvedInput {
   name: string;
   size: number;
+  /** The local file, for inputs given as a path (the upload then reads it without a stream). */
+  path?: string;
   open(): Readable;
 }
 
@@ -53,7 +55,7 @@ async function fromPath(path: string): Promise<ResolvedInput> {
     throw new AmsWorkflowError('invalid-input', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   });
   if (!info.isFile()) throw new AmsWorkflowError('invalid-input', `${path} is not a regular file`);
-  return { name: basename(path), size: info.size, open: () => createReadStream(path) };
+  return { name: basename(path), size: info.size, path, open: () => createReadStream(path) };
 }
 
 function fromStream(input: { name: string; stream: Readable; size: number }): ResolvedInput {

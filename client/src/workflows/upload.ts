@@ -122,7 +122,8 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
       for (const { input, entity, iv, mimeType } of planned) {
         let fileBytes = 0;
         const blob = new BlockBlobClient(access.blobUrl(input.name), new AnonymousCredential(), options.storageOptions);
-        const { size, md5 } = await uploadEncryptedBlob(blob, input.open(), {
+        const source = input.path !== undefined ? { filePath: input.path } : input.open();
+        const { size, md5 } = await uploadEncryptedBlob(blob, source, {
           key: storageKey.key,
           iv,
           expectedSize: input.size,
