@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIv, randomIv } from '../../client/src/crypto/index.js';
 import { ivIdentity } from '../src/domain/ivs.js';
 import { ContentKey } from '../src/odata/edm.js';
@@ -10,11 +9,11 @@ import { canonicalId } from '../src/odata/uri.js';
 import { startTestAzurite, type TestAzurite } from '../../test/support/azurite.js';
 import { ensureBuilt } from '../../test/support/build.js';
 import { entityPath, type AmsCaller, type JsonBody } from '../../test/support/emulator.js';
-import { encryptedFileBody, storageKeyBody, type ProtectionKey } from './helpers/api-fixtures.js';
+import { encryptedFileBody, type ProtectionKey } from './helpers/api-fixtures.js';
 import { consistencyProblems, fetchState, type StateDump } from './helpers/reliability-consistency.js';
+import { encryptedAsset, protectionKeyOf } from './helpers/reliability-entities.js';
 import { CallLog, RegisterHistory } from './helpers/reliability-history.js';
 import { startEmulatorProcess, type EmulatorProcess } from './helpers/reliability-process.js';
-import { startStorageGate, type HoldPhase, type StorageGate, type StorageRequest } from './helpers/reliability-storage-gate.js';
 import { startTornReader } from './helpers/reliability-torn-reader.js';
 
 /**
@@ -23,7 +22,7 @@ import { startTornReader } from './helpers/reliability-torn-reader.js';
  * lost, concurrent MERGEs of one property end with one written value (the last one in any order
  * the requests could have run in), and a reader polling the data directory the whole time never
  * sees a torn state file or journal line. With --strict, two creates racing with one key and one
- * IV never both succeed.
+ * IV never both succeed. (Requests run inside each other's storage awaits: reliability-interleavings.)
  */
 
 const CLIENTS = 32;
@@ -35,49 +34,25 @@ const PADDING = 'x'.repeat(3_800);
 const dirs: string[] = [];
 const running: EmulatorProcess[] = [];
 let azurite: TestAzurite;
-let gate: StorageGate;
 
 beforeAll(async () => {
   // A build of dist/ (when a source changed) can take a minute on a busy machine.
   await ensureBuilt();
   azurite = await startTestAzurite();
-  gate = await startStorageGate(azurite.url);
 }, 300_000);
 
 afterAll(async () => {
   for (const emulator of running.splice(0)) await emulator.kill9();
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-  await gate?.close();
   await azurite?.stop();
 });
 
-async function start(strict: boolean, storageConnectionString = azurite.connectionString): Promise<{ emulator: EmulatorProcess; location: string }> {
+async function start(strict: boolean): Promise<{ emulator: EmulatorProcess; location: string }> {
   const location = await mkdtemp(join(tmpdir(), 'ams-reliability-concurrency-'));
   dirs.push(location);
-  const emulator = await startEmulatorProcess({ location, strict, storageConnectionString });
+  const emulator = await startEmulatorProcess({ location, strict, storageConnectionString: azurite.connectionString });
   running.push(emulator);
   return { emulator, location };
-}
-
-async function protectionKeyOf(ams: AmsCaller): Promise<ProtectionKey> {
-  const id = await ams('GET', 'GetProtectionKeyId?contentKeyType=1');
-  expect(id.status, id.text).toBe(200);
-  const cert = await ams('GET', `GetProtectionKey?ProtectionKeyId='${String(id.body.value)}'`);
-  expect(cert.status, cert.text).toBe(200);
-  return { thumbprint: String(id.body.value), certificate: String(cert.body.value) };
-}
-
-/** A storage-encrypted asset with its own key linked; returns the ids. */
-async function encryptedAsset(ams: AmsCaller, url: string, protection: ProtectionKey, name: string): Promise<{ assetId: string; keyId: string }> {
-  const key = storageKeyBody(protection);
-  const created = await ams('POST', 'ContentKeys', { body: key.request });
-  expect(created.status, created.text).toBe(201);
-  const asset = await ams('POST', 'Assets', { body: { Name: name, Options: 1 } });
-  expect(asset.status, asset.text).toBe(201);
-  const assetId = String(asset.body.Id);
-  const link = await ams('POST', `${entityPath('Assets', assetId)}/$links/ContentKeys`, { body: { uri: `${url}${entityPath('ContentKeys', key.id)}` } });
-  expect(link.status, link.text).toBe(204);
-  return { assetId, keyId: key.id };
 }
 
 async function listAll(ams: AmsCaller, set: string): Promise<JsonBody[]> {
@@ -215,155 +190,6 @@ describe.each([
         `0 lost; reader: ${report.snapshotReads} state.json reads over ${report.generations.length} generations, ${report.journalLines} journal lines, 0 torn`,
     );
   }, 180_000);
-});
-
-describe('a conflicting request inside a storage await', () => {
-  let compat: EmulatorProcess;
-  let strict: EmulatorProcess;
-  const protections = new Map<EmulatorProcess, ProtectionKey>();
-  const containerOf = (asset: JsonBody) => String(asset.Uri).split('/').pop()!;
-  const acl = (asset: JsonBody) => (r: StorageRequest) => r.method === 'GET' && r.url.includes(`/${containerOf(asset)}?`) && r.url.includes('comp=acl');
-  const headBlob = (asset: JsonBody, name: string) => (r: StorageRequest) => r.method === 'HEAD' && r.url.includes(`/${containerOf(asset)}/${name}`);
-
-  beforeAll(async () => {
-    compat = (await start(false, gate.connectionString)).emulator;
-    strict = (await start(true, gate.connectionString)).emulator;
-    for (const emulator of [compat, strict]) protections.set(emulator, await protectionKeyOf(emulator.ams));
-  }, 120_000);
-
-  // Each case checks the whole state: start each from an empty one, so a failure stays in its case.
-  beforeEach(async () => {
-    for (const emulator of [compat, strict]) expect((await fetch(`${emulator.baseUrl}_emulator/reset`, { method: 'POST' })).status).toBe(200);
-  });
-
-  /** Start `first`, wait until it holds at the matching storage call, run `second` to the end, then let `first` finish. */
-  async function inside<A, B>(matches: (r: StorageRequest) => boolean, first: () => Promise<A>, second: () => Promise<B>, phase: HoldPhase = 'request'): Promise<[A, B]> {
-    const held = gate.holdNext(matches, phase);
-    try {
-      const started = first();
-      await held.reached;
-      const done = await second();
-      held.release();
-      return [await started, done];
-    } finally {
-      held.release();
-    }
-  }
-
-  async function newAsset(emulator: EmulatorProcess): Promise<{ asset: JsonBody; keyId: string }> {
-    const { assetId, keyId } = await encryptedAsset(emulator.ams, emulator.url, protections.get(emulator)!, 'window');
-    const asset = await emulator.ams('GET', entityPath('Assets', assetId));
-    return { asset: asset.body, keyId };
-  }
-
-  async function newPolicy(emulator: EmulatorProcess): Promise<string> {
-    const policy = await emulator.ams('POST', 'AccessPolicies', { body: { Name: 'window', DurationInMinutes: 60, Permissions: 2 } });
-    expect(policy.status, policy.text).toBe(201);
-    return String(policy.body.Id);
-  }
-
-  function expectRefused(res: { status: number; text: string }): void {
-    expect(res.status, res.text).toBeGreaterThanOrEqual(400);
-    expect(res.status, res.text).toBeLessThan(500);
-  }
-
-  /** Either order of the two is a correct outcome; a 5xx is not. */
-  function expectAnswered(res: { status: number; text: string }): void {
-    expect(res.status, res.text).toBeLessThan(500);
-  }
-
-  it('a SAS locator whose access policy is deleted while its SAS is made is refused, not stored dangling', async () => {
-    const { asset } = await newAsset(compat);
-    const policyId = await newPolicy(compat);
-    const [locator, deleted] = await inside(
-      acl(asset),
-      () => compat.ams('POST', 'Locators', { body: { AssetId: asset.Id, AccessPolicyId: policyId, Type: 1 } }),
-      () => compat.ams('DELETE', entityPath('AccessPolicies', policyId)),
-    );
-    expect(deleted.status, deleted.text).toBe(204);
-    expectRefused(locator);
-    expect(consistencyProblems(await fetchState(compat.baseUrl))).toEqual([]);
-  });
-
-  it('a SAS locator whose asset is deleted while its SAS is made is not stored dangling', async () => {
-    const { asset } = await newAsset(compat);
-    const policyId = await newPolicy(compat);
-    const [locator, deleted] = await inside(
-      acl(asset),
-      () => compat.ams('POST', 'Locators', { body: { AssetId: asset.Id, AccessPolicyId: policyId, Type: 1 } }),
-      () => compat.ams('DELETE', entityPath('Assets', String(asset.Id))),
-    );
-    expect(deleted.status, deleted.text).toBe(204);
-    expectAnswered(locator);
-    expect(consistencyProblems(await fetchState(compat.baseUrl))).toEqual([]);
-  });
-
-  it('CreateFileInfos whose asset is deleted after the container was listed stores no file without its asset', async () => {
-    const { asset } = await newAsset(compat);
-    await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(containerOf(asset)).uploadBlockBlob('upload.bin', 'bytes', 5);
-    const [infos, deleted] = await inside(
-      (r) => r.method === 'GET' && r.url.includes(`/${containerOf(asset)}?`) && r.url.includes('comp=list'),
-      () => compat.ams('GET', `CreateFileInfos?assetid='${encodeURIComponent(String(asset.Id))}'`),
-      () => compat.ams('DELETE', entityPath('Assets', String(asset.Id))),
-      'response',
-    );
-    expect(deleted.status, deleted.text).toBe(204);
-    expectAnswered(infos);
-    expect(consistencyProblems(await fetchState(compat.baseUrl))).toEqual([]);
-  });
-
-  it('a file created while its asset is being deleted goes with the asset', async () => {
-    const { asset, keyId } = await newAsset(compat);
-    const [deleted, file] = await inside(
-      (r) => r.method === 'DELETE' && r.url.includes(`/${containerOf(asset)}?`),
-      () => compat.ams('DELETE', entityPath('Assets', String(asset.Id))),
-      () => compat.ams('POST', 'Files', { body: encryptedFileBody(String(asset.Id), keyId, 'late.mp4') }),
-    );
-    expect(file.status, file.text).toBe(201);
-    expect(deleted.status, deleted.text).toBe(204);
-    expect(consistencyProblems(await fetchState(compat.baseUrl))).toEqual([]);
-  });
-
-  it('--strict: a file whose asset is deleted during its read-back is refused', async () => {
-    const { asset, keyId } = await newAsset(strict);
-    const [file, deleted] = await inside(
-      headBlob(asset, 'late.mp4'),
-      () => strict.ams('POST', 'Files', { body: encryptedFileBody(String(asset.Id), keyId, 'late.mp4') }),
-      () => strict.ams('DELETE', entityPath('Assets', String(asset.Id))),
-    );
-    expect(deleted.status, deleted.text).toBe(204);
-    expectRefused(file);
-    expect(consistencyProblems(await fetchState(strict.baseUrl))).toEqual([]);
-  });
-
-  it('--strict: a MERGE that lands while another MERGE of the file is verified is kept', async () => {
-    const { asset, keyId } = await newAsset(strict);
-    const created = await strict.ams('POST', 'Files', { body: encryptedFileBody(String(asset.Id), keyId, 'merged.mp4') });
-    expect(created.status, created.text).toBe(201);
-    const path = entityPath('Files', String(created.body.Id));
-    const [first, second] = await inside(
-      headBlob(asset, 'merged.mp4'),
-      () => strict.ams('MERGE', path, { body: { MimeType: 'video/x-first' } }),
-      () => strict.ams('MERGE', path, { body: { ContentChecksum: 'second' } }),
-    );
-    expect([first.status, second.status]).toEqual([204, 204]);
-    expect((await strict.ams('GET', path)).body).toMatchObject({ MimeType: 'video/x-first', ContentChecksum: 'second' });
-  });
-
-  it('--strict: a MERGE of a file deleted while it is verified does not bring the file back', async () => {
-    const { asset, keyId } = await newAsset(strict);
-    const created = await strict.ams('POST', 'Files', { body: encryptedFileBody(String(asset.Id), keyId, 'gone.mp4') });
-    expect(created.status, created.text).toBe(201);
-    const path = entityPath('Files', String(created.body.Id));
-    const [merged, deleted] = await inside(
-      headBlob(asset, 'gone.mp4'),
-      () => strict.ams('MERGE', path, { body: { MimeType: 'video/x-late' } }),
-      () => strict.ams('DELETE', path),
-    );
-    expect(deleted.status, deleted.text).toBe(204);
-    expectRefused(merged);
-    expect((await strict.ams('GET', path)).status).toBe(404);
-  });
 });
 
 describe('--strict: one key, one IV', () => {
