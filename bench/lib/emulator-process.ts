@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../emulator/src/cli.js', import.meta.url));
+
+export interface EmulatorProcess {
+  /** The API root, ending in `/api/`. */
+  api: string;
+  /** The emulator root, ending in `/`. */
+  base: string;
+  /** The connection string of its embedded Azurite. */
+  storageConnectionString: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The `ams-emulator` bin in its own process with its state (and its embedded Azurite's blobs) on
+ * disk under `location`, so a bench's own RSS and CPU are the client's. Resolves once it is healthy.
+ */
+export async function startEmulatorProcess(location: string): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--azurite-port', '0', '--location', location, '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const banner = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/Health:/.test(out)) resolve(out);
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => reject(new Error(`ams-emulator exited with ${code}: ${err}`)));
+  });
+  const api = bannerValue(banner, 'API');
+  const base = api.replace(/api\/$/, '');
+  for (;;) {
+    const res = await fetch(`${base}_emulator/health`).catch(() => undefined);
+    if (res?.ok) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { api, base, storageConnectionString: bannerValue(banner, 'Storage connection'), stop: () => stop(child) };
+}
+
+function bannerValue(banner: string, label: string): string {
+  const value = new RegExp(`^\\s*${label}:\\s+(\\S+)`, 'm').exec(banner)?.[1];
+  if (value === undefined) throw new Error(`the emulator's banner has no "${label}:" line:\n${banner}`);
+  return value;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
