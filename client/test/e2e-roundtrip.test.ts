@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -128,6 +128,13 @@ describe('several files, both JSON dialects', () => {
     expect(down.stdout).toContain(`Downloaded 3 files`);
     for (const [name, data] of Object.entries(files)) expect((await readFile(join(out, name))).equals(data)).toBe(true);
     await expectVerified(uploaded.assetId, 3);
+
+    // One file into an existing directory: it lands there under its own name.
+    const into = join(env.dir, `one-${odata}`);
+    await mkdir(into);
+    const one = await env.cli(['download', ...env.connection, '--asset', uploaded.assetId, '--file', 'captions.vtt', '--out', into, '--json']);
+    expect(lastJsonLine<DownloadJson>(one).files.map((f) => f.path)).toEqual([join(into, 'captions.vtt')]);
+    expect((await readFile(join(into, 'captions.vtt'))).equals(files['captions.vtt'])).toBe(true);
 
     // The asset the service keeps: its name, and a storage key linked to it.
     const assets = await env.cli(['ls', 'assets', ...env.connection, '--odata', odata, '--json']);
