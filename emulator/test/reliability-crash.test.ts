@@ -124,7 +124,7 @@ async function worker(index: number, world: World, model: CrashModel, random: ()
       const created = await send({}, 'POST', 'Files', encryptedFileBody(asset.id, asset.keyId, `f${serial++}.mp4`, formatIv(randomIv())));
       if (created?.status !== 201) return created !== undefined;
       const fileId = String(created.body.Id);
-      model.learned({ [`file ${fileId}`]: PRESENT, [`file ${fileId} InitializationVector`]: String(created.body.InitializationVector) });
+      model.learned({ [`file ${fileId}`]: PRESENT, [`file ${fileId} InitializationVector`]: String(created.body.InitializationVector), [`file ${fileId} MimeType`]: String(created.body.MimeType) });
       asset.files.push(fileId);
       return true;
     }
@@ -218,7 +218,9 @@ describe('kill -9 during a write-heavy run', () => {
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const before = model.acknowledged;
-        await new Promise((resolve) => setTimeout(resolve, 300 + random() * 1_200));
+        // Kill at a random moment once the workload is under way (a busy machine can take a while to get going).
+        while (model.acknowledged < before + 10) await Promise.race([new Promise((resolve) => setTimeout(resolve, 20)), failure]);
+        await new Promise((resolve) => setTimeout(resolve, random() * 1_000));
         world.pause();
         await emulator.kill9();
         const deadPid = emulator.pid;
@@ -242,8 +244,8 @@ describe('kill -9 during a write-heavy run', () => {
       await Promise.allSettled(workers);
       await emulator.kill9();
     }
-    // Every kill cut a run that was writing.
-    for (const writes of killedWhileWriting) expect(writes).toBeGreaterThan(0);
+    // The kills cut requests in flight, not an idle process.
+    expect(model.unknown).toBeGreaterThan(0);
     console.log(
       `reliability: ${ROUNDS} kill -9 survived (seed ${SEED}), ${model.acknowledged} acknowledged writes all present, ` +
         `${model.unknown} unanswered at the kills, writes per round ${killedWhileWriting.join('/')}`,
