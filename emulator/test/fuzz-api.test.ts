@@ -11,10 +11,11 @@ import { judge, judgeBatch } from './helpers/fuzz-oracle.js';
 import { fuzzCase, POOL_SETS, type FuzzCase, type FuzzPool, type PoolSet } from './helpers/fuzz-requests.js';
 import { describeRequest, send, serializeRequest, type WireRequest, type WireResponse } from './helpers/fuzz-wire.js';
 import { postJob, uploadEncryptedAsset } from './helpers/jobs-fixtures.js';
+import { mp4Like } from './helpers/upload-workflow.js';
 
 /**
- * The fuzz suite: at least 10,000 generated requests per run over real HTTP, against an emulator
- * in file mode with a real (embedded) Azurite, across every surface and format, with valid
+ * The fuzz suite: at least 10,000 generated requests per run over real HTTP, against two emulators
+ * (the default and `--strict`) in file mode with real (embedded) Azurites, across every surface and format, with valid
  * requests mixed in so junk meets real entities. It must answer every one of them — no 5xx, no
  * hang, no crash, each 4xx with its surface's error body in the requested format — and leave a
  * state that passes the consistency check. Rerun a failure with the seed it prints:
@@ -32,9 +33,16 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const NODE_HEADER_LIMIT = 16 * 1024;
 const POOL_CAP = 60;
 
-let emu: TestEmulator;
-let location: string;
-let pool: FuzzPool;
+/** An emulator under fuzz: its data directory, and the pool of its entities the cases pick from. */
+interface Target {
+  name: 'compat' | 'strict';
+  emu: TestEmulator;
+  location: string;
+  pool: FuzzPool;
+}
+
+/** Three requests in four go to the default emulator, one to a `--strict` one (refusals, verification before commit). */
+const targets: Target[] = [];
 const crashes: string[] = [];
 const loggedErrors: string[] = [];
 const onRejection = (reason: unknown) => crashes.push(`unhandledRejection: ${(reason as Error)?.stack ?? String(reason)}`);
@@ -51,17 +59,21 @@ beforeAll(async () => {
     return (writeStderr as (...args: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stderr.write;
 
-  location = await mkdtemp(join(tmpdir(), 'ams-fuzz-'));
-  emu = await startTestEmulator({ location, idSeed: SEED % 1_000_000_000 });
-  pool = await seedPool(emu);
+  for (const name of ['compat', 'strict'] as const) {
+    const location = await mkdtemp(join(tmpdir(), `ams-fuzz-${name}-`));
+    const emu = await startTestEmulator({ location, idSeed: SEED % 1_000_000_000, strict: name === 'strict' });
+    targets.push({ name, emu, location, pool: await seedPool(emu) });
+  }
 }, 120_000);
 
 afterAll(async () => {
   process.stderr.write = writeStderr;
   process.off('unhandledRejection', onRejection);
   process.off('uncaughtException', onException);
-  await emu?.close();
-  if (location) await rm(location, { recursive: true, force: true });
+  for (const target of targets) {
+    await target.emu.close();
+    await rm(target.location, { recursive: true, force: true });
+  }
 });
 
 /** One entity of each kind (an asset whose name amplifies filters), and an uploaded encrypted asset behind an origin locator. */
@@ -69,7 +81,7 @@ async function seedPool(emu: TestEmulator): Promise<FuzzPool> {
   const protection = await protectionKey(emu);
   const ids = Object.fromEntries(POOL_SETS.map((set) => [set, [] as string[]])) as Record<PoolSet, string[]>;
   const uploaded = await uploadEncryptedAsset(emu, [
-    { name: 'clip.mp4', data: Buffer.alloc(300_000, 7) },
+    { name: 'clip.mp4', data: mp4Like(300_000) },
     { name: 'dir/ünï cödé.txt', data: Buffer.from('hello, origin\n'), mimeType: 'text/plain' },
   ]);
   const readPolicy = await createPolicy(emu, 1);
@@ -130,7 +142,7 @@ function createdId(res: WireResponse): string | undefined {
   return /"Id":"([^"]+)"/.exec(text)?.[1] ?? /<d:Id>([^<]+)<\/d:Id>/.exec(text)?.[1];
 }
 
-function remember(c: FuzzCase, request: WireRequest, res: WireResponse): void {
+function remember(pool: FuzzPool, c: FuzzCase, request: WireRequest, res: WireResponse): void {
   if (res.status !== 201) return;
   const set = c.creates ?? (request.method === 'POST' ? (POOL_SETS as readonly string[]).find((s) => request.target === `/api/${s}`) : undefined);
   const id = createdId(res);
@@ -140,7 +152,7 @@ function remember(c: FuzzCase, request: WireRequest, res: WireResponse): void {
   if (ids.length > POOL_CAP) ids.splice(1, 1);
 }
 
-async function exercise(c: FuzzCase): Promise<void> {
+async function exercise(c: FuzzCase, { emu, pool }: Target): Promise<void> {
   const request = c.build(pool);
   const head = serializeRequest({ ...request, body: undefined, trailer: undefined }, emu.origin.replace(/^http:\/\//, '')).length;
   // A head over Node's limit is refused before the app: 431 (a margin for what Node counts differently).
@@ -155,7 +167,7 @@ async function exercise(c: FuzzCase): Promise<void> {
   timeByFamily.set(c.family, time);
   const problem = judge({ surface: c.surface, format: c.format, malformedHttp, bareStatus: oversizedHead ? 431 : undefined, method: request.method }, res) ?? (request.target.startsWith('/api/$batch') ? judgeBatch(res) : undefined);
   if (problem) throw new Error(`${problem}\n  family: ${c.family}\n  request: ${describeRequest(request)}`);
-  remember(c, request, res);
+  remember(pool, c, request, res);
 }
 
 describe('fuzzing every route and format', () => {
@@ -163,18 +175,20 @@ describe('fuzzing every route and format', () => {
     const started = performance.now();
     process.stdout.write(`fuzz: seed ${SEED}, ${RUNS} requests (rerun with AMS_FUZZ_SEED=${SEED})\n`);
     await fc.assert(
-      fc.asyncProperty(fuzzCase, async (c) => {
-        await exercise(c);
+      fc.asyncProperty(fuzzCase, fc.nat(3), async (c, which) => {
+        await exercise(c, targets[which === 0 ? 1 : 0]!);
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: false },
     );
     const seconds = (performance.now() - started) / 1000;
 
     // Still serving, nothing crashed or logged a failure of its own, and no fault rule slipped in.
-    const health = await fetch(`${emu.baseUrl}_emulator/health`);
-    expect(health.status).toBe(200);
-    const faults = (await (await fetch(`${emu.baseUrl}_emulator/faults`)).json()) as { faults: unknown[] };
-    expect(faults.faults).toEqual([]);
+    for (const { emu, name } of targets) {
+      const health = await fetch(`${emu.baseUrl}_emulator/health`);
+      expect(health.status, name).toBe(200);
+      const faults = (await (await fetch(`${emu.baseUrl}_emulator/faults`)).json()) as { faults: unknown[] };
+      expect(faults.faults, name).toEqual([]);
+    }
     expect(crashes).toEqual([]);
     expect(loggedErrors).toEqual([]);
 
@@ -200,8 +214,10 @@ describe('fuzzing every route and format', () => {
     }
 
     // Verifications and jobs the run started settle, then the state must be whole.
-    await fetch(`${emu.baseUrl}_emulator/verifications?wait=30`);
-    const storage = createBlobStorage(emu.emulator.storage.connectionString);
-    expect(await checkConsistency({ baseUrl: emu.baseUrl, storage, location })).toEqual([]);
+    for (const { emu, location, name } of targets) {
+      await fetch(`${emu.baseUrl}_emulator/verifications?wait=30`);
+      const storage = createBlobStorage(emu.emulator.storage.connectionString);
+      expect(await checkConsistency({ baseUrl: emu.baseUrl, storage, location }), name).toEqual([]);
+    }
   }, 900_000);
 });
