@@ -203,7 +203,8 @@ async function listLatencies(api: string, made: readonly MadeSet[]): Promise<Rec
   const middle = made[Math.floor(made.length / 2)]!;
   const queries: Record<string, string> = {
     'GET Assets $top=100': 'Assets?$top=100',
-    'GET Assets $top=100 $skip=half': `Assets?$top=100&$skip=${Math.floor(made.length / 2)}`,
+    // Half way in at 10,000; at 100 a full page needs $skip=0: compare pages of the same size.
+    'GET Assets $top=100 $skip=half': `Assets?$top=100&$skip=${Math.max(0, Math.min(Math.floor(made.length / 2), made.length - 100))}`,
     'GET Assets $filter=Name eq': `Assets?$filter=${encodeURIComponent(`Name eq '${middle.name}'`)}`,
     'GET Files $filter=ParentAssetId eq': `Files?$filter=${encodeURIComponent(`ParentAssetId eq '${middle.assetId}'`)}`,
     'GET Assets(id)/Files': `Assets('${encodeURIComponent(middle.assetId)}')/Files`,
