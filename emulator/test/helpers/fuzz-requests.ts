@@ -405,8 +405,85 @@ const jsonMutation: fc.Arbitrary<(entity: Record<string, unknown>) => unknown> =
   fc.integer({ min: 1_000, max: 20_000 }).map((n) => (entity: Record<string, unknown>) => ({ ...entity, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`P${i}`, i])) })),
 );
 
+/** `$links` bodies: the key URL (right), another set's, a relative or hostile one, the wrong field, XML. */
+const linkBody: fc.Arbitrary<BodyChoice> = fc
+  .tuple(
+    fc.constantFrom('key', 'asset', 'relative', 'other-host', 'hostile', 'empty'),
+    slot,
+    hostileString,
+    fc.constantFrom('uri', 'url', '__metadata', 'URI', 'xml'),
+  )
+  .map(([kind, index, text, field]): BodyChoice => ({
+    label: `link-${field}`,
+    build: (pool) => {
+      const key = pickId(pool, 'ContentKeys', index) ?? 'nb:kid:UUID:00000000-0000-0000-0000-000000000000';
+      const uri =
+        kind === 'key'
+          ? `${pool.apiUrl}ContentKeys('${encodeURIComponent(key)}')`
+          : kind === 'asset'
+            ? `${pool.apiUrl}Assets('${encodeURIComponent(pickId(pool, 'Assets', index) ?? 'x')}')`
+            : kind === 'relative'
+              ? `ContentKeys('${key}')`
+              : kind === 'other-host'
+                ? `http://elsewhere.example/api/ContentKeys('${encodeURIComponent(key)}')`
+                : kind === 'hostile'
+                  ? text
+                  : '';
+      if (field === 'xml') return Buffer.from(`<uri xmlns="http://schemas.microsoft.com/ado/2007/08/dataservices">${xmlEscape(uri)}</uri>`);
+      return json(field === '__metadata' ? { __metadata: { uri } } : { [field]: uri });
+    },
+  }));
+
+/** Job bodies whose tasks are wrong: a hostile or inconsistent TaskBody, an unknown processor, junk configuration. */
+const jobBody: fc.Arbitrary<BodyChoice> = fc
+  .tuple(
+    slot,
+    fc.oneof(
+      hostileXml,
+      fc.constantFrom(
+        TASK_BODY.replace('JobInputAsset(0)', 'JobInputAsset(5)'),
+        TASK_BODY.replace('JobInputAsset(0)', 'JobOutputAsset(0)'),
+        TASK_BODY.replace('JobOutputAsset(0)', 'JobOutputAsset(1000)'),
+        TASK_BODY.replace('assetCreationOptions="0"', 'assetCreationOptions="junk"'),
+        TASK_BODY.replace('<inputAsset>JobInputAsset(0)</inputAsset>', ''),
+        TASK_BODY.replace('taskBody', 'taskbody'),
+        `${TASK_BODY}${TASK_BODY}`,
+        '',
+        '<taskBody/>',
+      ),
+    ),
+    fc.constantFrom('nb:mpid:UUID:aec03716-7c5e-4f68-b592-f4850eba9f10', 'nb:mpid:UUID:00000000-0000-0000-0000-000000000000', 'not-a-processor', ''),
+    fc.oneof(fc.constant(''), hostileString),
+    fc.integer({ min: 0, max: 3 }),
+  )
+  .map(([index, taskBody, processor, configuration, tasks]): BodyChoice => ({
+    label: 'job-tasks',
+    build: (pool) =>
+      json({
+        Name: 'fuzz-job',
+        'InputMediaAssets@odata.bind': [`${pool.apiUrl}Assets('${encodeURIComponent(pickId(pool, 'Assets', index) ?? 'x')}')`],
+        Tasks: Array.from({ length: tasks }, () => ({ MediaProcessorId: processor, TaskBody: taskBody, Configuration: configuration })),
+      }),
+  }));
+
+/** Change one thing in a valid Atom entry: a wrong m:type, m:null on a required property, a property twice, an unknown one, content out of place. */
+const atomMutation: fc.Arbitrary<(entry: string) => string> = fc.oneof(
+  fc.constantFrom('Edm.Int32', 'Edm.Boolean', 'Edm.DateTime', 'Edm.Guid', 'Edm.Junk', 'Collection(Edm.String)', '').map((type) => (entry: string) => entry.replace(/<d:(\w+)>/, `<d:$1 m:type="${type}">`)),
+  fc.constant((entry: string) => entry.replace(/<d:(\w+)(?: m:type="[^"]*")?>[^<]*<\/d:\1>/, '<d:$1 m:null="true" />')),
+  fc.constant((entry: string) => entry.replace(/(<d:(\w+)[^>]*>[^<]*<\/d:\2>)/, '$1$1')),
+  hostileString.map((name) => (entry: string) => entry.replace('</m:properties>', `<d:${/^[A-Za-z_][\w.-]*$/.test(name) ? name : 'Unknown'}>x</d:${/^[A-Za-z_][\w.-]*$/.test(name) ? name : 'Unknown'}></m:properties>`)),
+  fc.constant((entry: string) => entry.replace('<content type="application/xml"><m:properties>', '<m:properties>').replace('</m:properties></content>', '</m:properties>')),
+  fc.constant((entry: string) => entry.replace('xmlns:d=', 'xmlns:x=')),
+  fc.constant((entry: string) => entry.replace(/<d:(\w+)>([^<]*)<\/d:\1>/, '<d:$1><![CDATA[$2]]></d:$1>')),
+  fc.constant((entry: string) => entry.replace(/<d:(\w+)>[^<]*<\/d:\1>/, '<d:$1><d:Nested>1</d:Nested></d:$1>')),
+  fc.constant((entry: string) => entry.replace('<entry ', '<feed xmlns="http://www.w3.org/2005/Atom"><entry ').concat('</feed>')),
+);
+
 const bodyChoice: fc.Arbitrary<BodyChoice> = fc.oneof(
+  { weight: 3, arbitrary: fc.tuple(fc.nat(1_000), atomMutation).map(([i, mutate]): BodyChoice => ({ label: 'mutated-atom', build: (pool, set) => Buffer.from(mutate(atomOf(validEntity(pool, set, i)))) })) },
   { weight: 6, arbitrary: fc.nat(1_000).map((i): BodyChoice => ({ label: 'valid-json', build: (pool, set) => json(validEntity(pool, set, i)) })) },
+  { weight: 2, arbitrary: linkBody },
+  { weight: 2, arbitrary: jobBody },
   { weight: 2, arbitrary: fc.nat(1_000).map((i): BodyChoice => ({ label: 'valid-atom', build: (pool, set) => Buffer.from(atomOf(validEntity(pool, set, i))) })) },
   { weight: 6, arbitrary: fc.tuple(fc.nat(1_000), jsonMutation).map(([i, mutate]): BodyChoice => ({ label: 'mutated-json', build: (pool, set) => json(mutate(validEntity(pool, set, i))) })) },
   { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 2, max: 300_000 }), fc.constantFrom<'array' | 'object' | 'mixed'>('array', 'object', 'mixed')).map(([depth, kind]): BodyChoice => ({ label: `nested-json-${depth}`, build: () => Buffer.from(nestedJson(depth, kind)) })) },
@@ -560,6 +637,28 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 2, arbitrary: slot.map((i) => validCase('create-policy', 'AccessPolicies', (pool) => postJson('/api/AccessPolicies', validEntity(pool, 'AccessPolicies', i)))) },
   { weight: 3, arbitrary: slot.map((i) => validCase('create-locator', 'Locators', (pool) => postJson('/api/Locators', validEntity(pool, 'Locators', i)))) },
   { weight: 2, arbitrary: slot.map((i) => validCase('create-job', 'Jobs', (pool) => postJson('/api/Jobs', validEntity(pool, 'Jobs', i)))) },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(fc.constantFrom('Assets', 'Files', 'AccessPolicies', 'Locators', 'ContentKeys'), fc.nat(1_000), atomMutation, fc.constantFrom('POST', 'MERGE')).map(([set, i, mutate, verb]): FuzzCase => ({
+      family: 'valid/atom-junk',
+      surface: 'odata',
+      format: 'atom',
+      malformedHttp: false,
+      build: (pool) => ({
+        method: verb,
+        target: verb === 'POST' ? `/api/${set}` : entityTarget(set, pickId(pool, set as PoolSet, i) ?? 'none'),
+        headers: [...CLEAN.filter(([n]) => n !== 'Accept'), ['Accept', 'application/atom+xml,application/xml'], ['Content-Type', 'application/atom+xml']],
+        body: Buffer.from(mutate(atomOf(validEntity(pool, set, i)))),
+      }),
+    })),
+  },
+  { weight: 2, arbitrary: jobBody.map((body) => validCase('job-junk', 'Jobs', (pool) => ({ method: 'POST', target: '/api/Jobs', headers: [...CLEAN, ['Content-Type', 'application/json']], body: body.build(pool, 'Jobs') }))) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(slot, linkBody, fc.constantFrom('POST', 'DELETE', 'GET')).map(([a, body, verb]) =>
+      validCase('link-junk', undefined, (pool) => ({ method: verb, target: `${entityTarget('Assets', pickId(pool, 'Assets', a) ?? 'none')}/$links/ContentKeys`, headers: [...CLEAN, ['Content-Type', body.label === 'link-xml' ? 'application/xml' : 'application/json']], body: body.build(pool, 'Assets') })),
+    ),
+  },
   {
     weight: 2,
     arbitrary: fc.tuple(fc.constantFrom<PoolSet>('Assets', 'Files', 'ContentKeys'), slot, hostileString).map(([set, i, name]) =>
