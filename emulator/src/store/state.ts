@@ -61,7 +61,11 @@ export class State implements StoreReader {
       if (entry !== undefined) found.push([id, entry]);
     }
     // A record whose key changed joined its group at the end; collection order is insertion order.
-    return found.sort((a, b) => a[1].seq - b[1].seq);
+    // Groups are nearly always in order already: check before sorting (a big group stays O(size)).
+    for (let i = 1; i < found.length; i++) {
+      if (found[i - 1]![1].seq > found[i]![1].seq) return found.sort((a, b) => a[1].seq - b[1].seq);
+    }
+    return found;
   }
 
   /** The insertion number of a record, for ordering a transaction's view like the collection. */
