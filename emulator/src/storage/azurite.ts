@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadAzurite, type AzuriteBlobServer } from './azurite-modules.js';
+import { orderAzuriteLookups } from './azurite-lookups.js';
 import { DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, azuriteConnectionString } from './connection-string.js';
 import type { EmbeddedAzurite, EmbeddedAzuriteOptions } from './types.js';
 
@@ -113,6 +114,7 @@ export async function startEmbeddedAzurite(options: StartEmbeddedAzuriteOptions 
     throw listenError(err, host, requestedPort);
   }
 
+  orderAzuriteLookups(server);
   const address = server.httpServer.address() as AddressInfo;
   const url = `http://${advertisedHost(address.address)}:${address.port}`;
   let stopping: Promise<void> | undefined;
