@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,8 +28,12 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
-    // Someone else's work in progress may have type errors; tsc still emits, which is all we need.
-    if (isStale()) spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
+    if (isStale()) {
+      // An incremental build does not re-emit an output that was deleted: start it afresh.
+      rmSync(join(REPO, 'dist', '.tsbuildinfo'), { force: true });
+      // Someone else's work in progress may have type errors; tsc still emits, which is all we need.
+      spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
+    }
   } finally {
     rmdirSync(lock);
   }
