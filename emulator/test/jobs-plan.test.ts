@@ -54,6 +54,7 @@ function readerWith(assetIds: string[]): StoreReader {
     has: (collection, id) => collection === 'assets' && assets.has(id),
     values: <T extends JsonRecord>() => [][Symbol.iterator]() as IterableIterator<T>,
     count: () => 0,
+    lookup: <T extends JsonRecord>() => [] as T[],
   };
 }
 
