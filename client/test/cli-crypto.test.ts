@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { constants, createCipheriv, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../src/cli/main.js';
+import { ensureBuilt } from '../../test/support/build.js';
 import {
   amsCtr,
   amsCtrReference,
@@ -92,18 +93,6 @@ function spawnCollect(command: string, args: readonly string[], options: RunOpti
   });
 }
 
-/** Emitted .js older than its .ts (or missing) means someone changed the sources since the last build. */
-function distIsStale(): boolean {
-  for (const dir of ['client/src/cli', 'client/src/crypto']) {
-    for (const file of readdirSync(join(REPO, dir))) {
-      if (!file.endsWith('.ts')) continue;
-      const js = join(REPO, 'dist', dir, file.replace(/\.ts$/, '.js'));
-      if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(REPO, dir, file)).mtimeMs) return true;
-    }
-  }
-  return false;
-}
-
 let tmp: string;
 let cert: ProtectionCertificate;
 let otherCert: ProtectionCertificate;
@@ -119,11 +108,8 @@ const files = {
   kat1Pem: '',
 };
 
-beforeAll(() => {
-  if (distIsStale()) {
-    // Other people's work in progress may have type errors; tsc still emits, which is all we need.
-    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
-  }
+beforeAll(async () => {
+  await ensureBuilt();
   if (!existsSync(BIN)) throw new Error(`the build did not produce ${BIN}`);
 
   tmp = mkdtempSync(join(tmpdir(), 'ams-cli-test-'));
@@ -405,8 +391,12 @@ async function runWithFiles(argv: readonly string[], input: string, output: stri
 }
 
 describe('npx ams-client', () => {
-  it('runs the bin from the repository root', async () => {
-    const result = await spawnCollect('npx', ['--no-install', 'ams-client', 'crypto', 'iv'], { cwd: REPO });
+  it('runs the bin from the repository root, as on a fresh machine (empty npm cache, no network)', async () => {
+    // npx links the project's own bins through its cache; a private, empty cache keeps the test
+    // from passing on a cache entry an earlier run left behind, and --offline from the network.
+    const cache = mkdtempSync(join(tmpdir(), 'ams-npx-cache-'));
+    const result = await spawnCollect('npx', ['--offline', '--yes', 'ams-client', 'crypto', 'iv'], { cwd: REPO, env: { npm_config_cache: cache } });
+    rmSync(cache, { recursive: true, force: true });
     expect(result.code).toBe(0);
     expect(result.stdout.toString('utf8')).toMatch(/^(0|[1-9][0-9]*)\n$/);
   });
