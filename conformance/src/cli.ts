@@ -4,12 +4,18 @@ import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../../client/src/cli/io.js';
 import { writeLine } from '../../client/src/cli/io.js';
 import { packageVersion } from '../../client/src/cli/version.js';
-import { dispatch, EXIT_OK, reportError, type CommandSpec } from './cli/command.js';
+import { runCommand as runCommandLine, type CommandGroup } from '../../client/src/cli/command.js';
+import { EXIT_OK, reportError } from '../../client/src/cli/errors.js';
 import { runCommand } from './cli/run-command.js';
 import { validateClientCommand } from './cli/validate-command.js';
 
-/** `ams-conformance`: the conformance kit's command line. */
-export const COMMANDS: readonly CommandSpec[] = [runCommand, validateClientCommand];
+/** `ams-conformance`: the conformance kit's command line, on the reference client's command framework. */
+export const PROGRAM: CommandGroup = {
+  name: 'ams-conformance',
+  summary: 'The AMS v2 conformance kit: property-based suites against any AMS v2 endpoint, and client validation.',
+  commands: [runCommand, validateClientCommand],
+  groupOptions: [{ name: 'version', type: 'boolean', description: 'print the version' }],
+};
 
 /** Run one command line (the words after `ams-conformance`) and return the exit code; never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -18,9 +24,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       await writeLine(io, packageVersion());
       return EXIT_OK;
     }
-    return await dispatch(COMMANDS, argv, io);
+    return await runCommandLine(PROGRAM, argv, io, { program: PROGRAM.name, words: [] });
   } catch (err) {
-    return reportError(err, io);
+    return reportError(err, io, PROGRAM.name);
   }
 }
 

@@ -42,18 +42,18 @@ export function isBrokenPipe(err: unknown): boolean {
  * code. Errors we did not anticipate still get one line; the stack only with AMS_DEBUG=1, because
  * users should see what to fix, not where in our code it was noticed.
  */
-export async function reportError(err: unknown, io: CliIo): Promise<number> {
+export async function reportError(err: unknown, io: CliIo, program = 'ams-client'): Promise<number> {
   if (isBrokenPipe(err)) return EXIT_OK;
-  const { exitCode, message } = classify(err);
-  let text = `ams-client: ${oneLine(message)}\n`;
+  const { exitCode, message } = classify(err, program);
+  let text = `${program}: ${oneLine(message)}\n`;
   if (io.env.AMS_DEBUG === '1' && err instanceof Error && err.stack) text += `${err.stack}\n`;
   await new Promise<void>((resolve) => io.stderr.write(text, () => resolve()));
   return exitCode;
 }
 
-function classify(err: unknown): { exitCode: number; message: string } {
+function classify(err: unknown, program: string): { exitCode: number; message: string } {
   if (err instanceof UsageError) {
-    const hint = `run 'ams-client${err.commandPath ? ` ${err.commandPath}` : ''} --help' for usage`;
+    const hint = `run '${program}${err.commandPath ? ` ${err.commandPath}` : ''} --help' for usage`;
     return { exitCode: EXIT_USAGE, message: `${err.message}; ${hint}` };
   }
   if (err instanceof CommandFailure) return { exitCode: err.exitCode, message: err.message };

@@ -34,8 +34,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       await writeLine(io, packageVersion());
       return EXIT_OK;
     }
-    await runCommand(program, argv, io, []);
-    return EXIT_OK;
+    return await runCommand(program, argv, io, { program: program.name, words: [] });
   } catch (err) {
     return await reportError(err, io);
   } finally {

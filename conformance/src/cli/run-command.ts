@@ -6,9 +6,10 @@ import { junitXml } from '../report/junit.js';
 import { DEFAULT_RUNS, runConformance, type RunReport } from '../runner/run.js';
 import { SUITE_IDS, type SuiteId } from '../suites/types.js';
 import { defaultTokenEndpoint, type KitCredentials } from '../target/auth.js';
-import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, type CommandSpec, type ParsedCommandLine } from './command.js';
+import type { LeafCommand, ParsedOptions } from '../../../client/src/cli/command.js';
+import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError } from '../../../client/src/cli/errors.js';
 
-export const runCommand: CommandSpec = {
+export const runCommand: LeafCommand = {
   name: 'run',
   summary: 'Run the conformance suites against an AMS v2 endpoint (any server, not only the emulator).',
   details: [
@@ -31,13 +32,13 @@ export const runCommand: CommandSpec = {
     { name: 'json', type: 'string', placeholder: 'FILE', description: 'also write the report as JSON to FILE' },
   ],
   async run(parsed, io) {
-    const endpoint = endpointOf(parsed.string('endpoint')!);
+    const endpoint = endpointOf(parsed.string('endpoint'));
     const credentials = credentialsOf(parsed, endpoint);
     const seed = integerOption(parsed, 'seed', -(2 ** 31), 2 ** 31 - 1);
     const runs = integerOption(parsed, 'runs', 1, 1_000_000) ?? DEFAULT_RUNS;
     const suites = suitesOf(parsed.strings('suite'));
-    const junit = parsed.string('junit');
-    const json = parsed.string('json');
+    const junit = parsed.optionalString('junit');
+    const json = parsed.optionalString('json');
 
     let reporter: ConsoleReporter | undefined;
     let report: RunReport;
@@ -77,11 +78,11 @@ function endpointOf(text: string): string {
   return url.toString();
 }
 
-function credentialsOf(parsed: ParsedCommandLine, endpoint: string): KitCredentials {
-  const token = parsed.string('token');
-  const clientId = parsed.string('client-id');
-  const clientSecret = parsed.string('client-secret');
-  const tokenEndpoint = parsed.string('token-endpoint');
+function credentialsOf(parsed: ParsedOptions, endpoint: string): KitCredentials {
+  const token = parsed.optionalString('token');
+  const clientId = parsed.optionalString('client-id');
+  const clientSecret = parsed.optionalString('client-secret');
+  const tokenEndpoint = parsed.optionalString('token-endpoint');
   if (token !== undefined) {
     if (clientId !== undefined || clientSecret !== undefined || tokenEndpoint !== undefined) {
       throw new UsageError('--token and client credentials (--client-id, --client-secret, --token-endpoint) exclude each other', 'run');
@@ -101,8 +102,8 @@ function credentialsHint(credentials: KitCredentials): string {
   return credentials.kind === 'token' ? '--token T' : `--client-id ${credentials.clientId} --client-secret S --token-endpoint ${credentials.tokenEndpoint}`;
 }
 
-function integerOption(parsed: ParsedCommandLine, name: string, min: number, max: number): number | undefined {
-  const text = parsed.string(name);
+function integerOption(parsed: ParsedOptions, name: string, min: number, max: number): number | undefined {
+  const text = parsed.optionalString(name);
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`, 'run');
   return Number(text);

@@ -2,9 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { writeText } from '../../../client/src/cli/io.js';
 import { validateClient, type ValidationReport } from '../validate-client/index.js';
 import { validationText } from '../validate-client/report.js';
-import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, type CommandSpec } from './command.js';
+import type { LeafCommand } from '../../../client/src/cli/command.js';
+import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError } from '../../../client/src/cli/errors.js';
 
-export const validateClientCommand: CommandSpec = {
+export const validateClientCommand: LeafCommand = {
   name: 'validate-client',
   summary: 'Run a client against a fresh emulator and report every storage-encryption mistake it makes.',
   details: [
@@ -22,9 +23,9 @@ export const validateClientCommand: CommandSpec = {
   rest: { placeholder: 'COMMAND [ARGS...]', required: true, description: 'the client to validate, e.g. -- node my-uploader.js movie.mp4' },
   async run(parsed, io) {
     const [command, ...args] = parsed.rest;
-    const timeoutText = parsed.string('timeout');
+    const timeoutText = parsed.optionalString('timeout');
     if (timeoutText !== undefined && !/^\d{1,5}$/.test(timeoutText)) throw new UsageError(`--timeout must be a whole number of seconds, not ${JSON.stringify(timeoutText)}`, 'validate-client');
-    const json = parsed.string('json');
+    const json = parsed.optionalString('json');
     let report: ValidationReport;
     try {
       report = await validateClient({
