@@ -28,6 +28,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: 'storage-connection-string', env: 'AMS_EMULATOR_STORAGE_CONNECTION_STRING', type: 'string', value: 'CS', description: 'use this Azure Storage account (a running Azurite, or real Azure) instead of the embedded Azurite' },
   { flag: 'public-blob-endpoint', env: 'AMS_EMULATOR_PUBLIC_BLOB_ENDPOINT', type: 'string', value: 'URL', description: 'blob endpoint to hand to clients in asset and locator URLs when they reach storage under another name (Docker)' },
   { flag: 'azurite-port', env: 'AMS_EMULATOR_AZURITE_PORT', type: 'string', value: 'N', description: `port of the embedded Azurite blob service (default ${DEFAULT_AZURITE_PORT}; 0 = any free port)` },
+  { flag: 'azurite-in-process', env: 'AMS_EMULATOR_AZURITE_IN_PROCESS', type: 'boolean', description: 'run the embedded Azurite inside the emulator\'s process instead of its own child process (starts faster; shares one event loop)' },
   { flag: 'strict', env: 'AMS_EMULATOR_STRICT', type: 'boolean', description: 'refuse (400/409) what compat mode accepts and records as a finding' },
   { flag: 'auth', env: 'AMS_EMULATOR_AUTH', type: 'string', value: 'any|strict|none', description: 'any: any Bearer token (default); strict: only the emulator\'s own unexpired tokens; none: no token needed' },
   { flag: 'silent', env: 'AMS_EMULATOR_SILENT', type: 'boolean', description: 'no access log on stdout' },
@@ -90,6 +91,8 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(publicEndpoint)) throw new UsageError(`--public-blob-endpoint must be an http(s) URL, not ${JSON.stringify(publicEndpoint)}`);
     config.publicBlobEndpoint = publicEndpoint.replace(/\/+$/, '');
   }
+  // The CLI runs Azurite in its own process unless told otherwise; startEmulator() defaults to in-process.
+  config.embeddedAzurite = bool('azurite-in-process') ? 'in-process' : 'child-process';
   config.strict = bool('strict');
   const auth = str('auth');
   if (auth !== undefined) {
@@ -151,7 +154,8 @@ export function usage(): string {
 export function banner(emulator: RunningEmulator): string {
   const base = emulator.baseUrl;
   const data = emulator.config.location ?? 'in memory (nothing is written to disk)';
-  const storage = emulator.storage.embeddedAzuriteUrl ? `embedded Azurite ${emulator.storage.embeddedAzuriteUrl}` : `external ${emulator.storage.blobEndpoint}`;
+  const where = emulator.config.embeddedAzurite === 'child-process' ? 'its own process' : 'in process';
+  const storage = emulator.storage.embeddedAzuriteUrl ? `embedded Azurite ${emulator.storage.embeddedAzuriteUrl} (${where})` : `external ${emulator.storage.blobEndpoint}`;
   return [
     `${EMULATOR_NAME} ${EMULATOR_VERSION}`,
     `  API:                  ${emulator.url}`,

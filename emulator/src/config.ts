@@ -23,6 +23,12 @@ export interface EmulatorConfig {
   publicBlobEndpoint?: string;
   /** Port of the embedded Azurite (0 = any free port). */
   azuritePort: number;
+  /**
+   * Where the embedded Azurite runs: in this process (fast to start: tests), or in a child process
+   * of its own (the CLI's default: Azurite's work does not share the emulator's event loop, and
+   * Azurite still shuts down cleanly when the emulator is killed).
+   */
+  embeddedAzurite: 'in-process' | 'child-process';
   /** Refuse (400/409) what compat mode accepts and records as a finding. */
   strict: boolean;
   auth: AuthMode;
@@ -74,6 +80,7 @@ export function defaultConfig(overrides: Partial<EmulatorConfig> = {}): Emulator
     port: DEFAULT_API_PORT,
     moveCorruptStateAside: false,
     azuritePort: DEFAULT_AZURITE_PORT,
+    embeddedAzurite: 'in-process',
     strict: false,
     auth: 'any',
     silent: false,

@@ -16,6 +16,7 @@ import { originRouter } from './origin/index.js';
 import { NO_EVENTS, type Services } from './resources/context.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
+import { startAzuriteProcess } from './storage/azurite-process.js';
 import { createBlobStorage } from './storage/blob-storage.js';
 import { createVerification } from './verify/index.js';
 import type { BlobStorage, EmbeddedAzurite } from './storage/types.js';
@@ -149,7 +150,8 @@ async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStora
   }
   let azurite: EmbeddedAzurite;
   try {
-    azurite = await startEmbeddedAzurite({ host: config.host, port: config.azuritePort, location: config.location ? join(config.location, 'azurite') : undefined });
+    const options = { host: config.host, port: config.azuritePort, location: config.location ? join(config.location, 'azurite') : undefined };
+    azurite = config.embeddedAzurite === 'child-process' ? await startAzuriteProcess(options) : await startEmbeddedAzurite(options);
   } catch (err) {
     throw new StartupError(`the embedded Azurite could not start: ${(err as Error).message}`, err);
   }

@@ -16,6 +16,7 @@ const SAMPLES: Record<string, { value: string; config: Record<string, unknown> }
   'in-memory': { value: 'true', config: { location: undefined } },
   'storage-connection-string': { value: 'UseDevelopmentStorage=true', config: { storageConnectionString: 'UseDevelopmentStorage=true' } },
   'azurite-port': { value: '10123', config: { azuritePort: 10123 } },
+  'azurite-in-process': { value: 'true', config: { embeddedAzurite: 'in-process' } },
   strict: { value: 'true', config: { strict: true } },
   auth: { value: 'strict', config: { auth: 'strict' } },
   silent: { value: 'true', config: { silent: true } },

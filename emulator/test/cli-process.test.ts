@@ -94,7 +94,8 @@ describe('the banner', () => {
     expect(bannerField(banner, 'Dev credentials')).toBe(`client_id=${DEV_CLIENT_ID} client_secret=${DEV_CLIENT_SECRET}`);
     const connection = bannerField(banner, 'Storage connection');
     expect(connection).toMatch(/AccountName=devstoreaccount1;.*BlobEndpoint=http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1/);
-    expect(bannerField(banner, 'Storage')).toMatch(/^embedded Azurite http:\/\/127\.0\.0\.1:\d+$/);
+    // The CLI runs its Azurite in a child process of its own unless told --azurite-in-process.
+    expect(bannerField(banner, 'Storage')).toMatch(/^embedded Azurite http:\/\/127\.0\.0\.1:\d+ \(its own process\)$/);
     expect(bannerField(banner, 'Data directory')).toBe(dir);
     expect(bannerField(banner, 'Mode')).toBe('compat, auth any');
     expect(bannerField(banner, 'Health')).toBe(`${base}_emulator/health`);

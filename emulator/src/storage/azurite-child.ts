@@ -1,0 +1,51 @@
+/**
+ * The entry point of an Azurite child process (see azurite-process.ts): starts the embedded blob
+ * service in this process, reports its address to the parent over IPC, and stops it cleanly when
+ * the parent asks or goes away, so Azurite saves its metadata even when the emulator is killed.
+ */
+import { startEmbeddedAzurite, type StartEmbeddedAzuriteOptions, type StartedEmbeddedAzurite } from './azurite.js';
+
+export type ParentMessage = { kind: 'start'; options: StartEmbeddedAzuriteOptions } | { kind: 'stop' };
+export type ChildMessage =
+  | { kind: 'ready'; url: string; host: string; port: number; blobEndpoint: string; accountName: string; connectionString: string; location?: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'stopped' };
+
+let running: StartedEmbeddedAzurite | undefined;
+let stopping = false;
+
+async function stopAndExit(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  try {
+    await running?.stop();
+    send({ kind: 'stopped' });
+  } finally {
+    process.exit(code);
+  }
+}
+
+function send(message: ChildMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.kind === 'stop') {
+    void stopAndExit(0);
+    return;
+  }
+  startEmbeddedAzurite(message.options).then(
+    (azurite) => {
+      running = azurite;
+      send({ kind: 'ready', url: azurite.url, host: azurite.host, port: azurite.port, blobEndpoint: azurite.blobEndpoint, accountName: azurite.accountName, connectionString: azurite.connectionString, location: azurite.location });
+    },
+    (err: unknown) => {
+      send({ kind: 'error', message: (err as Error).message });
+      void stopAndExit(1);
+    },
+  );
+});
+
+// The parent went away (exited, crashed, was killed): stop cleanly rather than hold the port.
+process.on('disconnect', () => void stopAndExit(0));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAndExit(0));

@@ -1,0 +1,73 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { StartEmbeddedAzuriteOptions, StartedEmbeddedAzurite } from './azurite.js';
+import type { ChildMessage, ParentMessage } from './azurite-child.js';
+
+const CHILD = fileURLToPath(new URL('./azurite-child.js', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * The embedded Azurite in a child process of its own. The emulator's event loop then does not
+ * share a core with Azurite's (a 1 GiB upload or a verification no longer stalls the API, and
+ * POST Assets runs at Azurite's own create-container rate), and when the emulator is killed the
+ * child notices the closed IPC channel and stops Azurite cleanly, saving its metadata.
+ */
+export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions): Promise<StartedEmbeddedAzurite> {
+  if (options.accessLog) throw new Error('an access-log stream cannot be handed to an Azurite child process');
+  // The child is compiled code: from TypeScript sources (vitest) there is no .js to fork.
+  if (!existsSync(CHILD)) throw new Error(`the Azurite child process needs the built emulator (${CHILD} is missing): run npm run build, or use the in-process Azurite`);
+  // execArgv: []: the parent's node flags (--input-type, loaders, profilers) are not the child's.
+  const child = fork(CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let timer: NodeJS.Timeout | undefined;
+  const starting = new Promise<Extract<ChildMessage, { kind: 'ready' }>>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`Azurite did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    child.on('message', (message: ChildMessage) => {
+      if (message.kind === 'ready') resolve(message);
+      if (message.kind === 'error') reject(new Error(message.message));
+    });
+    void exited.then((code) => reject(new Error(`the Azurite process exited (${code}) before it was ready${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`)));
+    child.send({ kind: 'start', options } satisfies ParentMessage);
+  });
+  let ready: Extract<ChildMessage, { kind: 'ready' }>;
+  try {
+    ready = await starting;
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  // The emulator must be able to exit while its Azurite runs; `stop()` ends both.
+  child.unref();
+  child.channel?.unref();
+  let stopping: Promise<void> | undefined;
+  return {
+    url: ready.url,
+    host: ready.host,
+    port: ready.port,
+    blobEndpoint: ready.blobEndpoint,
+    accountName: ready.accountName,
+    connectionString: ready.connectionString,
+    ...(ready.location !== undefined ? { location: ready.location } : {}),
+    stop() {
+      stopping ??= stopChild(child, exited);
+      return stopping;
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.send({ kind: 'stop' } satisfies ParentMessage);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
