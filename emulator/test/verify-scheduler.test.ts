@@ -92,7 +92,8 @@ describe('VerificationScheduler', () => {
   it('close() abandons everything and wakes every waiter', async () => {
     const r = recorder(10_000);
     r.scheduler.touch('a', 0);
-    r.scheduler.touch('b');
+    // Far in the future, so it is still waiting (not running) when close() comes, however slow the machine.
+    r.scheduler.touch('b', 60_000);
     const waiting = r.scheduler.idle(5_000);
     await new Promise((resolve) => setTimeout(resolve, 5));
     await r.scheduler.close();

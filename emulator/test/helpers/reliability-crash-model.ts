@@ -79,8 +79,9 @@ export class CrashModel {
 
   /**
    * Why `actual` cannot be the register's value, or undefined if it can: it must be the last
-   * acknowledged write or one sent after it whose answer never came (or ABSENT, before any
-   * acknowledged write).
+   * acknowledged write, or a write whose answer never came (or ABSENT, before any acknowledged
+   * write). A write with no answer may land at any time, even after a later one was acknowledged:
+   * the client gave up on it (a timeout under load) and went on while the server still held it.
    */
   problem(register: string, actual: string): string | undefined {
     const list = this.#registers.get(register) ?? [];
@@ -89,10 +90,9 @@ export class CrashModel {
       if (write.outcome === 'acked') lastAcked = index;
     });
     const allowed = new Set<string>(lastAcked < 0 ? [ABSENT] : []);
-    for (let i = Math.max(0, lastAcked); i < list.length; i++) {
-      const write = list[i]!;
-      if (write.outcome === 'acked' || write.outcome === 'unknown') allowed.add(write.value);
-    }
+    list.forEach((write, index) => {
+      if (write.outcome === 'unknown' || (write.outcome === 'acked' && index >= lastAcked)) allowed.add(write.value);
+    });
     if (allowed.has(actual)) return undefined;
     return `${register} is ${brief(actual)}; it may only be ${[...allowed].map(brief).join(' or ')}`;
   }
