@@ -129,6 +129,16 @@ describe('whole-stream structure', () => {
     );
   });
 
+  it('walks MP4 boxes shorter than a 16-byte header across chunk boundaries (found by the chunking property)', () => {
+    // mp4Like starts with an 8-byte box: its header read runs 8 bytes into the next box, which
+    // these chunks split across three pieces.
+    const bytes = mp4Like(200_000);
+    expect(probe(bytes, null, 'a.mp4', [13, 9, 11])).toEqual(probe(bytes, null, 'a.mp4'));
+    for (let first = 1; first < 24; first++) {
+      for (let second = 1; second < 24; second++) expect(probe(bytes, null, 'a.mp4', [first, second])).toEqual(probe(bytes, null, 'a.mp4'));
+    }
+  });
+
   it('partial results judge only what was seen', () => {
     const bytes = mp4Like(500_000);
     const p = new ContentProbe(declaredType('video/mp4', 'a.mp4'), bytes.length);

@@ -305,8 +305,17 @@ class Mp4BoxWalk implements StructureCheck {
       if (from >= chunk.length) return;
       this.have += chunk.copy(this.header, this.have, from, from + (want - this.have));
       if (this.have < want) return;
+      const at = this.next;
       this.parse(want);
-      this.have = 0;
+      // A box shorter than the 16 header bytes read ends inside them: what follows it is the start
+      // of the next box's header, possibly from an earlier chunk, so keep it rather than re-read it.
+      const used = this.next - at;
+      if (!this.done && this.bad === undefined && used > 0 && used < this.have) {
+        this.header.copy(this.header, 0, used, this.have);
+        this.have -= used;
+      } else {
+        this.have = 0;
+      }
     }
   }
 
