@@ -2,8 +2,8 @@
  * `npm run bench:verify`: what server-side decrypt verification costs, against a plain download
  * of the same blob from the same Azurite in the same run.
  *
- * An emulator starts in this process as `ams-emulator` runs by default (embedded Azurite, here on
- * disk so the blob's bytes are not in this process's memory), a storage-encrypted MP4-shaped file
+ * An emulator starts in this process as `ams-emulator` runs by default (embedded Azurite in a child
+ * process of its own, on disk; BENCH_AZURITE=in-process puts it in this process), a storage-encrypted MP4-shaped file
  * of 1 GiB is uploaded through a SAS locator in 4 MiB blocks with its ContentChecksum, and then,
  * interleaved over a few rounds:
  *   - download: the blob read through the emulator's storage gateway, bytes counted and dropped;
@@ -12,6 +12,11 @@
  * and the same again with an expected SHA-256 registered, so the verification computes both digests.
  * Targets: verify <= 1.3x the download's time, and the process's peak RSS growth during a
  * verification < 100 MB. BENCH_SIZE_MB overrides the size, BENCH_ROUNDS the rounds (default 3).
+ *
+ * On a 2-core machine the time target is out of reach: the plain download alone keeps both cores
+ * busy (this process receiving, Azurite's serving), and a verification adds AES-CTR and MD5 of
+ * every byte (about 2.5 s of CPU per GiB) that has no idle core to run on. The CPU time printed
+ * beside each ratio shows it.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -39,7 +44,7 @@ async function main(): Promise<void> {
   const scratch = createScratchDir('ams-bench-verify-');
   let emulator: RunningEmulator | undefined;
   try {
-    emulator = await startEmulator({ port: 0, azuritePort: 0, silent: true, location: scratch.path });
+    emulator = await startEmulator({ port: 0, azuritePort: 0, silent: true, location: scratch.path, embeddedAzurite: process.env['BENCH_AZURITE'] === 'in-process' ? 'in-process' : 'child-process' });
     const api = apiCaller(emulator.url);
     const uploadStarted = Date.now();
     const file = await uploadEncrypted(api, emulator.url);
