@@ -22,6 +22,7 @@ import { measurePeakRss } from './lib/peak-rss.js';
 import { plainDownload, plainUpload } from './lib/plain-transfer.js';
 import { formatResult, MiB, mib, mibPerSecond } from './lib/report.js';
 import { collectGarbage, timeOnce } from './lib/timing.js';
+import { intEnv } from './lib/load.js';
 
 const SIZE = intEnv('BENCH_SIZE_MB', 1024) * MiB;
 const PARALLEL = intEnv('BENCH_PARALLEL', 4);
@@ -131,10 +132,6 @@ async function verificationOf(emulator: EmulatorProcess, assetId: string): Promi
   return body.verifications.map((v) => `${v.status} (${v.reason})`).join('; ') || 'none';
 }
 
-function intEnv(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
-}
 
 main().catch((err: unknown) => {
   console.error(`bench:client failed: ${(err as Error).stack ?? String(err)}`);

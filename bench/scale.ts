@@ -17,15 +17,15 @@
  * create-container latency at both sizes is printed for reference. BENCH_SCALE_TOTAL,
  * BENCH_SCALE_WINDOW, BENCH_SCALE_CONCURRENCY and BENCH_SCALE_REPEAT override the sizes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { contentKeyChecksum, formatIv, formatKeyId, randomIv, wrapContentKey } from '../client/src/crypto/index.js';
+import { startEmulatorProcess, type EmulatorProcess } from './lib/emulator-process.js';
 import { createScratchDir } from './lib/files.js';
+import { concurrently, intEnv, percentile } from './lib/load.js';
 import { formatResult, meetsTarget, type BenchResult } from './lib/report.js';
 
 const TOTAL = intEnv('BENCH_SCALE_TOTAL', 10_000);
@@ -35,16 +35,7 @@ const REPEAT = intEnv('BENCH_SCALE_REPEAT', 200);
 const SMALL = 100;
 const TARGET_RATIO = 1.5;
 const TARGET_STARTUP_MS = 2000;
-const CLI = fileURLToPath(new URL('../emulator/src/cli.js', import.meta.url));
 const HEADERS = { Authorization: 'Bearer bench', 'x-ms-version': '2.19', Accept: 'application/json', 'Content-Type': 'application/json', DataServiceVersion: '3.0', MaxDataServiceVersion: '3.0' };
-
-interface Running {
-  child: ChildProcess;
-  api: string;
-  base: string;
-  connectionString: string;
-  startedInMs: number;
-}
 
 interface Protection {
   thumbprint: string;
@@ -63,11 +54,11 @@ type Latencies = Record<RequestName, number[]>;
 
 async function main(): Promise<void> {
   const scratch = createScratchDir('ams-bench-scale-');
-  let emulator: Running | undefined;
+  let emulator: EmulatorProcess | undefined;
   const results: BenchResult[] = [];
   try {
     console.log(`bench:scale: ${TOTAL} storage-encrypted assets (key + asset + link + file each), windows of ${WINDOW}, fill at concurrency ${CONCURRENCY}; data dir ${scratch.path}`);
-    emulator = await startEmulator(scratch.path);
+    emulator = await startEmulatorProcess(scratch.path);
     const protection = await protectionKey(emulator.api);
     // One wrapped key for all: RSA-OAEP per key would time the bench, not the emulator.
     const key = randomBytes(32);
@@ -76,7 +67,7 @@ async function main(): Promise<void> {
     const first = emptyLatencies();
     const small = Math.min(SMALL, WINDOW);
     let atSmall: Record<string, number> = {};
-    const azuriteFirst = await azuriteCreateLatency(emulator.connectionString, 'first');
+    const azuriteFirst = await azuriteCreateLatency(emulator.storageConnectionString, 'first');
     for (let i = 0; i < WINDOW; i++) {
       made.push(await createSet(emulator.api, protection, key, wrapped, i, first));
       if (made.length === small) {
@@ -99,7 +90,7 @@ async function main(): Promise<void> {
 
     const last = emptyLatencies();
     for (let i = fillTo; i < TOTAL; i++) made.push(await createSet(emulator.api, protection, key, wrapped, i, last));
-    const azuriteLast = await azuriteCreateLatency(emulator.connectionString, 'last');
+    const azuriteLast = await azuriteCreateLatency(emulator.storageConnectionString, 'last');
     await settle(emulator.base);
     const atLarge = await listLatencies(emulator.api, made);
 
@@ -122,12 +113,11 @@ async function main(): Promise<void> {
     }
 
     const stateBytes = statSync(join(scratch.path, 'state.json')).size;
-    await stop(emulator);
-    emulator = await startEmulator(scratch.path);
+    await emulator.stop();
+    emulator = await startEmulatorProcess(scratch.path);
     const clean = emulator.startedInMs;
-    emulator.child.kill('SIGKILL');
-    await new Promise((r) => emulator!.child.once('exit', r));
-    emulator = await startEmulator(scratch.path);
+    await emulator.kill();
+    emulator = await startEmulatorProcess(scratch.path);
     const afterKill = emulator.startedInMs;
     console.log(`\nstart-up with ${TOTAL} assets, ${TOTAL} keys, ${TOTAL} links and ${TOTAL} files (state.json ${(stateBytes / 1024 / 1024).toFixed(1)} MiB), spawn to healthy:`);
     for (const [how, ms] of [['after a clean stop', clean], ['after kill -9', afterKill]] as const) {
@@ -137,7 +127,7 @@ async function main(): Promise<void> {
     const below = results.filter((r) => !meetsTarget(r));
     console.log(`\n${results.length - below.length} of ${results.length} within target${below.length > 0 ? `; below: ${below.map((r) => r.name).join('; ')}` : ''}`);
   } finally {
-    if (emulator) await stop(emulator);
+    if (emulator) await emulator.stop();
     scratch.remove();
   }
 }
@@ -238,55 +228,6 @@ async function protectionKey(api: string): Promise<Protection> {
   };
   const thumbprint = await get('GetProtectionKeyId?contentKeyType=1');
   return { thumbprint, certificate: await get(`GetProtectionKey?ProtectionKeyId='${thumbprint}'`) };
-}
-
-async function startEmulator(location: string): Promise<Running> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--azurite-port', '0', '--location', location, '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const banner = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/Health:/.test(out)) resolve(out);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => reject(new Error(`ams-emulator exited with ${code}: ${err}`)));
-  });
-  const api = /API:\s+(\S+)/.exec(banner)![1]!;
-  const connectionString = /Storage connection:\s+(\S+)/.exec(banner)![1]!;
-  const base = api.replace(/api\/$/, '');
-  for (;;) {
-    const res = await fetch(`${base}_emulator/health`).catch(() => undefined);
-    if (res?.ok) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, api, base, connectionString, startedInMs: performance.now() - started };
-}
-
-async function stop(running: Running): Promise<void> {
-  if (running.child.exitCode !== null || running.child.signalCode !== null) return;
-  const exited = new Promise((r) => running.child.once('exit', r));
-  running.child.kill('SIGTERM');
-  await exited;
-}
-
-async function concurrently(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function intEnv(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
 }
 
 main().catch((err: unknown) => {

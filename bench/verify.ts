@@ -28,6 +28,7 @@ import { createBlobStorage } from '../emulator/src/storage/blob-storage.js';
 import { createScratchDir } from './lib/files.js';
 import { formatResult, mib, MiB } from './lib/report.js';
 import { collectGarbage, timeOnce } from './lib/timing.js';
+import { intEnv } from './lib/load.js';
 
 const SIZE = intEnv('BENCH_SIZE_MB', 1024) * MiB;
 const ROUNDS = intEnv('BENCH_ROUNDS', 3);
@@ -238,13 +239,6 @@ async function expectOk(res: Response): Promise<void> {
   if (!res.ok) throw new Error(`${res.url}: ${res.status} ${(await res.text()).slice(0, 300)}`);
 }
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, not ${raw}`);
-  return value;
-}
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench:verify failed: ${(err as Error).stack ?? String(err)}\n`);

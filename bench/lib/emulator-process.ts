@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../emulator/src/cli.js', import.meta.url));
@@ -10,7 +11,12 @@ export interface EmulatorProcess {
   base: string;
   /** The connection string of its embedded Azurite. */
   storageConnectionString: string;
+  /** From spawn to a healthy emulator (start-up time with whatever state `location` holds). */
+  startedInMs: number;
+  /** SIGTERM, and wait for the exit. */
   stop(): Promise<void>;
+  /** SIGKILL (a crash), and wait for the exit. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -18,6 +24,7 @@ export interface EmulatorProcess {
  * disk under `location`, so a bench's own RSS and CPU are the client's. Resolves once it is healthy.
  */
 export async function startEmulatorProcess(location: string): Promise<EmulatorProcess> {
+  const started = performance.now();
   const child = spawn(process.execPath, [CLI, '--port', '0', '--azurite-port', '0', '--location', location, '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const banner = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -36,7 +43,14 @@ export async function startEmulatorProcess(location: string): Promise<EmulatorPr
     if (res?.ok) break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { api, base, storageConnectionString: bannerValue(banner, 'Storage connection'), stop: () => stop(child) };
+  return {
+    api,
+    base,
+    storageConnectionString: bannerValue(banner, 'Storage connection'),
+    startedInMs: performance.now() - started,
+    stop: () => end(child, 'SIGTERM'),
+    kill: () => end(child, 'SIGKILL'),
+  };
 }
 
 function bannerValue(banner: string, label: string): string {
@@ -45,9 +59,9 @@ function bannerValue(banner: string, label: string): string {
   return value;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+async function end(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
+  child.kill(signal);
   await exited;
 }
