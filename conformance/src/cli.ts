@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../../client/src/cli/io.js';
 import { writeLine } from '../../client/src/cli/io.js';
 import { packageVersion } from '../../client/src/cli/version.js';
 import { runCommand as runCommandLine, type CommandGroup } from '../../client/src/cli/command.js';
 import { EXIT_OK, reportError } from '../../client/src/cli/errors.js';
+import { isEntryPoint } from '../../client/src/cli/entry-point.js';
 import { runCommand } from './cli/run-command.js';
 import { validateClientCommand } from './cli/validate-command.js';
 
@@ -30,17 +29,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   process.stdout.on('error', () => {});
   const code = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
   // Keep-alive sockets to the endpoint would hold the process open for seconds after the report:

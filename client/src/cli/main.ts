@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { runCommand, type CommandGroup } from './command.js';
+import { isEntryPoint } from './entry-point.js';
 import { cryptoCommands } from './crypto.js';
 import { downloadCommand } from './download.js';
 import { EXIT_OK, reportError } from './errors.js';
@@ -43,18 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-/** True when this file is the program node was started with (directly, via a bin link or npx). */
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   // A reader that leaves early (`| head`) can make later writes fail after runCli returned.
   process.stdout.on('error', () => {});
   process.exitCode = await runCli(process.argv.slice(2), {
