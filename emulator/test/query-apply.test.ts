@@ -1,22 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AssetFile, Task, type EntityTypeDef } from '../src/odata/edm.js';
+import { AssetFile, Task } from '../src/odata/edm.js';
 import { applyQuery, parseQueryOptions, selectedProperties, type QueryOptions } from '../src/odata/query/index.js';
-
-const Sample: EntityTypeDef = {
-  name: 'Sample',
-  set: 'Assets',
-  key: 'Id',
-  properties: [
-    { name: 'Id', type: 'Edm.String', nullable: false },
-    { name: 'Name', type: 'Edm.String', nullable: true },
-    { name: 'Count', type: 'Edm.Int32', nullable: true },
-    { name: 'Size', type: 'Edm.Int64', nullable: true },
-    { name: 'Flag', type: 'Edm.Boolean', nullable: true },
-    { name: 'When', type: 'Edm.DateTime', nullable: true },
-  ],
-  navigation: [],
-};
+import { Sample } from './helpers/query-sample.js';
 
 interface Row {
   [key: string]: unknown;

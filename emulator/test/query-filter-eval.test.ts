@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AssetFile, Locator, type EntityTypeDef } from '../src/odata/edm.js';
 import { ODataError } from '../src/odata/errors.js';
 import { evaluateFilter, parseFilter, type FilterExpression } from '../src/odata/query/index.js';
+import { Sample } from './helpers/query-sample.js';
 
 /** An AssetFile in canonical stored form (edm.ts): Int64 as a decimal string, DateTime as ISO UTC. */
 function file(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -218,22 +219,6 @@ describe('evaluateFilter: stored values not in canonical form are a server bug, 
 });
 
 // ---- property: evaluation agrees with a direct JS predicate ----
-
-const Sample: EntityTypeDef = {
-  name: 'Sample',
-  set: 'Assets',
-  key: 'Id',
-  properties: [
-    { name: 'Id', type: 'Edm.String', nullable: false },
-    { name: 'Name', type: 'Edm.String', nullable: true },
-    { name: 'Count', type: 'Edm.Int32', nullable: true },
-    { name: 'Size', type: 'Edm.Int64', nullable: true },
-    { name: 'Ratio', type: 'Edm.Double', nullable: true },
-    { name: 'Flag', type: 'Edm.Boolean', nullable: true },
-    { name: 'When', type: 'Edm.DateTime', nullable: true },
-  ],
-  navigation: [],
-};
 
 interface SampleRecord {
   [key: string]: unknown;

@@ -3,23 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Asset, AssetFile, Locator, Task, type EntityTypeDef } from '../src/odata/edm.js';
 import { ODataError } from '../src/odata/errors.js';
 import { evaluateFilter, formatFilter, parseFilter, type FilterExpression, type Literal } from '../src/odata/query/index.js';
-
-/** Every primitive type the model stores, nullable, plus a navigation property. */
-const Sample: EntityTypeDef = {
-  name: 'Sample',
-  set: 'Assets',
-  key: 'Id',
-  properties: [
-    { name: 'Id', type: 'Edm.String', nullable: false },
-    { name: 'Name', type: 'Edm.String', nullable: true },
-    { name: 'Count', type: 'Edm.Int32', nullable: true },
-    { name: 'Size', type: 'Edm.Int64', nullable: true },
-    { name: 'Ratio', type: 'Edm.Double', nullable: true },
-    { name: 'Flag', type: 'Edm.Boolean', nullable: true },
-    { name: 'When', type: 'Edm.DateTime', nullable: true },
-  ],
-  navigation: [{ name: 'Parent', target: 'Assets', many: false }],
-};
+import { Sample } from './helpers/query-sample.js';
 
 const lit = (literal: Literal): FilterExpression => ({ kind: 'literal', ...literal });
 const prop = (name: string): FilterExpression => ({ kind: 'property', name });

@@ -6,28 +6,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
-import { buildStoreForChildren, type CompiledStore } from './helpers/store-build.js';
-import { spawnStoreChild, type ChildConfig, type StoreChild } from './helpers/store-process.js';
+import { useStoreChildren, type ChildConfig, type StoreChild } from './helpers/store-process.js';
 import { tempDirs } from './helpers/store-temp.js';
 
 const temp = tempDirs();
-const children: StoreChild[] = [];
-let compiled: CompiledStore;
-let compiledStore: string;
-
-beforeAll(() => {
-  compiled = buildStoreForChildren();
-  compiledStore = compiled.entry;
-});
-
-afterAll(() => compiled.cleanup());
-
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill();
-  temp.cleanup();
-});
+const children = useStoreChildren(temp);
 
 /** Items after transactions 0..n-1 (see store-child.mjs): i, except i deleted by i + 1 when (i + 1) % 3 === 2. */
 function expectedItems(n: number): number[] {
@@ -37,8 +22,7 @@ function expectedItems(n: number): number[] {
 }
 
 function start(config: Omit<ChildConfig, 'role'>): StoreChild {
-  const child = spawnStoreChild(compiledStore, { role: 'writer', ...config });
-  children.push(child);
+  const child = children.spawn({ role: 'writer', ...config });
   return child;
 }
 

@@ -2,28 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, StoreOpenError } from '../src/store/index.js';
-import { buildStoreForChildren, type CompiledStore } from './helpers/store-build.js';
-import { spawnStoreChild, type StoreChild } from './helpers/store-process.js';
-import { tempDirs } from './helpers/store-temp.js';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/index.js';
+import { useStoreChildren } from './helpers/store-process.js';
+import { openRefusal, tempDirs } from './helpers/store-temp.js';
 
 const temp = tempDirs();
-const children: StoreChild[] = [];
-let compiled: CompiledStore;
-let compiledStore: string;
-
-beforeAll(() => {
-  compiled = buildStoreForChildren();
-  compiledStore = compiled.entry;
-});
-
-afterAll(() => compiled.cleanup());
-
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill();
-  temp.cleanup();
-});
+const children = useStoreChildren(temp);
 
 function lockPath(dir: string): string {
   return path.join(dir, 'ams-emulator.lock');
@@ -35,17 +20,6 @@ function deadPid(): number {
   return Number(result.stdout);
 }
 
-async function refusal(options: Parameters<typeof openStore>[0]): Promise<StoreOpenError> {
-  const error: unknown = await openStore(options).then(
-    async (store) => {
-      await store.close();
-      return undefined;
-    },
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(StoreOpenError);
-  return error as StoreOpenError;
-}
 
 describe('store directory lock', () => {
   it('writes {pid, startedAt, hostname} and removes it on close', async () => {
@@ -62,12 +36,12 @@ describe('store directory lock', () => {
   it('refuses a second open of the same directory in this process, also through a symlink or concurrently', async () => {
     const dir = temp.make();
     const store = await openStore({ directory: dir });
-    const second = await refusal({ directory: dir });
+    const second = await openRefusal({ directory: dir });
     expect(second.reason).toBe('locked');
     expect(second.message).toBe(`the data directory ${dir} is already open in this process; close that store first or use another --location`);
     const alias = path.join(temp.make(), 'alias');
     symlinkSync(dir, alias);
-    expect((await refusal({ directory: alias })).reason).toBe('locked');
+    expect((await openRefusal({ directory: alias })).reason).toBe('locked');
     await store.close();
 
     const other = temp.make();
@@ -78,10 +52,9 @@ describe('store directory lock', () => {
 
   it('refuses a directory held by a live process, naming its pid', async () => {
     const dir = temp.make();
-    const holder = spawnStoreChild(compiledStore, { role: 'holder', directory: dir });
-    children.push(holder);
+    const holder = children.spawn({ role: 'holder', directory: dir });
     await holder.waitFor((line) => line === 'ready');
-    const error = await refusal({ directory: dir });
+    const error = await openRefusal({ directory: dir });
     expect(error.reason).toBe('locked');
     expect(error.message).toBe(`the data directory ${dir} is in use by another ams-emulator (pid ${holder.pid}); stop it or use another --location`);
 
@@ -114,7 +87,7 @@ describe('store directory lock', () => {
   it('treats an unreadable lock file as being written when fresh, and as stale when old', async () => {
     const dir = temp.make();
     writeFileSync(lockPath(dir), '');
-    const error = await refusal({ directory: dir });
+    const error = await openRefusal({ directory: dir });
     expect(error.reason).toBe('locked');
     expect(error.message).toContain('pid unknown');
     const old = new Date(Date.now() - 60_000);
@@ -126,7 +99,7 @@ describe('store directory lock', () => {
   it('does not hold the lock after a refused open', async () => {
     const dir = temp.make();
     writeFileSync(path.join(dir, 'state.json'), '{');
-    expect((await refusal({ directory: dir })).reason).toBe('corrupt');
+    expect((await openRefusal({ directory: dir })).reason).toBe('corrupt');
     const store = await openStore({ directory: dir, moveCorruptStateAside: true });
     await store.close();
   });

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, StoreOpenError, type JsonRecord } from '../src/store/index.js';
-import { tempDirs } from './helpers/store-temp.js';
+import { openStore, type JsonRecord } from '../src/store/index.js';
+import { openRefusal, tempDirs } from './helpers/store-temp.js';
 
 const temp = tempDirs();
 afterEach(() => temp.cleanup());
@@ -13,17 +13,6 @@ function snapshot(generation: number, collections: Record<string, Record<string,
 
 const line = (...ops: unknown[]): string => `${JSON.stringify({ ops })}\n`;
 
-async function openError(directory: string): Promise<StoreOpenError> {
-  const error = await openStore({ directory }).then(
-    async (store) => {
-      await store.close();
-      return undefined;
-    },
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(StoreOpenError);
-  return error as StoreOpenError;
-}
 
 describe('store start-up', () => {
   it('replays the journals at or after the snapshot generation, ignores and removes older ones', async () => {
@@ -79,7 +68,7 @@ describe('store start-up', () => {
   it('refuses a bad line in the middle of a journal', async () => {
     const dir = temp.make();
     writeFileSync(path.join(dir, 'journal-0.jsonl'), line(['put', 'x', 'a', {}]) + '{"ops":[["put","x"]]}\n' + line(['put', 'x', 'b', {}]));
-    const error = await openError(dir);
+    const error = await openRefusal({ directory: dir });
     expect(error.reason).toBe('corrupt');
     expect(error.message).toBe(
       `the journal ${path.join(dir, 'journal-0.jsonl')} has a bad line 2; start with --move-corrupt-state to move the state files aside and start empty, or delete ${dir}`,
@@ -90,7 +79,7 @@ describe('store start-up', () => {
     const dir = temp.make();
     writeFileSync(path.join(dir, 'journal-0.jsonl'), line(['put', 'x', 'a', {}]) + '{"ops":[');
     writeFileSync(path.join(dir, 'journal-1.jsonl'), line(['put', 'x', 'b', {}]));
-    const error = await openError(dir);
+    const error = await openRefusal({ directory: dir });
     expect(error.reason).toBe('corrupt');
     expect(error.message).toContain(path.join(dir, 'journal-0.jsonl'));
   });
@@ -106,7 +95,7 @@ describe('store start-up', () => {
   ])('refuses a snapshot with %s as corrupt', async (_, text, detail) => {
     const dir = temp.make();
     writeFileSync(path.join(dir, 'state.json'), text);
-    const error = await openError(dir);
+    const error = await openRefusal({ directory: dir });
     expect(error.reason).toBe('corrupt');
     expect(error.message).toMatch(detail);
     expect(error.message).toContain(path.join(dir, 'state.json'));
@@ -117,7 +106,7 @@ describe('store start-up', () => {
   it('refuses an unknown schemaVersion', async () => {
     const dir = temp.make();
     writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ schemaVersion: 2, generation: 0, collections: {} }));
-    const error = await openError(dir);
+    const error = await openRefusal({ directory: dir });
     expect(error.reason).toBe('unknown-version');
     expect(error.message).toBe(
       `the state file ${path.join(dir, 'state.json')} has schemaVersion 2, and this ams-emulator reads only schemaVersion 1; start with --move-corrupt-state to move the state files aside and start empty, or delete ${dir}`,
@@ -134,7 +123,7 @@ describe('store start-up', () => {
     writeFileSync(path.join(dir, 'journal-0.jsonl'), journal);
     writeFileSync(path.join(dir, 'token.key'), 'keep me');
     // Refused without the option, and the refusal leaves the directory unlocked.
-    await openError(dir);
+    await openRefusal({ directory: dir });
 
     const store = await openStore({ directory: dir, moveCorruptStateAside: true });
     expect(store.count('x')).toBe(0);

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { buildStoreForChildren, type CompiledStore } from './store-build.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,6 +64,30 @@ export function spawnStoreChild(compiledStore: string, config: ChildConfig): Sto
       // Let the last stdout chunks arrive: every ack the child wrote before dying counts.
       await new Promise<void>((resolve) => (child.stdout!.readableEnded ? resolve() : child.stdout!.once('end', () => resolve())));
       return stderr;
+    },
+  };
+}
+
+/**
+ * For a test file whose stores run in child processes: compiles the store once for the file,
+ * and kills every child it spawned (and removes `temp`'s directories) after each test.
+ */
+export function useStoreChildren(temp: { cleanup(): void }): { spawn(config: ChildConfig): StoreChild } {
+  const children: StoreChild[] = [];
+  let compiled: CompiledStore | undefined;
+  beforeAll(() => {
+    compiled = buildStoreForChildren();
+  });
+  afterAll(() => compiled?.cleanup());
+  afterEach(async () => {
+    for (const child of children.splice(0)) await child.kill();
+    temp.cleanup();
+  });
+  return {
+    spawn(config) {
+      const child = spawnStoreChild(compiled!.entry, config);
+      children.push(child);
+      return child;
     },
   };
 }

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
+import { openStore, StoreOpenError, type OpenStoreOptions } from '../../src/store/index.js';
 
 /** Temp directories for store tests, removed by `cleanup()` (call it in afterEach/afterAll). */
 export function tempDirs(): { make(): string; cleanup(): void } {
@@ -15,4 +17,17 @@ export function tempDirs(): { make(): string; cleanup(): void } {
       for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Open a store that must refuse to open, and return the refusal (a store that did open is closed). */
+export async function openRefusal(options: OpenStoreOptions): Promise<StoreOpenError> {
+  const error: unknown = await openStore(options).then(
+    async (store) => {
+      await store.close();
+      return undefined;
+    },
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(StoreOpenError);
+  return error as StoreOpenError;
 }
