@@ -1,5 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import {
+  BlobSASPermissions,
   BlobServiceClient,
   ContainerSASPermissions,
   StorageSharedKeyCredential,
@@ -13,7 +14,7 @@ import { parseConnectionString } from './connection-string.js';
 import { KeyedLock } from './keyed-lock.js';
 import { isStorageRequestError, toStorageError, type StorageErrorContext } from './storage-errors.js';
 import { DEFAULT_STORAGE_PIPELINE_OPTIONS, createStoragePipeline } from './storage-pipeline.js';
-import { StorageRequestError, type BlobInfo, type BlobStorage, type BlockInfo, type StoredPolicy } from './types.js';
+import { StorageRequestError, type BlobInfo, type BlobStorage, type BlockInfo, type DirectRead, type StoredPolicy } from './types.js';
 
 /**
  * The `sv` of every SAS the emulator mints. Azurite signs pre-2018 versions with the 2015-04-05
@@ -34,6 +35,8 @@ const UPLOAD_CONCURRENCY = 4;
 const DELETE_CONCURRENCY = 8;
 /** Re-requests of the rest of a range after its body was cut off mid-stream. */
 const READ_RESUME_TRIES = 2;
+/** A direct-read SAS starts this far in the past: storage on another clock must accept it at once. */
+const DIRECT_READ_CLOCK_SKEW_MS = 5 * 60_000;
 
 const SAS_PERMISSION_LETTERS = 'racwdl';
 
@@ -60,6 +63,7 @@ class SdkBlobStorage implements BlobStorage {
   private readonly credential: StorageSharedKeyCredential;
   private readonly service: BlobServiceClient;
   private readonly errorContext: StorageErrorContext;
+  private readonly maxTries: number;
   private readonly aclLock = new KeyedLock();
 
   constructor(connectionString: string, options: BlobStorageOptions) {
@@ -75,6 +79,7 @@ class SdkBlobStorage implements BlobStorage {
     this.credential = new StorageSharedKeyCredential(connection.accountName, connection.accountKey);
     this.service = new BlobServiceClient(connection.blobEndpoint, createStoragePipeline(this.credential, { requestTimeoutMs, maxTries }));
     this.errorContext = { endpoint: connection.blobEndpoint, requestTimeoutMs };
+    this.maxTries = maxTries;
   }
 
   containerUrl(container: string): string {
@@ -169,6 +174,30 @@ class SdkBlobStorage implements BlobStorage {
       if (!body) throw new Error('@azure/storage-blob returned a download without a Node body stream');
       return this.mappedStream(body);
     });
+  }
+
+  directRead(container: string, blob: string, validForMs: number): DirectRead {
+    const now = Date.now();
+    const sas = generateBlobSASQueryParameters(
+      {
+        containerName: container,
+        blobName: blob,
+        permissions: BlobSASPermissions.parse('r'),
+        startsOn: new Date(now - DIRECT_READ_CLOCK_SKEW_MS),
+        expiresOn: new Date(now + validForMs),
+        version: SAS_VERSION,
+      },
+      this.credential,
+    );
+    const context = this.errorContext;
+    return {
+      url: `${this.container(container).getBlobClient(blob).url}?${sas.toString()}`,
+      version: SAS_VERSION,
+      requestTimeoutMs: context.requestTimeoutMs,
+      maxTries: this.maxTries,
+      resumeTries: READ_RESUME_TRIES,
+      toError: (failure) => toStorageError(failure, context),
+    };
   }
 
   /** A Buffer goes up in one Put Blob (up to 256 MiB); a stream in 4 MiB blocks, 4 at a time. */

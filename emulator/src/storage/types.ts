@@ -32,6 +32,12 @@ export interface BlobStorage {
   getBlockList(container: string, blob: string): Promise<BlockInfo[] | undefined>;
   /** A range read as a stream (`count` undefined = to the end). Flat memory for any blob size. */
   readBlob(container: string, blob: string, offset?: number, count?: number): Promise<Readable>;
+  /**
+   * What another thread needs to read a blob without this object (whose SDK client lives on this
+   * thread): a read-only SAS URL valid for `validForMs`, and the timeouts and tries `readBlob`
+   * keeps. Verification reads large blobs this way, off the event loop.
+   */
+  directRead(container: string, blob: string, validForMs: number): DirectRead;
   /** Upload as a block blob from a stream (the job runner's clear output). */
   uploadBlob(container: string, blob: string, data: Readable | Buffer, contentType?: string): Promise<void>;
   deleteBlob(container: string, blob: string): Promise<void>;
@@ -61,6 +67,30 @@ export interface BlockInfo {
   /** The block id as the client sent it (base64). */
   id: string;
   size: number;
+}
+
+export interface DirectRead {
+  /** The blob's URL with a read-only SAS: never handed to clients. */
+  url: string;
+  /** The `x-ms-version` the SAS was signed for. */
+  version: string;
+  /** Longest a try may wait for response headers (the body is not limited, as in `readBlob`). */
+  requestTimeoutMs: number;
+  /** Tries per request while storage is unreachable or answers 5xx, including the first. */
+  maxTries: number;
+  /** Requests for the rest of the blob after its body was cut off mid-stream (If-Match its ETag). */
+  resumeTries: number;
+  /** What the reading thread met, as the errors `readBlob` throws (StorageUnavailableError, StorageRequestError). */
+  toError(failure: ReadFailure): unknown;
+}
+
+/** A failed read as plain data, so it can cross a thread boundary. */
+export interface ReadFailure {
+  message: string;
+  /** Storage's HTTP status, when it answered. */
+  statusCode?: number;
+  /** Storage's `x-ms-error-code`, or Node's error code (ECONNREFUSED, ETIMEDOUT...). */
+  code?: string;
 }
 
 export interface StoredPolicy {
