@@ -1,13 +1,12 @@
-import { addAbortSignal } from 'node:stream';
 import { ClearContentError, isStorageEncrypted, locateBlob, resolveContentKey, resolveIv, type ClearSource } from '../content/clear-stream.js';
 import type { Services } from '../resources/context.js';
 import { StorageRequestError } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
 import { digestChecks, lengthCheck, parseContentChecksum, parseSize } from './checks.js';
-import { createClearPipeline } from './clear-pipeline.js';
 import { ContentProbe } from './content-probe.js';
 import { declaredType } from './content-types.js';
 import { diagnoseFile } from './diagnose-file.js';
+import { runMainPass } from './main-pass.js';
 import type { DigestAlgorithm, Digests } from './digests.js';
 import type { Check, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
 
@@ -33,8 +32,9 @@ const ASSET_STORAGE_ENCRYPTED = 1;
 /**
  * Read a file's blob back, decrypt it, and check it against what the file says: length,
  * ContentChecksum, an expected SHA-256, the declared type's signature. When the bytes are wrong,
- * name the client mistake that explains them. One streaming pass for the checks (storage range
- * read -> AES-CTR -> MD5/SHA-256 in a worker + content probe); diagnosis reads again only on failure.
+ * name the client mistake that explains them. One streaming pass for the checks (storage read ->
+ * AES-CTR -> MD5/SHA-256 + content probe, in threads for large blobs); diagnosis reads again only
+ * on failure.
  * Throws StorageUnavailableError (storage down: not the client's fault), BlobChangedError, and
  * AbortError when `signal` aborts; every client mistake is a result, never an exception.
  */
@@ -119,26 +119,14 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   }
 
   const probe = new ContentProbe(declared, blob.size);
-  const pipeline = createClearPipeline({
-    encryption: key && iv !== undefined ? { key: key.key, iv } : undefined,
-    algorithms,
-    expectedBytes: blob.size,
-    onClear: (clear) => probe.update(clear),
-  });
-  let bytes = 0;
+  let bytes: number;
   let computed: Digests;
   try {
-    const stored = await services.storage.readBlob(located.container, blob.name);
-    for await (const chunk of (options.signal ? addAbortSignal(options.signal, stored) : stored) as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      const wait = pipeline.update(chunk);
-      if (wait) await wait;
-    }
-    computed = await pipeline.finish();
+    const encryption = key && iv !== undefined ? { key: key.key, iv } : undefined;
+    ({ bytes, digests: computed } = await runMainPass(services.storage, located.container, blob, { encryption, algorithms, probe, signal: options.signal }));
   } catch (err) {
-    pipeline.close();
-    // Deleted or shortened between the look-up and the read: a changing blob, not a client mistake.
-    if (err instanceof StorageRequestError && (err.statusCode === 404 || err.statusCode === 416)) throw new BlobChangedError(`the blob changed while it was read: ${err.message}`);
+    // Deleted, shortened or replaced between the look-up and the read: a changing blob, not a client mistake.
+    if (err instanceof StorageRequestError && [404, 412, 416].includes(err.statusCode)) throw new BlobChangedError(`the blob changed while it was read: ${err.message}`);
     throw err;
   }
   if (bytes !== blob.size) throw new BlobChangedError(`the blob had ${blob.size} bytes when verification started and ${bytes} were read: it changed meanwhile`);
