@@ -13,10 +13,13 @@
  * Targets: verify <= 1.3x the download's time, and the process's peak RSS growth during a
  * verification < 100 MB. BENCH_SIZE_MB overrides the size, BENCH_ROUNDS the rounds (default 3).
  *
- * On a 2-core machine the time target is out of reach: the plain download alone keeps both cores
- * busy (this process receiving, Azurite's serving), and a verification adds AES-CTR and MD5 of
- * every byte (about 2.5 s of CPU per GiB) that has no idle core to run on. The CPU time printed
- * beside each ratio shows it.
+ * The anchor is the emulator's own storage read (`@azure/storage-blob`'s download on the event
+ * loop, what every other read of the emulator uses). Verification of a large blob reads in threads
+ * of its own (reader + AES-CTR, digests; see emulator/src/verify/threaded-pass.ts), which is why it
+ * can come close to it: on the event loop, receiving a gigabyte costs more CPU than serving it,
+ * in collections of the emulator's heap. For reference the bench also times that reader thread
+ * alone (no decryption, no digest), the fastest this machine reads the blob in this process: the
+ * ratio to it is the cost of the crypto itself.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -25,6 +28,7 @@ import { BlockBlobClient } from '@azure/storage-blob';
 import { AmsCtr, contentKeyChecksum, formatIv, formatKeyId, randomIv, wrapContentKey } from '../client/src/crypto/index.js';
 import { startEmulator, type RunningEmulator } from '../emulator/src/server.js';
 import { createBlobStorage } from '../emulator/src/storage/blob-storage.js';
+import { runThreadedPass } from '../emulator/src/verify/threaded-pass.js';
 import { createScratchDir } from './lib/files.js';
 import { formatResult, mib, MiB } from './lib/report.js';
 import { collectGarbage, timeOnce } from './lib/timing.js';
@@ -65,6 +69,11 @@ async function main(): Promise<void> {
       for await (const chunk of await storage.readBlob(file.container, file.name)) bytes += (chunk as Buffer).length;
       if (bytes !== SIZE) throw new Error(`downloaded ${bytes} bytes, expected ${SIZE}`);
     };
+    // The verification's own reader thread with nothing to decrypt and no digest: a bare GET.
+    const readerOnly = async (): Promise<void> => {
+      const { bytes } = await runThreadedPass({ read: storage.directRead(file.container, file.name, 3_600_000), algorithms: [], onClear: () => undefined });
+      if (bytes !== SIZE) throw new Error(`read ${bytes} bytes, expected ${SIZE}`);
+    };
     let worstGrowth = 0;
     let rssAtStart = 0;
     const verify = async (): Promise<void> => {
@@ -80,10 +89,10 @@ async function main(): Promise<void> {
     };
 
     print('ContentChecksum (MD5), as the upload sent it:');
-    await measure('verify (AES-CTR + MD5 + content probe) vs plain download', download, verify);
+    await measure('verify (AES-CTR + MD5 + content probe) vs plain download', { download, verify, readerOnly });
     await expectSha256(file.sha256);
     print('ContentChecksum and an expected SHA-256 (POST /_emulator/files/{id}/expect):');
-    await measure('verify (AES-CTR + MD5 + SHA-256 + content probe) vs plain download', download, verify);
+    await measure('verify (AES-CTR + MD5 + SHA-256 + content probe) vs plain download', { download, verify, readerOnly });
     print(formatResult({
       name: 'peak RSS growth during a verification (worst run)',
       value: `${mib(worstGrowth)} over ${mib(rssAtStart)}`,
@@ -98,27 +107,31 @@ async function main(): Promise<void> {
   }
 }
 
-/** ROUNDS of download then verify, each after a full GC; prints every run and the best-of ratio. */
-async function measure(label: string, download: () => Promise<void>, verify: () => Promise<void>): Promise<void> {
-  const best = { download: Infinity, verify: Infinity };
-  const bestCpu = { download: Infinity, verify: Infinity };
+type Contender = 'download' | 'verify' | 'readerOnly';
+const LABELS: Record<Contender, string> = { download: 'download', verify: 'verify', readerOnly: 'reader thread alone' };
+
+/** ROUNDS of each contender in turn, each after a full GC; prints every run and the best-of ratios. */
+async function measure(label: string, contenders: Record<Contender, () => Promise<void>>): Promise<void> {
+  const best: Record<Contender, number> = { download: Infinity, verify: Infinity, readerOnly: Infinity };
+  const bestCpu: Record<Contender, number> = { download: Infinity, verify: Infinity, readerOnly: Infinity };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of [['download', download], ['verify', verify]] as const) {
+    for (const name of Object.keys(contenders) as Contender[]) {
       collectGarbage();
       const cpuBefore = process.cpuUsage();
       const mainBefore = mainThreadCpuSeconds();
-      const seconds = await timeOnce(run);
+      const seconds = await timeOnce(contenders[name]);
       const cpu = process.cpuUsage(cpuBefore);
       const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       const mainSeconds = mainBefore === undefined ? undefined : mainThreadCpuSeconds()! - mainBefore;
       best[name] = Math.min(best[name], seconds);
       bestCpu[name] = Math.min(bestCpu[name], cpuSeconds);
       const main = mainSeconds === undefined ? '' : `, of which the event loop's thread ${mainSeconds.toFixed(2)} s`;
-      print(`  round ${round + 1}: ${name} ${seconds.toFixed(2)} s (${(SIZE / MiB / seconds).toFixed(0)} MiB/s), CPU ${cpuSeconds.toFixed(2)} s (all threads${main})`);
+      print(`  round ${round + 1}: ${LABELS[name]} ${seconds.toFixed(2)} s (${(SIZE / MiB / seconds).toFixed(0)} MiB/s), CPU ${cpuSeconds.toFixed(2)} s (all threads${main})`);
     }
   }
   print(formatResult({ name: label, value: `${best.verify.toFixed(2)} s vs ${best.download.toFixed(2)} s (best of each)`, ratio: best.verify / best.download, target: TIME_RATIO_TARGET, direction: '<=', note: 'time ratio' }));
-  print(`  CPU time of the process (all threads, Azurite included), best of each: verify ${bestCpu.verify.toFixed(2)} s, download ${bestCpu.download.toFixed(2)} s; with no core to spare the wall-time ratio tends to this one`);
+  print(`  for reference, not a target: verify / the reader thread alone (${best.readerOnly.toFixed(2)} s) = ${(best.verify / best.readerOnly).toFixed(2)}, the cost of AES-CTR and the digests over a bare read`);
+  print(`  CPU time of this process (all threads; Azurite's own process not included), best of each: verify ${bestCpu.verify.toFixed(2)} s, download ${bestCpu.download.toFixed(2)} s, reader thread alone ${bestCpu.readerOnly.toFixed(2)} s`);
 }
 
 type Api = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
