@@ -52,6 +52,8 @@ export interface EmulatorLimits {
   maxBodyBytes: number;
   /** Entities per response page (the service's cap). */
   maxPageSize: number;
+  /** Bytes of one response body (a `$batch`'s queries together): past it, 400 rather than a page too big to build. */
+  maxResponseBytes: number;
   /** Files per asset. */
   maxFilesPerAsset: number;
   /** Nesting depth of JSON and XML bodies. */
@@ -65,6 +67,7 @@ export interface EmulatorLimits {
 export const DEFAULT_LIMITS: EmulatorLimits = {
   maxBodyBytes: 4 * 1024 * 1024,
   maxPageSize: 1000,
+  maxResponseBytes: 64 * 1024 * 1024,
   maxFilesPerAsset: 10_000,
   maxBodyDepth: 32,
   requestTimeoutMs: 30_000,

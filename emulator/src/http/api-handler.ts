@@ -63,6 +63,8 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
         maxDataServiceVersion: maxDataServiceVersion(req),
         preferNoContent: /return-no-content/i.test(req.get('prefer') ?? ''),
         head: method === 'HEAD',
+        // Only queries can answer more than their request carried; a change's answer is bounded by its body.
+        maxResponseBytes: method === 'GET' || method === 'HEAD' ? services.config.limits.maxResponseBytes : Infinity,
       }, result);
     } catch (err) {
       if (err instanceof StrictRefusal) await recordRefusal(services, info, err);

@@ -77,6 +77,11 @@ interface Outcome {
 /** One batch's execution: the Content-IDs seen so far resolve `$<id>` in later operations. */
 class BatchRun {
   private readonly created = new Map<string, { type: EntityTypeDef; key: string }>();
+  /**
+   * Bytes the batch's queries have answered so far: together they share one response's limit.
+   * Changes are not counted; what they answer is bounded by the request body that made them.
+   */
+  private queried = 0;
 
   constructor(private readonly ctx: BatchContext) {}
 
@@ -115,7 +120,10 @@ class BatchRun {
     try {
       const { request, preferNoContent } = this.apiRequest(operation);
       const result = await route(request, this.ctx.services);
-      const rendered = renderResult(this.renderContext(operation, format, preferNoContent, request.method === 'HEAD'), result);
+      const query = request.method === 'GET' || request.method === 'HEAD';
+      const limit = this.ctx.services.config.limits.maxResponseBytes;
+      const rendered = renderResult({ ...this.renderContext(operation, format, preferNoContent, request.method === 'HEAD'), maxResponseBytes: query ? limit - this.queried : Infinity, sharedResponseBytes: limit }, result);
+      if (query) this.queried += rendered.body?.length ?? 0;
       const created = result.kind === 'entity' && result.status === 201 ? { type: result.type, record: result.record } : undefined;
       return { rendered: withContentId(rendered, operation), created, undo: this.remember(operation, request, result) };
     } catch (err) {
@@ -183,6 +191,7 @@ class BatchRun {
       maxDataServiceVersion: maxDataServiceVersion(header(operation.headers, 'maxdataserviceversion') ?? this.ctx.outerHeader('maxdataserviceversion')),
       preferNoContent,
       head,
+      maxResponseBytes: this.ctx.services.config.limits.maxResponseBytes,
     };
   }
 

@@ -13,6 +13,7 @@ import { CONTENT_TYPES, type WireFormat } from '../odata/format.js';
 import { jsonEntity, jsonError, jsonFeed, jsonFunctionResult, jsonLinks, jsonProperty, jsonServiceDocument } from '../odata/json.js';
 import { entityUrl } from '../odata/urls.js';
 import { formatDateTime, formatDouble } from '../odata/values.js';
+import { badRequest } from '../odata/errors.js';
 import type { ApiResult } from '../resources/context.js';
 
 export interface ResponseContext {
@@ -23,6 +24,10 @@ export interface ResponseContext {
   /** `Prefer: return-no-content` on a create. */
   preferNoContent: boolean;
   head: boolean;
+  /** The largest body this response may have (limits.maxResponseBytes, or what a `$batch` has left of it). */
+  maxResponseBytes: number;
+  /** In a `$batch`: the limit its queries share, of which maxResponseBytes is what is left. */
+  sharedResponseBytes?: number;
 }
 
 /** A response before it is written: the HTTP layer sends it, a `$batch` embeds it in its multipart body. */
@@ -67,6 +72,7 @@ export function renderResult(ctx: ResponseContext, result: ApiResult): Rendered 
       return withHeaders(rendered(ctx, result.status, json ? CONTENT_TYPES[jsonFormat] : CONTENT_TYPES.atomEntry, dsv(ctx.format === 'json-verbose' ? 1 : 3), body), location);
     }
     case 'feed': {
+      assertFeedMayFit(ctx, result.records.map((record) => publishedText(record, result.select ?? result.type.properties.map((p) => p.name))));
       const body = json
         ? jsonFeed(ctx, result.type, result.records, jsonFormat, { select: result.select, count: result.count })
         : writeAtomFeed(ctx, result.type, result.records, { select: result.select, count: result.count, selfHref: result.selfHref });
@@ -104,11 +110,51 @@ export function renderError(format: WireFormat, status: number, code: string, me
 
 function rendered(ctx: ResponseContext, status: number, contentType: string, dataServiceVersion: string, body: string): Rendered {
   const bytes = Buffer.from(body, 'utf8');
+  if (bytes.length > ctx.maxResponseBytes) throw responseTooLarge(ctx, bytes.length, undefined);
   return {
     status,
     headers: { 'Content-Type': contentType, DataServiceVersion: dataServiceVersion, 'Content-Length': String(bytes.length) },
     body: ctx.head ? undefined : bytes,
   };
+}
+
+/**
+ * Refuses a page whose text alone is past the limit before any of it is written: 130 entities with
+ * 4 MiB names would otherwise build a string larger than V8 allows (a 500) after holding gigabytes.
+ * `texts` are the characters each entity publishes (its properties, or those $select names): a
+ * lower bound of what any format writes, so a page refused here could never have been sent.
+ */
+function assertFeedMayFit(ctx: ResponseContext, texts: readonly number[]): void {
+  const chars = texts.reduce((sum, n) => sum + n, 0);
+  if (chars > ctx.maxResponseBytes) throw responseTooLarge(ctx, undefined, texts);
+}
+
+function publishedText(record: Record<string, unknown>, properties: readonly string[]): number {
+  return properties.reduce((sum, name) => sum + textLength(record[name]), 0);
+}
+
+function textLength(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + textLength(item), 0);
+  if (value !== null && typeof value === 'object') return Object.values(value).reduce((sum: number, item) => sum + textLength(item), 0);
+  return 0;
+}
+
+/** `texts`: the page's entities' published characters, when the page was refused before it was built. */
+function responseTooLarge(ctx: ResponseContext, bytes: number | undefined, texts: readonly number[] | undefined): Error {
+  const limit =
+    ctx.sharedResponseBytes === undefined
+      ? `the ${size(ctx.maxResponseBytes)} the emulator sends in one response`
+      : `the ${size(ctx.maxResponseBytes)} left of the ${size(ctx.sharedResponseBytes)} the queries of one $batch share`;
+  if (texts === undefined) return badRequest(`The response would be ${size(bytes!)}, more than ${limit}: ask for less (fewer entities with $top, fewer properties with $select)`);
+  const perEntity = texts.reduce((sum, n) => sum + n, 0) / Math.max(texts.length, 1);
+  // Half the limit's worth of text: markup and escapes take room too.
+  const fit = Math.max(1, Math.floor(ctx.maxResponseBytes / 2 / Math.max(perEntity, 1)));
+  return badRequest(`The ${texts.length} entities of this page hold more than ${limit}: page with $top and $skip (about ${fit} at a time fit), or ask for fewer properties with $select`);
+}
+
+function size(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
 function withHeaders(r: Rendered, headers: Record<string, string>): Rendered {
