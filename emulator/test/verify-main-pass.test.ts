@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmsCtr, MAX_IV, randomIv } from '../../client/src/crypto/index.js';
 import { toStorageError } from '../src/storage/storage-errors.js';
-import { StorageRequestError, StorageUnavailableError, type DirectRead } from '../src/storage/types.js';
+import { StorageRequestError, StorageUnavailableError, type BlobStorage, type DirectRead } from '../src/storage/types.js';
+import { sdkUsesProxyFor } from '../src/storage/proxy-env.js';
 import { ContentProbe } from '../src/verify/content-probe.js';
 import { declaredType } from '../src/verify/content-types.js';
 import { runMainPass, THREADED_PASS_MIN_BYTES } from '../src/verify/main-pass.js';
@@ -37,6 +38,13 @@ async function stored(name: string, bytes: Buffer): Promise<{ name: string; size
   return { name, size: bytes.length };
 }
 
+/** How the reader thread reads `name` from the test's Azurite. */
+function direct(name: string): DirectRead {
+  const read = azurite.storage.directRead(CONTAINER, name, 60_000);
+  if (!read) throw new Error('directRead is undefined: is HTTPS_PROXY, ALL_PROXY or HTTP_PROXY set without NO_PROXY naming 127.0.0.1?');
+  return read;
+}
+
 /** Every clear byte `onClear` saw, copied (the pass reuses its slots). */
 function collector(): { onClear(clear: Buffer): void; bytes(): Buffer } {
   const seen: Buffer[] = [];
@@ -53,7 +61,7 @@ describe('against Azurite', () => {
     const clear = randomBytes(BIG);
     const blob = await stored(`iv-${iv}.bin`, new AmsCtr(key, iv).update(clear));
     const seen = collector();
-    const result = await runThreadedPass({ read: azurite.storage.directRead(CONTAINER, blob.name, 60_000), encryption: { key, iv }, algorithms: ['md5', 'sha256'], onClear: seen.onClear });
+    const result = await runThreadedPass({ read: direct(blob.name), encryption: { key, iv }, algorithms: ['md5', 'sha256'], onClear: seen.onClear });
     expect(result).toEqual({ bytes: BIG, digests: { md5: md5(clear), sha256: sha256(clear) } });
     expect(seen.bytes().equals(clear)).toBe(true);
   });
@@ -62,7 +70,7 @@ describe('against Azurite', () => {
     const clear = randomBytes(BIG);
     const blob = await stored('clear.bin', clear);
     const seen = collector();
-    expect(await runThreadedPass({ read: azurite.storage.directRead(CONTAINER, blob.name, 60_000), algorithms: [], onClear: seen.onClear })).toEqual({ bytes: BIG, digests: {} });
+    expect(await runThreadedPass({ read: direct(blob.name), algorithms: [], onClear: seen.onClear })).toEqual({ bytes: BIG, digests: {} });
     expect(seen.bytes().equals(clear)).toBe(true);
   });
 
@@ -80,10 +88,23 @@ describe('against Azurite', () => {
     expect(probe.result().status).toBe('passed');
   });
 
+  it('runMainPass reads a large blob on the event loop when storage has no direct read (a proxy is in use)', async () => {
+    const clear = randomBytes(BIG);
+    const blob = await stored('proxied.bin', clear);
+    let readBlobCalls = 0;
+    const proxied: BlobStorage = Object.create(azurite.storage, {
+      directRead: { value: () => undefined },
+      readBlob: { value: (...args: Parameters<BlobStorage['readBlob']>) => (readBlobCalls++, azurite.storage.readBlob(...args)) },
+    });
+    const probe = new ContentProbe(declaredType('application/octet-stream', blob.name), BIG);
+    expect(await runMainPass(proxied, CONTAINER, blob, { algorithms: ['sha256'], probe })).toEqual({ bytes: BIG, digests: { sha256: sha256(clear) } });
+    expect(readBlobCalls).toBe(1);
+  });
+
   it('a failing consumer fails the pass instead of hanging it', async () => {
     const blob = await stored('consumer.bin', randomBytes(BIG));
     const pass = runThreadedPass({
-      read: azurite.storage.directRead(CONTAINER, blob.name, 60_000),
+      read: direct(blob.name),
       algorithms: ['md5'],
       onClear: () => {
         throw new Error('probe failed');
@@ -93,7 +114,7 @@ describe('against Azurite', () => {
   });
 
   it('a missing blob is storage refusing the read (404), as readBlob says it', async () => {
-    const pass = runThreadedPass({ read: azurite.storage.directRead(CONTAINER, 'no-such-blob', 60_000), algorithms: ['md5'], onClear: () => undefined });
+    const pass = runThreadedPass({ read: direct('no-such-blob'), algorithms: ['md5'], onClear: () => undefined });
     await expect(pass).rejects.toSatisfy((err: unknown) => err instanceof StorageRequestError && err.statusCode === 404);
   });
 
@@ -102,7 +123,7 @@ describe('against Azurite', () => {
     const controller = new AbortController();
     const reason = new Error('deadline');
     const pass = runThreadedPass({
-      read: azurite.storage.directRead(CONTAINER, blob.name, 60_000),
+      read: direct(blob.name),
       algorithms: ['md5'],
       onClear: () => controller.abort(reason),
       signal: controller.signal,
@@ -130,7 +151,7 @@ class ScriptedStorage {
   }
 }
 
-function directRead(url: string, overrides: Partial<DirectRead> = {}): DirectRead {
+function scriptedRead(url: string, overrides: Partial<DirectRead> = {}): DirectRead {
   const context = { endpoint: new URL(url).origin, requestTimeoutMs: overrides.requestTimeoutMs ?? 2_000 };
   return { url, version: '2021-08-06', requestTimeoutMs: 2_000, maxTries: 3, resumeTries: 2, toError: (failure) => toStorageError(failure, context), ...overrides };
 }
@@ -170,7 +191,7 @@ describe('the reader thread\'s HTTP', () => {
         const url = await storage.start();
         try {
           const seen = collector();
-          const result = await runThreadedPass({ read: directRead(url), encryption: { key, iv }, algorithms: ['md5'], onClear: seen.onClear });
+          const result = await runThreadedPass({ read: scriptedRead(url), encryption: { key, iv }, algorithms: ['md5'], onClear: seen.onClear });
           expect(result).toEqual({ bytes: blob.length, digests: { md5: md5(blob) } });
           expect(seen.bytes().equals(blob)).toBe(true);
           expect(storage.requests).toEqual([{}, ...cuts.map((cut) => ({ range: `bytes=${cut}-`, ifMatch: '"v1"' }))]);
@@ -187,7 +208,7 @@ describe('the reader thread\'s HTTP', () => {
     const storage = new ScriptedStorage((req, res) => serve(req, res, blob, { cutAfter: 1000 }));
     const url = await storage.start();
     try {
-      const pass = runThreadedPass({ read: directRead(url, { resumeTries: 2 }), algorithms: [], onClear: () => undefined });
+      const pass = runThreadedPass({ read: scriptedRead(url, { resumeTries: 2 }), algorithms: [], onClear: () => undefined });
       await expect(pass).rejects.toBeInstanceOf(StorageUnavailableError);
       expect(storage.requests).toHaveLength(3);
     } finally {
@@ -200,7 +221,7 @@ describe('the reader thread\'s HTTP', () => {
     const storage = new ScriptedStorage((req, res, index) => (index === 0 ? serve(req, res, blob, { cutAfter: 5000 }) : serve(req, res, blob, { etag: '"v2"' })));
     const url = await storage.start();
     try {
-      const pass = runThreadedPass({ read: directRead(url), algorithms: ['md5'], onClear: () => undefined });
+      const pass = runThreadedPass({ read: scriptedRead(url), algorithms: ['md5'], onClear: () => undefined });
       await expect(pass).rejects.toSatisfy((err: unknown) => err instanceof StorageRequestError && err.statusCode === 412 && err.code === 'ConditionNotMet');
     } finally {
       await storage.stop();
@@ -213,7 +234,7 @@ describe('the reader thread\'s HTTP', () => {
     const url = await storage.start();
     try {
       const seen = collector();
-      expect(await runThreadedPass({ read: directRead(url, { maxTries: 3 }), algorithms: [], onClear: seen.onClear })).toEqual({ bytes: blob.length, digests: {} });
+      expect(await runThreadedPass({ read: scriptedRead(url, { maxTries: 3 }), algorithms: [], onClear: seen.onClear })).toEqual({ bytes: blob.length, digests: {} });
       expect(seen.bytes().equals(blob)).toBe(true);
       expect(storage.requests).toHaveLength(3);
     } finally {
@@ -225,7 +246,7 @@ describe('the reader thread\'s HTTP', () => {
     const storage = new ScriptedStorage((_req, res) => res.writeHead(503).end());
     const url = await storage.start();
     try {
-      await expect(runThreadedPass({ read: directRead(url, { maxTries: 2 }), algorithms: [], onClear: () => undefined })).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(runThreadedPass({ read: scriptedRead(url, { maxTries: 2 }), algorithms: [], onClear: () => undefined })).rejects.toBeInstanceOf(StorageUnavailableError);
       expect(storage.requests).toHaveLength(2);
     } finally {
       await storage.stop();
@@ -237,7 +258,7 @@ describe('the reader thread\'s HTTP', () => {
     const url = await storage.start();
     try {
       const started = Date.now();
-      const pass = runThreadedPass({ read: directRead(url, { maxTries: 2, requestTimeoutMs: 200 }), algorithms: [], onClear: () => undefined });
+      const pass = runThreadedPass({ read: scriptedRead(url, { maxTries: 2, requestTimeoutMs: 200 }), algorithms: [], onClear: () => undefined });
       await expect(pass).rejects.toThrow(/ETIMEDOUT/);
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(storage.requests).toHaveLength(2);
@@ -250,7 +271,7 @@ describe('the reader thread\'s HTTP', () => {
     const storage = new ScriptedStorage(() => undefined);
     const url = await storage.start();
     await storage.stop();
-    await expect(runThreadedPass({ read: directRead(url, { maxTries: 2 }), algorithms: [], onClear: () => undefined })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(runThreadedPass({ read: scriptedRead(url, { maxTries: 2 }), algorithms: [], onClear: () => undefined })).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('a resume answered with the whole blob (Range ignored) is refused rather than read twice', async () => {
@@ -261,10 +282,33 @@ describe('the reader thread\'s HTTP', () => {
     });
     const url = await storage.start();
     try {
-      const pass = runThreadedPass({ read: directRead(url), algorithms: [], onClear: () => undefined });
+      const pass = runThreadedPass({ read: scriptedRead(url), algorithms: [], onClear: () => undefined });
       await expect(pass).rejects.toThrow(/200/);
     } finally {
       await storage.stop();
     }
+  });
+});
+
+describe('sdkUsesProxyFor: the SDK\'s proxy rules, so the reader thread never reads around a proxy', () => {
+  const endpoint = 'https://acct.blob.core.windows.net/';
+  it.each([
+    [{}, false],
+    [{ HTTPS_PROXY: 'http://proxy:3128' }, true],
+    [{ https_proxy: 'http://proxy:3128' }, true],
+    [{ ALL_PROXY: 'http://proxy:3128' }, true],
+    [{ HTTP_PROXY: 'http://proxy:3128' }, true],
+    [{ HTTP_PROXY: 'http://proxy:3128', NO_PROXY: 'acct.blob.core.windows.net' }, false],
+    [{ HTTP_PROXY: 'http://proxy:3128', NO_PROXY: 'localhost, .core.windows.net' }, false],
+    [{ HTTP_PROXY: 'http://proxy:3128', no_proxy: '.blob.core.windows.net' }, false],
+    [{ HTTP_PROXY: 'http://proxy:3128', NO_PROXY: 'core.windows.net' }, true],
+    [{ HTTP_PROXY: 'http://proxy:3128', NO_PROXY: '*' }, true],
+  ] as Array<[NodeJS.ProcessEnv, boolean]>)('%j -> %s', (env, expected) => {
+    expect(sdkUsesProxyFor(endpoint, env)).toBe(expected);
+  });
+
+  it('loopback Azurite is proxied unless NO_PROXY names it, as the SDK does', () => {
+    expect(sdkUsesProxyFor('http://127.0.0.1:10000/devstoreaccount1', { HTTP_PROXY: 'http://proxy:3128' })).toBe(true);
+    expect(sdkUsesProxyFor('http://127.0.0.1:10000/devstoreaccount1', { HTTP_PROXY: 'http://proxy:3128', NO_PROXY: '127.0.0.1' })).toBe(false);
   });
 });

@@ -12,6 +12,7 @@ import {
 } from '@azure/storage-blob';
 import { parseConnectionString } from './connection-string.js';
 import { KeyedLock } from './keyed-lock.js';
+import { sdkUsesProxyFor } from './proxy-env.js';
 import { isStorageRequestError, toStorageError, type StorageErrorContext } from './storage-errors.js';
 import { DEFAULT_STORAGE_PIPELINE_OPTIONS, createStoragePipeline } from './storage-pipeline.js';
 import { StorageRequestError, type BlobInfo, type BlobStorage, type BlockInfo, type DirectRead, type StoredPolicy } from './types.js';
@@ -176,7 +177,8 @@ class SdkBlobStorage implements BlobStorage {
     });
   }
 
-  directRead(container: string, blob: string, validForMs: number): DirectRead {
+  directRead(container: string, blob: string, validForMs: number): DirectRead | undefined {
+    if (sdkUsesProxyFor(this.blobEndpoint)) return undefined;
     const now = Date.now();
     const sas = generateBlobSASQueryParameters(
       {

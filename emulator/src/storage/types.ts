@@ -35,9 +35,10 @@ export interface BlobStorage {
   /**
    * What another thread needs to read a blob without this object (whose SDK client lives on this
    * thread): a read-only SAS URL valid for `validForMs`, and the timeouts and tries `readBlob`
-   * keeps. Verification reads large blobs this way, off the event loop.
+   * keeps. Verification reads large blobs this way, off the event loop. undefined when the SDK
+   * reaches storage through a proxy from the environment (HTTPS_PROXY...): read with `readBlob`.
    */
-  directRead(container: string, blob: string, validForMs: number): DirectRead;
+  directRead(container: string, blob: string, validForMs: number): DirectRead | undefined;
   /** Upload as a block blob from a stream (the job runner's clear output). */
   uploadBlob(container: string, blob: string, data: Readable | Buffer, contentType?: string): Promise<void>;
   deleteBlob(container: string, blob: string): Promise<void>;

@@ -26,9 +26,9 @@ const DIRECT_READ_VALID_MS = 24 * 60 * 60_000;
  */
 export async function runMainPass(storage: BlobStorage, container: string, blob: { name: string; size: number }, options: MainPassOptions): Promise<PassResult> {
   const { encryption, algorithms, probe, signal } = options;
-  if (blob.size >= THREADED_PASS_MIN_BYTES) {
+  const read = blob.size >= THREADED_PASS_MIN_BYTES ? storage.directRead(container, blob.name, DIRECT_READ_VALID_MS) : undefined;
+  if (read) {
     try {
-      const read = storage.directRead(container, blob.name, DIRECT_READ_VALID_MS);
       return await runThreadedPass({ read, encryption, algorithms, onClear: (clear) => probe.update(clear), signal });
     } catch (err) {
       // No thread before any byte was read: the same pass on this thread.
