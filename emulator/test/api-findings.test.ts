@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { certificatePublicKey, contentKeyChecksum, createProtectionCertificate, wrapContentKey, type ChecksumVariant } from '../../client/src/crypto/index.js';
 import { startTestAzurite, type TestAzurite } from '../../test/support/azurite.js';
 import { entityPath, startTestEmulator, type AmsResponse, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
+import { batchBody, readBatchResponse, type PartResponse } from './helpers/clients-batch.js';
 import { createAsset, encryptedFileBody, errorMessage, linkKey, protectionKey, storageKeyBody, type NewKeyOptions, type ProtectionKey } from './helpers/api-fixtures.js';
 
 /**
@@ -240,6 +241,21 @@ describe('strict mode records what it refuses (findings always)', () => {
     // Compat findings were not refusals.
     await postKey(compat, compatKey, { variant: 'java' });
     expect((await findings(compat))[0]!.refused).toBeUndefined();
+  });
+
+  it('keeps them for an operation of a $batch too, naming the batch request and the operation', async () => {
+    const boundary = 'batch_findings';
+    const key = storageKeyBody(strictKey, { variant: 'php' }).request;
+    const res = await strict.ams('POST', '$batch', {
+      body: batchBody(boundary, [{ changeset: [{ method: 'POST', url: 'ContentKeys', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(key) }] }]),
+      headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Accept: 'multipart/mixed', 'User-Agent': CLIENT },
+    });
+    expect(res.status, res.text).toBe(202);
+    const [changeset] = readBatchResponse(res.headers.get('content-type'), res.text) as Array<{ changeset: PartResponse[] }>;
+    expect(changeset!.changeset.map((p) => p.status)).toEqual([400]);
+    const all = await findings(strict);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ rule: 'checksum-mismatch', refused: true, client: CLIENT, requestId: res.headers.get('x-ms-request-id'), method: 'POST', path: 'ContentKeys' });
   });
 });
 

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { recordDeviations, StrictRefusal } from '../domain/deviations.js';
+import { StrictRefusal } from '../domain/deviations.js';
 import { recordFinding, type RequestInfo } from '../domain/findings.js';
 import { ODataError, badRequest, methodNotAllowed, notFound } from '../odata/errors.js';
 import { negotiateBatchFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
@@ -11,6 +11,7 @@ import { isKnownApiVersion } from './api-version.js';
 import { executeBatch } from './batch.js';
 import type { ErrorLogger } from './error-handler.js';
 import { writeRendered, writeResult } from './respond.js';
+import { recordRefusal } from './strict-refusal.js';
 import { locals, requestInfo, serviceRootOf } from './request-context.js';
 import type { TokenIssuer } from '../auth/tokens.js';
 
@@ -71,15 +72,6 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
       next(err);
     }
   };
-}
-
-/** Strict mode refused the request: its deviations are still findings (findings always). */
-async function recordRefusal(services: Services, info: RequestInfo, refusal: StrictRefusal): Promise<void> {
-  try {
-    await services.store.transaction((tx) => recordDeviations(tx, info, refusal.deviations, () => services.ids.guid(), services.now(), { refused: true }));
-  } catch {
-    // The refusal is answered whether or not its findings could be stored.
-  }
 }
 
 /** Raw path and query of the request URL, undecoded. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { StrictRefusal } from '../domain/deviations.js';
 import type { RequestInfo } from '../domain/findings.js';
 import { readLinkBody } from '../odata/body.js';
 import { badRequest, notFound } from '../odata/errors.js';
@@ -14,6 +15,7 @@ import { header, writeHttpResponse, writeMultipart, type HeaderList, type MimePa
 import { foldInline } from './batch-inline.js';
 import { parseBatchRequest, DEFAULT_BATCH_LIMITS, effectiveVerb, type BatchLimits, type BatchOperation } from './batch-request.js';
 import { toODataError, type ErrorLogger } from './error-handler.js';
+import { recordRefusal } from './strict-refusal.js';
 import { renderError, renderResult, type Rendered, type ResponseContext } from './respond.js';
 
 /**
@@ -26,7 +28,7 @@ import { renderError, renderResult, type Rendered, type ResponseContext } from '
  * (entities, $links) is then deleted again, in reverse, so the changeset is as atomic as the
  * emulator can make it (updates and deletes are not undone), and the changeset is answered with
  * that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
- * its own. `$<Content-ID>` resolves across the whole batch, which is more than OData v3 requires.
+ * its own. What strict mode refuses in an operation is recorded as findings, as for a request. `$<Content-ID>` resolves across the whole batch, which is more than OData v3 requires.
  */
 
 export interface BatchContext {
@@ -127,8 +129,14 @@ class BatchRun {
       const created = result.kind === 'entity' && result.status === 201 ? { type: result.type, record: result.record } : undefined;
       return { rendered: withContentId(rendered, operation), created, undo: this.remember(operation, request, result) };
     } catch (err) {
+      if (err instanceof StrictRefusal) await recordRefusal(this.ctx.services, this.infoOf(operation), err);
       return { rendered: withContentId(this.errorOf(err, format, operation), operation) };
     }
+  }
+
+  /** The operation as findings name it: the batch's request id and client, the operation's method and target. */
+  private infoOf(operation: BatchOperation): RequestInfo {
+    return { ...this.ctx.info, method: operation.method, path: operation.url.slice(0, 500) };
   }
 
   /**
@@ -210,7 +218,7 @@ class BatchRun {
       contentType: header(operation.headers, 'content-type'),
       serviceRoot: this.ctx.serviceRoot,
       baseUrl: this.ctx.baseUrl,
-      info: { ...this.ctx.info, method: operation.method, path: operation.url.slice(0, 500) },
+      info: this.infoOf(operation),
     };
     return { request, preferNoContent: /return-no-content/i.test(header(operation.headers, 'prefer') ?? '') };
   }
