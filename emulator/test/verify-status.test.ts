@@ -6,6 +6,8 @@ import { BlockBlobClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmsCtr, formatIv, randomIv } from '../../client/src/crypto/index.js';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
+import { openStore } from '../src/store/index.js';
+import { VERIFICATIONS } from '../src/verify/verification-store.js';
 import { admin, findingsOf, mp4Like, newEncryptedAsset, uploadFile, verificationOf } from './helpers/upload-workflow.js';
 
 /** Skipped and failed states other than wrong bytes, the endpoints' contracts, and persistence. */
@@ -150,6 +152,37 @@ describe('the /_emulator verification endpoints', () => {
 });
 
 describe('persistence', () => {
+  it('deleting a file deletes its verification record, not only its visibility', async () => {
+    const location = await mkdtemp(join(tmpdir(), 'verify-file-delete-'));
+    try {
+      const emu = await startTestEmulator({ location });
+      let kept: string | undefined;
+      let deleted: string | undefined;
+      try {
+        const first = await uploadFile(emu, { data: mp4Like(3000), contentChecksum: true });
+        const second = await uploadFile(emu, { data: mp4Like(4000), contentChecksum: true });
+        await verificationOf(emu, first.fileId);
+        await verificationOf(emu, second.fileId);
+        expect((await emu.ams('DELETE', entityPath('Files', second.fileId))).status).toBe(204);
+        expect((await admin(emu, 'GET', `files/${encodeURIComponent(second.fileId)}/verification`)).status).toBe(404);
+        kept = first.fileId;
+        deleted = second.fileId;
+      } finally {
+        await emu.close();
+      }
+      const store = await openStore({ directory: location });
+      try {
+        const records = [...store.values<JsonBody>(VERIFICATIONS)].map((r) => r['fileId']);
+        expect(records).toContain(kept);
+        expect(records).not.toContain(deleted);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(location, { recursive: true, force: true });
+    }
+  });
+
   it('results and findings survive a restart', async () => {
     const location = await mkdtemp(join(tmpdir(), 'verify-restart-'));
     try {

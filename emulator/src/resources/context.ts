@@ -49,6 +49,8 @@ export interface ChangeEvents {
   beforeFileCommit(candidate: JsonRecord, request: RequestInfo): Promise<void>;
   /** A file was created or updated (its blob may now be complete). Must not throw. */
   fileChanged(fileId: string, request: RequestInfo): void;
+  /** A file was deleted (on its own; an asset's delete is assetDeleted). Must not throw. */
+  fileDeleted(fileId: string): void;
   /** An asset and everything under it were deleted. Must not throw. */
   assetDeleted(assetId: string): void;
 }
@@ -56,6 +58,7 @@ export interface ChangeEvents {
 export const NO_EVENTS: ChangeEvents = {
   beforeFileCommit: async () => undefined,
   fileChanged: () => undefined,
+  fileDeleted: () => undefined,
   assetDeleted: () => undefined,
 };
 

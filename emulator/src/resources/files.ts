@@ -60,10 +60,12 @@ export async function updateFile(req: ApiRequest, services: Services, key: strin
 class FileChangedMeanwhile extends Error {}
 
 export async function deleteFile(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => {
-    const file = findEntity(tx, AssetFile, F, key);
-    tx.delete(F, file['Id'] as string);
+  const fileId = await services.store.transaction((tx) => {
+    const id = findEntity(tx, AssetFile, F, key)['Id'] as string;
+    tx.delete(F, id);
+    return id;
   });
+  services.events.fileDeleted(fileId);
   return { kind: 'noContent' };
 }
 

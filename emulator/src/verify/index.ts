@@ -134,6 +134,16 @@ export function createVerification(services: Services, options: VerificationOpti
         // Must not throw into the request that changed the file.
       }
     },
+    fileDeleted(fileId) {
+      try {
+        forced.delete(fileId);
+        strictPasses.delete(fileId);
+        scheduler.forget(fileId);
+        void write((tx) => deleteVerification(tx, fileId));
+      } catch {
+        // Must not throw into the delete.
+      }
+    },
     assetDeleted(assetId) {
       try {
         const gone = [...services.store.values<JsonRecord>(VERIFICATIONS)].filter((r) => r['assetId'] === assetId).map((r) => String(r['fileId']));
