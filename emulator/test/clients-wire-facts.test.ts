@@ -123,6 +123,9 @@ describe('real-client-wire-facts.md: findings that matter', () => {
     ["fritzy's M/D/YYYY hh:mm:ss A", '11/28/2026 08:03:48 PM', '2026-11-28T20:03:48.000Z'],
     [".NET DateTime.ToString() in en-US (h:mm:ss tt)", '11/28/2026 8:03:48 PM', '2026-11-28T20:03:48.000Z'],
     ['.NET DateTime.ToString() in the invariant culture (HH:mm:ss)', '11/28/2026 20:03:48', '2026-11-28T20:03:48.000Z'],
+    ['.NET DateTime.ToString() in de-DE (dd.MM.yyyy HH:mm:ss)', '28.11.2026 20:03:48', '2026-11-28T20:03:48.000Z'],
+    ['.NET DateTime.ToString() in en-GB (dd/MM/yyyy HH:mm:ss)', '28/11/2026 20:03:48', '2026-11-28T20:03:48.000Z'],
+    ['.NET DateTime.ToString() in ja-JP (yyyy/MM/dd H:mm:ss)', '2026/11/28 20:03:48', '2026-11-28T20:03:48.000Z'],
     ['Java: omitted', undefined, undefined],
   ])('8. Locator StartTime formats: %s', async (_name, startTime, iso) => {
     const asset = await createAsset(emu, { Name: 'start' });

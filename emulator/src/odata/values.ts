@@ -109,11 +109,19 @@ function wrongType(name: string, type: string, value: unknown): Error {
 }
 
 const MONTHS_DMY = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$/;
+/** `28.11.2026 20:03:48` (de-DE, ru-RU...), `28.11.2026 20.03.48` (fi-FI), `28-11-2026 20:03:48` (nl-NL). */
+const DAY_FIRST = /^(\d{1,2})([.-])(\d{1,2})\2(\d{4})\.?(?:\s+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?$/;
+/** `2026/11/28 20:03:48` (ja-JP, zh-CN), `2026. 11. 28. 20:03:48` (hu-HU). */
+const YEAR_FIRST = /^(\d{4})([./])\s?(\d{1,2})\2\s?(\d{1,2})\.?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
 /**
  * Dates as clients sent them: ISO 8601 with or without zone (no zone = UTC, as the service read
  * them), `/Date(ms)/` (verbose JSON, after JSON parsing removed the backslashes), `M/D/YYYY
- * hh:mm:ss AM` (fritzy's `toLocaleString`), `datetime'...'`.
+ * hh:mm:ss AM` (fritzy's `toLocaleString`), `datetime'...'`, and .NET's `DateTime.ToString()`,
+ * which the .NET REST sample sends as a Locator's StartTime, in the culture of the machine it ran
+ * on: en-US and invariant (month first), day first with dots or dashes, year first, and day first
+ * with slashes (en-GB, fr-FR) when the first number cannot be a month. `05/11/2026 20:03:48` is
+ * read month first, as the invariant culture writes it: nothing in the text says otherwise.
  */
 export function parseDateTime(text: string): Date | undefined {
   let t = text.trim();
@@ -135,16 +143,37 @@ export function parseDateTime(text: string): Date | undefined {
   }
   const us = MONTHS_DMY.exec(t);
   if (us) {
-    const [, mo, d, y, h = '0', mi = '0', s = '0', ampm] = us;
+    const [, first, second, y, h = '0', mi = '0', s = '0', ampm] = us;
     let hour = Number(h);
     if (ampm) {
       const pm = ampm.toLowerCase() === 'pm';
       if (hour < 1 || hour > 12) return undefined;
       hour = (hour % 12) + (pm ? 12 : 0);
     }
-    return validDate(Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(s)), Number(mo), Number(d));
+    // A 12-hour clock is en-US: month first, always. Without one, a first number above 12 is a day.
+    const dayFirst = !ampm && Number(first) > 12;
+    const [mo, d] = dayFirst ? [second!, first!] : [first!, second!];
+    return clockDate(y!, mo, d, String(hour), mi, s);
+  }
+  const dayFirst = DAY_FIRST.exec(t);
+  if (dayFirst) {
+    const [, d, , mo, y, h = '0', mi = '0', s = '0'] = dayFirst;
+    return clockDate(y!, mo!, d!, h, mi, s);
+  }
+  const yearFirst = YEAR_FIRST.exec(t);
+  if (yearFirst) {
+    const [, y, , mo, d, h = '0', mi = '0', s = '0'] = yearFirst;
+    return clockDate(y!, mo!, d!, h, mi, s);
   }
   return undefined;
+}
+
+/** A wall-clock date and time read as UTC, as the service read zone-less dates. */
+function clockDate(y: string, mo: string, d: string, h: string, mi: string, s: string): Date | undefined {
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  const date = validDate(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)), Number(mo), Number(d));
+  // 31/11 is not 1 December.
+  return date && date.getUTCMonth() === Number(mo) - 1 && date.getUTCDate() === Number(d) ? date : undefined;
 }
 
 function validDate(time: number, month: number, day: number): Date | undefined {
