@@ -27,6 +27,12 @@ interface Case {
 
 const BLOCKS = { blockSize: 64 * 1024 };
 
+function swapPairsAfterFirst(ids: string[]): string[] {
+  const out = [...ids];
+  for (let i = 1; i + 1 < out.length; i += 2) [out[i], out[i + 1]] = [out[i + 1]!, out[i]!];
+  return out;
+}
+
 const CASES: Case[] = [
   { mistake: { kind: 'iv-little-endian' }, expected: 'iv-little-endian' },
   { mistake: { kind: 'counter-starts-at-1' }, expected: 'counter-starts-at-1' },
@@ -35,6 +41,9 @@ const CASES: Case[] = [
   { mistake: { kind: 'other-content-key' }, expected: 'other-content-key' },
   { mistake: { kind: 'plaintext-uploaded' }, expected: 'plaintext-uploaded' },
   { mistake: { kind: 'blocks-encrypted-from-offset-0' }, expected: 'blocks-encrypted-from-offset-0', options: BLOCKS },
+  // Committed in the order parallel uploads might finish: pairs swapped after the first block.
+  { mistake: { kind: 'blocks-committed-out-of-order', ids: 'text', order: swapPairsAfterFirst }, expected: 'blocks-committed-out-of-order', options: { blockSize: 16 * 1024 } },
+  { mistake: { kind: 'blocks-committed-out-of-order', ids: 'int32le', order: (ids) => [...ids.slice(1), ids[0]!] }, expected: 'blocks-committed-out-of-order', options: BLOCKS },
   { mistake: { kind: 'iv-text', text: (iv) => iv.toString(16) }, expected: 'iv-text-hex', options: { iv: 0xfedc_ba98_7654_3210n } },
   { mistake: { kind: 'iv-text', text: (iv) => ivToBytes(iv).toString('base64') }, expected: 'iv-text-base64' },
   { mistake: { kind: 'iv-text', text: (iv) => BigInt.asIntN(64, iv).toString() }, expected: 'iv-text-signed', options: { iv: HIGH_IV } },

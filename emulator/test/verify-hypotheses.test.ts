@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AmsCtr, amsCtrReference, ivToBytes } from '../../client/src/crypto/index.js';
 import { BlockRestartCtr, LayoutCtr, counterLittleEndian, wholeCounterLittleEndian, type Decryptor } from '../src/verify/counter-layouts.js';
-import { buildHypotheses, byteSwap64, ivTextAlternatives } from '../src/verify/hypotheses.js';
+import { blockSequenceNumbers, buildHypotheses, byteSwap64, ivTextAlternatives } from '../src/verify/hypotheses.js';
 
 /**
  * The diagnosis' decryptors against independent references: the crypto library's per-block ECB
@@ -128,5 +128,59 @@ describe('the hypotheses of a file', () => {
   it('a clear file: only "encrypted but marked clear", and only with a key and an IV', () => {
     expect(buildHypotheses({ ...base, encrypted: false }).map((h) => h.mistake)).toEqual(['encrypted-but-marked-clear']);
     expect(buildHypotheses({ ...base, encrypted: false, iv: undefined })).toEqual([]);
+  });
+});
+
+describe('blocks committed out of order', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const int = (n: number, width: 4 | 8) => {
+    const bytes = Buffer.alloc(width);
+    if (width === 4) bytes.writeUInt32LE(n);
+    else bytes.writeBigUInt64LE(BigInt(n));
+    return bytes.toString('base64');
+  };
+
+  it.each([
+    ['padded text', ['BlockId0000002', 'BlockId0000000', 'BlockId0000001'].map(b64), [2n, 0n, 1n]],
+    ['a prefix and a suffix', ['part-07.bin', 'part-03.bin'].map(b64), [7n, 3n]],
+    ['digits in the prefix', ['v1-block-3', 'v1-block-4'].map(b64), [3n, 4n]],
+    ['.NET BitConverter.GetBytes(int)', [int(1, 4), int(0, 4)], [1n, 0n]],
+    ['BitConverter.GetBytes(long)', [int(300, 8), int(2, 8)], [300n, 2n]],
+  ] as Array<[string, string[], bigint[]]>)('reads the sequence number of %s', (_name, ids, expected) => {
+    expect(blockSequenceNumbers(ids)).toEqual(expected);
+  });
+
+  it.each([
+    ['GUIDs', ['3f2504e0-4f89-11d3-9a0c-0305e82c3301', '7c9e6679-7425-40de-944b-e07cc4ed0b47'].map(b64)],
+    ['different templates', ['a-1', 'b-2'].map(b64)],
+    ['no number', ['first', 'other'].map(b64)],
+    ['the number in different places', ['1-a', 'a-2'].map(b64)],
+    ['mixed binary widths', [int(1, 4), int(2, 8)]],
+  ])('finds none in %s', (_name, ids) => {
+    expect(blockSequenceNumbers(ids)).toBeUndefined();
+  });
+
+  const inputs = (ids: string[], sizes: number[]) => ({
+    encrypted: true,
+    key: { id: 'k', key: randomBytes(32) },
+    iv: 7n,
+    ivText: '7',
+    blocks: ids.map((id, i) => ({ id, size: sizes[i]! })),
+    otherKeys: [],
+    otherFileIvs: [],
+  });
+
+  it('re-reads the blocks in sequence order: the ranges are their stored offsets', () => {
+    const ids = ['blk-2', 'blk-0', 'blk-1'].map(b64);
+    const hypothesis = buildHypotheses(inputs(ids, [10, 20, 30])).find((h) => h.mistake === 'blocks-committed-out-of-order');
+    // Stored: blk-2 at 0 (10 bytes), blk-0 at 10 (20), blk-1 at 30 (30).
+    expect(hypothesis?.ranges).toEqual([{ offset: 10, count: 20 }, { offset: 30, count: 30 }, { offset: 0, count: 10 }]);
+    expect(hypothesis?.message).toMatch(/block "blk-0", number 0 of the ids' sequence, belongs at position 1 and was committed at 2/);
+  });
+
+  it('is not a hypothesis when the blocks were committed in order, or their numbers repeat', () => {
+    const none = (ids: string[]) => buildHypotheses(inputs(ids, ids.map(() => 16))).some((h) => h.mistake === 'blocks-committed-out-of-order');
+    expect(none(['blk-0', 'blk-1', 'blk-2'].map(b64))).toBe(false);
+    expect(none(['blk-1', 'blk-1', 'blk-0'].map(b64))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ContentProbe, HEAD_BYTES, type ProbeStatus } from './content-probe.js';
 import type { DeclaredType } from './content-types.js';
 import { InlineDigestSink, type DigestAlgorithm, type Digests } from './digests.js';
@@ -43,7 +43,8 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
   const confirmedOnHead: Tried[] = [];
   for (const [order, hypothesis] of input.hypotheses.entries()) {
     const probe = new ContentProbe(declared, size);
-    const clear = hypothesis.open().update(head);
+    const raw = hypothesis.ranges ? await readAll(readRanges(input, hypothesis.ranges, headBytes), input.signal) : head;
+    const clear = hypothesis.open().update(raw);
     probe.update(clear);
     const entry: Tried = { hypothesis, order, prefix: probe.partialResult().status };
     tried.push(entry);
@@ -68,12 +69,14 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
   let index = 0;
   while (index < candidates.length) {
     if (algorithms.length > 0 && confirmed.length > 0) break;
-    const group = candidates.slice(index, index + limits.lanesPerPass);
+    // Hypotheses that read the blob as stored share a pass; one that reads it in its own order has one.
+    const ranges = candidates[index]!.hypothesis.ranges;
+    const group = ranges ? [candidates[index]!] : sharedPass(candidates, index, limits.lanesPerPass);
     if (spent + group.length * size > limits.maxDiagnosisBytes) break;
     index += group.length;
     spent += group.length * size;
     const lanes: Lane[] = group.map((t) => ({ decryptor: t.hypothesis.open(), digests: new InlineDigestSink(algorithms), probe: new ContentProbe(declared, size) }));
-    await runPass(await input.readRaw(0), lanes, input.signal);
+    await runPass(ranges ? readRanges(input, ranges) : await input.readRaw(0), lanes, input.signal);
     for (const [i, lane] of lanes.entries()) {
       if (matches(await lane.digests.finish(), input.target, algorithms, lane.probe)) confirmed.push(group[i]!);
     }
@@ -82,6 +85,28 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
   const diagnosis = await conclude(input, confirmed, tried.length - untried, untried, evidence, 'whole-blob');
   if (untried > 0 && confirmed.length === 0) diagnosis.note = `${untried} hypotheses were not tried: decrypting the blob once per hypothesis reached the work bound (${mib(limits.maxDiagnosisBytes)})`;
   return diagnosis;
+}
+
+/** The candidates from `index` on that read the blob as stored, up to `max`. */
+function sharedPass(candidates: readonly Tried[], index: number, max: number): Tried[] {
+  const group: Tried[] = [];
+  for (let i = index; i < candidates.length && group.length < max && !candidates[i]!.hypothesis.ranges; i++) group.push(candidates[i]!);
+  return group;
+}
+
+/** The stored bytes of `ranges`, one after another, up to `limit` bytes in all: one range read each. */
+function readRanges(input: DiagnoseInput, ranges: ReadonlyArray<{ offset: number; count: number }>, limit = Infinity): Readable {
+  return Readable.from(
+    (async function* () {
+      let left = limit;
+      for (const range of ranges) {
+        if (left <= 0) return;
+        const count = Math.min(range.count, left);
+        left -= count;
+        if (count > 0) yield* (await input.readRaw(range.offset, count)) as AsyncIterable<Buffer>;
+      }
+    })(),
+  );
 }
 
 function matches(digests: Digests, target: Digests, algorithms: readonly DigestAlgorithm[], probe: ContentProbe): boolean {

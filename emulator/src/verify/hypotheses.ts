@@ -23,6 +23,7 @@ export type MistakeId =
   | 'counter-little-endian'
   | 'iv-and-counter-little-endian'
   | 'blocks-encrypted-from-offset-0'
+  | 'blocks-committed-out-of-order'
   | 'iv-of-another-file'
   | 'other-content-key'
   | 'encrypted-but-marked-clear';
@@ -32,8 +33,13 @@ export interface Hypothesis {
   /** What the client did and what to do instead, for the client's author. */
   message: string;
   details: Record<string, Json>;
-  /** A fresh decryptor of the blob's bytes from offset 0, as if the client made this mistake. */
+  /**
+   * A fresh decryptor of the blob's bytes as if the client made this mistake: of the stored bytes
+   * from offset 0, or of `ranges` one after another when the hypothesis gives them.
+   */
   open(): Decryptor;
+  /** The stored bytes in the order the client meant them (the file as it was encrypted). */
+  ranges?: ReadonlyArray<{ offset: number; count: number }>;
 }
 
 export interface HypothesisInputs {
@@ -131,6 +137,8 @@ export function buildHypotheses(inputs: HypothesisInputs): Hypothesis[] {
       open: () => new BlockRestartCtr(key.key, iv, blocks),
     });
   }
+  const reordered = blockOrderHypothesis(key, iv, inputs.blocks);
+  if (reordered) out.push(reordered);
   for (const other of inputs.otherFileIvs) {
     if (other.iv === iv) continue;
     out.push({
@@ -142,6 +150,63 @@ export function buildHypotheses(inputs: HypothesisInputs): Hypothesis[] {
   }
   for (const other of inputs.otherKeys) out.push(...otherKeyHypothesis(other, iv, key.id));
   return out;
+}
+
+/** Blocks re-read one by one to test a commit order: each is a storage request. */
+const MAX_REORDERED_BLOCKS = 1000;
+
+/**
+ * Put Block List names the blocks in file order; a client that commits them in another order
+ * (the order its parallel uploads finished, a set's iteration order) stores every block, each
+ * encrypted right, in the wrong place. When the block ids carry a sequence number and the
+ * committed order is not its order, re-read the blocks in number order.
+ */
+function blockOrderHypothesis(key: { id: string; key: Buffer }, iv: bigint, blocks: readonly BlockInfo[]): Hypothesis | undefined {
+  if (blocks.length < 2 || blocks.length > MAX_REORDERED_BLOCKS) return undefined;
+  const numbers = blockSequenceNumbers(blocks.map((b) => b.id));
+  if (!numbers || new Set(numbers).size !== numbers.length) return undefined;
+  const intended = numbers.map((n, committed) => ({ n, committed })).sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : 0));
+  if (intended.every((entry, position) => entry.committed === position)) return undefined;
+  const offsets: number[] = [];
+  let at = 0;
+  for (const block of blocks) {
+    offsets.push(at);
+    at += block.size;
+  }
+  const ranges = intended.map(({ committed }) => ({ offset: offsets[committed]!, count: blocks[committed]!.size }));
+  const first = intended.findIndex((entry, position) => entry.committed !== position);
+  const misplaced = intended[first]!;
+  const name = JSON.stringify(Buffer.from(blocks[misplaced.committed]!.id, 'base64').toString('latin1'));
+  return {
+    mistake: 'blocks-committed-out-of-order',
+    message:
+      `the ${blocks.length} blocks were committed out of order: each was encrypted for its place in the file, but Put Block List put them elsewhere ` +
+      `(block ${name}, number ${misplaced.n} of the ids' sequence, belongs at position ${first + 1} and was committed at ${misplaced.committed + 1}); ` +
+      'list the block ids in file order, not in the order their uploads finished',
+    details: { blocks: blocks.length, firstMisplacedBlock: blocks[misplaced.committed]!.id, belongsAt: first + 1, committedAt: misplaced.committed + 1 },
+    ranges,
+    open: () => new AmsCtr(key.key, iv),
+  };
+}
+
+/**
+ * The sequence number in each block id, when every id has one in the same place: text whose last
+ * run of digits is the only part that differs (`BlockId0000007`, `v1-part-0007.bin`), or the 4 or 8
+ * bytes of a little-endian integer (.NET's `BitConverter.GetBytes(i)`). undefined otherwise.
+ */
+export function blockSequenceNumbers(ids: readonly string[]): bigint[] | undefined {
+  const decoded = ids.map((id) => Buffer.from(id, 'base64'));
+  const texts = decoded.map((bytes) => bytes.toString('latin1'));
+  // The last run of digits; the text around it must be the same in every id.
+  const parts = texts.map((text) => /^(.*?)(\d+)(\D*)$/s.exec(text));
+  if (parts.every((m) => m !== null) && parts.every((m) => m![1] === parts[0]![1] && m![3] === parts[0]![3])) {
+    return parts.map((m) => BigInt(m![2]!));
+  }
+  const width = decoded[0]!.length;
+  if ((width === 4 || width === 8) && decoded.every((bytes) => bytes.length === width)) {
+    return decoded.map((bytes) => (width === 4 ? BigInt(bytes.readUInt32LE(0)) : bytes.readBigUInt64LE(0)));
+  }
+  return undefined;
 }
 
 function otherKeyHypothesis(other: { id: string; key: Buffer }, iv: bigint | undefined, fileKeyId: string | undefined): Hypothesis[] {

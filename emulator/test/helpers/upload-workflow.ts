@@ -36,7 +36,12 @@ export type ClientMistake =
   | { kind: 'iv-of-another-file'; iv: bigint }
   | { kind: 'plaintext-uploaded' }
   /** Each block encrypted as if it started at file offset 0. */
-  | { kind: 'blocks-encrypted-from-offset-0' };
+  | { kind: 'blocks-encrypted-from-offset-0' }
+  /**
+   * Encrypted right, block ids numbered (`block-0007`, or .NET's `BitConverter.GetBytes(int)`),
+   * but committed in `order` (ids in file order in, committed order out).
+   */
+  | { kind: 'blocks-committed-out-of-order'; ids: 'text' | 'int32le'; order: (ids: string[]) => string[] };
 
 /** Clear bytes given whole, or generated block by block (for blobs too big to hold). */
 export type ClearData = Buffer | { size: number; chunk(offset: number, length: number): Buffer };
@@ -242,8 +247,9 @@ async function uploadBlob(
     const blockSize = options.blockSize;
     const ids: string[] = [];
     const inFlight = new Set<Promise<unknown>>();
+    const misordered = options.mistake?.kind === 'blocks-committed-out-of-order' ? options.mistake : undefined;
     for (let offset = 0, index = 0; offset < size; offset += blockSize, index++) {
-      const id = Buffer.from(`BlockId${String(index).padStart(7, '0')}`).toString('base64');
+      const id = misordered ? numberedBlockId(index, misordered.ids) : Buffer.from(`BlockId${String(index).padStart(7, '0')}`).toString('base64');
       ids.push(id);
       const body = encrypt(clearAt(offset, Math.min(blockSize, size - offset)), offset, offset);
       const staged = blob.stageBlock(id, body, body.length).finally(() => inFlight.delete(staged));
@@ -251,9 +257,16 @@ async function uploadBlob(
       if (inFlight.size >= (options.parallelism ?? 4)) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
-    await blob.commitBlockList(ids);
+    await blob.commitBlockList(misordered ? misordered.order(ids) : ids);
   }
   return { md5: md5.digest('hex'), sha256: sha256.digest('hex') };
+}
+
+function numberedBlockId(index: number, scheme: 'text' | 'int32le'): string {
+  if (scheme === 'text') return Buffer.from(`block-${String(index).padStart(4, '0')}`).toString('base64');
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32LE(index);
+  return bytes.toString('base64');
 }
 
 function dataSize(data: ClearData): number {
