@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lastJsonLine, startE2eEnv, type E2eEnv, type UploadJson } from './helpers/e2e-env.js';
 import { bytesFor } from './helpers/workflow-env.js';
@@ -62,8 +63,15 @@ describe('an interrupted upload leaves no locator or access policy behind', () =
     await env.addFault({ entity: 'Files', method: 'MERGE', status: 409, message: 'Injected: the file changed meanwhile' });
     const run = await env.cli(['upload', small, ...env.connection]);
     expect(run.code).toBe(1);
-    expect(errorLine(run.stderr)).toMatch(/^ams-client: upload failed: MERGE http:\/\/\S+\/api\/Files\('nb%3Acid%3AUUID%3A[0-9a-f-]+'\) failed with HTTP 409: InjectedFault: Injected: the file changed meanwhile \(x-ms-request-id [0-9a-f-]+\)$/);
+    const [asset] = (await env.state()).assets!;
+    const assetId = String(asset!['Id']);
+    expect(errorLine(run.stderr)).toMatch(/^ams-client: upload failed: MERGE http:\/\/\S+\/api\/Files\('nb%3Acid%3AUUID%3A[0-9a-f-]+'\) failed with HTTP 409: InjectedFault: Injected: the file changed meanwhile \(x-ms-request-id [0-9a-f-]+\); asset \S+ was created and keeps what was uploaded before that: delete it with 'ams-client rm \S+'$/);
+    expect(errorLine(run.stderr)).toContain(`; asset ${assetId} was created and keeps what was uploaded before that: delete it with 'ams-client rm ${assetId}'`);
     expect(await temporaryAccess()).toEqual({ locators: [], accessPolicies: [] });
+    // The command it suggests works.
+    const rm = await env.cli(['rm', assetId, ...env.connection]);
+    expect(rm).toMatchObject({ code: 0, stdout: `Deleted asset ${assetId}\n` });
+    expect((await env.state()).assets ?? []).toEqual([]);
   });
 
   it('and says so when the locator cannot be deleted either', async () => {
@@ -105,7 +113,8 @@ describe('an interrupted upload leaves no locator or access policy behind', () =
       },
     });
     expect(run.code).toBe(130);
-    expect(errorLine(run.stderr)).toBe('ams-client: interrupted: upload stopped before it finished; its temporary SAS locator and access policy were removed');
+    const assetId = String((await env.state()).assets![0]!['Id']);
+    expect(errorLine(run.stderr)).toBe(`ams-client: interrupted: upload stopped before it finished; its temporary SAS locator and access policy were removed; asset ${assetId} was created and keeps what was uploaded before that: delete it with 'ams-client rm ${assetId}'`);
     expect(await temporaryAccess()).toEqual({ locators: [], accessPolicies: [] });
     // Stopped half way: the large file was never completed.
     const largeFile = (await env.state()).files!.find((f) => f['Name'] === 'large.bin');
@@ -223,6 +232,27 @@ describe('failures name what to fix', () => {
     const run = await env.cli(['download', ...env.connection, '--asset', uploaded.assetId, '--out', small]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(`ams-client: --out ${small} is a file; without --file every file of the asset is downloaded, so --out must be a directory\n`);
+  });
+
+  it('rm deletes the assets it can, names the ones it cannot, and exits 1', async () => {
+    const missing = 'nb:cid:UUID:00000000-0000-0000-0000-000000000000';
+    const run = await env.cli(['rm', missing, uploaded.assetId, ...env.connection]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(`Deleted asset ${uploaded.assetId}\n`);
+    expect(run.stderr).toBe(`ams-client: asset ${missing} was not found; 'ams-client ls assets' lists the assets\n`);
+    expect((await env.state()).assets ?? []).toEqual([]);
+  });
+
+  it('rm --keep-container keeps the blobs; without it they go', async () => {
+    const storage = BlobServiceClient.fromConnectionString(env.emu.emulator.storage.connectionString);
+    const container = (assetId: string) => storage.getContainerClient(`asset-${assetId.split(':').pop()}`);
+    const run = await env.cli(['rm', uploaded.assetId, '--keep-container', ...env.connection]);
+    expect(run).toMatchObject({ code: 0, stdout: `Deleted asset ${uploaded.assetId} (its blob container was kept)\n` });
+    expect(await container(uploaded.assetId).exists()).toBe(true);
+    const other = lastJsonLine<UploadJson>(await env.cli(['upload', small, ...env.connection, '--json']));
+    expect(await container(other.assetId).exists()).toBe(true);
+    expect((await env.cli(['rm', other.assetId, ...env.connection])).code).toBe(0);
+    expect(await container(other.assetId).exists()).toBe(false);
   });
 
   it('a file to upload that does not exist: nothing is created', async () => {

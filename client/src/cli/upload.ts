@@ -42,6 +42,7 @@ export const uploadCommand: LeafCommand = {
     const progress = createProgress(io.stderr, { verb: 'upload', totalBytes, quiet: json });
 
     const assetName = options.optionalString('name');
+    let createdAsset: string | undefined;
     let result: UploadResult;
     try {
       await client.discoverBaseUri(call);
@@ -54,6 +55,9 @@ export const uploadCommand: LeafCommand = {
           if (p.fileBytes === p.fileSize) progress.fileDone(p.fileName, p.fileSize);
         },
         onCleanupError: (_error, leftover) => leftovers.push(leftover),
+        onAssetCreated: (assetId) => {
+          createdAsset = assetId;
+        },
       });
     } catch (err) {
       progress.end();
@@ -63,12 +67,19 @@ export const uploadCommand: LeafCommand = {
         await printResult(io, uploaded, json);
         throw new CommandFailure(`uploaded into asset ${uploaded.assetId}, but ${cleanupProblem(err)}`);
       }
-      throw describeFailure(err, context);
+      const failure = describeFailure(err, context);
+      throw createdAsset === undefined ? failure : withCreatedAsset(failure, createdAsset);
     }
     progress.end();
     await printResult(io, result, json);
   },
 };
+
+/** The failure, and the asset it left behind: the upload keeps it (with its key and files) for inspection. */
+function withCreatedAsset(failure: Error, assetId: string): Error {
+  if (!(failure instanceof CommandFailure)) return failure;
+  return new CommandFailure(`${failure.message}; asset ${assetId} was created and keeps what was uploaded before that: delete it with 'ams-client rm ${assetId}'`, failure.exitCode);
+}
 
 function cleanupProblem(err: AmsCleanupError): string {
   const list = err.leftovers.map((l) => `${l.entitySet}('${l.id}')`).join(' and ');

@@ -32,6 +32,11 @@ export interface UploadOptions {
   onProgress?: (progress: UploadProgress) => void;
   /** Cleanup failures that happen while the upload is already failing (they never replace its error). */
   onCleanupError?: (error: unknown, leftover: Leftover) => void;
+  /**
+   * The asset exists: if a later step fails, it stays with what was uploaded so far (see below),
+   * and this is how a caller learns its id to report or delete it.
+   */
+  onAssetCreated?: (assetId: string) => void;
   /** Passed to `@azure/storage-blob` (retry policy, proxy, custom HTTP client). */
   storageOptions?: StoragePipelineOptions;
 }
@@ -81,6 +86,7 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
     { ...(options.assetName !== undefined ? { Name: options.assetName } : {}), Options: AssetCreationOptions.StorageEncrypted },
     call,
   );
+  options.onAssetCreated?.(asset.Id);
   await client.linkContentKey(asset.Id, storageKey.id, call);
 
   const ivs = uniqueIvs();
