@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { runConformance, type CaseResult, type RunReport } from '../src/index.js';
-import { corruptRebind, notFoundAsBadRequest, startProxy, type TestProxy } from './helpers/proxy.js';
+import { corruptRebind, countOffByOne, notFoundAsBadRequest, startProxy, type TestProxy } from './helpers/proxy.js';
 
 /**
  * `ams-conformance run` against the emulator in compat and in strict mode, against the same
@@ -113,6 +113,19 @@ describe('against broken servers', () => {
       expect(ids.status).toBe('failed');
       expect(ids.counterexample).toMatch(/"wellFormed":true/);
       expect(ids.error).toMatch(/with an unknown id answered HTTP 400, not 404/);
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
+
+  it('a server whose $count is wrong fails the query property, naming the request', async () => {
+    const proxy = await startProxy(compat.baseUrl, { tamper: countOffByOne });
+    try {
+      const report = await runConformance({ endpoint: `${proxy.url}api/`, credentials: token, seed: SEED, runs: RUNS, suites: ['protocol'] });
+      expect(report.ok).toBe(false);
+      const query = cases(report).find((c) => c.id === 'query-options')!;
+      expect(query.status).toBe('failed');
+      expect(query.error).toMatch(/GET Assets\/\$count\?\$filter=\S+ answered "(\d+)", expected \d+/);
     } finally {
       await proxy.close();
     }

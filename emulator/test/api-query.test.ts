@@ -124,6 +124,22 @@ describe('$orderby, $top, $skip, $select, $inlinecount', () => {
     expect(count.text).toBe(String(NAMES.length));
   });
 
+  it('answers $count and $value to Accept: text/plain, what they produce; a type they cannot produce is still 406', async () => {
+    const count = await emu.ams('GET', 'Assets/$count', { headers: { Accept: 'text/plain' } });
+    expect(count.status, count.text).toBe(200);
+    expect(count.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(count.text).toBe(String(NAMES.length));
+    const first = (await emu.ams('GET', 'Assets?$top=1')).body.value[0];
+    const name = await emu.ams('GET', `${entityPath('Assets', first.Id)}/Name/$value`, { headers: { Accept: 'text/plain' } });
+    expect(name.status, name.text).toBe(200);
+    expect(name.text).toBe(first.Name);
+    expect((await emu.ams('GET', 'Assets/$count', { headers: { Accept: 'image/png' } })).status).toBe(406);
+    // A missing set under text/plain: the 404 comes as JSON, the format errors default to.
+    const missing = await emu.ams('GET', 'Nothing/$count', { headers: { Accept: 'text/plain' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
   it('serves at most 1000 entities a page, with or without $top, and the rest with $skip', async () => {
     const all = await emu.ams('GET', 'AccessPolicies');
     expect(all.body.value).toHaveLength(1000);

@@ -78,3 +78,9 @@ export function corruptRebind(_method: string, path: string, response: ProxiedRe
 export function notFoundAsBadRequest(_method: string, path: string, response: ProxiedResponse): ProxiedResponse {
   return path.startsWith('/api/') && response.status === 404 ? { ...response, status: 400 } : response;
 }
+
+/** Count one too many in `$count` answers: a server whose count ignores part of the query. */
+export function countOffByOne(_method: string, path: string, response: ProxiedResponse): ProxiedResponse {
+  if (!/^\/api\/[^?]*\/\$count(\?|$)/.test(path) || response.status !== 200) return response;
+  return { ...response, body: Buffer.from(String(Number(response.body.toString('utf8')) + 1)) };
+}

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { StrictRefusal } from '../domain/deviations.js';
 import { recordFinding, type RequestInfo } from '../domain/findings.js';
 import { ODataError, badRequest, methodNotAllowed, notFound } from '../odata/errors.js';
-import { negotiateBatchFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
+import { negotiateBatchFormat, negotiateFormat, negotiateTextFormat, type WireFormat } from '../odata/format.js';
 import { parseQueryString } from '../odata/params.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot } from '../odata/uri.js';
 import type { ApiRequest, HttpMethod, Services } from '../resources/context.js';
@@ -32,7 +32,11 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
       if (below === undefined) throw notFound(`Nothing is served at ${rawPath.slice(0, 120)}: the Media Services API is under /api/`);
       const params = parseQueryString(query);
       const formatOption = params.find(([n]) => n === '$format')?.[1];
-      const format = /^\$batch\/?$/.test(below) ? negotiateBatchFormat(req.get('accept'), formatOption) : negotiateFormat(req.get('accept'), formatOption);
+      const format = /^\$batch\/?$/.test(below)
+        ? negotiateBatchFormat(req.get('accept'), formatOption)
+        : /\/\$(?:count|value)\/?$/.test(below)
+          ? negotiateTextFormat(req.get('accept'), formatOption)
+          : negotiateFormat(req.get('accept'), formatOption);
       locals(res).format = format;
       const path = parseODataPath(below);
       const method = effectiveMethod(req);

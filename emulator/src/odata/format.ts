@@ -33,6 +33,21 @@ export function negotiateFormat(accept: string | undefined, formatOption: string
 }
 
 /**
+ * The format of a request whose answer is plain text (`$count`, a property's `$value`): that is
+ * what it produces, so `Accept: text/plain` is not a 406 there. Errors then come as JSON minimal,
+ * unless Accept also names a format.
+ */
+export function negotiateTextFormat(accept: string | undefined, formatOption: string | undefined): WireFormat {
+  try {
+    return negotiateFormat(accept, formatOption);
+  } catch (err) {
+    const plain = parseAccept(accept ?? '').some((r) => r.q > 0 && r.type.toLowerCase() === 'text' && r.subtype.toLowerCase() === 'plain');
+    if (formatOption === undefined && plain) return 'json-minimal';
+    throw err;
+  }
+}
+
+/**
  * The format for errors about a `$batch` request itself. Its answer is multipart/mixed whatever
  * the client asked for, and the .NET SDK sends `Accept: multipart/mixed`, so that media type is
  * not a preference for errors, and nothing here is a 406. A `$format` that names a format wins, as

@@ -43,6 +43,8 @@ export interface WireFormatSpec {
   encodeLink(uri: string): string;
   readEntity(text: string): ReadEntity;
   readFeed(text: string): ReadEntity[];
+  /** The `$inlinecount=allpages` count of a feed; throws when the feed has none. */
+  readInlineCount(text: string): number;
   readFunctionValue(text: string, name: string): string | null;
   readLinks(text: string): string[];
   /** The error message; throws when the body is not this format's error document. */
@@ -74,6 +76,7 @@ const minimal: WireFormatSpec = {
     if (typeof body['odata.metadata'] !== 'string') throw new Error('a minimal-metadata feed has no odata.metadata');
     return arrayOf(body['value'], 'value').map((item) => ({ properties: textProperties(objectOf(item, 'a feed member')), uri: undefined }));
   },
+  readInlineCount: (text) => countOf(jsonObject(text)['odata.count'], 'odata.count'),
   readFunctionValue: (text) => scalarText(jsonObject(text)['value'], 'value'),
   // JSON light writes each link as {"url": ...} (verbose has "uri"); requests carry "uri", as the AMS docs send it.
   readLinks: (text) => arrayOf(jsonObject(text)['value'], 'value').map((item) => stringOf(objectOf(item, 'a link')['url'], 'url')),
@@ -103,6 +106,7 @@ const verbose: WireFormatSpec = {
     const results = Array.isArray(d) ? d : arrayOf(objectOf(d, 'd')['results'], 'd.results');
     return results.map((item) => verboseEntity(objectOf(item, 'a feed member')));
   },
+  readInlineCount: (text) => countOf(objectOf(jsonObject(text)['d'], 'd')['__count'], 'd.__count'),
   readFunctionValue: (text, name) => {
     const d = objectOf(jsonObject(text)['d'], 'd');
     return scalarText(d[name], `d.${name}`);
@@ -139,6 +143,7 @@ const atom: WireFormatSpec = {
   encodeLink: (uri) => `<?xml version="1.0" encoding="utf-8"?><uri xmlns="${DATA_NS}">${xmlEscape(uri)}</uri>`,
   readEntity: (text) => atomEntry(expectRoot(parseXml(text), ATOM_NS, 'entry')),
   readFeed: (text) => children(expectRoot(parseXml(text), ATOM_NS, 'feed'), ATOM_NS, 'entry').map(atomEntry),
+  readInlineCount: (text) => countOf(child(expectRoot(parseXml(text), ATOM_NS, 'feed'), METADATA_NS, 'count')?.text, '<m:count>'),
   readFunctionValue: (text, name) => {
     const root = expectRoot(parseXml(text), DATA_NS, name);
     return attribute(root, 'null', METADATA_NS) === 'true' ? null : root.text;
@@ -198,6 +203,13 @@ function textProperties(body: JsonObject): Record<string, string | null> {
     out[name] = value === null ? null : String(value);
   }
   return out;
+}
+
+/** OData v3 writes counts as text ("3"); a number is accepted too. */
+function countOf(value: unknown, what: string): number {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^\d+$/.test(text.trim())) throw new Error(`the feed has no ${what} count (got ${JSON.stringify(value) ?? 'nothing'})`);
+  return Number(text);
 }
 
 function expectRoot(root: XmlNode, uri: string, local: string): XmlNode {

@@ -13,13 +13,14 @@ const names = fc.array(fc.constantFrom('a', 'b', "o'k"), { minLength: 1, maxLeng
 /**
  * The query options the service documented, over assets named under a prefix no one else uses:
  * `$filter` with `eq` and `startswith` (string literals with doubled quotes), `$top` and `$skip`
- * (a page is the right slice, and paging visits every entity once), and `$select`.
+ * (a page is the right slice, and paging visits every entity once), `$select`, `$orderby` (both
+ * directions), `$count` and `$inlinecount=allpages`.
  */
 export async function queryProperty(context: SuiteContext, cases: CaseRecorder): Promise<void> {
   const { target } = context;
   await cases.property(
     'query-options',
-    'on Assets in every format: $filter (eq, startswith, quoted literals) returns exactly the matching entities, $top/$skip page through them once each, $select returns only the selected properties',
+    'on Assets in every format: $filter (eq, startswith, quoted literals) returns exactly the matching entities, $top/$skip page through them once each, $select returns only the selected properties, $orderby sorts, $count and $inlinecount count the filtered set',
     fc.asyncProperty(fc.constantFrom(...FORMATS.map((f) => f.id)), names, fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: 7 }), async (formatId, chosen, top, skip) => {
       const format = formatById(formatId);
       await withResources(target.client(), async (resources) => {
@@ -60,6 +61,26 @@ export async function queryProperty(context: SuiteContext, cases: CaseRecorder):
           expectThat(extra.length === 0, `$select=Id,Name also returned ${extra.join(', ')}`);
           expectThat(typeof entity.properties['Name'] === 'string' && entity.properties['Name'].startsWith(prefix), '$select=Id,Name lost the Name');
         }
+
+        const sortedNames = created.map((c) => c.name).sort(ordinal);
+        for (const [direction, expected] of [['', sortedNames], [' desc', [...sortedNames].reverse()]] as const) {
+          const ordered = await query(context, format, `$filter=${encodeURIComponent(byPrefix)}&$orderby=${encodeURIComponent(`Name${direction}`)}`);
+          const got = ordered.map((e) => e.properties['Name'] ?? '');
+          expectThat(sameOrder(got, expected), () => `$orderby=Name${direction} returned ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+        }
+
+        const countPath = `Assets/$count?$filter=${encodeURIComponent(byPrefix)}`;
+        const counted = await target.raw.send('GET', { path: countPath, accept: 'text/plain' });
+        expectStatus(counted, 200, `GET ${countPath}`);
+        expectThat(counted.text.trim() === String(all.length), `GET ${countPath} answered ${JSON.stringify(counted.text.slice(0, 40))}, expected ${all.length}`);
+
+        const inlinePath = `Assets?$filter=${encodeURIComponent(byPrefix)}&$top=1&$inlinecount=allpages`;
+        const inline = await target.raw.send('GET', { path: inlinePath, accept: format.accept });
+        const what = describe('GET', inlinePath, format);
+        expectStatus(inline, 200, what);
+        expectThat(readFeed(inline, format, what).length === 1, `${what} returned more than $top=1 entities`);
+        const inlineCount = format.readInlineCount(inline.text);
+        expectThat(inlineCount === all.length, `${what} counted ${inlineCount}, expected ${all.length} (the count is of the filtered set, before $top)`);
       });
     }),
     { share: 0.3 },
@@ -72,6 +93,15 @@ async function query(context: SuiteContext, format: WireFormatSpec, options: str
   const response = await context.target.raw.send('GET', { path, accept: format.accept });
   expectStatus(response, 200, what);
   return readFeed(response, format, what);
+}
+
+/** Names under one prefix differ in ASCII letters and a quote: ordinal and culture order agree. */
+function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sameOrder(got: readonly string[], expected: readonly string[]): boolean {
+  return got.length === expected.length && got.every((name, i) => name === expected[i]);
 }
 
 function ids(entities: readonly ReadEntity[]): string[] {
