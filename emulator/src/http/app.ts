@@ -56,8 +56,8 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.use(tokenRouter(options.tokens, services.config.auth));
-  app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), faultRouter(faults));
-  app.use('/_emulator', express.json({ limit: '1mb' }), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion }));
+  app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), readOtherBody('256kb'), faultRouter(faults));
+  app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion }));
   options.extraRoutes?.(app);
 
   // media.windows.net answered the first call to its root with a 301 to the cluster's /api/;
@@ -76,6 +76,24 @@ export function createApp(options: AppOptions): Express {
   );
   app.use(errorHandler(options.logError));
   return app;
+}
+
+/**
+ * Reads (and drops) a body the JSON parser left, up to `limit` (413 past it). A route that answers
+ * without reading the body would otherwise close a `Connection: close` socket with the body still
+ * arriving, and the kernel's reset can destroy the end of the answer before the client reads it.
+ * Handlers see no body, as before.
+ */
+function readOtherBody(limit: string) {
+  const raw = express.raw({ type: () => true, limit });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.body !== undefined) return next();
+    raw(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      req.body = undefined;
+      next();
+    });
+  };
 }
 
 function logRequest(options: AppOptions, req: Request, res: Response): void {
