@@ -2,6 +2,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { keyRetrieval } from '../src/cli/download.js';
+import { createProtectionCertificate } from '../src/crypto/index.js';
 import { lastJsonLine, startE2eEnv, type DownloadJson, type E2eEnv, type UploadJson } from './helpers/e2e-env.js';
 import { bytesFor, md5Hex } from './helpers/workflow-env.js';
 
@@ -103,6 +105,48 @@ describe('upload then download gives the same bytes', () => {
       }),
       { numRuns: 12 },
     );
+  });
+});
+
+describe('download --rebind-cert/--rebind-key: the key wrapped to your certificate, never in clear', () => {
+  const pems = async () => {
+    const own = createProtectionCertificate({ bits: 2048 });
+    const other = createProtectionCertificate({ bits: 2048 });
+    const cert = join(env.dir, 'own.pem');
+    const key = join(env.dir, 'own.key');
+    const otherKey = join(env.dir, 'other.key');
+    await writeFile(cert, own.certificatePem);
+    await writeFile(key, own.privateKeyPem);
+    await writeFile(otherKey, other.privateKeyPem);
+    return { cert, key, otherKey };
+  };
+
+  it('downloads and decrypts the same bytes, asking for the key wrapped to the certificate', async () => {
+    const { cert, key } = await pems();
+    // The flags become the workflow's certificate retrieval (the workflow tests cover what it sends).
+    const retrieval = await keyRetrieval(cert, key);
+    expect(retrieval).toMatchObject({ kind: 'certificate', privateKey: await readFile(key, 'utf8') });
+    const data = bytesFor(7, 100_003);
+    const path = join(env.dir, 'rebind.bin');
+    await writeFile(path, data);
+    const uploaded = lastJsonLine<UploadJson>(await env.cli(['upload', path, ...env.connection, '--json']));
+    const out = join(env.dir, 'rebind.out');
+    const down = await env.cli(['download', ...env.connection, '--asset', uploaded.assetId, '--out', out, '--file', 'rebind.bin', '--rebind-cert', cert, '--rebind-key', key, '--json']);
+    expect(down.stderr).toBe('');
+    expect(down.code).toBe(0);
+    expect((await readFile(out)).equals(data)).toBe(true);
+  });
+
+  it('refuses a key that is not the certificate\'s, and one flag without the other, before asking the service anything', async () => {
+    const { cert, otherKey } = await pems();
+    const asset = 'nb:cid:UUID:00000000-0000-0000-0000-000000000000';
+    const mismatch = await env.cli(['download', ...env.connection, '--asset', asset, '--out', env.dir, '--rebind-cert', cert, '--rebind-key', otherKey]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toBe(`ams-client: the --rebind-key file ${JSON.stringify(otherKey)} is not the private key of the --rebind-cert certificate ${JSON.stringify(cert)}\n`);
+    const alone = await env.cli(['download', ...env.connection, '--asset', asset, '--out', env.dir, '--rebind-cert', cert]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/^ams-client: --rebind-cert and --rebind-key go together/);
+    expect(await env.requests()).toEqual([]);
   });
 });
 

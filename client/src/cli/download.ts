@@ -1,12 +1,14 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AmsClient, AssetFile, CallOptions } from '../rest/index.js';
 import { AmsRequestError, listAll } from '../rest/index.js';
-import { download, findAssetFile, AmsWorkflowError, type DownloadResult, type Leftover } from '../workflows/index.js';
+import { download, findAssetFile, AmsWorkflowError, type DownloadResult, type KeyRetrieval, type Leftover } from '../workflows/index.js';
 import type { LeafCommand } from './command.js';
 import { CONNECTION_OPTIONS, connectionSettings, createClient } from './connection-options.js';
-import { CommandFailure } from './errors.js';
+import { CommandFailure, UsageError } from './errors.js';
+import { readCertificateFile, readOptionFile } from './inputs.js';
 import { describeFailure } from './failures.js';
 import { writeLine, type CliIo } from './io.js';
 import { createProgress, formatBytes } from './progress.js';
@@ -25,6 +27,8 @@ export const downloadCommand: LeafCommand = {
     { name: 'asset', type: 'string', placeholder: 'ID', required: true, description: 'the asset id, nb:cid:UUID:...' },
     { name: 'file', type: 'string', placeholder: 'NAME', description: 'only this file of the asset (default: all of them)' },
     { name: 'out', type: 'string', placeholder: 'PATH', required: true, description: 'where to write: a file path with --file, else a directory' },
+    { name: 'rebind-cert', type: 'string', placeholder: 'CERTFILE', description: 'have the service wrap the storage key to this X.509 certificate (PEM or DER) rather than return it in clear; needs --rebind-key' },
+    { name: 'rebind-key', type: 'string', placeholder: 'PEMFILE', description: "the certificate's private key (PEM), to unwrap the key here" },
     PARALLEL_OPTION,
     BLOCK_SIZE_OPTION,
     JSON_OPTION,
@@ -36,6 +40,7 @@ export const downloadCommand: LeafCommand = {
     const assetId = options.string('asset');
     const fileName = options.optionalString('file');
     const out = options.string('out');
+    const key = await keyRetrieval(options.optionalString('rebind-cert'), options.optionalString('rebind-key'));
     const signal = io.signal;
     const call: CallOptions = signal ? { signal } : {};
     const leftovers: Leftover[] = [];
@@ -54,6 +59,7 @@ export const downloadCommand: LeafCommand = {
           const path = targets[index]!;
           const result = await download(client, assetId, file.Name, path, {
             ...shape,
+            key,
             ...call,
             onProgress: (p) => progress.update(before + p.bytes, p.fileName),
             onCleanupError: (_error, leftover) => leftovers.push(leftover),
@@ -73,6 +79,31 @@ export const downloadCommand: LeafCommand = {
     await printResult(io, assetId, results, json);
   },
 };
+
+/**
+ * How to get each file's storage key: in clear (RebindContentKey with no certificate), or wrapped
+ * to the user's certificate so it never crosses the wire in clear. Both files are read and the
+ * key is checked to match the certificate before anything is asked of the service.
+ */
+export async function keyRetrieval(certPath: string | undefined, keyPath: string | undefined): Promise<KeyRetrieval> {
+  if (certPath === undefined && keyPath === undefined) return { kind: 'clear' };
+  if (certPath === undefined || keyPath === undefined) {
+    throw new UsageError(`--rebind-cert and --rebind-key go together: the service wraps the key to the certificate, and only its private key opens it`, 'download');
+  }
+  const certificate = await readCertificateFile('rebind-cert', certPath);
+  const privateKey = (await readOptionFile('rebind-key', keyPath)).toString('utf8');
+  let opened: KeyObject;
+  try {
+    opened = createPrivateKey(privateKey);
+  } catch (err) {
+    throw new CommandFailure(`the --rebind-key file ${JSON.stringify(keyPath)} is not a PEM private key: ${(err as Error).message}`);
+  }
+  const publicOfKey = createPublicKey(opened).export({ type: 'spki', format: 'der' });
+  if (!certificate.x509.publicKey.export({ type: 'spki', format: 'der' }).equals(publicOfKey)) {
+    throw new CommandFailure(`the --rebind-key file ${JSON.stringify(keyPath)} is not the private key of the --rebind-cert certificate ${JSON.stringify(certPath)}`);
+  }
+  return { kind: 'certificate', certificate: certificate.der, privateKey };
+}
 
 /** The asset's files to fetch, checked before any access is granted or any file is written. */
 async function filesToDownload(client: AmsClient, assetId: string, fileName: string | undefined, call: CallOptions): Promise<AssetFile[]> {
