@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
@@ -69,11 +70,14 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   const file = findFile(services, locatorGuid, name);
   const source = await resolveClearSource(services, file);
   const size = source.blob.size;
-  const decision = req.get('if-range') === undefined ? decideRange(req.get('range'), size) : { kind: 'full' as const };
+  const etag = clearEtag(source);
+  const lastModified = source.blob.lastModified?.toUTCString();
+  const decision = ifRangeHolds(req.get('if-range'), etag, lastModified) ? decideRange(req.get('range'), size) : { kind: 'full' as const };
 
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (source.blob.lastModified) res.setHeader('Last-Modified', source.blob.lastModified.toUTCString());
+  if (lastModified) res.setHeader('Last-Modified', lastModified);
+  if (etag) res.setHeader('ETag', etag);
   if (decision.kind === 'unsatisfiable') {
     throw new OriginError(416, 'RangeNotSatisfiable', `The range ${JSON.stringify(String(req.get('range')).slice(0, 100))} selects no byte of this ${size}-byte file`, { 'Content-Range': unsatisfiedRange(size) });
   }
@@ -88,6 +92,30 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
     return;
   }
   await sendClear(services, source, start, length, res);
+}
+
+/**
+ * A strong ETag of the clear bytes served: they change when the blob does (storage's ETag) and
+ * when the key or IV they are decrypted with does, so all three go in. None without storage's.
+ */
+function clearEtag(source: ClearSource): string | undefined {
+  if (!source.blob.etag) return undefined;
+  const identity = [source.blob.etag, source.encryption?.keyId ?? '', source.encryption?.iv.toString() ?? ''].join('\n');
+  return `"${createHash('sha256').update(identity).digest('hex').slice(0, 32)}"`;
+}
+
+/**
+ * Whether a Range applies (RFC 9110 §13.1.5): always without If-Range; with one, only if it names
+ * the current representation: its strong ETag (a weak tag never matches) or its exact
+ * Last-Modified date. Otherwise the whole file is sent, so a resumed download never splices two
+ * versions.
+ */
+function ifRangeHolds(ifRange: string | undefined, etag: string | undefined, lastModified: string | undefined): boolean {
+  if (ifRange === undefined) return true;
+  const value = ifRange.trim();
+  if (value.startsWith('"') || value.startsWith('W/')) return etag !== undefined && value === etag;
+  const date = Date.parse(value);
+  return lastModified !== undefined && !Number.isNaN(date) && date === Date.parse(lastModified);
 }
 
 /** `/<guid>/<name>` below /origin; the name percent-decoded once (it may contain '/'). */
@@ -149,7 +177,7 @@ function toOriginError(err: unknown): OriginError | undefined {
 
 function fail(req: Request, res: Response, error: OriginError): void {
   setCors(res);
-  for (const name of ['Content-Range', 'Content-Type', 'Content-Length', 'Accept-Ranges', 'Last-Modified']) res.removeHeader(name);
+  for (const name of ['Content-Range', 'Content-Type', 'Content-Length', 'Accept-Ranges', 'Last-Modified', 'ETag']) res.removeHeader(name);
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   const body = Buffer.from(JSON.stringify({ error: { code: error.code, message: error.message } }), 'utf8');
   res.status(error.status);
@@ -161,5 +189,5 @@ function fail(req: Request, res: Response, error: OriginError): void {
 function setCors(res: Response): void {
   // Browser players fetch from the origin cross-site and need Content-Range to seek.
   res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, Content-Type');
+  res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, Content-Type, ETag, Last-Modified');
 }

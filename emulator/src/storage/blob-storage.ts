@@ -338,6 +338,7 @@ function blobInfoFromItem(item: BlobItem): BlobInfo {
     contentType: item.properties.contentType || undefined,
     contentMd5: md5Base64(item.properties.contentMD5),
     lastModified: item.properties.lastModified,
+    etag: item.properties.etag,
   };
 }
 
@@ -348,6 +349,7 @@ function blobInfoFromProperties(name: string, properties: BlobGetPropertiesRespo
     contentType: properties.contentType || undefined,
     contentMd5: md5Base64(properties.contentMD5),
     lastModified: properties.lastModified,
+    etag: properties.etag,
   };
 }
 

@@ -62,6 +62,8 @@ export interface BlobInfo {
   /** base64 Content-MD5 when storage has one. */
   contentMd5?: string;
   lastModified?: Date;
+  /** Storage's ETag, quotes included: it changes whenever the blob's bytes do. */
+  etag?: string;
 }
 
 export interface BlockInfo {
