@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
-import { protectionKey, storageKeyBody } from './helpers/api-fixtures.js';
+import { createAsset, createFile, createPolicy, encryptedAsset, protectionKey, storageKeyBody } from './helpers/api-fixtures.js';
 import { batchBody, readBatchResponse, type BatchItem, type PartResponse, type ResponseItem } from './helpers/clients-batch.js';
 import { atomEntries, atomProperties, METADATA_NS, parseXml, rootText } from './helpers/clients-xml.js';
 import { getJob, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset, downloadAsset } from './helpers/jobs-fixtures.js';
@@ -120,6 +120,57 @@ describe('$batch with Assets, ContentKeys, $links and Files', () => {
     const assets = await emu.ams('GET', 'Assets');
     expect(assets.body.value.map((a: JsonBody) => a.Name)).toEqual(['outside the changeset']);
     expect(await count('ContentKeys')).toBe(0);
+  });
+
+  it('a failed changeset puts back what its updates and deletes changed', async () => {
+    const protection = await protectionKey(emu);
+    const { asset, key } = await encryptedAsset(emu, protection);
+    const assetId = String(asset.Id);
+    const file = await createFile(emu, { Name: 'kept.mp4', ParentAssetId: assetId, MimeType: 'video/mp4' });
+    const policy = await createPolicy(emu, 1, 30);
+    const before = {
+      asset: (await emu.ams('GET', entityPath('Assets', assetId))).body,
+      file: (await emu.ams('GET', entityPath('Files', String(file.Id)))).body,
+      key: (await emu.ams('GET', entityPath('ContentKeys', key.id))).body,
+      policy: (await emu.ams('GET', entityPath('AccessPolicies', String(policy.Id)))).body,
+    };
+    const res = await postBatch([
+      {
+        changeset: [
+          { method: 'MERGE', url: entityPath('Assets', assetId), headers: JSON_HEADERS, body: JSON.stringify({ Name: 'renamed', AlternateId: 'alt' }) },
+          { method: 'MERGE', url: entityPath('Files', String(file.Id)), headers: JSON_HEADERS, body: JSON.stringify({ ContentFileSize: '1234', MimeType: 'text/plain' }) },
+          { method: 'DELETE', url: entityPath('AccessPolicies', String(policy.Id)), headers: JSON_HEADERS },
+          { method: 'DELETE', url: entityPath('ContentKeys', key.id), headers: JSON_HEADERS },
+          { method: 'DELETE', url: entityPath('Files', String(file.Id)), headers: JSON_HEADERS },
+          { method: 'POST', url: 'Files', contentId: 'bad', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'x', ParentAssetId: 'nb:cid:UUID:00000000-0000-0000-0000-000000000000' }) },
+        ],
+      },
+    ]);
+    const [cs] = answered(res);
+    expect(changeset(cs)).toEqual([expect.objectContaining({ status: 404, headers: expect.objectContaining({ 'content-id': 'bad' }) })]);
+    expect((await emu.ams('GET', entityPath('Assets', assetId))).body).toEqual(before.asset);
+    expect((await emu.ams('GET', entityPath('Files', String(file.Id)))).body).toEqual(before.file);
+    expect((await emu.ams('GET', entityPath('ContentKeys', key.id))).body).toEqual(before.key);
+    expect((await emu.ams('GET', entityPath('AccessPolicies', String(policy.Id)))).body).toEqual(before.policy);
+    // The key's link to its asset came back with it.
+    expect((await emu.ams('GET', `${entityPath('Assets', assetId)}/ContentKeys`)).body.value.map((k: JsonBody) => k.Id)).toEqual([key.id]);
+  });
+
+  it('two updates of one entity are undone in reverse, back to the state before the changeset', async () => {
+    const asset = await createAsset(emu, { Name: 'first' });
+    const assetId = String(asset.Id);
+    const res = await postBatch([
+      {
+        changeset: [
+          { method: 'MERGE', url: entityPath('Assets', assetId), headers: JSON_HEADERS, body: JSON.stringify({ Name: 'by the batch' }) },
+          { method: 'MERGE', url: entityPath('Assets', assetId), headers: JSON_HEADERS, body: JSON.stringify({ Name: 'by the batch again' }) },
+          { method: 'POST', url: 'Files', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'x', ParentAssetId: 'nb:cid:UUID:00000000-0000-0000-0000-000000000000' }) },
+        ],
+      },
+    ]);
+    answered(res);
+    // Undone in reverse: the second MERGE back to 'by the batch', then the first back to 'first'.
+    expect((await emu.ams('GET', entityPath('Assets', assetId))).body.Name).toBe('first');
   });
 
   it('tunnels MERGE through POST inside a changeset and reads LF-only line breaks', async () => {

@@ -13,6 +13,7 @@ import type { JsonRecord } from '../store/types.js';
 import { route } from '../resources/router.js';
 import { header, writeHttpResponse, writeMultipart, type HeaderList, type MimePart } from './batch-multipart.js';
 import { foldInline } from './batch-inline.js';
+import { planUndo } from './batch-undo.js';
 import { parseBatchRequest, DEFAULT_BATCH_LIMITS, effectiveVerb, type BatchLimits, type BatchOperation } from './batch-request.js';
 import { toODataError, type ErrorLogger } from './error-handler.js';
 import { recordRefusal } from './strict-refusal.js';
@@ -24,10 +25,11 @@ import { renderError, renderResult, type Rendered, type ResponseContext } from '
  * the same router as a request of its own; each is answered with its own status, headers and body
  * inside a multipart/mixed response (202).
  *
- * A changeset runs in order and stops at its first failure; what its earlier operations created
- * (entities, $links) is then deleted again, in reverse, so the changeset is as atomic as the
- * emulator can make it (updates and deletes are not undone), and the changeset is answered with
- * that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
+ * A changeset runs in order and stops at its first failure; what its earlier operations did is
+ * then undone, in reverse: creates (entities, $links) deleted again, updates and store-only
+ * deletes put back as they were (batch-undo.ts), so the changeset is as atomic as the emulator
+ * can make it (an asset's delete, which removes its container, and a SAS locator's cannot be
+ * undone), and the changeset is answered with that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
  * its own. What strict mode refuses in an operation is recorded as findings, as for a request. `$<Content-ID>` resolves across the whole batch, which is more than OData v3 requires.
  */
 
@@ -121,13 +123,15 @@ class BatchRun {
     const format = this.formatOf(operation);
     try {
       const { request, preferNoContent } = this.apiRequest(operation);
+      const undoPlan = planUndo(this.ctx.services, request);
       const result = await route(request, this.ctx.services);
+      undoPlan?.settle();
       const query = request.method === 'GET' || request.method === 'HEAD';
       const limit = this.ctx.services.config.limits.maxResponseBytes;
       const rendered = renderResult({ ...this.renderContext(operation, format, preferNoContent, request.method === 'HEAD'), maxResponseBytes: query ? limit - this.queried : Infinity, sharedResponseBytes: limit }, result);
       if (query) this.queried += rendered.body?.length ?? 0;
       const created = result.kind === 'entity' && result.status === 201 ? { type: result.type, record: result.record } : undefined;
-      return { rendered: withContentId(rendered, operation), created, undo: this.remember(operation, request, result) };
+      return { rendered: withContentId(rendered, operation), created, undo: this.remember(operation, request, result) ?? (undoPlan && (() => undoPlan.undo())) };
     } catch (err) {
       if (err instanceof StrictRefusal) await recordRefusal(this.ctx.services, this.infoOf(operation), err);
       return { rendered: withContentId(this.errorOf(err, format, operation), operation) };
