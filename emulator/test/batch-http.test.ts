@@ -237,6 +237,22 @@ describe('malformed batches', () => {
     expect(rootText(parseXml(res.text).children.find((c) => c.local === 'message')!, 'message', METADATA_NS)).toMatch(/more than 100 parts/);
   });
 
+  it('a task body nested 100,000 deep, folded into its job, is a 400 part, not a stack overflow', async () => {
+    const deep = `{"Name":"t","Configuration":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const res = await postBatch([
+      {
+        changeset: [
+          { method: 'POST', url: 'Jobs', contentId: '1', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'deep' }) },
+          { method: 'POST', url: '$1/Tasks', contentId: '2', headers: JSON_HEADERS, body: deep },
+        ],
+      },
+    ]);
+    const [failure] = changeset(answered(res)[0]);
+    expect(failure!.status, failure!.body.slice(0, 300)).toBe(400);
+    expect(failure!.body).toMatch(/Operation 2: The request body nests deeper than 32 levels/);
+    expect((await emu.ams('GET', 'Jobs')).body.value).toEqual([]);
+  });
+
   it('answers GET $batch with 405, and the process serves the next request', async () => {
     expect((await emu.ams('GET', '$batch')).status).toBe(405);
     expect((await emu.ams('GET', 'MediaProcessors')).status).toBe(200);

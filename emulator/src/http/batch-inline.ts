@@ -1,4 +1,5 @@
 import { ATOM_NS, METADATA_NS, RELATED_REL } from '../odata/edm.js';
+import { checkDepth } from '../odata/body.js';
 import { badRequest } from '../odata/errors.js';
 import { bodyFormat } from '../odata/format.js';
 
@@ -17,14 +18,15 @@ export interface InlineChild {
   index: number;
 }
 
-export function foldInline(parentBody: Buffer, parentType: string | undefined, navigation: string, children: readonly InlineChild[]): Buffer {
+/** `maxDepth`: the body nesting limit, checked before folding (a 100k-deep array would overflow the stack when written back). */
+export function foldInline(parentBody: Buffer, parentType: string | undefined, navigation: string, children: readonly InlineChild[], maxDepth: number): Buffer {
   const format = formatOf(parentBody, parentType);
   for (const child of children) {
     if (formatOf(child.body, child.contentType) !== format) {
       throw badRequest(`Operation ${child.index} posts to the ${navigation} of an entity created in the same changeset in another format than that entity's request: send both as ${format === 'xml' ? 'Atom' : 'JSON'}`);
     }
   }
-  return format === 'xml' ? foldAtom(parentBody, navigation, children) : foldJson(parentBody, navigation, children);
+  return format === 'xml' ? foldAtom(parentBody, navigation, children) : foldJson(parentBody, navigation, children, maxDepth);
 }
 
 function formatOf(body: Buffer, contentType: string | undefined): 'xml' | 'json' {
@@ -34,24 +36,29 @@ function formatOf(body: Buffer, contentType: string | undefined): 'xml' | 'json'
   return first === '<' ? 'xml' : 'json';
 }
 
-function foldJson(parentBody: Buffer, navigation: string, children: readonly InlineChild[]): Buffer {
-  const parent = unwrapVerbose(parseObject(parentBody, 'The entity'));
+function foldJson(parentBody: Buffer, navigation: string, children: readonly InlineChild[], maxDepth: number): Buffer {
+  const parent = unwrapVerbose(parseObject(parentBody, 'The entity', maxDepth));
   const existing = parent[navigation];
   const items: unknown[] = Array.isArray(existing)
     ? [...existing]
     : typeof existing === 'object' && existing !== null && Array.isArray((existing as { results?: unknown }).results)
       ? [...(existing as { results: unknown[] }).results]
       : [];
-  for (const child of children) items.push(unwrapVerbose(parseObject(child.body, `Operation ${child.index}`)));
+  for (const child of children) items.push(unwrapVerbose(parseObject(child.body, `Operation ${child.index}`, maxDepth)));
   return Buffer.from(JSON.stringify({ ...parent, [navigation]: items }), 'utf8');
 }
 
-function parseObject(body: Buffer, what: string): Record<string, unknown> {
+function parseObject(body: Buffer, what: string, maxDepth: number): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (err) {
     throw badRequest(`${what}: the request body is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    checkDepth(value, maxDepth);
+  } catch (err) {
+    throw badRequest(`${what}: ${(err as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(`${what}: the request body must be a JSON object`);
   return value as Record<string, unknown>;

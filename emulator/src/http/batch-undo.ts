@@ -44,7 +44,12 @@ export function planUndo(services: Services, request: ApiRequest): UndoPlan | un
   if (!collection) return undefined;
   const update = method === 'MERGE' || method === 'PATCH' || method === 'PUT';
   if (!update && !(method === 'DELETE' && DELETABLE.has(path.type))) return undefined;
-  const id = canonicalId(path.type, path.key);
+  let id: string;
+  try {
+    id = canonicalId(path.type, path.key);
+  } catch {
+    return undefined; // A malformed key: the operation itself answers 400 for it.
+  }
   const record = services.store.get(collection, id);
   if (!record) return undefined;
   // A SAS locator's delete removed its stored access policy from the container too.

@@ -172,7 +172,13 @@ class BatchRun {
   private async withChildren(parent: BatchOperation, navigation: string, children: readonly BatchOperation[]): Promise<{ parent: Outcome; children: [BatchOperation, Rendered][] }> {
     let body: Buffer;
     try {
-      body = foldInline(parent.body, header(parent.headers, 'content-type'), navigation, children.map((c) => ({ body: c.body, contentType: header(c.headers, 'content-type'), index: c.index })));
+      body = foldInline(
+        parent.body,
+        header(parent.headers, 'content-type'),
+        navigation,
+        children.map((c) => ({ body: c.body, contentType: header(c.headers, 'content-type'), index: c.index })),
+        this.ctx.services.config.limits.maxBodyDepth,
+      );
     } catch (err) {
       return { parent: { rendered: withContentId(this.errorOf(err, this.formatOf(parent), parent), parent) }, children: [] };
     }

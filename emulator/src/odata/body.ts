@@ -94,7 +94,7 @@ function decodeText(raw: Buffer, contentType: string | undefined): string {
 }
 
 /** Iterative, so a hostile 100k-deep array cannot overflow the stack. */
-function checkDepth(value: unknown, maxDepth: number): void {
+export function checkDepth(value: unknown, maxDepth: number): void {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
