@@ -8,6 +8,7 @@ import type { Services } from '../resources/context.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { apiHandler, splitUrl } from './api-handler.js';
 import { refuseDeclaredOversizedBody } from './body-limit.js';
+import { readOtherBody } from './read-body.js';
 import { requestTimeout } from './request-timeout.js';
 import { errorHandler, type ErrorLogger } from './error-handler.js';
 import type { RequestLog } from './request-log.js';
@@ -62,7 +63,7 @@ export function createApp(options: AppOptions): Express {
 
   // media.windows.net answered the first call to its root with a 301 to the cluster's /api/;
   // clients re-issue the call there (they must not follow it blindly).
-  app.all('/', (req, res) => {
+  app.all('/', readOtherBody('64kb'), (req, res) => {
     res.setHeader('Location', `${baseUrlOf(req)}api/`);
     res.status(301).type('text/html').send('<html><head><title>Object moved</title></head><body><h2>Object moved to <a href="api/">here</a>.</h2></body></html>');
   });
@@ -76,24 +77,6 @@ export function createApp(options: AppOptions): Express {
   );
   app.use(errorHandler(options.logError));
   return app;
-}
-
-/**
- * Reads (and drops) a body the JSON parser left, up to `limit` (413 past it). A route that answers
- * without reading the body would otherwise close a `Connection: close` socket with the body still
- * arriving, and the kernel's reset can destroy the end of the answer before the client reads it.
- * Handlers see no body, as before.
- */
-function readOtherBody(limit: string) {
-  const raw = express.raw({ type: () => true, limit });
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.body !== undefined) return next();
-    raw(req, res, (err?: unknown) => {
-      if (err) return next(err);
-      req.body = undefined;
-      next();
-    });
-  };
 }
 
 function logRequest(options: AppOptions, req: Request, res: Response): void {

@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AuthMode } from '../config.js';
 import { AAD_RESOURCE, ACS_SCOPE } from '../auth/credentials.js';
 import { devCredentialsMatch, type TokenIssuer } from '../auth/tokens.js';
+import { readAndDropBody, readOtherBody } from './read-body.js';
 
 /**
  * Token endpoints on the emulator's own port: the ACS era's `POST /v2/OAuth2-13` and Azure AD's
@@ -10,16 +11,20 @@ import { devCredentialsMatch, type TokenIssuer } from '../auth/tokens.js';
  */
 export function tokenRouter(issuer: TokenIssuer, auth: AuthMode): Router {
   const router = express.Router();
-  const form = express.urlencoded({ extended: false, limit: '64kb' });
+  const form = express.urlencoded({ extended: false, limit: BODY_LIMIT });
+  // A body of another type is read and dropped too: the client then gets the answer whole.
+  const rest = readOtherBody(BODY_LIMIT);
 
   // OAuth clients parse OAuth errors: a wrong verb on a token URL is answered in that shape too.
   router.all(TOKEN_PATHS, (req, res, next) => {
     if (req.method === 'POST') return next();
-    res.setHeader('Allow', 'POST');
-    oauthError(res, 405, 'invalid_request', `${req.method.slice(0, 20)} is not allowed on a token endpoint: POST an application/x-www-form-urlencoded body`);
+    readAndDropBody(req, res, BODY_LIMIT).then(() => {
+      res.setHeader('Allow', 'POST');
+      oauthError(res, 405, 'invalid_request', `${req.method.slice(0, 20)} is not allowed on a token endpoint: POST an application/x-www-form-urlencoded body`);
+    }, next);
   });
 
-  router.post('/v2/OAuth2-13', form, async (req, res) => {
+  router.post('/v2/OAuth2-13', form, rest, async (req, res) => {
     const params = formOf(req);
     const failure = checkClient(params, auth);
     if (failure) return oauthError(res, failure.status, failure.error, failure.description);
@@ -34,7 +39,7 @@ export function tokenRouter(issuer: TokenIssuer, auth: AuthMode): Router {
     });
   });
 
-  router.post('/:tenant/oauth2/token', form, async (req, res) => {
+  router.post('/:tenant/oauth2/token', form, rest, async (req, res) => {
     const params = formOf(req);
     const failure = checkClient(params, auth);
     if (failure) return oauthError(res, failure.status, failure.error, failure.description);
@@ -54,7 +59,7 @@ export function tokenRouter(issuer: TokenIssuer, auth: AuthMode): Router {
     });
   });
 
-  router.post('/:tenant/oauth2/v2.0/token', form, async (req, res) => {
+  router.post('/:tenant/oauth2/v2.0/token', form, rest, async (req, res) => {
     const params = formOf(req);
     const failure = checkClient(params, auth);
     if (failure) return oauthError(res, failure.status, failure.error, failure.description);
@@ -82,6 +87,8 @@ export function tokenRouter(issuer: TokenIssuer, auth: AuthMode): Router {
 
   return router;
 }
+
+const BODY_LIMIT = '64kb';
 
 /** The token URLs: ACS's and Azure AD's v1 and v2 (any tenant). */
 const TOKEN_PATHS = ['/v2/OAuth2-13', '/:tenant/oauth2/token', '/:tenant/oauth2/v2.0/token'];

@@ -4,6 +4,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
 import { Locator } from '../odata/edm.js';
 import { canonicalId } from '../odata/uri.js';
+import { readAndDropBody } from '../http/read-body.js';
 import { COLLECTIONS } from '../resources/common.js';
 import type { Services } from '../resources/context.js';
 import { filesOfAsset } from '../resources/files.js';
@@ -24,6 +25,9 @@ export interface OriginOptions {
   /** Unexpected failures (bugs), never client mistakes. */
   log(message: string, err: unknown): void;
 }
+
+/** Origin requests carry no body; one is read and dropped up to this, so the answer is not cut off. */
+const BODY_LIMIT = '64kb';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -57,6 +61,12 @@ export function originRouter(services: Services, options: OriginOptions): Router
 
 async function serve(services: Services, req: Request, res: Response): Promise<void> {
   setCors(res);
+  await readAndDropBody(req, res, BODY_LIMIT).catch((err: unknown) => {
+    const status = (err as { status?: unknown }).status;
+    throw status === 413
+      ? new OriginError(413, 'PayloadTooLarge', `Origin delivery takes no request body; this one is over ${BODY_LIMIT}`)
+      : new OriginError(400, 'BadRequest', `The request body cannot be read: ${(err as Error).message}`);
+  });
   if (req.method === 'OPTIONS') {
     res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range');
