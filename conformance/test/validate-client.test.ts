@@ -17,6 +17,8 @@ const AMS_CLIENT = join(REPO, 'dist', 'client', 'src', 'cli', 'main.js');
 interface JsonValidation {
   ok: boolean;
   mode: string;
+  auth: string;
+  refused: Array<{ method: string; path: string }>;
   client: { code: number | null; startError?: string };
   environment: Record<string, string>;
   findings: Array<{ rule: string; severity: string; entityId: string | null; details: Record<string, unknown>; ruleInfo?: { fix: string } }>;
@@ -35,10 +37,11 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function validate(name: string, options: { strict?: boolean; command?: string[] } = {}) {
-  const json = join(dir, `${name.replace(/\W/g, '-')}${options.strict ? '-strict' : ''}.json`);
+async function validate(name: string, options: { strict?: boolean; auth?: 'strict'; command?: string[] } = {}) {
+  const json = join(dir, `${name.replace(/\W/g, '-')}${options.strict ? '-strict' : ''}${options.auth ? '-auth' : ''}.json`);
   const command = options.command ?? (name === 'reference' ? [process.execPath, AMS_CLIENT, 'upload', ...uploads] : [process.execPath, fixture(name)]);
-  const result = await runBin(['validate-client', ...(options.strict ? ['--strict'] : []), '--json', json, '--', ...command]);
+  const flags = [...(options.strict ? ['--strict'] : []), ...(options.auth ? ['--auth', options.auth] : [])];
+  const result = await runBin(['validate-client', ...flags, '--json', json, '--', ...command]);
   const report = JSON.parse(readFileSync(json, 'utf8')) as JsonValidation;
   return { ...result, report };
 }
@@ -65,6 +68,20 @@ describe.concurrent('validate-client', () => {
     expect(code).toBe(0);
     expect(report.mode).toBe('strict');
   }, 60_000);
+
+  it('--auth strict: the reference client passes (it uses the token it is given); one that makes its token up fails on the 401s', async () => {
+    const reference = await validate('reference', { auth: 'strict' });
+    expect(reference.report.problems).toEqual([]);
+    expect(reference.report).toMatchObject({ ok: true, auth: 'strict', refused: [] });
+    const madeUp = await validate('broken-clients/made-up-token', { auth: 'strict' });
+    expect(madeUp.code).toBe(1);
+    expect(madeUp.report.refused).toEqual([{ method: 'GET', path: '/api/Assets' }]);
+    expect(madeUp.report.problems).toContain('1 API request was refused for their token (401)');
+    expect(madeUp.stdout).toContain('Refused:   1 API request with a token the emulator did not issue, or one that had expired (401)');
+    expect(madeUp.stdout).toContain('  GET /api/Assets');
+    // Without --auth strict the made-up token is taken: the same client passes.
+    expect((await validate('broken-clients/made-up-token')).report.ok).toBe(true);
+  }, 90_000);
 
   it('fails a client that lays the IV little-endian: decrypt-verification-failed, diagnosis iv-little-endian', async () => {
     const { code, stdout, report } = await validate('broken-clients/little-endian-iv');

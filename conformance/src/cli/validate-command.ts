@@ -17,6 +17,7 @@ export const validateClientCommand: LeafCommand = {
   ].join('\n'),
   options: [
     { name: 'strict', type: 'boolean', description: 'start the emulator in strict mode: refuse what compat mode records' },
+    { name: 'auth', type: 'string', placeholder: 'any|strict', description: "the emulator's token check: any Bearer token (default), or strict: only tokens it issued, unexpired (a refused request fails the client)" },
     { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'how long to wait for verifications after the client exits (default 120)' },
     { name: 'json', type: 'string', placeholder: 'FILE', description: 'also write the report as JSON to FILE' },
   ],
@@ -26,12 +27,15 @@ export const validateClientCommand: LeafCommand = {
     const timeoutText = parsed.optionalString('timeout');
     if (timeoutText !== undefined && !/^\d{1,5}$/.test(timeoutText)) throw new UsageError(`--timeout must be a whole number of seconds, not ${JSON.stringify(timeoutText)}`, 'validate-client');
     const json = parsed.optionalString('json');
+    const auth = parsed.optionalString('auth') ?? 'any';
+    if (auth !== 'any' && auth !== 'strict') throw new UsageError(`--auth must be any or strict, not ${JSON.stringify(auth)}`, 'validate-client');
     let report: ValidationReport;
     try {
       report = await validateClient({
         command: command!,
         args,
         strict: parsed.flag('strict'),
+        auth,
         ...(timeoutText !== undefined ? { verificationTimeoutMs: Number(timeoutText) * 1000 } : {}),
         output: { stdout: io.stdout, stderr: io.stderr },
         onStarted: ({ api, mode }) => {

@@ -59,6 +59,15 @@ const CAPABILITY_PROBES: Record<keyof ExtrasCapabilities, { path: string; list: 
   verification: { path: 'verifications', list: 'verifications' },
 };
 
+/** One answered request from `/_emulator/requests`. */
+export interface KitRequest {
+  method: string;
+  /** Without the query string. */
+  path: string;
+  status: number;
+  client: string | undefined;
+}
+
 export class EmulatorExtras {
   private constructor(
     readonly root: string,
@@ -85,6 +94,14 @@ export class EmulatorExtras {
     if (filter.entityId) query.set('entityId', filter.entityId);
     const body = await this.getJson(`findings${query.size > 0 ? `?${query}` : ''}`);
     return arrayField(body, 'findings').map(toFinding);
+  }
+
+  /** The requests the emulator answered, oldest first (its ring buffer: the most recent ones). */
+  async requests(): Promise<KitRequest[]> {
+    return arrayField(await this.getJson('requests'), 'requests').map((item) => {
+      const r = isObject(item) ? item : {};
+      return { method: String(r['method'] ?? ''), path: String(r['path'] ?? ''), status: typeof r['status'] === 'number' ? r['status'] : 0, client: typeof r['client'] === 'string' ? r['client'] : undefined };
+    });
   }
 
   async rules(): Promise<KitRule[]> {

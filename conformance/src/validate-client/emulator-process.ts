@@ -40,9 +40,10 @@ function isThisPackage(manifest: string): boolean {
  * A fresh emulator in its own process: in memory, on free ports, with its own embedded Azurite,
  * no access log. Ready when its banner is out; the banner says where everything is.
  */
-export async function startEmulatorProcess(options: { strict: boolean; bin?: string }): Promise<SpawnedEmulator> {
+export async function startEmulatorProcess(options: { strict: boolean; auth?: 'any' | 'strict'; bin?: string }): Promise<SpawnedEmulator> {
   const args = [options.bin ?? emulatorBin(), '--port', '0', '--azurite-port', '0', '--in-memory', '--silent'];
   if (options.strict) args.push('--strict');
+  if (options.auth) args.push('--auth', options.auth);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: withoutEmulatorSettings(process.env) });
   let stdout = '';
   let stderr = '';

@@ -10,6 +10,11 @@ export interface ValidateOptions {
   args: readonly string[];
   /** Start the emulator with --strict (refuse what compat records). */
   strict: boolean;
+  /**
+   * `strict`: the emulator takes only tokens it issued and that have not expired, so a client
+   * that makes one up or never renews one is refused (401) and fails. Default `any`.
+   */
+  auth?: 'any' | 'strict';
   /** How long to wait for the emulator's verifications after the client exits. Default 120 s. */
   verificationTimeoutMs?: number;
   /** Where the client's own output goes. */
@@ -28,6 +33,9 @@ export interface ReportedFinding extends KitFinding {
 export interface ValidationReport {
   command: string[];
   mode: 'compat' | 'strict';
+  auth: 'any' | 'strict';
+  /** API requests the emulator refused for their token (401), with `--auth strict`. */
+  refused: Array<{ method: string; path: string }>;
   api: string;
   client: ClientExit;
   /** The variables the client was given (the secret and token included: they are the emulator's dev values). */
@@ -52,7 +60,8 @@ export async function validateClient(options: ValidateOptions): Promise<Validati
   if (!(await findCommand(options.command))) {
     throw new Error(`cannot run ${JSON.stringify(options.command)}: ${/[\\/]/.test(options.command) ? 'no such executable file' : 'no such command on PATH'}`);
   }
-  const emulator = await startEmulatorProcess({ strict: options.strict, ...(options.emulatorBin ? { bin: options.emulatorBin } : {}) });
+  const auth = options.auth ?? 'any';
+  const emulator = await startEmulatorProcess({ strict: options.strict, auth, ...(options.emulatorBin ? { bin: options.emulatorBin } : {}) });
   try {
     const tokenEndpoint = emulator.tokenEndpoints.aadV1 ?? emulator.tokenEndpoints.acs;
     const token = await kitTokenSource({ kind: 'client-credentials', clientId: emulator.clientId, clientSecret: emulator.clientSecret, tokenEndpoint }).getToken();
@@ -73,6 +82,7 @@ export async function validateClient(options: ValidateOptions): Promise<Validati
     const rules = extras.capabilities.rules ? await extras.rules() : [];
     const findings = (await extras.findings()).map((f) => ({ ...f, ruleInfo: rules.find((r) => r.id === f.rule) }));
     const verifications = await extras.verifications();
+    const refused = (await extras.requests()).filter((r) => r.status === 401 && /^\/api(\/|$)/i.test(r.path)).map(({ method, path }) => ({ method, path }));
 
     const problems: string[] = [];
     if (client.startError) problems.push(client.startError);
@@ -82,9 +92,12 @@ export async function validateClient(options: ValidateOptions): Promise<Validati
     const failed = verifications.filter((v) => v.status === 'failed');
     if (failed.length > 0) problems.push(`${failed.length} file${failed.length === 1 ? '' : 's'} failed decrypt verification`);
     if (timedOut) problems.push(`verification did not finish within ${(options.verificationTimeoutMs ?? 120_000) / 1000} s`);
+    if (refused.length > 0) problems.push(`${refused.length} API request${refused.length === 1 ? ' was' : 's were'} refused for their token (401)`);
     return {
       command: [options.command, ...options.args],
       mode,
+      auth,
+      refused,
       api: emulator.api,
       client,
       environment,

@@ -9,7 +9,7 @@ const DETAIL_FIELDS = ['variant', 'diagnosis', 'evidence', 'otherFileId', 'keyId
  * each finding with its rule, the file or key it is about, what went wrong and how to fix it.
  */
 export function validationText(report: ValidationReport): string {
-  const lines: string[] = ['', `Client:    ${report.command.join(' ')}`, `Emulator:  ${report.api} (${report.mode} mode, fresh, embedded Azurite)`];
+  const lines: string[] = ['', `Client:    ${report.command.join(' ')}`, `Emulator:  ${report.api} (${report.mode} mode, auth ${report.auth}, fresh, embedded Azurite)`];
   const exit = report.client.startError ?? (report.client.signal ? `ended by signal ${report.client.signal}` : `exited with code ${report.client.code}`);
   lines.push(`Exit:      the client ${exit}`);
 
@@ -21,6 +21,13 @@ export function validationText(report: ValidationReport): string {
   const warnings = report.findings.filter((f) => f.severity === 'warning').length;
   lines.push('', `Findings:  ${report.findings.length === 0 ? 'none: every request matched the reference client' : `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}, ${report.findings.length - errors - warnings} other`}`);
   for (const finding of report.findings) lines.push(...findingLines(finding, report));
+
+  if (report.refused.length > 0) {
+    lines.push('', `Refused:   ${report.refused.length} API request${report.refused.length === 1 ? '' : 's'} with a token the emulator did not issue, or one that had expired (401)`);
+    for (const r of report.refused.slice(0, 10)) lines.push(`  ${r.method} ${r.path}`);
+    if (report.refused.length > 10) lines.push(`  ... and ${report.refused.length - 10} more`);
+    lines.push('    how to fix it: get a token from AMS_TOKEN_ENDPOINT with AMS_CLIENT_ID and AMS_CLIENT_SECRET (or use AMS_TOKEN as given), and get a new one before it expires');
+  }
 
   lines.push('', report.ok ? 'PASS: the client implements storage encryption as the reference client does' : `FAIL: ${report.problems.join('; ')}`);
   return `${lines.join('\n')}\n`;
