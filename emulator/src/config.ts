@@ -56,6 +56,11 @@ export interface EmulatorLimits {
   maxResponseBytes: number;
   /** Files per asset. */
   maxFilesPerAsset: number;
+  /**
+   * Jobs whose work runs at once (the service's reserved units); the others wait in Scheduled.
+   * Each running decryption holds a few blocks in memory and its share of the CPU.
+   */
+  maxRunningJobs: number;
   /** Nesting depth of JSON and XML bodies. */
   maxBodyDepth: number;
   /** Time for a request before the emulator answers 503 rather than hang. */
@@ -69,6 +74,7 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   maxPageSize: 1000,
   maxResponseBytes: 64 * 1024 * 1024,
   maxFilesPerAsset: 10_000,
+  maxRunningJobs: 2,
   maxBodyDepth: 32,
   requestTimeoutMs: 30_000,
   verifyTimeoutMs: 300_000,

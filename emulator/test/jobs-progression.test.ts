@@ -128,6 +128,41 @@ describe('polls:1 with immediate reads of a final state', () => {
   });
 });
 
+describe('maxRunningJobs: jobs beyond it wait in Scheduled, as for a reserved unit', () => {
+  it('polls: a second job stays Scheduled while the first runs, then runs once it has finished', async () => {
+    const emu = await startTestEmulator({ jobProgression: { mode: 'polls', pollsPerState: 1 }, limits: { ...DEFAULT_LIMITS, maxRunningJobs: 1 } });
+    try {
+      // Big enough that its work is still running a few requests later.
+      const big: ClearFile[] = [{ name: 'big.mp4', data: sample(32 * 1024 * 1024) }];
+      const small: ClearFile[] = [{ name: 'small.mp4', data: sample(1000) }];
+      const first = jobIdOf(await postJob(emu, [(await uploadEncryptedAsset(emu, big)).assetId], 'minimal'));
+      const second = jobIdOf(await postJob(emu, [(await uploadEncryptedAsset(emu, small)).assetId], 'minimal'));
+      expect([await stateOf(emu, first), await stateOf(emu, first)]).toEqual([S.Scheduled, S.Processing]);
+      expect([await stateOf(emu, second), await stateOf(emu, second), await stateOf(emu, second)]).toEqual([S.Scheduled, S.Scheduled, S.Scheduled]);
+      let state = S.Processing;
+      for (let i = 0; i < 100 && state === S.Processing; i++) state = await stateOf(emu, first);
+      expect(state).toBe(S.Finished);
+      expect([await stateOf(emu, second), await stateOf(emu, second)]).toEqual([S.Processing, S.Finished]);
+      await expectOutputEquals(emu, second, small);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('immediate: three jobs through one slot; a read still waits for all of them to finish', async () => {
+    const emu = await startTestEmulator({ limits: { ...DEFAULT_LIMITS, maxRunningJobs: 1 } });
+    try {
+      const files = [1, 2, 3].map((n): ClearFile[] => [{ name: `f${n}.mp4`, data: sample(n * 300_000 + n) }]);
+      const inputs = await Promise.all(files.map((f) => uploadEncryptedAsset(emu, f)));
+      const jobs = await Promise.all(inputs.map(async (input) => jobIdOf(await postJob(emu, [input.assetId], 'minimal'))));
+      expect((await listOf(emu, 'Jobs')).map((j) => j.State)).toEqual([S.Finished, S.Finished, S.Finished]);
+      for (const [i, jobId] of jobs.entries()) await expectOutputEquals(emu, jobId, files[i]!);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
 describe('restarts and outages', () => {
   const dirs: string[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];

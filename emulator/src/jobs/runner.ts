@@ -16,8 +16,9 @@ import { JOBS, jobKey, outcomeOf, readJob, stringList, TASKS, taskKey, writeJob 
  *   it). Its work starts when it enters Processing; the read that would show Finished or Error
  *   waits for the work to end first, so the final state is never shown before the output exists.
  *
- * Every state change is one store transaction that re-reads the job and checks the state it moves
- * from, so concurrent reads, CancelJob and the work itself can never apply a change twice. A job
+ * At most `limits.maxRunningJobs` jobs do their work at once; the others wait in Scheduled, as
+ * jobs waited for a reserved unit on the service. Every state change is one store transaction that
+ * re-reads the job and checks the state it moves from, so concurrent reads, CancelJob and the work itself can never apply a change twice. A job
  * left unfinished in the store when the emulator stopped is picked up again by `resume`.
  */
 export interface JobRunnerOptions {
@@ -44,6 +45,8 @@ export class JobRunner {
   readonly #work = new Map<string, RunningWork>();
   readonly #drives = new Map<string, Promise<void>>();
   readonly #polls = new Map<string, number>();
+  /** Jobs between taking a processing slot and registering their work. */
+  #starting = 0;
   #stopped = false;
   /** While abortAll runs (before a reset), nothing new starts. */
   #paused = false;
@@ -176,18 +179,37 @@ export class JobRunner {
     this.#polls.set(key, step === 'stuck' ? count : 0);
   }
 
-  /** immediate mode reads: let the jobs read finish first, up to the read wait. */
+  /**
+   * immediate mode reads: let the jobs read finish first, up to the read wait. A job waiting in
+   * Scheduled for a processing slot is waited for too: each time a running job ends, the waiting
+   * ones move on, until all are final or the wait is over.
+   */
   async #settle(keys: string[] | undefined): Promise<void> {
-    const targets = keys ?? [...this.#services.store.values(JOBS)].filter((j) => !isFinal(j['State'])).map((j) => jobKey(String(j['Id'])));
-    const waits: Promise<void>[] = [];
-    for (const key of targets) {
-      const job = this.#services.store.get(JOBS, key);
-      if (!job || isFinal(job['State'])) continue;
-      this.#drive(key);
-      const drive = this.#drives.get(key);
-      if (drive) waits.push(drive);
+    const deadline = Date.now() + this.#readWaitMs;
+    for (;;) {
+      const targets = (keys ?? [...this.#services.store.values(JOBS)].map((j) => jobKey(String(j['Id'])))).filter((key) => {
+        const job = this.#services.store.get(JOBS, key);
+        return job !== undefined && !isFinal(job['State']);
+      });
+      const waits: Promise<unknown>[] = [];
+      let waitingForSlot = false;
+      for (const key of targets) {
+        this.#drive(key);
+        const drive = this.#drives.get(key);
+        const work = this.#work.get(key);
+        if (drive) waits.push(drive);
+        if (work) waits.push(work.done);
+        if (!work && this.#services.store.get(JOBS, key)?.['State'] === JobState.Scheduled) waitingForSlot = true;
+      }
+      // A slot frees when any running job ends, one of the jobs read or not. With none running,
+      // nothing is worth waiting for again (looping would only spin).
+      const slotCanFree = waitingForSlot && this.#work.size > 0;
+      if (slotCanFree) waits.push(Promise.race([...this.#work.values()].map((w) => w.done)));
+      const left = deadline - Date.now();
+      if (waits.length === 0 || left <= 0) return;
+      if (!(await settled(Promise.all(waits).then(() => undefined), left))) return;
+      if (!slotCanFree) return;
     }
-    if (waits.length > 0) await settled(Promise.all(waits).then(() => undefined), this.#readWaitMs);
   }
 
   /** One state forward, waiting up to `waitMs` for running work before the final state. */
@@ -198,9 +220,17 @@ export class JobRunner {
       case JobState.Queued:
         return this.#transition(key, JobState.Queued, (jt, now) => advance(jt, JobState.Scheduled, now, 'The job is scheduled'));
       case JobState.Scheduled: {
-        const step = await this.#transition(key, JobState.Scheduled, (jt, now) => advance(jt, JobState.Processing, now, 'The job is processing'));
-        if (step === 'changed') void this.#ensureWork(key);
-        return step;
+        // Every processing slot is taken: the job stays Scheduled until one frees (#workEnded). A
+        // slot is held from the check on, so jobs moving on at once cannot overfill them.
+        if (this.#work.size + this.#starting >= this.#services.config.limits.maxRunningJobs) return 'stuck';
+        this.#starting++;
+        try {
+          const step = await this.#transition(key, JobState.Scheduled, (jt, now) => advance(jt, JobState.Processing, now, 'The job is processing'));
+          if (step === 'changed') void this.#ensureWork(key);
+          return step;
+        } finally {
+          this.#starting--;
+        }
       }
       case JobState.Processing: {
         if (!(await settled(this.#ensureWork(key), waitMs))) return 'stuck';
@@ -248,6 +278,7 @@ export class JobRunner {
       })
       .finally(() => {
         if (this.#work.get(key)?.done === done) this.#work.delete(key);
+        this.#workEnded();
       })
       // A job canceled while it ran is Canceled once its work has stopped, whoever is watching.
       .then(() => this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, 'The job was canceled')))
@@ -257,6 +288,14 @@ export class JobRunner {
       );
     this.#work.set(key, { abort, done });
     return done;
+  }
+
+  /** A processing slot is free: in immediate mode the jobs waiting in Scheduled move on (polls mode moves them on their polls). */
+  #workEnded(): void {
+    if (this.#pollsPerState !== undefined || this.#stopped || this.#paused) return;
+    for (const job of this.#services.store.values(JOBS)) {
+      if (job['State'] === JobState.Scheduled) this.#drive(jobKey(String(job['Id'])));
+    }
   }
 
   /** Each task in order until one fails; outcomes are kept on the tasks, then `_workDone` on the job. */
