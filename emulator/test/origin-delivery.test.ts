@@ -173,6 +173,28 @@ describe('If-Range: a resumed download never splices two versions', () => {
     expect(weak.body.equals(file.data)).toBe(true);
   });
 
+  it('a player\'s cached copy: If-None-Match with the ETag, or If-Modified-Since its date, is a 304 with no body', async () => {
+    const file = FILES[3]!;
+    const full = await get(file.name);
+    const etag = full.headers.get('etag')!;
+    const lastModified = full.headers.get('last-modified')!;
+    const cached: Record<string, string>[] = [{ 'If-None-Match': etag }, { 'If-None-Match': `"other", W/${etag}` }, { 'If-None-Match': '*' }, { 'If-Modified-Since': lastModified }, { 'If-None-Match': etag, Range: 'bytes=0-9' }];
+    for (const headers of cached) {
+      const res = await get(file.name, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(304);
+      expect(res.body.length).toBe(0);
+      expect(res.headers.get('etag')).toBe(etag);
+    }
+    // Another tag, an older date, or If-None-Match that does not match (whatever If-Modified-Since says): the file.
+    const since = new Date(Date.parse(lastModified) - 60_000).toUTCString();
+    const stale: Record<string, string>[] = [{ 'If-None-Match': '"other"' }, { 'If-Modified-Since': since }, { 'If-None-Match': '"other"', 'If-Modified-Since': lastModified }];
+    for (const headers of stale) {
+      const res = await get(file.name, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(200);
+      expect(res.body.equals(file.data)).toBe(true);
+    }
+  });
+
   it('the ETag changes with the IV the bytes are decrypted with (storage\'s ETag covers the blob)', async () => {
     const own = await uploadEncryptedAsset(emu, [{ name: 'v.bin', data: sample(4096) }]);
     const loc = await originLocator(own.assetId);

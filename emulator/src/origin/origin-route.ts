@@ -88,6 +88,10 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (lastModified) res.setHeader('Last-Modified', lastModified);
   if (etag) res.setHeader('ETag', etag);
+  if (notModified(req, etag, lastModified)) {
+    res.status(304).end();
+    return;
+  }
   if (decision.kind === 'unsatisfiable') {
     throw new OriginError(416, 'RangeNotSatisfiable', `The range ${JSON.stringify(String(req.get('range')).slice(0, 100))} selects no byte of this ${size}-byte file`, { 'Content-Range': unsatisfiedRange(size) });
   }
@@ -126,6 +130,24 @@ function ifRangeHolds(ifRange: string | undefined, etag: string | undefined, las
   if (value.startsWith('"') || value.startsWith('W/')) return etag !== undefined && value === etag;
   const date = Date.parse(value);
   return lastModified !== undefined && !Number.isNaN(date) && date === Date.parse(lastModified);
+}
+
+/**
+ * A cached copy is still the file (RFC 9110 §13.1.2, §13.1.3): If-None-Match names the current
+ * ETag (weak comparison, `*` matches any), or, without If-None-Match, If-Modified-Since is not
+ * before Last-Modified. The player then keeps what it has: 304, no body.
+ */
+function notModified(req: Request, etag: string | undefined, lastModified: string | undefined): boolean {
+  const noneMatch = req.get('if-none-match');
+  if (noneMatch !== undefined) {
+    if (etag === undefined) return false;
+    const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+    return noneMatch.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
+  }
+  const since = req.get('if-modified-since');
+  if (since === undefined || lastModified === undefined) return false;
+  const sinceTime = Date.parse(since);
+  return !Number.isNaN(sinceTime) && Date.parse(lastModified) <= sinceTime;
 }
 
 /** `/<guid>/<name>` below /origin; the name percent-decoded once (it may contain '/'). */
