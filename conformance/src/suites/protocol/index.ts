@@ -5,6 +5,7 @@ import { crudProperty } from './crud.js';
 import { ENTITY_SETS } from './entity-sets.js';
 import { expectStatus } from './expect.js';
 import { functionsCheck, KNOWN_FUNCTIONS } from './functions.js';
+import { headersCheck } from './headers.js';
 import { idsProperty } from './ids.js';
 import { linksCheck } from './links.js';
 import { queryProperty } from './query.js';
@@ -14,7 +15,7 @@ import { parseXml, type XmlNode } from './xml.js';
 /**
  * Protocol: every entity set and service operation the endpoint declares (and the kit knows), in
  * JSON minimal, verbose and Atom: status codes, Location, ids, `$links`, query options, error
- * bodies, and 400 versus 404 for malformed versus unknown ids.
+ * bodies, 400 versus 404 for malformed versus unknown ids, x-ms-version and Prefer.
  */
 export const protocolSuite: Suite = {
   id: 'protocol',
@@ -36,6 +37,7 @@ export const protocolSuite: Suite = {
     if (served.sets.has('Assets') && served.sets.has('ContentKeys')) await linksCheck(context, cases);
     await functionsCheck(context, cases, served.functions);
     await readOnlyCheck(context, cases, sets);
+    if (served.sets.has('Assets')) await headersCheck(context, cases);
   },
 };
 
