@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { runConformance, type CaseResult, type RunReport } from '../src/index.js';
-import { corruptRebind, countOffByOne, notFoundAsBadRequest, startProxy, type TestProxy } from './helpers/proxy.js';
+import { batchWithoutContentIds, corruptRebind, countOffByOne, notFoundAsBadRequest, startProxy, type TestProxy } from './helpers/proxy.js';
 
 /**
  * `ams-conformance run` against the emulator in compat and in strict mode, against the same
@@ -113,6 +113,18 @@ describe('against broken servers', () => {
       expect(ids.status).toBe('failed');
       expect(ids.counterexample).toMatch(/"wellFormed":true/);
       expect(ids.error).toMatch(/with an unknown id answered HTTP 400, not 404/);
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
+
+  it('a server whose $batch answers lose their Content-IDs fails the batch check', async () => {
+    const proxy = await startProxy(compat.baseUrl, { tamper: batchWithoutContentIds });
+    try {
+      const report = await runConformance({ endpoint: `${proxy.url}api/`, credentials: token, seed: SEED, runs: RUNS, suites: ['protocol'] });
+      const batch = cases(report).find((c) => c.id === 'batch-changesets')!;
+      expect(batch.status).toBe('failed');
+      expect(batch.error).toMatch(/came back with Content-ID undefined, not "1"/);
     } finally {
       await proxy.close();
     }

@@ -84,3 +84,9 @@ export function countOffByOne(_method: string, path: string, response: ProxiedRe
   if (!/^\/api\/[^?]*\/\$count(\?|$)/.test(path) || response.status !== 200) return response;
   return { ...response, body: Buffer.from(String(Number(response.body.toString('utf8')) + 1)) };
 }
+
+/** Drop the Content-IDs from `$batch` answers: a server that does not echo them, so clients cannot match parts to requests. */
+export function batchWithoutContentIds(method: string, path: string, response: ProxiedResponse): ProxiedResponse {
+  if (method !== 'POST' || !path.startsWith('/api/$batch') || response.status !== 202) return response;
+  return { ...response, body: Buffer.from(response.body.toString('utf8').replace(/Content-ID: [^\r\n]*\r\n/gi, ''), 'utf8') };
+}

@@ -79,3 +79,9 @@ function safeDecode(text: string): string {
     return text;
   }
 }
+
+/** The asset id in a `Location` (`.../Assets('nb%3Acid%3A...')`), quotes undoubled; undefined when it names none. */
+export function assetIdOfLocation(location: string | null | undefined): string | undefined {
+  const id = location ? /Assets\('([^']+)'\)/.exec(decodeURIComponent(location))?.[1] : undefined;
+  return id?.replace(/''/g, "'");
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expectThat, type CaseRecorder } from '../../runner/recorder.js';
 import { withResources } from '../../workflow/resources.js';
 import type { SuiteContext } from '../types.js';
-import { describe, expectStatus, readEntity } from './expect.js';
+import { assetIdOfLocation, describe, expectStatus, readEntity } from './expect.js';
 import { formatById } from './formats.js';
 
 /**
@@ -40,8 +40,8 @@ export async function headersCheck(context: SuiteContext, cases: CaseRecorder): 
         headers: { Prefer: 'return-no-content' },
       });
       const location = created.headers.get('location');
-      const id = location ? /Assets\('([^']+)'\)/.exec(decodeURIComponent(location))?.[1] : undefined;
-      if (id) resources.track('Assets', id.replace(/''/g, "'"));
+      const id = assetIdOfLocation(location);
+      if (id) resources.track('Assets', id);
       expectStatus(created, 204, 'POST Assets with Prefer: return-no-content');
       expectThat(created.text === '', 'the 204 for Prefer: return-no-content has a body');
       expectThat(/return-no-content/i.test(created.headers.get('preference-applied') ?? ''), () => `Preference-Applied is ${JSON.stringify(created.headers.get('preference-applied'))}, not return-no-content`);

@@ -5,6 +5,7 @@ import { crudProperty } from './crud.js';
 import { ENTITY_SETS } from './entity-sets.js';
 import { expectStatus } from './expect.js';
 import { functionsCheck, KNOWN_FUNCTIONS } from './functions.js';
+import { batchCheck } from './batch.js';
 import { headersCheck } from './headers.js';
 import { idsProperty } from './ids.js';
 import { linksCheck } from './links.js';
@@ -15,7 +16,7 @@ import { parseXml, type XmlNode } from './xml.js';
 /**
  * Protocol: every entity set and service operation the endpoint declares (and the kit knows), in
  * JSON minimal, verbose and Atom: status codes, Location, ids, `$links`, query options, error
- * bodies, 400 versus 404 for malformed versus unknown ids, x-ms-version and Prefer.
+ * bodies, 400 versus 404 for malformed versus unknown ids, x-ms-version, Prefer and `$batch`.
  */
 export const protocolSuite: Suite = {
   id: 'protocol',
@@ -38,6 +39,7 @@ export const protocolSuite: Suite = {
     await functionsCheck(context, cases, served.functions);
     await readOnlyCheck(context, cases, sets);
     if (served.sets.has('Assets')) await headersCheck(context, cases);
+    if (served.sets.has('Assets') && served.sets.has('Files')) await batchCheck(context, cases);
   },
 };
 

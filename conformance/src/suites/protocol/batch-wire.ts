@@ -1,6 +1,7 @@
 /**
- * `$batch` bodies as the SDKs write them, and an independent reader of the emulator's multipart
- * answers (string splitting, no code shared with the emulator's parser).
+ * `$batch` bodies as the SDKs write them, and a reader of multipart answers (string splitting, no
+ * code shared with the emulator's parser): the Protocol suite's `$batch` check, and the emulator's
+ * own batch tests.
  */
 
 export interface BatchRequestPart {
