@@ -30,6 +30,7 @@ import { startEmulator, type RunningEmulator } from '../emulator/src/server.js';
 import { createBlobStorage } from '../emulator/src/storage/blob-storage.js';
 import { runThreadedPass } from '../emulator/src/verify/threaded-pass.js';
 import { createScratchDir } from './lib/files.js';
+import { mp4LikeSource } from './lib/mp4-like.js';
 import { formatResult, mib, MiB } from './lib/report.js';
 import { collectGarbage, timeOnce } from './lib/timing.js';
 import { intEnv } from './lib/load.js';
@@ -164,7 +165,7 @@ async function uploadEncrypted(api: Api, url: string): Promise<{ id: string; nam
   const locator = await api('POST', 'Locators', { AccessPolicyId: policy['Id'], AssetId: assetId, Type: 1 });
   const blob = new BlockBlobClient(`${String(locator['BaseUri'])}/${name}${String(locator['ContentAccessComponent'])}`);
 
-  const source = mp4Source(SIZE);
+  const source = mp4LikeSource(SIZE);
   const md5 = createHash('md5');
   const sha256 = createHash('sha256');
   const ids: string[] = [];
@@ -186,39 +187,6 @@ async function uploadEncrypted(api: Api, url: string): Promise<{ id: string; nam
   await api('MERGE', `Files('${encodeURIComponent(fileId)}')`, { ContentFileSize: String(SIZE), ContentChecksum: md5.digest('hex') });
   const container = new URL(String(locator['BaseUri'])).pathname.split('/').filter(Boolean).pop()!;
   return { id: fileId, name, container, sha256: sha256.digest('hex') };
-}
-
-/** Bytes of an MP4-shaped file (ftyp, free, mdat of a random pattern, moov), generated on demand. */
-function mp4Source(size: number): (offset: number, length: number) => Buffer {
-  const pattern = randomBytes(MiB + 13);
-  const overlays: Array<[number, Buffer]> = [];
-  const header = Buffer.alloc(40);
-  header.writeUInt32BE(24, 0);
-  header.write('ftypisom', 4, 'latin1');
-  header.writeUInt32BE(0x200, 12);
-  header.write('isomiso2', 16, 'latin1');
-  header.writeUInt32BE(8, 24);
-  header.write('free', 28, 'latin1');
-  header.writeUInt32BE(size - 32 - 64, 32);
-  header.write('mdat', 36, 'latin1');
-  overlays.push([0, header]);
-  const moov = Buffer.alloc(8);
-  moov.writeUInt32BE(64, 0);
-  moov.write('moov', 4, 'latin1');
-  overlays.push([size - 64, moov]);
-  return (offset, length) => {
-    const out = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; ) {
-      const at = (offset + i) % pattern.length;
-      i += pattern.copy(out, i, at, Math.min(pattern.length, at + length - i));
-    }
-    for (const [at, bytes] of overlays) {
-      const from = Math.max(at, offset);
-      const to = Math.min(at + bytes.length, offset + length);
-      if (from < to) bytes.copy(out, from - offset, from - at, to - at);
-    }
-    return out;
-  };
 }
 
 /**

@@ -14,6 +14,7 @@ import { encryptedFileBody, storageKeyBody, type ProtectionKey } from './helpers
 import { consistencyProblems, fetchState, type StateDump } from './helpers/reliability-consistency.js';
 import { ABSENT, CrashModel } from './helpers/reliability-crash-model.js';
 import { startEmulatorProcess, type EmulatorProcess } from './helpers/reliability-process.js';
+import { mulberry32 } from '../src/seeded-random.js';
 
 /**
  * `kill -9` of the emulator process at random moments of a write-heavy run, then a restart on the
@@ -30,17 +31,8 @@ const PRESENT = 'present';
 const PADDING = 'p'.repeat(3_000);
 const SEED = Number(process.env['RELIABILITY_SEED'] ?? Date.now() % 1_000_000);
 
-/** mulberry32: kill moments and workloads that a seed replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
+
 
 /** The emulator the workers talk to; undefined while it is dead, and workers park until the next one. */
 class World {
@@ -202,7 +194,7 @@ afterAll(async () => {
 
 describe('kill -9 during a write-heavy run', () => {
   it(`loses no acknowledged write over ${ROUNDS} kills at random moments, and restarts on the dead process's lock`, async () => {
-    const random = rng(SEED);
+    const random = mulberry32(SEED);
     const model = new CrashModel();
     const world = new World();
     const start = () => startEmulatorProcess({ location, storageConnectionString: azurite.connectionString });
@@ -211,7 +203,7 @@ describe('kill -9 during a write-heavy run', () => {
     const cert = await emulator.ams('GET', `GetProtectionKey?ProtectionKeyId='${String(id.body.value)}'`);
     world.protection = { thumbprint: String(id.body.value), certificate: String(cert.body.value) };
     world.resume(emulator);
-    const workers = Array.from({ length: WORKERS }, (_, i) => worker(i, world, model, rng(SEED * 31 + i)));
+    const workers = Array.from({ length: WORKERS }, (_, i) => worker(i, world, model, mulberry32(SEED * 31 + i)));
     // A worker that fails (a 5xx) stops the test at once instead of leaving it waiting for it to park.
     const failure = Promise.race(workers.map((w) => w.then(() => new Promise<never>(() => undefined))));
     const killedWhileWriting: number[] = [];

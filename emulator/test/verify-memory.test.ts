@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
+import { mp4LikeSource } from '../../bench/lib/mp4-like.js';
 import { admin, uploadFile, verificationOf, type ClearData } from './helpers/upload-workflow.js';
 
 /**
@@ -27,39 +27,9 @@ afterAll(async () => {
   await rm(location, { recursive: true, force: true });
 });
 
-/** An MP4-shaped file of `size` bytes generated on demand: ftyp, free, mdat (a repeating random pattern), moov. */
+/** An MP4-shaped file of `size` bytes, generated block by block as it is uploaded. */
 function generatedMp4(size: number): ClearData {
-  const pattern = randomBytes(1024 * 1024 + 7);
-  const header = Buffer.alloc(32);
-  header.writeUInt32BE(24, 0);
-  header.write('ftypisom', 4, 'latin1');
-  header.writeUInt32BE(0x200, 12);
-  header.write('isomiso2', 16, 'latin1');
-  header.writeUInt32BE(8, 24);
-  header.write('free', 28, 'latin1');
-  const mdatHeader = Buffer.alloc(8);
-  mdatHeader.writeUInt32BE(size - 32 - 64, 0);
-  mdatHeader.write('mdat', 4, 'latin1');
-  const moovHeader = Buffer.alloc(8);
-  moovHeader.writeUInt32BE(64, 0);
-  moovHeader.write('moov', 4, 'latin1');
-  const overlays: Array<[number, Buffer]> = [[0, header], [32, mdatHeader], [size - 64, moovHeader]];
-  return {
-    size,
-    chunk(offset, length) {
-      const out = Buffer.allocUnsafe(length);
-      for (let i = 0; i < length; ) {
-        const at = (offset + i) % pattern.length;
-        i += pattern.copy(out, i, at, Math.min(pattern.length, at + length - i));
-      }
-      for (const [at, bytes] of overlays) {
-        const from = Math.max(at, offset);
-        const to = Math.min(at + bytes.length, offset + length);
-        if (from < to) bytes.copy(out, from - offset, from - at, to - at);
-      }
-      return out;
-    },
-  };
+  return { size, chunk: mp4LikeSource(size) };
 }
 
 it('verifies a 160 MiB encrypted blob while RSS grows by less than 100 MB', async () => {

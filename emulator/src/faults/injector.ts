@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { parseFaultRule, matches, type FaultRule, type RequestShape } from './rules.js';
+import { mulberry32 } from '../seeded-random.js';
 
 export interface FaultDecision {
   rule: FaultRule;
@@ -59,16 +60,4 @@ export class FaultInjector {
     }
     return undefined;
   }
-}
-
-/** A small seeded PRNG (mulberry32): repeatable fault sequences, not for secrets. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

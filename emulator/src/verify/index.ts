@@ -198,26 +198,22 @@ export function limitsFromEnvironment(env: NodeJS.ProcessEnv): Partial<VerifyLim
 
 /** A run that went past the verification timeout: not the client's fault, and not a result either. */
 function timedOut(file: JsonRecord, timeoutMs: number): VerificationOutcome {
-  return {
-    status: 'skipped',
-    reasonCode: 'timed-out',
-    reason: `the verification did not finish within ${timeoutMs} ms (limits.verifyTimeoutMs) and was abandoned; storage may be slow: POST /_emulator/files/${encodeURIComponent(String(file['Id']))}/verify to try again`,
-    checks: [],
-    diagnosis: null,
-    basis: null,
-    encrypted: file['IsEncrypted'] === true,
-    clear: null,
-    file: { id: String(file['Id']), name: String(file['Name']), assetId: String(file['ParentAssetId']) },
-  };
+  const retry = `POST /_emulator/files/${encodeURIComponent(String(file['Id']))}/verify to try again`;
+  return skippedByEmulator(file, 'timed-out', `the verification did not finish within ${timeoutMs} ms (limits.verifyTimeoutMs) and was abandoned; storage may be slow: ${retry}`);
 }
 
 /** A fault of the emulator's own: recorded in the result (never a client failure, never a crash). */
 function internalError(file: JsonRecord, err: unknown): VerificationOutcome {
   const message = err instanceof Error ? err.message : String(err);
+  return skippedByEmulator(file, 'internal-error', `the emulator failed to verify the file (a bug in the emulator, not the client's fault): ${message}`);
+}
+
+/** `skipped` for a reason of the emulator's, with no check run. */
+function skippedByEmulator(file: JsonRecord, reasonCode: 'timed-out' | 'internal-error', reason: string): VerificationOutcome {
   return {
     status: 'skipped',
-    reasonCode: 'internal-error',
-    reason: `the emulator failed to verify the file (a bug in the emulator, not the client's fault): ${message}`,
+    reasonCode,
+    reason,
     checks: [],
     diagnosis: null,
     basis: null,
