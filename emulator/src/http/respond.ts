@@ -72,7 +72,8 @@ export function renderResult(ctx: ResponseContext, result: ApiResult): Rendered 
       return withHeaders(rendered(ctx, result.status, json ? CONTENT_TYPES[jsonFormat] : CONTENT_TYPES.atomEntry, dsv(ctx.format === 'json-verbose' ? 1 : 3), body), location);
     }
     case 'feed': {
-      assertFeedMayFit(ctx, result.records.map((record) => publishedText(record, result.select ?? result.type.properties.map((p) => p.name))));
+      const published = result.select ?? result.type.properties.map((p) => p.name);
+      assertFeedMayFit(ctx, result.records.map((record) => publishedText(record, published)));
       const body = json
         ? jsonFeed(ctx, result.type, result.records, jsonFormat, { select: result.select, count: result.count })
         : writeAtomFeed(ctx, result.type, result.records, { select: result.select, count: result.count, selfHref: result.selfHref });
