@@ -15,8 +15,8 @@ export function flagsTable(): string {
 }
 
 export function rulesTable(): string {
-  const rows = RULES.map((r) => `| \`${r.id}\` | ${r.severity} | ${r.area} | ${escape(r.description)} | ${escape(r.fix)} | ${r.strictRefuses ? 'refused' : 'recorded'} |`);
-  return ['| rule | severity | area | what it means | how to fix the client | with `--strict` |', '|---|---|---|---|---|---|', ...rows].join('\n');
+  const rows = RULES.map((r) => `| \`${r.id}\` | ${r.severity} | ${r.area} | ${escape(r.description)} | ${escape(r.evidence)} | ${escape(r.fix)} | ${r.strictRefuses ? 'refused' : 'recorded'} |`);
+  return ['| rule | severity | area | what it means | the evidence it rests on | how to fix the client | with `--strict` |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 const SECTIONS: Record<string, () => string> = { flags: flagsTable, rules: rulesTable };

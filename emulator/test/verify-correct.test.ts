@@ -51,12 +51,21 @@ describe('correct uploads verify', () => {
     }
   });
 
-  it('with no digest and no signature to go on: verified on its length, the content check inconclusive', async () => {
+  it('with no digest and no signature to go on: unverifiable, not verified, and no finding either way', async () => {
     const upload = await uploadFile(emu, { data: randomBytes(5000), name: 'data.bin', mimeType: 'application/octet-stream' });
     const v = await verificationOf(emu, upload.fileId);
-    expect(v['status']).toBe('verified');
-    expect(v['basis']).toBe('length');
+    expect(v['status']).toBe('unverifiable');
+    expect(v['reasonCode']).toBe('no-evidence');
+    expect(v['basis']).toBeNull();
+    expect(v['reason']).toMatch(/Send ContentChecksum/);
     expect(v['checks']).toContainEqual(expect.objectContaining({ name: 'content-type', status: 'inconclusive' }));
+    expect(await findingsOf(emu, upload.fileId)).toEqual([]);
+  });
+
+  it('an empty file with no digest is verified: its length is its whole content', async () => {
+    const upload = await uploadFile(emu, { data: Buffer.alloc(0), name: 'empty.bin' });
+    const v = await verificationOf(emu, upload.fileId);
+    expect([v['status'], v['basis']]).toEqual(['verified', 'length']);
   });
 
   it('an expected SHA-256 registered through /_emulator is checked', async () => {

@@ -142,17 +142,23 @@ describe('the /_emulator verification endpoints', () => {
     expect((failed.body['verifications'] as JsonBody[]).every((v) => v['status'] === 'failed')).toBe(true);
   });
 
-  it('deleting the asset deletes its verifications', async () => {
+  it('deleting the asset keeps its verifications, marked deleted, until reset', async () => {
     const upload = await uploadFile(emu, { data: mp4Like(3000), contentChecksum: true });
     await verificationOf(emu, upload.fileId);
-    expect((await emu.ams('DELETE', entityPath('Assets', upload.assetId))).status).toBe(204);
+    const deleted = await emu.ams('DELETE', entityPath('Assets', upload.assetId));
+    expect(deleted.status).toBe(204);
     const res = await admin(emu, 'GET', `verifications?wait=10&assetId=${encodeURIComponent(upload.assetId)}`);
-    expect(res.body['verifications']).toEqual([]);
+    const kept = res.body['verifications'] as JsonBody[];
+    expect(kept.map((v) => [v['fileId'], v['status']])).toEqual([[upload.fileId, 'verified']]);
+    expect(kept[0]!['deleted']).toEqual({ at: expect.any(String), with: 'asset', requestId: deleted.headers.get('x-ms-request-id') });
+    expect((await admin(emu, 'GET', `files/${encodeURIComponent(upload.fileId)}/verification`)).body['status']).toBe('verified');
+    await emu.reset();
+    expect((await admin(emu, 'GET', 'verifications')).body['verifications']).toEqual([]);
   });
 });
 
 describe('persistence', () => {
-  it('deleting a file deletes its verification record, not only its visibility', async () => {
+  it('a deleted file\'s verification record is kept, marked deleted, across a restart', async () => {
     const location = await mkdtemp(join(tmpdir(), 'verify-file-delete-'));
     try {
       const emu = await startTestEmulator({ location });
@@ -164,7 +170,8 @@ describe('persistence', () => {
         await verificationOf(emu, first.fileId);
         await verificationOf(emu, second.fileId);
         expect((await emu.ams('DELETE', entityPath('Files', second.fileId))).status).toBe(204);
-        expect((await admin(emu, 'GET', `files/${encodeURIComponent(second.fileId)}/verification`)).status).toBe(404);
+        const after = await admin(emu, 'GET', `files/${encodeURIComponent(second.fileId)}/verification?wait=10`);
+        expect([after.status, after.body['status'], (after.body['deleted'] as JsonBody | null)?.['with']]).toEqual([200, 'verified', 'file']);
         kept = first.fileId;
         deleted = second.fileId;
       } finally {
@@ -172,9 +179,9 @@ describe('persistence', () => {
       }
       const store = await openStore({ directory: location });
       try {
-        const records = [...store.values<JsonBody>(VERIFICATIONS)].map((r) => r['fileId']);
-        expect(records).toContain(kept);
-        expect(records).not.toContain(deleted);
+        const records = [...store.values<JsonBody>(VERIFICATIONS)];
+        expect(records.find((r) => r['fileId'] === kept)?.['deleted']).toBeNull();
+        expect((records.find((r) => r['fileId'] === deleted)?.['deleted'] as JsonBody | undefined)?.['with']).toBe('file');
       } finally {
         await store.close();
       }

@@ -8,6 +8,11 @@ export interface RequestInfo {
   client: string;
   method: string;
   path: string;
+  /**
+   * Set on the emulator's own writes (a job's output files): a finding is a claim about a
+   * client's code, and the emulator never files one against itself.
+   */
+  internal?: boolean;
 }
 
 export interface Finding extends JsonRecord {

@@ -15,6 +15,12 @@ export interface RuleDef {
   description: string;
   /** What a client author should change. */
   fix: string;
+  /**
+   * What a finding of this rule rests on. An error needs positive evidence (a digest that does not
+   * match, a named mistake that explains the bytes, a length that disagrees with a complete blob,
+   * an impossible value); without it the emulator says what it could not check, as a warning.
+   */
+  evidence: string;
   /** Whether `--strict` refuses the request that trips it (compat mode only records it). */
   strictRefuses: boolean;
 }
@@ -28,6 +34,7 @@ export const RULES: readonly RuleDef[] = [
     description:
       'The ContentKey Checksum must be base64 of the first 8 bytes of AES-ECB(content key, Guid.ToByteArray() of the key id). The Java and PHP SDKs computed it differently and the real service accepted them; the finding names the variant matched (rfc4122, java, php) or unknown.',
     fix: 'Compute AES-ECB with the content key over the key-id GUID in .NET Guid.ToByteArray() byte order (first three groups little-endian), keep the first 8 bytes, base64-encode them.',
+    evidence: 'The key is unwrapped and the checksum recomputed from it: the Checksum sent differs from the reference value (the variant it matches, if any, is named).',
     strictRefuses: true,
   },
   {
@@ -37,6 +44,7 @@ export const RULES: readonly RuleDef[] = [
     title: 'Storage-encryption content key created without a checksum',
     description: 'The .NET SDK always sends a Checksum; the service accepted keys without one (the Java SDK sends none) and echoes an empty string.',
     fix: 'Send Checksum computed with the reference algorithm (see checksum-mismatch).',
+    evidence: 'No Checksum, or an empty one, in the request that created the key.',
     strictRefuses: true,
   },
   {
@@ -47,6 +55,7 @@ export const RULES: readonly RuleDef[] = [
     description:
       'EncryptedContentKey must be RSA-OAEP (SHA-1, MGF1-SHA-1, empty label) of the content key to the certificate GetProtectionKey returns. The service accepted junk at create time and failed later (RebindContentKey 400, jobs in error); the finding carries the diagnosis (OAEP-SHA256, PKCS#1 v1.5, another certificate, wrong length, not base64).',
     fix: 'Wrap the 32-byte content key with RSA-OAEP using SHA-1 and MGF1-SHA-1 and an empty label, to the certificate whose thumbprint GetProtectionKeyId returned; send Convert.ToBase64String of the 256-byte result.',
+    evidence: 'RSA-OAEP-SHA1 with the protection key\'s private key fails on the EncryptedContentKey as sent (the variant that does open it, if any, is named).',
     strictRefuses: true,
   },
   {
@@ -56,6 +65,7 @@ export const RULES: readonly RuleDef[] = [
     title: 'Storage-encryption content key is not 32 bytes',
     description: 'Storage encryption is AES-256-CTR: the wrapped StorageEncryption (ContentKeyType 1) key must be exactly 32 bytes.',
     fix: 'Generate 32 random bytes for a StorageEncryption key.',
+    evidence: 'The unwrapped key itself, which is not 32 bytes long.',
     strictRefuses: true,
   },
   {
@@ -65,6 +75,7 @@ export const RULES: readonly RuleDef[] = [
     title: 'Two files under one content key share an InitializationVector',
     description: 'AES-CTR with one key and one IV produces the same keystream for both files; XOR of the two ciphertexts reveals the XOR of the plaintexts. Every file needs its own random 64-bit IV.',
     fix: 'Draw a fresh IV for every file from a cryptographically secure RNG (8 random bytes as an unsigned 64-bit integer) and check it is not already used under the key.',
+    evidence: 'Two stored files name the same content key (sent, or through their asset\'s link) and the same decimal IV.',
     strictRefuses: true,
   },
   {
@@ -72,8 +83,9 @@ export const RULES: readonly RuleDef[] = [
     severity: 'error',
     area: 'iv-uniqueness',
     title: 'InitializationVector is not a decimal unsigned 64-bit integer',
-    description: 'The service and its SDKs read InitializationVector with Convert.ToUInt64: decimal digits only, 0 to 18446744073709551615. The PHP SDK stored base64 and read it back, which works only until something has to decrypt the file.',
+    description: 'The service and its SDKs read InitializationVector with Convert.ToUInt64: decimal digits only, 0 to 18446744073709551615. A client that stores hex or base64 and reads it back itself works only until something else has to decrypt the file.',
     fix: 'Send ulong.ToString(): the IV as unsigned decimal digits, e.g. "397304628502661816" (not hex, not base64, not a signed Int64).',
+    evidence: 'The InitializationVector text itself: not decimal digits, or beyond 18446744073709551615.',
     strictRefuses: true,
   },
   {
@@ -83,6 +95,7 @@ export const RULES: readonly RuleDef[] = [
     title: 'x-ms-version is not a known Media Services API version',
     description: 'The service accepted x-ms-version 2.0 to 2.19; the emulator serves unknown versions as 2.19 in compat mode.',
     fix: 'Send x-ms-version: 2.19 (or another version from 2.0 to 2.19).',
+    evidence: 'The x-ms-version header as sent.',
     strictRefuses: true,
   },
 ];

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { pipeline, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
 import type { RequestInfo } from '../domain/findings.js';
@@ -58,8 +60,8 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
 
   for (const [i, source] of sources.entries()) {
     try {
-      await copyClear(run, source, containerOf(output));
-      await recordOutputFile(run, source, outputAssetId);
+      const md5 = await copyClear(run, source, containerOf(output));
+      await recordOutputFile(run, source, outputAssetId, md5);
     } catch (err) {
       if (run.signal.aborted) throw err;
       if (err instanceof OutputGone) return failed(outputGone(outputAssetId));
@@ -87,15 +89,28 @@ function fileError(name: string, err: unknown): ErrorDetail {
 
 class OutputGone extends Error {}
 
-/** The clear bytes of one file into a block blob of the same name; the whole file again after an outage. */
-async function copyClear(run: DecryptionRun, source: ClearSource, container: string): Promise<void> {
+/**
+ * The clear bytes of one file into a block blob of the same name; the whole file again after an
+ * outage. Returns the MD5 (hex) of what was written: the output file's ContentChecksum, so its
+ * verification checks the copy against what the job wrote.
+ */
+async function copyClear(run: DecryptionRun, source: ClearSource, container: string): Promise<string> {
   const name = source.blob.name;
-  await untilStorageAnswers(run, async () => {
-    const stream = await openClearStream(run.services, source);
+  return untilStorageAnswers(run, async () => {
+    const md5 = createHash('md5');
+    const stream = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        done(null, chunk);
+      },
+    });
+    // pipeline, not pipe: a read that fails half way must fail the upload, not leave it waiting.
+    pipeline(await openClearStream(run.services, source), stream, () => undefined);
     const stop = () => stream.destroy(run.signal.reason instanceof Error ? run.signal.reason : new Error('aborted'));
     run.signal.addEventListener('abort', stop, { once: true });
     try {
       await run.services.storage.uploadBlob(container, name, stream, contentTypeOfFile(source.file));
+      return md5.digest('hex');
     } catch (err) {
       if (err instanceof StorageRequestError && err.statusCode === 404) throw new OutputGone();
       throw err;
@@ -107,7 +122,7 @@ async function copyClear(run: DecryptionRun, source: ClearSource, container: str
 }
 
 /** The output file entity: created, or updated when a resumed job wrote it before. */
-async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputAssetId: string): Promise<void> {
+async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputAssetId: string, md5: string): Promise<void> {
   const { services } = run;
   const now = services.now().toISOString();
   const name = source.blob.name;
@@ -126,7 +141,7 @@ async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputA
       InitializationVector: null,
       IsPrimary: source.file['IsPrimary'] === true,
       MimeType: source.file['MimeType'] ?? null,
-      ContentChecksum: null,
+      ContentChecksum: md5,
       Options: 0,
     });
     const id = String(record['Id']);

@@ -303,7 +303,7 @@ export class JobRunner {
     const jt = readJob(this.#services.store, key);
     if (!jt) return;
     const jobId = String(jt.job['Id']);
-    const origin: RequestInfo = { requestId: jobId, client: 'ams-emulator job runner (Storage Decryption)', method: 'JOB', path: `Jobs('${jobId}')` };
+    const origin: RequestInfo = { requestId: jobId, client: 'ams-emulator job runner (Storage Decryption)', method: 'JOB', path: `Jobs('${jobId}')`, internal: true };
     for (const task of jt.tasks) {
       const previous = outcomeOf(task);
       if (previous) {

@@ -80,13 +80,16 @@ export async function deleteAsset(req: ApiRequest, services: Services, key: stri
   const asset = findEntity(services.store, Asset, A, key);
   const assetId = asset['Id'] as string;
   const keep = (functionParameters(req.rawQuery).get('keepcontainer') ?? '').toLowerCase() === 'true';
+  await services.events.beforeAssetDelete(assetId);
   if (!keep) await services.storage.deleteContainer(containerOf(asset));
-  await services.store.transaction((tx) => {
-    if (!tx.has(A, assetId)) return;
+  const files = await services.store.transaction((tx) => {
+    if (!tx.has(A, assetId)) return [];
+    const removed = tx.lookup(INDEXES.filesByAsset, assetId);
     removeAssetEntities(tx, assetId);
     tx.delete(A, assetId);
+    return removed;
   });
-  services.events.assetDeleted(assetId);
+  services.events.assetDeleted(assetId, files, req.info);
   return { kind: 'noContent' };
 }
 

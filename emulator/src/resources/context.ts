@@ -49,16 +49,22 @@ export interface ChangeEvents {
   beforeFileCommit(candidate: JsonRecord, request: RequestInfo): Promise<void>;
   /** A file was created or updated (its blob may now be complete). Must not throw. */
   fileChanged(fileId: string, request: RequestInfo): void;
-  /** A file was deleted (on its own; an asset's delete is assetDeleted). Must not throw. */
-  fileDeleted(fileId: string): void;
-  /** An asset and everything under it were deleted. Must not throw. */
-  assetDeleted(assetId: string): void;
+  /** `file` was deleted (on its own; an asset's delete is assetDeleted). Must not throw. */
+  fileDeleted(file: JsonRecord, request: RequestInfo): void;
+  /**
+   * An asset is about to be deleted with its container: the last chance to read its files' blobs
+   * (verifications still pending are run now, within a bound). Must not throw.
+   */
+  beforeAssetDelete(assetId: string): Promise<void>;
+  /** An asset and everything under it (`files`, as they were) were deleted. Must not throw. */
+  assetDeleted(assetId: string, files: readonly JsonRecord[], request: RequestInfo): void;
 }
 
 export const NO_EVENTS: ChangeEvents = {
   beforeFileCommit: async () => undefined,
   fileChanged: () => undefined,
   fileDeleted: () => undefined,
+  beforeAssetDelete: async () => undefined,
   assetDeleted: () => undefined,
 };
 

@@ -59,13 +59,13 @@ export async function updateFile(req: ApiRequest, services: Services, key: strin
 /** The file is no longer the record an update was computed from. */
 class FileChangedMeanwhile extends Error {}
 
-export async function deleteFile(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const fileId = await services.store.transaction((tx) => {
-    const id = findEntity(tx, AssetFile, F, key)['Id'] as string;
-    tx.delete(F, id);
-    return id;
+export async function deleteFile(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
+  const file = await services.store.transaction((tx) => {
+    const found = findEntity(tx, AssetFile, F, key);
+    tx.delete(F, found['Id'] as string);
+    return found;
   });
-  services.events.fileDeleted(fileId);
+  services.events.fileDeleted(file, req.info);
   return { kind: 'noContent' };
 }
 

@@ -8,7 +8,7 @@ export interface VerificationFinding extends FindingInput {
   id: string;
 }
 
-export const VERIFICATION_RULE_IDS = ['decrypt-verification-failed', 'content-verification-failed', 'content-length-mismatch', 'content-type-mismatch'] as const;
+export const VERIFICATION_RULE_IDS = ['decrypt-verification-failed', 'content-verification-failed', 'content-length-mismatch', 'content-type-mismatch', 'upload-unverifiable', 'content-checksum-of-ciphertext'] as const;
 
 /**
  * A finding's id is derived from the file, the rule and the request that completed the upload:
@@ -46,10 +46,7 @@ export function outcomeFindings(outcome: VerificationOutcome, triggerRequestId: 
       ...(diagnosis?.details ?? {}),
     });
   }
-  if (outcome.reasonCode === 'content-type-mismatch') {
-    const check = outcome.checks.find((c) => c.name === 'content-type');
-    add('content-type-mismatch', `${where}: the clear bytes match their digest, but ${check?.detail ?? 'they do not look like the declared type'}`, {});
-  }
+  if (outcome.warning) add(outcome.warning.rule, `${where}: ${outcome.warning.message}`, {});
   return out;
 }
 

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { COLLECTIONS } from '../resources/common.js';
+import { filesOfAsset } from '../resources/files.js';
 import type { ChangeEvents, Services } from '../resources/context.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
@@ -7,8 +8,8 @@ import './rules.js';
 import { verificationRouter } from './routes.js';
 import { VerificationScheduler, type RunResult } from './scheduler.js';
 import { fingerprint, verifyBeforeCommit, type StrictPass } from './strict.js';
-import { DEFAULT_VERIFY_LIMITS, type VerificationOutcome, type VerifyLimits } from './types.js';
-import { VERIFICATIONS, deleteVerification, getVerification, listVerifications, markPending, saveOutcome } from './verification-store.js';
+import { DEFAULT_VERIFY_LIMITS, type DeletionInfo, type VerificationOutcome, type VerifyLimits } from './types.js';
+import { afterDeletion, getVerification, listVerifications, markDeleted, markPending, saveOutcome, settleUnverified } from './verification-store.js';
 import { BlobChangedError, verifyFile } from './verify-file.js';
 
 export { VERIFY_RULES } from './rules.js';
@@ -38,6 +39,12 @@ export interface VerificationService {
   close(): Promise<void>;
 }
 
+/**
+ * How long an asset's delete waits for its files' pending verifications before the container
+ * goes: long enough for the uploads a test suite makes, short enough not to stall a client.
+ */
+const DELETE_FLUSH_MS = 10_000;
+
 /** How long a passed strict verification stands in for the background run after its commit. */
 const STRICT_PASS_TTL_MS = 60_000;
 
@@ -52,6 +59,8 @@ export function createVerification(services: Services, options: VerificationOpti
   const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, ...limitsFromEnvironment(process.env), ...options.limits };
   const timeoutMs = options.timeoutMs ?? services.config.limits.verifyTimeoutMs;
   const forced = new Set<string>();
+  /** Files deleted before their verification ran, as they were, until it has. */
+  const deletedFiles = new Map<string, { file: JsonRecord; deleted: DeletionInfo }>();
   const strictPasses = new Map<string, StrictPass>();
   const scheduler = new VerificationScheduler(run, {
     debounceMs: options.debounceMs ?? 150,
@@ -62,20 +71,43 @@ export function createVerification(services: Services, options: VerificationOpti
   const write = (fn: (tx: Transaction) => void): Promise<void> => services.store.transaction(fn).catch(() => undefined);
 
   async function run(fileId: string, signal: AbortSignal): Promise<RunResult> {
-    const file = services.store.get(COLLECTIONS.Files, fileId);
+    const gone = deletedFiles.get(fileId);
+    const file = services.store.get(COLLECTIONS.Files, fileId) ?? gone?.file;
     if (!file) {
-      await write((tx) => deleteVerification(tx, fileId));
+      // Deleted while the emulator was down: what was pending then can no longer be verified.
+      await write((tx) => settleUnverified(tx, fileId, null));
       return 'done';
     }
     const force = forced.has(fileId);
-    const outcome = reuseStrictPass(fileId, file) ?? (await verifyCatching(file, force, signal));
+    const outcome = (gone ? undefined : reuseStrictPass(fileId, file)) ?? (await verifyCatching(file, force, signal));
     if (signal.aborted) return 'done';
     if (outcome === 'retry') return 'retry';
     forced.delete(fileId);
+    deletedFiles.delete(fileId);
     await write((tx) => {
-      if (tx.has(COLLECTIONS.Files, fileId)) saveOutcome(tx, outcome, services.now());
+      if (gone) saveOutcome(tx, afterDeletion(outcome), services.now(), { deleted: gone.deleted });
+      else if (tx.has(COLLECTIONS.Files, fileId)) saveOutcome(tx, outcome, services.now());
     });
     return 'done';
+  }
+
+  /**
+   * A deleted file's verification stays until reset. One that had not run yet runs now on the file
+   * as it was, while its blob can still be read; one that had is only marked deleted.
+   */
+  function settleDeletion(file: JsonRecord, deleted: DeletionInfo): void {
+    const fileId = String(file['Id']);
+    forced.delete(fileId);
+    strictPasses.delete(fileId);
+    const record = getVerification(services.store, fileId);
+    if (record && record.status !== 'pending') {
+      scheduler.forget(fileId);
+      void write((tx) => markDeleted(tx, fileId, deleted));
+      return;
+    }
+    scheduler.forget(fileId);
+    deletedFiles.set(fileId, { file, deleted });
+    scheduler.touch(fileId, 0);
   }
 
   async function verifyCatching(file: JsonRecord, force: boolean, signal: AbortSignal): Promise<VerificationOutcome | 'retry'> {
@@ -134,23 +166,28 @@ export function createVerification(services: Services, options: VerificationOpti
         // Must not throw into the request that changed the file.
       }
     },
-    fileDeleted(fileId) {
+    fileDeleted(file, request) {
       try {
-        forced.delete(fileId);
-        strictPasses.delete(fileId);
-        scheduler.forget(fileId);
-        void write((tx) => deleteVerification(tx, fileId));
+        settleDeletion(file, { at: services.now().toISOString(), with: 'file', requestId: request.requestId });
       } catch {
         // Must not throw into the delete.
       }
     },
-    assetDeleted(assetId) {
+    async beforeAssetDelete(assetId) {
       try {
-        const gone = [...services.store.values<JsonRecord>(VERIFICATIONS)].filter((r) => r['assetId'] === assetId).map((r) => String(r['fileId']));
-        for (const fileId of gone) scheduler.forget(fileId);
-        void write((tx) => {
-          for (const fileId of gone) deleteVerification(tx, fileId);
-        });
+        const pending = filesOfAsset(services.store, assetId)
+          .map((f) => String(f['Id']))
+          .filter((id) => scheduler.isPending(id));
+        for (const fileId of pending) scheduler.touch(fileId, 0);
+        await Promise.all(pending.map((fileId) => scheduler.settled(fileId, DELETE_FLUSH_MS)));
+      } catch {
+        // Must not throw into the delete: what did not run is recorded as not verified.
+      }
+    },
+    assetDeleted(_assetId, files, request) {
+      try {
+        const deleted: DeletionInfo = { at: services.now().toISOString(), with: 'asset', requestId: request.requestId };
+        for (const file of files) settleDeletion(file, deleted);
       } catch {
         // Must not throw into the delete.
       }

@@ -54,7 +54,9 @@ export function verificationRouter(services: Services, control: VerificationCont
   });
 
   router.get('/files/:fileId/verification', (req, res) => {
-    const fileId = fileIdOf(services, req.params['fileId']);
+    // A deleted file's verification is still served: it stays until reset.
+    const kept = keptVerification(services, req.params['fileId']);
+    const fileId = kept?.fileId ?? fileIdOf(services, req.params['fileId']);
     res.status(200).json(view(services, control, fileId));
   });
 
@@ -90,6 +92,12 @@ function view(services: Services, control: VerificationControl, fileId: string):
 
 function fileIdOf(services: Services, raw: string | undefined): string {
   return String(findEntity(services.store, AssetFile, COLLECTIONS.Files, unquote(raw))['Id']);
+}
+
+/** The verification of a file that no longer exists, by its id in any letter case. */
+function keptVerification(services: Services, raw: string | undefined): VerificationRecord | undefined {
+  const id = unquote(raw).toLowerCase();
+  return listVerifications(services.store).find((v) => v.deleted !== null && v.fileId.toLowerCase() === id);
 }
 
 function unquote(raw: string | undefined): string {

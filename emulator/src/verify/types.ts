@@ -2,7 +2,13 @@ import type { RequestInfo } from '../domain/findings.js';
 import type { Json, JsonRecord } from '../store/types.js';
 import type { MistakeId } from './hypotheses.js';
 
-export type VerificationStatus = 'pending' | 'verified' | 'failed' | 'skipped';
+/**
+ * `verified`: a digest matched, or the declared type's signature held (see `basis`);
+ * `unverifiable`: nothing could confirm or refute the bytes (no digest, and a type that says
+ * nothing or that no known mistake explains): never a failure, see the evidence rule;
+ * `failed`: positive evidence that the upload is wrong; `skipped`: not looked at, and why.
+ */
+export type VerificationStatus = 'pending' | 'verified' | 'unverifiable' | 'failed' | 'skipped';
 export type CheckStatus = 'passed' | 'failed' | 'inconclusive' | 'skipped';
 
 export type CheckName = 'blob-exists' | 'encryption' | 'content-length' | 'content-checksum' | 'expected-sha256' | 'content-type';
@@ -26,6 +32,9 @@ export type ReasonCode =
   | 'content-length-mismatch'
   | 'content-mismatch'
   | 'content-type-mismatch'
+  | 'content-checksum-of-ciphertext'
+  | 'no-evidence'
+  | 'deleted-before-verification'
   | 'cannot-decrypt'
   | 'storage-unavailable'
   | 'queued'
@@ -65,8 +74,11 @@ export interface VerificationRecord extends JsonRecord {
   reason: string;
   checks: Check[];
   diagnosis: Diagnosis | null;
-  /** What a `verified` rests on: a digest, the declared type's signature, or the length alone. */
-  basis: 'digest' | 'signature' | 'length' | null;
+  /**
+   * What a `verified` rests on: a digest, the declared type's signature through the file, or the
+   * signature of its first bytes only (the keystream is right where it starts).
+   */
+  basis: VerificationBasis;
   /** Whether the file says it is storage-encrypted (null before it was looked at). */
   encrypted: boolean | null;
   /** Digests of the clear bytes as computed, lowercase hex. */
@@ -79,8 +91,20 @@ export interface VerificationRecord extends JsonRecord {
   storageRetries: number;
   /** Set when --strict refused the request that would have completed the upload. */
   refusedRequestId: string | null;
+  /** Set once the file (or its asset) was deleted: the record stays until reset. */
+  deleted: DeletionInfo | null;
   updated: string;
 }
+
+/** `length`: only for an empty blob, where the length is the whole content. */
+export type VerificationBasis = 'digest' | 'signature' | 'signature-prefix' | 'length' | null;
+
+export type DeletionInfo = {
+  at: string;
+  /** The file on its own, or its whole asset. */
+  with: 'file' | 'asset';
+  requestId: string | null;
+};
 
 /** What one verification run produced (the record minus bookkeeping). */
 export interface VerificationOutcome {
@@ -94,6 +118,8 @@ export interface VerificationOutcome {
   clear: VerificationRecord['clear'];
   /** For findings: the length check's numbers when they differ. */
   lengthMismatch?: { blobBytes: number; contentFileSize: number; hint: string };
+  /** For findings: the warning a verification without evidence either way stands for. */
+  warning?: { rule: 'upload-unverifiable' | 'content-checksum-of-ciphertext' | 'content-type-mismatch'; message: string };
   /** The file state verified (ids and names for findings). */
   file: { id: string; name: string; assetId: string };
 }

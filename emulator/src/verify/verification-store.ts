@@ -2,7 +2,7 @@ import { recordFinding, FINDINGS } from '../domain/findings.js';
 import { COLLECTIONS } from '../resources/common.js';
 import type { Store, StoreReader, Transaction } from '../store/types.js';
 import { findingId, outcomeFindings, VERIFICATION_RULE_IDS } from './findings.js';
-import type { ReasonCode, TriggerInfo, VerificationOutcome, VerificationRecord } from './types.js';
+import type { DeletionInfo, ReasonCode, TriggerInfo, VerificationOutcome, VerificationRecord } from './types.js';
 
 /** Verification results live in the store (keyed by file id), so they survive a restart. */
 export const VERIFICATIONS = 'verifications';
@@ -11,9 +11,9 @@ export function getVerification(reader: StoreReader, fileId: string): Verificati
   return reader.get<VerificationRecord>(VERIFICATIONS, fileId);
 }
 
-/** Records whose file still exists, in the store's order. */
+/** Every record, deleted files' included (they stay until reset), in the store's order. */
 export function listVerifications(reader: StoreReader): VerificationRecord[] {
-  return [...reader.values<VerificationRecord>(VERIFICATIONS)].filter((r) => reader.has(COLLECTIONS.Files, r.fileId));
+  return [...reader.values<VerificationRecord>(VERIFICATIONS)];
 }
 
 function blankRecord(fileId: string, now: Date): VerificationRecord {
@@ -33,6 +33,7 @@ function blankRecord(fileId: string, now: Date): VerificationRecord {
     trigger: null,
     storageRetries: 0,
     refusedRequestId: null,
+    deleted: null,
     updated: now.toISOString(),
   };
 }
@@ -61,7 +62,7 @@ export function markPending(tx: Transaction, fileId: string, now: Date, reasonCo
  * run for the same upload that this outcome no longer supports are removed, so verifying again
  * after a fix leaves the report right.
  */
-export function saveOutcome(tx: Transaction, outcome: VerificationOutcome, now: Date, options: { refusedRequestId?: string; trigger?: TriggerInfo } = {}): VerificationRecord {
+export function saveOutcome(tx: Transaction, outcome: VerificationOutcome, now: Date, options: { refusedRequestId?: string; trigger?: TriggerInfo; deleted?: DeletionInfo } = {}): VerificationRecord {
   const fileId = outcome.file.id;
   const previous = getVerification(tx, fileId) ?? blankRecord(fileId, now);
   const trigger = options.trigger ?? previous.trigger;
@@ -80,6 +81,7 @@ export function saveOutcome(tx: Transaction, outcome: VerificationOutcome, now: 
     trigger,
     storageRetries: 0,
     refusedRequestId: options.refusedRequestId ?? null,
+    deleted: options.deleted ?? previous.deleted ?? null,
     updated: now.toISOString(),
   };
   tx.put(VERIFICATIONS, fileId, record);
@@ -87,8 +89,33 @@ export function saveOutcome(tx: Transaction, outcome: VerificationOutcome, now: 
   return record;
 }
 
+/** The file is gone; its verification stays, marked, until reset. */
+export function markDeleted(tx: Transaction, fileId: string, deleted: DeletionInfo): void {
+  const record = getVerification(tx, fileId);
+  if (record) tx.put(VERIFICATIONS, fileId, { ...record, deleted });
+}
+
+/** A run on a deleted file that found nothing left to read: not verified, and said so, never dropped. */
+export function afterDeletion(outcome: VerificationOutcome): VerificationOutcome {
+  if (outcome.status !== 'skipped' || !['no-blob', 'no-asset'].includes(outcome.reasonCode)) return outcome;
+  return { ...outcome, reasonCode: 'deleted-before-verification', reason: `not verified: deleted before verification (${outcome.reason})` };
+}
+
+/** A pending record whose file is gone with nothing to verify it from (deleted while the emulator was down). */
+export function settleUnverified(tx: Transaction, fileId: string, deleted: DeletionInfo | null): void {
+  const record = getVerification(tx, fileId);
+  if (!record || record.status !== 'pending') return;
+  tx.put(VERIFICATIONS, fileId, {
+    ...record,
+    status: 'skipped',
+    reasonCode: 'deleted-before-verification',
+    reason: 'not verified: deleted before verification (the file was deleted while its verification was pending)',
+    deleted: deleted ?? record.deleted ?? { at: record.updated, with: 'file', requestId: null },
+  });
+}
+
 export function recordOutcomeFindings(tx: Transaction, outcome: VerificationOutcome, trigger: TriggerInfo | null, now: Date): void {
-  const findings = outcomeFindings(outcome, trigger?.requestId ?? null);
+  const findings = trigger?.internal ? [] : outcomeFindings(outcome, trigger?.requestId ?? null);
   const kept = new Set(findings.map((f) => f.id));
   for (const rule of VERIFICATION_RULE_IDS) {
     const id = findingId(outcome.file.id, rule, trigger?.requestId ?? null);
@@ -112,8 +139,4 @@ export async function setExpectation(store: Store, fileId: string, sha256: strin
     tx.put(VERIFICATIONS, fileId, record);
     return record;
   });
-}
-
-export function deleteVerification(tx: Transaction, fileId: string): void {
-  tx.delete(VERIFICATIONS, fileId);
 }

@@ -1,14 +1,14 @@
 import { ClearContentError, isStorageEncrypted, locateBlob, resolveContentKey, resolveIv, type ClearSource } from '../content/clear-stream.js';
 import type { Services } from '../resources/context.js';
-import { StorageRequestError } from '../storage/types.js';
+import { StorageRequestError, type BlockInfo } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
 import { digestChecks, lengthCheck, parseContentChecksum, parseSize } from './checks.js';
-import { ContentProbe } from './content-probe.js';
+import { ContentProbe, type ProbeStatus } from './content-probe.js';
 import { declaredType } from './content-types.js';
 import { diagnoseFile } from './diagnose-file.js';
-import { runMainPass } from './main-pass.js';
+import { runMainPass, type MainPassOptions } from './main-pass.js';
 import type { DigestAlgorithm, Digests } from './digests.js';
-import type { Check, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
+import type { Check, Diagnosis, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
 
 export interface VerifyFileOptions {
   /** Verify even when the upload does not look complete yet (on demand, not on a MERGE). */
@@ -102,9 +102,13 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
     checks.push({ name: 'encryption', status: 'skipped', detail: 'not encrypted (IsEncrypted false): the blob\'s bytes are checked as they are' });
   }
 
-  const length = lengthCheck(blob.size, file['ContentFileSize']);
-  checks.push(length.check);
-  const lengthMismatch = length.mismatch;
+  const blocks = await blocksIfMismatched(services, located, file['ContentFileSize']);
+  let lengthMismatch: VerificationOutcome['lengthMismatch'];
+  const checkLength = (digest?: 'matched' | 'mismatched') => {
+    const length = lengthCheck(blob.size, file['ContentFileSize'], blocks, digest);
+    checks.push(length.check);
+    lengthMismatch = length.mismatch;
+  };
 
   const checksum = parseContentChecksum(file['ContentChecksum']);
   const target: Digests = {};
@@ -114,57 +118,147 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   const declared = declaredType(file['MimeType'], ref.name);
 
   if (cannotDecrypt) {
+    checkLength();
     const diagnosis = await diagnoseFile(services, file, located, key, iv, target, declared, options);
     return finish({ checks, status: 'failed', reasonCode: 'cannot-decrypt', reason: `the blob cannot be decrypted: ${cannotDecrypt}`, diagnosis, clear: null, basis: null });
   }
 
   const probe = new ContentProbe(declared, blob.size);
-  let bytes: number;
-  let computed: Digests;
-  try {
-    const encryption = key && iv !== undefined ? { key: key.key, iv } : undefined;
-    ({ bytes, digests: computed } = await runMainPass(services.storage, located.container, blob, { encryption, algorithms, probe, signal: options.signal }));
-  } catch (err) {
-    // Deleted, shortened or replaced between the look-up and the read: a changing blob, not a client mistake.
-    if (err instanceof StorageRequestError && [404, 412, 416].includes(err.statusCode)) throw new BlobChangedError(`the blob changed while it was read: ${err.message}`);
-    throw err;
-  }
-  if (bytes !== blob.size) throw new BlobChangedError(`the blob had ${blob.size} bytes when verification started and ${bytes} were read: it changed meanwhile`);
+  const encryption = key && iv !== undefined ? { key: key.key, iv } : undefined;
+  const { bytes, digests: computed } = await readPass(services, located, { encryption, algorithms, probe, signal: options.signal });
 
   const clear = { bytes, ...computed };
   const digests = digestChecks(checksum, options.expectedSha256, computed);
   checks.push(...digests.checks);
-  const digestFailed = digests.failed;
+  checkLength(algorithms.length === 0 ? undefined : digests.failed ? 'mismatched' : 'matched');
   const sniff = probe.result();
   checks.push({ name: 'content-type', status: sniff.status, detail: sniff.detail });
-
-  const digestPassed = algorithms.length > 0 && !digestFailed;
-  const bytesWrong = digestFailed || (algorithms.length === 0 && sniff.status === 'failed');
-  if (bytesWrong) {
-    const what = digestFailed ? 'the clear bytes do not match their digest' : `the clear bytes do not look like what the file declares (${sniff.detail})`;
-    const diagnosis = await diagnoseFile(services, file, located, key, iv, target, declared, options);
-    const explained = diagnosis.id !== 'unexplained' ? `: ${diagnosis.message}` : '';
-    const subject = encrypted ? `the blob does not decrypt to the file: ${what}` : `the blob is not the file: ${what}`;
-    return finish({ checks, status: 'failed', reasonCode: 'content-mismatch', reason: `${subject}${explained}`, diagnosis, clear, basis: null });
-  }
-  if (lengthMismatch) {
-    return finish({ checks, status: 'failed', reasonCode: 'content-length-mismatch', reason: `the blob has ${blob.size} bytes but ContentFileSize is ${lengthMismatch.contentFileSize}: ${lengthMismatch.hint}`, diagnosis: null, clear, basis: null });
-  }
   const decrypted = encrypted ? `decrypted ${bytes} bytes` : `read ${bytes} bytes (not encrypted)`;
-  if (digestPassed) {
+
+  if (digests.failed) {
+    // ContentChecksum over the ciphertext (one legacy SDK's upload helper digests the stream it
+    // uploads): a correct upload with an odd checksum, told apart from a plaintext upload before
+    // any hypothesis can name it one.
+    if (encrypted && checksum?.md5 && !options.expectedSha256) {
+      const raw = await readPass(services, located, { algorithms: ['md5'], probe: new ContentProbe(declared, blob.size), signal: options.signal });
+      const rawType = raw.probe.result().status;
+      if (raw.digests.md5 === checksum.md5 && !(rawType === 'passed' && sniff.status !== 'passed')) {
+        return ciphertextChecksum(rawType);
+      }
+    }
+    const diagnosis = await diagnoseFile(services, file, located, key, iv, target, declared, options);
+    // A blob of the wrong length cannot match its digest: the length is the finding, unless a
+    // named mistake explains the bytes as well.
+    if (lengthMismatch && diagnosis.id === 'unexplained') return lengthFailure(diagnosis);
+    return contentMismatch('the clear bytes do not match their digest', diagnosis);
+  }
+
+  if (algorithms.length === 0 && sniff.status === 'failed') {
+    // No digest: only a named mistake that explains the bytes is evidence against the client.
+    const diagnosis = await diagnoseFile(services, file, located, key, iv, target, declared, options);
+    if (diagnosis.id !== 'unexplained') return contentMismatch(`the clear bytes do not look like what the file declares (${sniff.detail})`, diagnosis);
+    if (lengthMismatch) return lengthFailure(null);
+    const sendChecksum = 'send ContentChecksum (the MD5 of the clear file, 32 hex digits) to have the upload verified byte for byte';
+    if (!encrypted) {
+      return finish({
+        checks, status: 'unverifiable', reasonCode: 'content-type-mismatch', diagnosis: null, clear, basis: null,
+        reason: `${decrypted}; nothing was encrypted, and there is no digest to compare them with; ${sniff.detail}`,
+        warning: { rule: 'content-type-mismatch', message: `the file is not encrypted and has no ContentChecksum; ${sniff.detail}. If the file is not that type, send its real MimeType (and file extension), or application/octet-stream` },
+      });
+    }
+    if ((sniff.firstBadOffset ?? 0) > 0) {
+      return finish({
+        checks, status: 'verified', reasonCode: 'content-type-mismatch', diagnosis: null, clear, basis: 'signature-prefix',
+        reason: `${decrypted}; the first bytes decrypt to the declared type, so the key, the IV and the counter are right where the file starts, but ${sniff.detail}; no digest to check the rest: ${sendChecksum}`,
+        warning: { rule: 'content-type-mismatch', message: `the first bytes decrypt to the declared type (the encryption is right where the file starts), but ${sniff.detail}. No known client mistake explains it and there is no ContentChecksum: ${sendChecksum}, or send the MimeType of what the file is` },
+      });
+    }
+    return finish({
+      checks, status: 'unverifiable', reasonCode: 'no-evidence', diagnosis, clear, basis: null,
+      reason: `could not verify: no ContentChecksum, and the clear bytes do not look like ${declared.label} (${sniff.detail}); no known client mistake explains them`,
+      warning: { rule: 'upload-unverifiable', message: `could not verify the upload: there is no ContentChecksum and the decrypted bytes do not look like ${declared.label} (${sniff.detail}); no known client mistake explains them (tried ${diagnosis.tried}). If the file is that type, its encryption may be wrong; ${sendChecksum}` },
+    });
+  }
+  if (lengthMismatch) return lengthFailure(null);
+  if (algorithms.length > 0) {
     const which = algorithms.map((a) => (a === 'md5' ? 'ContentChecksum (MD5)' : 'the expected SHA-256')).join(' and ');
     if (sniff.status === 'failed') {
-      return finish({ checks, status: 'verified', reasonCode: 'content-type-mismatch', reason: `${decrypted}; they match ${which}, but ${sniff.detail}`, diagnosis: null, clear, basis: 'digest' });
+      return finish({
+        checks, status: 'verified', reasonCode: 'content-type-mismatch', reason: `${decrypted}; they match ${which}, but ${sniff.detail}`, diagnosis: null, clear, basis: 'digest',
+        warning: { rule: 'content-type-mismatch', message: `the clear bytes match their digest, but ${sniff.detail}` },
+      });
     }
     return finish({ checks, status: 'verified', reasonCode: 'verified', reason: `${decrypted}; they match ${which}`, diagnosis: null, clear, basis: 'digest' });
   }
   if (sniff.status === 'passed') {
     return finish({ checks, status: 'verified', reasonCode: 'verified', reason: `${decrypted}; ${sniff.detail}. No digest to compare (send ContentChecksum or POST /_emulator/files/{id}/expect for a byte-exact check)`, diagnosis: null, clear, basis: 'signature' });
   }
-  return finish({ checks, status: 'verified', reasonCode: 'verified', reason: `${decrypted} with the length ContentFileSize declares; the content itself could not be checked: no ContentChecksum, no expected SHA-256, and ${sniff.detail}`, diagnosis: null, clear, basis: 'length' });
+  if (bytes === 0) {
+    return finish({ checks, status: 'verified', reasonCode: 'verified', reason: 'the blob is empty, as ContentFileSize says: there is nothing to decrypt', diagnosis: null, clear, basis: 'length' });
+  }
+  return finish({
+    checks, status: 'unverifiable', reasonCode: 'no-evidence', diagnosis: null, clear, basis: null,
+    reason: `${decrypted} with the length ContentFileSize declares; nothing confirms or refutes the content: no ContentChecksum, no expected SHA-256, and ${sniff.detail}. Send ContentChecksum (the MD5 of the clear file) or POST /_emulator/files/{id}/expect to have it verified`,
+  });
 
-  function finish(result: Pick<VerificationOutcome, 'checks' | 'status' | 'reasonCode' | 'reason' | 'diagnosis' | 'clear' | 'basis'>): VerificationOutcome {
+  function lengthFailure(diagnosis: Diagnosis | null): VerificationOutcome {
+    return finish({ checks, status: 'failed', reasonCode: 'content-length-mismatch', reason: `the blob has ${blob.size} bytes but ContentFileSize is ${lengthMismatch!.contentFileSize}: ${lengthMismatch!.hint}`, diagnosis, clear, basis: null });
+  }
+
+  function contentMismatch(what: string, diagnosis: Diagnosis): VerificationOutcome {
+    const explained = diagnosis.id !== 'unexplained' ? `: ${diagnosis.message}` : '';
+    const subject = encrypted ? `the blob does not decrypt to the file: ${what}` : `the blob is not the file: ${what}`;
+    return finish({ checks, status: 'failed', reasonCode: 'content-mismatch', reason: `${subject}${explained}`, diagnosis, clear, basis: null });
+  }
+
+  function ciphertextChecksum(rawType: ProbeStatus): VerificationOutcome {
+    const at = checks.findIndex((c) => c.name === 'content-checksum');
+    checks[at] = { name: 'content-checksum', status: 'inconclusive', detail: `ContentChecksum ${checksum!.md5} is the MD5 of the blob as stored (the ciphertext), not of the clear bytes (${computed.md5})` };
+    const advice = 'the service never checked ContentChecksum, but it is documented as the MD5 of the clear file, which is what the reference client sends';
+    if (sniff.status === 'passed') {
+      return finish({
+        checks, status: 'verified', reasonCode: 'content-checksum-of-ciphertext', diagnosis: null, clear, basis: 'signature',
+        reason: `${decrypted}; ${sniff.detail}, so the encryption is right; ContentChecksum is the MD5 of the ciphertext, not of the clear file`,
+        warning: { rule: 'content-checksum-of-ciphertext', message: `ContentChecksum is the MD5 of the encrypted blob as stored, not of the clear file; decrypted, the bytes look like the declared type (${sniff.detail}), so the encryption itself is right: ${advice}` },
+      });
+    }
+    const types = rawType === 'inconclusive' ? `${declared.label} has no signature to tell encrypted from clear bytes` : 'neither the stored nor the decrypted bytes look like the declared type';
+    return finish({
+      checks, status: 'unverifiable', reasonCode: 'content-checksum-of-ciphertext', diagnosis: null, clear, basis: null,
+      reason: `ContentChecksum is the MD5 of the blob as stored: either the client digested the ciphertext or it uploaded the clear bytes unencrypted, and ${types}`,
+      warning: { rule: 'content-checksum-of-ciphertext', message: `ContentChecksum is the MD5 of the blob as stored, not of its decrypted bytes: either the client computed it over the ciphertext, or it uploaded the clear bytes without encrypting them; ${types}, so the upload could not be verified. Send the MD5 of the clear file (${advice})` },
+    });
+  }
+
+  function finish(result: Pick<VerificationOutcome, 'checks' | 'status' | 'reasonCode' | 'reason' | 'diagnosis' | 'clear' | 'basis' | 'warning'>): VerificationOutcome {
     return { ...base, ...result, lengthMismatch };
+  }
+}
+
+/** One streaming pass over the blob (decrypted when `encryption` is given); a blob that changed meanwhile is not the client's fault. */
+async function readPass(services: Services, located: ClearSource, options: MainPassOptions): Promise<{ bytes: number; digests: Digests; probe: ContentProbe }> {
+  const { blob } = located;
+  let result: { bytes: number; digests: Digests };
+  try {
+    result = await runMainPass(services.storage, located.container, blob, options);
+  } catch (err) {
+    // Deleted, shortened or replaced between the look-up and the read: a changing blob, not a client mistake.
+    if (err instanceof StorageRequestError && [404, 412, 416].includes(err.statusCode)) throw new BlobChangedError(`the blob changed while it was read: ${err.message}`);
+    throw err;
+  }
+  if (result.bytes !== blob.size) throw new BlobChangedError(`the blob had ${blob.size} bytes when verification started and ${result.bytes} were read: it changed meanwhile`);
+  return { ...result, probe: options.probe };
+}
+
+/** The committed blocks, read only when the length is wrong (to say why). */
+async function blocksIfMismatched(services: Services, located: ClearSource, contentFileSize: unknown): Promise<BlockInfo[] | undefined> {
+  const declared = parseSize(contentFileSize);
+  if (declared === undefined || declared === 0 || declared === located.blob.size) return undefined;
+  try {
+    return (await services.storage.getBlockList(located.container, located.blob.name)) ?? undefined;
+  } catch (err) {
+    if (err instanceof StorageRequestError) return undefined;
+    throw err;
   }
 }
 
