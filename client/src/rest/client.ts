@@ -234,6 +234,10 @@ export class AmsClient {
     return this.connection.noContent({ method: 'MERGE', path: entityPath('Files', id), body: { ...changes }, signal: options.signal });
   }
 
+  deleteFile(id: string, options: CallOptions = {}): Promise<void> {
+    return this.connection.noContent({ method: 'DELETE', path: entityPath('Files', id), signal: options.signal });
+  }
+
   listFiles(query?: ODataQuery, options: CallOptions = {}): Promise<AssetFile[]> {
     return this.connection.collection({ method: 'GET', path: 'Files', query: odataQueryString(query), signal: options.signal }, decodeAssetFile);
   }

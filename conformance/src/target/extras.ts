@@ -34,7 +34,7 @@ export interface KitRule {
   strictRefuses: boolean;
 }
 
-export type VerificationStatus = 'pending' | 'verified' | 'failed' | 'skipped';
+export type VerificationStatus = 'pending' | 'verified' | 'unverifiable' | 'failed' | 'skipped';
 
 export interface KitVerification {
   fileId: string;
@@ -44,6 +44,14 @@ export interface KitVerification {
   reasonCode: string;
   reason: string;
   diagnosis: { id: string; message: string } | null;
+  /** What a `verified` rests on: `digest`, `signature`, `signature-prefix`, `length`; null otherwise or unknown. */
+  basis: string | null;
+  /** Whether the file said it was storage-encrypted (null when the server does not say). */
+  encrypted: boolean | null;
+  /** The file (or its asset) was deleted after the upload; its verification was kept. */
+  deleted: boolean;
+  /** The User-Agent of the request that completed the upload, when the server says. */
+  client: string | null;
 }
 
 export interface ExtrasCapabilities {
@@ -242,7 +250,7 @@ function toRule(value: unknown): KitRule {
   };
 }
 
-const STATUSES: readonly VerificationStatus[] = ['pending', 'verified', 'failed', 'skipped'];
+const STATUSES: readonly VerificationStatus[] = ['pending', 'verified', 'unverifiable', 'failed', 'skipped'];
 
 function toVerification(value: unknown): KitVerification {
   if (!isObject(value)) throw new Error('a verification is not an object');
@@ -260,5 +268,9 @@ function toVerification(value: unknown): KitVerification {
       isObject(diagnosis) && typeof diagnosis['id'] === 'string'
         ? { id: diagnosis['id'], message: typeof diagnosis['message'] === 'string' ? diagnosis['message'] : '' }
         : null,
+    basis: typeof value['basis'] === 'string' ? value['basis'] : null,
+    encrypted: typeof value['encrypted'] === 'boolean' ? value['encrypted'] : null,
+    deleted: isObject(value['deleted']),
+    client: isObject(value['trigger']) && typeof value['trigger']['client'] === 'string' ? value['trigger']['client'] : null,
   };
 }

@@ -44,9 +44,48 @@ export interface ValidationReport {
   verifications: KitVerification[];
   /** Verifications still pending when the wait ran out. */
   timedOut: boolean;
+  /** What the client's uploads let the emulator check, counted. */
+  coverage: UploadCoverage;
   /** Why the client fails validation; empty when it passes. */
   problems: string[];
   ok: boolean;
+}
+
+/**
+ * What was exercised: a PASS is only as strong as what was checked. A digest verifies an upload
+ * byte for byte; a type check only says the decrypted bytes look like the declared type.
+ */
+export interface UploadCoverage {
+  /** Uploads the client marked storage-encrypted, and clear ones. */
+  encrypted: number;
+  clear: number;
+  /** Verified byte for byte (a digest matched; an empty file). */
+  verified: number;
+  /** Verified by the declared type's signature only (through the file, or where it starts). */
+  typeChecked: number;
+  /** Neither confirmed nor refuted: no digest and no signature that says anything. */
+  unverifiable: number;
+  failed: number;
+  /** Not verified at all (skipped, pending, deleted before verification). */
+  notVerified: number;
+  /** Of the encrypted uploads: how many were verified or type-checked. */
+  encryptedChecked: number;
+}
+
+export function uploadCoverage(verifications: readonly KitVerification[]): UploadCoverage {
+  const coverage: UploadCoverage = { encrypted: 0, clear: 0, verified: 0, typeChecked: 0, unverifiable: 0, failed: 0, notVerified: 0, encryptedChecked: 0 };
+  for (const v of verifications) {
+    if (v.encrypted === true) coverage.encrypted++;
+    else if (v.encrypted === false) coverage.clear++;
+    if (v.status === 'verified') {
+      if (v.basis === 'signature' || v.basis === 'signature-prefix') coverage.typeChecked++;
+      else coverage.verified++;
+      if (v.encrypted === true) coverage.encryptedChecked++;
+    } else if (v.status === 'unverifiable') coverage.unverifiable++;
+    else if (v.status === 'failed') coverage.failed++;
+    else coverage.notVerified++;
+  }
+  return coverage;
 }
 
 /**
@@ -104,6 +143,7 @@ export async function validateClient(options: ValidateOptions): Promise<Validati
       findings,
       verifications,
       timedOut,
+      coverage: uploadCoverage(verifications),
       problems,
       ok: problems.length === 0,
     };

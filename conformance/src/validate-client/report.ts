@@ -15,6 +15,7 @@ export function validationText(report: ValidationReport): string {
 
   const counts = countBy(report.verifications.map((v) => v.status));
   lines.push('', `Uploads:   ${report.verifications.length} file${report.verifications.length === 1 ? '' : 's'}${report.verifications.length > 0 ? `: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}` : ' (the client completed no upload, so nothing was decrypted)'}`);
+  if (report.verifications.length > 0) lines.push(coverageLine(report.coverage));
   for (const v of report.verifications) lines.push(verificationLine(v));
 
   const errors = report.findings.filter((f) => f.severity === 'error').length;
@@ -29,13 +30,32 @@ export function validationText(report: ValidationReport): string {
     lines.push('    how to fix it: get a token from AMS_TOKEN_ENDPOINT with AMS_CLIENT_ID and AMS_CLIENT_SECRET (or use AMS_TOKEN as given), and get a new one before it expires');
   }
 
-  lines.push('', report.ok ? 'PASS: the client implements storage encryption as the reference client does' : `FAIL: ${report.problems.join('; ')}`);
+  lines.push('', verdict(report));
   return `${lines.join('\n')}\n`;
 }
 
+/** PASS or FAIL, and what a PASS rests on: only what the client's uploads let the emulator check. */
+export function verdict(report: Pick<ValidationReport, 'ok' | 'problems' | 'coverage'>): string {
+  if (!report.ok) return `FAIL: ${report.problems.join('; ')}`;
+  const c = report.coverage;
+  if (c.encrypted === 0) {
+    return 'PASS, but no storage-encrypted upload was observed: nothing about encryption was validated (no request raised an error finding)';
+  }
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (c.encryptedChecked === 0) {
+    return `PASS, but none of the ${plural(c.encrypted, 'storage-encrypted upload')} could be verified (no ContentChecksum, and no signature of the declared type to check): send ContentChecksum to have the encryption validated`;
+  }
+  const parts = [`${c.verified} verified by digest`, `${c.typeChecked} type-checked only`, `${c.unverifiable} unverifiable`];
+  return `PASS: the client implements storage encryption as the reference client does, as far as its uploads show (${plural(c.encrypted, 'storage-encrypted upload')}${c.clear > 0 ? `, ${c.clear} clear` : ''}: ${parts.join(', ')}${c.notVerified > 0 ? `, ${c.notVerified} not verified` : ''})`;
+}
+
+function coverageLine(c: ValidationReport['coverage']): string {
+  return `           ${c.encrypted} storage-encrypted, ${c.clear} clear; ${c.verified} verified by digest, ${c.typeChecked} type-checked only, ${c.unverifiable} unverifiable, ${c.failed} failed, ${c.notVerified} not verified`;
+}
+
 function verificationLine(v: KitVerification): string {
-  const name = `${v.fileName ?? '?'} (${v.fileId})`;
-  if (v.status === 'verified') return `  verified  ${name}`;
+  const name = `${v.fileName ?? '?'} (${v.fileId})${v.deleted ? ' [deleted]' : ''}`;
+  if (v.status === 'verified') return `  verified  ${name}${v.basis === 'signature' || v.basis === 'signature-prefix' ? ' (by its type only)' : ''}`;
   const diagnosis = v.diagnosis && v.diagnosis.id !== 'unexplained' ? `; diagnosis ${v.diagnosis.id}` : '';
   return `  ${v.status.toUpperCase().padEnd(8)}  ${name}: ${v.reason}${diagnosis}`;
 }
