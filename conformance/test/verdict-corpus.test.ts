@@ -71,7 +71,10 @@ describe.concurrent('the verdict corpus against the emulator, directly', () => {
   });
 });
 
-describe.concurrent('the verdict corpus through validate-client', () => {
+/** A fresh emulator process and the whole corpus in a client process: minutes on a loaded 2-core machine. */
+const VALIDATE_TIMEOUT_MS = 300_000;
+
+describe.concurrent('the verdict corpus through validate-client', { timeout: VALIDATE_TIMEOUT_MS }, () => {
   let dir: string;
   beforeAll(async () => {
     await ensureBuilt();

@@ -39,6 +39,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: 'job-progression', env: 'AMS_EMULATOR_JOB_PROGRESSION', type: 'string', value: 'immediate|polls:N', description: 'how jobs advance: at once (default), or one state per N reads of the job' },
   { flag: 'id-seed', env: 'AMS_EMULATOR_ID_SEED', type: 'string', value: 'N', description: 'generate deterministic ids from this seed (for snapshot tests)' },
   { flag: 'max-files-per-asset', env: 'AMS_EMULATOR_MAX_FILES_PER_ASSET', type: 'string', value: 'N', description: `files an asset may hold; one more is refused with 400 (default ${DEFAULT_LIMITS.maxFilesPerAsset})` },
+  { flag: 'verify-max-restream-mb', env: 'AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB', type: 'string', value: 'N', description: `largest blob (MiB) a diagnosis decrypts again in full; above it, only the first bytes are tried (default ${DEFAULT_LIMITS.verifyMaxRestreamBytes / (1024 * 1024)})` },
 ];
 
 export class UsageError extends Error {}
@@ -122,7 +123,12 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   const maxFiles = str('max-files-per-asset');
   if (maxFiles !== undefined) {
     if (!/^\d{1,9}$/.test(maxFiles) || Number(maxFiles) < 1) throw new UsageError(`--max-files-per-asset must be a whole number from 1, not ${JSON.stringify(maxFiles)}`);
-    config.limits = { ...DEFAULT_LIMITS, maxFilesPerAsset: Number(maxFiles) };
+    config.limits = { ...DEFAULT_LIMITS, ...config.limits, maxFilesPerAsset: Number(maxFiles) };
+  }
+  const restream = str('verify-max-restream-mb');
+  if (restream !== undefined) {
+    if (!/^\d{1,7}$/.test(restream)) throw new UsageError(`--verify-max-restream-mb must be a whole number of MiB, not ${JSON.stringify(restream)}`);
+    config.limits = { ...DEFAULT_LIMITS, ...config.limits, verifyMaxRestreamBytes: Number(restream) * 1024 * 1024 };
   }
   return { config, help: values['help'] === true, version: values['version'] === true };
 }

@@ -67,6 +67,8 @@ export interface EmulatorLimits {
   requestTimeoutMs: number;
   /** Time for one verification run before it is recorded as timed out rather than left pending. */
   verifyTimeoutMs: number;
+  /** Largest blob a diagnosis decrypts again in full; above it, only the first bytes are tried under each hypothesis. */
+  verifyMaxRestreamBytes: number;
 }
 
 export const DEFAULT_LIMITS: EmulatorLimits = {
@@ -78,6 +80,7 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   maxBodyDepth: 32,
   requestTimeoutMs: 30_000,
   verifyTimeoutMs: 300_000,
+  verifyMaxRestreamBytes: 256 * 1024 * 1024,
 };
 
 export const DEFAULT_API_PORT = 10010;

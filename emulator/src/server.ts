@@ -80,10 +80,10 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       now: () => new Date(),
       events: NO_EVENTS,
     };
-    const verification = createVerification(services);
+    const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
+    const verification = createVerification(services, { log: logError });
     services.events = verification.events;
     cleanup.push(() => verification.close());
-    const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
     const jobs = await startJobs(services, { log: logError });
     cleanup.push(() => jobs.stop());
     const requests = new RequestLog(config.requestLogSize);

@@ -8,6 +8,7 @@ import { startEmbeddedAzurite, type StartedEmbeddedAzurite } from '../src/storag
 import { entityPath, quoted, startTestEmulator, type AmsResponse, type TestEmulator } from '../../test/support/emulator.js';
 import { consistencyProblems, fetchState } from './helpers/reliability-consistency.js';
 import { admin, findingsOf, mp4Like, uploadFile, verificationOf, type Upload } from './helpers/upload-workflow.js';
+import { withinMs } from '../../test/support/timing.js';
 
 /**
  * Azurite stopped in the middle of a run and started again on the same port and disk location,
@@ -18,7 +19,7 @@ import { admin, findingsOf, mp4Like, uploadFile, verificationOf, type Upload } f
  */
 
 /** A liveness bound, not a speed target: the gateway fails fast (~0.2 s); a hang would take minutes. */
-const ANSWER_WITHIN_MS = 10_000;
+const ANSWER_WITHIN_MS = withinMs(10_000);
 const LOAD_CLIENTS = 8;
 
 let location: string;

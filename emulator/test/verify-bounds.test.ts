@@ -1,24 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { limitsFromEnvironment } from '../src/verify/index.js';
+import { configFromArgs } from '../src/cli.js';
+import { DEFAULT_LIMITS } from '../src/config.js';
 import { startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { findingsOf, mp4Like, uploadFile, verificationOf } from './helpers/upload-workflow.js';
 
 /**
  * The diagnosis bounds its work: a blob above the re-stream bound is not decrypted again per
  * hypothesis; only its first bytes are tried, and the diagnosis says so. The bound is lowered to
- * 1 MiB here (AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB) so the test stays small.
+ * 1 MiB here (limits.verifyMaxRestreamBytes) so the test stays small.
  */
 
 let emu: TestEmulator;
 beforeAll(async () => {
-  const previous = process.env['AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB'];
-  process.env['AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB'] = '1';
-  try {
-    emu = await startTestEmulator();
-  } finally {
-    if (previous === undefined) delete process.env['AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB'];
-    else process.env['AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB'] = previous;
-  }
+  emu = await startTestEmulator({ limits: { ...DEFAULT_LIMITS, verifyMaxRestreamBytes: 1024 * 1024 } });
 });
 afterAll(() => emu.close());
 
@@ -39,10 +33,11 @@ describe('above the re-stream bound', () => {
   });
 });
 
-describe('AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB', () => {
-  it('is a whole number of MiB', () => {
-    expect(limitsFromEnvironment({})).toEqual({});
-    expect(limitsFromEnvironment({ AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB: '64' })).toEqual({ maxRestreamBytes: 64 * 1024 * 1024 });
-    expect(() => limitsFromEnvironment({ AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB: 'lots' })).toThrow(/whole number of MiB/);
+describe('--verify-max-restream-mb (AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB)', () => {
+  it('is a whole number of MiB, from the flag or the environment, into the config like every limit', () => {
+    expect(configFromArgs([], {}).config.limits?.verifyMaxRestreamBytes).toBeUndefined();
+    expect(configFromArgs([], { AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB: '64' }).config.limits?.verifyMaxRestreamBytes).toBe(64 * 1024 * 1024);
+    expect(configFromArgs(['--verify-max-restream-mb', '8', '--max-files-per-asset', '3'], {}).config.limits).toMatchObject({ verifyMaxRestreamBytes: 8 * 1024 * 1024, maxFilesPerAsset: 3 });
+    expect(() => configFromArgs([], { AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB: 'lots' })).toThrow(/whole number of MiB/);
   });
 });

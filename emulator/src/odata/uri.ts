@@ -26,8 +26,6 @@ export type ODataPath =
   | { kind: 'navigation'; type: EntityTypeDef; key: string; nav: NavigationDef; count: boolean }
   | { kind: 'links'; type: EntityTypeDef; key: string; nav: NavigationDef; targetKey?: string };
 
-export const API_ROOT = 'api';
-
 /** Percent-decode a whole path once; a malformed escape is the client's mistake (400). */
 export function decodePath(rawPath: string): string {
   let decoded: string;

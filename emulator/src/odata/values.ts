@@ -200,7 +200,3 @@ export function formatDouble(n: number): string {
   const s = String(n);
   return /[.eE]/.test(s) ? s : `${s}.0`;
 }
-
-export function nowIso(): string {
-  return new Date().toISOString();
-}

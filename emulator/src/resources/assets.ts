@@ -106,7 +106,4 @@ function removeAssetEntities(tx: Transaction, assetId: string): void {
   }
 }
 
-export function assetRecord(services: Services, key: string): JsonRecord {
-  return findEntity(services.store, Asset, A, key);
-}
 

@@ -27,6 +27,8 @@ export interface VerificationOptions {
   limits?: Partial<VerifyLimits>;
   /** How long one run may take before it is recorded as timed out. Default: the config's `limits.verifyTimeoutMs`. */
   timeoutMs?: number;
+  /** Where a result that could not be stored is told (the store refusing writes); default stderr. */
+  log?: (message: string, err: unknown) => void;
 }
 
 export interface VerificationService {
@@ -56,7 +58,7 @@ const STRICT_PASS_TTL_MS = 60_000;
  * verified again after a restart.
  */
 export function createVerification(services: Services, options: VerificationOptions = {}): VerificationService {
-  const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, ...limitsFromEnvironment(process.env), ...options.limits };
+  const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, maxRestreamBytes: services.config.limits.verifyMaxRestreamBytes, ...options.limits };
   const timeoutMs = options.timeoutMs ?? services.config.limits.verifyTimeoutMs;
   const forced = new Set<string>();
   /** Files deleted before their verification ran, as they were, until it has. */
@@ -68,7 +70,10 @@ export function createVerification(services: Services, options: VerificationOpti
     retryInitialMs: options.retryInitialMs ?? 500,
     retryMaxMs: options.retryMaxMs ?? 15_000,
   });
-  const write = (fn: (tx: Transaction) => void): Promise<void> => services.store.transaction(fn).catch(() => undefined);
+  const log = options.log ?? ((message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${String(err)}\n`));
+  // A result the store refused (it is failing, or closing) is lost: said, never thrown into the
+  // request or the run that produced it.
+  const write = (fn: (tx: Transaction) => void): Promise<void> => services.store.transaction(fn).catch((err: unknown) => log('a verification result could not be stored', err));
 
   async function run(fileId: string, signal: AbortSignal): Promise<RunResult> {
     const gone = deletedFiles.get(fileId);
@@ -219,18 +224,6 @@ export function createVerification(services: Services, options: VerificationOpti
     idle: (timeoutMs) => scheduler.idle(timeoutMs),
     close: () => scheduler.close(),
   };
-}
-
-/**
- * AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB: the largest blob a diagnosis decrypts again in full
- * (default 256); above it, only the first bytes are tried under each hypothesis.
- */
-export function limitsFromEnvironment(env: NodeJS.ProcessEnv): Partial<VerifyLimits> {
-  const raw = env['AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB'];
-  if (raw === undefined || raw === '') return {};
-  const mb = Number(raw);
-  if (!Number.isInteger(mb) || mb < 0) throw new Error(`AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB must be a whole number of MiB, not ${JSON.stringify(raw)}`);
-  return { maxRestreamBytes: mb * 1024 * 1024 };
 }
 
 /** A run that went past the verification timeout: not the client's fault, and not a result either. */

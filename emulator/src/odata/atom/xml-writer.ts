@@ -39,12 +39,6 @@ export function serializeDocument(root: XmlElementNode): string {
   return out.join('');
 }
 
-export function serializeElement(element: XmlElementNode): string {
-  const out: string[] = [];
-  writeElement(element, out);
-  return out.join('');
-}
-
 function writeElement(element: XmlElementNode, out: string[]): void {
   out.push('<', element.name);
   for (const [key, value] of element.attributes) out.push(' ', key, '="', escapeAttribute(value), '"');
