@@ -1,0 +1,87 @@
+/**
+ * The layering the README states, enforced by `npm run check:layers` (part of `npm test`):
+ *
+ *   emulator -> client/src/crypto        conformance -> client        nothing -> conformance
+ *   in the emulator: http, odata -> resources -> domain -> store, storage
+ *   subsystems (verify, jobs, origin, content) stand on domain, store and storage, never on the
+ *   handlers in resources/ or the wire in http/
+ *
+ * Violations that predate the checker are listed in .dependency-cruiser-known-violations.json
+ * (the model-layer issue removes them); `npm run check:layers` ignores those and fails on any
+ * new one. Regenerate the list only when one is removed:
+ * `npx depcruise client emulator conformance vectors bench scripts test --config .dependency-cruiser.cjs --output-type baseline > .dependency-cruiser-known-violations.json`
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'client-stands-alone',
+      comment: 'The reference client and crypto library depend on nothing else in the repository.',
+      severity: 'error',
+      from: { path: '^client/src/' },
+      to: { path: '^(emulator|conformance|bench|scripts|test)/' },
+    },
+    {
+      name: 'emulator-uses-only-client-crypto',
+      comment: 'The emulator takes the one crypto library from client/src/crypto and nothing else of the client.',
+      severity: 'error',
+      from: { path: '^emulator/src/' },
+      to: { path: '^client/src/', pathNot: '^client/src/crypto/' },
+    },
+    {
+      name: 'nothing-imports-conformance',
+      comment: 'The conformance kit is a consumer: only its own code and its own tests import it.',
+      severity: 'error',
+      from: { pathNot: '^conformance/' },
+      to: { path: '^conformance/src/' },
+    },
+    {
+      name: 'emulator-product-not-tests',
+      comment: 'Product code never imports test support.',
+      severity: 'error',
+      from: { path: '^(emulator|client|conformance)/src/' },
+      to: { path: '^((emulator|client|conformance)/)?test/' },
+    },
+    {
+      name: 'store-and-storage-are-the-bottom',
+      comment: 'State and blobs know nothing above them.',
+      severity: 'error',
+      from: { path: '^emulator/src/(store|storage)/' },
+      to: { path: '^emulator/src/(http|odata|resources|domain|verify|jobs|origin|content|emulator-api|faults|auth)/' },
+    },
+    {
+      name: 'domain-knows-no-wire',
+      comment: 'Rules do not know HTTP or OData.',
+      severity: 'error',
+      from: { path: '^emulator/src/domain/' },
+      to: { path: '^emulator/src/(http|odata|resources|verify|jobs|origin|content|emulator-api|faults)/' },
+    },
+    {
+      name: 'handlers-below-http',
+      comment: 'Handlers are called by the HTTP layer, never the other way.',
+      severity: 'error',
+      from: { path: '^emulator/src/resources/' },
+      to: { path: '^emulator/src/http/' },
+    },
+    {
+      name: 'subsystems-not-on-handlers',
+      comment: 'verify, jobs, origin and content stand on domain, store and storage, not on handlers or the HTTP layer.',
+      severity: 'error',
+      from: { path: '^emulator/src/(verify|jobs|origin|content)/' },
+      to: { path: '^emulator/src/(resources|http)/' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'A cycle makes two modules one.',
+      severity: 'error',
+      from: { path: '^(client|emulator|conformance)/src/' },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)node_modules/|^dist/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
