@@ -1,0 +1,161 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
+import { batchBody, readBatchResponse } from '../../conformance/src/suites/protocol/batch-wire.js';
+import { send, serializeRequest, type WireRequest } from './helpers/fuzz-wire.js';
+
+/**
+ * Requests Node's HTTP parser refuses, over raw TCP: an obs-fold (RFC 7230 §3.2.4) is unfolded and
+ * the request served, as the service did for the PHP SDK's folded `$batch` Content-Type; nothing
+ * else gets through that did not before; every other refusal says what could not be parsed and is
+ * in the request log, the debug log and the health counter.
+ */
+
+let emu: TestEmulator;
+let dataDir: string;
+let debugFile: string;
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'ams-parser-errors-'));
+  debugFile = join(dataDir, 'debug.log');
+  emu = await startTestEmulator({ debugFile });
+});
+afterAll(async () => {
+  await emu.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+beforeEach(() => emu.reset());
+
+const AMS: [string, string][] = [
+  ['Authorization', 'Bearer t'],
+  ['x-ms-version', '2.19'],
+  ['Accept', 'application/json'],
+];
+const BOUNDARY = 'batch_9d5c4a0e-7c1f-4d7b-8a3e-2f6b1c0d9e8a';
+
+/** A `$batch` creating one asset in a changeset, with the Content-Type folded as `fold` says. */
+function foldedBatch(fold: string): WireRequest {
+  const body = batchBody(BOUNDARY, [{ changeset: [{ method: 'POST', url: 'Assets', contentId: '1', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ Name: 'folded' }) }] }]);
+  return { method: 'POST', target: '/api/$batch', headers: [...AMS, ['Content-Type', `multipart/mixed;${fold}boundary="${BOUNDARY}"`]], body: Buffer.from(body) };
+}
+
+async function assetNames(): Promise<string[]> {
+  const res = await emu.ams('GET', 'Assets');
+  return (res.body.value as { Name: string }[]).map((a) => a.Name);
+}
+
+describe('obs-fold in a request head', () => {
+  it('the PHP SDK $batch with Content-Type folded onto a continuation line (SP or HTAB) is served', async () => {
+    for (const fold of ['\r\n ', '\r\n\t', '\r\n   \t ']) {
+      const res = await send(emu.baseUrl, foldedBatch(fold));
+      expect(res.status, res.body.toString()).toBe(202);
+      const [changeset] = readBatchResponse(res.headers['content-type'] ?? null, res.body.toString('utf8'));
+      expect(changeset).toMatchObject({ changeset: [{ status: 201 }] });
+    }
+    expect(await assetNames()).toEqual(['folded', 'folded', 'folded']);
+    const health = await emu.admin('GET', 'health');
+    expect(health.body.requests.rejectedByParser).toBe(0);
+  });
+
+  it('is served when the head and body arrive in separate packets, split before, inside and after the fold', async () => {
+    const request = foldedBatch('\r\n ');
+    const bytes = serializeRequest(request, new URL(emu.baseUrl).host);
+    const fold = bytes.indexOf('\r\n boundary');
+    const headEnd = bytes.indexOf('\r\n\r\n') + 4;
+    for (const splitAt of [[fold + 3], [headEnd - 2], [headEnd], [fold + 3, headEnd + 10]]) {
+      const res = await send(emu.baseUrl, request, { splitAt });
+      expect(res.status, `split at ${splitAt.join(',')}: ${res.body.toString()}`).toBe(202);
+    }
+    expect(await assetNames()).toHaveLength(4);
+  });
+
+  it('a fold whose header started in an earlier packet is refused with that reason, and nothing is done', async () => {
+    const request = foldedBatch('\r\n ');
+    const fold = serializeRequest(request, new URL(emu.baseUrl).host).indexOf('\r\n boundary');
+    for (const splitAt of [[fold], [fold + 1], [fold + 2]]) {
+      const res = await send(emu.baseUrl, request, { splitAt });
+      expect(res.status).toBe(400);
+      expect(res.body.toString()).toContain('(obs-fold) whose first line came in an earlier packet');
+    }
+    expect(await assetNames()).toEqual([]);
+  });
+
+  it('any value folded at any blanks reaches the API unfolded, as one space', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/), { minLength: 2, maxLength: 5 }),
+        fc.array(fc.constantFrom(' ', '\t', '  ', ' \t'), { minLength: 4, maxLength: 4 }),
+        async (words, blanks) => {
+          const folded = words.map((w, i) => (i === 0 ? w : `${blanks[i % blanks.length]}\r\n${blanks[(i + 1) % blanks.length]}${w}`)).join('');
+          const res = await send(emu.baseUrl, { method: 'GET', target: '/api/Assets', headers: [...AMS, ['client-request-id', folded]] });
+          expect(res.status).toBe(200);
+          expect(res.headers['client-request-id']).toBe(words.join(' '));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('loosens nothing else: a fold after the request line, a bare-LF fold, a bad byte or a smuggled length beside a fold are still refused', async () => {
+    const refused: WireRequest[] = [
+      { method: 'GET', target: '/api/Assets', headers: [['X-Folded', 'a\n b'], ...AMS] },
+      { method: 'GET', target: '/api/Assets', headers: [['X-Folded', 'a\r\n b'], ['X-Junk', Buffer.from([0x61, 0x01, 0x62])], ...AMS] },
+      { method: 'POST', target: '/api/Assets', headers: [['X-Folded', 'a\r\n b'], ['Content-Length', '2'], ['Transfer-Encoding', 'chunked'], ...AMS], contentLength: 'none', body: Buffer.from('{}') },
+      { method: 'POST', target: '/api/Assets', headers: [['Content-Length', '2\r\n 3'], ...AMS], contentLength: 'none', body: Buffer.from('{}') },
+    ];
+    for (const request of refused) {
+      const res = await send(emu.baseUrl, request);
+      expect(res.status, JSON.stringify(request.headers.map(([n, v]) => [n, String(v)]))).toBe(400);
+      expect(res.body.toString()).toMatch(/could not be parsed as HTTP\/1\.1/);
+    }
+    // Whitespace before the first header continues nothing (RFC 7230 §3): not an obs-fold.
+    const leading = await rawExchange(Buffer.from(`GET /api/Assets HTTP/1.1\r\n Host: x\r\nConnection: close\r\n\r\n`, 'latin1'));
+    expect(leading).toMatch(/^HTTP\/1\.1 400 [^]*could not be parsed as HTTP\/1\.1/);
+    expect(await assetNames()).toEqual([]);
+    const log = await emu.admin('GET', 'requests');
+    expect(log.body.rejectedByParser).toBe(refused.length + 1);
+  });
+});
+
+describe('requests the parser refuses', () => {
+  it('are answered with what could not be parsed and a request id, listed in /_emulator/requests and the debug log, and counted in health', async () => {
+    const res = await send(emu.baseUrl, { method: 'GET', target: '/api/Assets', headers: [...AMS, ['User-Agent', 'broken-client/1.0'], ['x-ms-client-request-id', 'mine-1'], ['X-Junk', Buffer.from([0x61, 0x01, 0x62])]] });
+    expect(res.status).toBe(400);
+    expect(res.headers['connection']).toBe('close');
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['x-ms-client-request-id']).toBe('mine-1');
+    const requestId = res.headers['x-ms-request-id'];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const text = res.body.toString('utf8');
+    expect(text).toContain('could not be parsed as HTTP/1.1');
+    expect(text).toContain('HPE_INVALID_HEADER_TOKEN');
+    expect(text).toContain(requestId);
+
+    const log = await emu.admin('GET', 'requests');
+    expect(log.body.rejectedByParser).toBe(1);
+    const entry = (log.body.requests as { requestId: string }[]).find((r) => r.requestId === requestId);
+    expect(entry).toMatchObject({ method: 'GET', path: '/api/Assets', status: 400, client: 'broken-client/1.0', rejectedByParser: expect.stringContaining('HPE_INVALID_HEADER_TOKEN') });
+    const health = await emu.admin('GET', 'health');
+    expect(health.body.requests.rejectedByParser).toBe(1);
+    const debug = readFileSync(debugFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logged = debug.find((l) => l['requestId'] === requestId);
+    expect(logged).toMatchObject({ rejectedByParser: true, status: 400, code: 'HPE_INVALID_HEADER_TOKEN' });
+    expect(String(logged?.['rawHead'])).toContain('Authorization: Bearer <redacted>');
+    expect(String(logged?.['rawHead'])).not.toContain('Bearer t');
+  });
+});
+
+/** Write bytes as they are and read the answer until the server closes. */
+async function rawExchange(bytes: Buffer): Promise<string> {
+  const { connect } = await import('node:net');
+  const url = new URL(emu.baseUrl);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: url.hostname, port: Number(url.port) }, () => socket.write(bytes));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+  });
+}
