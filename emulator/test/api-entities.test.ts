@@ -392,7 +392,7 @@ describe('Files', () => {
     expect(res.text).toContain('"ContentFileSize":"0"');
   });
 
-  it('stores the IV verbatim, base64 included (PHP stored base64 and read it back)', async () => {
+  it('stores the IV verbatim, base64 included (a PHP SDK functional test stored base64 and read it back)', async () => {
     const { asset, key } = await encryptedAsset(emu, protection);
     for (const [name, iv] of [['php.mp4', 'q83vEjRWeJA='], ['zeros.mp4', '0007'], ['max.mp4', '18446744073709551615']] as const) {
       const file = await createFile(emu, encryptedFileBody(asset.Id, key.id, name, iv));
