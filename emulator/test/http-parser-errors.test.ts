@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -69,6 +70,27 @@ describe('obs-fold in a request head', () => {
       expect(res.status, `split at ${splitAt.join(',')}: ${res.body.toString()}`).toBe(202);
     }
     expect(await assetNames()).toHaveLength(4);
+  });
+
+  it('keeps the connection: later requests on it, folded or not, are served in turn', async () => {
+    const url = new URL(emu.baseUrl);
+    const head = (fold: string, close = false) =>
+      `GET /api/Assets HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer t\r\nx-ms-version: 2.19\r\nAccept: application/json\r\nclient-request-id: one${fold}two\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const answers = () => [...received.matchAll(/HTTP\/1\.1 (\d{3}) [^]*?\r\nclient-request-id: ([^\r]*)\r\n/g)].map((m) => `${m[1]} ${m[2]}`);
+    const answered = (n: number) => new Promise<void>((resolve) => {
+      const check = () => (answers().length >= n ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    socket.write(head('\r\n '));
+    await answered(1);
+    socket.write(head('\r\n\t'));
+    await answered(2);
+    socket.write(head(' ', true));
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(answers()).toEqual(['200 one two', '200 one two', '200 one two']);
   });
 
   it('a fold whose header started in an earlier packet is refused with that reason, and nothing is done', async () => {
@@ -149,7 +171,6 @@ describe('requests the parser refuses', () => {
 
 /** Write bytes as they are and read the answer until the server closes. */
 async function rawExchange(bytes: Buffer): Promise<string> {
-  const { connect } = await import('node:net');
   const url = new URL(emu.baseUrl);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
