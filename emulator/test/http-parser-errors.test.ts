@@ -1,12 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { batchBody, readBatchResponse } from '../../conformance/src/suites/protocol/batch-wire.js';
-import { send, serializeRequest, type WireRequest } from './helpers/fuzz-wire.js';
+import { parseResponse, send, serializeRequest, type WireRequest } from './helpers/fuzz-wire.js';
+import { selfSignedTlsCertificate } from './helpers/tls-certificate.js';
 
 /**
  * Requests Node's HTTP parser refuses, over raw TCP: an obs-fold (RFC 7230 §3.2.4) is unfolded and
@@ -138,6 +140,33 @@ describe('obs-fold in a request head', () => {
     expect(await assetNames()).toEqual([]);
     const log = await emu.admin('GET', 'requests');
     expect(log.body.rejectedByParser).toBe(refused.length + 1);
+  });
+});
+
+describe('over HTTPS', () => {
+  it('a folded head is unfolded inside TLS too, and links keep the https scheme', async () => {
+    const { cert, key } = selfSignedTlsCertificate();
+    writeFileSync(join(dataDir, 'tls.crt'), cert);
+    writeFileSync(join(dataDir, 'tls.key'), key);
+    const secure = await startTestEmulator({ tls: { certFile: join(dataDir, 'tls.crt'), keyFile: join(dataDir, 'tls.key') } });
+    try {
+      const url = new URL(secure.baseUrl);
+      const request = serializeRequest(foldedBatch('\r\n '), url.host);
+      const raw = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = tlsConnect({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false }, () => socket.write(request));
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('close', () => resolve(Buffer.concat(chunks)));
+        socket.on('error', reject);
+      });
+      const res = parseResponse(raw, 0);
+      expect(res.status, res.body.toString()).toBe(202);
+      const [changeset] = readBatchResponse(res.headers['content-type'] ?? null, res.body.toString('utf8'));
+      if (!changeset || !('changeset' in changeset)) throw new Error('expected a changeset');
+      expect(changeset.changeset[0]!.headers['location']).toMatch(new RegExp(`^https://${url.host.replace(/\./g, '\\.')}/api/Assets\\(`));
+    } finally {
+      await secure.close();
+    }
   });
 });
 
