@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { batchBody, readBatchResponse } from '../../conformance/src/suites/protocol/batch-wire.js';
+import { handleParserErrors, type ParserRejection } from '../src/http/parser-errors.js';
 import { parseResponse, send, serializeRequest, type WireRequest } from './helpers/fuzz-wire.js';
 import { selfSignedTlsCertificate } from './helpers/tls-certificate.js';
 
@@ -93,6 +95,30 @@ describe('obs-fold in a request head', () => {
     socket.write(head(' ', true));
     await new Promise((resolve) => socket.on('close', resolve));
     expect(answers()).toEqual(['200 one two', '200 one two', '200 one two']);
+  });
+
+  it('a folded head that never ends is refused with 408 at the head timeout, and recorded', async () => {
+    // A server of its own with a short head timeout (the emulator's is 20 s).
+    const rejections: ParserRejection[] = [];
+    const server = createServer((_req, res) => res.end('served'));
+    server.headersTimeout = 300;
+    handleParserErrors(server, { connectionEvent: 'connection', onRejected: (r) => rejections.push(r) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = connect({ host: '127.0.0.1', port }, () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\nX-More: '));
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n[^]*did not arrive in time/);
+      expect(rejections).toMatchObject([{ status: 408, code: 'ERR_HTTP_REQUEST_TIMEOUT', method: 'GET', target: '/' }]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('a fold whose header started in an earlier packet is refused with that reason, and nothing is done', async () => {

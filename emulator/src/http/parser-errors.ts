@@ -52,6 +52,8 @@ interface ClientError extends NodeJS.ErrnoException {
 
 /** A head still incomplete past this is refused as too large (Node's own limit is 16 KiB). */
 const MAX_HEAD_BYTES = 16 * 1024;
+/** Node's default `headersTimeout`, for a server that has none set. */
+const DEFAULT_HEAD_TIMEOUT_MS = 60_000;
 
 export function handleParserErrors(server: Server, options: ParserErrorOptions): void {
   // Connections handed to a new parser: the refusing parser keeps complaining about them (later
@@ -84,17 +86,26 @@ function reparseUnfolded(server: Server, socket: Duplex, first: Buffer, options:
   };
   socket.on('data', collect);
   for (const listener of nodeListeners) socket.off('data', listener);
+  // The refusing parser's head timeout no longer applies here (its complaints are ignored), so a
+  // head that never ends is bounded by a timer of the same length.
+  const timer = setTimeout(() => stop({ code: 'ERR_HTTP_REQUEST_TIMEOUT', reason: 'Request timeout' }), server.headersTimeout || DEFAULT_HEAD_TIMEOUT_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+
+  function stop(refusal: { code: string; reason: string }): void {
+    clearTimeout(timer);
+    socket.off('data', collect);
+    if (socket.writable) refuse(socket, Object.assign(new Error(refusal.reason), { ...refusal, rawPacket: pending }), options);
+    else socket.destroy();
+  }
 
   function start(): void {
     const unfolded = unfoldHead(pending);
     if (!unfolded) {
-      if (pending.length > MAX_HEAD_BYTES) {
-        socket.off('data', collect);
-        const err: ClientError = Object.assign(new Error('request head too large'), { code: 'HPE_HEADER_OVERFLOW', rawPacket: pending, reason: 'Header overflow' });
-        refuse(socket, err, options);
-      }
+      if (pending.length > MAX_HEAD_BYTES) stop({ code: 'HPE_HEADER_OVERFLOW', reason: 'Header overflow' });
       return;
     }
+    clearTimeout(timer);
     socket.off('data', collect);
     const inner = connectionOver(socket);
     server.emit(options.connectionEvent, inner);
