@@ -8,6 +8,7 @@ import { createTokenIssuer } from './auth/tokens.js';
 import { defaultConfig, type EmulatorConfig } from './config.js';
 import { ContentKeyOpener } from './domain/content-keys.js';
 import { createApp } from './http/app.js';
+import { handleParserErrors, type ParserRejection } from './http/parser-errors.js';
 import { RequestLog } from './http/request-log.js';
 import { FaultInjector } from './faults/injector.js';
 import { createIdGenerator } from './ids.js';
@@ -93,6 +94,8 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       await jobs.abortAll();
       return resetState(services, requests);
     };
+    const debugLog = config.debugFile ? debugWriter(config.debugFile) : undefined;
+    const accessLog = config.silent ? undefined : (line: string) => process.stdout.write(`${line}\n`);
     const app = createApp({
       services,
       tokens: createTokenIssuer(secrets.tokenSigningKey),
@@ -100,15 +103,20 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       faults,
       reset,
       azuriteVersion: azurite ? AZURITE_VERSION : undefined,
-      accessLog: config.silent ? undefined : (line) => process.stdout.write(`${line}\n`),
-      debugLog: config.debugFile ? debugWriter(config.debugFile) : undefined,
+      accessLog,
+      debugLog,
       logError,
       extraRoutes: (express) => {
         verification.mount(express);
         express.use('/origin', originRouter(services, { log: logError }));
       },
     });
-    const server = await listen(config, app);
+    const server = await listen(config, app, (rejection) => {
+      const { time, method, target, status, requestId, client, code, reason } = rejection;
+      requests.add({ time, method, path: target.slice(0, 500), status, latencyMs: 0, requestId, client, rejectedByParser: `${code}: ${reason}` });
+      accessLog?.(`- "${method} ${target.slice(0, 300)}" ${status} refused by the HTTP parser: ${reason} ${requestId}`);
+      debugLog?.({ ...rejection, rejectedByParser: true });
+    });
     cleanup.push(() => closeServer(server));
     const port = (server.address() as AddressInfo).port;
     const scheme = config.tls ? 'https' : 'http';
@@ -171,7 +179,7 @@ function withPublicEndpoint(storage: BlobStorage, endpoint: string): BlobStorage
   });
 }
 
-async function listen(config: EmulatorConfig, app: ReturnType<typeof createApp>): Promise<Server> {
+async function listen(config: EmulatorConfig, app: ReturnType<typeof createApp>, onRejected: (rejection: ParserRejection) => void): Promise<Server> {
   const server = config.tls
     ? createHttpsServer({ cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }, app)
     : createHttpServer(app);
@@ -195,15 +203,9 @@ async function listen(config: EmulatorConfig, app: ReturnType<typeof createApp>)
     server.once('listening', onListening);
     server.listen(config.port, config.host);
   });
-  // HTTP Node's parser refuses never reaches the app: answer with the status that says why, and close.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  // HTTP Node's parser refuses never reaches the app: an obs-fold is unfolded and re-read, anything
+  // else is answered with what could not be parsed, and recorded.
+  handleParserErrors(server, { connectionEvent: config.tls ? 'secureConnection' : 'connection', onRejected });
   return server;
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatKeyId, formatNbId } from '../../client/src/crypto/index.js';
 import { entityPath, quoted, rawRequest, startTestEmulator, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
@@ -331,6 +332,52 @@ describe('Assets(id)/$links/ContentKeys', () => {
     expect((await post(asset.Id, `${emu.url}${entityPath('Assets', asset.Id)}`)).status).toBe(400);
     expect((await emu.ams('POST', linksPath(asset.Id), { body: { url: 42 } })).status).toBe(400);
   });
+
+  it('a malformed id anywhere in a $links or navigation request is 400 before any lookup, whether or not the asset exists', async () => {
+    const asset = await createAsset(emu);
+    const key = await createStorageKey(emu, protection);
+    await linkKey(emu, asset.Id, key.id);
+    const malformed = fc.oneof(
+      fc.constant('nb:kid:UUID:invalidContentKeyId'),
+      fc.constant('notAValidId'),
+      fc.stringMatching(/^[g-z][a-zA-Z0-9._~-]{0,30}$/),
+      fc.stringMatching(/^[g-z]{1,20}$/).map((tail) => `nb:kid:UUID:${tail}`),
+      fc.stringMatching(/^[g-z]{1,20}$/).map((tail) => `nb:cid:UUID:${tail}`),
+      fc.uuid().map((guid) => `nb:cid:UUID:${guid.slice(0, 35)}`),
+    );
+    const at = (set: string, id: string) => `${set}('${encodeURIComponent(id)}')`;
+    await fc.assert(
+      fc.asyncProperty(malformed, fc.boolean(), fc.boolean(), async (bad, assetExists, keyExists) => {
+        const assetId = assetExists ? asset.Id : unknown('cid');
+        const keyId = keyExists ? key.id : unknown('kid');
+        const requests: [string, string, JsonBody | undefined][] = [
+          ['POST', `${at('Assets', assetId)}/$links/ContentKeys`, { uri: `${emu.url}${at('ContentKeys', bad)}` }],
+          ['POST', `${at('Assets', bad)}/$links/ContentKeys`, { uri: `${emu.url}${at('ContentKeys', keyId)}` }],
+          ['GET', `${at('Assets', assetId)}/$links/ContentKeys(${quoted(bad)})`, undefined],
+          ['GET', `${at('Assets', bad)}/$links/ContentKeys`, undefined],
+          ['GET', `${at('Assets', bad)}/$links/ContentKeys(${quoted(keyId)})`, undefined],
+          ['DELETE', `${at('Assets', assetId)}/$links/ContentKeys(${quoted(bad)})`, undefined],
+          ['DELETE', `${at('Assets', bad)}/$links/ContentKeys(${quoted(keyId)})`, undefined],
+          ['GET', `${at('Assets', bad)}/Files`, undefined],
+          ['GET', `${at('Assets', bad)}/ContentKeys`, undefined],
+          ['GET', `${at('Assets', bad)}/Locators`, undefined],
+        ];
+        for (const [method, path, body] of requests) {
+          const res = await emu.ams(method, path, body ? { body } : {});
+          expect(res.status, `${method} ${path} ${JSON.stringify(body)}: ${res.text}`).toBe(400);
+        }
+      }),
+      { numRuns: 25 },
+    );
+    // Nothing changed: the one link is still there.
+    expect((await emu.ams('GET', linksPath(asset.Id))).body.value).toHaveLength(1);
+  });
+
+  it('the service\'s answer to a malformed key in the body of a link to an unknown asset: 400, not 404', async () => {
+    const res = await emu.ams('POST', linksPath(unknown('cid')), { body: { uri: `${emu.url}ContentKeys('nb%3Akid%3AUUID%3AinvalidContentKeyId')` } });
+    expect(res.status).toBe(400);
+    expect(errorMessage(res.body)).toMatch(/Invalid ContentKey id "nb:kid:UUID:invalidContentKeyId"/);
+  });
 });
 
 describe('Files', () => {
@@ -345,7 +392,7 @@ describe('Files', () => {
     expect(res.text).toContain('"ContentFileSize":"0"');
   });
 
-  it('stores the IV verbatim, base64 included (PHP stored base64 and read it back)', async () => {
+  it('stores the IV verbatim, base64 included (a PHP SDK functional test stored base64 and read it back)', async () => {
     const { asset, key } = await encryptedAsset(emu, protection);
     for (const [name, iv] of [['php.mp4', 'q83vEjRWeJA='], ['zeros.mp4', '0007'], ['max.mp4', '18446744073709551615']] as const) {
       const file = await createFile(emu, encryptedFileBody(asset.Id, key.id, name, iv));

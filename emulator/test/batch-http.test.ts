@@ -4,6 +4,7 @@ import { createAsset, createFile, createPolicy, encryptedAsset, protectionKey, s
 import { batchBody, readBatchResponse, type BatchItem, type PartResponse, type ResponseItem } from '../../conformance/src/suites/protocol/batch-wire.js';
 import { atomEntries, atomProperties, METADATA_NS, parseXml, rootText } from './helpers/clients-xml.js';
 import { getJob, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset, downloadAsset } from './helpers/jobs-fixtures.js';
+import { readBatchStrictly } from './helpers/batch-strict.js';
 
 /**
  * `$batch` over real HTTP: parts routed like requests of their own, changesets in order with
@@ -197,6 +198,30 @@ describe('$batch with Assets, ContentKeys, $links and Files', () => {
     expect(single(nested).status).toBe(400);
     expect(single(nested).body).toMatch(/cannot contain another \$batch/);
     expect(changeset(verb)[0]!.status).toBe(405);
+  });
+});
+
+describe('the framing of the answer, as WCF Data Services wrote it', () => {
+  it('closes a changeset with --changesetresponse_Y-- CRLF and the next delimiter, no empty line, read by a strict parser', async () => {
+    const created = await emu.ams('POST', 'Assets', { body: { Name: 'to rename' } });
+    const res = await postBatch([
+      { changeset: [{ method: 'POST', url: 'Assets', contentId: '1', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'first' }) }] },
+      { method: 'GET', url: 'Assets/$count', headers: { Accept: 'text/plain' } },
+      {
+        changeset: [
+          { method: 'POST', url: 'Assets', contentId: '1', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'second' }) },
+          { method: 'MERGE', url: entityPath('Assets', created.body.Id), headers: JSON_HEADERS, body: JSON.stringify({ Name: 'renamed' }) },
+        ],
+      },
+    ]);
+    expect(res.status, res.text).toBe(202);
+    const items = readBatchStrictly(res.headers.get('content-type'), res.text);
+    expect(items.map((item) => ('changeset' in item ? item.changeset.map((p) => p.response.status) : item.response.status))).toEqual([[201], 200, [201, 204]]);
+    const batch = /boundary=(\S+)/.exec(res.headers.get('content-type')!)![1]!;
+    const changesets = [...res.text.matchAll(/^--(changesetresponse_[0-9a-f-]{36})--$/gm)].map((m) => m[1]!);
+    expect(changesets).toHaveLength(2);
+    expect(res.text).toContain(`--${changesets[0]}--\r\n--${batch}\r\nContent-Type: application/http\r\n`);
+    expect(res.text.endsWith(`\r\n--${changesets[1]}--\r\n--${batch}--\r\n`)).toBe(true);
   });
 });
 

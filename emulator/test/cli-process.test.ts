@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import forge from 'node-forge';
 import { DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT } from '../src/auth/credentials.js';
 import { FLAGS } from '../src/cli.js';
 import { LOCK_FILE } from '../src/store/files.js';
@@ -13,6 +12,7 @@ import { EMULATOR_NAME, EMULATOR_VERSION } from '../src/version.js';
 import { startTestAzurite } from '../../test/support/azurite.js';
 import { amsCaller, startTestEmulator } from '../../test/support/emulator.js';
 import { bannerField, ensureCliBuilt, runCli, type CliRun } from './helpers/api-cli.js';
+import { selfSignedTlsCertificate } from './helpers/tls-certificate.js';
 
 /**
  * The real `ams-emulator` command, spawned: help, version, the banner a user copies from, flags
@@ -213,22 +213,3 @@ describe('start-up refusals: one line on stderr and a non-zero exit', () => {
     expect((await moved.stop()).code).toBe(0);
   });
 });
-
-/** A TLS server certificate (digitalSignature + keyEncipherment) for 127.0.0.1. */
-function selfSignedTlsCertificate(): { cert: string; key: string } {
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-  const name = [{ name: 'commonName', value: '127.0.0.1' }];
-  cert.setSubject(name);
-  cert.setIssuer(name);
-  cert.setExtensions([
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
-  ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
-}

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AMS_HEADERS, rawRequest, startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { atomEntries, atomProperties, parseXml, relatedHref, xmlBase } from './helpers/clients-xml.js';
@@ -59,6 +60,52 @@ describe('the legacy root', () => {
     const service = parseXml(api.text);
     expect(service.local).toBe('service');
     expect(xmlBase(service)).toBe(`http://emu.restv2.local.test:${port}/api/`);
+  });
+});
+
+describe('the legacy root without its slash, and entity sets under the root', () => {
+  it('/API and /api without the slash (any case, any verb) answer 301 to <base>/api/ with the query kept; a client following it gets the service', async () => {
+    const host = `127.0.0.1:${port}`;
+    for (const [method, path] of [['GET', '/API'], ['GET', '/api'], ['POST', '/Api'], ['DELETE', '/aPI'], ['GET', '/API?$format=json']] as const) {
+      const res = await asHost(host, method, path, AMS_HEADERS, method === 'POST' ? '{}' : undefined);
+      expect(res.status, `${method} ${path}`).toBe(301);
+      expect(res.headers['location']).toBe(`http://${host}/api/${path.includes('?') ? '?$format=json' : ''}`);
+    }
+    // amspy's get_url: requests follows the 301 and keeps the final URL as its base.
+    const followed = await fetch(`${emu.baseUrl}API`, { headers: AMS_HEADERS });
+    expect(followed.status).toBe(200);
+    expect(followed.url).toBe(`${emu.baseUrl}api/`);
+    const service = (await followed.json()) as { value: { url: string }[] };
+    expect(service.value.map((s) => s.url)).toContain('Assets');
+  });
+
+  it('an entity set, function, $metadata or $batch under the bare root (any case) answers 301 to /api/<same path>?<same query>', async () => {
+    const names = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', '$metadata', '$batch', 'GetProtectionKeyId', 'GetProtectionKey', 'RebindContentKey', 'CreateFileInfos', 'CancelJob'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...names),
+        fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }),
+        fc.constantFrom('', "('nb%3Acid%3AUUID%3A1')", "('x')/Files", '/$count'),
+        fc.constantFrom('', '?$top=1', "?assetid='nb%3Acid%3AUUID%3A1'&x=%2F"),
+        fc.constantFrom('GET', 'POST', 'MERGE', 'DELETE'),
+        async (name, upper, rest, query, method) => {
+          const cased = [...name].map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase())).join('');
+          const path = `/${cased}${rest}${query}`;
+          const res = await rawRequest(emu.baseUrl, method, path, { ...AMS_HEADERS, 'Content-Length': '0' });
+          expect(res.status, `${method} ${path}`).toBe(301);
+          expect(res.headers['location']).toBe(`${emu.baseUrl}api${path}`);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect((await emu.ams('GET', 'Assets')).body.value).toEqual([]);
+  });
+
+  it('other paths under the root keep their 404', async () => {
+    for (const path of ['/Nothing', '/favicon.ico', '/api2', '/apiAssets', '/Asset', '/AssetsX', '/%E0%A4%A']) {
+      const res = await rawRequest(emu.baseUrl, 'GET', path, AMS_HEADERS);
+      expect(res.status, path).toBe(path.startsWith('/%E0') ? 400 : 404);
+    }
   });
 });
 

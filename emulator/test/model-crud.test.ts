@@ -175,7 +175,8 @@ class Link extends Step {
   async run(m: Model, { emu }: Real) {
     const a = resolve(m.assets, this.asset, 'cid');
     const k = resolve(m.keys, this.key, 'kid');
-    let expected = lookupStatus(a) ?? lookupStatus(k);
+    // A malformed id, in the URL or the body, is 400 before anything is looked up.
+    let expected = a.kind === 'malformed' || k.kind === 'malformed' ? 400 : (lookupStatus(a) ?? lookupStatus(k));
     if (expected === undefined && a.kind === 'existing' && k.kind === 'existing') {
       const linked = m.links.filter((l) => l.assetId === a.id);
       if (linked.some((l) => l.keyId === k.id)) expected = 409;

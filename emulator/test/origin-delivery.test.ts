@@ -76,6 +76,19 @@ describe('whole files', () => {
     }
   });
 
+  it('Path + "/" + name, and any run of slashes, serves the file as Path + name does', async () => {
+    for (const file of FILES) {
+      for (const url of [`${locator.Path}/${encodeURIComponent(file.name)}`, `${locator.Path}//${encodeURIComponent(file.name)}`, `${String(locator.Path).replace(/\/origin\//, '/origin//')}${encodeURIComponent(file.name)}`]) {
+        const res = await fetch(url);
+        expect(res.status, url).toBe(200);
+        expect(Buffer.from(await res.arrayBuffer()).equals(file.data), url).toBe(true);
+      }
+    }
+    const nested = await fetch(`${locator.Path}dir//movie.mp4`, { headers: { Range: 'bytes=0-9' } });
+    expect(nested.status).toBe(206);
+    expect(Buffer.from(await nested.arrayBuffer()).equals(FILES[4]!.data.subarray(0, 10))).toBe(true);
+  });
+
   it('Content-Type: the MimeType, else from the extension', async () => {
     expect((await get('clip with spaces é.mp4')).headers.get('content-type')).toBe('video/mp4');
     expect((await get('seventeen.ts')).headers.get('content-type')).toBe('video/mp2t');

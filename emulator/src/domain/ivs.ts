@@ -4,8 +4,8 @@ import type { Deviation } from './deviations.js';
 
 /**
  * IV rules for storage-encrypted files: the IV is a decimal UInt64 (validated only when it will be
- * used to decrypt, since PHP stored base64 and read it back), and no two files under one content
- * key share one (the keystream would repeat).
+ * used to decrypt, since a PHP SDK functional test stored base64 and read it back), and no two
+ * files under one content key share one (the keystream would repeat).
  */
 export interface EncryptedFileView {
   Id: string;

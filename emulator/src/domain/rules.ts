@@ -83,7 +83,7 @@ export const RULES: readonly RuleDef[] = [
     severity: 'error',
     area: 'iv-uniqueness',
     title: 'InitializationVector is not a decimal unsigned 64-bit integer',
-    description: 'The service and its SDKs read InitializationVector with Convert.ToUInt64: decimal digits only, 0 to 18446744073709551615. A client that stores hex or base64 and reads it back itself works only until something else has to decrypt the file.',
+    description: 'The service and its SDKs read InitializationVector with Convert.ToUInt64: decimal digits only, 0 to 18446744073709551615. The PHP SDK library sends decimal too; one of its functional tests stored a base64 IV and read it back, which works only until something has to decrypt the file.',
     fix: 'Send ulong.ToString(): the IV as unsigned decimal digits, e.g. "397304628502661816" (not hex, not base64, not a signed Int64).',
     evidence: 'The InitializationVector text itself: not decimal digits, or beyond 18446744073709551615.',
     strictRefuses: true,

@@ -23,13 +23,15 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
   const { services, requests } = options;
   const router = express.Router();
 
+  const requestCounts = () => ({ total: requests.count, rejectedByParser: requests.rejectedByParser });
+
   router.get('/health', async (_req, res) => {
     const versions = { emulator: `${EMULATOR_NAME}/${EMULATOR_VERSION}`, api: LATEST_API_VERSION, ...(options.azuriteVersion ? { azurite: options.azuriteVersion } : {}) };
     try {
       await services.storage.ping();
-      res.status(200).json({ status: 'healthy', storage: 'up', versions, strict: services.config.strict, auth: services.config.auth });
+      res.status(200).json({ status: 'healthy', storage: 'up', versions, strict: services.config.strict, auth: services.config.auth, requests: requestCounts() });
     } catch (err) {
-      res.status(503).json({ status: 'unhealthy', storage: 'down', message: (err as Error).message, versions });
+      res.status(503).json({ status: 'unhealthy', storage: 'down', message: (err as Error).message, versions, requests: requestCounts() });
     }
   });
 
@@ -60,7 +62,7 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
   });
 
   router.get('/requests', (_req, res) => {
-    res.status(200).json({ capacity: requests.capacity, total: requests.count, requests: requests.list() });
+    res.status(200).json({ capacity: requests.capacity, total: requests.count, rejectedByParser: requests.rejectedByParser, requests: requests.list() });
   });
 
   router.delete('/requests', (_req, res) => {

@@ -12,7 +12,8 @@ import { readOtherBody } from './read-body.js';
 import { requestTimeout } from './request-timeout.js';
 import { errorHandler, type ErrorLogger } from './error-handler.js';
 import type { RequestLog } from './request-log.js';
-import { baseUrlOf, locals, requestInfo } from './request-context.js';
+import { legacyRootRedirect } from './legacy-root.js';
+import { locals, requestInfo } from './request-context.js';
 import { tokenRouter } from './token-endpoints.js';
 
 export interface AppOptions {
@@ -61,12 +62,8 @@ export function createApp(options: AppOptions): Express {
   app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion }));
   options.extraRoutes?.(app);
 
-  // media.windows.net answered the first call to its root with a 301 to the cluster's /api/;
-  // clients re-issue the call there (they must not follow it blindly).
-  app.all('/', readOtherBody('64kb'), (req, res) => {
-    res.setHeader('Location', `${baseUrlOf(req)}api/`);
-    res.status(301).type('text/html').send('<html><head><title>Object moved</title></head><body><h2>Object moved to <a href="api/">here</a>.</h2></body></html>');
-  });
+  // The legacy root: `/`, `/api` without its slash, and entity sets under the root answer 301 to `/api/`.
+  app.use(legacyRootRedirect('64kb'));
 
   app.use(
     requestTimeout(services.config.limits.requestTimeoutMs),

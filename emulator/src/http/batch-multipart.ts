@@ -147,13 +147,19 @@ function splitHeaders(block: Buffer, what: string): { headers: HeaderList; rest:
   }
 }
 
-/** `--boundary`-separated parts, closed by `--boundary--`, with CRLF line breaks. */
+/**
+ * `--boundary`-separated parts with CRLF line breaks, ending at the close delimiter `--boundary--`
+ * with nothing after it. The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1), so
+ * a changeset nested as a part is followed directly by the enclosing `CRLF --batchresponse_X--`:
+ * `--changesetresponse_Y--` CRLF `--batchresponse_X--`, as WCF Data Services wrote it. Strict
+ * client parsers (the PHP SDK's) read an empty line between the two as one more, empty, part.
+ */
 export function writeMultipart(boundary: string, parts: readonly MimePart[]): Buffer {
   const chunks: Buffer[] = [];
   for (const part of parts) {
     chunks.push(Buffer.from(`--${boundary}\r\n${headerLines(part.headers)}\r\n`, 'latin1'), part.body, Buffer.from('\r\n', 'latin1'));
   }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`, 'latin1'));
+  chunks.push(Buffer.from(`--${boundary}--`, 'latin1'));
   return Buffer.concat(chunks);
 }
 

@@ -62,7 +62,8 @@ export async function executeBatch(ctx: BatchContext, body: Buffer, contentType:
     }
   }
   const boundary = `batchresponse_${randomUUID()}`;
-  const responseBody = writeMultipart(boundary, parts);
+  // The outermost body ends with CRLF after its close delimiter, as WCF Data Services' did.
+  const responseBody = Buffer.concat([writeMultipart(boundary, parts), Buffer.from('\r\n', 'latin1')]);
   return {
     status: 202,
     headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}`, DataServiceVersion: '1.0;', 'Content-Length': String(responseBody.length) },

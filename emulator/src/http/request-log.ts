@@ -7,6 +7,8 @@ export interface RequestLogEntry {
   latencyMs: number;
   requestId: string;
   client: string;
+  /** Set when Node's HTTP parser refused the request before the API saw it: what could not be parsed. */
+  rejectedByParser?: string;
 }
 
 /** The last N calls, oldest first; a fixed-size ring so a long CI run cannot grow it. */
@@ -14,6 +16,7 @@ export class RequestLog {
   private readonly entries: (RequestLogEntry | undefined)[];
   private next = 0;
   private total = 0;
+  private rejected = 0;
 
   constructor(readonly capacity: number) {
     this.entries = new Array<RequestLogEntry | undefined>(Math.max(1, capacity));
@@ -23,6 +26,7 @@ export class RequestLog {
     this.entries[this.next] = entry;
     this.next = (this.next + 1) % this.entries.length;
     this.total++;
+    if (entry.rejectedByParser !== undefined) this.rejected++;
   }
 
   list(): RequestLogEntry[] {
@@ -39,9 +43,15 @@ export class RequestLog {
     return this.total;
   }
 
+  /** Of those, the requests Node's HTTP parser refused (a client whose bytes are not HTTP/1.1). */
+  get rejectedByParser(): number {
+    return this.rejected;
+  }
+
   clear(): void {
     this.entries.fill(undefined);
     this.next = 0;
     this.total = 0;
+    this.rejected = 0;
   }
 }

@@ -76,7 +76,7 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new OriginError(405, 'MethodNotAllowed', `${req.method} is not allowed: origin delivery is read-only (GET, HEAD)`, { Allow: 'GET, HEAD, OPTIONS' });
   }
-  const { locatorGuid, name } = splitPath(req.path);
+  const { locatorGuid, name } = splitPath(collapseEmptySegments(req.path));
   const file = findFile(services, locatorGuid, name);
   const source = await resolveClearSource(services, file);
   const size = source.blob.size;
@@ -148,6 +148,15 @@ function notModified(req: Request, etag: string | undefined, lastModified: strin
   if (since === undefined || lastModified === undefined) return false;
   const sinceTime = Date.parse(since);
   return !Number.isNaN(sinceTime) && Date.parse(lastModified) <= sinceTime;
+}
+
+/**
+ * Clients build file URLs as `Path + name` and as `Path + '/' + name` (Path ends with '/'), so
+ * empty segments are dropped: `//` is read as `/`. Only literal slashes are collapsed, before
+ * decoding; this never makes a `.` or `..` segment that was not there.
+ */
+function collapseEmptySegments(path: string): string {
+  return path.replace(/\/{2,}/g, '/');
 }
 
 /** `/<guid>/<name>` below /origin; the name percent-decoded once (it may contain '/'). */

@@ -17,6 +17,9 @@ export async function addAssetKeyLink(req: ApiRequest, services: Services, asset
   const uri = readLinkBody(req.body, req.contentType, { maxDepth: services.config.limits.maxBodyDepth });
   const target = resolveEntityReference(uri);
   if (target.type !== ContentKey) throw badRequest(`The $links/ContentKeys body must point to a ContentKey, not ${target.type.set}`);
+  // Both ids are checked before either is looked up: a malformed one is 400 whatever exists.
+  checkKey(Asset, assetKey);
+  checkKey(ContentKey, target.key);
   await services.store.transaction((tx) => {
     const asset = findEntity(tx, Asset, COLLECTIONS.Assets, assetKey);
     const key = findEntity(tx, ContentKey, COLLECTIONS.ContentKeys, target.key);

@@ -1,4 +1,4 @@
-import { AccessPolicy, Asset, AssetFile, ContentKey, ENTITY_TYPES, FUNCTIONS, Locator, MediaProcessor, StorageAccount, type EntityTypeDef } from '../odata/edm.js';
+import { AccessPolicy, Asset, AssetFile, ContentKey, ENTITY_TYPES, entityTypeOfSet, FUNCTIONS, Locator, MediaProcessor, StorageAccount, type EntityTypeDef } from '../odata/edm.js';
 import { badRequest, methodNotAllowed, notFound, notImplemented } from '../odata/errors.js';
 import { applyQuery, parseQueryOptions, selectedProperties, type QueryOptions } from '../odata/query/index.js';
 import { canonicalId, checkKey, type ODataPath } from '../odata/uri.js';
@@ -197,6 +197,11 @@ function navigation(req: ApiRequest, services: Services, path: Extract<ODataPath
 
 function links(req: ApiRequest, services: Services, path: Extract<ODataPath, { kind: 'links' }>): ApiResult | Promise<ApiResult> {
   if (path.type !== Asset) throw badRequest(`$links on ${path.type.set} are not supported: the emulator links Assets to ContentKeys only`);
+  // A malformed id anywhere in the request is a 400 before any lookup, as the service answered:
+  // 404 is only for a well-formed id that names nothing.
+  checkKey(path.type, path.key);
+  const target = entityTypeOfSet(path.nav.target);
+  if (target && path.targetKey !== undefined) checkKey(target, path.targetKey);
   switch (req.method) {
     case 'GET':
     case 'HEAD':

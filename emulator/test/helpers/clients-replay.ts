@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { rawRequest, type RawResponse } from '../../../test/support/emulator.js';
 import { atomEntries, atomProperties, parseXml, relatedHref } from './clients-xml.js';
+import { send } from './fuzz-wire.js';
 
 export interface Sequence {
   client: string;
@@ -27,8 +28,13 @@ export interface HttpStep {
   request: string;
   /** Added to the client's headers; null removes one. */
   headers?: Record<string, string | null>;
-  /** A body template file beside sequence.json (`.xml`: values XML-escaped; `.json`: JSON-escaped). */
+  /** A body template file beside sequence.json (`.xml`, `.http`: values XML-escaped; `.json`: JSON-escaped), sent byte for byte. */
   body?: string;
+  /**
+   * `raw`: written on a socket of its own, headers in order and byte for byte, for what Node's
+   * HTTP client refuses to send (a header folded onto a continuation line, obs-fold).
+   */
+  wire?: 'raw';
   expect: number;
   /**
    * Values to keep, by expression: `xml:text` (root text), `atom:<Prop>` (the entry's property, or
@@ -116,7 +122,7 @@ export class ReplaySession {
     } else if (method !== 'GET' && method !== 'HEAD') {
       headers['Content-Length'] = '0';
     }
-    const response = await rawRequest(this.options.baseUrl, method, path, headers, requestBody);
+    const response = step.wire === 'raw' ? await sendRaw(this.options.baseUrl, method, path, headers, requestBody) : await rawRequest(this.options.baseUrl, method, path, headers, requestBody);
     const exchange: Exchange = { step, path, requestBody, response };
     this.exchanges.push(exchange);
     expect(response.status, `${this.sequence.client} step "${step.name}" (${method} ${path}): ${response.text.slice(0, 600)}`).toBe(step.expect);
@@ -133,6 +139,20 @@ export class ReplaySession {
       return value;
     });
   }
+}
+
+/** One request through fuzz-wire's `send` (its own Host, Content-Length and `Connection: close`). */
+async function sendRaw(baseUrl: string, method: string, target: string, headers: Record<string, string>, body: string | undefined): Promise<RawResponse> {
+  const host = Object.entries(headers).find(([name]) => name.toLowerCase() === 'host')?.[1];
+  const sent = Object.entries(headers).filter(([name]) => !['host', 'content-length'].includes(name.toLowerCase()));
+  const res = await send(baseUrl, {
+    method,
+    target,
+    headers: host === undefined ? sent : [['Host', host], ...sent],
+    omitHost: host !== undefined,
+    body: body === undefined ? undefined : Buffer.from(body, 'utf8'),
+  });
+  return { status: res.status, headers: res.headers, text: res.body.toString('utf8') };
 }
 
 /** Load `fixtures/clients/<name>/sequence.json`. */

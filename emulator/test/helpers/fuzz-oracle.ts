@@ -2,8 +2,9 @@
  * What a correct answer to a fuzz request looks like, whatever the request was: never a 5xx, never a
  * hang, and every 4xx with the error body of its surface — an OData error in the format the client
  * asked for on the API and `/_emulator`, an OAuth error on the token endpoints, the origin's small
- * JSON error on `/origin`. Malformed HTTP may instead get Node's bare refusal (a 400, 413 or 431
- * with no body, then a close) or a dropped connection. 2xx bodies must parse in their content type.
+ * JSON error on `/origin`. Malformed HTTP may instead get the parser-level refusal (a 400, 408 or
+ * 431 with a plain-text reason, then a close) or a dropped connection. 2xx bodies must parse in
+ * their content type.
  */
 import { SaxesParser } from 'saxes';
 import type { ExpectedFormat, Surface } from './fuzz-requests.js';
@@ -29,7 +30,7 @@ export function judge(expect: Expectation, res: WireResponse): string | undefine
     return expect.malformedHttp ? undefined : `the connection closed without an answer (${res.body.length} bytes received)`;
   }
   if (res.status >= 500) return `answered ${res.status}: ${res.body.toString('utf8').slice(0, 400)}`;
-  const fromApplication = res.headers['x-ms-request-id'] !== undefined;
+  const fromApplication = res.headers['x-ms-request-id'] !== undefined && !refusedByParser(res);
   if (!fromApplication) {
     if (!expect.malformedHttp) return `answered ${res.status} without passing through the application (no x-ms-request-id)`;
     if (!BARE_STATUSES.has(res.status)) return `Node answered malformed HTTP with ${res.status}`;
@@ -39,6 +40,11 @@ export function judge(expect: Expectation, res: WireResponse): string | undefine
   if (res.status >= 400) return errorBodyProblem(expect, res);
   if (res.status >= 200 && res.status < 300 && expect.method !== 'HEAD') return successBodyProblem(res);
   return undefined;
+}
+
+/** The emulator's answer to bytes Node's HTTP parser refused: a plain-text reason, never empty. */
+function refusedByParser(res: WireResponse): boolean {
+  return /^text\/plain/i.test(res.headers['content-type'] ?? '') && /^\d{3} [^:]*: the request could not be parsed as HTTP\/1\.1: /.test(res.body.toString('utf8'));
 }
 
 function errorBodyProblem(expect: Expectation, res: WireResponse): string | undefined {

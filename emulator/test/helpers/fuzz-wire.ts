@@ -6,7 +6,7 @@
  * is everything read until the server closes; `closedWithoutAnswer` tells a connection the server
  * dropped from one it answered.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export interface WireRequest {
   method: string;
@@ -48,6 +48,12 @@ export interface WireResponse {
 export interface WireOptions {
   /** Give up (and report) after this long: a server that holds a connection open is a hang. */
   timeoutMs?: number;
+  /**
+   * Write the request in pieces, cut at these byte offsets, each after the previous one was sent
+   * and a short pause: the server reads them as separate packets, as a client writing its head
+   * and body separately (or a slow network) makes it.
+   */
+  splitAt?: readonly number[];
 }
 
 export class WireTimeoutError extends Error {
@@ -141,11 +147,23 @@ export function send(baseUrl: string, req: WireRequest, options: WireOptions = {
     socket.on('close', finish);
     socket.on('end', () => socket.end());
     socket.on('connect', () => {
-      socket.write(bytes, (err) => {
-        if (!err && req.halfClose) socket.end();
-      });
+      void writePieces(socket, bytes, options.splitAt ?? []).then(
+        () => {
+          if (req.halfClose) socket.end();
+        },
+        () => undefined,
+      );
     });
   });
+}
+
+async function writePieces(socket: Socket, bytes: Buffer, cuts: readonly number[]): Promise<void> {
+  const offsets = [0, ...cuts.filter((c) => c > 0 && c < bytes.length), bytes.length];
+  for (let i = 1; i < offsets.length; i++) {
+    if (i > 1) await new Promise((resolve) => setTimeout(resolve, 30));
+    if (socket.destroyed) return;
+    await new Promise<void>((resolve, reject) => socket.write(bytes.subarray(offsets[i - 1], offsets[i]), (err) => (err ? reject(err) : resolve())));
+  }
 }
 
 /** The bytes after any interim (1xx) answers, e.g. the `100 Continue` to an `Expect` header. */
