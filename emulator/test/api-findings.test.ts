@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { certificatePublicKey, contentKeyChecksum, createProtectionCertificate, wrapContentKey, type ChecksumVariant } from '../../client/src/crypto/index.js';
 import { startTestAzurite, type TestAzurite } from '../../test/support/azurite.js';
 import { entityPath, startTestEmulator, type AmsResponse, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
-import { batchBody, readBatchResponse, type PartResponse } from '../../conformance/src/suites/protocol/batch-wire.js';
+import { batchBody, readBatchResponse, type PartResponse } from '../../client/src/rest/batch-wire.js';
 import { createAsset, encryptedFileBody, errorMessage, linkKey, protectionKey, storageKeyBody, type NewKeyOptions, type ProtectionKey } from './helpers/api-fixtures.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
 import { createAsset, createFile, createPolicy, encryptedAsset, protectionKey, storageKeyBody } from './helpers/api-fixtures.js';
-import { batchBody, readBatchResponse, type BatchItem, type PartResponse, type ResponseItem } from '../../conformance/src/suites/protocol/batch-wire.js';
+import { batchBody, readBatchResponse, type BatchItem, type PartResponse, type ResponseItem } from '../../client/src/rest/batch-wire.js';
 import { atomEntries, atomProperties, METADATA_NS, parseXml, rootText } from './helpers/clients-xml.js';
 import { getJob, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset, downloadAsset } from './helpers/jobs-fixtures.js';
 import { readBatchStrictly } from './helpers/batch-strict.js';

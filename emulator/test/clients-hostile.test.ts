@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMS_HEADERS, rawRequest, startTestEmulator, type RawResponse, type TestEmulator } from '../../test/support/emulator.js';
-import { batchBody, readBatchResponse } from '../../conformance/src/suites/protocol/batch-wire.js';
+import { batchBody, readBatchResponse } from '../../client/src/rest/batch-wire.js';
 import { METADATA_NS, parseXml } from './helpers/clients-xml.js';
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
-import { batchBody, readBatchResponse } from '../../conformance/src/suites/protocol/batch-wire.js';
+import { batchBody, readBatchResponse } from '../../client/src/rest/batch-wire.js';
 import { handleParserErrors, type ParserRejection } from '../src/http/parser-errors.js';
 import { parseResponse, send, serializeRequest, type WireRequest } from './helpers/fuzz-wire.js';
 import { selfSignedTlsCertificate } from './helpers/tls-certificate.js';

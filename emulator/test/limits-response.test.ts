@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulator, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
 import { DEFAULT_LIMITS } from '../src/config.js';
-import { batchBody, readBatchResponse, type PartResponse } from '../../conformance/src/suites/protocol/batch-wire.js';
+import { batchBody, readBatchResponse, type PartResponse } from '../../client/src/rest/batch-wire.js';
 import { odataErrorFormat } from './helpers/fuzz-oracle.js';
 
 /**

@@ -3,7 +3,7 @@ import { odataString } from '../../../../client/src/index.js';
 import { expectThat, type CaseRecorder } from '../../runner/recorder.js';
 import { withResources, type Resources } from '../../workflow/resources.js';
 import type { SuiteContext } from '../types.js';
-import { batchBody, readBatchResponse, type PartResponse, type ResponseItem } from './batch-wire.js';
+import { batchBody, readBatchResponse, type PartResponse, type ResponseItem } from '../../../../client/src/rest/batch-wire.js';
 import { assetIdOfLocation, expectStatus } from './expect.js';
 import { formatById } from './formats.js';
 

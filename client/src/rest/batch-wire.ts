@@ -1,7 +1,8 @@
 /**
  * `$batch` bodies as the SDKs write them, and a reader of multipart answers (string splitting, no
- * code shared with the emulator's parser): the Protocol suite's `$batch` check, and the emulator's
- * own batch tests.
+ * code shared with the emulator's parser): the conformance kit's `$batch` check, and the
+ * emulator's own batch tests. It lives with the client because both may import the client and
+ * nothing may import the kit.
  */
 
 export interface BatchRequestPart {
