@@ -26,6 +26,7 @@ const SAMPLES: Record<string, { value: string; config: Record<string, unknown> }
   'id-seed': { value: '42', config: { idSeed: 42 } },
   'public-blob-endpoint': { value: 'http://localhost:10000/devstoreaccount1/', config: { publicBlobEndpoint: 'http://localhost:10000/devstoreaccount1' } },
   'max-files-per-asset': { value: '25', config: { limits: { maxFilesPerAsset: 25 } } },
+  'verify-max-restream-mb': { value: '64', config: { limits: { verifyMaxRestreamBytes: 64 * 1024 * 1024 } } },
 };
 
 /** --cert and --key only make sense together. */
