@@ -216,13 +216,13 @@ describe('what is not served', () => {
     expect(res.headers['content-type']).toContain('application/json');
   }
 
-  it('unknown, malformed or SAS locators, unknown files, names that try to climb out: 404', async () => {
+  it('unknown, malformed or SAS locators, unknown files: 404; names that try to climb out: 400', async () => {
     const guid = String(locator.ContentAccessComponent);
     await refused(`/origin/00000000-0000-4000-8000-000000000000/one.bin`, 404, 'LocatorNotFound');
     await refused(`/origin/not-a-guid/one.bin`, 404, 'LocatorNotFound');
     await refused(`/origin/${guid}/nothere.mp4`, 404, 'FileNotFound');
-    await refused(`/origin/${guid}/..%2F..%2F..%2Fetc%2Fpasswd`, 404, 'FileNotFound');
-    await refused(`/origin/${guid}/../../etc/passwd`, 404, 'FileNotFound');
+    await refused(`/origin/${guid}/..%2F..%2F..%2Fetc%2Fpasswd`, 400, 'InvalidFileName');
+    await refused(`/origin/${guid}/../../etc/passwd`, 400, 'InvalidFileName');
     await refused(`/origin/${guid}/`, 404, 'NotFound');
     await refused(`/origin/${guid}/%E0%A4%A`, 400, 'BadRequest');
     const sas = await createSasLocator(emu, asset.assetId, String((await createPolicy(emu, 1)).Id));

@@ -9,6 +9,7 @@ import { COLLECTIONS } from '../resources/common.js';
 import type { Services } from '../resources/context.js';
 import { filesOfAsset } from '../resources/files.js';
 import { LOCATOR_ORIGIN } from '../resources/locators.js';
+import { blobNameEscape } from '../storage/blob-names.js';
 import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
 import { contentTypeOfFile } from './content-type.js';
@@ -162,6 +163,9 @@ function splitPath(path: string): { locatorGuid: string; name: string } {
   } catch {
     throw new OriginError(400, 'BadRequest', 'The path is not valid percent-encoding');
   }
+  // No file can have such a name; say why rather than look it up.
+  const escape = blobNameEscape(name);
+  if (escape !== undefined) throw new OriginError(400, 'InvalidFileName', `The file name ${JSON.stringify(name.slice(0, 260))} cannot name a file of the asset: ${escape}`);
   return { locatorGuid, name };
 }
 

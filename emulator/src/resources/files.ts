@@ -6,6 +6,7 @@ import { Asset, AssetFile, ContentKey } from '../odata/edm.js';
 import { badRequest, conflict, notFound, serviceUnavailable } from '../odata/errors.js';
 import { functionParameters } from '../odata/params.js';
 import { canonicalId } from '../odata/uri.js';
+import { blobNameEscape } from '../storage/blob-names.js';
 import { defineIndex } from '../store/indexes.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import { containerOf } from './assets.js';
@@ -80,6 +81,14 @@ export async function createFileInfos(req: ApiRequest, services: Services): Prom
   const asset = findEntity(services.store, Asset, COLLECTIONS.Assets, assetKey);
   const assetId = asset['Id'] as string;
   const blobs = await services.storage.listBlobs(containerOf(asset));
+  // A blob stored under a name like '../asset-<other>/x' (raw HTTP can do that) must not become a
+  // file: its name would address another asset's blob from then on.
+  for (const blob of blobs) {
+    const escape = blobNameEscape(blob.name);
+    if (escape !== undefined) {
+      throw badRequest(`CreateFileInfos cannot make a file of the blob ${JSON.stringify(blob.name.slice(0, 260))} in the asset's container: ${escape}; delete that blob and upload it under another name`);
+    }
+  }
   const created: string[] = [];
   await services.store.transaction((tx) => {
     // The asset may have been deleted while its container was listed.
@@ -174,4 +183,6 @@ function checkFileName(name: string): void {
   // A lone surrogate (JSON "\ud800") has no UTF-8 form: no blob can have that name, no URL can name it.
   if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name)) throw badRequest('The file name is not valid Unicode: it holds an unpaired surrogate');
   if (name.endsWith('/') || name.endsWith('.') || name.startsWith('/')) throw badRequest(`The file name ${JSON.stringify(name)} cannot be a blob name`);
+  const escape = blobNameEscape(name);
+  if (escape !== undefined) throw badRequest(`The file name ${JSON.stringify(name)} cannot be a blob name in the asset's container: ${escape}`);
 }
