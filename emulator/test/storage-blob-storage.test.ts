@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageRequestError, type BlobStorage } from '../src/storage/types.js';
 import { startTestAzurite, type TestAzurite } from '../../test/support/azurite.js';
+import { namesWithPathSegments } from './helpers/fuzz-values.js';
 
 const MiB = 1024 * 1024;
 
@@ -327,14 +328,13 @@ describe('blob addresses stay inside their container', () => {
     const own = assetContainer();
     await storage.createContainer(own);
     const other = await victim();
-    const segment = fc.constantFrom('..', '.', '%2e%2e', '%2E.', '.%2e', other.container, other.blob, 'a', '', '%2f', '\\', '..\\..');
     await fc.assert(
-      fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 5 }), fc.constantFrom('/', '\\', '%2f'), async (segments, separator) => {
-        const name = segments.join(separator);
+      fc.asyncProperty(namesWithPathSegments([other.container, other.blob]), async ({ name, escapes }) => {
         const outcome = await storage.uploadBlob(own, name, Buffer.from('mine')).then(
           () => 'written',
           (e: unknown) => refusal(e),
         );
+        if (escapes) expect(outcome, name).not.toBe('written');
         if (outcome === 'written') expect((await storage.getBlob(own, name))?.name).toBe(name);
         expect(await readAll(await storage.readBlob(other.container, other.blob))).toEqual(other.data);
       }),

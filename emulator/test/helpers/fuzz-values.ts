@@ -264,3 +264,38 @@ export const oversizedFilter: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 4_097, max: 12_000 }).map((n) => `Name eq '${'q'.repeat(n)}'`),
   fc.integer({ min: 300, max: 3_000 }).map((n) => Array.from({ length: n }, () => "Name eq 'a'").join(' and ')),
 );
+
+/** One way to write a path segment that walks (`..`), stays (`.`), or is plain, in any spelling storage or a URL parser may decode. */
+const DOT_SEGMENTS = ['..', '.', '%2e%2e', '%2E.', '.%2e', '%252e%252e', '..\\..'];
+const NAME_SEPARATORS = ['/', '\\', '%2f', '%5C'];
+
+/**
+ * Blob names with path segments: dot segments in every spelling, separators in every spelling,
+ * ordinary segments and `landmarks` (another asset's container, a blob in it) mixed in, so some
+ * aim at a real target. `escapes` says whether the name, decoded as a client or the SDK would,
+ * has a `.`/`..` segment or a backslash: the oracle for "must be refused".
+ */
+export function namesWithPathSegments(landmarks: readonly string[] = []): fc.Arbitrary<{ name: string; escapes: boolean }> {
+  const segment = fc.constantFrom(...DOT_SEGMENTS, 'a', 'b c', 'é', '日本', 'v1.0', '..x', ...landmarks);
+  return fc.tuple(fc.array(segment, { minLength: 1, maxLength: 5 }), fc.constantFrom(...NAME_SEPARATORS)).map(([segments, separator]) => {
+    const name = segments.join(separator);
+    const decoded = decodedFully(name);
+    return { name, escapes: decoded.includes('\\') || decoded.startsWith('/') || decoded.split('/').some((s) => s === '.' || s === '..') };
+  });
+}
+
+/** Percent-decoded until it no longer changes (or no longer decodes). */
+function decodedFully(text: string): string {
+  let current = text;
+  for (let round = 0; round < 4; round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(current);
+    } catch {
+      return current;
+    }
+    if (next === current) return current;
+    current = next;
+  }
+  return current;
+}
