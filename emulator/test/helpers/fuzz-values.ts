@@ -299,3 +299,14 @@ function decodedFully(text: string): string {
   }
   return current;
 }
+
+/** `text` with the letter case of some of its letters flipped, never `text` itself (it must have a letter). */
+export function caseFlipped(text: string): fc.Arbitrary<string> {
+  const letters = [...text].flatMap((c, i) => (c.toLowerCase() !== c.toUpperCase() ? [i] : []));
+  if (letters.length === 0) throw new RangeError(`caseFlipped needs a letter in ${JSON.stringify(text)}`);
+  return fc.uniqueArray(fc.constantFrom(...letters), { minLength: 1, maxLength: letters.length }).map((flip) => {
+    const chars = [...text];
+    for (const i of flip) chars[i] = chars[i] === chars[i]!.toLowerCase() ? chars[i]!.toUpperCase() : chars[i]!.toLowerCase();
+    return chars.join('');
+  });
+}
