@@ -121,3 +121,8 @@ export function numberValue(values: Map<string, CanonicalValue>, name: string): 
   const v = values.get(name);
   return typeof v === 'number' ? v : undefined;
 }
+
+/** Canonical ids of the keys linked to an asset, in link order. */
+export function linkedKeys(reader: StoreReader, assetId: string): string[] {
+  return reader.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId).map((link) => link.keyId);
+}

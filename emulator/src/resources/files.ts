@@ -10,9 +10,8 @@ import { blobNameEscape } from '../storage/blob-names.js';
 import { defineIndex } from '../store/indexes.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import { containerOf } from './assets.js';
-import { COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
+import { COLLECTIONS, findEntity, INDEXES, linkedKeys, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
-import { linkedKeys } from './links.js';
 
 const F = COLLECTIONS.Files;
 
@@ -138,6 +137,30 @@ export function fileKeyId(reader: StoreReader, file: JsonRecord): string | undef
 
 export function assetStorageKeyId(reader: StoreReader, assetId: string): string | undefined {
   return linkedKeys(reader, assetId).find((k) => reader.get(COLLECTIONS.ContentKeys, k)?.['ContentKeyType'] === STORAGE_ENCRYPTION);
+}
+
+/**
+ * IV reuse that linking a key to an asset creates: the asset's encrypted files that name no
+ * EncryptionKeyId take its storage key, each checked against every file with its IV under that
+ * key (a pair is reported once). Call inside the link's transaction, after the link is stored.
+ */
+export function ivReuseOfUnkeyedFiles(reader: StoreReader, assetId: string): Deviation[] {
+  const deviations: Deviation[] = [];
+  const reported = new Set<string>();
+  for (const file of filesOfAsset(reader, assetId)) {
+    const explicit = file['EncryptionKeyId'];
+    if (typeof explicit === 'string' && explicit !== '') continue;
+    const view = file as unknown as EncryptedFileView;
+    const iv = view.InitializationVector;
+    if (typeof iv !== 'string' || iv === '') continue;
+    for (const deviation of checkIvUnique(view, fileKeyId(reader, file), reader.lookup(FILES_BY_IV, ivIdentity(iv)), (other) => fileKeyId(reader, other))) {
+      const pair = [view.Id, String(deviation.details?.['otherFileId'])].sort().join('|');
+      if (reported.has(pair)) continue;
+      reported.add(pair);
+      deviations.push(deviation);
+    }
+  }
+  return deviations;
 }
 
 /**
