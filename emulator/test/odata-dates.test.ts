@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDateTime } from '../src/odata/values.js';
+import { MAX_DATE_TIME_MS, MIN_DATE_TIME_MS, parseDateTime, toPrimitive } from '../src/odata/values.js';
+import { outOfRangeDate } from './helpers/fuzz-values.js';
 
 /**
  * Dates in the spellings clients send: ISO 8601, `/Date(ms)/`, and .NET's culture-dependent
@@ -56,5 +57,23 @@ describe('parseDateTime', () => {
     ['tomorrow', 'words'],
   ])('refuses %s (%s)', (text) => {
     expect(parseDateTime(text)).toBeUndefined();
+  });
+});
+
+describe('the Edm.DateTime range', () => {
+  it('reads years 1 to 99 as themselves, not as 1901 to 1999', () => {
+    expect(parseDateTime('0050-03-04T05:06:07Z')?.toISOString()).toBe('0050-03-04T05:06:07.000Z');
+    expect(parseDateTime('0001-01-01T00:00:00Z')?.getTime()).toBe(MIN_DATE_TIME_MS);
+    expect(parseDateTime('04.03.0050 05:06:07')?.toISOString()).toBe('0050-03-04T05:06:07.000Z');
+  });
+
+  it('keeps both ends and refuses (400) every date outside them, in every spelling (property)', () => {
+    expect(toPrimitive('StartTime', 'Edm.DateTime', '9999-12-31T23:59:59.999Z')).toBe(new Date(MAX_DATE_TIME_MS).toISOString());
+    expect(toPrimitive('StartTime', 'Edm.DateTime', `/Date(${MIN_DATE_TIME_MS})/`)).toBe('0001-01-01T00:00:00.000Z');
+    fc.assert(
+      fc.property(outOfRangeDate, (value) => {
+        expect(() => toPrimitive('StartTime', 'Edm.DateTime', value)).toThrow(expect.objectContaining({ status: 400 }));
+      }),
+    );
   });
 });

@@ -310,3 +310,15 @@ export function caseFlipped(text: string): fc.Arbitrary<string> {
     return chars.join('');
   });
 }
+
+/**
+ * Dates outside the Edm.DateTime range (0001-01-01 to 9999-12-31) in the spellings clients send:
+ * ISO with a year 0000, verbose JSON's `/Date(ms)/` and a bare number of milliseconds past either
+ * end (up to JavaScript's own limit of 8.64e15 ms).
+ */
+export const outOfRangeDate: fc.Arbitrary<string | number> = fc.oneof(
+  fc.constantFrom('0000-01-01T00:00:00Z', '0000-12-31T23:59:59Z', "datetime'0000-06-15T12:00:00'"),
+  fc.integer({ min: 253_402_300_800_000, max: 8_640_000_000_000_000 }).map((ms) => `/Date(${ms})/`),
+  fc.integer({ min: -8_640_000_000_000_000, max: -62_135_596_800_001 }).map((ms) => `/Date(${ms})/`),
+  fc.integer({ min: 253_402_300_800_000, max: 8_640_000_000_000_000 }),
+);
