@@ -3,7 +3,9 @@
  * sequences and `$filter` expressions, as fast-check arbitraries. Nothing here knows about routes;
  * fuzz-requests.ts assembles these into requests.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import forge from 'node-forge';
 
 /** Percent-encode every byte of the UTF-8 form except unreserved characters (lone surrogates become U+FFFD). */
 export function pct(text: string, keep = /[A-Za-z0-9\-._~]/): string {
@@ -321,4 +323,44 @@ export const outOfRangeDate: fc.Arbitrary<string | number> = fc.oneof(
   fc.integer({ min: 253_402_300_800_000, max: 8_640_000_000_000_000 }).map((ms) => `/Date(${ms})/`),
   fc.integer({ min: -8_640_000_000_000_000, max: -62_135_596_800_001 }).map((ms) => `/Date(${ms})/`),
   fc.integer({ min: 253_402_300_800_000, max: 8_640_000_000_000_000 }),
+);
+
+/** Signs the odd certificates below: their own keys are only public (a modulus may not even factor). */
+let certificateSigner: forge.pki.rsa.PrivateKey | undefined;
+
+/**
+ * Base64 DER of a well-formed X.509 certificate whose RSA public key is (`modulus`, `exponent`),
+ * signed by another key: how a certificate no content key can be wrapped to looks on the wire.
+ */
+export function certificateWithRsaKey(modulus: bigint, exponent: bigint): string {
+  certificateSigner ??= forge.pki.privateKeyFromPem(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+  const big = (n: bigint) => new forge.jsbn.BigInteger(n.toString(16), 16);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(big(modulus), big(exponent));
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date('2020-01-01T00:00:00Z');
+  cert.validity.notAfter = new Date('2040-01-01T00:00:00Z');
+  cert.setSubject([{ name: 'commonName', value: 'unusable' }]);
+  cert.setIssuer([{ name: 'commonName', value: 'fuzz signer' }]);
+  cert.sign(certificateSigner, forge.md.sha256.create());
+  return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary').toString('base64');
+}
+
+/** An odd number of exactly `bits` bits, top bit set: a stand-in modulus of that size. */
+function oddOfBits(bits: number): bigint {
+  const bytes = randomBytes(Math.ceil(bits / 8));
+  let n = BigInt(`0x${bytes.toString('hex')}`) & ((1n << BigInt(bits)) - 1n);
+  n |= (1n << BigInt(bits - 1)) | 1n;
+  return n;
+}
+
+/**
+ * Certificates RebindContentKey cannot wrap a 32-byte key to with RSA-OAEP-SHA1: a modulus too
+ * small (below 592 bits) or too large (over 16384), an exponent that is huge, even or 1.
+ */
+export const unusableCertificate: fc.Arbitrary<{ why: string; certificate: string }> = fc.oneof(
+  fc.integer({ min: 256, max: 591 }).map((bits) => ({ why: `${bits}-bit modulus`, certificate: certificateWithRsaKey(oddOfBits(bits), 65537n) })),
+  fc.integer({ min: 16_385, max: 17_000 }).map((bits) => ({ why: `${bits}-bit modulus`, certificate: certificateWithRsaKey(oddOfBits(bits), 65537n) })),
+  fc.bigInt({ min: 2n ** 64n, max: 2n ** 1500n }).map((e) => ({ why: `${e.toString(2).length}-bit exponent`, certificate: certificateWithRsaKey(oddOfBits(2048), e | 1n) })),
+  fc.constantFrom(1n, 2n, 65536n).map((e) => ({ why: `exponent ${e}`, certificate: certificateWithRsaKey(oddOfBits(2048), e) })),
 );
