@@ -928,6 +928,8 @@ const emulatorCase: fc.Arbitrary<FuzzCase> = fc
     body: emulatorBody,
     faultBody: refusedFaultBody,
     type: fc.oneof({ weight: 4, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom<string | undefined>(undefined, 'text/plain', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/xml') }),
+    // Mutating routes need it or a JSON body (cross-site protection); without either they answer 403.
+    marked: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     format: formatChoice,
   })
   .map((r): FuzzCase => ({
@@ -947,7 +949,11 @@ const emulatorCase: fc.Arbitrary<FuzzCase> = fc
       return {
         method: verb,
         target: target(path, [], r.format),
-        headers: [...(r.format.accept.header !== undefined ? [['Accept', r.format.accept.header] as Header] : []), ...(r.type !== undefined && body !== undefined ? [['Content-Type', r.type] as Header] : [])],
+        headers: [
+          ...(r.format.accept.header !== undefined ? [['Accept', r.format.accept.header] as Header] : []),
+          ...(r.type !== undefined && body !== undefined ? [['Content-Type', r.type] as Header] : []),
+          ...(r.marked ? [['X-AMS-Emulator', '1'] as Header] : []),
+        ],
         body,
       };
     },
