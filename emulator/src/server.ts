@@ -95,7 +95,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     };
     const app = createApp({
       services,
-      tokens: createTokenIssuer(secrets.tokenSigningKey),
+      tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
       faults,
       reset,
