@@ -96,6 +96,15 @@ describe('/_emulator/faults', () => {
     expect(after.faults).toHaveLength(1);
   });
 
+  it('refuses a 1xx status (not a final answer: the client would hang up waiting) with a 400', async () => {
+    for (const status of [100, 101, 102, 103, 150, 199]) {
+      const res = await addFault({ entity: 'Assets', status });
+      expect(res.status, String(status)).toBe(400);
+      expect(JSON.stringify(await res.json())).toMatch(/'status' must be an integer from 200 to 599/);
+    }
+    expect((await createAsset()).status).toBe(201);
+  });
+
   it('is cleared by reset', async () => {
     await addFault({ entity: 'Assets', status: 503 });
     await emulator.reset();

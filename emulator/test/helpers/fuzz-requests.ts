@@ -905,7 +905,7 @@ const emulatorPath: fc.Arbitrary<EmulatorPath> = fc.oneof(
 
 /** A fault rule that can never be accepted: users' faults are not provoked here (they may answer 5xx). */
 const refusedFaultBody: fc.Arbitrary<Buffer> = fc.oneof(
-  fc.record({ status: fc.oneof(fc.integer({ min: 600, max: 10_000 }), fc.integer({ min: -1000, max: 99 }), fc.constantFrom('503', 1.5, null)), entity: fc.option(hostileString, { nil: undefined }) }).map((rule) => json(rule)),
+  fc.record({ status: fc.oneof(fc.integer({ min: 600, max: 10_000 }), fc.integer({ min: -1000, max: 199 }), fc.constantFrom('503', 1.5, null)), entity: fc.option(hostileString, { nil: undefined }) }).map((rule) => json(rule)),
   fc.dictionary(hostileString, junkJsonValue, { maxKeys: 4 }).map((rule) => json({ ...rule, 'fuzz-unknown-field': 1 })),
   fc.array(fc.constant({ 'fuzz-unknown-field': 1 }), { minLength: 1, maxLength: 3 }).map((rules) => json([{ status: 503 }, ...rules])),
   fc.constantFrom('', '{', 'null', '"x"', '1', '[]', '[1]', '{"latencyMs":0}', '{"latencyMs":200000,"status":503}', '{"probability":2,"status":503}', '{"count":0,"status":503}', '{"seed":-1,"status":503}').map((s) => Buffer.from(s)),
