@@ -172,7 +172,7 @@ describe('--auth strict', () => {
     expect(errorMessage(res.body)).toMatch(message);
   });
 
-  it('names the algorithm of a token signed with another one (RS256, HS512), not 'alg none'', async () => {
+  it('names the algorithm of a token signed with another one (RS256, HS512), not as alg none', async () => {
     const now = Math.floor(Date.now() / 1000);
     const claims = { appid: DEV_CLIENT_ID, ams_auth: 'strict', iss: TOKEN_ISSUER, aud: AAD_RESOURCE, sub: DEV_CLIENT_ID, exp: now + 600 };
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
