@@ -298,6 +298,12 @@ describe('/_emulator/findings', () => {
     await postKey(compat, compatKey, { checksum: null });
     const byRule = await compat.admin('GET', 'findings?rule=checksum-missing');
     expect((byRule.body.findings as JsonBody[]).map((f) => f.rule)).toEqual(['checksum-missing']);
+    // A repeated parameter is any of its values.
+    const rulesOf = async (query: string) => ((await compat.admin('GET', `findings?${query}`)).body.findings as JsonBody[]).map((f) => f.rule).sort();
+    expect(await rulesOf('rule=checksum-missing&rule=no-such-rule')).toEqual(['checksum-missing']);
+    expect(await rulesOf('rule=checksum-missing&rule=checksum-mismatch')).toEqual(['checksum-mismatch', 'checksum-missing']);
+    expect(await rulesOf('severity=warning&severity=info')).toEqual(['checksum-missing']);
+    expect(await rulesOf('rule=no-such-rule&rule=other')).toEqual([]);
     const text = await compat.admin('GET', 'findings?format=text');
     expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(text.text).toMatch(/^2 findings:/);
