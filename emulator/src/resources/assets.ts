@@ -82,7 +82,8 @@ export async function deleteAsset(req: ApiRequest, services: Services, key: stri
   const keep = (functionParameters(req.rawQuery).get('keepcontainer') ?? '').toLowerCase() === 'true';
   if (!keep) await services.storage.deleteContainer(containerOf(asset));
   await services.store.transaction((tx) => {
-    if (!tx.has(A, assetId)) return;
+    // A concurrent DELETE got here first (while the container was deleted): this one found nothing.
+    if (!tx.has(A, assetId)) throw notFound(`No Asset with Id '${key}' was found`);
     removeAssetEntities(tx, assetId);
     tx.delete(A, assetId);
   });

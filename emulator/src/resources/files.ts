@@ -175,8 +175,13 @@ async function commitFile(req: ApiRequest, services: Services, record: JsonRecor
   if (services.config.strict) await services.events.beforeFileCommit(record, req.info);
   const assetId = String(record['ParentAssetId']);
   await services.store.transaction((tx) => {
-    if (!tx.has(COLLECTIONS.Assets, assetId)) throw badRequest(`The asset '${assetId}' no longer exists`);
-    if (previous && !tx.has(F, String(record['Id']))) throw badRequest(`The file '${record['Id']}' no longer exists`);
+    // A MERGE that lost the race to a DELETE of the file (or its asset) finds nothing: 404, as it
+    // would have a moment later. A POST whose parent went away meanwhile named a missing asset: 400.
+    if (previous && !tx.has(F, String(record['Id']))) throw notFound(`The file '${record['Id']}' no longer exists: it was deleted while this request ran`);
+    if (!tx.has(COLLECTIONS.Assets, assetId)) {
+      const message = `The asset '${assetId}' no longer exists: it was deleted while this request ran`;
+      throw previous ? notFound(message) : badRequest(message);
+    }
     // Stored records are replaced, never mutated: another object means another write landed.
     if (previous && tx.get(F, String(record['Id'])) !== previous) throw new FileChangedMeanwhile();
     const siblings = filesOfAsset(tx, assetId).filter((f) => f['Id'] !== record['Id']);
