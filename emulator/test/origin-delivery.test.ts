@@ -195,6 +195,31 @@ describe('If-Range: a resumed download never splices two versions', () => {
     }
   });
 
+  it('If-Match and If-Unmodified-Since: the same version is served, another is a 412 with no bytes', async () => {
+    const file = FILES[3]!;
+    const full = await get(file.name);
+    const etag = full.headers.get('etag')!;
+    const lastModified = full.headers.get('last-modified')!;
+    const before = new Date(Date.parse(lastModified) - 60_000).toUTCString();
+    const later = new Date(Date.parse(lastModified) + 60_000).toUTCString();
+    const holds: Record<string, string>[] = [{ 'If-Match': etag }, { 'If-Match': `"other", ${etag}` }, { 'If-Match': '*' }, { 'If-Unmodified-Since': lastModified }, { 'If-Unmodified-Since': later }, { 'If-Match': etag, 'If-Unmodified-Since': before }, { 'If-Unmodified-Since': 'not a date' }];
+    for (const headers of holds) {
+      const res = await get(file.name, { ...headers, Range: 'bytes=10-19' });
+      expect(res.status, JSON.stringify(headers)).toBe(206);
+      expect(res.body.equals(file.data.subarray(10, 20))).toBe(true);
+    }
+    // A weak tag never matches If-Match (strong comparison); If-Match wins over If-Unmodified-Since.
+    const changed: Record<string, string>[] = [{ 'If-Match': '"other"' }, { 'If-Match': `W/${etag}` }, { 'If-Unmodified-Since': before }, { 'If-Match': '"other"', 'If-Unmodified-Since': later }];
+    for (const headers of changed) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await get(file.name, { ...headers, Range: 'bytes=10-19' }, method);
+        expect(res.status, `${method} ${JSON.stringify(headers)}`).toBe(412);
+        if (method === 'GET') expect(JSON.parse(res.body.toString()).error.code).toBe('PreconditionFailed');
+        expect(res.headers.get('content-range')).toBeNull();
+      }
+    }
+  });
+
   it('the ETag changes with the IV the bytes are decrypted with (storage\'s ETag covers the blob)', async () => {
     const own = await uploadEncryptedAsset(emu, [{ name: 'v.bin', data: sample(4096) }]);
     const loc = await originLocator(own.assetId);
@@ -250,6 +275,7 @@ describe('what is not served', () => {
     const preflight = await fetch(urlOf('one.bin'), { method: 'OPTIONS' });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toContain('Range');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('If-Match');
   });
 
   it('a file whose key cannot be unwrapped: 409 naming why, not a 500 or garbage', async () => {

@@ -70,7 +70,7 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   });
   if (req.method === 'OPTIONS') {
     res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range');
+    res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since');
     res.status(204).end();
     return;
   }
@@ -89,6 +89,8 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (lastModified) res.setHeader('Last-Modified', lastModified);
   if (etag) res.setHeader('ETag', etag);
+  const failed = failedPrecondition(req, etag, lastModified);
+  if (failed) throw new OriginError(412, 'PreconditionFailed', failed);
   if (notModified(req, etag, lastModified)) {
     res.status(304).end();
     return;
@@ -131,6 +133,26 @@ function ifRangeHolds(ifRange: string | undefined, etag: string | undefined, las
   if (value.startsWith('"') || value.startsWith('W/')) return etag !== undefined && value === etag;
   const date = Date.parse(value);
   return lastModified !== undefined && !Number.isNaN(date) && date === Date.parse(lastModified);
+}
+
+/**
+ * If-Match / If-Unmodified-Since (RFC 9110 §13.1.1, §13.1.4, evaluated first, §13.2.2): a client
+ * resuming a download asks for the bytes of the version it started with; another version is a 412,
+ * never a splice. If-Match compares strongly (`*` matches any); If-Unmodified-Since counts only
+ * without If-Match and with a date to compare. Returns why the precondition failed, or undefined.
+ */
+function failedPrecondition(req: Request, etag: string | undefined, lastModified: string | undefined): string | undefined {
+  const match = req.get('if-match');
+  if (match !== undefined) {
+    const tags = match.split(',').map((tag) => tag.trim());
+    if (tags.includes('*') || (etag !== undefined && tags.includes(etag))) return undefined;
+    return `If-Match ${JSON.stringify(match.slice(0, 200))} does not name the file's current ETag ${etag ?? '(none)'}: it changed since`;
+  }
+  const since = req.get('if-unmodified-since');
+  if (since === undefined || lastModified === undefined) return undefined;
+  const sinceTime = Date.parse(since);
+  if (Number.isNaN(sinceTime) || Date.parse(lastModified) <= sinceTime) return undefined;
+  return `The file was modified at ${lastModified}, after If-Unmodified-Since ${since.slice(0, 100)}`;
 }
 
 /**
