@@ -25,11 +25,14 @@ import {
   keyForm,
   keySegment,
   malformedId,
+  namesWithPathSegments,
   nestedJson,
+  outOfRangeDate,
   oversizedFilter,
   pathSafe,
   pct,
   spliceBytes,
+  unusableCertificate,
   xmlEscape,
   ID_TAGS,
 } from './fuzz-values.js';
@@ -693,6 +696,35 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
         };
         return { method: 'GET', target: `/api/${fn}?${params[fn]}`, headers: CLEAN };
       }),
+    ),
+  },
+  // The inputs of issue 13: names that walk out of the asset's container, create-only ids MERGEd
+  // in other letter case, dates past either end of Edm.DateTime, certificates no key wraps to.
+  { weight: 2, arbitrary: fc.tuple(slot, namesWithPathSegments()).map(([i, { name }]) => validCase('file-path-name', 'Files', (pool) => postJson('/api/Files', { ...validEntity(pool, 'Files', i), Name: name }))) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constantFrom<PoolSet>('ContentKeys', 'Locators', 'Assets', 'Files'), slot, fc.array(fc.boolean(), { minLength: 64, maxLength: 64 })).map(([set, i, flips]) =>
+      validCase('merge-case-flipped-id', undefined, (pool) => {
+        const id = pickId(pool, set, i) ?? 'none';
+        const flipped = [...id].map((c, n) => (flips[n % flips.length] ? (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) : c)).join('');
+        return { method: 'MERGE', target: entityTarget(set, id), headers: [...CLEAN, ['Content-Type', 'application/json']], body: json({ Id: flipped }) };
+      }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(slot, outOfRangeDate, fc.constantFrom('StartTime', 'ExpirationDateTime'), fc.constantFrom('POST', 'MERGE')).map(([i, date, property, verb]) =>
+      validCase('locator-out-of-range-date', verb === 'POST' ? 'Locators' : undefined, (pool) =>
+        verb === 'POST'
+          ? postJson('/api/Locators', { ...validEntity(pool, 'Locators', i), [property]: date })
+          : { method: 'MERGE', target: entityTarget('Locators', pickId(pool, 'Locators', i) ?? 'none'), headers: [...CLEAN, ['Content-Type', 'application/json']], body: json({ [property]: date }) },
+      ),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(slot, unusableCertificate).map(([i, { certificate }]) =>
+      validCase('rebind-unusable-certificate', undefined, (pool) => ({ method: 'GET', target: `/api/RebindContentKey?id=${pct(`'${pickId(pool, 'ContentKeys', i) ?? 'none'}'`)}&x509Certificate=${pct(`'${certificate}'`)}`, headers: CLEAN })),
     ),
   },
 );
