@@ -1,7 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ContainerClient } from '@azure/storage-blob';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIv, randomIv } from '../../client/src/crypto/index.js';
+import { AssetFile } from '../src/odata/edm.js';
+import { canonicalId } from '../src/odata/uri.js';
+import { COLLECTIONS } from '../src/resources/common.js';
+import { openStore } from '../src/store/index.js';
+import { startTestAzurite } from '../../test/support/azurite.js';
 import { entityPath, quoted, type JsonBody, type TestEmulator, startTestEmulator } from '../../test/support/emulator.js';
 import { createAsset, createFile, createPolicy, createSasLocator, encryptedAsset, errorMessage, protectionKey } from './helpers/api-fixtures.js';
 import { namesWithPathSegments } from './helpers/fuzz-values.js';
@@ -145,5 +153,54 @@ describe('the attacks', () => {
     const files = await emu.ams('GET', `${entityPath('Assets', String(attacker.Id))}/Files`);
     expect(files.body.value).toEqual([]);
     await victimBytesUnchanged();
+  });
+});
+
+describe('a name stored before names were checked (an old data directory) reaches nothing outside its container', () => {
+  it('the job fails on that file with the reason, origin refuses the path, and the victim is untouched', async () => {
+    const azurite = await startTestAzurite();
+    const dir = await mkdtemp(join(tmpdir(), 'ams-legacy-names-'));
+    const config = { storageConnectionString: azurite.connectionString, location: dir };
+    try {
+      const before = await startTestEmulator(config);
+      const target = await uploadEncryptedAsset(before, [{ name: SECRET, data: sample(2048), clear: true }]);
+      const targetContainer = new URL(String((await before.ams('GET', entityPath('Assets', target.assetId))).body.Uri)).pathname.split('/').pop()!;
+      const attacker = await uploadEncryptedAsset(before, [{ name: 'innocent.mp4', data: sample(2048) }]);
+      const policy = await createPolicy(before, 1);
+      const locator = await before.ams('POST', 'Locators', { body: { AssetId: attacker.assetId, AccessPolicyId: policy.Id, Type: 2 } });
+      expect(locator.status).toBe(201);
+      await before.close();
+
+      // What an emulator without the check stored for POST Files {"Name": "../asset-<victim>/secret.bin"}.
+      const escaping = `../${targetContainer}/${SECRET}`;
+      const store = await openStore({ directory: dir });
+      await store.transaction((tx) => {
+        const id = canonicalId(AssetFile, attacker.files[0]!.id);
+        tx.put(COLLECTIONS.Files, id, { ...tx.get(COLLECTIONS.Files, id)!, Name: escaping });
+      });
+      await store.close();
+
+      const after = await startTestEmulator(config);
+      try {
+        // The locator's Path names the first emulator's port; the path below it is the same.
+        const served = await fetch(`${after.baseUrl}origin/${String(locator.body.ContentAccessComponent)}/${encodeURIComponent(escaping)}`);
+        expect(served.status).toBe(400);
+        const job = await postJob(after, [attacker.assetId], 'minimal');
+        expect(job.status, job.text).toBe(201);
+        const finished = await getJob(after, jobIdOf(job));
+        expect(finished.State).toBe(4);
+        const tasks = await after.ams('GET', `${entityPath('Jobs', jobIdOf(job))}/Tasks`);
+        expect(JSON.stringify(tasks.body.value[0].ErrorDetails)).toContain("outside the asset's container");
+        const verify = await after.admin('POST', `files/${encodeURIComponent(attacker.files[0]!.id)}/verify?wait=10`);
+        expect(verify.status).toBeLessThan(500);
+        const files = await downloadAsset(after, target.assetId);
+        expect(files.get(SECRET)?.equals(target.files[0]!.data), 'the victim blob is untouched').toBe(true);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await azurite.stop();
+    }
   });
 });
