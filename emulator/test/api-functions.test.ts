@@ -1,8 +1,9 @@
 import { constants, createHash, privateDecrypt, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createProtectionCertificate, formatKeyId, type ProtectionCertificate } from '../../client/src/crypto/index.js';
+import { certificateToBase64Der, createProtectionCertificate, formatKeyId, type ProtectionCertificate } from '../../client/src/crypto/index.js';
 import { AMS_HEADERS, quoted, rawRequest, startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { createStorageKey, errorMessage, protectionKey, type ProtectionKey } from './helpers/api-fixtures.js';
 import { unusableCertificate } from './helpers/fuzz-values.js';
@@ -235,7 +236,8 @@ describe('RebindContentKey', () => {
   it('answers 400 "x509Certificate is not usable" for certificates no key can be wrapped to, never a 500 (property)', async () => {
     const key = await createStorageKey(emu, protection);
     const real512 = createProtectionCertificate({ bits: 512 }).der.toString('base64');
-    const cases = [{ why: 'a real 512-bit RSA key', certificate: real512 }, ...fc.sample(unusableCertificate, { numRuns: 12, seed: 13 })];
+    const notRsa = ['ec-p256', 'ed25519', 'rsa-pss'].map((name) => ({ why: `a ${name} key`, certificate: certificateToBase64Der(readFileSync(new URL(`./fixtures/certificates/${name}.pem`, import.meta.url), 'utf8')) }));
+    const cases = [{ why: 'a real 512-bit RSA key', certificate: real512 }, ...notRsa, ...fc.sample(unusableCertificate, { numRuns: 12, seed: 13 })];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...cases), async ({ why, certificate }) => {
         const res = await emu.ams('GET', `RebindContentKey?id=${quoted(key.id)}&x509Certificate=${quoted(certificate)}`);
