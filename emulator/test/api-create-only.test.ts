@@ -12,13 +12,16 @@ import { caseFlipped } from './helpers/fuzz-values.js';
  */
 
 let emu: TestEmulator;
+let strict: TestEmulator;
 let protection: ProtectionKey;
 
 beforeAll(async () => {
-  emu = await startTestEmulator();
+  [emu, strict] = await Promise.all([startTestEmulator(), startTestEmulator({ strict: true })]);
   protection = await protectionKey(emu);
 });
-afterAll(() => emu.close());
+afterAll(async () => {
+  await Promise.all([emu?.close(), strict?.close()]);
+});
 
 async function get(path: string): Promise<JsonBody> {
   const res = await emu.ams('GET', path);
@@ -52,6 +55,20 @@ describe('base64 create-only values: a case flip is a change (400), and nothing 
       expect((await emu.ams('GET', `RebindContentKey?id='${encodeURIComponent(key.id)}'&x509Certificate=''`)).status).toBe(200);
     });
   }
+});
+
+describe('--strict', () => {
+  it('a case-flipped EncryptedContentKey is refused the same way, and the key still opens', async () => {
+    const own = await protectionKey(strict);
+    const key = await createStorageKey(strict, own);
+    const path = entityPath('ContentKeys', key.id);
+    const original = String(key.request['EncryptedContentKey']);
+    const [flipped] = fc.sample(caseFlipped(original), 1);
+    const res = await strict.ams('MERGE', path, { body: { EncryptedContentKey: flipped } });
+    expect(res.status, res.text).toBe(400);
+    expect((await strict.ams('GET', path)).body.EncryptedContentKey).toBe(original);
+    expect((await strict.ams('GET', `RebindContentKey?id='${encodeURIComponent(key.id)}'&x509Certificate=''`)).status).toBe(200);
+  });
 });
 
 describe('id create-only values: a case flip is the same id (204), and the stored spelling stays', () => {
