@@ -67,6 +67,14 @@ describe('the Edm.DateTime range', () => {
     expect(parseDateTime('04.03.0050 05:06:07')?.toISOString()).toBe('0050-03-04T05:06:07.000Z');
   });
 
+  it('refuses ISO dates that do not exist instead of rolling them over', () => {
+    for (const text of ['2026-02-29T00:00:00Z', '2026-02-31T00:00:00Z', '2026-04-31', '2026-13-01', '2026-00-10', '2026-01-01T24:00:00Z', '2026-01-01T23:60:00Z', '2026-01-01T23:59:60Z']) {
+      expect(parseDateTime(text), text).toBeUndefined();
+    }
+    expect(parseDateTime('2024-02-29T12:00:00+02:00')?.toISOString()).toBe('2024-02-29T10:00:00.000Z');
+    expect(parseDateTime('2026-12-31T23:59:59-01:00')?.toISOString()).toBe('2027-01-01T00:59:59.000Z');
+  });
+
   it('keeps both ends and refuses (400) every date outside them, in every spelling (property)', () => {
     expect(toPrimitive('StartTime', 'Edm.DateTime', '9999-12-31T23:59:59.999Z')).toBe(new Date(MAX_DATE_TIME_MS).toISOString());
     expect(toPrimitive('StartTime', 'Edm.DateTime', `/Date(${MIN_DATE_TIME_MS})/`)).toBe('0001-01-01T00:00:00.000Z');

@@ -148,6 +148,9 @@ export function parseDateTime(text: string): Date | undefined {
     const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = iso;
     const millis = Number(frac.padEnd(3, '0').slice(0, 3));
     let time = utcTime(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), millis);
+    // 2026-02-31 or 25:00 is no date: Date would roll it into March 3 or the next day.
+    const wall = new Date(time);
+    if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 || wall.getUTCMonth() !== Number(mo) - 1 || wall.getUTCDate() !== Number(d)) return undefined;
     if (zone && zone.toUpperCase() !== 'Z') {
       const zm = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
       const offset = (Number(zm[2]) * 60 + Number(zm[3])) * 60_000;
