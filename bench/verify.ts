@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     let rssAtStart = 0;
     const verify = async (): Promise<void> => {
       const sampler = rssSampler();
-      const res = await fetch(`${admin}files/${fileRef}/verify?wait=600`, { method: 'POST' });
+      const res = await fetch(`${admin}files/${fileRef}/verify?wait=600`, { method: 'POST', headers: { 'X-AMS-Emulator': '1' } });
       const growth = sampler.stop();
       const body = (await res.json()) as { status?: string; reason?: string; checks?: Array<{ name: string; status: string }> };
       if (res.status !== 200 || body.status !== 'verified') throw new Error(`verification did not pass: ${res.status} ${JSON.stringify(body).slice(0, 500)}`);

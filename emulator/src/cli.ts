@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT } from './auth/credentials.js';
 import { DEFAULT_API_PORT, DEFAULT_AZURITE_PORT, DEFAULT_LIMITS, type AuthMode, type EmulatorConfig } from './config.js';
 import { startEmulator, type RunningEmulator } from './server.js';
+import { listensBeyondLoopback } from './http/emulator-exposure.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from './version.js';
 
 /**
@@ -175,8 +176,24 @@ export function banner(emulator: RunningEmulator): string {
     `  Data directory:       ${data}`,
     `  Mode:                 ${emulator.config.strict ? 'strict' : 'compat'}, auth ${emulator.config.auth}`,
     `  Health:               ${base}_emulator/health`,
+    ...exposureWarning(emulator),
     '',
   ].join('\n');
+}
+
+/**
+ * Beyond loopback, anyone who can reach the machine can use the emulator: /api in --auth any mode
+ * takes any token, /_emulator has no auth, and Azurite's account key is the well-known dev key.
+ */
+function exposureWarning(emulator: RunningEmulator): string[] {
+  if (!listensBeyondLoopback(emulator.config.host)) return [];
+  const azurite = emulator.storage.embeddedAzuriteUrl ? ` and the embedded Azurite (well-known dev account key) on ${emulator.config.host}` : '';
+  return [
+    '',
+    `  WARNING: listening on ${emulator.config.host}, beyond loopback: the API${azurite} can be reached by other machines.`,
+    `           /_emulator (reset, state, findings) has no auth; the API takes ${emulator.config.auth === 'strict' ? 'only the dev credentials' : emulator.config.auth === 'none' ? 'requests without a token' : 'any token'} (--auth ${emulator.config.auth}).`,
+    '           Use --host 127.0.0.1 unless other machines must reach it, and only on a network you trust.',
+  ];
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -98,7 +98,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const accessLog = config.silent ? undefined : (line: string) => process.stdout.write(`${line}\n`);
     const app = createApp({
       services,
-      tokens: createTokenIssuer(secrets.tokenSigningKey),
+      tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
       faults,
       reset,

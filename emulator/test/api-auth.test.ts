@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,7 +137,7 @@ describe('--auth strict', () => {
 
   function mint(key: Uint8Array, claims: { aud?: string; iss?: string; exp?: number; nbf?: number }) {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ appid: DEV_CLIENT_ID })
+    return new SignJWT({ appid: DEV_CLIENT_ID, ams_auth: 'strict' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(claims.iss ?? TOKEN_ISSUER)
       .setAudience(claims.aud ?? AAD_RESOURCE)
@@ -169,6 +170,54 @@ describe('--auth strict', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     expect(errorMessage(res.body)).toMatch(message);
+  });
+
+  it('names the algorithm of a token signed with another one (RS256, HS512), not as alg none', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { appid: DEV_CLIENT_ID, ams_auth: 'strict', iss: TOKEN_ISSUER, aud: AAD_RESOURCE, sub: DEV_CLIENT_ID, exp: now + 600 };
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rs256 = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).sign(privateKey);
+    const hs512 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS512', typ: 'JWT' }).sign(new Uint8Array(64).fill(3));
+    for (const [token, alg] of [[rs256, 'RS256'], [hs512, 'HS512']] as const) {
+      const res = await withToken(strict, token);
+      expect(res.status).toBe(401);
+      expect(errorMessage(res.body)).toContain(`signed with "${alg}"`);
+      expect(errorMessage(res.body)).not.toMatch(/none/);
+    }
+  });
+
+  it('an AAD v2 scope must name Media Services exactly: a look-alike host gets no token', async () => {
+    for (const scope of [`${AAD_RESOURCE}.evil/.default`, `${AAD_RESOURCE}.evil.example/.default`, `${AAD_RESOURCE}@evil.example/.default`, `${AAD_RESOURCE}:443.evil/.default`, `${AAD_RESOURCE}evil/.default`]) {
+      const res = await tokenFrom(strict, `/${DEV_TENANT}/oauth2/v2.0/token`, { ...DEV_FORM, scope });
+      expect(res.status, scope).toBe(400);
+      expect(res.body.error, scope).toBe('invalid_scope');
+    }
+    for (const scope of [`${AAD_RESOURCE}/.default`, `${AAD_RESOURCE}//.default`, `openid ${AAD_RESOURCE}/.default`, 'HTTPS://REST.MEDIA.AZURE.NET/.default']) {
+      expect((await tokenFrom(strict, `/${DEV_TENANT}/oauth2/v2.0/token`, { ...DEV_FORM, scope })).status, scope).toBe(200);
+    }
+  });
+
+  it('a token --auth any gave (to any client id) is refused by --auth strict on the same data directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ams-auth-modes-'));
+    const storage = { storageConnectionString: azurite.connectionString, location: dir };
+    try {
+      const open = await startTestEmulator(storage);
+      const res = await tokenFrom(open, '/v2/OAuth2-13', { grant_type: 'client_credentials', client_id: 'anyone-at-all', client_secret: 'x', scope: ACS_SCOPE });
+      expect(res.status).toBe(200);
+      const token = String(res.body.access_token);
+      await open.close();
+      const closed = await startTestEmulator({ ...storage, auth: 'strict' });
+      try {
+        const refused = await withToken(closed, token);
+        expect(refused.status).toBe(401);
+        expect(errorMessage(refused.body)).toMatch(/issued under --auth any, not --auth strict/);
+        expect((await withToken(closed, await acsToken(closed))).status).toBe(200);
+      } finally {
+        await closed.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a missing token with 401', async () => {

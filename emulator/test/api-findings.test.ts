@@ -186,6 +186,39 @@ describe('iv-reused and iv-not-decimal-uint64', () => {
     expect((await strict.ams('GET', entityPath('Files', plain.body.Id))).body.InitializationVector).toBe('43');
   });
 
+  it('linking a key after the files exist is checked too: compat records iv-reused, strict answers 409 and keeps no link', async () => {
+    // Files with IV 999 and no key yet (no EncryptionKeyId, nothing linked): they take the asset's
+    // storage key once it is linked, and then two of them share a keystream.
+    const unkeyedFile = (assetId: string, name: string): JsonBody => {
+      const { EncryptionKeyId: _none, ...body } = encryptedFileBody(assetId, 'unused', name, '999');
+      return body;
+    };
+    const link = (emu: TestEmulator, assetId: string, keyId: string) =>
+      emu.ams('POST', `${entityPath('Assets', assetId)}/$links/ContentKeys`, { body: { uri: `${emu.url}${entityPath('ContentKeys', keyId)}` }, headers: { 'User-Agent': CLIENT } });
+    for (const emu of [compat, strict]) {
+      const protection = emu === compat ? compatKey : strictKey;
+      const key = storageKeyBody(protection);
+      expect((await emu.ams('POST', 'ContentKeys', { body: key.request })).status).toBe(201);
+      const [a, b] = [await createAsset(emu), await createAsset(emu)];
+      expect((await postFile(emu, unkeyedFile(a.Id, 'a.mp4'))).status).toBe(201);
+      expect((await postFile(emu, unkeyedFile(b.Id, 'b.mp4'))).status).toBe(201);
+      expect(await findings(emu)).toEqual([]);
+
+      expect((await link(emu, a.Id, key.id)).status).toBe(204);
+      const second = await link(emu, b.Id, key.id);
+      if (emu === compat) {
+        expect(second.status).toBe(204);
+        const f = await onlyFinding(emu, second, 'iv-reused', null);
+        expect(f.keyId.toLowerCase()).toBe(key.id.toLowerCase());
+      } else {
+        expect(second.status).toBe(409);
+        expect(errorMessage(second.body)).toMatch(/iv-reused/);
+        expect((await emu.ams('GET', `${entityPath('Assets', b.Id)}/$links/ContentKeys`)).body.value).toEqual([]);
+        expect((await findings(emu)).map((f) => f.rule)).toEqual(['iv-reused']);
+      }
+    }
+  });
+
   it('finds nothing wrong with one IV under two keys, or a reused IV on unencrypted files', async () => {
     const a = await keyedAsset(compat, compatKey);
     const b = await keyedAsset(compat, compatKey);
@@ -265,6 +298,12 @@ describe('/_emulator/findings', () => {
     await postKey(compat, compatKey, { checksum: null });
     const byRule = await compat.admin('GET', 'findings?rule=checksum-missing');
     expect((byRule.body.findings as JsonBody[]).map((f) => f.rule)).toEqual(['checksum-missing']);
+    // A repeated parameter is any of its values.
+    const rulesOf = async (query: string) => ((await compat.admin('GET', `findings?${query}`)).body.findings as JsonBody[]).map((f) => f.rule).sort();
+    expect(await rulesOf('rule=checksum-missing&rule=no-such-rule')).toEqual(['checksum-missing']);
+    expect(await rulesOf('rule=checksum-missing&rule=checksum-mismatch')).toEqual(['checksum-mismatch', 'checksum-missing']);
+    expect(await rulesOf('severity=warning&severity=info')).toEqual(['checksum-missing']);
+    expect(await rulesOf('rule=no-such-rule&rule=other')).toEqual([]);
     const text = await compat.admin('GET', 'findings?format=text');
     expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(text.text).toMatch(/^2 findings:/);

@@ -1,9 +1,12 @@
 import { constants, createHash, privateDecrypt, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createProtectionCertificate, formatKeyId, type ProtectionCertificate } from '../../client/src/crypto/index.js';
+import { certificateToBase64Der, createProtectionCertificate, formatKeyId, type ProtectionCertificate } from '../../client/src/crypto/index.js';
 import { AMS_HEADERS, quoted, rawRequest, startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { createStorageKey, errorMessage, protectionKey, type ProtectionKey } from './helpers/api-fixtures.js';
+import { unusableCertificate } from './helpers/fuzz-values.js';
 
 /**
  * The service document, $metadata and the protection-key functions: what every SDK calls before it
@@ -228,6 +231,39 @@ describe('RebindContentKey', () => {
     const res = await emu.ams('GET', `RebindContentKey?id=${quoted(key.id)}&x509Certificate=${encodeURIComponent(cert)}`);
     expect(res.status).toBe(400);
     expect(errorMessage(res.body)).toMatch(/x509Certificate/);
+  });
+
+  it('answers 400 "x509Certificate is not usable" for certificates no key can be wrapped to, never a 500 (property)', async () => {
+    const key = await createStorageKey(emu, protection);
+    const real512 = createProtectionCertificate({ bits: 512 }).der.toString('base64');
+    const notRsa = ['ec-p256', 'ed25519', 'rsa-pss'].map((name) => ({ why: `a ${name} key`, certificate: certificateToBase64Der(readFileSync(new URL(`./fixtures/certificates/${name}.pem`, import.meta.url), 'utf8')) }));
+    const cases = [{ why: 'a real 512-bit RSA key', certificate: real512 }, ...notRsa, ...fc.sample(unusableCertificate, { numRuns: 12, seed: 13 })];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...cases), async ({ why, certificate }) => {
+        const res = await emu.ams('GET', `RebindContentKey?id=${quoted(key.id)}&x509Certificate=${quoted(certificate)}`);
+        expect(res.status, `${why}: ${res.text}`).toBe(400);
+        expect(errorMessage(res.body), why).toMatch(/^x509Certificate is not usable: its (RSA modulus|RSA public exponent|public key)/);
+      }),
+      { numRuns: cases.length * 2 },
+    );
+  });
+
+  it('takes a PEM certificate in the query in the forms SDKs sent: encoded, or with + and spaces as +', async () => {
+    const key = await createStorageKey(emu, protection);
+    const pem = clientCert.certificatePem;
+    expect(pem).toMatch(/\+/);
+    const sent = [
+      encodeURIComponent(pem),
+      encodeURIComponent(pem).replace(/%2B/g, '+'),
+      pem.replace(/\r?\n/g, '%0A').replace(/ /g, '+'),
+      encodeURIComponent(pem.replace(/\r?\n/g, '')).replace(/%20/g, '+').replace(/%2B/g, '+'),
+    ];
+    for (const query of sent) {
+      const res = await rawRequest(emu.baseUrl, 'GET', `/api/RebindContentKey?id='${encodeURIComponent(key.id)}'&x509Certificate='${query}'`);
+      expect(res.status, `${query.slice(0, 60)}: ${res.text}`).toBe(200);
+      const wrapped = Buffer.from(String(JSON.parse(res.text).value), 'base64');
+      expect(privateDecrypt({ key: clientCert.privateKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, wrapped).equals(key.key)).toBe(true);
+    }
   });
 
   it('answers 404 for an unknown key, 400 for a malformed id or none', async () => {

@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { BlobServiceClient, BlockBlobClient, RestError } from '@azure/storage-blob';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatNbId } from '../../client/src/crypto/index.js';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../test/support/emulator.js';
 import { createAsset, createPolicy, createSasLocator, errorMessage } from './helpers/api-fixtures.js';
+import { outOfRangeDate } from './helpers/fuzz-values.js';
 
 /**
  * AccessPolicies and Locators, with the SAS proven against the real Azurite: the upload half of the
@@ -255,6 +257,49 @@ describe('SAS locators', () => {
       expect(errorMessage(res.body)).toMatch(/Type/);
     }
     expect((await emu.ams('GET', 'Locators')).body.value).toEqual([]);
+  });
+});
+
+describe('dates outside the Edm.DateTime range', () => {
+  /** Every Atom read of the locators still works: the SDKs all read Atom. */
+  async function atomLocatorsReadable(): Promise<void> {
+    const res = await emu.ams('GET', 'Locators', { headers: { Accept: 'application/atom+xml' } });
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+  }
+
+  it('a locator whose StartTime + DurationInMinutes passes 9999-12-31 is refused (400) at create, nothing stored', async () => {
+    const asset = await createAsset(emu, { Name: 'far', Options: 0 });
+    const policy = await createPolicy(emu, READ, 60 * 24 * 365);
+    for (const type of [1, 2]) {
+      const res = await emu.ams('POST', 'Locators', { body: { AssetId: asset.Id, AccessPolicyId: policy.Id, Type: type, StartTime: '9999-12-31T00:00:00Z' } });
+      expect(res.status, res.text).toBe(400);
+      expect(errorMessage(res.body)).toMatch(/would expire at \+010000-12-30T00:00:00.000Z .*outside the Edm.DateTime range/);
+    }
+    expect((await emu.ams('GET', `${entityPath('Assets', asset.Id)}/Locators`)).body.value).toEqual([]);
+    // The latest window that still ends in range is fine.
+    const edge = await emu.ams('POST', 'Locators', { body: { AssetId: asset.Id, AccessPolicyId: (await createPolicy(emu, READ, 1)).Id, Type: 2, StartTime: '9999-12-31T23:58:59Z' } });
+    expect(edge.status, edge.text).toBe(201);
+    await atomLocatorsReadable();
+  });
+
+  it('any out-of-range date at create or MERGE is refused (400) and every Atom read keeps working (property)', async () => {
+    const asset = await createAsset(emu, { Name: 'far', Options: 0 });
+    const policy = await createPolicy(emu, READ);
+    const locator = await emu.ams('POST', 'Locators', { body: { AssetId: asset.Id, AccessPolicyId: policy.Id, Type: 2 } });
+    expect(locator.status).toBe(201);
+    const path = entityPath('Locators', locator.body.Id);
+    await fc.assert(
+      fc.asyncProperty(outOfRangeDate, fc.constantFrom('StartTime', 'ExpirationDateTime'), async (date, property) => {
+        const created = await emu.ams('POST', 'Locators', { body: { AssetId: asset.Id, AccessPolicyId: policy.Id, Type: 2, [property]: date } });
+        expect(created.status, created.text).toBe(400);
+        const merged = await emu.ams('MERGE', path, { body: { [property]: date } });
+        expect(merged.status, merged.text).toBe(400);
+        expect(errorMessage(merged.body)).toContain('outside the Edm.DateTime range');
+      }),
+      { numRuns: 25 },
+    );
+    expect((await emu.ams('GET', path)).body.ExpirationDateTime).toBe(locator.body.ExpirationDateTime);
+    await atomLocatorsReadable();
   });
 });
 

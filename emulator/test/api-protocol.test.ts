@@ -349,7 +349,7 @@ describe('createApp, served by supertest without a listening emulator', () => {
     const requests = new RequestLog(10);
     app = createApp({
       services,
-      tokens: createTokenIssuer(secrets.tokenSigningKey),
+      tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
       reset: async () => ({ containersDeleted: 0 }),
       accessLog: (line) => access.push(line),

@@ -12,7 +12,7 @@ afterAll(async () => {
   await emulator.close();
 });
 beforeEach(async () => {
-  await fetch(`${emulator.baseUrl}_emulator/faults`, { method: 'DELETE' });
+  await fetch(`${emulator.baseUrl}_emulator/faults`, { method: 'DELETE', headers: { 'X-AMS-Emulator': '1' } });
 });
 
 async function addFault(rule: unknown): Promise<Response> {
@@ -58,7 +58,7 @@ describe('/_emulator/faults', () => {
 
   it('is repeatable with a seed: the same probability and seed fault the same requests', async () => {
     const pattern = async (): Promise<number[]> => {
-      await fetch(`${emulator.baseUrl}_emulator/faults`, { method: 'DELETE' });
+      await fetch(`${emulator.baseUrl}_emulator/faults`, { method: 'DELETE', headers: { 'X-AMS-Emulator': '1' } });
       await addFault({ entity: 'MediaProcessors', status: 503, probability: 0.5, seed: 42 });
       const out: number[] = [];
       for (let i = 0; i < 20; i++) out.push((await fetch(`${emulator.url}MediaProcessors`, { headers: HEADERS })).status);
@@ -84,7 +84,7 @@ describe('/_emulator/faults', () => {
     await createAsset();
     const listed = (await (await fetch(`${emulator.baseUrl}_emulator/faults`)).json()) as { faults: { id: string; matched: number; applied: number }[] };
     expect(listed.faults[0]).toMatchObject({ matched: 1, applied: 1 });
-    expect((await fetch(`${emulator.baseUrl}_emulator/faults/${created.faults[0]!.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${emulator.baseUrl}_emulator/faults/${created.faults[0]!.id}`, { method: 'DELETE', headers: { 'X-AMS-Emulator': '1' } })).status).toBe(204);
     expect((await createAsset()).status).toBe(201);
     for (const bad of [{ status: 'x' }, { entity: 'Assets' }, { status: 503, probability: 2 }, { status: 503, colour: 'red' }, [{ status: 503 }, { status: 99 }]]) {
       const res = await addFault(bad);
@@ -94,6 +94,15 @@ describe('/_emulator/faults', () => {
     // The batch with one bad rule added nothing.
     const after = (await (await fetch(`${emulator.baseUrl}_emulator/faults`)).json()) as { faults: unknown[] };
     expect(after.faults).toHaveLength(1);
+  });
+
+  it('refuses a 1xx status (not a final answer: the client would hang up waiting) with a 400', async () => {
+    for (const status of [100, 101, 102, 103, 150, 199]) {
+      const res = await addFault({ entity: 'Assets', status });
+      expect(res.status, String(status)).toBe(400);
+      expect(JSON.stringify(await res.json())).toMatch(/'status' must be an integer from 200 to 599/);
+    }
+    expect((await createAsset()).status).toBe(201);
   });
 
   it('is cleared by reset', async () => {

@@ -76,7 +76,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   storage.holdMs = () => 0;
-  await fetch(`${emu.baseUrl}_emulator/faults`, { method: 'DELETE' });
+  await fetch(`${emu.baseUrl}_emulator/faults`, { method: 'DELETE', headers: { 'X-AMS-Emulator': '1' } });
 });
 
 const AMS: [string, string][] = [
@@ -148,7 +148,7 @@ describe('verification timeout (limits.verifyTimeoutMs)', () => {
     const upload = await uploadFile(emu, { data: mp4Like(100_000), name: 'slow.mp4' });
     // Reading the blob back now takes far longer than the verification may.
     storage.holdMs = (req) => (req.method === 'GET' && /slow\.mp4/.test(req.url ?? '') ? 5_000 : 0);
-    const { value: res, ms } = await timed(() => fetch(`${emu.baseUrl}_emulator/files/${encodeURIComponent(upload.fileId)}/verify?wait=10`, { method: 'POST' }));
+    const { value: res, ms } = await timed(() => fetch(`${emu.baseUrl}_emulator/files/${encodeURIComponent(upload.fileId)}/verify?wait=10`, { method: 'POST', headers: { 'X-AMS-Emulator': '1' } }));
     expect(res.status).toBe(200);
     const verification = (await res.json()) as { status: string; reasonCode: string; reason: string };
     expect(verification).toMatchObject({ status: 'skipped', reasonCode: 'timed-out' });
@@ -156,7 +156,7 @@ describe('verification timeout (limits.verifyTimeoutMs)', () => {
     expect(ms).toBeLessThan(withinMs(4_000));
     // Storage fast again: verifying again gives the real result.
     storage.holdMs = () => 0;
-    const again = (await (await fetch(`${emu.baseUrl}_emulator/files/${encodeURIComponent(upload.fileId)}/verify?wait=10`, { method: 'POST' })).json()) as { status: string };
+    const again = (await (await fetch(`${emu.baseUrl}_emulator/files/${encodeURIComponent(upload.fileId)}/verify?wait=10`, { method: 'POST', headers: { 'X-AMS-Emulator': '1' } })).json()) as { status: string };
     expect(again.status).toBe('verified');
     const file = await emu.ams('GET', entityPath('Files', upload.fileId));
     expect(file.status).toBe(200);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDateTime } from '../src/odata/values.js';
+import { MAX_DATE_TIME_MS, MIN_DATE_TIME_MS, parseDateTime, toPrimitive } from '../src/odata/values.js';
+import { outOfRangeDate } from './helpers/fuzz-values.js';
 
 /**
  * Dates in the spellings clients send: ISO 8601, `/Date(ms)/`, and .NET's culture-dependent
@@ -56,5 +57,31 @@ describe('parseDateTime', () => {
     ['tomorrow', 'words'],
   ])('refuses %s (%s)', (text) => {
     expect(parseDateTime(text)).toBeUndefined();
+  });
+});
+
+describe('the Edm.DateTime range', () => {
+  it('reads years 1 to 99 as themselves, not as 1901 to 1999', () => {
+    expect(parseDateTime('0050-03-04T05:06:07Z')?.toISOString()).toBe('0050-03-04T05:06:07.000Z');
+    expect(parseDateTime('0001-01-01T00:00:00Z')?.getTime()).toBe(MIN_DATE_TIME_MS);
+    expect(parseDateTime('04.03.0050 05:06:07')?.toISOString()).toBe('0050-03-04T05:06:07.000Z');
+  });
+
+  it('refuses ISO dates that do not exist instead of rolling them over', () => {
+    for (const text of ['2026-02-29T00:00:00Z', '2026-02-31T00:00:00Z', '2026-04-31', '2026-13-01', '2026-00-10', '2026-01-01T24:00:00Z', '2026-01-01T23:60:00Z', '2026-01-01T23:59:60Z']) {
+      expect(parseDateTime(text), text).toBeUndefined();
+    }
+    expect(parseDateTime('2024-02-29T12:00:00+02:00')?.toISOString()).toBe('2024-02-29T10:00:00.000Z');
+    expect(parseDateTime('2026-12-31T23:59:59-01:00')?.toISOString()).toBe('2027-01-01T00:59:59.000Z');
+  });
+
+  it('keeps both ends and refuses (400) every date outside them, in every spelling (property)', () => {
+    expect(toPrimitive('StartTime', 'Edm.DateTime', '9999-12-31T23:59:59.999Z')).toBe(new Date(MAX_DATE_TIME_MS).toISOString());
+    expect(toPrimitive('StartTime', 'Edm.DateTime', `/Date(${MIN_DATE_TIME_MS})/`)).toBe('0001-01-01T00:00:00.000Z');
+    fc.assert(
+      fc.property(outOfRangeDate, (value) => {
+        expect(() => toPrimitive('StartTime', 'Edm.DateTime', value)).toThrow(expect.objectContaining({ status: 400 }));
+      }),
+    );
   });
 });

@@ -208,6 +208,31 @@ describe('If-Range: a resumed download never splices two versions', () => {
     }
   });
 
+  it('If-Match and If-Unmodified-Since: the same version is served, another is a 412 with no bytes', async () => {
+    const file = FILES[3]!;
+    const full = await get(file.name);
+    const etag = full.headers.get('etag')!;
+    const lastModified = full.headers.get('last-modified')!;
+    const before = new Date(Date.parse(lastModified) - 60_000).toUTCString();
+    const later = new Date(Date.parse(lastModified) + 60_000).toUTCString();
+    const holds: Record<string, string>[] = [{ 'If-Match': etag }, { 'If-Match': `"other", ${etag}` }, { 'If-Match': '*' }, { 'If-Unmodified-Since': lastModified }, { 'If-Unmodified-Since': later }, { 'If-Match': etag, 'If-Unmodified-Since': before }, { 'If-Unmodified-Since': 'not a date' }];
+    for (const headers of holds) {
+      const res = await get(file.name, { ...headers, Range: 'bytes=10-19' });
+      expect(res.status, JSON.stringify(headers)).toBe(206);
+      expect(res.body.equals(file.data.subarray(10, 20))).toBe(true);
+    }
+    // A weak tag never matches If-Match (strong comparison); If-Match wins over If-Unmodified-Since.
+    const changed: Record<string, string>[] = [{ 'If-Match': '"other"' }, { 'If-Match': `W/${etag}` }, { 'If-Unmodified-Since': before }, { 'If-Match': '"other"', 'If-Unmodified-Since': later }];
+    for (const headers of changed) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await get(file.name, { ...headers, Range: 'bytes=10-19' }, method);
+        expect(res.status, `${method} ${JSON.stringify(headers)}`).toBe(412);
+        if (method === 'GET') expect(JSON.parse(res.body.toString()).error.code).toBe('PreconditionFailed');
+        expect(res.headers.get('content-range')).toBeNull();
+      }
+    }
+  });
+
   it('the ETag changes with the IV the bytes are decrypted with (storage\'s ETag covers the blob)', async () => {
     const own = await uploadEncryptedAsset(emu, [{ name: 'v.bin', data: sample(4096) }]);
     const loc = await originLocator(own.assetId);
@@ -229,13 +254,13 @@ describe('what is not served', () => {
     expect(res.headers['content-type']).toContain('application/json');
   }
 
-  it('unknown, malformed or SAS locators, unknown files, names that try to climb out: 404', async () => {
+  it('unknown, malformed or SAS locators, unknown files: 404; names that try to climb out: 400', async () => {
     const guid = String(locator.ContentAccessComponent);
     await refused(`/origin/00000000-0000-4000-8000-000000000000/one.bin`, 404, 'LocatorNotFound');
     await refused(`/origin/not-a-guid/one.bin`, 404, 'LocatorNotFound');
     await refused(`/origin/${guid}/nothere.mp4`, 404, 'FileNotFound');
-    await refused(`/origin/${guid}/..%2F..%2F..%2Fetc%2Fpasswd`, 404, 'FileNotFound');
-    await refused(`/origin/${guid}/../../etc/passwd`, 404, 'FileNotFound');
+    await refused(`/origin/${guid}/..%2F..%2F..%2Fetc%2Fpasswd`, 400, 'InvalidFileName');
+    await refused(`/origin/${guid}/../../etc/passwd`, 400, 'InvalidFileName');
     await refused(`/origin/${guid}/`, 404, 'NotFound');
     await refused(`/origin/${guid}/%E0%A4%A`, 400, 'BadRequest');
     const sas = await createSasLocator(emu, asset.assetId, String((await createPolicy(emu, 1)).Id));
@@ -263,6 +288,7 @@ describe('what is not served', () => {
     const preflight = await fetch(urlOf('one.bin'), { method: 'OPTIONS' });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toContain('Range');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('If-Match');
   });
 
   it('a file whose key cannot be unwrapped: 409 naming why, not a 500 or garbage', async () => {

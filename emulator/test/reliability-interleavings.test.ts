@@ -64,7 +64,7 @@ describe('a conflicting request inside a storage await', () => {
 
   // Each case checks the whole state: start each from an empty one, so a failure stays in its case.
   beforeEach(async () => {
-    for (const emulator of [compat, strict]) expect((await fetch(`${emulator.baseUrl}_emulator/reset`, { method: 'POST' })).status).toBe(200);
+    for (const emulator of [compat, strict]) expect((await fetch(`${emulator.baseUrl}_emulator/reset`, { method: 'POST', headers: { 'X-AMS-Emulator': '1' } })).status).toBe(200);
   });
 
   /** Start `first`, wait until it holds at the matching storage call, run `second` to the end, then let `first` finish. */

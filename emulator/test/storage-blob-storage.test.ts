@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageRequestError, type BlobStorage } from '../src/storage/types.js';
 import { startTestAzurite, type TestAzurite } from '../../test/support/azurite.js';
+import { namesWithPathSegments } from './helpers/fuzz-values.js';
 
 const MiB = 1024 * 1024;
 
@@ -246,5 +247,98 @@ describe('large blobs', () => {
     expect(chunks).toBeGreaterThan(100);
     expect(largest).toBeLessThanOrEqual(MiB);
     await storage.deleteContainer(container);
+  });
+});
+
+describe('blob addresses stay inside their container', () => {
+  /** Names that would reach another container (or the account) once a URL parser normalises them. */
+  const HOSTILE = [
+    '../x',
+    'a/../../b',
+    '..',
+    '.',
+    './x',
+    'a/./b',
+    '..\\x',
+    'a\\..\\..\\b',
+    '%2e%2e/x',
+    '%2E%2E%2Fx',
+    'a/%2e%2e/%2e%2e/b',
+    '%252e%252e/x',
+    '/x',
+    'a/..',
+  ];
+
+  async function victim(): Promise<{ container: string; blob: string; data: Buffer }> {
+    const container = assetContainer();
+    await storage.createContainer(container);
+    const data = randomBytes(64);
+    await storage.uploadBlob(container, 'secret.txt', data);
+    return { container, blob: 'secret.txt', data };
+  }
+
+  function refusal(err: unknown): StorageRequestError {
+    expect(err).toBeInstanceOf(StorageRequestError);
+    expect((err as StorageRequestError).statusCode).toBe(400);
+    expect((err as StorageRequestError).code).toBe('BlobOutsideContainer');
+    return err as StorageRequestError;
+  }
+
+  it('refuses every operation on a name that leaves the container, before storage sees it', async () => {
+    const own = assetContainer();
+    await storage.createContainer(own);
+    const other = await victim();
+    for (const pattern of HOSTILE) {
+      const name = pattern.replaceAll('x', `${other.container}/${other.blob}`).replaceAll('b', `${other.container}/${other.blob}`);
+      refusal(await storage.getBlob(own, name).catch((e: unknown) => e));
+      refusal(await storage.getBlockList(own, name).catch((e: unknown) => e));
+      refusal(await storage.readBlob(own, name).catch((e: unknown) => e));
+      refusal(await storage.uploadBlob(own, name, Buffer.from('overwritten')).catch((e: unknown) => e));
+      refusal(await storage.uploadBlob(own, name, Readable.from([Buffer.from('overwritten')])).catch((e: unknown) => e));
+      refusal(await storage.deleteBlob(own, name).catch((e: unknown) => e));
+      expect(() => storage.directRead(own, name, 60_000), name).toThrow(StorageRequestError);
+    }
+    expect(await readAll(await storage.readBlob(other.container, other.blob))).toEqual(other.data);
+    expect(await storage.listBlobs(own)).toEqual([]);
+  });
+
+  it('an absolute URL or an account path as a name is a blob inside the container, nothing else', async () => {
+    const own = assetContainer();
+    await storage.createContainer(own);
+    const other = await victim();
+    const names = [`${storage.containerUrl(other.container)}/${other.blob}`, `https://evil.example/${other.container}/${other.blob}`, `${storage.accountName}/${other.container}/${other.blob}`];
+    for (const name of names) await storage.uploadBlob(own, name, Buffer.from('mine'));
+    expect((await storage.listBlobs(own)).map((b) => b.name).sort()).toEqual([...names].sort());
+    expect(await readAll(await storage.readBlob(other.container, other.blob))).toEqual(other.data);
+  });
+
+  it('names Azurite accepts keep working: spaces, Unicode, folders, dots inside a segment, a literal %', async () => {
+    const own = assetContainer();
+    await storage.createContainer(own);
+    const names = ['clip with spaces é.mp4', '日本語/ファイル.ts', 'a/b/c.bin', 'a..b', '.hidden', 'v1.0/..x', '100%', '50%25 off', 'a//b'];
+    for (const [i, name] of names.entries()) {
+      await storage.uploadBlob(own, name, Buffer.from([i]));
+      expect(await readAll(await storage.readBlob(own, name)), name).toEqual(Buffer.from([i]));
+      expect((await storage.getBlob(own, name))?.name).toBe(name);
+    }
+    expect((await storage.listBlobs(own)).map((b) => b.name).sort()).toEqual([...names].sort());
+  });
+
+  it('no generated name with path segments reaches a blob outside the container', async () => {
+    const own = assetContainer();
+    await storage.createContainer(own);
+    const other = await victim();
+    await fc.assert(
+      fc.asyncProperty(namesWithPathSegments([other.container, other.blob]), async ({ name, escapes }) => {
+        const outcome = await storage.uploadBlob(own, name, Buffer.from('mine')).then(
+          () => 'written',
+          (e: unknown) => refusal(e),
+        );
+        if (escapes) expect(outcome, name).not.toBe('written');
+        if (outcome === 'written') expect((await storage.getBlob(own, name))?.name).toBe(name);
+        expect(await readAll(await storage.readBlob(other.container, other.blob))).toEqual(other.data);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -15,6 +15,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import type { EmulatorConfig } from '../../emulator/src/config.js';
+import { EMULATOR_CALL_HEADER } from '../../emulator/src/http/emulator-exposure.js';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/server.js';
 
 /** Headers a well-behaved AMS v2 client sends on every call. */
@@ -57,7 +58,7 @@ export interface TestEmulator {
   origin: string;
   /** Call the AMS API: `path` is relative to the API root. */
   ams: AmsCaller;
-  /** Call `/_emulator/<path>` (no AMS headers). */
+  /** Call `/_emulator/<path>` (no AMS headers; the X-AMS-Emulator header its mutating routes need). */
   admin<T = JsonBody>(method: string, path: string): Promise<AmsResponse<T>>;
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -71,7 +72,7 @@ export async function startTestEmulator(config: Partial<EmulatorConfig> = {}): P
     baseUrl: emulator.baseUrl,
     origin: emulator.baseUrl.replace(/\/$/, ''),
     ams: amsCaller(emulator.url),
-    admin: (method, path) => call(method, `${emulator.baseUrl}_emulator/${path}`, {}),
+    admin: (method, path) => call(method, `${emulator.baseUrl}_emulator/${path}`, { headers: { [EMULATOR_CALL_HEADER]: '1' } }),
     reset: () => emulator.reset(),
     close: () => emulator.close(),
   };

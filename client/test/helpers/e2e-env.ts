@@ -81,7 +81,8 @@ export async function startE2eEnv(config: Partial<EmulatorConfig> = {}): Promise
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${emu.baseUrl}_emulator/${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: { 'X-AMS-Emulator': '1', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} /_emulator/${path} answered ${response.status}: ${text}`);

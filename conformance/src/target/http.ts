@@ -58,9 +58,12 @@ export class RawApi {
   }
 }
 
-/** GET or POST JSON outside the API root (the emulator's `/_emulator/` routes): no AMS headers. */
+/**
+ * GET or POST JSON outside the API root (the emulator's `/_emulator/` routes): no AMS headers, and
+ * the `X-AMS-Emulator` header its mutating routes need (a cross-site page cannot send it).
+ */
 export async function sendJson(method: HttpMethod, url: string, body?: unknown): Promise<RawResponse> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', 'X-AMS-Emulator': '1' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await sendOnce(
     (input, init) => fetch(input, init),

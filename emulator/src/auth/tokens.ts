@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
+import type { AuthMode } from '../config.js';
 import { AAD_RESOURCE, ACS_SCOPE, DEV_CLIENT_ID, DEV_CLIENT_SECRET, TOKEN_ISSUER, TOKEN_LIFETIME_SECONDS } from './credentials.js';
 
 /**
@@ -12,12 +13,19 @@ export interface TokenIssuer {
   verify(token: string): Promise<{ clientId: string; audience: string }>;
 }
 
-export function createTokenIssuer(key: Uint8Array): TokenIssuer {
+/**
+ * The claim naming the --auth mode a token was issued under. `--auth any` gives a token to any
+ * client id; one of those must not pass `--auth strict` later on the same data directory (same
+ * signing key), so strict accepts only tokens issued under strict.
+ */
+const AUTH_MODE_CLAIM = 'ams_auth';
+
+export function createTokenIssuer(key: Uint8Array, mode: AuthMode): TokenIssuer {
   return {
     async issue(clientId, audience, now = new Date()) {
       const iat = Math.floor(now.getTime() / 1000);
       const exp = iat + TOKEN_LIFETIME_SECONDS;
-      const token = await new SignJWT({ appid: clientId })
+      const token = await new SignJWT({ appid: clientId, [AUTH_MODE_CLAIM]: mode })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(TOKEN_ISSUER)
         .setAudience(audience)
@@ -29,17 +37,22 @@ export function createTokenIssuer(key: Uint8Array): TokenIssuer {
       return { token, expiresIn: TOKEN_LIFETIME_SECONDS, expiresOn: exp, notBefore: iat - 300 };
     },
     async verify(token) {
+      let payload;
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: TOKEN_ISSUER, audience: [ACS_SCOPE, AAD_RESOURCE, `${AAD_RESOURCE}/`] });
-        return { clientId: String(payload.sub ?? ''), audience: String(payload.aud ?? '') };
+        ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: TOKEN_ISSUER, audience: [ACS_SCOPE, AAD_RESOURCE, `${AAD_RESOURCE}/`] }));
       } catch (err) {
-        throw new Error(describeTokenError(err));
+        throw new Error(describeTokenError(err, token));
       }
+      const issuedUnder = payload[AUTH_MODE_CLAIM];
+      if (issuedUnder !== mode) {
+        throw new Error(`the access token was issued under ${typeof issuedUnder === 'string' ? `--auth ${issuedUnder.slice(0, 20)}` : 'another --auth mode (or by an older emulator)'}, not --auth ${mode}: get a new one from the token endpoint`);
+      }
+      return { clientId: String(payload.sub ?? ''), audience: String(payload.aud ?? '') };
     },
   };
 }
 
-function describeTokenError(err: unknown): string {
+function describeTokenError(err: unknown, token: string): string {
   if (err instanceof errors.JWTExpired) return 'the access token has expired: get a new one from the token endpoint';
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'aud') return `the access token is for another audience: request it with resource=${AAD_RESOURCE} or scope=${ACS_SCOPE}`;
@@ -47,10 +60,24 @@ function describeTokenError(err: unknown): string {
     if (err.claim === 'nbf') return 'the access token is not valid yet';
     return `the access token's ${err.claim} claim is not valid`;
   }
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'the access token is not signed with the emulator\'s algorithm (unsigned "alg": "none" tokens are refused)';
+  if (err instanceof errors.JOSEAlgNotAllowed) {
+    const alg = algorithmOf(token);
+    return alg === undefined || alg.toLowerCase() === 'none'
+      ? 'the access token is unsigned ("alg": "none"): the emulator accepts only its own HS256 tokens'
+      : `the access token is signed with ${JSON.stringify(alg.slice(0, 40))}: the emulator signs and accepts only HS256 (get a token from its token endpoint)`;
+  }
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'the access token\'s signature does not verify: it was not issued by this emulator';
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'the access token is not a well-formed JWT';
   return 'the access token is not valid';
+}
+
+function algorithmOf(token: string): string | undefined {
+  try {
+    const alg = decodeProtectedHeader(token).alg;
+    return typeof alg === 'string' ? alg : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Client credentials check for `--auth strict`; constant time so the secret cannot be guessed byte by byte. */

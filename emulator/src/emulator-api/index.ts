@@ -77,11 +77,21 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
   return router;
 }
 
+/** `?rule=a&rule=b`: a repeated parameter matches any of its values; parameters combine with AND. */
 function filterFindings(findings: Finding[], req: Request): Finding[] {
-  const rule = typeof req.query['rule'] === 'string' ? req.query['rule'] : undefined;
-  const severity = typeof req.query['severity'] === 'string' ? req.query['severity'] : undefined;
-  const entityId = typeof req.query['entityId'] === 'string' ? req.query['entityId'].toLowerCase() : undefined;
-  return findings.filter((f) => (!rule || f.rule === rule) && (!severity || f.severity === severity) && (!entityId || (f.entityId ?? '').toLowerCase() === entityId));
+  const rules = queryValues(req, 'rule');
+  const severities = queryValues(req, 'severity');
+  const entityIds = queryValues(req, 'entityId')?.map((id) => id.toLowerCase());
+  return findings.filter(
+    (f) => (!rules || rules.includes(f.rule)) && (!severities || severities.includes(f.severity)) && (!entityIds || entityIds.includes((f.entityId ?? '').toLowerCase())),
+  );
+}
+
+/** Every value of a query parameter (the 'simple' parser gives an array when it repeats); undefined when absent. */
+function queryValues(req: Request, name: string): string[] | undefined {
+  const value: unknown = req.query[name];
+  const values = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+  return values.length > 0 ? values : undefined;
 }
 
 /** The findings for people: one block per finding, with the rule's fix. */

@@ -51,7 +51,8 @@ export function parseFaultRule(body: unknown, id: string, defaultSeed: number): 
     }
     return v;
   };
-  const status = num('status', 100, 599, true);
+  // 1xx is not a final answer: Node sends it as an interim response and the client hangs up waiting.
+  const status = num('status', 200, 599, true);
   const latencyMs = num('latencyMs', 0, 120_000, true) ?? 0;
   if (status === undefined && latencyMs === 0) throw badRequest('A fault rule needs a status to answer with, a latencyMs to delay by, or both');
   return {

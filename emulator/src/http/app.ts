@@ -8,6 +8,7 @@ import type { Services } from '../resources/context.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { apiHandler, splitUrl } from './api-handler.js';
 import { refuseDeclaredOversizedBody } from './body-limit.js';
+import { emulatorExposureGuard } from './emulator-exposure.js';
 import { readOtherBody } from './read-body.js';
 import { requestTimeout } from './request-timeout.js';
 import { errorHandler, type ErrorLogger } from './error-handler.js';
@@ -58,6 +59,7 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.use(tokenRouter(options.tokens, services.config.auth));
+  app.use('/_emulator', emulatorExposureGuard(services.config.host));
   app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), readOtherBody('256kb'), faultRouter(faults));
   app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion }));
   options.extraRoutes?.(app);

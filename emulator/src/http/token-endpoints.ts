@@ -64,7 +64,7 @@ export function tokenRouter(issuer: TokenIssuer, auth: AuthMode): Router {
     const failure = checkClient(params, auth);
     if (failure) return oauthError(res, failure.status, failure.error, failure.description);
     const scope = params['scope'] || `${AAD_RESOURCE}/.default`;
-    if (auth === 'strict' && !scope.split(' ').some((s) => s.startsWith(AAD_RESOURCE))) {
+    if (auth === 'strict' && !scope.split(' ').some(isMediaServicesScope)) {
       return oauthError(res, 400, 'invalid_scope', `AADSTS70011: the scope '${scope}' is not Media Services; use scope=${AAD_RESOURCE}/.default`);
     }
     const t = await issuer.issue(params['client_id']!, AAD_RESOURCE);
@@ -89,6 +89,16 @@ export function tokenRouter(issuer: TokenIssuer, auth: AuthMode): Router {
 }
 
 const BODY_LIMIT = '64kb';
+
+/**
+ * `https://rest.media.azure.net/.default` (or `//.default`, or a permission after the resource):
+ * the resource part must be exactly Media Services', so `https://rest.media.azure.net.evil/...`
+ * is another resource.
+ */
+function isMediaServicesScope(scope: string): boolean {
+  const resource = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)(?:\/.*)?$/i.exec(scope)?.[1];
+  return resource !== undefined && resource.toLowerCase() === AAD_RESOURCE;
+}
 
 /** The token URLs: ACS's and Azure AD's v1 and v2 (any tenant). */
 const TOKEN_PATHS = ['/v2/OAuth2-13', '/:tenant/oauth2/token', '/:tenant/oauth2/v2.0/token'];

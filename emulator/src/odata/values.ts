@@ -60,6 +60,7 @@ export function toPrimitive(name: string, type: EdmPrimitive, value: unknown): s
     case 'Edm.DateTime': {
       const d = typeof value === 'string' ? parseDateTime(value) : typeof value === 'number' ? new Date(value) : undefined;
       if (!d || Number.isNaN(d.getTime())) throw wrongType(name, type, value);
+      if (!dateTimeInRange(d.getTime())) throw badRequest(`The property '${name}' is ${d.toISOString()}, outside ${DATE_TIME_RANGE}`);
       return d.toISOString();
     }
   }
@@ -103,6 +104,19 @@ function toBigInt(value: unknown): bigint | undefined {
   return undefined;
 }
 
+/**
+ * The dates an Edm.DateTime can hold: .NET's DateTime range, which the service and every SDK
+ * parse. Beyond it nothing can write the value back (`+010000-...` is no DateTime), so it is
+ * refused before it is stored, whether sent or computed (a Locator's StartTime + duration).
+ */
+export const MIN_DATE_TIME_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const MAX_DATE_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z');
+export const DATE_TIME_RANGE = 'the Edm.DateTime range 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z';
+
+export function dateTimeInRange(time: number): boolean {
+  return time >= MIN_DATE_TIME_MS && time <= MAX_DATE_TIME_MS;
+}
+
 function wrongType(name: string, type: string, value: unknown): Error {
   const shown = typeof value === 'string' ? JSON.stringify(truncate(value, 60)) : truncate(JSON.stringify(value) ?? String(value), 60);
   return badRequest(`The property '${name}' expects ${type}; ${shown} is not a valid ${type} value`);
@@ -133,7 +147,10 @@ export function parseDateTime(text: string): Date | undefined {
   if (iso) {
     const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = iso;
     const millis = Number(frac.padEnd(3, '0').slice(0, 3));
-    let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), millis);
+    let time = utcTime(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), millis);
+    // 2026-02-31 or 25:00 is no date: Date would roll it into March 3 or the next day.
+    const wall = new Date(time);
+    if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 || wall.getUTCMonth() !== Number(mo) - 1 || wall.getUTCDate() !== Number(d)) return undefined;
     if (zone && zone.toUpperCase() !== 'Z') {
       const zm = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
       const offset = (Number(zm[2]) * 60 + Number(zm[3])) * 60_000;
@@ -171,9 +188,17 @@ export function parseDateTime(text: string): Date | undefined {
 /** A wall-clock date and time read as UTC, as the service read zone-less dates. */
 function clockDate(y: string, mo: string, d: string, h: string, mi: string, s: string): Date | undefined {
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
-  const date = validDate(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)), Number(mo), Number(d));
+  const date = validDate(utcTime(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), 0), Number(mo), Number(d));
   // 31/11 is not 1 December.
   return date && date.getUTCMonth() === Number(mo) - 1 && date.getUTCDate() === Number(d) ? date : undefined;
+}
+
+/** Date.UTC without its quirk of reading years 0 to 99 as 1900 to 1999 ('0050-01-01' is year 50). */
+function utcTime(year: number, month: number, day: number, hours: number, minutes: number, seconds: number, millis: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hours, minutes, seconds, millis);
+  return date.getTime();
 }
 
 function validDate(time: number, month: number, day: number): Date | undefined {

@@ -9,6 +9,7 @@ import { COLLECTIONS } from '../resources/common.js';
 import type { Services } from '../resources/context.js';
 import { filesOfAsset } from '../resources/files.js';
 import { LOCATOR_ORIGIN } from '../resources/locators.js';
+import { blobNameEscape } from '../storage/blob-names.js';
 import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
 import { contentTypeOfFile } from './content-type.js';
@@ -69,7 +70,7 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   });
   if (req.method === 'OPTIONS') {
     res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range');
+    res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since');
     res.status(204).end();
     return;
   }
@@ -88,6 +89,8 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (lastModified) res.setHeader('Last-Modified', lastModified);
   if (etag) res.setHeader('ETag', etag);
+  const failed = failedPrecondition(req, etag, lastModified);
+  if (failed) throw new OriginError(412, 'PreconditionFailed', failed);
   if (notModified(req, etag, lastModified)) {
     res.status(304).end();
     return;
@@ -133,6 +136,26 @@ function ifRangeHolds(ifRange: string | undefined, etag: string | undefined, las
 }
 
 /**
+ * If-Match / If-Unmodified-Since (RFC 9110 §13.1.1, §13.1.4, evaluated first, §13.2.2): a client
+ * resuming a download asks for the bytes of the version it started with; another version is a 412,
+ * never a splice. If-Match compares strongly (`*` matches any); If-Unmodified-Since counts only
+ * without If-Match and with a date to compare. Returns why the precondition failed, or undefined.
+ */
+function failedPrecondition(req: Request, etag: string | undefined, lastModified: string | undefined): string | undefined {
+  const match = req.get('if-match');
+  if (match !== undefined) {
+    const tags = match.split(',').map((tag) => tag.trim());
+    if (tags.includes('*') || (etag !== undefined && tags.includes(etag))) return undefined;
+    return `If-Match ${JSON.stringify(match.slice(0, 200))} does not name the file's current ETag ${etag ?? '(none)'}: it changed since`;
+  }
+  const since = req.get('if-unmodified-since');
+  if (since === undefined || lastModified === undefined) return undefined;
+  const sinceTime = Date.parse(since);
+  if (Number.isNaN(sinceTime) || Date.parse(lastModified) <= sinceTime) return undefined;
+  return `The file was modified at ${lastModified}, after If-Unmodified-Since ${since.slice(0, 100)}`;
+}
+
+/**
  * A cached copy is still the file (RFC 9110 §13.1.2, §13.1.3): If-None-Match names the current
  * ETag (weak comparison, `*` matches any), or, without If-None-Match, If-Modified-Since is not
  * before Last-Modified. The player then keeps what it has: 304, no body.
@@ -171,6 +194,9 @@ function splitPath(path: string): { locatorGuid: string; name: string } {
   } catch {
     throw new OriginError(400, 'BadRequest', 'The path is not valid percent-encoding');
   }
+  // No file can have such a name; say why rather than look it up.
+  const escape = blobNameEscape(name);
+  if (escape !== undefined) throw new OriginError(400, 'InvalidFileName', `The file name ${JSON.stringify(name.slice(0, 260))} cannot name a file of the asset: ${escape}`);
   return { locatorGuid, name };
 }
 

@@ -83,7 +83,8 @@ export async function deleteAsset(req: ApiRequest, services: Services, key: stri
   await services.events.beforeAssetDelete(assetId);
   if (!keep) await services.storage.deleteContainer(containerOf(asset));
   const files = await services.store.transaction((tx) => {
-    if (!tx.has(A, assetId)) return [];
+    // A concurrent DELETE got here first (while the container was deleted): this one found nothing.
+    if (!tx.has(A, assetId)) throw notFound(`No Asset with Id '${key}' was found`);
     const removed = tx.lookup(INDEXES.filesByAsset, assetId);
     removeAssetEntities(tx, assetId);
     tx.delete(A, assetId);

@@ -53,24 +53,36 @@ export function readBody(req: ApiRequest, services: Services, type: EntityTypeDe
 
 /**
  * Apply an update's values to a record. Create-only properties may be sent again unchanged (the
- * .NET SDK's MERGE carries every property) but not changed.
+ * .NET SDK's MERGE carries every property) but not changed; an echo keeps the stored spelling, so
+ * an id sent in other letter case cannot take the entity out of the indexes keyed by it.
  */
 export function mergeValues(type: EntityTypeDef, current: JsonRecord, values: Map<string, CanonicalValue>): JsonRecord {
   const next: JsonRecord = { ...current };
   for (const [name, value] of values) {
     const property = type.properties.find((p) => p.name === name)!;
-    if (property.createOnly && !sameValue(current[name], value)) {
+    if (!property.createOnly) {
+      next[name] = value;
+      continue;
+    }
+    if (!sameCreateOnlyValue(name, current[name], value)) {
       throw badRequest(`The property '${name}' of ${type.name} cannot be updated after creation`);
     }
-    next[name] = value;
+    if (current[name] === undefined) next[name] = value;
   }
   return next;
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
+/**
+ * Create-only strings that are identifiers: GUID-based ids, the protection key's hex thumbprint,
+ * the storage account name. The service read them without case. Every other string, base64 above
+ * all (EncryptedContentKey, Checksum), is compared exactly: another case is another key.
+ */
+const CASELESS_CREATE_ONLY = new Set(['Id', 'ParentAssetId', 'AssetId', 'AccessPolicyId', 'ProtectionKeyId', 'StorageAccountName']);
+
+function sameCreateOnlyValue(name: string, a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if ((a === null || a === undefined) && (b === null || b === undefined)) return true;
-  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  if (typeof a === 'string' && typeof b === 'string') return CASELESS_CREATE_ONLY.has(name) && a.toLowerCase() === b.toLowerCase();
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -108,4 +120,9 @@ export function stringValue(values: Map<string, CanonicalValue>, name: string): 
 export function numberValue(values: Map<string, CanonicalValue>, name: string): number | undefined {
   const v = values.get(name);
   return typeof v === 'number' ? v : undefined;
+}
+
+/** Canonical ids of the keys linked to an asset, in link order. */
+export function linkedKeys(reader: StoreReader, assetId: string): string[] {
+  return reader.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId).map((link) => link.keyId);
 }

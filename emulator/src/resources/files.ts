@@ -6,12 +6,12 @@ import { Asset, AssetFile, ContentKey } from '../odata/edm.js';
 import { badRequest, conflict, notFound, serviceUnavailable } from '../odata/errors.js';
 import { functionParameters } from '../odata/params.js';
 import { canonicalId } from '../odata/uri.js';
+import { blobNameEscape } from '../storage/blob-names.js';
 import { defineIndex } from '../store/indexes.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import { containerOf } from './assets.js';
-import { COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
+import { COLLECTIONS, findEntity, INDEXES, linkedKeys, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
-import { linkedKeys } from './links.js';
 
 const F = COLLECTIONS.Files;
 
@@ -80,6 +80,14 @@ export async function createFileInfos(req: ApiRequest, services: Services): Prom
   const asset = findEntity(services.store, Asset, COLLECTIONS.Assets, assetKey);
   const assetId = asset['Id'] as string;
   const blobs = await services.storage.listBlobs(containerOf(asset));
+  // A blob stored under a name like '../asset-<other>/x' (raw HTTP can do that) must not become a
+  // file: its name would address another asset's blob from then on.
+  for (const blob of blobs) {
+    const escape = blobNameEscape(blob.name);
+    if (escape !== undefined) {
+      throw badRequest(`CreateFileInfos cannot make a file of the blob ${JSON.stringify(blob.name.slice(0, 260))} in the asset's container: ${escape}; delete that blob and upload it under another name`);
+    }
+  }
   const created: string[] = [];
   await services.store.transaction((tx) => {
     // The asset may have been deleted while its container was listed.
@@ -132,6 +140,30 @@ export function assetStorageKeyId(reader: StoreReader, assetId: string): string 
 }
 
 /**
+ * IV reuse that linking a key to an asset creates: the asset's encrypted files that name no
+ * EncryptionKeyId take its storage key, each checked against every file with its IV under that
+ * key (a pair is reported once). Call inside the link's transaction, after the link is stored.
+ */
+export function ivReuseOfUnkeyedFiles(reader: StoreReader, assetId: string): Deviation[] {
+  const deviations: Deviation[] = [];
+  const reported = new Set<string>();
+  for (const file of filesOfAsset(reader, assetId)) {
+    const explicit = file['EncryptionKeyId'];
+    if (typeof explicit === 'string' && explicit !== '') continue;
+    const view = file as unknown as EncryptedFileView;
+    const iv = view.InitializationVector;
+    if (typeof iv !== 'string' || iv === '') continue;
+    for (const deviation of checkIvUnique(view, fileKeyId(reader, file), reader.lookup(FILES_BY_IV, ivIdentity(iv)), (other) => fileKeyId(reader, other))) {
+      const pair = [view.Id, String(deviation.details?.['otherFileId'])].sort().join('|');
+      if (reported.has(pair)) continue;
+      reported.add(pair);
+      deviations.push(deviation);
+    }
+  }
+  return deviations;
+}
+
+/**
  * Store a new or updated file after the checks that span files (duplicate name, second primary,
  * IV reuse), inside one transaction so two concurrent requests can never both pass them.
  */
@@ -143,8 +175,13 @@ async function commitFile(req: ApiRequest, services: Services, record: JsonRecor
   if (services.config.strict) await services.events.beforeFileCommit(record, req.info);
   const assetId = String(record['ParentAssetId']);
   await services.store.transaction((tx) => {
-    if (!tx.has(COLLECTIONS.Assets, assetId)) throw badRequest(`The asset '${assetId}' no longer exists`);
-    if (previous && !tx.has(F, String(record['Id']))) throw badRequest(`The file '${record['Id']}' no longer exists`);
+    // A MERGE that lost the race to a DELETE of the file (or its asset) finds nothing: 404, as it
+    // would have a moment later. A POST whose parent went away meanwhile named a missing asset: 400.
+    if (previous && !tx.has(F, String(record['Id']))) throw notFound(`The file '${record['Id']}' no longer exists: it was deleted while this request ran`);
+    if (!tx.has(COLLECTIONS.Assets, assetId)) {
+      const message = `The asset '${assetId}' no longer exists: it was deleted while this request ran`;
+      throw previous ? notFound(message) : badRequest(message);
+    }
     // Stored records are replaced, never mutated: another object means another write landed.
     if (previous && tx.get(F, String(record['Id'])) !== previous) throw new FileChangedMeanwhile();
     const siblings = filesOfAsset(tx, assetId).filter((f) => f['Id'] !== record['Id']);
@@ -174,4 +211,6 @@ function checkFileName(name: string): void {
   // A lone surrogate (JSON "\ud800") has no UTF-8 form: no blob can have that name, no URL can name it.
   if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name)) throw badRequest('The file name is not valid Unicode: it holds an unpaired surrogate');
   if (name.endsWith('/') || name.endsWith('.') || name.startsWith('/')) throw badRequest(`The file name ${JSON.stringify(name)} cannot be a blob name`);
+  const escape = blobNameEscape(name);
+  if (escape !== undefined) throw badRequest(`The file name ${JSON.stringify(name)} cannot be a blob name in the asset's container: ${escape}`);
 }

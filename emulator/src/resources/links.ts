@@ -4,9 +4,10 @@ import { badRequest, conflict, notFound } from '../odata/errors.js';
 import { readLinkBody } from '../odata/body.js';
 import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
 import { entityUrl } from '../odata/urls.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, INDEXES, linkId, type AssetKeyLink } from './common.js';
+import { recordDeviations, refuseIfStrict } from '../domain/deviations.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, linkedKeys, linkId, type AssetKeyLink } from './common.js';
 import type { ApiRequest, ApiResult, Services } from './context.js';
-import type { StoreReader } from '../store/types.js';
+import { ivReuseOfUnkeyedFiles } from './files.js';
 
 /**
  * `Assets('..')/$links/ContentKeys`: the only links the storage-encryption workflow writes. The
@@ -32,6 +33,10 @@ export async function addAssetKeyLink(req: ApiRequest, services: Services, asset
     }
     const link: AssetKeyLink = { assetId, keyId };
     tx.put(ASSET_KEY_LINKS, linkId(assetId, keyId), link);
+    // The asset's files without an EncryptionKeyId are encrypted with this key from now on.
+    const deviations = ivReuseOfUnkeyedFiles(tx, assetId);
+    refuseIfStrict(services.config.strict, deviations);
+    recordDeviations(tx, req.info, deviations, () => services.ids.guid(), services.now());
   });
   return { kind: 'noContent' };
 }
@@ -59,11 +64,6 @@ export function listAssetKeyLinks(req: ApiRequest, services: Services, assetKey:
   }
   const uris = keys.map((k) => entityUrl(req.serviceRoot, ContentKey, String(services.store.get(COLLECTIONS.ContentKeys, k)?.['Id'] ?? k)));
   return { kind: 'links', type: Asset, nav, uris, single: targetKey !== undefined };
-}
-
-/** Canonical ids of the keys linked to an asset, in link order. */
-export function linkedKeys(reader: StoreReader, assetId: string): string[] {
-  return reader.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId).map((link) => link.keyId);
 }
 
 function onlyContentKeys(nav: NavigationDef): void {

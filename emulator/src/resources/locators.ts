@@ -2,6 +2,7 @@ import { formatNbId, parseNbId } from '../../../client/src/crypto/index.js';
 import { AccessPolicy, Asset, Locator } from '../odata/edm.js';
 import { badRequest, conflict } from '../odata/errors.js';
 import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
+import { DATE_TIME_RANGE, dateTimeInRange } from '../odata/values.js';
 import { StorageRequestError } from '../storage/types.js';
 import { PERMISSION_DELETE, PERMISSION_LIST, PERMISSION_READ, PERMISSION_WRITE } from './access-policies.js';
 import { containerOf } from './assets.js';
@@ -40,6 +41,9 @@ export async function createLocator(req: ApiRequest, services: Services): Promis
   const start = stringValue(values, 'StartTime');
   const startsAt = start ? new Date(start) : undefined;
   const expires = new Date((startsAt ?? now).getTime() + Number(policy['DurationInMinutes']) * 60_000);
+  if (!dateTimeInRange(expires.getTime())) {
+    throw badRequest(`The locator would expire at ${expires.toISOString()} (StartTime ${(startsAt ?? now).toISOString()} + the AccessPolicy's ${String(policy['DurationInMinutes'])} minutes), outside ${DATE_TIME_RANGE}`);
+  }
   const record = newRecord(Locator, {}, values);
   Object.assign(record, {
     Id: id,

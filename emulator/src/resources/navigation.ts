@@ -1,9 +1,8 @@
 import { Asset, Locator, type EntityTypeDef, type NavigationDef } from '../odata/edm.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
-import { COLLECTIONS, INDEXES } from './common.js';
+import { COLLECTIONS, INDEXES, linkedKeys } from './common.js';
 import type { Services } from './context.js';
 import { filesOfAsset } from './files.js';
-import { linkedKeys } from './links.js';
 import { storageAccounts } from './static-sets.js';
 
 /** Records a navigation property leads to from one entity. */

@@ -1,3 +1,4 @@
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { certificateToBase64Der, CryptoInputError, loadCertificate, wrapContentKey } from '../../../client/src/crypto/index.js';
 import { CONTENT_KEY_TYPES } from '../domain/content-keys.js';
 
@@ -40,18 +41,55 @@ export function rebindContentKey(req: ApiRequest, services: Services): ApiResult
   const record = contentKeyRecord(services, id);
   const outcome = services.keys.open(record['EncryptedContentKey'] as string | null);
   if (!outcome.ok) throw badRequest(`The content key ${record['Id']} cannot be rebound: its EncryptedContentKey cannot be unwrapped with the protection key (${outcome.message})`);
-  // Form-decoding turned an unencoded '+' of the base64 into a space; base64 has no spaces.
-  const certificate = (params.get('x509certificate') ?? '').replace(/ /g, '+');
+  const certificate = certificateFromQuery(params.get('x509certificate') ?? '');
   if (certificate === '') return { kind: 'function', name: 'RebindContentKey', value: outcome.key.toString('base64') };
   let wrapped: Buffer;
   try {
-    const x509 = loadCertificate(certificate);
-    if (x509.publicKey.asymmetricKeyType !== 'rsa') throw new CryptoInputError('certificate-key', 'the certificate does not hold an RSA public key');
-    wrapped = wrapContentKey(x509.publicKey, outcome.key);
+    wrapped = wrapContentKey(usableRsaKey(loadCertificate(certificate)), outcome.key);
   } catch (err) {
-    if (err instanceof CryptoInputError) throw badRequest(`x509Certificate is not a usable certificate: ${err.message}; send base64 of the DER (X509Certificate2.Export(X509ContentType.Cert)), URL-encoded`);
-    throw err;
+    if (err instanceof CryptoInputError) throw badRequest(`x509Certificate is not usable: ${err.message}; send base64 of the DER (X509Certificate2.Export(X509ContentType.Cert)), URL-encoded`);
+    // The content key is ours and 32 bytes: whatever OpenSSL refuses here is the certificate's key.
+    throw badRequest(`x509Certificate is not usable: its public key cannot wrap a content key (${(err as Error).message})`);
   }
   return { kind: 'function', name: 'RebindContentKey', value: wrapped.toString('base64') };
 }
 
+/**
+ * The certificate as it arrives in the query. Form decoding turned every unencoded '+' of the
+ * base64 into a space (base64 has no spaces), PEM armour included (`-----BEGIN+CERTIFICATE-----`
+ * arrives as a space too): spaces are '+' again, except in the armour lines.
+ */
+function certificateFromQuery(text: string): string {
+  const pem = /^\s*-----BEGIN[ +]CERTIFICATE-----([\s\S]*?)-----END[ +]CERTIFICATE-----\s*$/.exec(text);
+  if (pem) return `-----BEGIN CERTIFICATE-----\n${pem[1]!.replace(/ /g, '+')}\n-----END CERTIFICATE-----`;
+  return text.replace(/ /g, '+');
+}
+
+/**
+ * RSA-OAEP-SHA1 of a 32-byte key needs a modulus of at least 2*20+2+32 bytes (592 bits); OpenSSL
+ * encrypts to at most 16384 bits, and to exponents of at most 64 bits above 3072. Real
+ * certificates use 2048-4096 bits and 65537.
+ */
+const MIN_WRAP_MODULUS_BITS = 592;
+const MAX_WRAP_MODULUS_BITS = 16_384;
+const MAX_WRAP_EXPONENT = 2n ** 64n - 1n;
+
+/** The certificate's public key if a content key can be wrapped to it, else why not (CryptoInputError). */
+function usableRsaKey(certificate: X509Certificate): KeyObject {
+  let key: KeyObject;
+  try {
+    key = certificate.publicKey;
+  } catch (err) {
+    throw new CryptoInputError('certificate-key', `its public key cannot be read (${(err as Error).message})`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new CryptoInputError('certificate-key', `its public key is ${key.asymmetricKeyType ?? 'of an unknown type'}, not RSA`);
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  const exponent = key.asymmetricKeyDetails?.publicExponent;
+  if (bits === undefined || exponent === undefined) throw new CryptoInputError('certificate-key', 'its RSA key has no readable modulus or exponent');
+  if (bits < MIN_WRAP_MODULUS_BITS) throw new CryptoInputError('certificate-key', `its RSA modulus is ${bits} bits; RSA-OAEP-SHA1 of a 32-byte content key needs at least ${MIN_WRAP_MODULUS_BITS}`);
+  if (bits > MAX_WRAP_MODULUS_BITS) throw new CryptoInputError('certificate-key', `its RSA modulus is ${bits} bits; the emulator wraps to at most ${MAX_WRAP_MODULUS_BITS}`);
+  if (exponent < 3n || exponent % 2n === 0n || exponent > MAX_WRAP_EXPONENT) {
+    throw new CryptoInputError('certificate-key', `its RSA public exponent (${exponent.toString(2).length} bits${exponent % 2n === 0n ? ', even' : ''}) is not one a content key can be wrapped to: use 65537`);
+  }
+  return key;
+}

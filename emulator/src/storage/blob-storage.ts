@@ -6,10 +6,13 @@ import {
   StorageSharedKeyCredential,
   generateBlobSASQueryParameters,
   type BlobItem,
+  type BlobClient,
   type BlobGetPropertiesResponse,
+  type BlockBlobClient,
   type ContainerClient,
   type SignedIdentifier,
 } from '@azure/storage-blob';
+import { blobNameEscape } from './blob-names.js';
 import { parseConnectionString } from './connection-string.js';
 import { KeyedLock } from './keyed-lock.js';
 import { sdkUsesProxyFor } from './proxy-env.js';
@@ -131,7 +134,7 @@ class SdkBlobStorage implements BlobStorage {
   getBlob(container: string, blob: string): Promise<BlobInfo | undefined> {
     return this.call(async () => {
       try {
-        return blobInfoFromProperties(blob, await this.container(container).getBlobClient(blob).getProperties());
+        return blobInfoFromProperties(blob, await this.blob(container, blob).getProperties());
       } catch (err) {
         if (isStorageRequestError(this.mapError(err), 404)) return undefined;
         throw err;
@@ -142,7 +145,7 @@ class SdkBlobStorage implements BlobStorage {
   getBlockList(container: string, blob: string): Promise<BlockInfo[] | undefined> {
     return this.call(async () => {
       try {
-        const list = await this.container(container).getBlockBlobClient(blob).getBlockList('committed');
+        const list = await this.blob(container, blob).getBlockBlobClient().getBlockList('committed');
         return (list.committedBlocks ?? []).map((block) => ({ id: block.name, size: block.size }));
       } catch (err) {
         if (isStorageRequestError(this.mapError(err), 404)) return undefined;
@@ -157,13 +160,14 @@ class SdkBlobStorage implements BlobStorage {
    * `offset + count` past the end of the blob reads to the end, as Azure does.
    */
   readBlob(container: string, blob: string, offset = 0, count?: number): Promise<Readable> {
+    let client: BlobClient;
     try {
       assertByteCount(offset, 'offset');
       if (count !== undefined) assertByteCount(count, 'count');
+      client = this.blob(container, blob);
     } catch (err) {
       return Promise.reject(err);
     }
-    const client = this.container(container).getBlobClient(blob);
     return this.call(async () => {
       if (count === 0) {
         // The SDK reads a count of 0 as "to the end"; still answer 404 for a missing blob.
@@ -179,6 +183,7 @@ class SdkBlobStorage implements BlobStorage {
 
   directRead(container: string, blob: string, validForMs: number): DirectRead | undefined {
     if (sdkUsesProxyFor(this.blobEndpoint)) return undefined;
+    const client = this.blob(container, blob);
     const now = Date.now();
     const sas = generateBlobSASQueryParameters(
       {
@@ -193,7 +198,7 @@ class SdkBlobStorage implements BlobStorage {
     );
     const context = this.errorContext;
     return {
-      url: `${this.container(container).getBlobClient(blob).url}?${sas.toString()}`,
+      url: `${client.url}?${sas.toString()}`,
       version: SAS_VERSION,
       requestTimeoutMs: context.requestTimeoutMs,
       maxTries: this.maxTries,
@@ -204,7 +209,12 @@ class SdkBlobStorage implements BlobStorage {
 
   /** A Buffer goes up in one Put Blob (up to 256 MiB); a stream in 4 MiB blocks, 4 at a time. */
   uploadBlob(container: string, blob: string, data: Readable | Buffer, contentType?: string): Promise<void> {
-    const client = this.container(container).getBlockBlobClient(blob);
+    let client: BlockBlobClient;
+    try {
+      client = this.blob(container, blob).getBlockBlobClient();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const blobHTTPHeaders = contentType === undefined ? undefined : { blobContentType: contentType };
     if (Buffer.isBuffer(data)) {
       return this.call(async () => {
@@ -234,7 +244,7 @@ class SdkBlobStorage implements BlobStorage {
   deleteBlob(container: string, blob: string): Promise<void> {
     return this.call(async () => {
       try {
-        await this.container(container).getBlobClient(blob).deleteIfExists({ deleteSnapshots: 'include' });
+        await this.blob(container, blob).deleteIfExists({ deleteSnapshots: 'include' });
       } catch (err) {
         if (isStorageRequestError(this.mapError(err), 404)) return;
         throw err;
@@ -303,6 +313,26 @@ class SdkBlobStorage implements BlobStorage {
     return this.service.getContainerClient(name);
   }
 
+  /**
+   * The one way to a blob: every blob operation goes through here. Refuses (400) a name that is
+   * not plainly inside `container`: one `blobNameEscape` refuses, or one whose URL, once built and
+   * normalised by the SDK, names another container or another blob (`a/../../b`, `..`, `\`).
+   */
+  private blob(container: string, blob: string): BlobClient {
+    const escape = blobNameEscape(blob);
+    if (escape !== undefined) throw blobOutsideContainer(container, blob, escape);
+    let client: BlobClient;
+    try {
+      client = this.container(container).getBlobClient(blob);
+    } catch {
+      throw blobOutsideContainer(container, blob, 'it does not make a blob URL');
+    }
+    if (client.containerName !== container || client.name !== blob) {
+      throw blobOutsideContainer(container, blob, `its URL addresses ${JSON.stringify(`${client.containerName}/${client.name}`.slice(0, 200))}`);
+    }
+    return client;
+  }
+
   private mapError(err: unknown): unknown {
     return toStorageError(err, this.errorContext);
   }
@@ -355,6 +385,10 @@ function blobInfoFromProperties(name: string, properties: BlobGetPropertiesRespo
 
 function md5Base64(md5: Uint8Array | undefined): string | undefined {
   return md5 && md5.length > 0 ? Buffer.from(md5).toString('base64') : undefined;
+}
+
+function blobOutsideContainer(container: string, blob: string, why: string): StorageRequestError {
+  return new StorageRequestError(`the blob name ${JSON.stringify(blob.slice(0, 200))} cannot be used in container ${container}: ${why}`, 400, 'BlobOutsideContainer');
 }
 
 function assertByteCount(value: number, name: string): void {

@@ -25,11 +25,14 @@ import {
   keyForm,
   keySegment,
   malformedId,
+  namesWithPathSegments,
   nestedJson,
+  outOfRangeDate,
   oversizedFilter,
   pathSafe,
   pct,
   spliceBytes,
+  unusableCertificate,
   xmlEscape,
   ID_TAGS,
 } from './fuzz-values.js';
@@ -695,6 +698,35 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
       }),
     ),
   },
+  // The inputs of issue 13: names that walk out of the asset's container, create-only ids MERGEd
+  // in other letter case, dates past either end of Edm.DateTime, certificates no key wraps to.
+  { weight: 2, arbitrary: fc.tuple(slot, namesWithPathSegments()).map(([i, { name }]) => validCase('file-path-name', 'Files', (pool) => postJson('/api/Files', { ...validEntity(pool, 'Files', i), Name: name }))) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constantFrom<PoolSet>('ContentKeys', 'Locators', 'Assets', 'Files'), slot, fc.array(fc.boolean(), { minLength: 64, maxLength: 64 })).map(([set, i, flips]) =>
+      validCase('merge-case-flipped-id', undefined, (pool) => {
+        const id = pickId(pool, set, i) ?? 'none';
+        const flipped = [...id].map((c, n) => (flips[n % flips.length] ? (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) : c)).join('');
+        return { method: 'MERGE', target: entityTarget(set, id), headers: [...CLEAN, ['Content-Type', 'application/json']], body: json({ Id: flipped }) };
+      }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(slot, outOfRangeDate, fc.constantFrom('StartTime', 'ExpirationDateTime'), fc.constantFrom('POST', 'MERGE')).map(([i, date, property, verb]) =>
+      validCase('locator-out-of-range-date', verb === 'POST' ? 'Locators' : undefined, (pool) =>
+        verb === 'POST'
+          ? postJson('/api/Locators', { ...validEntity(pool, 'Locators', i), [property]: date })
+          : { method: 'MERGE', target: entityTarget('Locators', pickId(pool, 'Locators', i) ?? 'none'), headers: [...CLEAN, ['Content-Type', 'application/json']], body: json({ [property]: date }) },
+      ),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(slot, unusableCertificate).map(([i, { certificate }]) =>
+      validCase('rebind-unusable-certificate', undefined, (pool) => ({ method: 'GET', target: `/api/RebindContentKey?id=${pct(`'${pickId(pool, 'ContentKeys', i) ?? 'none'}'`)}&x509Certificate=${pct(`'${certificate}'`)}`, headers: CLEAN })),
+    ),
+  },
 );
 
 function createAssetRequest(index: number, form: string): WireRequest {
@@ -905,7 +937,7 @@ const emulatorPath: fc.Arbitrary<EmulatorPath> = fc.oneof(
 
 /** A fault rule that can never be accepted: users' faults are not provoked here (they may answer 5xx). */
 const refusedFaultBody: fc.Arbitrary<Buffer> = fc.oneof(
-  fc.record({ status: fc.oneof(fc.integer({ min: 600, max: 10_000 }), fc.integer({ min: -1000, max: 99 }), fc.constantFrom('503', 1.5, null)), entity: fc.option(hostileString, { nil: undefined }) }).map((rule) => json(rule)),
+  fc.record({ status: fc.oneof(fc.integer({ min: 600, max: 10_000 }), fc.integer({ min: -1000, max: 199 }), fc.constantFrom('503', 1.5, null)), entity: fc.option(hostileString, { nil: undefined }) }).map((rule) => json(rule)),
   fc.dictionary(hostileString, junkJsonValue, { maxKeys: 4 }).map((rule) => json({ ...rule, 'fuzz-unknown-field': 1 })),
   fc.array(fc.constant({ 'fuzz-unknown-field': 1 }), { minLength: 1, maxLength: 3 }).map((rules) => json([{ status: 503 }, ...rules])),
   fc.constantFrom('', '{', 'null', '"x"', '1', '[]', '[1]', '{"latencyMs":0}', '{"latencyMs":200000,"status":503}', '{"probability":2,"status":503}', '{"count":0,"status":503}', '{"seed":-1,"status":503}').map((s) => Buffer.from(s)),
@@ -928,6 +960,8 @@ const emulatorCase: fc.Arbitrary<FuzzCase> = fc
     body: emulatorBody,
     faultBody: refusedFaultBody,
     type: fc.oneof({ weight: 4, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom<string | undefined>(undefined, 'text/plain', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/xml') }),
+    // Mutating routes need it or a JSON body (cross-site protection); without either they answer 403.
+    marked: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     format: formatChoice,
   })
   .map((r): FuzzCase => ({
@@ -947,7 +981,11 @@ const emulatorCase: fc.Arbitrary<FuzzCase> = fc
       return {
         method: verb,
         target: target(path, [], r.format),
-        headers: [...(r.format.accept.header !== undefined ? [['Accept', r.format.accept.header] as Header] : []), ...(r.type !== undefined && body !== undefined ? [['Content-Type', r.type] as Header] : [])],
+        headers: [
+          ...(r.format.accept.header !== undefined ? [['Accept', r.format.accept.header] as Header] : []),
+          ...(r.type !== undefined && body !== undefined ? [['Content-Type', r.type] as Header] : []),
+          ...(r.marked ? [['X-AMS-Emulator', '1'] as Header] : []),
+        ],
         body,
       };
     },

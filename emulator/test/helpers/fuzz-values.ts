@@ -3,7 +3,9 @@
  * sequences and `$filter` expressions, as fast-check arbitraries. Nothing here knows about routes;
  * fuzz-requests.ts assembles these into requests.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import forge from 'node-forge';
 
 /** Percent-encode every byte of the UTF-8 form except unreserved characters (lone surrogates become U+FFFD). */
 export function pct(text: string, keep = /[A-Za-z0-9\-._~]/): string {
@@ -263,4 +265,102 @@ export const oversizedFilter: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 33, max: 1_000 }).map((n) => `${'tolower('.repeat(n)}Name${')'.repeat(n)} eq 'a'`),
   fc.integer({ min: 4_097, max: 12_000 }).map((n) => `Name eq '${'q'.repeat(n)}'`),
   fc.integer({ min: 300, max: 3_000 }).map((n) => Array.from({ length: n }, () => "Name eq 'a'").join(' and ')),
+);
+
+/** One way to write a path segment that walks (`..`), stays (`.`), or is plain, in any spelling storage or a URL parser may decode. */
+const DOT_SEGMENTS = ['..', '.', '%2e%2e', '%2E.', '.%2e', '%252e%252e', '..\\..'];
+const NAME_SEPARATORS = ['/', '\\', '%2f', '%5C'];
+
+/**
+ * Blob names with path segments: dot segments in every spelling, separators in every spelling,
+ * ordinary segments and `landmarks` (another asset's container, a blob in it) mixed in, so some
+ * aim at a real target. `escapes` says whether the name, decoded as a client or the SDK would,
+ * has a `.`/`..` segment or a backslash: the oracle for "must be refused".
+ */
+export function namesWithPathSegments(landmarks: readonly string[] = []): fc.Arbitrary<{ name: string; escapes: boolean }> {
+  const segment = fc.constantFrom(...DOT_SEGMENTS, 'a', 'b c', 'é', '日本', 'v1.0', '..x', ...landmarks);
+  return fc.tuple(fc.array(segment, { minLength: 1, maxLength: 5 }), fc.constantFrom(...NAME_SEPARATORS)).map(([segments, separator]) => {
+    const name = segments.join(separator);
+    const decoded = decodedFully(name);
+    return { name, escapes: decoded.includes('\\') || decoded.startsWith('/') || decoded.split('/').some((s) => s === '.' || s === '..') };
+  });
+}
+
+/** Percent-decoded until it no longer changes (or no longer decodes). */
+function decodedFully(text: string): string {
+  let current = text;
+  for (let round = 0; round < 4; round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(current);
+    } catch {
+      return current;
+    }
+    if (next === current) return current;
+    current = next;
+  }
+  return current;
+}
+
+/** `text` with the letter case of some of its letters flipped, never `text` itself (it must have a letter). */
+export function caseFlipped(text: string): fc.Arbitrary<string> {
+  const letters = [...text].flatMap((c, i) => (c.toLowerCase() !== c.toUpperCase() ? [i] : []));
+  if (letters.length === 0) throw new RangeError(`caseFlipped needs a letter in ${JSON.stringify(text)}`);
+  return fc.uniqueArray(fc.constantFrom(...letters), { minLength: 1, maxLength: letters.length }).map((flip) => {
+    const chars = [...text];
+    for (const i of flip) chars[i] = chars[i] === chars[i]!.toLowerCase() ? chars[i]!.toUpperCase() : chars[i]!.toLowerCase();
+    return chars.join('');
+  });
+}
+
+/**
+ * Dates outside the Edm.DateTime range (0001-01-01 to 9999-12-31) in the spellings clients send:
+ * ISO with a year 0000, verbose JSON's `/Date(ms)/` and a bare number of milliseconds past either
+ * end (up to JavaScript's own limit of 8.64e15 ms).
+ */
+export const outOfRangeDate: fc.Arbitrary<string | number> = fc.oneof(
+  fc.constantFrom('0000-01-01T00:00:00Z', '0000-12-31T23:59:59Z', "datetime'0000-06-15T12:00:00'"),
+  fc.integer({ min: 253_402_300_800_000, max: 8_640_000_000_000_000 }).map((ms) => `/Date(${ms})/`),
+  fc.integer({ min: -8_640_000_000_000_000, max: -62_135_596_800_001 }).map((ms) => `/Date(${ms})/`),
+  fc.integer({ min: 253_402_300_800_000, max: 8_640_000_000_000_000 }),
+);
+
+/** Signs the odd certificates below: their own keys are only public (a modulus may not even factor). */
+let certificateSigner: forge.pki.rsa.PrivateKey | undefined;
+
+/**
+ * Base64 DER of a well-formed X.509 certificate whose RSA public key is (`modulus`, `exponent`),
+ * signed by another key: how a certificate no content key can be wrapped to looks on the wire.
+ */
+export function certificateWithRsaKey(modulus: bigint, exponent: bigint): string {
+  certificateSigner ??= forge.pki.privateKeyFromPem(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+  const big = (n: bigint) => new forge.jsbn.BigInteger(n.toString(16), 16);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(big(modulus), big(exponent));
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date('2020-01-01T00:00:00Z');
+  cert.validity.notAfter = new Date('2040-01-01T00:00:00Z');
+  cert.setSubject([{ name: 'commonName', value: 'unusable' }]);
+  cert.setIssuer([{ name: 'commonName', value: 'fuzz signer' }]);
+  cert.sign(certificateSigner, forge.md.sha256.create());
+  return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary').toString('base64');
+}
+
+/** An odd number of exactly `bits` bits, top bit set: a stand-in modulus of that size. */
+function oddOfBits(bits: number): bigint {
+  const bytes = randomBytes(Math.ceil(bits / 8));
+  let n = BigInt(`0x${bytes.toString('hex')}`) & ((1n << BigInt(bits)) - 1n);
+  n |= (1n << BigInt(bits - 1)) | 1n;
+  return n;
+}
+
+/**
+ * Certificates RebindContentKey cannot wrap a 32-byte key to with RSA-OAEP-SHA1: a modulus too
+ * small (below 592 bits) or too large (over 16384), an exponent that is huge, even or 1.
+ */
+export const unusableCertificate: fc.Arbitrary<{ why: string; certificate: string }> = fc.oneof(
+  fc.integer({ min: 256, max: 591 }).map((bits) => ({ why: `${bits}-bit modulus`, certificate: certificateWithRsaKey(oddOfBits(bits), 65537n) })),
+  fc.integer({ min: 16_385, max: 17_000 }).map((bits) => ({ why: `${bits}-bit modulus`, certificate: certificateWithRsaKey(oddOfBits(bits), 65537n) })),
+  fc.bigInt({ min: 2n ** 64n, max: 2n ** 1500n }).map((e) => ({ why: `${e.toString(2).length}-bit exponent`, certificate: certificateWithRsaKey(oddOfBits(2048), e | 1n) })),
+  fc.constantFrom(1n, 2n, 65536n).map((e) => ({ why: `exponent ${e}`, certificate: certificateWithRsaKey(oddOfBits(2048), e) })),
 );

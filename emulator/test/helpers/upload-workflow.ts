@@ -21,6 +21,7 @@ import {
   wrapContentKey,
 } from '../../../client/src/crypto/index.js';
 import { entityPath, quoted, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
+import { EMULATOR_CALL_HEADER } from '../../src/http/emulator-exposure.js';
 
 /** How a broken client encrypted (or did not encrypt) the file. */
 export type ClientMistake =
@@ -303,7 +304,7 @@ export function mpegTsLike(packets: number): Buffer {
 export async function admin(emu: TestEmulator, method: string, path: string, body?: unknown): Promise<{ status: number; body: JsonBody; text: string }> {
   const res = await fetch(`${emu.baseUrl}_emulator/${path}`, {
     method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers: { [EMULATOR_CALL_HEADER]: '1', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
