@@ -16,7 +16,7 @@ import { originRouter } from './origin/index.js';
 import { NO_EVENTS, type Services } from './resources/context.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
-import { startAzuriteProcess } from './storage/azurite-process.js';
+import { startSupervisedAzurite, type AzuriteChildStatus } from './storage/azurite-supervisor.js';
 import { createBlobStorage } from './storage/blob-storage.js';
 import { createVerification } from './verify/index.js';
 import type { BlobStorage, EmbeddedAzurite } from './storage/types.js';
@@ -65,6 +65,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside });
     cleanup.push(() => store.close());
     const secrets = await loadOrCreateSecrets(config.location);
+    const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
     const opened = await openStorage(config);
     const azurite = opened.azurite;
     const storage = config.publicBlobEndpoint ? withPublicEndpoint(opened.storage, config.publicBlobEndpoint) : opened.storage;
@@ -83,7 +84,6 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const verification = createVerification(services);
     services.events = verification.events;
     cleanup.push(() => verification.close());
-    const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
     const jobs = await startJobs(services, { log: logError });
     cleanup.push(() => jobs.stop());
     const requests = new RequestLog(config.requestLogSize);
@@ -100,6 +100,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       faults,
       reset,
       azuriteVersion: azurite ? AZURITE_VERSION : undefined,
+      ...(opened.azuriteStatus ? { azuriteStatus: opened.azuriteStatus } : {}),
       accessLog: config.silent ? undefined : (line) => process.stdout.write(`${line}\n`),
       debugLog: config.debugFile ? debugWriter(config.debugFile) : undefined,
       logError,
@@ -138,7 +139,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
 
 export const AZURITE_VERSION = '3.35.0';
 
-async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStorage; azurite?: EmbeddedAzurite }> {
+async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStorage; azurite?: EmbeddedAzurite; azuriteStatus?: () => AzuriteChildStatus }> {
   if (config.storageConnectionString) {
     const storage = createBlobStorage(config.storageConnectionString);
     try {
@@ -148,14 +149,18 @@ async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStora
     }
     return { storage };
   }
-  let azurite: EmbeddedAzurite;
+  const options = { host: config.host, port: config.azuritePort, location: config.location ? join(config.location, 'azurite') : undefined };
   try {
-    const options = { host: config.host, port: config.azuritePort, location: config.location ? join(config.location, 'azurite') : undefined };
-    azurite = config.embeddedAzurite === 'child-process' ? await startAzuriteProcess(options) : await startEmbeddedAzurite(options);
+    if (config.embeddedAzurite === 'child-process') {
+      // A child can die on its own (kill -9, OOM): the supervisor starts another in its place.
+      const azurite = await startSupervisedAzurite(options, { log: (line) => process.stderr.write(`ams-emulator: ${line}\n`) });
+      return { storage: createBlobStorage(azurite.connectionString), azurite, azuriteStatus: () => azurite.status() };
+    }
+    const azurite = await startEmbeddedAzurite(options);
+    return { storage: createBlobStorage(azurite.connectionString), azurite };
   } catch (err) {
     throw new StartupError(`the embedded Azurite could not start: ${(err as Error).message}`, err);
   }
-  return { storage: createBlobStorage(azurite.connectionString), azurite };
 }
 
 /** The same storage, handing clients URLs under `endpoint` (signatures do not depend on the host). */

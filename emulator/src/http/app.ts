@@ -23,6 +23,8 @@ export interface AppOptions {
   faults?: FaultInjector;
   reset: EmulatorApiOptions['reset'];
   azuriteVersion?: string;
+  /** The embedded Azurite child's state, when it runs in a child process (for health). */
+  azuriteStatus?: EmulatorApiOptions['azuriteStatus'];
   /** One line per request (the access log), unless silent. */
   accessLog?: (line: string) => void;
   /** Debug log sink (request and response headers, redacted), when --debug is given. */
@@ -58,7 +60,7 @@ export function createApp(options: AppOptions): Express {
 
   app.use(tokenRouter(options.tokens, services.config.auth));
   app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), readOtherBody('256kb'), faultRouter(faults));
-  app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion }));
+  app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion, ...(options.azuriteStatus ? { azuriteStatus: options.azuriteStatus } : {}) }));
   options.extraRoutes?.(app);
 
   // media.windows.net answered the first call to its root with a 301 to the cluster's /api/;
