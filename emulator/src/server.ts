@@ -18,6 +18,7 @@ import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
 import { startSupervisedAzurite, type AzuriteChildStatus } from './storage/azurite-supervisor.js';
 import { createBlobStorage } from './storage/blob-storage.js';
+import { waitForStorage } from './storage/wait-for-storage.js';
 import { createVerification } from './verify/index.js';
 import type { BlobStorage, EmbeddedAzurite } from './storage/types.js';
 import { openStore } from './store/index.js';
@@ -143,9 +144,10 @@ async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStora
   if (config.storageConnectionString) {
     const storage = createBlobStorage(config.storageConnectionString);
     try {
-      await storage.ping();
+      await waitForStorage(storage, { waitMs: config.storageWaitMs, log: (line) => process.stderr.write(`ams-emulator: ${line}\n`) });
     } catch (err) {
-      throw new StartupError(`the storage account is unreachable: ${(err as Error).message}`, err);
+      const waited = config.storageWaitMs >= 1000 ? ` after waiting ${Math.round(config.storageWaitMs / 1000)} s` : '';
+      throw new StartupError(`the storage account is unreachable${waited}: ${(err as Error).message}`, err);
     }
     return { storage };
   }
