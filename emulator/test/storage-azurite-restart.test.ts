@@ -79,6 +79,7 @@ describe('the embedded Azurite child is restarted when it dies', () => {
     expect(pid).toBeGreaterThan(0);
     expect(pid).not.toBe(c.child.pid);
 
+    const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
 
     // The first restart waits 1 s: well inside it, a request that needs storage is refused with 503.
@@ -101,6 +102,7 @@ describe('the embedded Azurite child is restarted when it dies', () => {
     });
     expect(after.body).toMatchObject({ status: 'healthy', storage: 'up', embeddedAzurite: { state: 'running', restarts: 1, lastExit: { signal: 'SIGKILL' } } });
     expect(after.body.embeddedAzurite!.pid).not.toBe(pid);
+    console.log(`reliability: embedded Azurite kill -9 -> health 200 again after ${Date.now() - killedAt} ms`);
     expect(c.stderr()).toMatch(new RegExp(`the embedded Azurite \\(pid ${pid}\\) exited \\(SIGKILL\\)`));
     expect(c.stderr()).toMatch(/the embedded Azurite is back \(pid \d+, restart 1\)/);
 
