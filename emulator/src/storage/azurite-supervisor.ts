@@ -113,6 +113,7 @@ export async function startSupervisedAzurite(options: StartEmbeddedAzuriteOption
     startedAt = Date.now();
     state = 'running';
     restarts++;
+    // If this child dies soon too, the next restart waits longer: a crash loop backs off.
     attempt++;
     lastError = undefined;
     nextAttemptAt = undefined;
