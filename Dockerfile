@@ -12,7 +12,10 @@ COPY conformance ./conformance
 COPY vectors ./vectors
 COPY bench ./bench
 COPY types ./types
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+COPY scripts ./scripts
+# The project's own build (tsc from node_modules, then the bins made executable), not a bare tsc
+# through npm exec, which fetches an unrelated package named "tsc" when `npm ci` failed silently.
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20.20-bookworm-slim
 WORKDIR /app
@@ -24,6 +27,9 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/vectors ./vectors
+# The image's unprivileged user; a new named volume on /data takes this directory's owner.
+RUN mkdir -p /data && chown node:node /data
+USER node
 VOLUME /data
 EXPOSE 10010
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=12 \

@@ -4,7 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT } from './auth/credentials.js';
-import { DEFAULT_API_PORT, DEFAULT_AZURITE_PORT, DEFAULT_LIMITS, type AuthMode, type EmulatorConfig } from './config.js';
+import { DEFAULT_API_PORT, DEFAULT_AZURITE_PORT, DEFAULT_CLI_STORAGE_WAIT_SECONDS, DEFAULT_LIMITS, type AuthMode, type EmulatorConfig } from './config.js';
 import { startEmulator, type RunningEmulator } from './server.js';
 import { listensBeyondLoopback } from './http/emulator-exposure.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from './version.js';
@@ -27,6 +27,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: 'location', env: 'AMS_EMULATOR_LOCATION', type: 'string', value: 'DIR', description: 'data directory: state, journal, lock, keys, embedded Azurite blobs (default ./.ams-emulator)' },
   { flag: 'in-memory', env: 'AMS_EMULATOR_IN_MEMORY', type: 'boolean', description: 'keep everything in memory (nothing written to disk)' },
   { flag: 'storage-connection-string', env: 'AMS_EMULATOR_STORAGE_CONNECTION_STRING', type: 'string', value: 'CS', description: 'use this Azure Storage account (a running Azurite, or real Azure) instead of the embedded Azurite' },
+  { flag: 'storage-wait', env: 'AMS_EMULATOR_STORAGE_WAIT', type: 'string', value: 'SECONDS', description: `how long start-up waits for the --storage-connection-string account to answer before giving up (default ${DEFAULT_CLI_STORAGE_WAIT_SECONDS}; 0 = fail at once)` },
   { flag: 'public-blob-endpoint', env: 'AMS_EMULATOR_PUBLIC_BLOB_ENDPOINT', type: 'string', value: 'URL', description: 'blob endpoint to hand to clients in asset and locator URLs when they reach storage under another name (Docker)' },
   { flag: 'azurite-port', env: 'AMS_EMULATOR_AZURITE_PORT', type: 'string', value: 'N', description: `port of the embedded Azurite blob service (default ${DEFAULT_AZURITE_PORT}; 0 = any free port)` },
   { flag: 'azurite-in-process', env: 'AMS_EMULATOR_AZURITE_IN_PROCESS', type: 'boolean', description: 'run the embedded Azurite inside the emulator\'s process instead of its own child process (starts faster; shares one event loop)' },
@@ -88,6 +89,9 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   config.location = bool('in-memory') ? undefined : resolve(str('location') ?? '.ams-emulator');
   const cs = str('storage-connection-string');
   if (cs !== undefined) config.storageConnectionString = cs;
+  const wait = str('storage-wait');
+  if (wait !== undefined && !/^\d{1,5}$/.test(wait)) throw new UsageError(`--storage-wait must be a whole number of seconds, not ${JSON.stringify(wait)}`);
+  config.storageWaitMs = Number(wait ?? DEFAULT_CLI_STORAGE_WAIT_SECONDS) * 1000;
   const publicEndpoint = str('public-blob-endpoint');
   if (publicEndpoint !== undefined) {
     if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(publicEndpoint)) throw new UsageError(`--public-blob-endpoint must be an http(s) URL, not ${JSON.stringify(publicEndpoint)}`);

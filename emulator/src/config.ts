@@ -16,6 +16,11 @@ export interface EmulatorConfig {
   /** Use this storage account instead of an embedded Azurite. */
   storageConnectionString?: string;
   /**
+   * How long start-up waits for that storage account to answer before giving up (0 = one try).
+   * The CLI waits 60 s: in compose or CI, storage may start after the emulator.
+   */
+  storageWaitMs: number;
+  /**
    * The blob endpoint clients should use, when it differs from the one the emulator reaches storage
    * at (Docker: the emulator talks to `http://azurite:10000`, clients on the host to 127.0.0.1).
    * Asset `Uri` and locator `BaseUri`/`Path` use it; SAS signatures do not depend on the host.
@@ -85,12 +90,15 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
 
 export const DEFAULT_API_PORT = 10010;
 export const DEFAULT_AZURITE_PORT = 10000;
+/** The CLI's wait at start-up for a `--storage-connection-string` account that is not up yet. */
+export const DEFAULT_CLI_STORAGE_WAIT_SECONDS = 60;
 
 export function defaultConfig(overrides: Partial<EmulatorConfig> = {}): EmulatorConfig {
   return {
     host: '127.0.0.1',
     port: DEFAULT_API_PORT,
     moveCorruptStateAside: false,
+    storageWaitMs: 0,
     azuritePort: DEFAULT_AZURITE_PORT,
     embeddedAzurite: 'in-process',
     strict: false,

@@ -17,8 +17,9 @@ import { originRouter } from './origin/index.js';
 import { NO_EVENTS, type Services } from './resources/context.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
-import { startAzuriteProcess } from './storage/azurite-process.js';
+import { startSupervisedAzurite, type AzuriteChildStatus } from './storage/azurite-supervisor.js';
 import { createBlobStorage } from './storage/blob-storage.js';
+import { waitForStorage } from './storage/wait-for-storage.js';
 import { createVerification } from './verify/index.js';
 import type { BlobStorage, EmbeddedAzurite } from './storage/types.js';
 import { openStore } from './store/index.js';
@@ -66,6 +67,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside });
     cleanup.push(() => store.close());
     const secrets = await loadOrCreateSecrets(config.location);
+    const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
     const opened = await openStorage(config);
     const azurite = opened.azurite;
     const storage = config.publicBlobEndpoint ? withPublicEndpoint(opened.storage, config.publicBlobEndpoint) : opened.storage;
@@ -81,7 +83,6 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       now: () => new Date(),
       events: NO_EVENTS,
     };
-    const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
     const verification = createVerification(services, { log: logError });
     services.events = verification.events;
     cleanup.push(() => verification.close());
@@ -103,6 +104,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       faults,
       reset,
       azuriteVersion: azurite ? AZURITE_VERSION : undefined,
+      ...(opened.azuriteStatus ? { azuriteStatus: opened.azuriteStatus } : {}),
       accessLog,
       debugLog,
       logError,
@@ -146,24 +148,29 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
 
 export const AZURITE_VERSION = '3.35.0';
 
-async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStorage; azurite?: EmbeddedAzurite }> {
+async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStorage; azurite?: EmbeddedAzurite; azuriteStatus?: () => AzuriteChildStatus }> {
   if (config.storageConnectionString) {
     const storage = createBlobStorage(config.storageConnectionString);
     try {
-      await storage.ping();
+      await waitForStorage(storage, { waitMs: config.storageWaitMs, log: (line) => process.stderr.write(`ams-emulator: ${line}\n`) });
     } catch (err) {
-      throw new StartupError(`the storage account is unreachable: ${(err as Error).message}`, err);
+      const waited = config.storageWaitMs >= 1000 ? ` after waiting ${Math.round(config.storageWaitMs / 1000)} s` : '';
+      throw new StartupError(`the storage account is unreachable${waited}: ${(err as Error).message}`, err);
     }
     return { storage };
   }
-  let azurite: EmbeddedAzurite;
+  const options = { host: config.host, port: config.azuritePort, location: config.location ? join(config.location, 'azurite') : undefined };
   try {
-    const options = { host: config.host, port: config.azuritePort, location: config.location ? join(config.location, 'azurite') : undefined };
-    azurite = config.embeddedAzurite === 'child-process' ? await startAzuriteProcess(options) : await startEmbeddedAzurite(options);
+    if (config.embeddedAzurite === 'child-process') {
+      // A child can die on its own (kill -9, OOM): the supervisor starts another in its place.
+      const azurite = await startSupervisedAzurite(options, { log: (line) => process.stderr.write(`ams-emulator: ${line}\n`) });
+      return { storage: createBlobStorage(azurite.connectionString), azurite, azuriteStatus: () => azurite.status() };
+    }
+    const azurite = await startEmbeddedAzurite(options);
+    return { storage: createBlobStorage(azurite.connectionString), azurite };
   } catch (err) {
     throw new StartupError(`the embedded Azurite could not start: ${(err as Error).message}`, err);
   }
-  return { storage: createBlobStorage(azurite.connectionString), azurite };
 }
 
 /** The same storage, handing clients URLs under `endpoint` (signatures do not depend on the host). */

@@ -15,6 +15,7 @@ const SAMPLES: Record<string, { value: string; config: Record<string, unknown> }
   location: { value: 'some/dir', config: { location: resolve('some/dir') } },
   'in-memory': { value: 'true', config: { location: undefined } },
   'storage-connection-string': { value: 'UseDevelopmentStorage=true', config: { storageConnectionString: 'UseDevelopmentStorage=true' } },
+  'storage-wait': { value: '5', config: { storageWaitMs: 5000 } },
   'azurite-port': { value: '10123', config: { azuritePort: 10123 } },
   'azurite-in-process': { value: 'true', config: { embeddedAzurite: 'in-process' } },
   strict: { value: 'true', config: { strict: true } },

@@ -9,6 +9,7 @@ import { DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT } from '../src/auth/creden
 import { FLAGS } from '../src/cli.js';
 import { LOCK_FILE } from '../src/store/files.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../src/version.js';
+import { startEmbeddedAzurite } from '../src/storage/azurite.js';
 import { startTestAzurite } from '../../test/support/azurite.js';
 import { amsCaller, startTestEmulator } from '../../test/support/emulator.js';
 import { bannerField, ensureCliBuilt, runCli, type CliRun } from './helpers/api-cli.js';
@@ -36,6 +37,16 @@ function run(args: string[], env: Record<string, string> = {}): CliRun {
   const c = runCli(args, env, scratch);
   children.push(c);
   return c;
+}
+
+/** Resolves once `check` holds; rejects if the process exits first. */
+async function until(check: () => boolean, c: CliRun): Promise<void> {
+  let exited = false;
+  void c.exited.then(() => (exited = true));
+  while (!check()) {
+    if (exited) throw new Error(`ams-emulator exited; stderr: ${c.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** A refusal: exit code, and exactly one line on stderr naming the command. */
@@ -74,6 +85,27 @@ describe('--help and --version', () => {
   it('--in-memory with --location is refused (exit 2)', async () => {
     await expectOneLineFailure(run(['--in-memory', '--location', 'x']), 2, /--in-memory and --location exclude each other/);
   });
+});
+
+describe('a storage account that starts after the emulator', () => {
+  it('is waited for (by default, with a message), and the emulator starts once it answers', async () => {
+    const first = await startTestAzurite();
+    const { connectionString, url } = first;
+    await first.stop();
+    const c = run(['--port', '0', '--in-memory', '--silent', '--storage-connection-string', connectionString]);
+    await until(() => c.stderr().includes('waiting up to 60 s for the storage account'), c);
+    expect(c.stdout()).not.toMatch(/API:/);
+    // Storage comes up on the address the connection string names, as a compose service would.
+    const late = await startEmbeddedAzurite({ port: Number(new URL(url).port) });
+    try {
+      const banner = await c.banner();
+      const base = bannerField(banner, 'API').replace(/api\/$/, '');
+      expect((await fetch(`${base}_emulator/health`)).status).toBe(200);
+      expect((await c.stop()).code).toBe(0);
+    } finally {
+      await late.stop();
+    }
+  }, 60_000);
 });
 
 describe('the banner', () => {
@@ -192,13 +224,26 @@ describe('start-up refusals: one line on stderr and a non-zero exit', () => {
     }
   });
 
-  it('an unreachable --storage-connection-string', async () => {
+  it('an unreachable --storage-connection-string, with --storage-wait 0', async () => {
     const azurite = await startTestAzurite();
     const connection = azurite.connectionString;
     await azurite.stop();
     const started = Date.now();
-    await expectOneLineFailure(run(['--port', '0', '--in-memory', '--storage-connection-string', connection]), 1, /storage account is unreachable/);
+    await expectOneLineFailure(run(['--port', '0', '--in-memory', '--storage-connection-string', connection, '--storage-wait', '0']), 1, /storage account is unreachable: /);
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('an unreachable --storage-connection-string after the bounded wait, which it announces', async () => {
+    const azurite = await startTestAzurite();
+    const connection = azurite.connectionString;
+    await azurite.stop();
+    const c = run(['--port', '0', '--in-memory', '--storage-connection-string', connection], { AMS_EMULATOR_STORAGE_WAIT: '2' });
+    expect((await c.exited).code).toBe(1);
+    const lines = c.stderr().trimEnd().split('\n');
+    expect(lines, c.stderr()).toHaveLength(2);
+    expect(lines[0]).toMatch(/^ams-emulator: waiting up to 2 s for the storage account at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1: .*unreachable/);
+    expect(lines[1]).toMatch(/^ams-emulator: the storage account is unreachable after waiting 2 s: /);
+    expect(c.stdout()).not.toMatch(/API:/);
   });
 
   it('a corrupt state file, with the way out in the message', async () => {

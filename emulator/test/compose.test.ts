@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ import { ensureBuilt } from '../../test/support/build.js';
 const root = new URL('../../', import.meta.url);
 const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8')) as Compose;
 const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
-const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { bin: Record<string, string>; dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { bin: Record<string, string>; dependencies: Record<string, string>; scripts: Record<string, string> };
+const dockerignore = readFileSync(new URL('.dockerignore', root), 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
 
 interface Service {
   image?: string;
@@ -27,6 +28,7 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  restart?: string;
 }
 interface Compose {
   services: Record<string, Service>;
@@ -53,9 +55,19 @@ describe('docker-compose.yml', () => {
     expect(azurite.healthcheck?.test.join(' ')).toContain(port);
   });
 
-  it('starts the emulator only once Azurite is healthy', () => {
+  it('starts the emulator only once Azurite is healthy, and again when it gives up', () => {
     expect(emulator.build).toBe('.');
     expect(emulator.depends_on).toEqual({ azurite: { condition: 'service_healthy' } });
+    // podman-compose 1.0.x ignores the condition: the emulator's own wait for storage and a restart cover it.
+    expect(emulator.restart).toBe('on-failure');
+    expect(env['AMS_EMULATOR_STORAGE_WAIT'] ?? '').not.toBe('0');
+  });
+
+  it('writes both health checks as CMD-SHELL strings (podman-compose 1.0.x mangles exec-form tests)', () => {
+    for (const service of [azurite, emulator]) {
+      expect(service.healthcheck?.test[0]).toBe('CMD-SHELL');
+      expect(service.healthcheck?.test).toHaveLength(2);
+    }
   });
 
   it('uses only environment variables the CLI reads', () => {
@@ -94,6 +106,30 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/_emulator\/health/);
     expect(/^FROM node:(\d+)/m.exec(dockerfile)?.[1]).toBe('20');
   });
+
+  it('builds with the project\'s own build script, never npx, and runs as the unprivileged node user', () => {
+    expect(dockerfile).toMatch(/^RUN npm run build\b/m);
+    expect(dockerfile).not.toMatch(/\bnpx\b/);
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(/^USER (\S+)$/m.exec(finalStage)?.[1]).toBe('node');
+    expect(finalStage).toMatch(/chown node:node \/data/);
+  });
+
+  it('keeps node_modules, dist, .git and data directories out of the build context', () => {
+    for (const entry of ['node_modules', 'dist', '.git', '.ams-emulator']) expect(dockerignore).toContain(entry);
+  });
+});
+
+describe('npm run build', () => {
+  it('leaves the three bins executable', () => {
+    const bins = Object.values(pkg.bin);
+    expect(bins).toHaveLength(3);
+    // As tsc leaves a file it writes anew: no execute bit.
+    for (const bin of bins) chmodSync(new URL(bin, root), 0o644);
+    const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+    expect(build.status, build.stdout + build.stderr).toBe(0);
+    for (const bin of bins) expect(statSync(new URL(bin, root)).mode & 0o111, bin).toBe(0o111);
+  }, 180_000);
 });
 
 describe('the compose environment, run for real', () => {
@@ -137,6 +173,11 @@ describe('the compose environment, run for real', () => {
     });
     const base = api.replace(/api\/$/, '');
     expect((await fetch(`${base}_emulator/health`)).status).toBe(200);
+    // The compose health check, run by a shell as CMD-SHELL is, against this emulator's port.
+    const check = emulator.healthcheck!.test[1]!.replace(`127.0.0.1:${env['AMS_EMULATOR_PORT']}`, new URL(base).host);
+    // Not spawnSync: the stand-in Azurite runs in this process and must keep answering.
+    const checked = spawn('/bin/sh', ['-c', check], { stdio: 'ignore' });
+    expect(await new Promise((resolve) => checked.on('exit', resolve))).toBe(0);
     const created = await fetch(`${api}Assets`, {
       method: 'POST',
       headers: { Authorization: 'Bearer x', 'x-ms-version': '2.19', Accept: 'application/json', 'Content-Type': 'application/json' },

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
+import { TAKEOVER_SUFFIX } from '../src/store/lock.js';
 import { useStoreChildren } from './helpers/store-process.js';
 import { openRefusal, tempDirs } from './helpers/store-temp.js';
 
@@ -73,6 +74,41 @@ describe('store directory lock', () => {
     writeFileSync(lockPath(dir), JSON.stringify({ pid, startedAt: '2026-01-01T00:00:00.000Z', hostname: 'gone' }));
     const store = await openStore({ directory: dir });
     expect(store.startup.staleLock).toEqual({ pid, startedAt: '2026-01-01T00:00:00.000Z', hostname: 'gone' });
+    await store.close();
+  });
+
+  it('lets exactly one of several processes take over one dead process\'s lock at once, round after round', async () => {
+    const racers = Array.from({ length: 4 }, () => children.racer());
+    // Each racer has loaded the lock module before the first round, so the rounds start together.
+    for (const racer of racers) {
+      const warm = temp.make();
+      expect(await racer.acquire(warm)).toBe('held');
+      await racer.release(warm);
+    }
+    const pid = deadPid();
+    const stale = JSON.stringify({ pid, startedAt: '2026-01-01T00:00:00.000Z', hostname: 'gone' });
+    for (let round = 0; round < 150; round++) {
+      const dir = temp.make();
+      writeFileSync(lockPath(dir), stale);
+      const answers = await Promise.all(racers.map((racer) => racer.acquire(dir)));
+      const holders = racers.filter((_, i) => answers[i] === 'held');
+      expect(holders.map((h) => h.pid), `round ${round}: ${answers.join(' | ')}`).toHaveLength(1);
+      const holder = holders[0]!;
+      expect(JSON.parse(readFileSync(lockPath(dir), 'utf8')).pid, `round ${round}`).toBe(holder.pid);
+      for (const answer of answers.filter((a) => a !== 'held')) expect(answer).toMatch(/is in use by another ams-emulator \(pid (\d+|unknown: its lock file is being written)\)/);
+      await holder.release(dir);
+    }
+  }, 120_000);
+
+  it('takes over a stale lock past the takeover sidecar of a process killed mid-takeover', async () => {
+    const dir = temp.make();
+    const pid = deadPid();
+    const left = JSON.stringify({ pid, startedAt: '2026-01-01T00:00:00.000Z', hostname: 'gone' });
+    writeFileSync(lockPath(dir), left);
+    writeFileSync(`${lockPath(dir)}${TAKEOVER_SUFFIX}`, left);
+    const store = await openStore({ directory: dir });
+    expect(store.startup.staleLock?.pid).toBe(pid);
+    expect(existsSync(`${lockPath(dir)}${TAKEOVER_SUFFIX}`)).toBe(false);
     await store.close();
   });
 

@@ -5,6 +5,7 @@ import type { Services } from '../resources/context.js';
 import type { RequestLog } from '../http/request-log.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { LATEST_API_VERSION } from '../http/api-version.js';
+import type { AzuriteChildStatus } from '../storage/azurite-supervisor.js';
 
 export interface EmulatorApiOptions {
   services: Services;
@@ -12,6 +13,8 @@ export interface EmulatorApiOptions {
   /** Clears all state and the asset containers. */
   reset(): Promise<{ containersDeleted: number }>;
   azuriteVersion?: string;
+  /** The embedded Azurite child's state, when it runs in a child process. */
+  azuriteStatus?: () => AzuriteChildStatus;
 }
 
 /**
@@ -27,11 +30,19 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
 
   router.get('/health', async (_req, res) => {
     const versions = { emulator: `${EMULATOR_NAME}/${EMULATOR_VERSION}`, api: LATEST_API_VERSION, ...(options.azuriteVersion ? { azurite: options.azuriteVersion } : {}) };
+    const child = options.azuriteStatus?.();
+    const embeddedAzurite = child ? { embeddedAzurite: child } : {};
+    if (child?.state === 'restarting') {
+      // No ping: the child is known dead, and a ping would only spend the storage client's retries.
+      res.status(503).setHeader('Retry-After', '1');
+      res.json({ status: 'unhealthy', storage: 'restarting', message: 'the embedded Azurite exited and is being restarted', versions, ...embeddedAzurite });
+      return;
+    }
     try {
       await services.storage.ping();
-      res.status(200).json({ status: 'healthy', storage: 'up', versions, strict: services.config.strict, auth: services.config.auth, requests: requestCounts() });
+      res.status(200).json({ status: 'healthy', storage: 'up', versions, strict: services.config.strict, auth: services.config.auth, requests: requestCounts(), ...embeddedAzurite });
     } catch (err) {
-      res.status(503).json({ status: 'unhealthy', storage: 'down', message: (err as Error).message, versions, requests: requestCounts() });
+      res.status(503).json({ status: 'unhealthy', storage: 'down', message: (err as Error).message, versions, requests: requestCounts(), ...embeddedAzurite });
     }
   });
 

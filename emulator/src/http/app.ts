@@ -25,6 +25,8 @@ export interface AppOptions {
   faults?: FaultInjector;
   reset: EmulatorApiOptions['reset'];
   azuriteVersion?: string;
+  /** The embedded Azurite child's state, when it runs in a child process (for health). */
+  azuriteStatus?: EmulatorApiOptions['azuriteStatus'];
   /** One line per request (the access log), unless silent. */
   accessLog?: (line: string) => void;
   /** Debug log sink (request and response headers, redacted), when --debug is given. */
@@ -61,7 +63,7 @@ export function createApp(options: AppOptions): Express {
   app.use(tokenRouter(options.tokens, services.config.auth));
   app.use('/_emulator', emulatorExposureGuard(services.config.host));
   app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), readOtherBody('256kb'), faultRouter(faults));
-  app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion }));
+  app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion, ...(options.azuriteStatus ? { azuriteStatus: options.azuriteStatus } : {}) }));
   options.extraRoutes?.(app);
 
   // The legacy root: `/`, `/api` without its slash, and entity sets under the root answer 301 to `/api/`.

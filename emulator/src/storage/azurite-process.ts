@@ -8,13 +8,26 @@ const CHILD = fileURLToPath(new URL('./azurite-child.js', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
+/** How an Azurite child process ended. */
+export interface AzuriteExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** An Azurite in a child process: its pid, and when (and how) it ended, stopped or not. */
+export interface AzuriteProcess extends StartedEmbeddedAzurite {
+  readonly pid: number;
+  /** Settles once the child has exited, whether `stop()` ended it or something else did (kill -9, a crash). */
+  readonly exited: Promise<AzuriteExit>;
+}
+
 /**
  * The embedded Azurite in a child process of its own. The emulator's event loop then does not
  * share a core with Azurite's (a 1 GiB upload or a verification no longer stalls the API, and
  * POST Assets runs at Azurite's own create-container rate), and when the emulator is killed the
  * child notices the closed IPC channel and stops Azurite cleanly, saving its metadata.
  */
-export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions): Promise<StartedEmbeddedAzurite> {
+export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions): Promise<AzuriteProcess> {
   if (options.accessLog) throw new Error('an access-log stream cannot be handed to an Azurite child process');
   // The child is compiled code: from TypeScript sources (vitest) there is no .js to fork.
   if (!existsSync(CHILD)) throw new Error(`the Azurite child process needs the built emulator (${CHILD} is missing): run npm run build, or use the in-process Azurite`);
@@ -24,7 +37,7 @@ export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions):
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<AzuriteExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let timer: NodeJS.Timeout | undefined;
   const starting = new Promise<Extract<ChildMessage, { kind: 'ready' }>>((resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`Azurite did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
@@ -32,7 +45,7 @@ export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions):
       if (message.kind === 'ready') resolve(message);
       if (message.kind === 'error') reject(new Error(message.message));
     });
-    void exited.then((code) => reject(new Error(`the Azurite process exited (${code}) before it was ready${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`)));
+    void exited.then(({ code, signal }) => reject(new Error(`the Azurite process exited (${signal ?? code}) before it was ready${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`)));
     child.send({ kind: 'start', options } satisfies ParentMessage);
   });
   let ready: Extract<ChildMessage, { kind: 'ready' }>;
@@ -50,6 +63,8 @@ export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions):
   child.channel?.unref();
   let stopping: Promise<void> | undefined;
   return {
+    pid: child.pid!,
+    exited,
     url: ready.url,
     host: ready.host,
     port: ready.port,
@@ -64,7 +79,7 @@ export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions):
   };
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+async function stopChild(child: ChildProcess, exited: Promise<AzuriteExit>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.send({ kind: 'stop' } satisfies ParentMessage);
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);

@@ -18,12 +18,19 @@ const openHere = new Set<string>();
 
 /** A lock file younger than this with unreadable content is being written right now. */
 const FRESH_LOCK_MS = 5_000;
+/** Next to the lock while one process replaces a stale lock: see `takeOver`. */
+export const TAKEOVER_SUFFIX = '.takeover';
+/** How long an open waits for another process's takeover of a stale lock to settle. */
+const TAKEOVER_WAIT_MS = 2_000;
+const TAKEOVER_RETRY_MS = 5;
 
 /**
  * `DIR/ams-emulator.lock`, held while a store has the directory open. A lock whose pid is dead
  * (a `kill -9` left it behind) is taken over; one whose pid is this process but which no store of
  * this process holds is also stale (a container restarted under the same pid, typically pid 1).
- * Only the pid is checked: a directory shared between hosts is not supported.
+ * Only the pid is checked: a directory shared between hosts is not supported. A takeover is
+ * serialised by an O_EXCL sidecar file, so of several processes taking over one stale lock at
+ * once exactly one ends up holding it.
  */
 export class DirectoryLock {
   readonly path: string;
@@ -82,34 +89,88 @@ function claim(key: string, directory: string): void {
 
 async function createLockFile(lockPath: string, directory: string): Promise<LockInfo | undefined> {
   const info: LockInfo = { pid: process.pid, startedAt: new Date().toISOString(), hostname: os.hostname() };
-  let tookOverFrom: LockInfo | undefined;
-  // Normally once, or twice after removing a stale lock; more only when racing another process.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await writeFile(lockPath, `${JSON.stringify(info)}\n`, { flag: 'wx' });
-      return tookOverFrom;
-    } catch (error) {
-      if (errorCode(error) !== 'EEXIST') {
-        throw new StoreOpenError('io', `cannot create the lock file ${lockPath}: ${describeError(error)}`);
+  const ours = `${JSON.stringify(info)}\n`;
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  // Normally once, or twice after taking over a stale lock; more only while racing other processes.
+  for (;;) {
+    if (await createExclusive(lockPath, ours)) return undefined;
+    const holderText = await readFile(lockPath, 'utf8').catch(() => undefined);
+    if (holderText !== undefined) {
+      const holder = parseLock(holderText);
+      if (holder === undefined) {
+        if (await isFresh(lockPath)) throw lockedBy(directory, 'unknown: its lock file is being written');
+      } else if (holder.pid !== process.pid && isAlive(holder.pid)) {
+        throw lockedBy(directory, String(holder.pid));
+      }
+      if (await takeOver(lockPath, holderText, ours)) {
+        await verifyOwnership(lockPath, ours, directory);
+        return holder;
       }
     }
-    const holderText = await readFile(lockPath, 'utf8').catch(() => undefined);
-    if (holderText === undefined) continue; // deleted meanwhile: try again
-    const holder = parseLock(holderText);
-    if (holder === undefined) {
-      if (await isFresh(lockPath)) throw lockedBy(directory, 'unknown: its lock file is being written');
-    } else if (holder.pid !== process.pid && isAlive(holder.pid)) {
-      throw lockedBy(directory, String(holder.pid));
+    if (Date.now() > deadline) {
+      const current = await readLock(lockPath).catch(() => undefined);
+      throw lockedBy(directory, current === undefined ? 'unknown' : String(current.pid));
     }
-    // Stale. Re-read right before deleting: another process may have just replaced it.
+    await new Promise((resolve) => setTimeout(resolve, TAKEOVER_RETRY_MS));
+  }
+}
+
+/** Create `file` holding `text` unless it exists (O_EXCL): true when this call created it. */
+async function createExclusive(file: string, text: string): Promise<boolean> {
+  try {
+    await writeFile(file, text, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw new StoreOpenError('io', `cannot create the lock file ${file}: ${describeError(error)}`);
+  }
+}
+
+/**
+ * Replace the stale lock whose content was `staleText` by ours. "Read, compare, delete" is not
+ * atomic: a second process that read the same stale lock could delete the lock a first one just
+ * created, and both would hold the directory. So only the process that creates the takeover
+ * sidecar (O_EXCL: exactly one can) may delete the lock; the others wait and look again, and then
+ * find the new holder alive. False when someone else got there first.
+ */
+async function takeOver(lockPath: string, staleText: string, ours: string): Promise<boolean> {
+  const sidecar = `${lockPath}${TAKEOVER_SUFFIX}`;
+  if (!(await createExclusive(sidecar, ours))) {
+    await removeStaleSidecar(sidecar);
+    return false;
+  }
+  try {
     const again = await readFile(lockPath, 'utf8').catch(() => undefined);
-    if (again !== holderText) continue;
+    if (again !== staleText) return false; // replaced or removed meanwhile: look again
     await unlink(lockPath).catch((error: unknown) => {
       if (errorCode(error) !== 'ENOENT') throw new StoreOpenError('io', `cannot remove the stale lock file ${lockPath}: ${describeError(error)}`);
     });
-    tookOverFrom = holder;
+    // A newcomer that found no lock at all may have created one since: then it holds the directory.
+    return await createExclusive(lockPath, ours);
+  } finally {
+    await unlink(sidecar).catch(() => undefined);
   }
-  const holder = await readLock(lockPath).catch(() => undefined);
+}
+
+/**
+ * A sidecar whose writer is dead (killed mid-takeover) would block every takeover: remove it. Only
+ * a double fault (a taker killed within its few milliseconds of takeover, then two processes
+ * racing to recover) can still get past this; `verifyOwnership` catches what it can of that.
+ */
+async function removeStaleSidecar(sidecar: string): Promise<void> {
+  const text = await readFile(sidecar, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const taker = parseLock(text);
+  const stale = taker === undefined ? !(await isFresh(sidecar)) : taker.pid === process.pid || !isAlive(taker.pid);
+  if (!stale) return;
+  if ((await readFile(sidecar, 'utf8').catch(() => undefined)) === text) await unlink(sidecar).catch(() => undefined);
+}
+
+/** The lock file must still be the one this process wrote; otherwise another process holds it. */
+async function verifyOwnership(lockPath: string, ours: string, directory: string): Promise<void> {
+  const now = await readFile(lockPath, 'utf8').catch(() => undefined);
+  if (now === ours) return;
+  const holder = now === undefined ? undefined : parseLock(now);
   throw lockedBy(directory, holder === undefined ? 'unknown' : String(holder.pid));
 }
 

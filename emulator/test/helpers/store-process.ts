@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'store-child.mjs');
+const racerScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lock-racer.mjs');
 
 export interface ChildConfig {
   role: 'writer' | 'holder';
@@ -68,12 +69,62 @@ export function spawnStoreChild(compiledStore: string, config: ChildConfig): Sto
   };
 }
 
+/** A process taking and releasing directory locks on command (see lock-racer.mjs). */
+export interface LockRacer {
+  readonly pid: number;
+  /** Try to take the lock of `dir`: 'held', or the refusal's message. */
+  acquire(dir: string): Promise<'held' | string>;
+  release(dir: string): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export function spawnLockRacer(compiledStore: string): LockRacer {
+  const child = spawn(process.execPath, [racerScript, compiledStore], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  let partial = '';
+  const waiting = new Map<string, (answer: string) => void>();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => {
+    for (const answer of waiting.values()) answer(`exited: ${stderr}`);
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      // `<verb> <dir>[ <message>]`: the test's directories have no spaces.
+      const [verb = '', dir = '', ...message] = line.split(' ');
+      const answer = waiting.get(dir);
+      if (answer === undefined) continue;
+      waiting.delete(dir);
+      answer(verb === 'refused' ? message.join(' ') : verb);
+    }
+  });
+  const ask = (command: string, dir: string) =>
+    new Promise<string>((resolve) => {
+      if (/\s/.test(dir)) throw new Error(`a racer directory must have no spaces: ${dir}`);
+      waiting.set(dir, resolve);
+      child.stdin!.write(`${command} ${dir}\n`);
+    });
+  return {
+    pid: child.pid!,
+    acquire: (dir) => ask('acquire', dir),
+    release: async (dir) => {
+      await ask('release', dir);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 /**
  * For a test file whose stores run in child processes: compiles the store once for the file,
  * and kills every child it spawned (and removes `temp`'s directories) after each test.
  */
-export function useStoreChildren(temp: { cleanup(): void }): { spawn(config: ChildConfig): StoreChild } {
-  const children: StoreChild[] = [];
+export function useStoreChildren(temp: { cleanup(): void }): { spawn(config: ChildConfig): StoreChild; racer(): LockRacer } {
+  const children: Array<{ kill(): Promise<unknown> }> = [];
   let compiled: CompiledStore | undefined;
   beforeAll(() => {
     compiled = buildStoreForChildren();
@@ -88,6 +139,11 @@ export function useStoreChildren(temp: { cleanup(): void }): { spawn(config: Chi
       const child = spawnStoreChild(compiled!.entry, config);
       children.push(child);
       return child;
+    },
+    racer() {
+      const racer = spawnLockRacer(compiled!.entry);
+      children.push(racer);
+      return racer;
     },
   };
 }
