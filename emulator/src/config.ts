@@ -67,6 +67,8 @@ export interface EmulatorLimits {
   requestTimeoutMs: number;
   /** Time for one verification run before it is recorded as timed out rather than left pending. */
   verifyTimeoutMs: number;
+  /** After the data directory could not be written, how long before the store tries it again (also the 503's Retry-After). */
+  storeRetryMs: number;
 }
 
 export const DEFAULT_LIMITS: EmulatorLimits = {
@@ -78,6 +80,7 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   maxBodyDepth: 32,
   requestTimeoutMs: 30_000,
   verifyTimeoutMs: 300_000,
+  storeRetryMs: 2000,
 };
 
 export const DEFAULT_API_PORT = 10010;

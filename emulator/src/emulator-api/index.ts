@@ -25,6 +25,11 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
 
   router.get('/health', async (_req, res) => {
     const versions = { emulator: `${EMULATOR_NAME}/${EMULATOR_VERSION}`, api: LATEST_API_VERSION, ...(options.azuriteVersion ? { azurite: options.azuriteVersion } : {}) };
+    const storeFailure = await services.store.writeFailure();
+    if (storeFailure !== undefined) {
+      res.status(503).json({ status: 'unhealthy', store: 'not writable', location: services.store.location, message: storeFailure, versions });
+      return;
+    }
     try {
       await services.storage.ping();
       res.status(200).json({ status: 'healthy', storage: 'up', versions, strict: services.config.strict, auth: services.config.auth });

@@ -4,7 +4,7 @@ import { MemoryPersistence } from './memory-persistence.js';
 import { State } from './state.js';
 import { StateStore } from './state-store.js';
 
-export { StoreOpenError } from './types.js';
+export { StoreOpenError, StoreWriteError } from './types.js';
 export { defineIndex, propertyIndex, type IndexDef } from './indexes.js';
 export type { Json, JsonRecord, OpenStoreOptions, Store, StoreReader, Transaction } from './types.js';
 export type { Durability, InstrumentedStore, LockInfo, StoreOptions, StoreStartup, StoreStats } from './instrumented.js';
@@ -36,5 +36,5 @@ export async function openStore(options: StoreOptions): Promise<InstrumentedStor
     durability: options.durability ?? 'process',
     compactionMinBytes,
   });
-  return new StateStore(state, persistence, startup);
+  return new StateStore(state, persistence, startup, options.writeRetryMs);
 }

@@ -24,6 +24,11 @@ export interface StoreOptions extends OpenStoreOptions {
    * snapshot. Default 1 MiB. Tests lower it to compact often.
    */
   compactionMinBytes?: number;
+  /**
+   * After a write failure, how long the store waits before trying the directory again (the next
+   * write after that retries). Default 2000 ms. Tests set 0.
+   */
+  writeRetryMs?: number;
 }
 
 export interface StoreStartup {
@@ -62,4 +67,10 @@ export interface StoreStats {
 export interface InstrumentedStore extends Store {
   readonly startup: StoreStartup;
   stats(): StoreStats;
+  /**
+   * After a write failure, try the directory again (at most once per retry interval) and say what
+   * still fails; undefined when writes are accepted. Health checks call it, so the store recovers
+   * even when no client writes.
+   */
+  writeFailure(): Promise<string | undefined>;
 }

@@ -63,3 +63,20 @@ export class StoreOpenError extends Error {
     this.name = 'StoreOpenError';
   }
 }
+
+/**
+ * The data directory cannot be written (read-only, full, removed): the store refuses writes until
+ * a retry succeeds. Reads still answer the acknowledged state. `retryAfterSeconds` is how soon the
+ * store tries the directory again (the next write after that retries).
+ */
+export class StoreWriteError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly retryAfterSeconds: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreWriteError';
+  }
+}
