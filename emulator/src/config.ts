@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_STATE_CHARS } from './store/state-store.js';
+
 /**
  * Everything `startEmulator` needs, typed, with the defaults the CLI documents. The CLI maps flags
  * and environment variables onto this; tests pass it directly.
@@ -69,6 +71,8 @@ export interface EmulatorLimits {
   verifyTimeoutMs: number;
   /** After the data directory could not be written, how long before the store tries it again (also the 503's Retry-After). */
   storeRetryMs: number;
+  /** Characters the stored records may take in a snapshot; a change past it is refused with 507 (keeps the state saveable). */
+  maxStateChars: number;
 }
 
 export const DEFAULT_LIMITS: EmulatorLimits = {
@@ -81,6 +85,7 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   requestTimeoutMs: 30_000,
   verifyTimeoutMs: 300_000,
   storeRetryMs: 2000,
+  maxStateChars: DEFAULT_MAX_STATE_CHARS,
 };
 
 export const DEFAULT_API_PORT = 10010;

@@ -62,7 +62,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
-    const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs });
+    const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars });
     cleanup.push(() => store.close());
     const secrets = await loadOrCreateSecrets(config.location);
     const opened = await openStorage(config);

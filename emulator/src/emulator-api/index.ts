@@ -1,5 +1,5 @@
 import express, { type Request, type Router } from 'express';
-import { FINDINGS, listFindings, type Finding } from '../domain/findings.js';
+import { clearFindings, findingCounts, listFindings, MAX_FINDINGS, type Finding } from '../domain/findings.js';
 import { ruleOf, RULES } from '../domain/rules.js';
 import type { Services } from '../resources/context.js';
 import type { RequestLog } from '../http/request-log.js';
@@ -49,13 +49,12 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
       res.status(200).type('text/plain; charset=utf-8').send(findingsReport(findings));
       return;
     }
-    res.status(200).json({ findings });
+    // `counts`: per rule since the last clear, including findings the ring (MAX_FINDINGS) dropped.
+    res.status(200).json({ findings, counts: findingCounts(services.store), capacity: MAX_FINDINGS });
   });
 
   router.delete('/findings', async (_req, res) => {
-    await services.store.transaction((tx) => {
-      for (const f of [...tx.values<Finding>(FINDINGS)]) tx.delete(FINDINGS, f.id);
-    });
+    await services.store.transaction(clearFindings);
     res.status(204).end();
   });
 

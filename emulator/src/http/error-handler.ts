@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ODataError } from '../odata/errors.js';
 import { negotiateFormat, type WireFormat } from '../odata/format.js';
 import { StorageUnavailableError, StorageRequestError } from '../storage/types.js';
-import { StoreWriteError } from '../store/index.js';
+import { StoreFullError, StoreWriteError } from '../store/index.js';
 import { writeError } from './respond.js';
 import { locals } from './request-context.js';
 
@@ -44,6 +44,9 @@ export function toODataError(err: unknown): ODataError | undefined {
     // The client did nothing wrong and nothing acknowledged is lost: the same request can succeed
     // once the data directory is writable again.
     return new ODataError(503, `The emulator cannot save changes: ${err.message}. Retry later.`, 'ServiceUnavailable', { 'Retry-After': String(err.retryAfterSeconds) });
+  }
+  if (err instanceof StoreFullError) {
+    return new ODataError(507, `The emulator refused the change: ${err.message}.`, 'InsufficientStorage');
   }
   if (err instanceof StorageRequestError) {
     if (err.statusCode === 404) return new ODataError(404, `Storage answered: ${err.message}`);

@@ -29,6 +29,12 @@ export interface StoreOptions extends OpenStoreOptions {
    * write after that retries). Default 2000 ms. Tests set 0.
    */
   writeRetryMs?: number;
+  /**
+   * The most characters the records may take in a snapshot; a transaction that would grow the
+   * state past it is refused with a StoreFullError. Default DEFAULT_MAX_STATE_CHARS (128 Mi), a
+   * quarter of the longest string V8 can build, so a snapshot can always be written and read.
+   */
+  maxStateChars?: number;
 }
 
 export interface StoreStartup {
@@ -60,6 +66,9 @@ export interface StoreStats {
   readonly journalSize: number;
   /** Size of the last snapshot written or read. */
   readonly lastSnapshotSize: number;
+  /** Characters the records take in a snapshot, and the bound on it. */
+  readonly stateChars: number;
+  readonly maxStateChars: number;
   /** The I/O error that stopped the store from accepting writes, if any. */
   readonly failure: string | undefined;
 }

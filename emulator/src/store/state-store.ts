@@ -3,10 +3,22 @@ import type { InstrumentedStore, StoreStartup, StoreStats } from './instrumented
 import type { Persistence } from './persistence.js';
 import { State, type UndoEntry } from './state.js';
 import { BufferedTransaction } from './transaction.js';
-import { StoreWriteError, type JsonRecord, type Transaction } from './types.js';
+import { StoreFullError, StoreWriteError, type JsonRecord, type Transaction } from './types.js';
 
 /** How long a failed store waits before it tries the directory again (default). */
 export const DEFAULT_WRITE_RETRY_MS = 2000;
+
+/**
+ * V8's longest string is 2^29 - 24 characters: a snapshot (one JSON text) or a `/_emulator/state`
+ * dump past it cannot be built. A quarter of it leaves room for the snapshot's own structure, the
+ * journal that grows until the next compaction, and a copy being written while the next is built.
+ */
+export const DEFAULT_MAX_STATE_CHARS = 128 * 1024 * 1024;
+
+export interface StateStoreOptions {
+  writeRetryMs?: number;
+  maxStateChars?: number;
+}
 
 /**
  * The `Store`: transactions run synchronously against the in-memory state, their ops are applied
@@ -42,8 +54,11 @@ export class StateStore implements InstrumentedStore {
   /** The transaction whose fn is running: a transaction started from inside it is a bug. */
   #running: { nested: boolean } | undefined;
 
-  constructor(state: State, persistence: Persistence, startup: StoreStartup, retryIntervalMs = DEFAULT_WRITE_RETRY_MS) {
-    this.#retryIntervalMs = retryIntervalMs;
+  readonly #maxStateChars: number;
+
+  constructor(state: State, persistence: Persistence, startup: StoreStartup, options: StateStoreOptions = {}) {
+    this.#retryIntervalMs = options.writeRetryMs ?? DEFAULT_WRITE_RETRY_MS;
+    this.#maxStateChars = options.maxStateChars ?? DEFAULT_MAX_STATE_CHARS;
     this.#state = state;
     this.#persistence = persistence;
     this.location = persistence.location;
@@ -109,7 +124,13 @@ export class StateStore implements InstrumentedStore {
       return result;
     }
     const undo: UndoEntry[] = [];
+    const charsBefore = this.#state.chars;
     this.#state.apply(tx.ops, undo);
+    if (this.#state.chars > this.#maxStateChars && this.#state.chars > charsBefore) {
+      const wouldHold = this.#state.chars;
+      this.#state.rollback(undo);
+      throw new StoreFullError(this.location, this.#maxStateChars, wouldHold);
+    }
     this.#unacknowledged.add(undo);
     try {
       await this.#persistence.commit(tx.ops, this.#state);
@@ -130,7 +151,13 @@ export class StateStore implements InstrumentedStore {
   }
 
   stats(): StoreStats {
-    return { ...this.#persistence.stats(), committedTransactions: this.#committed, failure: this.#failure?.message };
+    return {
+      ...this.#persistence.stats(),
+      committedTransactions: this.#committed,
+      stateChars: this.#state.chars,
+      maxStateChars: this.#maxStateChars,
+      failure: this.#failure?.message,
+    };
   }
 
   async writeFailure(): Promise<string | undefined> {

@@ -80,3 +80,21 @@ export class StoreWriteError extends Error {
     this.name = 'StoreWriteError';
   }
 }
+
+/**
+ * A transaction would grow the state past the store's bound (`maxStateChars`): refused before it is
+ * applied, so the state always stays small enough to be snapshotted and read back. Deletes that
+ * shrink the state are always accepted.
+ */
+export class StoreFullError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly limitChars: number,
+    readonly stateChars: number,
+  ) {
+    super(
+      `the emulator's state (${directory}) would hold ${stateChars} characters, past its limit of ${limitChars} (the bound that keeps it saveable); delete assets, findings or other entities, or reset, then retry`,
+    );
+    this.name = 'StoreFullError';
+  }
+}
