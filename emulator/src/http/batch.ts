@@ -29,7 +29,9 @@ import { renderError, renderResult, type Rendered, type ResponseContext } from '
  * then undone, in reverse: creates (entities, $links) deleted again, updates and store-only
  * deletes put back as they were (batch-undo.ts), so the changeset is as atomic as the emulator
  * can make it (an asset's delete, which removes its container, and a SAS locator's cannot be
- * undone), and the changeset is answered with that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
+ * undone; what belonged to such an asset is then not put back either, see batch-undo.ts, and
+ * whatever was not undone is named in an `x-ms-emulator-undo` header on the failure and in the
+ * log), and the changeset is answered with that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
  * its own. What strict mode refuses in an operation is recorded as findings, as for a request. `$<Content-ID>` resolves across the whole batch, which is more than OData v3 requires.
  */
 
@@ -74,8 +76,11 @@ interface Outcome {
   rendered: Rendered;
   /** The entity the operation created (201), for the children folded into it. */
   created?: { type: EntityTypeDef; record: JsonRecord };
-  /** Undoes what the operation created, when a later operation of its changeset fails. */
-  undo?: () => Promise<void>;
+  /**
+   * Undoes what the operation did, when a later operation of its changeset fails; resolves with
+   * what could not be undone (undefined when all was).
+   */
+  undo?: () => Promise<string | undefined>;
 }
 
 /** One batch's execution: the Content-IDs seen so far resolve `$<id>` in later operations. */
@@ -101,8 +106,16 @@ class BatchRun {
     const responses = new Map<BatchOperation, Rendered>();
     const done: Outcome[] = [];
     const fail = async (rendered: Rendered): Promise<Rendered[]> => {
-      for (const previous of done.reverse()) await previous.undo?.().catch(() => undefined);
-      return [rendered];
+      const notUndone: string[] = [];
+      for (const previous of done.reverse()) {
+        const left = await previous.undo?.().catch((err: unknown) => `undo failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (left !== undefined) notUndone.push(left);
+      }
+      if (notUndone.length === 0) return [rendered];
+      // Never silent: the client and the log both learn what the changeset left behind.
+      const summary = notUndone.join('; ').replace(/[\r\n]+/g, ' ').slice(0, 2000);
+      this.ctx.logError(`$batch changeset failed and was not fully undone (request ${this.ctx.info.requestId})`, new Error(summary));
+      return [{ ...rendered, headers: { ...rendered.headers, 'x-ms-emulator-undo': `incomplete: ${summary}` } }];
     };
     for (const operation of operations) {
       if (children.has(operation)) continue;
@@ -247,23 +260,31 @@ class BatchRun {
   }
 
   /** Keep the Content-ID of a created entity, and say how to undo a create or a $links POST. */
-  private remember(operation: BatchOperation, request: ApiRequest, result: ApiResult): (() => Promise<void>) | undefined {
+  private remember(operation: BatchOperation, request: ApiRequest, result: ApiResult): (() => Promise<string | undefined>) | undefined {
     if (result.kind === 'entity' && result.status === 201) {
       const type = result.type;
       const key = String(result.record[type.key]);
       if (operation.contentId !== undefined) this.created.set(operation.contentId, { type, key });
-      return () => this.undo({ kind: 'entity', type, key, rawValue: false }, request);
+      return () => this.undo({ kind: 'entity', type, key, rawValue: false }, request, `delete of the ${type.name} '${key}' it created`);
     }
     if (request.path.kind === 'links' && request.method === 'POST' && result.kind === 'noContent') {
       const { type, key, nav } = request.path;
       const limits = { maxDepth: this.ctx.services.config.limits.maxBodyDepth };
-      return () => this.undo({ kind: 'links', type, key, nav, targetKey: resolveEntityReference(readLinkBody(request.body, request.contentType, limits)).key }, request);
+      return () => this.undo({ kind: 'links', type, key, nav, targetKey: resolveEntityReference(readLinkBody(request.body, request.contentType, limits)).key }, request, `removal of the ${nav} link it made on ${type.set}('${key}')`);
     }
     return undefined;
   }
 
-  private async undo(path: ODataPath, original: ApiRequest): Promise<void> {
-    await route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
+  /** Undo a create by deleting it (storage included: an asset's container); says what failed. */
+  private async undo(path: ODataPath, original: ApiRequest, what: string): Promise<string | undefined> {
+    try {
+      await route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
+      return undefined;
+    } catch (err) {
+      // Already gone (a later operation of the changeset deleted it): nothing is left behind.
+      if (toODataError(err)?.status === 404) return undefined;
+      return `${what} failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
 
   /** The operation's Accept, else the batch's, else the format of its body (an Atom entry gets Atom back). */
