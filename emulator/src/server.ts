@@ -216,6 +216,7 @@ function closeServer(server: Server): Promise<void> {
 
 async function resetState(services: Services, requests: RequestLog): Promise<{ containersDeleted: number }> {
   await services.store.transaction((tx) => tx.clear());
+  services.keys.clear();
   requests.clear();
   const containersDeleted = await services.storage.deleteContainersWithPrefix('asset-');
   return { containersDeleted };

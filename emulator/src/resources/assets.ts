@@ -81,16 +81,20 @@ export async function deleteAsset(req: ApiRequest, services: Services, key: stri
   const assetId = asset['Id'] as string;
   const keep = (functionParameters(req.rawQuery).get('keepcontainer') ?? '').toLowerCase() === 'true';
   if (!keep) await services.storage.deleteContainer(containerOf(asset));
-  await services.store.transaction((tx) => {
-    if (!tx.has(A, assetId)) return;
-    removeAssetEntities(tx, assetId);
+  const deletedKeys = await services.store.transaction((tx) => {
+    if (!tx.has(A, assetId)) return [];
+    const keys = removeAssetEntities(tx, assetId);
     tx.delete(A, assetId);
+    return keys;
   });
+  for (const deleted of deletedKeys) services.keys.forget(deleted['EncryptedContentKey']);
   services.events.assetDeleted(assetId);
   return { kind: 'noContent' };
 }
 
-function removeAssetEntities(tx: Transaction, assetId: string): void {
+/** Returns the content keys it deleted with the asset. */
+function removeAssetEntities(tx: Transaction, assetId: string): JsonRecord[] {
+  const deletedKeys: JsonRecord[] = [];
   for (const file of tx.lookup(INDEXES.filesByAsset, assetId)) tx.delete(COLLECTIONS.Files, canonicalId(AssetFile, String(file['Id'])));
   for (const locator of tx.lookup(INDEXES.locatorsByAsset, assetId)) tx.delete(COLLECTIONS.Locators, canonicalId(Locator, String(locator['Id'])));
   for (const link of tx.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId)) {
@@ -99,8 +103,10 @@ function removeAssetEntities(tx: Transaction, assetId: string): void {
     const key = tx.get(COLLECTIONS.ContentKeys, link.keyId);
     if (!stillUsed && key && (key['ContentKeyType'] === STORAGE_ENCRYPTION || key['ContentKeyType'] === 0)) {
       tx.delete(COLLECTIONS.ContentKeys, link.keyId);
+      deletedKeys.push(key);
     }
   }
+  return deletedKeys;
 }
 
 export function assetRecord(services: Services, key: string): JsonRecord {
