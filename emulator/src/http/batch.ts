@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { StrictRefusal } from '../domain/deviations.js';
 import type { RequestInfo } from '../domain/findings.js';
 import { readLinkBody } from '../odata/body.js';
-import { badRequest, notFound } from '../odata/errors.js';
+import { badRequest, notFound, ODataError } from '../odata/errors.js';
 import { bodyFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot, resolveEntityReference, type ODataPath } from '../odata/uri.js';
 import { entityTypeOfSet, navigationOf, type EntityTypeDef } from '../odata/edm.js';
@@ -47,6 +47,8 @@ export interface BatchContext {
   resolveMethod(method: string, tunnel: string | undefined): HttpMethod;
   logError: ErrorLogger;
   limits?: BatchLimits;
+  /** Date.now() past which the batch stops and answers 503: the request timeout covers it whole. */
+  deadline?: number;
 }
 
 export async function executeBatch(ctx: BatchContext, body: Buffer, contentType: string | undefined): Promise<Rendered> {
@@ -54,6 +56,7 @@ export async function executeBatch(ctx: BatchContext, body: Buffer, contentType:
   const run = new BatchRun(ctx);
   const parts: MimePart[] = [];
   for (const item of items) {
+    await checkDeadline(ctx);
     if (item.kind === 'operation') {
       const outcome = await run.operation(item.operation);
       parts.push(httpPart(outcome.rendered));
@@ -70,6 +73,19 @@ export async function executeBatch(ctx: BatchContext, body: Buffer, contentType:
     headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}`, DataServiceVersion: '1.0;', 'Content-Length': String(responseBody.length) },
     body: responseBody,
   };
+}
+
+/**
+ * Between parts: let other requests (and the request timeout's timer) run, since a part's work is
+ * synchronous and a batch of them would otherwise hold the event loop to the end; then stop if the
+ * batch is past its deadline. A changeset is never cut in the middle.
+ */
+async function checkDeadline(ctx: BatchContext): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (ctx.deadline !== undefined && Date.now() > ctx.deadline) {
+    const ms = ctx.services.config.limits.requestTimeoutMs;
+    throw new ODataError(503, `The $batch did not complete within ${ms} ms (the emulator's request timeout covers a batch as a whole); send fewer or cheaper operations, or retry`, 'ServiceUnavailable', { 'Retry-After': '1' });
+  }
 }
 
 interface Outcome {
