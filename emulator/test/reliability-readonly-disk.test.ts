@@ -1,3 +1,4 @@
+import { rmSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,5 +67,17 @@ describe.runIf(canFreezeDirectories())('data directory made read-only mid-run', 
     const names = (await emu.ams('GET', 'Assets')).body['value'].map((a: { Name: string }) => a.Name).sort();
     expect(names).toEqual(['after', 'before']);
     expect((await emu.ams('GET', entityPath('Assets', after['Id']))).status).toBe(200);
+  }, 120_000);
+
+  it('reports a final snapshot that cannot be written at close (the CLI then exits 1, not a silent 0)', async () => {
+    const other = join(root, 'final-snapshot');
+    const closing = await startTestEmulator({ location: other, storageConnectionString: azurite.connectionString });
+    await createAsset(closing, { Name: 'kept in the journal' });
+    symlinkSync('/dev/full', join(other, '.state.json.tmp'));
+    await expect(closing.close()).rejects.toThrow(/could not write the final snapshot .*ENOSPC.*journal is kept/);
+    rmSync(join(other, '.state.json.tmp'));
+    const reopened = await startTestEmulator({ location: other, storageConnectionString: azurite.connectionString });
+    expect((await reopened.ams('GET', 'Assets/$count')).text).toBe('1');
+    await reopened.close();
   }, 120_000);
 });
