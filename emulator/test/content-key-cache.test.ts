@@ -1,9 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { createProtectionCertificate, unwrapContentKey, wrapContentKey } from '../../client/src/crypto/index.js';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentKeyChecksum, createProtectionCertificate, formatKeyId, unwrapContentKey, wrapContentKey } from '../../client/src/crypto/index.js';
+import { startTestAzurite, type TestAzurite } from '../../test/support/azurite.js';
+import { AMS_HEADERS, entityPath } from '../../test/support/emulator.js';
+import { createTokenIssuer } from '../src/auth/tokens.js';
+import { defaultConfig } from '../src/config.js';
 import { ContentKeyOpener } from '../src/domain/content-keys.js';
+import { createApp } from '../src/http/app.js';
+import { RequestLog } from '../src/http/request-log.js';
+import { createIdGenerator } from '../src/ids.js';
+import { NO_EVENTS, type Services } from '../src/resources/context.js';
 import { loadOrCreateSecrets } from '../src/secrets/index.js';
+import { openStore } from '../src/store/index.js';
 
 /**
  * Issue 13, item 5: the unwrap cache held every EncryptedContentKey string it saw (350 refused
@@ -90,5 +100,53 @@ describe('content-key unwrap cache', () => {
       }),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('the API and the unwrap cache', () => {
+  const keys = new ContentKeyOpener(secrets.protectionPrivateKey);
+  let azurite: TestAzurite;
+  let app: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    azurite = await startTestAzurite();
+    const services: Services = {
+      config: defaultConfig({ port: 0, silent: true }),
+      store: await openStore({}),
+      storage: azurite.storage,
+      secrets,
+      keys,
+      ids: createIdGenerator(7),
+      now: () => new Date(),
+      events: NO_EVENTS,
+    };
+    app = createApp({ services, tokens: createTokenIssuer(secrets.tokenSigningKey), requests: new RequestLog(10), reset: async () => ({ containersDeleted: 0 }), logError: () => undefined });
+  });
+  afterAll(() => azurite.stop());
+  const newKey = (encryptedContentKey?: string) => {
+    const key = randomBytes(32);
+    const id = formatKeyId(randomUUID());
+    return { Id: id, ContentKeyType: 1, EncryptedContentKey: encryptedContentKey ?? wrapped(key), ProtectionKeyId: secrets.protection.thumbprint, ProtectionKeyType: 0, Checksum: contentKeyChecksum(key, id, 'dotnet') };
+  };
+
+  it('forgets a key deleted directly or with its asset; a refused value never enters it', async () => {
+    const direct = newKey();
+    expect((await request(app).post('/api/ContentKeys').set(AMS_HEADERS).send(direct)).status).toBe(201);
+    expect(keys.cachedEntries).toBe(1);
+    // Compat mode stores a key that does not unwrap (with a finding): nothing cached for it.
+    expect((await request(app).post('/api/ContentKeys').set(AMS_HEADERS).send(newKey(randomBytes(2_000).toString('base64')))).status).toBe(201);
+    expect(keys.cachedEntries).toBe(1);
+    expect((await request(app).delete(`/api/${entityPath('ContentKeys', direct.Id)}`).set(AMS_HEADERS)).status).toBe(204);
+    expect([keys.cachedEntries, keys.cachedBytes]).toEqual([0, 0]);
+
+    const linked = newKey();
+    expect((await request(app).post('/api/ContentKeys').set(AMS_HEADERS).send(linked)).status).toBe(201);
+    const asset = await request(app).post('/api/Assets').set(AMS_HEADERS).send({ Name: 'encrypted', Options: 1 });
+    expect(asset.status).toBe(201);
+    const link = await request(app).post(`/api/${entityPath('Assets', asset.body.Id)}/$links/ContentKeys`).set(AMS_HEADERS).send({ uri: `http://127.0.0.1/api/ContentKeys('${encodeURIComponent(linked.Id)}')` });
+    expect(link.status).toBe(204);
+    expect(keys.cachedEntries).toBe(1);
+    expect((await request(app).delete(`/api/${entityPath('Assets', asset.body.Id)}`).set(AMS_HEADERS)).status).toBe(204);
+    expect((await request(app).get(`/api/${entityPath('ContentKeys', linked.Id)}`).set(AMS_HEADERS)).status).toBe(404);
+    expect([keys.cachedEntries, keys.cachedBytes]).toEqual([0, 0]);
   });
 });
