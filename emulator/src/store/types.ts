@@ -37,7 +37,9 @@ export interface Store extends StoreReader {
    * Run `fn` atomically against the current state. `fn` is synchronous on purpose: a check and the
    * write it guards (IV uniqueness, duplicate ids) can then never interleave with another request.
    * If `fn` throws, nothing it did is applied and the error is rethrown. Resolves after the changes
-   * are durable (file mode) or applied (memory mode).
+   * are durable (file mode) or applied (memory mode). Rejects with StoreFullError when the changes
+   * would grow the state past its bound, and with StoreWriteError while the data directory cannot be
+   * written (nothing applied in either case).
    */
   transaction<R>(fn: (tx: Transaction) => R): Promise<R>;
   /** Where the state lives: a directory, or `memory`. */
