@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { startTestAzurite, type TestAzurite } from '../../test/support/azurite.js';
 import { batchBody, readBatchResponse, type PartResponse } from '../../conformance/src/suites/protocol/batch-wire.js';
-import { createFile, createPolicy, createSasLocator, encryptedAsset, protectionKey } from './helpers/api-fixtures.js';
+import { createAsset, createFile, createPolicy, createSasLocator, encryptedAsset, protectionKey } from './helpers/api-fixtures.js';
+import { STORAGE_DECRYPTION, taskBody } from './helpers/jobs-fixtures.js';
 import { readState, referenceProblems } from './helpers/fuzz-consistency.js';
 
 /**
@@ -98,4 +99,29 @@ describe('a failed changeset that deleted an asset for good', () => {
     emu = await start();
     await expectConsistent(gone);
   }, 120_000);
+
+  it('undoes a job it created even once the job is under way: canceled, then deleted, with nothing to report', async () => {
+    const input = await createAsset(emu, { Name: 'job input' });
+    const job = {
+      Name: 'undone',
+      'InputMediaAssets@odata.bind': [`${emu.url}Assets('${encodeURIComponent(String(input['Id']))}')`],
+      Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
+    };
+    const res = await emu.ams('POST', '$batch', {
+      body: batchBody(BOUNDARY, [
+        {
+          changeset: [
+            { method: 'POST', url: 'Jobs', headers: JSON_HEADERS, body: JSON.stringify(job) },
+            { method: 'POST', url: 'Assets', headers: JSON_HEADERS, body: JSON.stringify({ Bogus: 1 }) },
+          ],
+        },
+      ]),
+      headers: { 'Content-Type': `multipart/mixed; boundary=${BOUNDARY}`, Accept: 'multipart/mixed' },
+    });
+    const [item] = readBatchResponse(res.headers.get('content-type'), res.text);
+    if (!item || !('changeset' in item)) throw new Error('expected a changeset');
+    expect(item.changeset.map((part) => part.status)).toEqual([400]);
+    expect(item.changeset[0]!.headers['x-ms-emulator-undo']).toBeUndefined();
+    expect((await emu.ams('GET', 'Jobs/$count')).text).toBe('0');
+  }, 60_000);
 });

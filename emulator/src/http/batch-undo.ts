@@ -23,7 +23,14 @@ export interface UndoPlan {
   /** The operation succeeded: remember the state it left, to undo only that. */
   settle(): void;
   /** Resolves with why nothing was put back, or undefined when it was (or nothing needed it). */
-  undo(): Promise<string | undefined>;
+  undo(): Promise<UndoLeft | undefined>;
+}
+
+/** What an undo left as it was: deliberately, to keep the state consistent, or because it failed. */
+export interface UndoLeft {
+  message: string;
+  /** Something that should have worked did not (storage, an error): worth the error log. */
+  failed: boolean;
 }
 
 /** Locators an asset may have (the service's limit, as locators.ts enforces it). */
@@ -102,7 +109,7 @@ export function planUndo(services: Services, request: ApiRequest): UndoPlan | un
         });
       // The file's bytes are checked again against what it says now.
       if (refused === undefined && path.type === AssetFile) services.events.fileChanged(id, info);
-      return refused === undefined ? undefined : `${method} ${path.type.set}('${id}') not undone: ${refused}`;
+      return refused === undefined ? undefined : { message: `${method} ${path.type.set}('${id}') not undone: ${refused}`, failed: false };
     },
   };
 }

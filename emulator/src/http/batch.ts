@@ -6,14 +6,14 @@ import { readLinkBody } from '../odata/body.js';
 import { badRequest, notFound, ODataError } from '../odata/errors.js';
 import { bodyFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot, resolveEntityReference, type ODataPath } from '../odata/uri.js';
-import { entityTypeOfSet, navigationOf, type EntityTypeDef } from '../odata/edm.js';
+import { entityTypeOfSet, Job, navigationOf, type EntityTypeDef } from '../odata/edm.js';
 import type { ApiRequest, ApiResult, HttpMethod, Services } from '../resources/context.js';
 import { resolveNavigation } from '../resources/navigation.js';
 import type { JsonRecord } from '../store/types.js';
 import { route } from '../resources/router.js';
 import { header, writeHttpResponse, writeMultipart, type HeaderList, type MimePart } from './batch-multipart.js';
 import { foldInline } from './batch-inline.js';
-import { planUndo } from './batch-undo.js';
+import { planUndo, type UndoLeft } from './batch-undo.js';
 import { parseBatchRequest, DEFAULT_BATCH_LIMITS, effectiveVerb, type BatchLimits, type BatchOperation } from './batch-request.js';
 import { toODataError, type ErrorLogger } from './error-handler.js';
 import { recordRefusal } from './strict-refusal.js';
@@ -30,8 +30,8 @@ import { renderError, renderResult, type Rendered, type ResponseContext } from '
  * deletes put back as they were (batch-undo.ts), so the changeset is as atomic as the emulator
  * can make it (an asset's delete, which removes its container, and a SAS locator's cannot be
  * undone; what belonged to such an asset is then not put back either, see batch-undo.ts, and
- * whatever was not undone is named in an `x-ms-emulator-undo` header on the failure and in the
- * log), and the changeset is answered with that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
+ * whatever was not undone is named in an `x-ms-emulator-undo` header on the failure, and an
+ * undo that failed in the error log too), and the changeset is answered with that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
  * its own. What strict mode refuses in an operation is recorded as findings, as for a request. `$<Content-ID>` resolves across the whole batch, which is more than OData v3 requires.
  */
 
@@ -96,7 +96,7 @@ interface Outcome {
    * Undoes what the operation did, when a later operation of its changeset fails; resolves with
    * what could not be undone (undefined when all was).
    */
-  undo?: () => Promise<string | undefined>;
+  undo?: () => Promise<UndoLeft | undefined>;
 }
 
 /** One batch's execution: the Content-IDs seen so far resolve `$<id>` in later operations. */
@@ -122,15 +122,18 @@ class BatchRun {
     const responses = new Map<BatchOperation, Rendered>();
     const done: Outcome[] = [];
     const fail = async (rendered: Rendered): Promise<Rendered[]> => {
-      const notUndone: string[] = [];
+      const notUndone: UndoLeft[] = [];
       for (const previous of done.reverse()) {
-        const left = await previous.undo?.().catch((err: unknown) => `undo failed: ${err instanceof Error ? err.message : String(err)}`);
+        const left = await previous.undo?.().catch((err: unknown): UndoLeft => ({ message: `undo failed: ${err instanceof Error ? err.message : String(err)}`, failed: true }));
         if (left !== undefined) notUndone.push(left);
       }
       if (notUndone.length === 0) return [rendered];
-      // Never silent: the client and the log both learn what the changeset left behind.
-      const summary = notUndone.join('; ').replace(/[\r\n]+/g, ' ').slice(0, 2000);
-      this.ctx.logError(`$batch changeset failed and was not fully undone (request ${this.ctx.info.requestId})`, new Error(summary));
+      // Never silent: the client learns what the changeset left behind, and the log what failed.
+      const summary = notUndone.map((left) => left.message).join('; ').replace(/[\r\n]+/g, ' ').slice(0, 2000);
+      const failures = notUndone.filter((left) => left.failed);
+      if (failures.length > 0) {
+        this.ctx.logError(`$batch changeset failed and could not be fully undone (request ${this.ctx.info.requestId})`, new Error(failures.map((left) => left.message).join('; ')));
+      }
       return [{ ...rendered, headers: { ...rendered.headers, 'x-ms-emulator-undo': `incomplete: ${summary}` } }];
     };
     for (const operation of operations) {
@@ -276,12 +279,15 @@ class BatchRun {
   }
 
   /** Keep the Content-ID of a created entity, and say how to undo a create or a $links POST. */
-  private remember(operation: BatchOperation, request: ApiRequest, result: ApiResult): (() => Promise<string | undefined>) | undefined {
+  private remember(operation: BatchOperation, request: ApiRequest, result: ApiResult): (() => Promise<UndoLeft | undefined>) | undefined {
     if (result.kind === 'entity' && result.status === 201) {
       const type = result.type;
       const key = String(result.record[type.key]);
       if (operation.contentId !== undefined) this.created.set(operation.contentId, { type, key });
-      return () => this.undo({ kind: 'entity', type, key, rawValue: false }, request, `delete of the ${type.name} '${key}' it created`);
+      const what = `delete of the ${type.name} '${key}' it created`;
+      // A job may already be Scheduled or running, and only a final job can be deleted.
+      if (type === Job) return async () => (await this.cancelJob(key, request), this.undo({ kind: 'entity', type, key, rawValue: false }, request, what));
+      return () => this.undo({ kind: 'entity', type, key, rawValue: false }, request, what);
     }
     if (request.path.kind === 'links' && request.method === 'POST' && result.kind === 'noContent') {
       const { type, key, nav } = request.path;
@@ -291,15 +297,21 @@ class BatchRun {
     return undefined;
   }
 
+  /** Best effort: a job that is final already, or gone, is the delete's to report. */
+  private async cancelJob(key: string, original: ApiRequest): Promise<void> {
+    const cancel = { ...original, method: 'POST' as const, path: parseODataPath('CancelJob'), rawQuery: `jobid=${encodeURIComponent(`'${key}'`)}`, body: Buffer.alloc(0), contentType: undefined };
+    await route(cancel, this.ctx.services).catch(() => undefined);
+  }
+
   /** Undo a create by deleting it (storage included: an asset's container); says what failed. */
-  private async undo(path: ODataPath, original: ApiRequest, what: string): Promise<string | undefined> {
+  private async undo(path: ODataPath, original: ApiRequest, what: string): Promise<UndoLeft | undefined> {
     try {
       await route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
       return undefined;
     } catch (err) {
       // Already gone (a later operation of the changeset deleted it): nothing is left behind.
       if (toODataError(err)?.status === 404) return undefined;
-      return `${what} failed: ${err instanceof Error ? err.message : String(err)}`;
+      return { message: `${what} failed: ${err instanceof Error ? err.message : String(err)}`, failed: true };
     }
   }
 
