@@ -53,10 +53,11 @@ describe('property lengths', () => {
     try {
       const asset = await createAsset(emu);
       const policy = await createPolicy(emu, 1);
+      let fileNumber = 0;
       const cases: Array<{ set: string; property: string; limit: number; body: (value: string) => Record<string, unknown> }> = [
         { set: 'Assets', property: 'Name', limit: 512, body: (v) => ({ Name: v }) },
         { set: 'Assets', property: 'AlternateId', limit: 4000, body: (v) => ({ AlternateId: v }) },
-        { set: 'Files', property: 'MimeType', limit: 4000, body: (v) => ({ Name: `f${v.length}.mp4`, ParentAssetId: asset['Id'], MimeType: v }) },
+        { set: 'Files', property: 'MimeType', limit: 4000, body: (v) => ({ Name: `f${fileNumber++}.mp4`, ParentAssetId: asset['Id'], MimeType: v }) },
         { set: 'AccessPolicies', property: 'Name', limit: 4000, body: (v) => ({ Name: v, DurationInMinutes: 60, Permissions: 1 }) },
       ];
       await fc.assert(
