@@ -187,15 +187,8 @@ export class FilePersistence implements Persistence {
     if (release === undefined) return;
     const previous = this.#journal;
     const generation = this.#generation + 1;
-    let written: Promise<number>;
-    try {
-      written = this.#snapshot.write(state, generation);
-    } catch (error) {
-      // Serialising failed (a state too large for one string): keep appending to this journal.
-      this.#compactionFailed(error);
-      release();
-      return;
-    }
+    // Takes the records now, writes them record by record later: no string of the whole state.
+    const written = this.#snapshot.write(state, generation);
     this.#journal = this.#newJournal(generation, previous.drained());
     this.#generation = generation;
     void this.#finishCompaction(previous, written, generation).finally(release);
