@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_STATE_CHARS } from './store/state-store.js';
+
 /**
  * Everything `startEmulator` needs, typed, with the defaults the CLI documents. The CLI maps flags
  * and environment variables onto this; tests pass it directly.
@@ -74,6 +76,10 @@ export interface EmulatorLimits {
   verifyTimeoutMs: number;
   /** Largest blob a diagnosis decrypts again in full; above it, only the first bytes are tried under each hypothesis. */
   verifyMaxRestreamBytes: number;
+  /** After the data directory could not be written, how long before the store tries it again (also the 503's Retry-After). */
+  storeRetryMs: number;
+  /** Characters the stored records may take in a snapshot; a change past it is refused with 507 (keeps the state saveable). */
+  maxStateChars: number;
 }
 
 export const DEFAULT_LIMITS: EmulatorLimits = {
@@ -86,6 +92,8 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   requestTimeoutMs: 30_000,
   verifyTimeoutMs: 300_000,
   verifyMaxRestreamBytes: 256 * 1024 * 1024,
+  storeRetryMs: 2000,
+  maxStateChars: DEFAULT_MAX_STATE_CHARS,
 };
 
 export const DEFAULT_API_PORT = 10010;

@@ -60,12 +60,18 @@ export class StartupError extends Error {
 export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Promise<RunningEmulator> {
   const config = defaultConfig(overrides);
   const cleanup: (() => Promise<void>)[] = [];
+  /** Set when the store's close (its final snapshot) failed: close() reports it. */
+  let storeCloseFailure: unknown;
   const undo = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
-    const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside });
-    cleanup.push(() => store.close());
+    const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars });
+    cleanup.push(() =>
+      store.close().catch((err: unknown) => {
+        storeCloseFailure = err;
+      }),
+    );
     const secrets = await loadOrCreateSecrets(config.location);
     const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
     const opened = await openStorage(config);
@@ -138,6 +144,8 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
         if (closed) return;
         closed = true;
         await undo();
+        // A final snapshot that could not be written must not end in a silent exit 0.
+        if (storeCloseFailure !== undefined) throw storeCloseFailure;
       },
     };
   } catch (err) {
@@ -225,6 +233,7 @@ function closeServer(server: Server): Promise<void> {
 
 async function resetState(services: Services, requests: RequestLog): Promise<{ containersDeleted: number }> {
   await services.store.transaction((tx) => tx.clear());
+  services.keys.clear();
   requests.clear();
   const containersDeleted = await services.storage.deleteContainersWithPrefix('asset-');
   return { containersDeleted };

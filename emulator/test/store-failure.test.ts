@@ -6,7 +6,8 @@
 import { existsSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/index.js';
+import { openStore, StoreWriteError } from '../src/store/index.js';
+import { canFreezeDirectories, freezeDirectory, thawDirectory } from './helpers/store-readonly.js';
 import { tempDirs } from './helpers/store-temp.js';
 
 const temp = tempDirs();
@@ -50,13 +51,14 @@ describe.runIf(hasDevFull)('store on a failing disk', () => {
       const reason = (result as PromiseRejectedResult).reason as Error;
       expect(reason.message).toContain(`could not write the journal ${journal}`);
       expect(reason.message).toContain('ENOSPC');
-      expect(reason.message).toContain('restart the emulator');
+      expect(reason.message).toContain(`the data directory ${dir} cannot be written`);
     }
     // Exactly the acknowledged state, in its order.
     expect([...store.values('items')]).toEqual([{ id: 'x1' }, { id: 'x2' }, { id: 'x3' }]);
     expect(store.stats().failure).toContain('ENOSPC');
     await expect(store.transaction((tx) => tx.put('items', 'later', {}))).rejects.toThrow(/ENOSPC/);
-    await expect(store.transaction(() => 'read only')).rejects.toThrow(/ENOSPC/);
+    // Rolled back to what was acknowledged, so reads go on.
+    await expect(store.transaction((tx) => tx.count('items'))).resolves.toBe(3);
 
     // close() records the acknowledged state in a snapshot and drops the broken journal.
     await store.close();
@@ -101,5 +103,54 @@ describe.runIf(hasDevFull)('store on a failing disk', () => {
     expect(reopened.startup.replayedTransactions).toBe(1);
     expect(reopened.get('items', 'a')).toEqual({ v: 1 });
     await reopened.close();
+  });
+});
+
+describe.runIf(canFreezeDirectories())('store whose data directory becomes read-only mid-run', () => {
+  it('refuses writes with a StoreWriteError naming the directory, keeps reads, and recovers on its own once the directory is writable', async () => {
+    const dir = temp.make();
+    const store = await openStore({ directory: dir, writeRetryMs: 0 });
+    try {
+      await store.transaction((tx) => tx.put('items', 'a', { v: 1 }));
+      freezeDirectory(dir);
+      const failed = await store.transaction((tx) => tx.put('items', 'b', { v: 2 })).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(StoreWriteError);
+      expect((failed as StoreWriteError).directory).toBe(dir);
+      expect((failed as Error).message).toContain(`the data directory ${dir} cannot be written`);
+      expect((failed as Error).message).toContain('EPERM');
+      // Every retry fails while the directory stays read-only; nothing half-applied shows.
+      await expect(store.transaction((tx) => tx.put('items', 'c', { v: 3 }))).rejects.toBeInstanceOf(StoreWriteError);
+      expect(await store.writeFailure()).toContain(dir);
+      expect([...store.values('items')]).toEqual([{ v: 1 }]);
+      await expect(store.transaction((tx) => tx.get('items', 'a'))).resolves.toEqual({ v: 1 });
+    } finally {
+      thawDirectory(dir);
+    }
+    // No restart: the next write retries the directory and goes through.
+    await store.transaction((tx) => tx.put('items', 'd', { v: 4 }));
+    expect(await store.writeFailure()).toBeUndefined();
+    expect(store.stats().failure).toBeUndefined();
+    await store.transaction((tx) => tx.put('items', 'e', { v: 5 }));
+    await store.close();
+    const reopened = await openStore({ directory: dir });
+    expect(Object.fromEntries([...reopened.values<{ v: number }>('items')].map((r) => [r.v, r]))).toEqual({ 1: { v: 1 }, 4: { v: 4 }, 5: { v: 5 } });
+    await reopened.close();
+  });
+
+  it('retries no more often than the interval', async () => {
+    const dir = temp.make();
+    const store = await openStore({ directory: dir, writeRetryMs: 60_000 });
+    await store.transaction((tx) => tx.put('items', 'a', { v: 1 }));
+    try {
+      freezeDirectory(dir);
+      await expect(store.transaction((tx) => tx.put('items', 'b', {}))).rejects.toMatchObject({ retryAfterSeconds: 60 });
+    } finally {
+      thawDirectory(dir);
+    }
+    // Writable again, but the next attempt is not due yet: refused without touching the disk.
+    const generation = store.stats().generation;
+    await expect(store.transaction((tx) => tx.put('items', 'c', {}))).rejects.toBeInstanceOf(StoreWriteError);
+    expect(store.stats().generation).toBe(generation);
+    await store.close();
   });
 });

@@ -47,6 +47,20 @@ describe('store start-up', () => {
     await store.close();
   });
 
+  it('replays a journal line by line: lines longer than the read chunk, multi-byte characters split across chunks', async () => {
+    const dir = temp.make();
+    // 1 MiB reads: a 2.5 MiB line spans three, and 'é' (2 bytes) lands on a chunk boundary.
+    const long = 'é'.repeat(1.25 * 1024 * 1024);
+    const lines = [line(['put', 'x', 'a', { v: 'a'.repeat(1024 * 1024 - 31) }]), line(['put', 'x', 'b', { v: long }]), line(['put', 'x', 'c', { v: 'c' }])];
+    writeFileSync(path.join(dir, 'journal-0.jsonl'), lines.join('') + '{"ops":[["put","x","torn"');
+    const store = await openStore({ directory: dir });
+    expect(store.startup.replayedTransactions).toBe(3);
+    expect(store.startup.droppedTornLine).toBe(true);
+    expect(store.get<{ v: string }>('x', 'b')?.v).toBe(long);
+    expect(store.get('x', 'c')).toEqual({ v: 'c' });
+    await store.close();
+  });
+
   it.each([
     ['a half-written line', '{"ops":[["put","x","c",{"v"'],
     ['a complete line missing its newline', '{"ops":[["put","x","c",{"v":3}]]}'],

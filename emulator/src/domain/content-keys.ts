@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import {
   contentKeyChecksum,
   CryptoInputError,
@@ -22,20 +22,48 @@ export interface ContentKeyFields {
 
 export type UnwrapOutcome = { ok: true; key: Buffer } | { ok: false; reason: string; message: string };
 
+/** Bytes the unwrap cache may hold (digests, keys and messages); about 5,000 opened keys. */
+export const DEFAULT_UNWRAP_CACHE_BYTES = 512 * 1024;
+
+/** A digest (hex) and the Map entry around it. */
+const ENTRY_OVERHEAD_BYTES = 64 + 64;
+
 /**
- * Open a stored EncryptedContentKey. Memoised per (wrapped value) because RSA private-key
- * operations cost ~0.3 ms and verification, rebind and jobs all need the clear key.
+ * Open a stored EncryptedContentKey. Memoised because RSA private-key operations cost ~0.3 ms and
+ * verification, rebind and jobs all need the clear key. The cache is keyed by the value's SHA-256,
+ * never the value itself (a client may send thousands of 4,000-character values), holds no value
+ * that fails the cheap length check (nothing to save there), is bounded in bytes with the least
+ * recently used entries going first, and forgets the values of deleted keys.
  */
 export class ContentKeyOpener {
-  private readonly cache = new Map<string, UnwrapOutcome>();
-  constructor(private readonly privateKey: KeyObject) {}
+  private readonly cache = new Map<string, { outcome: UnwrapOutcome; bytes: number }>();
+  private bytes = 0;
+  constructor(
+    private readonly privateKey: KeyObject,
+    private readonly maxBytes = DEFAULT_UNWRAP_CACHE_BYTES,
+  ) {}
+
+  /** What the cache holds now, for the tests and diagnostics. */
+  get cachedBytes(): number {
+    return this.bytes;
+  }
+
+  get cachedEntries(): number {
+    return this.cache.size;
+  }
 
   open(encryptedContentKey: string | null): UnwrapOutcome {
     if (encryptedContentKey === null || encryptedContentKey === '') {
       return { ok: false, reason: 'missing', message: 'the content key has no EncryptedContentKey' };
     }
-    const cached = this.cache.get(encryptedContentKey);
-    if (cached) return cached;
+    const digest = digestOf(encryptedContentKey);
+    const cached = this.cache.get(digest);
+    if (cached) {
+      // Most recently used last: eviction takes from the front.
+      this.cache.delete(digest);
+      this.cache.set(digest, cached);
+      return cached.outcome;
+    }
     let outcome: UnwrapOutcome;
     try {
       outcome = { ok: true, key: unwrapContentKey(this.privateKey, encryptedContentKey) };
@@ -43,10 +71,38 @@ export class ContentKeyOpener {
       if (!(err instanceof CryptoInputError)) throw err;
       outcome = { ok: false, reason: err.reason, message: err.message };
     }
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(encryptedContentKey, outcome);
+    if (!outcome.ok && (outcome.reason === 'wrong-length' || outcome.reason === 'not-base64')) return outcome;
+    const bytes = ENTRY_OVERHEAD_BYTES + (outcome.ok ? outcome.key.length : outcome.message.length * 2);
+    if (bytes > this.maxBytes) return outcome;
+    this.cache.set(digest, { outcome, bytes });
+    this.bytes += bytes;
+    for (const [oldest, entry] of this.cache) {
+      if (this.bytes <= this.maxBytes) break;
+      this.cache.delete(oldest);
+      this.bytes -= entry.bytes;
+    }
     return outcome;
   }
+
+  /** A key was deleted: its clear key need not stay in memory. */
+  forget(encryptedContentKey: unknown): void {
+    if (typeof encryptedContentKey !== 'string' || encryptedContentKey === '') return;
+    const digest = digestOf(encryptedContentKey);
+    const entry = this.cache.get(digest);
+    if (entry === undefined) return;
+    this.cache.delete(digest);
+    this.bytes -= entry.bytes;
+  }
+
+  /** Everything was reset. */
+  clear(): void {
+    this.cache.clear();
+    this.bytes = 0;
+  }
+}
+
+function digestOf(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
 }
 
 /**

@@ -1,5 +1,5 @@
 import express, { type Request, type Router } from 'express';
-import { FINDINGS, listFindings, type Finding } from '../domain/findings.js';
+import { clearFindings, findingCounts, listFindings, MAX_FINDINGS, type Finding } from '../domain/findings.js';
 import { ruleOf, RULES } from '../domain/rules.js';
 import type { Services } from '../resources/context.js';
 import type { RequestLog } from '../http/request-log.js';
@@ -32,6 +32,11 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
     const versions = { emulator: `${EMULATOR_NAME}/${EMULATOR_VERSION}`, api: LATEST_API_VERSION, ...(options.azuriteVersion ? { azurite: options.azuriteVersion } : {}) };
     const child = options.azuriteStatus?.();
     const embeddedAzurite = child ? { embeddedAzurite: child } : {};
+    const storeFailure = await services.store.writeFailure();
+    if (storeFailure !== undefined) {
+      res.status(503).json({ status: 'unhealthy', store: 'not writable', location: services.store.location, message: storeFailure, versions, ...embeddedAzurite });
+      return;
+    }
     if (child?.state === 'restarting') {
       // No ping: the child is known dead, and a ping would only spend the storage client's retries.
       res.status(503).setHeader('Retry-After', '1');
@@ -57,13 +62,12 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
       res.status(200).type('text/plain; charset=utf-8').send(findingsReport(findings));
       return;
     }
-    res.status(200).json({ findings });
+    // `counts`: per rule since the last clear, including findings the ring (MAX_FINDINGS) dropped.
+    res.status(200).json({ findings, counts: findingCounts(services.store), capacity: MAX_FINDINGS });
   });
 
   router.delete('/findings', async (_req, res) => {
-    await services.store.transaction((tx) => {
-      for (const f of [...tx.values<Finding>(FINDINGS)]) tx.delete(FINDINGS, f.id);
-    });
+    await services.store.transaction(clearFindings);
     res.status(204).end();
   });
 

@@ -57,7 +57,8 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
       if (versionFinding) await recordVersionFinding(services, info, versionFinding);
       if (path.kind === 'batch') {
         if (method !== 'POST') throw methodNotAllowed(`${method} is not allowed on $batch; POST a multipart/mixed body`);
-        const batch = { services, serviceRoot: apiRequest.serviceRoot, baseUrl: apiRequest.baseUrl, info, outerHeader: (name: string) => req.get(name), resolveMethod, logError };
+        const deadline = Date.now() + services.config.limits.requestTimeoutMs;
+        const batch = { services, serviceRoot: apiRequest.serviceRoot, baseUrl: apiRequest.baseUrl, info, outerHeader: (name: string) => req.get(name), resolveMethod, logError, deadline };
         writeRendered(res, await executeBatch(batch, apiRequest.body, apiRequest.contentType));
         return;
       }

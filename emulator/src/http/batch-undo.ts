@@ -4,7 +4,7 @@ import { canonicalId } from '../odata/uri.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES, type AssetKeyLink } from '../resources/common.js';
 import { LOCATOR_ORIGIN } from '../resources/locators.js';
 import type { ApiRequest, Services } from '../resources/context.js';
-import type { JsonRecord } from '../store/types.js';
+import type { JsonRecord, StoreReader } from '../store/types.js';
 
 /**
  * Putting back, in the store, what an update or a delete of a changeset did, when a later
@@ -12,12 +12,29 @@ import type { JsonRecord } from '../store/types.js';
  * succeeds; undone only if nothing else changed the records meanwhile (another client's change
  * is not overwritten). Deletes whose effect reaches storage (an asset's container, a SAS
  * locator's stored access policy) cannot be put back and are not planned.
+ *
+ * A record is put back only if what it refers to is still there (a file's asset, a locator's asset
+ * and policy, a link's asset and key) and it clashes with nothing made since (a file name in its
+ * asset, the 5 locators of an asset): an asset the changeset deleted for good takes its children
+ * with it rather than leaving them dangling. All or nothing: one record that cannot come back
+ * keeps all of the plan's records as they are.
  */
 export interface UndoPlan {
   /** The operation succeeded: remember the state it left, to undo only that. */
   settle(): void;
-  undo(): Promise<void>;
+  /** Resolves with why nothing was put back, or undefined when it was (or nothing needed it). */
+  undo(): Promise<UndoLeft | undefined>;
 }
+
+/** What an undo left as it was: deliberately, to keep the state consistent, or because it failed. */
+export interface UndoLeft {
+  message: string;
+  /** Something that should have worked did not (storage, an error): worth the error log. */
+  failed: boolean;
+}
+
+/** Locators an asset may have (the service's limit, as locators.ts enforces it). */
+const MAX_LOCATORS_PER_ASSET = 5;
 
 interface Slot {
   collection: string;
@@ -67,20 +84,59 @@ export function planUndo(services: Services, request: ApiRequest): UndoPlan | un
       for (const slot of slots) slot.after = copyOrUndefined(services.store.get(slot.collection, slot.id));
     },
     async undo() {
-      let restored = false;
-      await services.store.transaction((tx) => {
-        const untouched = slots.every((slot) => same(tx.get(slot.collection, slot.id), slot.after));
-        if (!untouched) return;
-        for (const slot of slots) {
-          if (slot.before) tx.put(slot.collection, slot.id, slot.before);
-          else tx.delete(slot.collection, slot.id);
-        }
-        restored = true;
-      });
+      let refused: string | undefined;
+      await services.store
+        .transaction((tx) => {
+          const untouched = slots.every((slot) => same(tx.get(slot.collection, slot.id), slot.after));
+          if (!untouched) {
+            refused = `${path.type.name} '${id}' was changed again after this operation; it is left as it is now`;
+            return;
+          }
+          for (const slot of slots) {
+            if (slot.before) tx.put(slot.collection, slot.id, slot.before);
+            else tx.delete(slot.collection, slot.id);
+          }
+          // Checked with the plan's own records back (a key and its links refer to each other);
+          // throwing leaves the state untouched.
+          for (const slot of slots) {
+            const conflict = slot.before && slot.after === undefined ? conflictOf(tx, slot.collection, slot.id, slot.before) : undefined;
+            if (conflict !== undefined) throw new UndoRefused(conflict);
+          }
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof UndoRefused)) throw err;
+          refused = err.message;
+        });
       // The file's bytes are checked again against what it says now.
-      if (restored && path.type === AssetFile) services.events.fileChanged(id, info);
+      if (refused === undefined && path.type === AssetFile) services.events.fileChanged(id, info);
+      return refused === undefined ? undefined : { message: `${method} ${path.type.set}('${id}') not undone: ${refused}`, failed: false };
     },
   };
+}
+
+class UndoRefused extends Error {}
+
+/** Why a deleted record, put back, does not fit the state around it; undefined when it does. */
+function conflictOf(tx: StoreReader, collection: string, id: string, record: JsonRecord): string | undefined {
+  const missing = (set: string, refId: unknown, what: string) => (typeof refId === 'string' && !tx.has(set, refId) ? `its ${what} '${refId}' no longer exists` : undefined);
+  switch (collection) {
+    case COLLECTIONS.Files: {
+      const gone = missing(COLLECTIONS.Assets, record['ParentAssetId'], 'asset');
+      if (gone) return gone;
+      const name = String(record['Name']).toLowerCase();
+      const clash = tx.lookup(INDEXES.filesByAsset, String(record['ParentAssetId'])).some((f) => f['Id'] !== id && String(f['Name']).toLowerCase() === name);
+      return clash ? `another file named '${String(record['Name'])}' was made in its asset since` : undefined;
+    }
+    case COLLECTIONS.Locators: {
+      const gone = missing(COLLECTIONS.Assets, record['AssetId'], 'asset') ?? missing(COLLECTIONS.AccessPolicies, record['AccessPolicyId'], 'access policy');
+      if (gone) return gone;
+      return tx.lookup(INDEXES.locatorsByAsset, String(record['AssetId'])).length > MAX_LOCATORS_PER_ASSET ? `its asset has ${MAX_LOCATORS_PER_ASSET} locators again` : undefined;
+    }
+    case ASSET_KEY_LINKS:
+      return missing(COLLECTIONS.Assets, record['assetId'], 'asset') ?? missing(COLLECTIONS.ContentKeys, record['keyId'], 'content key');
+    default:
+      return undefined;
+  }
 }
 
 function copy<T extends JsonRecord>(record: T): T {

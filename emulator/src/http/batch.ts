@@ -3,17 +3,17 @@ import { STATUS_CODES } from 'node:http';
 import { StrictRefusal } from '../domain/deviations.js';
 import type { RequestInfo } from '../domain/findings.js';
 import { readLinkBody } from '../odata/body.js';
-import { badRequest, notFound } from '../odata/errors.js';
+import { badRequest, notFound, ODataError } from '../odata/errors.js';
 import { bodyFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot, resolveEntityReference, type ODataPath } from '../odata/uri.js';
-import { entityTypeOfSet, navigationOf, type EntityTypeDef } from '../odata/edm.js';
+import { entityTypeOfSet, Job, navigationOf, type EntityTypeDef } from '../odata/edm.js';
 import type { ApiRequest, ApiResult, HttpMethod, Services } from '../resources/context.js';
 import { resolveNavigation } from '../resources/navigation.js';
 import type { JsonRecord } from '../store/types.js';
 import { route } from '../resources/router.js';
 import { header, writeHttpResponse, writeMultipart, type HeaderList, type MimePart } from './batch-multipart.js';
 import { foldInline } from './batch-inline.js';
-import { planUndo } from './batch-undo.js';
+import { planUndo, type UndoLeft } from './batch-undo.js';
 import { parseBatchRequest, DEFAULT_BATCH_LIMITS, effectiveVerb, type BatchLimits, type BatchOperation } from './batch-request.js';
 import { toODataError, type ErrorLogger } from './error-handler.js';
 import { recordRefusal } from './strict-refusal.js';
@@ -29,7 +29,9 @@ import { renderError, renderResult, type Rendered, type ResponseContext } from '
  * then undone, in reverse: creates (entities, $links) deleted again, updates and store-only
  * deletes put back as they were (batch-undo.ts), so the changeset is as atomic as the emulator
  * can make it (an asset's delete, which removes its container, and a SAS locator's cannot be
- * undone), and the changeset is answered with that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
+ * undone; what belonged to such an asset is then not put back either, see batch-undo.ts, and
+ * whatever was not undone is named in an `x-ms-emulator-undo` header on the failure, and an
+ * undo that failed in the error log too), and the changeset is answered with that one failure, as WCF Data Services did. A change outside any changeset is a changeset of
  * its own. What strict mode refuses in an operation is recorded as findings, as for a request. `$<Content-ID>` resolves across the whole batch, which is more than OData v3 requires.
  */
 
@@ -45,6 +47,8 @@ export interface BatchContext {
   resolveMethod(method: string, tunnel: string | undefined): HttpMethod;
   logError: ErrorLogger;
   limits?: BatchLimits;
+  /** Date.now() past which the batch stops and answers 503: the request timeout covers it whole. */
+  deadline?: number;
 }
 
 export async function executeBatch(ctx: BatchContext, body: Buffer, contentType: string | undefined): Promise<Rendered> {
@@ -52,6 +56,7 @@ export async function executeBatch(ctx: BatchContext, body: Buffer, contentType:
   const run = new BatchRun(ctx);
   const parts: MimePart[] = [];
   for (const item of items) {
+    await checkDeadline(ctx);
     if (item.kind === 'operation') {
       const outcome = await run.operation(item.operation);
       parts.push(httpPart(outcome.rendered));
@@ -71,12 +76,28 @@ export async function executeBatch(ctx: BatchContext, body: Buffer, contentType:
   };
 }
 
+/**
+ * Between parts: let other requests (and the request timeout's timer) run, since a part's work is
+ * synchronous and a batch of them would otherwise hold the event loop to the end; then stop if the
+ * batch is past its deadline. A changeset is never cut in the middle.
+ */
+async function checkDeadline(ctx: BatchContext): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (ctx.deadline !== undefined && Date.now() > ctx.deadline) {
+    const ms = ctx.services.config.limits.requestTimeoutMs;
+    throw new ODataError(503, `The $batch did not complete within ${ms} ms (the emulator's request timeout covers a batch as a whole); send fewer or cheaper operations, or retry`, 'ServiceUnavailable', { 'Retry-After': '1' });
+  }
+}
+
 interface Outcome {
   rendered: Rendered;
   /** The entity the operation created (201), for the children folded into it. */
   created?: { type: EntityTypeDef; record: JsonRecord };
-  /** Undoes what the operation created, when a later operation of its changeset fails. */
-  undo?: () => Promise<void>;
+  /**
+   * Undoes what the operation did, when a later operation of its changeset fails; resolves with
+   * what could not be undone (undefined when all was).
+   */
+  undo?: () => Promise<UndoLeft | undefined>;
 }
 
 /** One batch's execution: the Content-IDs seen so far resolve `$<id>` in later operations. */
@@ -102,8 +123,19 @@ class BatchRun {
     const responses = new Map<BatchOperation, Rendered>();
     const done: Outcome[] = [];
     const fail = async (rendered: Rendered): Promise<Rendered[]> => {
-      for (const previous of done.reverse()) await previous.undo?.().catch(() => undefined);
-      return [rendered];
+      const notUndone: UndoLeft[] = [];
+      for (const previous of done.reverse()) {
+        const left = await previous.undo?.().catch((err: unknown): UndoLeft => ({ message: `undo failed: ${err instanceof Error ? err.message : String(err)}`, failed: true }));
+        if (left !== undefined) notUndone.push(left);
+      }
+      if (notUndone.length === 0) return [rendered];
+      // Never silent: the client learns what the changeset left behind, and the log what failed.
+      const summary = notUndone.map((left) => left.message).join('; ').replace(/[\r\n]+/g, ' ').slice(0, 2000);
+      const failures = notUndone.filter((left) => left.failed);
+      if (failures.length > 0) {
+        this.ctx.logError(`$batch changeset failed and could not be fully undone (request ${this.ctx.info.requestId})`, new Error(failures.map((left) => left.message).join('; ')));
+      }
+      return [{ ...rendered, headers: { ...rendered.headers, 'x-ms-emulator-undo': `incomplete: ${summary}` } }];
     };
     for (const operation of operations) {
       if (children.has(operation)) continue;
@@ -248,23 +280,40 @@ class BatchRun {
   }
 
   /** Keep the Content-ID of a created entity, and say how to undo a create or a $links POST. */
-  private remember(operation: BatchOperation, request: ApiRequest, result: ApiResult): (() => Promise<void>) | undefined {
+  private remember(operation: BatchOperation, request: ApiRequest, result: ApiResult): (() => Promise<UndoLeft | undefined>) | undefined {
     if (result.kind === 'entity' && result.status === 201) {
       const type = result.type;
       const key = String(result.record[type.key]);
       if (operation.contentId !== undefined) this.created.set(operation.contentId, { type, key });
-      return () => this.undo({ kind: 'entity', type, key, rawValue: false }, request);
+      const what = `delete of the ${type.name} '${key}' it created`;
+      // A job may already be Scheduled or running, and only a final job can be deleted.
+      if (type === Job) return async () => (await this.cancelJob(key, request), this.undo({ kind: 'entity', type, key, rawValue: false }, request, what));
+      return () => this.undo({ kind: 'entity', type, key, rawValue: false }, request, what);
     }
     if (request.path.kind === 'links' && request.method === 'POST' && result.kind === 'noContent') {
       const { type, key, nav } = request.path;
       const limits = { maxDepth: this.ctx.services.config.limits.maxBodyDepth };
-      return () => this.undo({ kind: 'links', type, key, nav, targetKey: resolveEntityReference(readLinkBody(request.body, request.contentType, limits)).key }, request);
+      return () => this.undo({ kind: 'links', type, key, nav, targetKey: resolveEntityReference(readLinkBody(request.body, request.contentType, limits)).key }, request, `removal of the ${nav} link it made on ${type.set}('${key}')`);
     }
     return undefined;
   }
 
-  private async undo(path: ODataPath, original: ApiRequest): Promise<void> {
-    await route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
+  /** Best effort: a job that is final already, or gone, is the delete's to report. */
+  private async cancelJob(key: string, original: ApiRequest): Promise<void> {
+    const cancel = { ...original, method: 'POST' as const, path: parseODataPath('CancelJob'), rawQuery: `jobid=${encodeURIComponent(`'${key}'`)}`, body: Buffer.alloc(0), contentType: undefined };
+    await route(cancel, this.ctx.services).catch(() => undefined);
+  }
+
+  /** Undo a create by deleting it (storage included: an asset's container); says what failed. */
+  private async undo(path: ODataPath, original: ApiRequest, what: string): Promise<UndoLeft | undefined> {
+    try {
+      await route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
+      return undefined;
+    } catch (err) {
+      // Already gone (a later operation of the changeset deleted it): nothing is left behind.
+      if (toODataError(err)?.status === 404) return undefined;
+      return { message: `${what} failed: ${err instanceof Error ? err.message : String(err)}`, failed: true };
+    }
   }
 
   /** The operation's Accept, else the batch's, else the format of its body (an Atom entry gets Atom back). */

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ODataError } from '../odata/errors.js';
 import { negotiateFormat, type WireFormat } from '../odata/format.js';
 import { StorageUnavailableError, StorageRequestError } from '../storage/types.js';
+import { StoreFullError, StoreWriteError } from '../store/index.js';
 import { writeError } from './respond.js';
 import { locals } from './request-context.js';
 
@@ -38,6 +39,14 @@ export function toODataError(err: unknown): ODataError | undefined {
   if (err instanceof ODataError) return err;
   if (err instanceof StorageUnavailableError) {
     return new ODataError(503, `Storage is unavailable: ${err.message}. Retry when it is back.`, 'ServiceUnavailable', { 'Retry-After': '5' });
+  }
+  if (err instanceof StoreWriteError) {
+    // The client did nothing wrong and nothing acknowledged is lost: the same request can succeed
+    // once the data directory is writable again.
+    return new ODataError(503, `The emulator cannot save changes: ${err.message}. Retry later.`, 'ServiceUnavailable', { 'Retry-After': String(err.retryAfterSeconds) });
+  }
+  if (err instanceof StoreFullError) {
+    return new ODataError(507, `The emulator refused the change: ${err.message}.`, 'InsufficientStorage');
   }
   if (err instanceof StorageRequestError) {
     if (err.statusCode === 404) return new ODataError(404, `Storage answered: ${err.message}`);

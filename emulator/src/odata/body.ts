@@ -2,6 +2,7 @@ import { entityTypeOfSet, propertyOf, type EntityTypeDef, type PropertyDef } fro
 import { badRequest, unsupportedMediaType } from './errors.js';
 import { bodyCharset, bodyFormat } from './format.js';
 import { toCanonical, type CanonicalValue } from './values.js';
+import { checkPropertyLength } from './property-limits.js';
 import { truncate } from './uri.js';
 import { readAtomEntry, readLinkUri, type AtomEntryBody } from './atom/index.js';
 
@@ -148,7 +149,7 @@ function fromJson(raw: Record<string, unknown>, type: EntityTypeDef, inline: Rea
       out.ignored.push(name);
       continue;
     }
-    setValue(out, property, value);
+    setValue(out, type, property, value);
   }
   return out;
 }
@@ -157,10 +158,16 @@ function fromJson(raw: Record<string, unknown>, type: EntityTypeDef, inline: Rea
  * WCF Data Services clients (the .NET SDK) write every property of the entity: `m:null` on a
  * non-nullable property and DateTime.MinValue (`0001-01-01T00:00:00`) mean "not set", not a value.
  */
-function setValue(out: EntityBody, property: PropertyDef, value: unknown): void {
+function setValue(out: EntityBody, type: EntityTypeDef, property: PropertyDef, value: unknown): void {
   if (value === null && !property.nullable) return;
   if (property.type === 'Edm.DateTime' && typeof value === 'string' && /^0001-01-01(?:[T ]00:00:00(?:\.0+)?)?(?:Z|[+-]00:?00)?$/.test(value.trim())) return;
-  out.values.set(property.name, toCanonical(property, value));
+  setChecked(out, type, property, toCanonical(property, value));
+}
+
+/** Every stored value passes here: the length bounds keep the state saveable (property-limits.ts). */
+function setChecked(out: EntityBody, type: EntityTypeDef, property: PropertyDef, value: CanonicalValue): void {
+  checkPropertyLength(type, property, value);
+  out.values.set(property.name, value);
 }
 
 /** `referenceOf` gives the URL an item binds, undefined for an item that is not a binding (400), null for one it consumed otherwise. */
@@ -201,9 +208,9 @@ function fromAtomEntry(entry: AtomEntryBody, type: EntityTypeDef): EntityBody {
       continue;
     }
     if ('elements' in value) {
-      out.values.set(name, toCanonical(property, value.elements));
+      setChecked(out, type, property, toCanonical(property, value.elements));
     } else {
-      setValue(out, property, value.text === null ? null : property.type === 'Edm.String' ? value.text : value.text.trim());
+      setValue(out, type, property, value.text === null ? null : property.type === 'Edm.String' ? value.text : value.text.trim());
     }
   }
   for (const binding of out.bindings) {

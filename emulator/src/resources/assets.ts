@@ -82,19 +82,22 @@ export async function deleteAsset(req: ApiRequest, services: Services, key: stri
   const keep = (functionParameters(req.rawQuery).get('keepcontainer') ?? '').toLowerCase() === 'true';
   await services.events.beforeAssetDelete(assetId);
   if (!keep) await services.storage.deleteContainer(containerOf(asset));
-  const files = await services.store.transaction((tx) => {
+  const { files, deletedKeys } = await services.store.transaction((tx) => {
     // A concurrent DELETE got here first (while the container was deleted): this one found nothing.
     if (!tx.has(A, assetId)) throw notFound(`No Asset with Id '${key}' was found`);
     const removed = tx.lookup(INDEXES.filesByAsset, assetId);
-    removeAssetEntities(tx, assetId);
+    const keys = removeAssetEntities(tx, assetId);
     tx.delete(A, assetId);
-    return removed;
+    return { files: removed, deletedKeys: keys };
   });
+  for (const deleted of deletedKeys) services.keys.forget(deleted['EncryptedContentKey']);
   services.events.assetDeleted(assetId, files, req.info);
   return { kind: 'noContent' };
 }
 
-function removeAssetEntities(tx: Transaction, assetId: string): void {
+/** Returns the content keys it deleted with the asset. */
+function removeAssetEntities(tx: Transaction, assetId: string): JsonRecord[] {
+  const deletedKeys: JsonRecord[] = [];
   for (const file of tx.lookup(INDEXES.filesByAsset, assetId)) tx.delete(COLLECTIONS.Files, canonicalId(AssetFile, String(file['Id'])));
   for (const locator of tx.lookup(INDEXES.locatorsByAsset, assetId)) tx.delete(COLLECTIONS.Locators, canonicalId(Locator, String(locator['Id'])));
   for (const link of tx.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId)) {
@@ -103,8 +106,10 @@ function removeAssetEntities(tx: Transaction, assetId: string): void {
     const key = tx.get(COLLECTIONS.ContentKeys, link.keyId);
     if (!stillUsed && key && (key['ContentKeyType'] === STORAGE_ENCRYPTION || key['ContentKeyType'] === 0)) {
       tx.delete(COLLECTIONS.ContentKeys, link.keyId);
+      deletedKeys.push(key);
     }
   }
+  return deletedKeys;
 }
 
 

@@ -63,12 +63,14 @@ export async function updateContentKey(req: ApiRequest, services: Services, keyT
 
 /** DELETE ContentKeys('..'): its links to assets go with it. */
 export async function deleteContentKey(_req: ApiRequest, services: Services, keyText: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => {
-    findEntity(tx, ContentKey, C, keyText);
+  const deleted = await services.store.transaction((tx) => {
+    const record = findEntity(tx, ContentKey, C, keyText);
     const key = canonicalId(ContentKey, keyText);
     for (const link of tx.lookup<AssetKeyLink>(INDEXES.linksByKey, key)) tx.delete(ASSET_KEY_LINKS, `${link.assetId}|${link.keyId}`);
     tx.delete(C, key);
+    return record;
   });
+  services.keys.forget(deleted['EncryptedContentKey']);
   return { kind: 'noContent' };
 }
 

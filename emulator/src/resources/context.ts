@@ -4,7 +4,8 @@ import type { EntityTypeDef, NavigationDef, PropertyDef } from '../odata/edm.js'
 import type { ODataPath } from '../odata/uri.js';
 import type { Secrets } from '../secrets/index.js';
 import type { BlobStorage } from '../storage/types.js';
-import type { JsonRecord, Store } from '../store/types.js';
+import type { JsonRecord } from '../store/types.js';
+import type { InstrumentedStore } from '../store/instrumented.js';
 import type { RequestInfo } from '../domain/findings.js';
 import type { ContentKeyOpener } from '../domain/content-keys.js';
 
@@ -70,7 +71,7 @@ export const NO_EVENTS: ChangeEvents = {
 
 export interface Services {
   config: EmulatorConfig;
-  store: Store;
+  store: InstrumentedStore;
   storage: BlobStorage;
   secrets: Secrets;
   /** Opens EncryptedContentKeys with the protection key (memoised). */

@@ -116,6 +116,27 @@ export class FilePersistence implements Persistence {
     return this.#lastAppend;
   }
 
+  /**
+   * A new generation from the acknowledged state: the failed journal may end in a torn line or have
+   * lost lines that later ones depended on, so nothing more is ever appended to it. Snapshot N+1 is
+   * written first (temp + rename), so until it lands a restart still replays the old files.
+   */
+  async recover(state: State): Promise<void> {
+    const release = await this.#mutex.acquire();
+    try {
+      await this.#journal.close().catch(() => undefined);
+      const generation = this.#generation + 1;
+      this.#recordSnapshot(await this.#snapshot.write(state, generation));
+      this.#generation = generation;
+      this.#journal = this.#newJournal(generation, Promise.resolve());
+      this.#lastAppend = Promise.resolve();
+      // Harmless if it fails: start-up ignores journals older than the snapshot.
+      await deleteJournalsBefore(this.#directory, generation).catch(() => undefined);
+    } finally {
+      release();
+    }
+  }
+
   async close(state: State): Promise<void> {
     this.#closing = true;
     try {
@@ -166,15 +187,8 @@ export class FilePersistence implements Persistence {
     if (release === undefined) return;
     const previous = this.#journal;
     const generation = this.#generation + 1;
-    let written: Promise<number>;
-    try {
-      written = this.#snapshot.write(state, generation);
-    } catch (error) {
-      // Serialising failed (a state too large for one string): keep appending to this journal.
-      this.#compactionFailed(error);
-      release();
-      return;
-    }
+    // Takes the records now, writes them record by record later: no string of the whole state.
+    const written = this.#snapshot.write(state, generation);
     this.#journal = this.#newJournal(generation, previous.drained());
     this.#generation = generation;
     void this.#finishCompaction(previous, written, generation).finally(release);

@@ -4,7 +4,7 @@ import { MemoryPersistence } from './memory-persistence.js';
 import { State } from './state.js';
 import { StateStore } from './state-store.js';
 
-export { StoreOpenError } from './types.js';
+export { StoreFullError, StoreOpenError, StoreWriteError } from './types.js';
 export { defineIndex, propertyIndex, type IndexDef } from './indexes.js';
 export type { Json, JsonRecord, OpenStoreOptions, Store, StoreReader, Transaction } from './types.js';
 export type { Durability, InstrumentedStore, LockInfo, StoreOptions, StoreStartup, StoreStats } from './instrumented.js';
@@ -19,12 +19,12 @@ export type { Durability, InstrumentedStore, LockInfo, StoreOptions, StoreStartu
  */
 export async function openStore(options: StoreOptions): Promise<InstrumentedStore> {
   if (options.directory === undefined) {
-    return new StateStore(new State(), new MemoryPersistence(), {
-      movedAside: [],
-      staleLock: undefined,
-      replayedTransactions: 0,
-      droppedTornLine: false,
-    });
+    return new StateStore(
+      new State(),
+      new MemoryPersistence(),
+      { movedAside: [], staleLock: undefined, replayedTransactions: 0, droppedTornLine: false },
+      { maxStateChars: options.maxStateChars },
+    );
   }
   const compactionMinBytes = options.compactionMinBytes ?? DEFAULT_COMPACTION_MIN_BYTES;
   if (!Number.isSafeInteger(compactionMinBytes) || compactionMinBytes < 1) {
@@ -36,5 +36,5 @@ export async function openStore(options: StoreOptions): Promise<InstrumentedStor
     durability: options.durability ?? 'process',
     compactionMinBytes,
   });
-  return new StateStore(state, persistence, startup);
+  return new StateStore(state, persistence, startup, { writeRetryMs: options.writeRetryMs, maxStateChars: options.maxStateChars });
 }

@@ -24,6 +24,17 @@ export interface StoreOptions extends OpenStoreOptions {
    * snapshot. Default 1 MiB. Tests lower it to compact often.
    */
   compactionMinBytes?: number;
+  /**
+   * After a write failure, how long the store waits before trying the directory again (the next
+   * write after that retries). Default 2000 ms. Tests set 0.
+   */
+  writeRetryMs?: number;
+  /**
+   * The most characters the records may take in a snapshot; a transaction that would grow the
+   * state past it is refused with a StoreFullError. Default DEFAULT_MAX_STATE_CHARS (128 Mi), a
+   * quarter of the longest string V8 can build, so a snapshot can always be written and read.
+   */
+  maxStateChars?: number;
 }
 
 export interface StoreStartup {
@@ -55,6 +66,9 @@ export interface StoreStats {
   readonly journalSize: number;
   /** Size of the last snapshot written or read. */
   readonly lastSnapshotSize: number;
+  /** Characters the records take in a snapshot, and the bound on it. */
+  readonly stateChars: number;
+  readonly maxStateChars: number;
   /** The I/O error that stopped the store from accepting writes, if any. */
   readonly failure: string | undefined;
 }
@@ -62,4 +76,10 @@ export interface StoreStats {
 export interface InstrumentedStore extends Store {
   readonly startup: StoreStartup;
   stats(): StoreStats;
+  /**
+   * After a write failure, try the directory again (at most once per retry interval) and say what
+   * still fails; undefined when writes are accepted. Health checks call it, so the store recovers
+   * even when no client writes.
+   */
+  writeFailure(): Promise<string | undefined>;
 }

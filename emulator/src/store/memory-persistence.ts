@@ -21,6 +21,10 @@ export class MemoryPersistence implements Persistence {
     return Promise.resolve();
   }
 
+  recover(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async close(state: State): Promise<void> {
     this.#low.data = snapshotDocument(state, this.#snapshotWrites + 1);
     await this.#low.write();

@@ -25,6 +25,12 @@ export interface Persistence {
   commit(ops: readonly StoreOp[], state: State): Promise<void>;
   /** Settles like the last commit so far: a read-only transaction waits for what it may have read. */
   settled(): Promise<void>;
+  /**
+   * After a failed commit (the store has rolled `state` back to what was acknowledged): start
+   * afresh from `state`, a new snapshot and a new journal, so nothing is appended after a torn or
+   * lost line. Rejects if the directory still cannot be written.
+   */
+  recover(state: State): Promise<void>;
   /** Drain, write the final snapshot of `state`, release the directory. Called once. */
   close(state: State): Promise<void>;
   stats(): PersistenceStats;

@@ -1,4 +1,4 @@
-import { readFile, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { describeError, inDirectory, journalFileName, listJournals, SNAPSHOT_FILE } from './files.js';
 import { deepFreeze } from './json-record.js';
 import { decodeJournalLine } from './ops.js';
@@ -107,31 +107,60 @@ async function replayJournal(
   newest: boolean,
 ): Promise<{ transactions: number; droppedTornLine: boolean }> {
   const file = inDirectory(directory, journalFileName(generation));
-  let text: string;
+  let transactions = 0;
+  let tail = '';
   try {
-    text = await readFile(file, 'utf8');
+    // Line by line: a journal that grew past V8's longest string (compactions failing for a long
+    // time) must still replay.
+    for await (const { line, terminated } of journalLines(file)) {
+      if (!terminated) {
+        tail = line;
+        break;
+      }
+      const ops = decodeJournalLine(line);
+      if (ops === undefined) {
+        throw new StoreOpenError('corrupt', `the journal ${file} has a bad line ${transactions + 1}; ${wayOut(directory)}`);
+      }
+      deepFreeze(ops);
+      state.apply(ops);
+      transactions++;
+    }
   } catch (error) {
+    if (error instanceof StoreOpenError) throw error;
     throw new StoreOpenError('io', `cannot read the journal ${file}: ${describeError(error)}`);
   }
-  const lines = text.split('\n');
   // Every line we write ends in '\n' and is acknowledged only once all of it is in the file, so
   // an unterminated end is a write cut short by a crash. Only the newest journal can have one:
   // a journal is started only after the previous one has finished writing.
-  const tail = lines.pop() ?? '';
   if (tail !== '' && !newest) {
     throw new StoreOpenError('corrupt', `the journal ${file} ends in a half-written line but is not the newest journal; ${wayOut(directory)}`);
   }
-  let transactions = 0;
-  for (const [index, line] of lines.entries()) {
-    const ops = decodeJournalLine(line);
-    if (ops === undefined) {
-      throw new StoreOpenError('corrupt', `the journal ${file} has a bad line ${index + 1}; ${wayOut(directory)}`);
-    }
-    deepFreeze(ops);
-    state.apply(ops);
-    transactions++;
-  }
   return { transactions, droppedTornLine: tail !== '' };
+}
+
+/** The file's lines, each decoded on its own; the last one `terminated: false` if it lacks its newline. */
+async function* journalLines(file: string): AsyncGenerator<{ line: string; terminated: boolean }> {
+  const handle = await open(file, 'r');
+  try {
+    const chunk = Buffer.alloc(1024 * 1024);
+    let pending: Buffer[] = [];
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      let start = 0;
+      for (let newline = chunk.indexOf(10, start); newline !== -1 && newline < bytesRead; newline = chunk.indexOf(10, start)) {
+        pending.push(chunk.subarray(start, newline));
+        yield { line: Buffer.concat(pending).toString('utf8'), terminated: true };
+        pending = [];
+        start = newline + 1;
+      }
+      if (start < bytesRead) pending.push(Buffer.from(chunk.subarray(start, bytesRead)));
+    }
+    const rest = Buffer.concat(pending);
+    if (rest.length > 0) yield { line: rest.toString('utf8'), terminated: false };
+  } finally {
+    await handle.close();
+  }
 }
 
 function wayOut(directory: string): string {

@@ -1,7 +1,6 @@
 import { readFile, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
-import { DataFile } from 'lowdb/node';
 import { syncDirectory, writeAll } from './files.js';
 import { parseSnapshot, snapshotDocument, SCHEMA_VERSION, type SnapshotDocument } from './snapshot-format.js';
 import type { State } from './state.js';
@@ -9,10 +8,8 @@ import type { State } from './state.js';
 /** What lowdb holds between writes: nothing worth keeping, the state lives in `State`. */
 const PLACEHOLDER: SnapshotDocument = Object.freeze({ schemaVersion: SCHEMA_VERSION, generation: -1, collections: {} });
 
-interface Codec {
-  parse(text: string): SnapshotDocument;
-  stringify(document: SnapshotDocument): string;
-}
+/** Text gathered before one `write` call: large enough to be cheap, small next to the state. */
+const WRITE_CHUNK_CHARS = 1024 * 1024;
 
 export interface ReadSnapshot {
   readonly document: SnapshotDocument;
@@ -21,31 +18,22 @@ export interface ReadSnapshot {
 
 /**
  * `state.json`, written through the process's single lowdb instance for it. Writes are compact
- * JSON (lowdb's JSONFile pretty-prints, which is several times larger and slower) and atomic: a
- * temp file renamed over the old one, so a reader never sees a half-written file.
+ * JSON, streamed record by record (no string ever holds the whole state, which V8 caps at about
+ * 2^29 characters), and atomic: a temp file renamed over the old one, so a reader never sees a
+ * half-written file. Reading parses the file as one string: the store's `maxStateChars` keeps it
+ * to a quarter of that cap.
  *
- * The caller must not overlap writes (the store's mutex): steno would coalesce them.
+ * The caller must not overlap writes (the store's mutex).
  */
 export class SnapshotFile {
   readonly path: string;
   readonly #low: Low<SnapshotDocument>;
-  #lastTextBytes = 0;
+  readonly #adapter: StreamedJsonFile;
 
   constructor(filePath: string, options: { fsync: boolean }) {
     this.path = filePath;
-    const codec: Codec = {
-      parse: (text: string): SnapshotDocument => {
-        this.#lastTextBytes = Buffer.byteLength(text);
-        return parseSnapshot(text);
-      },
-      stringify: (document: SnapshotDocument): string => {
-        const text = JSON.stringify(document);
-        this.#lastTextBytes = Buffer.byteLength(text);
-        return text;
-      },
-    };
-    const adapter: Adapter<SnapshotDocument> = options.fsync ? new SyncedDataFile(filePath, codec) : new DataFile(filePath, codec);
-    this.#low = new Low(adapter, PLACEHOLDER);
+    this.#adapter = new StreamedJsonFile(filePath, options.fsync);
+    this.#low = new Low(this.#adapter, PLACEHOLDER);
   }
 
   /** undefined when there is no file; throws SnapshotFormatError for a bad one, or the I/O error. */
@@ -54,37 +42,77 @@ export class SnapshotFile {
     await this.#low.read();
     const document = this.#low.data;
     this.#low.data = PLACEHOLDER;
-    return document === PLACEHOLDER ? undefined : { document, bytes: this.#lastTextBytes };
+    return document === PLACEHOLDER ? undefined : { document, bytes: this.#adapter.lastBytes };
   }
 
   /**
-   * Serialise the state now, synchronously (the caller relies on it: the snapshot must hold exactly
-   * the transactions applied before this call), then write it. Resolves with its size in bytes.
+   * Take the state's records now, synchronously (the caller relies on it: the snapshot must hold
+   * exactly the transactions applied before this call; records are frozen, so they can be
+   * serialised later), then write them. Resolves with the file's size in bytes.
    */
-  write(state: State, generation: number): Promise<number> {
+  async write(state: State, generation: number): Promise<number> {
     this.#low.data = snapshotDocument(state, generation);
-    // Low.write calls the adapter, and the adapter stringifies, before its first await.
+    // Low.write hands the document to the adapter before its first await.
     const landed = this.#low.write();
-    const bytes = this.#lastTextBytes;
     this.#low.data = PLACEHOLDER;
-    return landed.then(() => bytes);
+    await landed;
+    return this.#adapter.lastBytes;
   }
 }
 
 /**
- * The fsync flavour of lowdb's DataFile: temp file, fsync, rename, fsync the directory, so that
- * the new snapshot is on disk before the store deletes the journal it replaces. steno does the
- * same minus both fsyncs.
+ * The document as JSON text in pieces, exactly as `JSON.stringify(document)` would write it: one
+ * record at a time, each piece far smaller than the whole.
  */
-class SyncedDataFile implements Adapter<SnapshotDocument> {
+export function* snapshotText(document: SnapshotDocument): IterableIterator<string> {
+  yield `{"schemaVersion":${JSON.stringify(document.schemaVersion)},"generation":${JSON.stringify(document.generation)},"collections":{`;
+  let firstCollection = true;
+  for (const name of Object.keys(document.collections)) {
+    yield `${firstCollection ? '' : ','}${JSON.stringify(name)}:{`;
+    firstCollection = false;
+    const records = document.collections[name]!;
+    let firstRecord = true;
+    for (const id of Object.keys(records)) {
+      yield `${firstRecord ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(records[id])}`;
+      firstRecord = false;
+    }
+    yield '}';
+  }
+  yield '}';
+  if (document.order !== undefined) {
+    yield ',"order":{';
+    let first = true;
+    for (const name of Object.keys(document.order)) {
+      yield `${first ? '' : ','}${JSON.stringify(name)}:[`;
+      first = false;
+      let firstId = true;
+      for (const id of document.order[name]!) {
+        yield `${firstId ? '' : ','}${JSON.stringify(id)}`;
+        firstId = false;
+      }
+      yield ']';
+    }
+    yield '}';
+  }
+  yield '}';
+}
+
+/**
+ * lowdb adapter: temp file written in chunks, optionally fsync'ed, renamed over the file, and the
+ * directory fsync'ed, so that with `fsync` the new snapshot is on disk before the store deletes the
+ * journal it replaces.
+ */
+class StreamedJsonFile implements Adapter<SnapshotDocument> {
   readonly #path: string;
   readonly #tempPath: string;
-  readonly #codec: Codec;
+  readonly #fsync: boolean;
+  /** Size of the file last read or written. */
+  lastBytes = 0;
 
-  constructor(filePath: string, codec: Codec) {
+  constructor(filePath: string, fsync: boolean) {
     this.#path = filePath;
     this.#tempPath = path.join(path.dirname(filePath), `.${path.basename(filePath)}.tmp`);
-    this.#codec = codec;
+    this.#fsync = fsync;
   }
 
   async read(): Promise<SnapshotDocument | null> {
@@ -95,19 +123,35 @@ class SyncedDataFile implements Adapter<SnapshotDocument> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-    return this.#codec.parse(text);
+    this.lastBytes = Buffer.byteLength(text);
+    return parseSnapshot(text);
   }
 
   async write(document: SnapshotDocument): Promise<void> {
-    const text = Buffer.from(this.#codec.stringify(document));
     const handle = await open(this.#tempPath, 'w');
+    let bytes = 0;
     try {
-      await writeAll(handle, text);
-      await handle.sync();
+      let pending: string[] = [];
+      let pendingChars = 0;
+      const flush = async () => {
+        const buffer = Buffer.from(pending.join(''));
+        pending = [];
+        pendingChars = 0;
+        await writeAll(handle, buffer);
+        bytes += buffer.length;
+      };
+      for (const piece of snapshotText(document)) {
+        pending.push(piece);
+        pendingChars += piece.length;
+        if (pendingChars >= WRITE_CHUNK_CHARS) await flush();
+      }
+      await flush();
+      if (this.#fsync) await handle.sync();
     } finally {
       await handle.close();
     }
     await rename(this.#tempPath, this.#path);
-    await syncDirectory(path.dirname(this.#path));
+    if (this.#fsync) await syncDirectory(path.dirname(this.#path));
+    this.lastBytes = bytes;
   }
 }

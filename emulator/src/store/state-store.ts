@@ -3,7 +3,22 @@ import type { InstrumentedStore, StoreStartup, StoreStats } from './instrumented
 import type { Persistence } from './persistence.js';
 import { State, type UndoEntry } from './state.js';
 import { BufferedTransaction } from './transaction.js';
-import type { JsonRecord, Transaction } from './types.js';
+import { StoreFullError, StoreWriteError, type JsonRecord, type Transaction } from './types.js';
+
+/** How long a failed store waits before it tries the directory again (default). */
+export const DEFAULT_WRITE_RETRY_MS = 2000;
+
+/**
+ * V8's longest string is 2^29 - 24 characters: a snapshot (one JSON text) or a `/_emulator/state`
+ * dump past it cannot be built. A quarter of it leaves room for the snapshot's own structure, the
+ * journal that grows until the next compaction, and a copy being written while the next is built.
+ */
+export const DEFAULT_MAX_STATE_CHARS = 128 * 1024 * 1024;
+
+export interface StateStoreOptions {
+  writeRetryMs?: number;
+  maxStateChars?: number;
+}
 
 /**
  * The `Store`: transactions run synchronously against the in-memory state, their ops are applied
@@ -13,13 +28,14 @@ import type { JsonRecord, Transaction } from './types.js';
  * Reads return the stored, frozen objects: no copy per read, and a caller that tries to mutate one
  * gets a TypeError rather than a state that silently differs from the disk.
  *
- * On a write failure (disk full, EACCES) the store takes the safe way out: every transaction not
- * yet acknowledged is rejected and its ops rolled back in memory, so reads show exactly what was
- * acknowledged; every later transaction is rejected with the same error. The emulator has to be
- * restarted (close() still tries to write a final snapshot of the acknowledged state). Only if the
- * journal cannot be truncated back and that snapshot fails too can a rejected transaction reappear
- * after the restart, like a failed COMMIT whose outcome is unknown; an acknowledged one never
- * goes missing.
+ * On a write failure (disk full, read-only, EACCES) the store takes the safe way out: every
+ * transaction not yet acknowledged is rejected and its ops rolled back in memory, so reads show
+ * exactly what was acknowledged, and writes are refused with a StoreWriteError (the HTTP layer
+ * answers 503 + Retry-After). The store then retries the directory by itself: the first write
+ * after `retryIntervalMs` asks the persistence layer to start a new generation from the
+ * acknowledged state; once that succeeds, writes are accepted again. Only if the journal cannot be
+ * truncated back and no later snapshot lands either can a rejected transaction reappear after a
+ * restart, like a failed COMMIT whose outcome is unknown; an acknowledged one never goes missing.
  */
 export class StateStore implements InstrumentedStore {
   readonly location: string;
@@ -28,13 +44,21 @@ export class StateStore implements InstrumentedStore {
   readonly #persistence: Persistence;
   /** Undo logs of applied but not yet acknowledged transactions, oldest first (a Set: O(1) removal). */
   #unacknowledged = new Set<UndoEntry[]>();
-  #failure: Error | undefined;
+  #failure: StoreWriteError | undefined;
+  /** When the last failure or recovery attempt happened (Date.now()). */
+  #failedAt = 0;
+  #recovering: Promise<void> | undefined;
+  readonly #retryIntervalMs: number;
   #closing: Promise<void> | undefined;
   #committed = 0;
   /** The transaction whose fn is running: a transaction started from inside it is a bug. */
   #running: { nested: boolean } | undefined;
 
-  constructor(state: State, persistence: Persistence, startup: StoreStartup) {
+  readonly #maxStateChars: number;
+
+  constructor(state: State, persistence: Persistence, startup: StoreStartup, options: StateStoreOptions = {}) {
+    this.#retryIntervalMs = options.writeRetryMs ?? DEFAULT_WRITE_RETRY_MS;
+    this.#maxStateChars = options.maxStateChars ?? DEFAULT_MAX_STATE_CHARS;
     this.#state = state;
     this.#persistence = persistence;
     this.location = persistence.location;
@@ -63,7 +87,7 @@ export class StateStore implements InstrumentedStore {
 
   async transaction<R>(fn: (tx: Transaction) => R): Promise<R> {
     if (this.#closing !== undefined) throw new Error(`the store at ${this.location} is closed`);
-    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#failure !== undefined) await this.#retry();
     if (this.#running !== undefined) {
       // It could not see the outer transaction's writes, and the outer one would then overwrite
       // it; fail both, so the error surfaces even if nobody looks at this promise.
@@ -87,6 +111,11 @@ export class StateStore implements InstrumentedStore {
       (result as PromiseLike<unknown>).then(undefined, () => undefined);
       throw new TypeError('the transaction fn returned a promise: it must be synchronous, so do the awaiting outside');
     }
+    if (this.#failure !== undefined) {
+      // Rolled back to what was acknowledged, so a read is safe; a write has to wait for the disk.
+      if (tx.ops.length === 0) return result;
+      throw this.#failure;
+    }
     if (tx.ops.length === 0) {
       // It may have read changes still on their way to disk; answer no earlier than they land.
       await this.#persistence.settled().catch(() => {
@@ -95,11 +124,20 @@ export class StateStore implements InstrumentedStore {
       return result;
     }
     const undo: UndoEntry[] = [];
+    const charsBefore = this.#state.chars;
     this.#state.apply(tx.ops, undo);
+    if (this.#state.chars > this.#maxStateChars && this.#state.chars > charsBefore) {
+      const wouldHold = this.#state.chars;
+      this.#state.rollback(undo);
+      throw new StoreFullError(this.location, this.#maxStateChars, wouldHold);
+    }
     this.#unacknowledged.add(undo);
     try {
       await this.#persistence.commit(tx.ops, this.#state);
     } catch (error) {
+      // Already rolled back by the failure that rejected the transactions queued with it (the
+      // store may even have recovered since): only report it.
+      if (!this.#unacknowledged.has(undo)) throw this.#failure ?? this.#writeError(error);
       throw this.#fail(error);
     }
     this.#unacknowledged.delete(undo);
@@ -113,20 +151,58 @@ export class StateStore implements InstrumentedStore {
   }
 
   stats(): StoreStats {
-    return { ...this.#persistence.stats(), committedTransactions: this.#committed, failure: this.#failure?.message };
+    return {
+      ...this.#persistence.stats(),
+      committedTransactions: this.#committed,
+      stateChars: this.#state.chars,
+      maxStateChars: this.#maxStateChars,
+      failure: this.#failure?.message,
+    };
+  }
+
+  async writeFailure(): Promise<string | undefined> {
+    if (this.#failure !== undefined && this.#closing === undefined) await this.#retry();
+    return this.#failure?.message;
   }
 
   #fail(cause: unknown): Error {
     if (this.#failure === undefined) {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      this.#failure = new Error(
-        `${reason}; the transactions not yet written were rolled back and the store refuses further writes: restart the emulator once the problem is fixed`,
-        { cause },
-      );
+      this.#failure = this.#writeError(cause);
+      this.#failedAt = Date.now();
       for (const undo of [...this.#unacknowledged].reverse()) this.#state.rollback(undo);
       this.#unacknowledged.clear();
     }
     return this.#failure;
+  }
+
+  #writeError(cause: unknown): StoreWriteError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const seconds = Math.max(1, Math.ceil(this.#retryIntervalMs / 1000));
+    return new StoreWriteError(
+      this.location,
+      seconds,
+      `the data directory ${this.location} cannot be written (${reason}); the transactions not yet written were rolled back, nothing acknowledged is lost, and writes are refused until the directory is writable again (retried every ${seconds} s)`,
+      { cause },
+    );
+  }
+
+  /** One attempt at a time, at most one per interval; resolves if the store is writable again. */
+  async #retry(): Promise<void> {
+    if (this.#recovering === undefined && Date.now() - this.#failedAt >= this.#retryIntervalMs) {
+      this.#recovering = this.#persistence.recover(this.#state).then(
+        () => {
+          this.#failure = undefined;
+        },
+        (error: unknown) => {
+          this.#failure = this.#writeError(error);
+        },
+      );
+      void this.#recovering.finally(() => {
+        this.#failedAt = Date.now();
+        this.#recovering = undefined;
+      });
+    }
+    if (this.#recovering !== undefined) await this.#recovering;
   }
 }
 

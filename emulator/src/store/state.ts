@@ -9,6 +9,21 @@ import type { JsonRecord, StoreReader } from './types.js';
 export interface Entry {
   readonly seq: number;
   readonly value: JsonRecord;
+  /** Characters the record takes in a snapshot (see `recordChars`). */
+  readonly chars: number;
+}
+
+/** Quotes, colon and comma around a record's id and value in the snapshot. */
+const RECORD_OVERHEAD_CHARS = 8;
+
+/**
+ * The characters a record adds to `state.json`: its JSON and its id. V8 cannot build a string past
+ * about 2^29 characters, so this (not bytes) is what the store's size bound counts. A put from a
+ * transaction carries its JSON already; one replayed at start-up is stringified once more.
+ */
+function recordChars(op: Extract<StateOp, { kind: 'put' }>): number {
+  const json = 'json' in op && typeof op.json === 'string' ? op.json : JSON.stringify(op.value);
+  return json.length + op.id.length + RECORD_OVERHEAD_CHARS;
 }
 
 type Collections = Map<string, Map<string, Entry>>;
@@ -16,7 +31,7 @@ type Collections = Map<string, Map<string, Entry>>;
 /** How to take back one applied op; kept until the op is durable (see `State.rollback`). */
 export type UndoEntry =
   | { readonly kind: 'restore'; readonly collection: string; readonly id: string; readonly previous: Entry | undefined }
-  | { readonly kind: 'unclear'; readonly previous: Collections };
+  | { readonly kind: 'unclear'; readonly previous: Collections; readonly chars: number };
 
 const NO_RECORDS: ReadonlyMap<string, Entry> = new Map();
 
@@ -28,7 +43,13 @@ const NO_RECORDS: ReadonlyMap<string, Entry> = new Map();
 export class State implements StoreReader {
   #collections: Collections = new Map();
   #nextSeq = 0;
+  #chars = 0;
   readonly #indexes = new IndexSet();
+
+  /** The snapshot characters of every record: what the store bounds (`maxStateChars`). */
+  get chars(): number {
+    return this.#chars;
+  }
 
   get<T extends JsonRecord>(collection: string, id: string): T | undefined {
     return this.#collections.get(collection)?.get(id)?.value as T | undefined;
@@ -96,7 +117,9 @@ export class State implements StoreReader {
             this.#collections.set(op.collection, records);
           }
           const previous = records.get(op.id);
-          records.set(op.id, { seq: previous?.seq ?? this.#nextSeq++, value: op.value });
+          const chars = recordChars(op);
+          records.set(op.id, { seq: previous?.seq ?? this.#nextSeq++, value: op.value, chars });
+          this.#chars += chars - (previous?.chars ?? 0);
           this.#indexes.changed(op.collection, op.id, previous?.value, op.value);
           undo?.push({ kind: 'restore', collection: op.collection, id: op.id, previous });
           break;
@@ -106,13 +129,15 @@ export class State implements StoreReader {
           const previous = records?.get(op.id);
           if (records === undefined || previous === undefined) break;
           records.delete(op.id);
+          this.#chars -= previous.chars;
           this.#indexes.changed(op.collection, op.id, previous.value, undefined);
           undo?.push({ kind: 'restore', collection: op.collection, id: op.id, previous });
           break;
         }
         case 'clear':
-          undo?.push({ kind: 'unclear', previous: this.#collections });
+          undo?.push({ kind: 'unclear', previous: this.#collections, chars: this.#chars });
           this.#collections = new Map();
+          this.#chars = 0;
           this.#indexes.forget();
           break;
       }
@@ -130,10 +155,12 @@ export class State implements StoreReader {
       const entry = undo[i];
       if (entry.kind === 'unclear') {
         this.#collections = entry.previous;
+        this.#chars = entry.chars;
         this.#indexes.forget();
         continue;
       }
       let records = this.#collections.get(entry.collection);
+      this.#chars += (entry.previous?.chars ?? 0) - (records?.get(entry.id)?.chars ?? 0);
       this.#indexes.changed(entry.collection, entry.id, records?.get(entry.id)?.value, entry.previous?.value);
       if (entry.previous === undefined) {
         records?.delete(entry.id);

@@ -37,7 +37,9 @@ export interface Store extends StoreReader {
    * Run `fn` atomically against the current state. `fn` is synchronous on purpose: a check and the
    * write it guards (IV uniqueness, duplicate ids) can then never interleave with another request.
    * If `fn` throws, nothing it did is applied and the error is rethrown. Resolves after the changes
-   * are durable (file mode) or applied (memory mode).
+   * are durable (file mode) or applied (memory mode). Rejects with StoreFullError when the changes
+   * would grow the state past its bound, and with StoreWriteError while the data directory cannot be
+   * written (nothing applied in either case).
    */
   transaction<R>(fn: (tx: Transaction) => R): Promise<R>;
   /** Where the state lives: a directory, or `memory`. */
@@ -61,5 +63,40 @@ export class StoreOpenError extends Error {
   ) {
     super(message);
     this.name = 'StoreOpenError';
+  }
+}
+
+/**
+ * The data directory cannot be written (read-only, full, removed): the store refuses writes until
+ * a retry succeeds. Reads still answer the acknowledged state. `retryAfterSeconds` is how soon the
+ * store tries the directory again (the next write after that retries).
+ */
+export class StoreWriteError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly retryAfterSeconds: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreWriteError';
+  }
+}
+
+/**
+ * A transaction would grow the state past the store's bound (`maxStateChars`): refused before it is
+ * applied, so the state always stays small enough to be snapshotted and read back. Deletes that
+ * shrink the state are always accepted.
+ */
+export class StoreFullError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly limitChars: number,
+    readonly stateChars: number,
+  ) {
+    super(
+      `the emulator's state (${directory}) would hold ${stateChars} characters, past its limit of ${limitChars} (the bound that keeps it saveable); delete assets, findings or other entities, or reset, then retry`,
+    );
+    this.name = 'StoreFullError';
   }
 }

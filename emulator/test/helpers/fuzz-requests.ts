@@ -632,6 +632,12 @@ function entityTarget(set: string, id: string): string {
   return `/api/${set}('${encodeURIComponent(id)}')`;
 }
 
+/** String lengths around the property bounds (260, 512, 4000) and far past them (the 3.9 MB names of issue 13). */
+const hugeLength: fc.Arbitrary<number> = fc.oneof(
+  fc.constantFrom(259, 260, 261, 511, 512, 513, 3999, 4000, 4001),
+  fc.integer({ min: 4001, max: 3_900_000 }),
+);
+
 const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.nat(1_000), fc.constantFrom('json', 'verbose', 'atom')).map(([i, form]) => validCase('create-asset', 'Assets', () => createAssetRequest(i, form))) },
   { weight: 3, arbitrary: fc.constant(validCase('create-key', 'ContentKeys', (pool) => postJson('/api/ContentKeys', storageKeyBody(pool)))) },
@@ -667,6 +673,21 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
     arbitrary: fc.tuple(fc.constantFrom<PoolSet>('Assets', 'Files', 'ContentKeys'), slot, hostileString).map(([set, i, name]) =>
       validCase('merge', undefined, (pool) => ({ method: 'MERGE', target: entityTarget(set, pickId(pool, set, i) ?? 'none'), headers: [...CLEAN, ['Content-Type', 'application/json']], body: json({ Name: name }) })),
     ),
+  },
+  {
+    // Huge properties (issue 13): a valid create or MERGE with one string at, just past, or far past
+    // its bound; a stored one must never make the state unsaveable.
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom<PoolSet>('Assets', 'Files', 'AccessPolicies', 'Locators', 'Jobs'), slot, fc.constantFrom('Name', 'AlternateId', 'MimeType'), hugeLength, fc.constantFrom('POST', 'MERGE'))
+      .map(([set, i, property, length, verb]) =>
+        validCase('huge-property', verb === 'POST' ? set : undefined, (pool) => {
+          const entity = validEntity(pool, set, i);
+          const name = Object.hasOwn(entity, property) || set !== 'Assets' ? 'Name' : property;
+          const body = verb === 'POST' ? { ...entity, [name]: 'n'.repeat(length) } : { [name]: 'n'.repeat(length) };
+          return { method: verb, target: verb === 'POST' ? `/api/${set}` : entityTarget(set, pickId(pool, set, i) ?? 'none'), headers: [...CLEAN, ['Content-Type', 'application/json']], body: json(body) };
+        }),
+      ),
   },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom<PoolSet>(...POOL_SETS), slot).map(([set, i]) => validCase('delete', undefined, (pool) => ({ method: 'DELETE', target: entityTarget(set, pickId(pool, set, i) ?? 'none'), headers: CLEAN }))) },
   {

@@ -7,7 +7,7 @@
 import { propertyOf, type EntityTypeDef } from '../edm.js';
 import { leftSpine, type BinaryExpression, type ComparisonOperator, type FilterExpression, type LiteralExpression } from './ast.js';
 import { FUNCTIONS } from './functions.js';
-import { TextBudget } from './text-budget.js';
+import { scannedBy, TextBudget } from './text-budget.js';
 import { compareValues, literalValue, propertyValue, type PresentValue, type RuntimeValue } from './values.js';
 
 /** `budget`: what the text the functions build may add up to; share one across the records of a query. */
@@ -53,6 +53,7 @@ function evaluate(expr: FilterExpression, record: Readonly<Record<string, unknow
         if (value === null) return null;
         args.push(value);
       }
+      budget.spend(scannedBy(expr.name, args));
       const result = FUNCTIONS[expr.name].apply(args);
       if (typeof result === 'string') budget.spend(result.length);
       return result;
