@@ -24,7 +24,7 @@ export interface WorkflowEnv {
   /** The API calls the emulator answered (`/_emulator/requests`, a ring of the last 200), oldest first. */
   calls(): Promise<RequestView[]>;
   clearCalls(): Promise<void>;
-  /** Full request URLs (with the query) of every call so far, from the emulator's debug log. */
+  /** Full URLs (path and query) of every request so far, from the emulator's debug log (`/_emulator/requests` keeps no query). */
   callUrls(): Promise<string[]>;
   /** `POST /_emulator/faults`: one rule (method, entity, path, status, message, count, latencyMs). */
   addFault(rule: Record<string, unknown>): Promise<FaultView>;
@@ -62,7 +62,7 @@ export async function startWorkflowEnv(): Promise<WorkflowEnv> {
     client,
     calls: async () => (await admin<{ requests: RequestView[] }>('GET', 'requests')).requests.filter((r) => r.path.startsWith('/api/')),
     clearCalls: () => admin('DELETE', 'requests'),
-    callUrls: async () => (await readFile(debugFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => String((JSON.parse(line) as { url: unknown }).url)),
+    callUrls: async () => (await readDebugLog(debugFile)).map((entry) => entry.url),
     addFault: async (rule) => (await admin<{ faults: FaultView[] }>('POST', 'faults', rule)).faults[0]!,
     faults: async () => (await admin<{ faults: FaultView[] }>('GET', 'faults')).faults,
     clearFaults: () => admin('DELETE', 'faults'),
@@ -131,4 +131,16 @@ export function collector(): { stream: Writable; bytes(): Buffer } {
 
 export function md5Hex(data: Uint8Array): string {
   return createHash('md5').update(data).digest('hex');
+}
+
+/** The emulator's debug log, one JSON object a line; no file yet means no request yet. */
+async function readDebugLog(file: string): Promise<Array<{ url: string }>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { url: string });
 }
