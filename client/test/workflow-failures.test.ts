@@ -17,29 +17,29 @@ afterAll(async () => {
   await env?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-afterEach(() => {
+afterEach(async () => {
   env.proxy.fault = undefined;
   env.proxy.delayMs = 0;
-  env.ams.fault = undefined;
+  await env.clearFaults();
 });
 
 /** Storage requests fail once, without the storage SDK's own (slow) retries. */
 const noStorageRetry = { retryOptions: { maxTries: 1 } };
 const KiB = 1024;
 
-function expectNoWriteAccessLeft(): void {
-  expect(env.ams.state.locators.size).toBe(0);
-  expect(env.ams.state.policies.size).toBe(0);
+async function expectNoWriteAccessLeft(): Promise<void> {
+  expect(await env.writeAccessLeft()).toEqual({ locators: [], accessPolicies: [] });
 }
 
 async function committedBlobs(assetId: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const blob of env.ams.container(assetId).listBlobsFlat()) names.push(blob.name);
+  for await (const blob of (await env.container(assetId)).listBlobsFlat()) names.push(blob.name);
   return names;
 }
 
-function newestAssetId(): string {
-  return [...env.ams.state.assets.keys()].at(-1)!;
+/** The entities the service deleted, in order, e.g. `/api/Locators('nb%3Alid...')`. */
+async function deleted(): Promise<string[]> {
+  return (await env.calls()).filter((c) => c.method === 'DELETE' && c.status === 204).map((c) => c.path);
 }
 
 /** Fail the `n`th (0-based) request of a kind, counting only that kind. */
@@ -60,38 +60,44 @@ describe('an upload interrupted half way', () => {
     expect(error).toMatchObject({ statusCode: 503 });
     // One block at a time: nothing was sent after the failing block.
     expect(env.proxy.requests.filter((r) => r.comp === 'block').length).toBeLessThanOrEqual(3);
-    expect(await committedBlobs(newestAssetId())).toEqual([]);
-    expectNoWriteAccessLeft();
-    const locatorDeletes = env.ams.deleted.filter((d) => d.startsWith('Locators'));
-    expect(env.ams.deleted.at(-1)).toMatch(/^AccessPolicies\('nb:pid:UUID:/);
-    expect(env.ams.deleted.at(-2)).toBe(locatorDeletes.at(-1));
+    expect(await committedBlobs(await env.newestAssetId())).toEqual([]);
+    await expectNoWriteAccessLeft();
+    const deletes = (await deleted()).map((path) => decodeURIComponent(path));
+    const locatorDeletes = deletes.filter((d) => d.startsWith('/api/Locators('));
+    expect(deletes.at(-1)).toMatch(/^\/api\/AccessPolicies\('nb:pid:UUID:/);
+    expect(deletes.at(-2)).toBe(locatorDeletes.at(-1));
   });
 
   it('an abort that lands while the locator create is on the wire still removes the locator the server made', async () => {
     const controller = new AbortController();
-    // Abort as the server receives POST Locators: the create happens, its answer is still to come.
-    env.ams.fault = ({ method, path }) => {
-      if (method === 'POST' && path === '/api/Locators') controller.abort();
-      return undefined;
-    };
-    const error = await uploadEncrypted(env.client, [{ name: 'race.mp4', stream: streamOf(bytesFor(13, 1000)), size: 1000 }], { signal: controller.signal }).catch((e: unknown) => e);
+    // Abort as the server receives POST Locators (the rule has matched it): the create happens once
+    // the rule's delay is over, its answer is still to come.
+    const hold = await env.addFault({ method: 'POST', entity: 'Locators', latencyMs: 300, count: 1 });
+    const upload = uploadEncrypted(env.client, [{ name: 'race.mp4', stream: streamOf(bytesFor(13, 1000)), size: 1000 }], { signal: controller.signal }).catch((e: unknown) => e);
+    let settled = false;
+    void upload.finally(() => (settled = true));
+    while (!settled && !controller.signal.aborted) {
+      if ((await env.faults()).find((f) => f.id === hold.id)!.matched > 0) controller.abort();
+      else await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const error = await upload;
     expect(error).toMatchObject({ name: 'AbortError' });
-    expect(env.ams.calls.some((c) => c.startsWith('POST /api/Locators'))).toBe(true);
-    expectNoWriteAccessLeft();
+    expect((await env.calls()).some((c) => c.method === 'POST' && c.path === '/api/Locators' && c.status === 201)).toBe(true);
+    await expectNoWriteAccessLeft();
   });
 
   it('AMS failing the MERGE: the service error surfaces and the write access is still removed', async () => {
-    env.ams.fault = ({ method }) => (method === 'MERGE' ? { status: 500, message: 'An error has occurred.' } : undefined);
+    await env.addFault({ method: 'MERGE', status: 500, message: 'An error has occurred.' });
     const error = await uploadEncrypted(env.client, [{ name: 'b.mp4', stream: streamOf(bytesFor(11, 1000)), size: 1000 }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AmsRequestError);
     // MERGE is idempotent: retried up to maxAttempts before giving up.
     expect(error).toMatchObject({ status: 500, method: 'MERGE', attempts: 4, serviceMessage: 'An error has occurred.' });
-    expectNoWriteAccessLeft();
+    await expectNoWriteAccessLeft();
   });
 
   it('a failing cleanup does not mask the error that stopped the upload; it is reported on the side', async () => {
     failNth('block', 'PUT', 0, 403);
-    env.ams.fault = ({ method, path }) => (method === 'DELETE' && path.startsWith('/api/Locators') ? { status: 500 } : undefined);
+    await env.addFault({ method: 'DELETE', entity: 'Locators', status: 500 });
     const cleanup: Array<{ error: unknown; leftover: Leftover }> = [];
     const error = await uploadEncrypted(env.client, [{ name: 'c.mp4', stream: streamOf(bytesFor(12, 5000)), size: 5000 }], {
       storageOptions: noStorageRetry,
@@ -101,23 +107,23 @@ describe('an upload interrupted half way', () => {
     // The locator delete failed (500 after retries); the policy delete then failed because the locator still uses it.
     expect(cleanup.map((c) => c.leftover.entitySet)).toEqual(['Locators', 'AccessPolicies']);
     expect(cleanup[0]!.error).toMatchObject({ status: 500, method: 'DELETE' });
-    expect(cleanup[1]!.error).toMatchObject({ status: 400 });
-    env.ams.fault = undefined;
+    expect(cleanup[1]!.error).toMatchObject({ status: 409, serviceMessage: expect.stringContaining('delete the locator first') });
+    await env.clearFaults();
     for (const { leftover } of cleanup) {
       if (leftover.entitySet === 'Locators') await env.client.deleteLocator(leftover.id);
       else await env.client.deleteAccessPolicy(leftover.id);
     }
-    expectNoWriteAccessLeft();
+    await expectNoWriteAccessLeft();
   });
 
   it('a cleanup failure after a successful upload is an AmsCleanupError that carries the result', async () => {
-    env.ams.fault = ({ method, path }) => (method === 'DELETE' && path.startsWith('/api/Locators') ? { status: 400, message: 'no' } : undefined);
+    await env.addFault({ method: 'DELETE', entity: 'Locators', status: 400, message: 'no' });
     const error = await uploadEncrypted(env.client, [{ name: 'd.mp4', stream: streamOf(bytesFor(13, 100)), size: 100 }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AmsCleanupError);
     const cleanupError = error as AmsCleanupError;
-    expect(cleanupError.result).toMatchObject({ assetId: newestAssetId(), files: [{ name: 'd.mp4', size: 100 }] });
+    expect(cleanupError.result).toMatchObject({ assetId: await env.newestAssetId(), files: [{ name: 'd.mp4', size: 100 }] });
     expect(cleanupError.leftovers.map((l) => l.entitySet)).toEqual(['Locators', 'AccessPolicies']);
-    env.ams.fault = undefined;
+    await env.clearFaults();
     await env.client.deleteLocator(cleanupError.leftovers[0]!.id);
     await env.client.deleteAccessPolicy(cleanupError.leftovers[1]!.id);
   });
@@ -137,8 +143,8 @@ describe('an upload interrupted half way', () => {
     expect(error).toBe(reason);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(env.proxy.requests.filter((r) => r.comp === 'block').length).toBeLessThan(10);
-    expect(await committedBlobs(newestAssetId())).toEqual([]);
-    expectNoWriteAccessLeft();
+    expect(await committedBlobs(await env.newestAssetId())).toEqual([]);
+    await expectNoWriteAccessLeft();
   });
 
   it('a progress callback that throws stops the upload with its error', async () => {
@@ -152,8 +158,8 @@ describe('an upload interrupted half way', () => {
         },
       }),
     ).rejects.toBe(mine);
-    expect(await committedBlobs(newestAssetId())).toEqual([]);
-    expectNoWriteAccessLeft();
+    expect(await committedBlobs(await env.newestAssetId())).toEqual([]);
+    await expectNoWriteAccessLeft();
   });
 
   it('a source stream failing half way stops the upload with its error', async () => {
@@ -170,8 +176,8 @@ describe('an upload interrupted half way', () => {
       },
     });
     await expect(uploadEncrypted(env.client, [{ name: 'f.mp4', stream: source, size: 100 * KiB }], { blockSize: 16 * KiB })).rejects.toBe(broken);
-    expect(await committedBlobs(newestAssetId())).toEqual([]);
-    expectNoWriteAccessLeft();
+    expect(await committedBlobs(await env.newestAssetId())).toEqual([]);
+    await expectNoWriteAccessLeft();
   });
 
   it('a stream shorter or longer than declared is refused before the block list is committed', async () => {
@@ -184,20 +190,20 @@ describe('an upload interrupted half way', () => {
       );
       expect(error).toBeInstanceOf(AmsWorkflowError);
       expect(error).toMatchObject({ reason: 'size-mismatch' });
-      expect(await committedBlobs(newestAssetId())).toEqual([]);
+      expect(await committedBlobs(await env.newestAssetId())).toEqual([]);
     }
-    expectNoWriteAccessLeft();
+    await expectNoWriteAccessLeft();
   });
 
   it('bad inputs are refused before anything is created', async () => {
-    const before = env.ams.calls.length;
+    await env.clearCalls();
     const refuse = (inputs: Parameters<typeof uploadEncrypted>[1]) => expect(uploadEncrypted(env.client, inputs)).rejects.toMatchObject({ reason: 'invalid-input' });
     await refuse([{ name: 'a:b.mp4', stream: streamOf(Buffer.alloc(1)), size: 1 }]);
     await refuse([{ name: 'same.mp4', stream: streamOf(Buffer.alloc(1)), size: 1 }, { name: 'same.mp4', stream: streamOf(Buffer.alloc(1)), size: 1 }]);
     await refuse([join(dir, 'does-not-exist.mp4')]);
     await refuse([]);
     await expect(uploadEncrypted(env.client, [{ name: 'x', stream: streamOf(Buffer.alloc(1)), size: 1 }], { blockSize: 1000 })).rejects.toThrow(RangeError);
-    expect(env.ams.calls.length).toBe(before);
+    expect(await env.calls()).toEqual([]);
   });
 });
 
@@ -252,17 +258,16 @@ describe('download failures', () => {
   });
 
   it('refuses bytes whose MD5 differs from ContentChecksum, and leaves no partial file', async () => {
-    const file = [...env.ams.state.files.values()].find((f) => f.ParentAssetId === assetId)!;
-    const original = file.ContentChecksum;
-    file.ContentChecksum = '00112233445566778899aabbccddeeff';
+    const [file] = await env.client.listAssetFiles(assetId);
+    await env.client.updateFile(file!.Id, { ContentChecksum: '00112233445566778899aabbccddeeff' });
     const target = join(dir, 'tampered.mp4');
     try {
       await expect(download(env.client, assetId, 'movie.mp4', target)).rejects.toMatchObject({ reason: 'checksum-mismatch' });
     } finally {
-      file.ContentChecksum = original;
+      await env.client.updateFile(file!.Id, { ContentChecksum: file!.ContentChecksum! });
     }
     await expect(access(target)).rejects.toMatchObject({ code: 'ENOENT' });
-    expectNoWriteAccessLeft();
+    await expectNoWriteAccessLeft();
   });
 
   it('a storage failure mid-way leaves no partial file and no locator', async () => {
@@ -272,7 +277,7 @@ describe('download failures', () => {
       statusCode: 403,
     });
     await expect(access(target)).rejects.toMatchObject({ code: 'ENOENT' });
-    expectNoWriteAccessLeft();
+    await expectNoWriteAccessLeft();
   });
 
   it('abort stops a download at once and cleans up', async () => {
@@ -284,7 +289,7 @@ describe('download failures', () => {
       name: 'AbortError',
     });
     await expect(access(target)).rejects.toMatchObject({ code: 'ENOENT' });
-    expectNoWriteAccessLeft();
+    await expectNoWriteAccessLeft();
   });
 
   it('names a missing file', async () => {
@@ -298,20 +303,19 @@ describe('download failures', () => {
   });
 
   it('refuses a non-decimal InitializationVector with the crypto library\'s diagnosis', async () => {
-    const file = [...env.ams.state.files.values()].find((f) => f.ParentAssetId === assetId)!;
-    const original = file.InitializationVector;
-    file.InitializationVector = 'BYOCdGGFCrg=';
+    const [file] = await env.client.listAssetFiles(assetId);
+    await env.client.updateFile(file!.Id, { InitializationVector: 'BYOCdGGFCrg=' });
     try {
       await expect(download(env.client, assetId, 'movie.mp4', collector().stream)).rejects.toThrow(/unusable InitializationVector.*looks like base64/);
     } finally {
-      file.InitializationVector = original;
+      await env.client.updateFile(file!.Id, { InitializationVector: file!.InitializationVector! });
     }
   });
 });
 
-describe('the client against the fake', () => {
+describe('the client against the emulator', () => {
   it('lists what an upload created, through the typed client', async () => {
-    const client = new AmsClient({ endpoint: env.ams.endpoint, auth: { kind: 'static', token: 't' }, format: 'json' });
+    const client = new AmsClient({ endpoint: env.emu.url, auth: { kind: 'static', token: 't' }, format: 'json' });
     const { assetId, contentKeyId, files } = await uploadEncrypted(client, [{ name: 'j.mp4', stream: streamOf(bytesFor(30, 10)), size: 10 }]);
     const [key] = await client.listAssetContentKeys(assetId);
     expect(key!.Id).toBe(contentKeyId);

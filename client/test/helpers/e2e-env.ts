@@ -7,6 +7,7 @@ import type { EmulatorConfig } from '../../../emulator/src/config.js';
 import { ensureBuilt, REPO } from '../../../test/support/build.js';
 import { startTestEmulator, type TestEmulator } from '../../../test/support/emulator.js';
 import { runCli } from '../../src/cli/main.js';
+import { emulatorAdmin, type FaultView, type RequestView } from './emulator-admin.js';
 
 /**
  * The end-to-end rig: a real emulator with its own embedded Azurite, the CLI run in this process
@@ -42,12 +43,6 @@ export interface VerificationView {
   reason: string;
 }
 
-export interface FaultView {
-  id: string;
-  matched: number;
-  applied: number;
-}
-
 export interface FindingView {
   rule: string;
   severity: string;
@@ -70,7 +65,7 @@ export interface E2eEnv {
   addFault(rule: Record<string, unknown>): Promise<FaultView>;
   faults(): Promise<FaultView[]>;
   /** The API requests the emulator answered, oldest first. */
-  requests(): Promise<Array<{ method: string; path: string; status: number }>>;
+  requests(): Promise<RequestView[]>;
   stop(): Promise<void>;
 }
 
@@ -78,16 +73,7 @@ export async function startE2eEnv(config: Partial<EmulatorConfig> = {}): Promise
   await ensureBuilt();
   const emu = await startTestEmulator(config);
   const dir = await mkdtemp(join(tmpdir(), 'ams-client-e2e-'));
-  const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${emu.baseUrl}_emulator/${path}`, {
-      method,
-      headers: { 'X-AMS-Emulator': '1', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} /_emulator/${path} answered ${response.status}: ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  };
+  const admin = emulatorAdmin(emu);
   return {
     emu,
     dir,
@@ -103,7 +89,7 @@ export async function startE2eEnv(config: Partial<EmulatorConfig> = {}): Promise
     state: async () => (await admin<{ state: Record<string, Array<Record<string, unknown>>> }>('GET', 'state')).state,
     addFault: async (rule) => (await admin<{ faults: FaultView[] }>('POST', 'faults', rule)).faults[0]!,
     faults: async () => (await admin<{ faults: FaultView[] }>('GET', 'faults')).faults,
-    requests: async () => (await admin<{ requests: Array<{ method: string; path: string; status: number }> }>('GET', 'requests')).requests,
+    requests: async () => (await admin<{ requests: RequestView[] }>('GET', 'requests')).requests,
     async stop() {
       await emu.close();
       await rm(dir, { recursive: true, force: true });
