@@ -69,6 +69,16 @@ describe('ContentChecksum over the ciphertext', () => {
     expect(findings.map((f) => [f['rule'], f['severity']])).toEqual([['content-checksum-of-ciphertext', 'warning']]);
   });
 
+  it('with a ContentFileSize that disagrees with the blob, the length is still the one error', async () => {
+    const asset = await newEncryptedAsset(emu);
+    const data = mp4Like(50_000);
+    const iv = randomIv();
+    const upload = await uploadFile(emu, { into: asset, iv, data, name: 'sdk2.mp4', contentFileSize: 50_016, contentChecksum: md5(new AmsCtr(asset.key, iv).update(data)) });
+    const v = await verificationOf(emu, upload.fileId);
+    expect([v['status'], v['reasonCode']]).toEqual(['failed', 'content-length-mismatch']);
+    expect((await findingsOf(emu, upload.fileId)).map((f) => f['rule'])).toEqual(['content-length-mismatch']);
+  });
+
   it('a real plaintext upload with the clear MD5 is still named plaintext-uploaded', async () => {
     const upload = await uploadFile(emu, { data: mp4Like(40_000), name: 'clear.mp4', contentChecksum: true, mistake: { kind: 'plaintext-uploaded' } });
     await verificationOf(emu, upload.fileId);

@@ -143,7 +143,8 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
       const raw = await readPass(services, located, { algorithms: ['md5'], probe: new ContentProbe(declared, blob.size), signal: options.signal });
       const rawType = raw.probe.result().status;
       if (raw.digests.md5 === checksum.md5 && !(rawType === 'passed' && sniff.status !== 'passed')) {
-        return ciphertextChecksum(rawType);
+        // The checksum is odd, not wrong; a length that disagrees with the blob still is.
+        return lengthMismatch ? lengthFailure(null) : ciphertextChecksum(rawType);
       }
     }
     const diagnosis = await diagnoseFile(services, file, located, key, iv, target, declared, options);
