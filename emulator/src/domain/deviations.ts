@@ -1,4 +1,3 @@
-import { ODataError } from '../odata/errors.js';
 import type { Json, Transaction } from '../store/types.js';
 import { recordFinding, type FindingInput, type RequestInfo } from './findings.js';
 import { ruleOf } from './rules.js';
@@ -13,13 +12,19 @@ export interface Deviation extends FindingInput {
 }
 
 /**
- * Strict mode's refusal. It carries the deviations so the HTTP layer can record them as findings
- * (findings always: a strict run reports what it refused) after the request's own transaction,
- * which the refusal rolled back, so nothing else the request did is stored.
+ * Strict mode's refusal, a domain error: the HTTP layer maps it to an OData error (`status` is
+ * the one strict mode answers with) and records the deviations as findings (findings always: a
+ * strict run reports what it refused) after the request's own transaction, which the refusal
+ * rolled back, so nothing else the request did is stored.
  */
-export class StrictRefusal extends ODataError {
-  constructor(status: 400 | 409, message: string, code: string, readonly deviations: readonly Deviation[]) {
-    super(status, message, code);
+export class StrictRefusal extends Error {
+  constructor(
+    readonly status: 400 | 409,
+    message: string,
+    readonly code: string,
+    readonly deviations: readonly Deviation[],
+  ) {
+    super(message);
     this.name = 'StrictRefusal';
   }
 }

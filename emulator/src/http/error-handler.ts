@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { StrictRefusal } from '../domain/deviations.js';
 import { ODataError } from '../odata/errors.js';
 import { negotiateFormat, type WireFormat } from '../odata/format.js';
 import { StorageUnavailableError, StorageRequestError } from '../storage/types.js';
@@ -37,6 +38,7 @@ export function errorHandler(log: ErrorLogger) {
 
 export function toODataError(err: unknown): ODataError | undefined {
   if (err instanceof ODataError) return err;
+  if (err instanceof StrictRefusal) return new ODataError(err.status, err.message, err.code);
   if (err instanceof StorageUnavailableError) {
     return new ODataError(503, `Storage is unavailable: ${err.message}. Retry when it is back.`, 'ServiceUnavailable', { 'Retry-After': '5' });
   }
