@@ -1,9 +1,10 @@
 /**
  * The layering the README states, enforced by `npm run check:layers` (part of `npm test`):
  *
- *   emulator -> client/src/crypto        conformance -> client        nothing -> conformance
- *   in the emulator: http, odata -> resources -> domain -> store, storage
- *   subsystems (verify, jobs, origin, content) stand on domain, store and storage, never on the
+ *   emulator -> client/src/crypto, client/src/rest/enums.ts    conformance -> client    nothing -> conformance
+ *   in the emulator: http -> resources (handlers) -> model, domain -> store, storage
+ *   model/ (records, invariants, cascades, Refusal) knows no wire: not http, resources or the OData codec
+ *   subsystems (verify, jobs, origin, content) stand on app, model, domain, store and storage, never on the
  *   handlers in resources/ or the wire in http/
  *
  * Violations that predate the checker are listed in .dependency-cruiser-known-violations.json
@@ -22,10 +23,10 @@ module.exports = {
     },
     {
       name: 'emulator-uses-only-client-crypto',
-      comment: 'The emulator takes the one crypto library from client/src/crypto and nothing else of the client.',
+      comment: 'The emulator takes the one crypto library (client/src/crypto) and the shared enumerations (client/src/rest/enums.ts) from the client, nothing else.',
       severity: 'error',
       from: { path: '^emulator/src/' },
-      to: { path: '^client/src/', pathNot: '^client/src/crypto/' },
+      to: { path: '^client/src/', pathNot: '^client/src/(crypto/|rest/enums\\.ts$)' },
     },
     {
       name: 'nothing-imports-conformance',
@@ -46,7 +47,7 @@ module.exports = {
       comment: 'State and blobs know nothing above them.',
       severity: 'error',
       from: { path: '^emulator/src/(store|storage)/' },
-      to: { path: '^emulator/src/(http|odata|resources|domain|verify|jobs|origin|content|emulator-api|faults|auth)/' },
+      to: { path: '^emulator/src/(http|odata|resources|domain|model|app|verify|jobs|origin|content|emulator-api|faults|auth)/' },
     },
     {
       name: 'domain-knows-no-wire',
@@ -54,6 +55,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^emulator/src/domain/' },
       to: { path: '^emulator/src/(http|odata|resources|verify|jobs|origin|content|emulator-api|faults)/' },
+    },
+    {
+      name: 'model-knows-no-wire',
+      comment: 'The model says what an entity is and what must hold of it; the wire formats, handlers and subsystems stand on it, never the other way. It may read the entity descriptions (odata/edm.ts) and canonical values (odata/values.ts).',
+      severity: 'error',
+      from: { path: '^emulator/src/model/' },
+      to: { path: '^emulator/src/(http|resources|verify|jobs|origin|content|emulator-api|faults|auth|odata/(?!edm\\.ts$|values\\.ts$))' },
     },
     {
       name: 'handlers-below-http',

@@ -14,7 +14,7 @@ import { FaultInjector } from './faults/injector.js';
 import { createIdGenerator } from './ids.js';
 import { startJobs } from './jobs/index.js';
 import { originRouter } from './origin/index.js';
-import { NO_EVENTS, type Services } from './resources/context.js';
+import { NO_EVENTS, type Services } from './app/services.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
 import { startSupervisedAzurite, type AzuriteChildStatus } from './storage/azurite-supervisor.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIv, randomIv } from '../../client/src/crypto/index.js';
 import { AssetFile } from '../src/odata/edm.js';
 import { canonicalId } from '../src/odata/uri.js';
-import { COLLECTIONS } from '../src/resources/common.js';
+import { COLLECTIONS } from '../src/model/collections.js';
 import { openStore } from '../src/store/index.js';
 import { startTestAzurite } from '../../test/support/azurite.js';
 import { entityPath, quoted, type JsonBody, type TestEmulator, startTestEmulator } from '../../test/support/emulator.js';

@@ -7,7 +7,7 @@ import { ContentKeyOpener } from '../src/domain/content-keys.js';
 import { createApp } from '../src/http/app.js';
 import { RequestLog } from '../src/http/request-log.js';
 import { createIdGenerator } from '../src/ids.js';
-import { NO_EVENTS, type Services } from '../src/resources/context.js';
+import { NO_EVENTS, type Services } from '../src/app/services.js';
 import { loadOrCreateSecrets } from '../src/secrets/index.js';
 import { openStore } from '../src/store/index.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../src/version.js';

@@ -2,6 +2,7 @@ import {
   optionalBoolean, optionalCollection, optionalDate, optionalNumber, optionalString,
   requiredDate, requiredInt64, requiredNumber, requiredString,
 } from './edm.js';
+import { ProtectionKeyType } from './enums.js';
 import { isJsonObject, type JsonObject } from './wire-format.js';
 
 /**
@@ -9,20 +10,10 @@ import { isJsonObject, type JsonObject } from './wire-format.js';
  * code reads like the REST reference. Enum values are those of the .NET SDK.
  */
 
-export const AssetCreationOptions = { None: 0, StorageEncrypted: 1, CommonEncryptionProtected: 2, EnvelopeEncryptionProtected: 4 } as const;
-export const AssetState = { Initialized: 0, Published: 1, Deleted: 2 } as const;
-export const ContentKeyType = {
-  CommonEncryption: 0, StorageEncryption: 1, ConfigurationEncryption: 2, UrlEncryption: 3,
-  EnvelopeEncryption: 4, CommonEncryptionCbcs: 6, FairPlayASk: 7, FairPlayPfxPassword: 8,
-} as const;
-export const ProtectionKeyType = { X509CertificateThumbprint: 0 } as const;
-export const AccessPermissions = { None: 0, Read: 1, Write: 2, Delete: 4, List: 8 } as const;
-export const LocatorType = { None: 0, Sas: 1, OnDemandOrigin: 2 } as const;
-export const JobState = { Queued: 0, Scheduled: 1, Processing: 2, Finished: 3, Error: 4, Canceled: 5, Canceling: 6 } as const;
-
-/** The names the service gives to storage encryption on an AssetFile. */
-export const STORAGE_ENCRYPTION_SCHEME = 'StorageEncryption';
-export const STORAGE_ENCRYPTION_VERSION = '1.0';
+export {
+  AccessPermissions, AssetCreationOptions, AssetState, ContentKeyType, JobState, LocatorType, ProtectionKeyType,
+  STORAGE_ENCRYPTION_SCHEME, STORAGE_ENCRYPTION_VERSION,
+} from './enums.js';
 
 export interface Asset {
   Id: string;

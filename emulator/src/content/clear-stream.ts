@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { CryptoInputError, createAmsCtrStream, parseIv } from '../../../client/src/crypto/index.js';
 import { containerOf } from '../resources/assets.js';
-import { COLLECTIONS } from '../resources/common.js';
-import type { Services } from '../resources/context.js';
+import { COLLECTIONS } from '../model/collections.js';
+import type { Services } from '../app/services.js';
 import { assetStorageKeyId, fileKeyId } from '../resources/files.js';
 import type { BlobInfo } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';

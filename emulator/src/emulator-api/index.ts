@@ -1,7 +1,7 @@
 import express, { type Request, type Router } from 'express';
 import { clearFindings, findingCounts, listFindings, MAX_FINDINGS, type Finding } from '../domain/findings.js';
 import { ruleOf, RULES } from '../domain/rules.js';
-import type { Services } from '../resources/context.js';
+import type { Services } from '../app/services.js';
 import type { RequestLog } from '../http/request-log.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { LATEST_API_VERSION } from '../http/api-version.js';

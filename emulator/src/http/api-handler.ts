@@ -5,7 +5,8 @@ import { ODataError, badRequest, methodNotAllowed, notFound } from '../odata/err
 import { negotiateBatchFormat, negotiateFormat, negotiateTextFormat, type WireFormat } from '../odata/format.js';
 import { parseQueryString } from '../odata/params.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot } from '../odata/uri.js';
-import type { ApiRequest, HttpMethod, Services } from '../resources/context.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, HttpMethod } from '../resources/context.js';
 import { route } from '../resources/router.js';
 import { isKnownApiVersion } from './api-version.js';
 import { executeBatch } from './batch.js';

@@ -4,7 +4,7 @@ import type { TokenIssuer } from '../auth/tokens.js';
 import { FaultInjector } from '../faults/injector.js';
 import { faultMiddleware, faultRouter } from '../faults/middleware.js';
 import { emulatorRouter, type EmulatorApiOptions } from '../emulator-api/index.js';
-import type { Services } from '../resources/context.js';
+import type { Services } from '../app/services.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { apiHandler, splitUrl } from './api-handler.js';
 import { refuseDeclaredOversizedBody } from './body-limit.js';

@@ -1,9 +1,11 @@
 import type { RequestInfo } from '../domain/findings.js';
 import { AccessPolicy, Asset, AssetFile, ContentKey, Locator, type EntityTypeDef } from '../odata/edm.js';
 import { canonicalId } from '../odata/uri.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES, type AssetKeyLink } from '../resources/common.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from '../model/collections.js';
+import type { AssetKeyLinkRecord } from '../model/records.js';
 import { LOCATOR_ORIGIN } from '../resources/locators.js';
-import type { ApiRequest, Services } from '../resources/context.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest } from '../resources/context.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 
 /**
@@ -74,7 +76,7 @@ export function planUndo(services: Services, request: ApiRequest): UndoPlan | un
 
   const slots: Slot[] = [{ collection, id, before: copy(record) }];
   if (!update && path.type === ContentKey) {
-    for (const link of services.store.lookup<AssetKeyLink>(INDEXES.linksByKey, id)) {
+    for (const link of services.store.lookup<AssetKeyLinkRecord>(INDEXES.linksByKey, id)) {
       slots.push({ collection: ASSET_KEY_LINKS, id: `${link.assetId}|${link.keyId}`, before: copy(link) });
     }
   }

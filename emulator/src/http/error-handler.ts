@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { StrictRefusal } from '../domain/deviations.js';
+import { Refusal, type RefusalKind } from '../model/refusal.js';
 import { ODataError } from '../odata/errors.js';
 import { negotiateFormat, type WireFormat } from '../odata/format.js';
 import { StorageUnavailableError, StorageRequestError } from '../storage/types.js';
@@ -36,8 +37,18 @@ export function errorHandler(log: ErrorLogger) {
   };
 }
 
+/** The status the service answered for each kind of refusal. */
+const REFUSAL_STATUS: Record<RefusalKind, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  'not-allowed': 405,
+  'not-implemented': 501,
+};
+
 export function toODataError(err: unknown): ODataError | undefined {
   if (err instanceof ODataError) return err;
+  if (err instanceof Refusal) return new ODataError(REFUSAL_STATUS[err.kind], err.message, err.code);
   if (err instanceof StrictRefusal) return new ODataError(err.status, err.message, err.code);
   if (err instanceof StorageUnavailableError) {
     return new ODataError(503, `Storage is unavailable: ${err.message}. Retry when it is back.`, 'ServiceUnavailable', { 'Retry-After': '5' });

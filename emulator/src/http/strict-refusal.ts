@@ -1,6 +1,6 @@
 import { recordDeviations, type StrictRefusal } from '../domain/deviations.js';
 import type { RequestInfo } from '../domain/findings.js';
-import type { Services } from '../resources/context.js';
+import type { Services } from '../app/services.js';
 
 /**
  * Strict mode refused a request (or one operation of a `$batch`): its deviations are still

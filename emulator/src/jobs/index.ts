@@ -1,4 +1,4 @@
-import type { Services } from '../resources/context.js';
+import type { Services } from '../app/services.js';
 import { attachRunner, registerJobResources } from './job-resources.js';
 import { JobRunner, type JobRunnerOptions } from './runner.js';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestInfo } from '../domain/findings.js';
-import type { Services } from '../resources/context.js';
+import type { Services } from '../app/services.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
 import { decryptAsset } from './decrypt-task.js';
 import { advance, canceled, canceling, complete, isFinal, JobState, taskStarted, withEvent, type JobAndTasks, type TaskOutcome } from './job-states.js';

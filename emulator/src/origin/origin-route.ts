@@ -5,8 +5,8 @@ import { ClearContentError, openClearStream, resolveClearSource, type ClearSourc
 import { Locator } from '../odata/edm.js';
 import { canonicalId } from '../odata/uri.js';
 import { readAndDropBody } from '../http/read-body.js';
-import { COLLECTIONS } from '../resources/common.js';
-import type { Services } from '../resources/context.js';
+import { COLLECTIONS } from '../model/collections.js';
+import type { Services } from '../app/services.js';
 import { filesOfAsset } from '../resources/files.js';
 import { LOCATOR_ORIGIN } from '../resources/locators.js';
 import { blobNameEscape } from '../storage/blob-names.js';

@@ -1,8 +1,10 @@
 import { formatNbId } from '../../../client/src/crypto/index.js';
 import { AccessPolicy } from '../odata/edm.js';
 import { badRequest, conflict } from '../odata/errors.js';
-import { COLLECTIONS, findEntity, INDEXES, newRecord, numberValue, readBody, requireValues } from './common.js';
-import type { ApiRequest, ApiResult, Services } from './context.js';
+import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { findEntity, newRecord, numberValue, readBody, requireValues } from './common.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, ApiResult } from './context.js';
 
 const P = COLLECTIONS.AccessPolicies;
 

@@ -7,8 +7,11 @@ import { functionParameters } from '../odata/params.js';
 import type { CanonicalValue } from '../odata/values.js';
 
 import type { JsonRecord, Transaction } from '../store/types.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, numberValue, readBody, stringValue, type AssetKeyLink } from './common.js';
-import type { ApiRequest, ApiResult, Services } from './context.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from '../model/collections.js';
+import type { AssetKeyLinkRecord } from '../model/records.js';
+import { findEntity, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, ApiResult } from './context.js';
 
 const A = COLLECTIONS.Assets;
 
@@ -100,7 +103,7 @@ function removeAssetEntities(tx: Transaction, assetId: string): JsonRecord[] {
   const deletedKeys: JsonRecord[] = [];
   for (const file of tx.lookup(INDEXES.filesByAsset, assetId)) tx.delete(COLLECTIONS.Files, canonicalId(AssetFile, String(file['Id'])));
   for (const locator of tx.lookup(INDEXES.locatorsByAsset, assetId)) tx.delete(COLLECTIONS.Locators, canonicalId(Locator, String(locator['Id'])));
-  for (const link of tx.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId)) {
+  for (const link of tx.lookup<AssetKeyLinkRecord>(INDEXES.linksByAsset, assetId)) {
     tx.delete(ASSET_KEY_LINKS, `${link.assetId}|${link.keyId}`);
     const stillUsed = tx.lookup(INDEXES.linksByKey, link.keyId).length > 0;
     const key = tx.get(COLLECTIONS.ContentKeys, link.keyId);

@@ -3,41 +3,11 @@ import { badRequest, notFound } from '../odata/errors.js';
 import { canonicalId, checkKey } from '../odata/uri.js';
 import { readEntityBody, type EntityBody } from '../odata/body.js';
 import type { CanonicalValue } from '../odata/values.js';
-import { propertyIndex } from '../store/indexes.js';
+import { ASSET_KEY_LINKS, INDEXES } from '../model/collections.js';
+import type { AssetKeyLinkRecord } from '../model/records.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
-import type { ApiRequest, Services } from './context.js';
-
-/** The store collection of each entity set the emulator keeps state for. */
-export const COLLECTIONS = {
-  Assets: 'assets',
-  Files: 'files',
-  ContentKeys: 'contentKeys',
-  AccessPolicies: 'accessPolicies',
-  Locators: 'locators',
-  Jobs: 'jobs',
-  Tasks: 'tasks',
-} as const;
-
-/** Asset <-> ContentKey links, keyed `<assetId>|<keyId>` (canonical ids). */
-export const ASSET_KEY_LINKS = 'assetContentKeys';
-
-export interface AssetKeyLink extends JsonRecord {
-  assetId: string;
-  keyId: string;
-}
-
-/** Lookups that would otherwise scan a whole collection on every request. */
-export const INDEXES = {
-  filesByAsset: propertyIndex(COLLECTIONS.Files, 'ParentAssetId'),
-  linksByAsset: propertyIndex(ASSET_KEY_LINKS, 'assetId'),
-  linksByKey: propertyIndex(ASSET_KEY_LINKS, 'keyId'),
-  locatorsByAsset: propertyIndex(COLLECTIONS.Locators, 'AssetId'),
-  locatorsByPolicy: propertyIndex(COLLECTIONS.Locators, 'AccessPolicyId'),
-} as const;
-
-export function linkId(assetId: string, keyId: string): string {
-  return `${assetId}|${keyId}`;
-}
+import type { Services } from '../app/services.js';
+import type { ApiRequest } from './context.js';
 
 /** Look up an entity by a key from the URL or a body: 400 when malformed, 404 when unknown. */
 export function findEntity<T extends JsonRecord>(reader: StoreReader, type: EntityTypeDef, collection: string, key: string): T {
@@ -124,5 +94,5 @@ export function numberValue(values: Map<string, CanonicalValue>, name: string): 
 
 /** Canonical ids of the keys linked to an asset, in link order. */
 export function linkedKeys(reader: StoreReader, assetId: string): string[] {
-  return reader.lookup<AssetKeyLink>(INDEXES.linksByAsset, assetId).map((link) => link.keyId);
+  return reader.lookup<AssetKeyLinkRecord>(INDEXES.linksByAsset, assetId).map((link) => link.keyId);
 }

@@ -5,8 +5,11 @@ import { ContentKey } from '../odata/edm.js';
 import { badRequest, conflict } from '../odata/errors.js';
 import { canonicalId, checkKey } from '../odata/uri.js';
 import type { JsonRecord } from '../store/types.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, numberValue, readBody, stringValue, type AssetKeyLink } from './common.js';
-import type { ApiRequest, ApiResult, Services } from './context.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from '../model/collections.js';
+import type { AssetKeyLinkRecord } from '../model/records.js';
+import { findEntity, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, ApiResult } from './context.js';
 
 const C = COLLECTIONS.ContentKeys;
 
@@ -66,7 +69,7 @@ export async function deleteContentKey(_req: ApiRequest, services: Services, key
   const deleted = await services.store.transaction((tx) => {
     const record = findEntity(tx, ContentKey, C, keyText);
     const key = canonicalId(ContentKey, keyText);
-    for (const link of tx.lookup<AssetKeyLink>(INDEXES.linksByKey, key)) tx.delete(ASSET_KEY_LINKS, `${link.assetId}|${link.keyId}`);
+    for (const link of tx.lookup<AssetKeyLinkRecord>(INDEXES.linksByKey, key)) tx.delete(ASSET_KEY_LINKS, `${link.assetId}|${link.keyId}`);
     tx.delete(C, key);
     return record;
   });

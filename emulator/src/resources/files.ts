@@ -10,8 +10,10 @@ import { blobNameEscape } from '../storage/blob-names.js';
 import { defineIndex } from '../store/indexes.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import { containerOf } from './assets.js';
-import { COLLECTIONS, findEntity, INDEXES, linkedKeys, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
-import type { ApiRequest, ApiResult, Services } from './context.js';
+import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { findEntity, linkedKeys, mergeValues, newRecord, readBody, requireValues, stringValue } from './common.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, ApiResult } from './context.js';
 
 const F = COLLECTIONS.Files;
 

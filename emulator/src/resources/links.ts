@@ -5,8 +5,11 @@ import { readLinkBody } from '../odata/body.js';
 import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
 import { entityUrl } from '../odata/urls.js';
 import { recordDeviations, refuseIfStrict } from '../domain/deviations.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, findEntity, linkedKeys, linkId, type AssetKeyLink } from './common.js';
-import type { ApiRequest, ApiResult, Services } from './context.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, linkId } from '../model/collections.js';
+import type { AssetKeyLinkRecord } from '../model/records.js';
+import { findEntity, linkedKeys } from './common.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, ApiResult } from './context.js';
 import { ivReuseOfUnkeyedFiles } from './files.js';
 
 /**
@@ -31,7 +34,7 @@ export async function addAssetKeyLink(req: ApiRequest, services: Services, asset
       const existing = linkedKeys(tx, assetId).find((k) => tx.get(COLLECTIONS.ContentKeys, k)?.['ContentKeyType'] === STORAGE_ENCRYPTION);
       if (existing) throw conflict(`The storage-encrypted asset '${assetId}' already has a StorageEncryption key ('${tx.get(COLLECTIONS.ContentKeys, existing)?.['Id']}'); an asset has exactly one`);
     }
-    const link: AssetKeyLink = { assetId, keyId };
+    const link: AssetKeyLinkRecord = { assetId, keyId };
     tx.put(ASSET_KEY_LINKS, linkId(assetId, keyId), link);
     // The asset's files without an EncryptionKeyId are encrypted with this key from now on.
     const deviations = ivReuseOfUnkeyedFiles(tx, assetId);

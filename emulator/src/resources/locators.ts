@@ -6,8 +6,10 @@ import { DATE_TIME_RANGE, dateTimeInRange } from '../odata/values.js';
 import { StorageRequestError } from '../storage/types.js';
 import { PERMISSION_DELETE, PERMISSION_LIST, PERMISSION_READ, PERMISSION_WRITE } from './access-policies.js';
 import { containerOf } from './assets.js';
-import { boundKeys, COLLECTIONS, findEntity, INDEXES, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
-import type { ApiRequest, ApiResult, Services } from './context.js';
+import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { boundKeys, findEntity, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, ApiResult } from './context.js';
 
 const L = COLLECTIONS.Locators;
 export const LOCATOR_SAS = 1;

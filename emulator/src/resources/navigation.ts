@@ -1,7 +1,8 @@
 import { Asset, Locator, type EntityTypeDef, type NavigationDef } from '../odata/edm.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
-import { COLLECTIONS, INDEXES, linkedKeys } from './common.js';
-import type { Services } from './context.js';
+import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { linkedKeys } from './common.js';
+import type { Services } from '../app/services.js';
 import { filesOfAsset } from './files.js';
 import { storageAccounts } from './static-sets.js';
 

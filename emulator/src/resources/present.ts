@@ -1,7 +1,8 @@
 import { Asset, Locator, type EntityTypeDef } from '../odata/edm.js';
 import type { JsonRecord } from '../store/types.js';
-import { COLLECTIONS } from './common.js';
-import type { ApiRequest, ApiResult, Services } from './context.js';
+import { COLLECTIONS } from '../model/collections.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, ApiResult } from './context.js';
 import { LOCATOR_ORIGIN, LOCATOR_SAS } from './locators.js';
 
 /**

@@ -5,7 +5,8 @@ import { CONTENT_KEY_TYPES } from '../domain/content-keys.js';
 import { badRequest, notFound } from '../odata/errors.js';
 import { functionParameters } from '../odata/params.js';
 import { contentKeyRecord } from './content-keys.js';
-import type { ApiRequest, ApiResult, Services } from './context.js';
+import type { Services } from '../app/services.js';
+import type { ApiRequest, ApiResult } from './context.js';
 
 /** GetProtectionKeyId?contentKeyType=N: one certificate serves every key type. */
 export function getProtectionKeyId(req: ApiRequest, services: Services): ApiResult {

@@ -1,5 +1,5 @@
 import type { JsonRecord } from '../store/types.js';
-import type { Services } from './context.js';
+import type { Services } from '../app/services.js';
 
 /** The one media processor the emulator runs (ams-v2-reference.md §7, KAT-4). */
 export const STORAGE_DECRYPTION_PROCESSOR: JsonRecord = {

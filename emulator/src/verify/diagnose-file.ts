@@ -1,6 +1,6 @@
 import { resolveIv, type ClearSource } from '../content/clear-stream.js';
-import { COLLECTIONS } from '../resources/common.js';
-import type { Services } from '../resources/context.js';
+import { COLLECTIONS } from '../model/collections.js';
+import type { Services } from '../app/services.js';
 import { assetStorageKeyId } from '../resources/files.js';
 import { StorageRequestError, type BlockInfo } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';

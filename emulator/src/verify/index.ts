@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
-import { COLLECTIONS } from '../resources/common.js';
+import { COLLECTIONS } from '../model/collections.js';
 import { filesOfAsset } from '../resources/files.js';
-import type { ChangeEvents, Services } from '../resources/context.js';
+import type { ChangeEvents, Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
 import './rules.js';

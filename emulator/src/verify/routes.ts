@@ -1,8 +1,9 @@
 import express, { type Request, type Router } from 'express';
 import { Asset, AssetFile } from '../odata/edm.js';
 import { badRequest } from '../odata/errors.js';
-import { COLLECTIONS, findEntity } from '../resources/common.js';
-import type { Services } from '../resources/context.js';
+import { COLLECTIONS } from '../model/collections.js';
+import { findEntity } from '../resources/common.js';
+import type { Services } from '../app/services.js';
 import { filesOfAsset } from '../resources/files.js';
 import type { VerificationRecord } from './types.js';
 import { getVerification, listVerifications, setExpectation } from './verification-store.js';

@@ -1,8 +1,8 @@
 import type { RequestInfo } from '../domain/findings.js';
 import { ruleOf } from '../domain/rules.js';
 import { ODataError, serviceUnavailable } from '../odata/errors.js';
-import { COLLECTIONS } from '../resources/common.js';
-import type { Services } from '../resources/context.js';
+import { COLLECTIONS } from '../model/collections.js';
+import type { Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
 import { outcomeFindings } from './findings.js';

@@ -1,5 +1,5 @@
 import { recordFinding, FINDINGS } from '../domain/findings.js';
-import { COLLECTIONS } from '../resources/common.js';
+import { COLLECTIONS } from '../model/collections.js';
 import type { Store, StoreReader, Transaction } from '../store/types.js';
 import { findingId, outcomeFindings, VERIFICATION_RULE_IDS } from './findings.js';
 import type { DeletionInfo, ReasonCode, TriggerInfo, VerificationOutcome, VerificationRecord } from './types.js';

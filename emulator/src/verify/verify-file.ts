@@ -1,5 +1,5 @@
 import { ClearContentError, isStorageEncrypted, locateBlob, resolveContentKey, resolveIv, type ClearSource } from '../content/clear-stream.js';
-import type { Services } from '../resources/context.js';
+import type { Services } from '../app/services.js';
 import { StorageRequestError, type BlockInfo } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
 import { digestChecks, lengthCheck, parseContentChecksum, parseSize } from './checks.js';

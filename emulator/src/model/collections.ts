@@ -1,0 +1,39 @@
+import { propertyIndex } from '../store/indexes.js';
+
+/**
+ * Where each kind of entity lives in the store, and the indexes that answer "the records of X that
+ * belong to Y" without a scan. The one place that names store collections: handlers, subsystems
+ * and the `$batch` undo log ask the model, never spell a collection themselves.
+ */
+export const COLLECTIONS = {
+  Assets: 'assets',
+  Files: 'files',
+  ContentKeys: 'contentKeys',
+  AccessPolicies: 'accessPolicies',
+  Locators: 'locators',
+  Jobs: 'jobs',
+  Tasks: 'tasks',
+} as const;
+
+export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+
+/** Asset <-> ContentKey links, keyed by `linkId(assetId, keyId)`. */
+export const ASSET_KEY_LINKS = 'assetContentKeys';
+
+export const INDEXES = {
+  filesByAsset: propertyIndex(COLLECTIONS.Files, 'ParentAssetId'),
+  linksByAsset: propertyIndex(ASSET_KEY_LINKS, 'assetId'),
+  linksByKey: propertyIndex(ASSET_KEY_LINKS, 'keyId'),
+  locatorsByAsset: propertyIndex(COLLECTIONS.Locators, 'AssetId'),
+  locatorsByPolicy: propertyIndex(COLLECTIONS.Locators, 'AccessPolicyId'),
+} as const;
+
+/** The collection of an entity set, or undefined for sets the emulator does not store. */
+export function collectionOfSet(set: string): EntityCollection | undefined {
+  return (COLLECTIONS as Record<string, EntityCollection | undefined>)[set];
+}
+
+/** The key of an Asset <-> ContentKey link: both canonical ids, in that order. */
+export function linkId(assetId: string, keyId: string): string {
+  return `${assetId}|${keyId}`;
+}

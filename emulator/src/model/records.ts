@@ -1,0 +1,164 @@
+/**
+ * The stored shape of every entity: the properties the service defined (canonical values, see
+ * `odata/edm.ts`), and, for entities that need them, the emulator's own bookkeeping under one
+ * property, `_internal`, that no wire format ever writes (the writers emit declared properties
+ * only) and no request can set (bodies are read against the declared properties).
+ *
+ * These are `type` aliases, not interfaces, so that they are assignable to the store's JsonRecord.
+ * The per-entity modules beside this one say what must hold of each; this file only says what a
+ * record holds.
+ */
+import type { JobStateValue } from './enums.js';
+
+type DateTime = string;
+/** Edm.Int64 values are kept as decimal strings (ContentFileSize can pass 2^53). */
+type Int64 = string;
+
+export type AssetRecord = {
+  Id: string;
+  State: number;
+  Created: DateTime;
+  LastModified: DateTime;
+  AlternateId: string | null;
+  Name: string | null;
+  Options: number;
+  FormatOption: number;
+  Uri: string | null;
+  StorageAccountName: string | null;
+  _internal: AssetInternal;
+};
+export type AssetInternal = {
+  /** The blob container holding the asset's files (`asset-<guid>`). */
+  container: string;
+};
+
+export type AssetFileRecord = {
+  Id: string;
+  Name: string;
+  ContentFileSize: Int64;
+  ParentAssetId: string;
+  EncryptionVersion: string | null;
+  EncryptionScheme: string | null;
+  IsEncrypted: boolean;
+  EncryptionKeyId: string | null;
+  InitializationVector: string | null;
+  IsPrimary: boolean;
+  LastModified: DateTime;
+  Created: DateTime;
+  MimeType: string | null;
+  ContentChecksum: string | null;
+  Options: number;
+};
+
+export type ContentKeyRecord = {
+  Id: string;
+  Created: DateTime;
+  LastModified: DateTime;
+  ContentKeyType: number;
+  EncryptedContentKey: string | null;
+  Name: string | null;
+  ProtectionKeyId: string | null;
+  ProtectionKeyType: number;
+  Checksum: string | null;
+  AuthorizationPolicyId: string | null;
+  TrackIdentifiers: string | null;
+};
+
+export type AccessPolicyRecord = {
+  Id: string;
+  Created: DateTime;
+  LastModified: DateTime;
+  Name: string;
+  DurationInMinutes: number;
+  Permissions: number;
+};
+
+export type LocatorRecord = {
+  Id: string;
+  Name: string | null;
+  ExpirationDateTime: DateTime | null;
+  Type: number;
+  Path: string | null;
+  BaseUri: string | null;
+  ContentAccessComponent: string | null;
+  AccessPolicyId: string;
+  AssetId: string;
+  StartTime: DateTime | null;
+};
+
+/** An Asset <-> ContentKey link (`Assets('…')/$links/ContentKeys`); canonical ids. */
+export type AssetKeyLinkRecord = {
+  assetId: string;
+  keyId: string;
+};
+
+export type ErrorDetailValue = { Code: string | null; Message: string | null };
+export type HistoricalEventValue = { Code: string | null; Message: string | null; TimeStamp: DateTime };
+
+export type JobRecord = {
+  Id: string;
+  Name: string | null;
+  Created: DateTime;
+  LastModified: DateTime;
+  EndTime: DateTime | null;
+  Priority: number;
+  RunningDuration: number;
+  StartTime: DateTime | null;
+  State: JobStateValue;
+  TemplateId: string | null;
+  JobNotificationSubscriptions: { NotificationEndPointId: string | null; TargetJobState: number }[] | null;
+  _internal: JobInternal;
+};
+export type JobInternal = {
+  /** Asset ids in JobInputAsset order. */
+  inputs: string[];
+  /** Asset ids in JobOutputAsset order. */
+  outputs: string[];
+  /** Task keys in order. */
+  tasks: string[];
+  /** Every task's work has ended and left its outcome. */
+  workDone: boolean;
+};
+
+export type TaskRecord = {
+  Id: string;
+  Name: string | null;
+  MediaProcessorId: string;
+  State: JobStateValue;
+  Progress: number;
+  Priority: number;
+  StartTime: DateTime | null;
+  EndTime: DateTime | null;
+  RunningDuration: number;
+  PerfMessage: string | null;
+  TaskBody: string | null;
+  Configuration: string | null;
+  Options: number;
+  ErrorDetails: ErrorDetailValue[] | null;
+  HistoricalEvents: HistoricalEventValue[] | null;
+  EncryptionKeyId: string | null;
+  EncryptionScheme: string | null;
+  EncryptionVersion: string | null;
+  InitializationVector: string | null;
+  _internal: TaskInternal;
+};
+export type TaskOutcomeValue = {
+  state: 3 | 4 | 5;
+  errors: { Code: string; Message: string }[];
+};
+export type TaskInternal = {
+  jobId: string;
+  /** The task's place in its job. */
+  index: number;
+  inputs: string[];
+  outputs: string[];
+  /** What the task's work came to, kept until the job shows its final state (survives a restart). */
+  outcome: TaskOutcomeValue | null;
+};
+
+/** Compile-time proof that every record is storable as it is. */
+type Storable<T extends import('../store/types.js').JsonRecord> = T;
+export type StoredRecords = [
+  Storable<AssetRecord>, Storable<AssetFileRecord>, Storable<ContentKeyRecord>, Storable<AccessPolicyRecord>,
+  Storable<LocatorRecord>, Storable<AssetKeyLinkRecord>, Storable<JobRecord>, Storable<TaskRecord>,
+];
