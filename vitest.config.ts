@@ -6,30 +6,32 @@ import { defineConfig } from 'vitest/config';
  *   loop (well under 2 minutes on 2 cores);
  * - soak: long randomised and adversarial runs (fuzz, crash, scale, model-based, interleavings);
  * - integration: everything else (real Azurite, real HTTP, processes).
- * A file belongs to the first tier whose patterns match it.
+ * A file belongs to the first tier whose patterns match it. `emulator/test/` mirrors
+ * `emulator/src/` (one folder per source folder), plus three folders for whole-emulator runs:
+ * `clients/` (real clients' wire sequences), `fuzz/` and `reliability/`.
  */
 const UNIT = [
   'client/test/crypto-*.test.ts',
   'client/test/cli-crypto.test.ts',
   'conformance/test/units.test.ts',
-  'emulator/test/atom-{hostile,metadata,reader,roundtrip,writer}.test.ts',
-  'emulator/test/batch-parse.test.ts',
-  'emulator/test/jobs-{body,plan}.test.ts',
-  'emulator/test/odata-dates.test.ts',
-  'emulator/test/origin-range.test.ts',
-  'emulator/test/query-*.test.ts',
-  'emulator/test/store-state.test.ts',
-  'emulator/test/verify-{content-probe,hypotheses,scheduler}.test.ts',
+  'emulator/test/odata/atom-{hostile,metadata,reader,roundtrip,writer}.test.ts',
+  'emulator/test/http/batch-parse.test.ts',
+  'emulator/test/jobs/{body,plan}.test.ts',
+  'emulator/test/odata/dates.test.ts',
+  'emulator/test/origin/range.test.ts',
+  'emulator/test/odata/query-*.test.ts',
+  'emulator/test/store/state.test.ts',
+  'emulator/test/verify/{content-probe,hypotheses,scheduler}.test.ts',
   'vectors/test/**/*.test.ts',
   'test/**/*.test.ts',
 ];
 
 const SOAK = [
-  'emulator/test/fuzz-*.test.ts',
-  'emulator/test/reliability-*.test.ts',
-  'emulator/test/store-crash.test.ts',
-  'emulator/test/model-crud.test.ts',
-  'emulator/test/verify-memory.test.ts',
+  'emulator/test/fuzz/**/*.test.ts',
+  'emulator/test/reliability/**/*.test.ts',
+  'emulator/test/store/crash.test.ts',
+  'emulator/test/model/crud-model-based.test.ts',
+  'emulator/test/verify/memory.test.ts',
 ];
 
 const ALL = ['client/test/**/*.test.ts', 'emulator/test/**/*.test.ts', 'conformance/test/**/*.test.ts', 'vectors/test/**/*.test.ts', 'test/**/*.test.ts'];
