@@ -11,6 +11,17 @@ export interface RequestLogEntry {
   rejectedByParser?: string;
 }
 
+/**
+ * A GET under `/_emulator` that carries this header (any value) is a tool watching the emulator
+ * (the dashboard polls every few seconds): it is not added to the ring, whose 200 entries it would
+ * otherwise fill with its own calls and push the client's out.
+ */
+export const WATCH_HEADER = 'X-AMS-Emulator-Watch';
+
+export function isWatchPoll(method: string, path: string, watchHeader: string | undefined): boolean {
+  return method === 'GET' && (watchHeader ?? '').trim() !== '' && path.startsWith('/_emulator/');
+}
+
 /** The last N calls, oldest first; a fixed-size ring so a long CI run cannot grow it. */
 export class RequestLog {
   private readonly entries: (RequestLogEntry | undefined)[];

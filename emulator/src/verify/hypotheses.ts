@@ -1,7 +1,6 @@
 import { AmsCtr, MAX_IV, ivToBytes } from '../../../client/src/crypto/index.js';
 import type { BlockInfo } from '../storage/types.js';
 import type { Json } from '../store/types.js';
-import type { ByteRange } from './types.js';
 import {
   BlockRestartCtr,
   IDENTITY,
@@ -28,6 +27,9 @@ export type MistakeId =
   | 'iv-of-another-file'
   | 'other-content-key'
   | 'encrypted-but-marked-clear';
+
+/** A run of the stored blob that decrypts right (`ok`) or wrong with the file's own key and IV. */
+export type ByteRange = { offset: number; count: number; ok: boolean };
 
 export interface Hypothesis {
   mistake: MistakeId;

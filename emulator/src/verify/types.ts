@@ -1,7 +1,7 @@
 import type { RequestInfo } from '../domain/findings.js';
 import type { Json, JsonRecord } from '../store/types.js';
 import type { ProbeStatus } from './content-probe.js';
-import type { MistakeId } from './hypotheses.js';
+import type { ByteRange, MistakeId } from './hypotheses.js';
 
 /**
  * `verified`: a digest matched, or the declared type's signature held (see `basis`);
@@ -72,9 +72,6 @@ export type Diagnosis = {
 };
 
 export type HypothesisTried = { mistake: MistakeId; firstBytes: ProbeStatus };
-
-/** A run of the stored blob that decrypts right (`ok`) or wrong with the file's own key and IV. */
-export type ByteRange = { offset: number; count: number; ok: boolean };
 
 /** How many clear bytes a verification keeps as evidence (shown beside the declared type's signature). */
 export const EVIDENCE_HEAD_BYTES = 64;
