@@ -118,8 +118,10 @@ describe('what the dashboard stands on', () => {
     expect(after.body.verifications).toBe(0);
   });
 
-  it('a GET under /_emulator with X-AMS-Emulator-Watch stays out of the request log; the same GET without it, and any /api call, do not', async () => {
+  it('a GET under /_emulator with X-AMS-Emulator-Watch, and the dashboard\'s own files, stay out of the request log; the same GET without it, and any /api call, do not', async () => {
     await emu.reset();
+    await request(emu.origin).get('/_emulator/ui');
+    await request(emu.origin).get('/_emulator/ui/js/main.js');
     await request(emu.origin).get('/_emulator/summary').set('X-AMS-Emulator-Watch', 'dashboard');
     await request(emu.origin).get('/_emulator/findings').set('X-AMS-Emulator-Watch', 'dashboard');
     await request(emu.origin).get('/_emulator/findings');

@@ -69,6 +69,9 @@ h3 { font-size: 15px; margin: 18px 0 8px; }
 table { width: 100%; border-collapse: collapse; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; background: #fafbfc; }
+#requests td:first-child { white-space: nowrap; }
+td.clip { max-width: 240px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.toolbar select { max-width: 320px; }
 td.mono, .mono { font-family: var(--mono); font-size: 12.5px; word-break: break-all; }
 tr.err td { background: var(--bad-bg); } tr.flash td { background: #fff3b0; }
 tr.clickable { cursor: pointer; } tr.clickable:hover td { background: #f0f4fb; } tr.selected td { background: #e4ecfa; }

@@ -70,6 +70,7 @@ async function poll(): Promise<void> {
     verdicts.render(findingsBody, verificationsBody);
     verifications.render(verificationsBody);
   } catch (err) {
+    console.error(err); // for whoever watches the console (the browser test does)
     health.textContent = 'unreachable';
     health.className = 'pill bad';
     document.getElementById('updated')!.textContent = (err as Error).message;

@@ -34,12 +34,12 @@ export class OverviewView {
       ['storage', storage],
       ['emulator', str(versions['emulator'])],
       ['API version', str(versions['api'])],
-      ['data', location || 'in memory'],
+      ['data', location === 'memory' || !location ? 'in memory' : location],
     ];
     replace(this.facts, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
     const counts = (summary['counts'] ?? {}) as Obj;
     const stats: Array<[string, Json]> = [...Object.entries(counts), ['Findings', summary['findings'] ?? 0], ['Verifications', summary['verifications'] ?? 0]];
-    replace(this.counts, ...stats.map(([name, n]) => h('div', { class: 'card stat', 'data-count': name }, h('div', { class: 'n' }, str(n)), h('div', { class: 'l' }, name))));
+    replace(this.counts, ...stats.map(([name, n]) => h('div', { class: 'card stat', 'data-count': name }, h('div', { class: 'n' }, str(n)), h('div', { class: 'l' }, name.replace(/([a-z])([A-Z])/g, '$1 $2')))));
     this.requests = list(requests['requests']).reverse();
     const total = document.getElementById('request-total');
     if (total) total.textContent = `${this.requests.length} shown of ${str(requests['total'])} since start (the last ${str(requests['capacity'])} are kept)`;
@@ -84,7 +84,7 @@ export class OverviewView {
           h('td', { class: 'mono' }, str(r['path'])),
           h('td', {}, str(r['status'])),
           h('td', {}, str(r['latencyMs'])),
-          h('td', { class: 'mono' }, str(r['client'])),
+          h('td', { class: 'mono clip', title: str(r['client']) }, str(r['client'])),
           h('td', { class: 'mono' }, str(r['requestId'])),
         ),
       ),
