@@ -38,6 +38,7 @@ function showView(): void {
     document.getElementById(`view-${name}`)!.hidden = name !== view;
     document.getElementById(`tab-${name}`)!.setAttribute('aria-selected', String(name === view));
   }
+  if (view === 'verdicts' || view === 'verifications') void poll();
   if (view === 'account') void account.load();
   if (view === 'faults') void faults.load();
 }
@@ -52,6 +53,8 @@ document.querySelector('[role=tablist]')!.addEventListener('keydown', (event) =>
   document.getElementById(`tab-${next}`)!.focus();
 });
 
+const HEAVY_EVERY = 7;
+let heavyPolls = 0;
 let polling = false;
 async function poll(): Promise<void> {
   if (polling) return;
@@ -60,15 +63,25 @@ async function poll(): Promise<void> {
   try {
     // /health answers 503 with a body while storage is down: show it rather than fail.
     const healthBody = await fetch('/_emulator/health', { headers: { 'X-AMS-Emulator-Watch': 'dashboard' } }).then((r) => r.json() as Promise<Obj>);
-    const [summary, requests, findingsBody, verificationsBody] = await Promise.all([watch('summary'), watch('requests'), watch('findings'), watch('verifications')]);
-    findings = list(findingsBody['findings']);
+    // Findings and verifications grow with the account (one verification per file): read them on
+    // every poll only while a view shows them, else every HEAVY_EVERY polls.
+    const heavy = heavyPolls++ % HEAVY_EVERY === 0 || ['verdicts', 'verifications', 'account'].includes(currentView());
+    const [summary, requests, findingsBody, verificationsBody] = await Promise.all([
+      watch('summary'),
+      watch('requests'),
+      heavy ? watch('findings') : Promise.resolve(undefined),
+      heavy ? watch('verifications') : Promise.resolve(undefined),
+    ]);
     health.textContent = str(healthBody['status']);
     health.className = `pill ${healthBody['status'] === 'healthy' ? 'ok' : 'bad'}`;
     document.getElementById('mode')!.textContent = `${healthBody['strict'] === true ? 'strict' : 'compat'} · auth ${str(healthBody['auth'])}`;
     document.getElementById('updated')!.textContent = `updated ${new Date().toLocaleTimeString()}`;
     overview.render(healthBody, summary, requests, str(summary['location']));
-    verdicts.render(findingsBody, verificationsBody);
-    verifications.render(verificationsBody);
+    if (findingsBody && verificationsBody) {
+      findings = list(findingsBody['findings']);
+      verdicts.render(findingsBody, verificationsBody);
+      verifications.render(verificationsBody);
+    }
   } catch (err) {
     console.error(err); // for whoever watches the console (the browser test does)
     health.textContent = 'unreachable';
