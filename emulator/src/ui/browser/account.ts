@@ -1,5 +1,5 @@
 import { api, entity, list, str, type Obj } from './api.js';
-import { badge, copyText, formatBytes, h, replace, time, viewBody } from './dom.js';
+import { badge, copyText, dateTime, formatBytes, h, replace, time, viewBody } from './dom.js';
 
 const PAGE = 25;
 const JOB_STATES = ['Queued', 'Scheduled', 'Processing', 'Finished', 'Error', 'Canceled', 'Canceling'];
@@ -35,7 +35,7 @@ export class AccountView {
   constructor(private readonly context: AccountContext) {
     const mono = (name: string) => (e: Obj) => h('span', { class: 'mono' }, str(e[name]));
     this.sets = [
-      { set: 'Assets', label: 'Assets', columns: [['Name', (e) => str(e['Name'])], ['Id', mono('Id')], ['Options', (e) => (e['Options'] === 1 ? 'StorageEncrypted' : str(e['Options']))], ['Created', (e) => str(e['Created'])]], open: (e) => this.openAsset(e) },
+      { set: 'Assets', label: 'Assets', columns: [['Name', (e) => str(e['Name'])], ['Id', mono('Id')], ['Options', (e) => (e['Options'] === 1 ? 'StorageEncrypted' : str(e['Options']))], ['Created', (e) => dateTime(str(e['Created']))]], open: (e) => this.openAsset(e) },
       { set: 'ContentKeys', label: 'Content keys', columns: [['Id', mono('Id')], ['Type', (e) => str(e['ContentKeyType'])], ['Checksum', mono('Checksum')], ['Status', (e) => this.keyStatus(e)]] },
       { set: 'AccessPolicies', label: 'Access policies', columns: [['Name', (e) => str(e['Name'])], ['Id', mono('Id')], ['Minutes', (e) => str(e['DurationInMinutes'])], ['Permissions', (e) => str(e['Permissions'])]] },
       { set: 'Locators', label: 'Locators', columns: [['Id', mono('Id')], ['Type', (e) => LOCATOR_TYPES[str(e['Type'])] ?? str(e['Type'])], ['Asset', mono('AssetId')], ['Path', (e) => copyable(str(e['Path']))]] },

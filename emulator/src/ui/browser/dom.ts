@@ -71,6 +71,12 @@ export function time(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString();
 }
 
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
 /** Copy text; on a page without clipboard access, select it for Ctrl+C instead. */
 export async function copyText(text: string, fallback: HTMLElement): Promise<void> {
   try {

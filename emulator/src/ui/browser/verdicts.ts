@@ -85,7 +85,7 @@ export class VerdictsView {
     replace(
       this.verdict,
       h('div', {}, verdict.text),
-      h('div', { class: 'counts' }, `${c.encrypted} storage-encrypted, ${c.clear} clear; ${c.verified} verified by digest, ${c.typeChecked} type-checked only, ${c.unverifiable} unverifiable, ${c.failed} failed, ${c.notVerified} not verified; ${this.findings.length} findings`),
+      h('div', { class: 'counts' }, `${c.encrypted} storage-encrypted, ${c.clear} clear; ${c.verified} verified by digest, ${c.typeChecked} type-checked only, ${c.unverifiable} unverifiable, ${c.failed} failed, ${c.notVerified} not verified; ${this.findings.length} finding${this.findings.length === 1 ? '' : 's'}`),
     );
     this.renderFindings();
   }
