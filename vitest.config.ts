@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three tiers, all run by `npm test` (and CI):
+ * Four tiers, all run by `npm test` (and CI):
  * - unit: pure logic, no server, no Azurite, no child process; `npm run test:unit` is the inner
  *   loop (well under 2 minutes on 2 cores);
  * - soak: long randomised and adversarial runs (fuzz, crash, scale, model-based, interleavings);
+ * - browser: the dashboard driven in Debian's Chromium (playwright-core); it fails, never skips,
+ *   when Chromium is missing (`.ci/run` installs it);
  * - integration: everything else (real Azurite, real HTTP, processes).
  * A file belongs to the first tier whose patterns match it. `emulator/test/` mirrors
  * `emulator/src/` (one folder per source folder), plus three folders for whole-emulator runs:
@@ -34,6 +36,8 @@ const SOAK = [
   'emulator/test/verify/memory.test.ts',
 ];
 
+const BROWSER = ['emulator/test/ui/browser.test.ts'];
+
 const ALL = ['client/test/**/*.test.ts', 'emulator/test/**/*.test.ts', 'conformance/test/**/*.test.ts', 'vectors/test/**/*.test.ts', 'test/**/*.test.ts'];
 
 export default defineConfig({
@@ -46,7 +50,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
       { extends: true, test: { name: 'soak', include: SOAK } },
-      { extends: true, test: { name: 'integration', include: ALL, exclude: [...UNIT, ...SOAK] } },
+      { extends: true, test: { name: 'browser', include: BROWSER } },
+      { extends: true, test: { name: 'integration', include: ALL, exclude: [...UNIT, ...SOAK, ...BROWSER] } },
     ],
   },
 });

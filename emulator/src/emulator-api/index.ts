@@ -1,6 +1,7 @@
 import express, { type Request, type Router } from 'express';
-import { clearFindings, findingCounts, listFindings, MAX_FINDINGS, type Finding } from '../domain/findings.js';
+import { clearFindings, findingCounts, FINDINGS, listFindings, MAX_FINDINGS, type Finding } from '../domain/findings.js';
 import { ruleOf, RULES } from '../domain/rules.js';
+import { COLLECTIONS } from '../model/collections.js';
 import type { Services } from '../app/services.js';
 import type { RequestLog } from '../http/request-log.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
@@ -83,6 +84,13 @@ export function emulatorRouter(options: EmulatorApiOptions): Router {
   router.delete('/requests', (_req, res) => {
     requests.clear();
     res.status(204).end();
+  });
+
+  // How many of each there are, for a dashboard that polls: the state dump is too big to poll at 10,000 assets.
+  router.get('/summary', (_req, res) => {
+    const counts: Record<string, number> = {};
+    for (const [entitySet, collection] of Object.entries(COLLECTIONS)) counts[entitySet] = services.store.count(collection);
+    res.status(200).json({ counts, location: services.store.location, findings: services.store.count(FINDINGS), verifications: services.store.count('verifications'), requests: requestCounts() });
   });
 
   router.get('/state', (_req, res) => {

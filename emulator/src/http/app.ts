@@ -12,10 +12,11 @@ import { emulatorExposureGuard } from './emulator-exposure.js';
 import { readOtherBody } from './read-body.js';
 import { requestTimeout } from './request-timeout.js';
 import { errorHandler, type ErrorLogger } from './error-handler.js';
-import type { RequestLog } from './request-log.js';
+import { isWatchPoll, WATCH_HEADER, type RequestLog } from './request-log.js';
 import { legacyRootRedirect } from './legacy-root.js';
 import { locals, requestInfo } from './request-context.js';
 import { tokenRouter } from './token-endpoints.js';
+import { dashboardRouter } from '../ui/router.js';
 
 export interface AppOptions {
   services: Services;
@@ -62,6 +63,7 @@ export function createApp(options: AppOptions): Express {
 
   app.use(tokenRouter(options.tokens, services.config.auth));
   app.use('/_emulator', emulatorExposureGuard(services.config.host));
+  app.use('/_emulator/ui', dashboardRouter());
   app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), readOtherBody('256kb'), faultRouter(faults));
   app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion, ...(options.azuriteStatus ? { azuriteStatus: options.azuriteStatus } : {}) }));
   options.extraRoutes?.(app);
@@ -85,7 +87,7 @@ function logRequest(options: AppOptions, req: Request, res: Response): void {
   const latencyMs = Math.round((performance.now() - l.startedAt) * 10) / 10;
   const info = requestInfo(req, res);
   const { path } = splitUrl(req.originalUrl);
-  options.requests.add({ time: new Date().toISOString(), method: req.method, path: path.slice(0, 500), status: res.statusCode, latencyMs, requestId: l.requestId, client: info.client });
+  if (!isWatchPoll(req.method, path, req.get(WATCH_HEADER))) options.requests.add({ time: new Date().toISOString(), method: req.method, path: path.slice(0, 500), status: res.statusCode, latencyMs, requestId: l.requestId, client: info.client });
   options.accessLog?.(`${req.socket.remoteAddress ?? '-'} "${req.method} ${req.originalUrl.slice(0, 300)}" ${res.statusCode} ${latencyMs}ms ${l.requestId}`);
   options.debugLog?.({
     time: new Date().toISOString(),

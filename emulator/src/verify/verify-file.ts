@@ -4,11 +4,11 @@ import { StorageRequestError, type BlockInfo } from '../storage/types.js';
 import type { JsonRecord } from '../store/types.js';
 import { digestChecks, lengthCheck, parseContentChecksum, parseSize } from './checks.js';
 import { ContentProbe, type ProbeStatus } from './content-probe.js';
-import { declaredType } from './content-types.js';
+import { declaredType, FAMILY_NAMES } from './content-types.js';
 import { diagnoseFile } from './diagnose-file.js';
 import { runMainPass, type MainPassOptions } from './main-pass.js';
 import type { DigestAlgorithm, Digests } from './digests.js';
-import type { Check, Diagnosis, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
+import { EVIDENCE_HEAD_BYTES, type Check, type Diagnosis, type ReasonCode, type VerificationOutcome, type VerifyLimits } from './types.js';
 
 export interface VerifyFileOptions {
   /** Verify even when the upload does not look complete yet (on demand, not on a MERGE). */
@@ -41,7 +41,10 @@ const ASSET_STORAGE_ENCRYPTED = 1;
 export async function verifyFile(services: Services, file: JsonRecord, options: VerifyFileOptions): Promise<VerificationOutcome> {
   const ref = { id: String(file['Id']), name: String(file['Name']), assetId: String(file['ParentAssetId']) };
   const encrypted = file['IsEncrypted'] === true;
-  const base = { encrypted, file: ref, diagnosis: null, basis: null, clear: null } as const;
+  const declared = declaredType(file['MimeType'], ref.name);
+  // Kept with the result so the first clear bytes can be shown beside what they should start with.
+  const declaredEvidence = { label: declared.label, signature: declared.family ? FAMILY_NAMES[declared.family] : null };
+  const base = { encrypted, file: ref, diagnosis: null, basis: null, clear: null, declared: declaredEvidence } as const;
   const skipped = (reasonCode: ReasonCode, reason: string, checks: Check[] = []): VerificationOutcome => ({ ...base, status: 'skipped', reasonCode, reason, checks });
 
   let located: ClearSource;
@@ -115,7 +118,6 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   if (checksum?.md5) target.md5 = checksum.md5;
   if (options.expectedSha256) target.sha256 = options.expectedSha256;
   const algorithms = Object.keys(target) as DigestAlgorithm[];
-  const declared = declaredType(file['MimeType'], ref.name);
 
   if (cannotDecrypt) {
     checkLength();
@@ -127,7 +129,7 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   const encryption = key && iv !== undefined ? { key: key.key, iv } : undefined;
   const { bytes, digests: computed } = await readPass(services, located, { encryption, algorithms, probe, signal: options.signal });
 
-  const clear = { bytes, ...computed };
+  const clear = { bytes, ...computed, head: probe.headBytes().subarray(0, EVIDENCE_HEAD_BYTES).toString('hex') };
   const digests = digestChecks(checksum, options.expectedSha256, computed);
   checks.push(...digests.checks);
   checkLength(algorithms.length === 0 ? undefined : digests.failed ? 'mismatched' : 'matched');

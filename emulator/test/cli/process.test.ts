@@ -131,6 +131,12 @@ describe('the banner', () => {
     expect(bannerField(banner, 'Data directory')).toBe(dir);
     expect(bannerField(banner, 'Mode')).toBe('compat, auth any');
     expect(bannerField(banner, 'Health')).toBe(`${base}_emulator/health`);
+    expect(bannerField(banner, 'Dashboard')).toBe(`${base}_emulator/ui`);
+    // The built package serves the dashboard's compiled modules from beside its router.
+    expect((await fetch(`${base}_emulator/ui`)).status).toBe(200);
+    const main = await fetch(`${base}_emulator/ui/js/main.js`);
+    expect(main.status).toBe(200);
+    expect(await main.text()).toContain("from './api.js'");
 
     // What the banner says works: the API answers there, and the printed protection key id is its own.
     const ams = amsCaller(api);

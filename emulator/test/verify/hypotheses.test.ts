@@ -178,6 +178,45 @@ describe('blocks committed out of order', () => {
     expect(hypothesis?.message).toMatch(/block "blk-0", number 0 of the ids' sequence, belongs at position 1 and was committed at 2/);
   });
 
+  it('says which stored ranges the file\'s own key and IV decrypt right: exactly the blocks stored at the offset they were encrypted for', () => {
+    const layoutArb = fc
+      .array(fc.integer({ min: 1, max: 80 }), { minLength: 2, maxLength: 7 })
+      .chain((sizes) => fc.tuple(fc.constant(sizes), fc.shuffledSubarray(sizes.map((_, i) => i), { minLength: sizes.length, maxLength: sizes.length })))
+      .filter(([, order]) => order.some((fileIndex, committed) => fileIndex !== committed));
+    fc.assert(
+      fc.property(layoutArb, ([sizes, order]) => {
+        const made = inputs([], []);
+        const clear = randomBytes(sizes.reduce((a, b) => a + b, 0));
+        const encrypted = new AmsCtr(made.key.key, 7n).update(clear);
+        const fileOffsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+        // Committed in `order`: position c holds the file's block order[c], encrypted for its place in the file.
+        const stored = Buffer.concat(order.map((i) => encrypted.subarray(fileOffsets[i]!, fileOffsets[i]! + sizes[i]!)));
+        made.blocks = order.map((i) => ({ id: b64(`blk-${String(i).padStart(3, '0')}`), size: sizes[i]! }));
+        const layout = buildHypotheses(made).find((h) => h.mistake === 'blocks-committed-out-of-order')?.layout;
+        expect(layout).toBeDefined();
+        let at = 0;
+        for (const range of layout!) {
+          expect(range.offset).toBe(at); // the ranges tile the stored blob in order
+          at += range.count;
+          const decrypted = new AmsCtr(made.key.key, 7n, range.offset).update(stored.subarray(range.offset, range.offset + range.count));
+          expect(range.ok).toBe(decrypted.equals(clear.subarray(range.offset, range.offset + range.count)));
+        }
+        expect(at).toBe(stored.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('blocks encrypted from offset 0: only the first block decrypts right', () => {
+    const made = inputs(['a', 'b', 'c'].map(b64), [32, 48, 5]);
+    const layout = buildHypotheses(made).find((h) => h.mistake === 'blocks-encrypted-from-offset-0')?.layout;
+    expect(layout).toEqual([
+      { offset: 0, count: 32, ok: true },
+      { offset: 32, count: 48, ok: false },
+      { offset: 80, count: 5, ok: false },
+    ]);
+  });
+
   it('is not a hypothesis when the blocks were committed in order, or their numbers repeat', () => {
     const none = (ids: string[]) => buildHypotheses(inputs(ids, ids.map(() => 16))).some((h) => h.mistake === 'blocks-committed-out-of-order');
     expect(none(['blk-0', 'blk-1', 'blk-2'].map(b64))).toBe(false);
