@@ -4,7 +4,6 @@ import { filesOfAsset } from '../resources/files.js';
 import type { ChangeEvents, Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
-import './rules.js';
 import { verificationRouter } from './routes.js';
 import { VerificationScheduler, type RunResult } from './scheduler.js';
 import { fingerprint, verifyBeforeCommit, type StrictPass } from './strict.js';
@@ -12,7 +11,7 @@ import { DEFAULT_VERIFY_LIMITS, type DeletionInfo, type VerificationOutcome, typ
 import { afterDeletion, getVerification, listVerifications, markDeleted, markPending, saveOutcome, settleUnverified } from './verification-store.js';
 import { BlobChangedError, verifyFile } from './verify-file.js';
 
-export { VERIFY_RULES } from './rules.js';
+export { VERIFICATION_RULES as VERIFY_RULES } from '../domain/verification-rules.js';
 export type { VerificationRecord, VerificationStatus, Check, Diagnosis, VerifyLimits } from './types.js';
 export type { MistakeId } from './hypotheses.js';
 
