@@ -18,6 +18,8 @@ const UNIT = [
   'emulator/test/odata-dates.test.ts',
   'emulator/test/origin-range.test.ts',
   'emulator/test/query-*.test.ts',
+  'emulator/test/resources/router.test.ts',
+  'emulator/test/model/**/*.test.ts',
   'emulator/test/store-state.test.ts',
   'emulator/test/verify-{content-probe,hypotheses,scheduler}.test.ts',
   'vectors/test/**/*.test.ts',

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createTokenIssuer } from './auth/tokens.js';
 import { defaultConfig, type EmulatorConfig } from './config.js';
 import { ContentKeyOpener } from './domain/content-keys.js';
+import { composeApiRouter } from './app/compose.js';
 import { createApp } from './http/app.js';
 import { handleParserErrors, type ParserRejection } from './http/parser-errors.js';
 import { RequestLog } from './http/request-log.js';
@@ -105,6 +106,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const accessLog = config.silent ? undefined : (line: string) => process.stdout.write(`${line}\n`);
     const app = createApp({
       services,
+      router: composeApiRouter({ jobs: jobs.runner }),
       tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
       faults,

@@ -5,6 +5,7 @@ import { FaultInjector } from '../faults/injector.js';
 import { faultMiddleware, faultRouter } from '../faults/middleware.js';
 import { emulatorRouter, type EmulatorApiOptions } from '../emulator-api/index.js';
 import type { Services } from '../app/services.js';
+import type { ApiRouter } from '../resources/router.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { apiHandler, splitUrl } from './api-handler.js';
 import { refuseDeclaredOversizedBody } from './body-limit.js';
@@ -19,6 +20,8 @@ import { tokenRouter } from './token-endpoints.js';
 
 export interface AppOptions {
   services: Services;
+  /** What `/api/` serves: this emulator's router (app/compose.ts). */
+  router: ApiRouter;
   tokens: TokenIssuer;
   requests: RequestLog;
   /** Fault rules users set through /_emulator/faults to test their retry code (default: none yet). */
@@ -74,7 +77,7 @@ export function createApp(options: AppOptions): Express {
     faultMiddleware(faults),
     refuseDeclaredOversizedBody(services.config.limits.maxBodyBytes),
     express.raw({ type: () => true, limit: services.config.limits.maxBodyBytes }),
-    apiHandler(services, options.tokens, options.logError),
+    apiHandler(services, options.tokens, options.logError, options.router),
   );
   app.use(errorHandler(options.logError));
   return app;
