@@ -47,21 +47,21 @@ module.exports = {
       comment: 'State and blobs know nothing above them.',
       severity: 'error',
       from: { path: '^emulator/src/(store|storage)/' },
-      to: { path: '^emulator/src/(http|odata|resources|domain|model|app|verify|jobs|origin|content|emulator-api|faults|auth)/' },
+      to: { path: '^emulator/src/(http|odata|resources|domain|model|app|verify|jobs|origin|content|control|faults|auth)/' },
     },
     {
       name: 'domain-knows-no-wire',
       comment: 'Rules do not know HTTP or OData.',
       severity: 'error',
       from: { path: '^emulator/src/domain/' },
-      to: { path: '^emulator/src/(http|odata|resources|verify|jobs|origin|content|emulator-api|faults)/' },
+      to: { path: '^emulator/src/(http|odata|resources|verify|jobs|origin|content|control|faults)/' },
     },
     {
       name: 'model-knows-no-wire',
       comment: 'The model says what an entity is and what must hold of it; the wire formats, handlers and subsystems stand on it, never the other way. It may read the entity descriptions (odata/edm.ts) and canonical values (odata/values.ts).',
       severity: 'error',
       from: { path: '^emulator/src/model/' },
-      to: { path: '^emulator/src/(http|resources|verify|jobs|origin|content|emulator-api|faults|auth|odata/(?!edm\\.ts$|values\\.ts$))' },
+      to: { path: '^emulator/src/(http|resources|verify|jobs|origin|content|control|faults|auth|odata/(?!edm\\.ts$|values\\.ts$))' },
     },
     {
       name: 'handlers-below-http',
@@ -72,10 +72,10 @@ module.exports = {
     },
     {
       name: 'subsystems-not-on-handlers',
-      comment: 'verify, jobs, origin and content stand on domain, store and storage, not on handlers or the HTTP layer.',
+      comment: 'verify, jobs, origin and content stand on app, model, domain, store and storage, not on handlers, the HTTP layer or the control plane.',
       severity: 'error',
       from: { path: '^emulator/src/(verify|jobs|origin|content)/' },
-      to: { path: '^emulator/src/(resources|http)/' },
+      to: { path: '^emulator/src/(resources|http|control)/' },
     },
     {
       name: 'no-circular',

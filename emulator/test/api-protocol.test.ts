@@ -354,7 +354,7 @@ describe('createApp, served by supertest without a listening emulator', () => {
       router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }) }),
       tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
-      reset: async () => ({ containersDeleted: 0 }),
+      control: [],
       accessLog: (line) => access.push(line),
       debugLog: (entry) => debug.push(entry),
       logError: (message) => errors.push(message),

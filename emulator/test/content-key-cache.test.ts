@@ -121,7 +121,7 @@ describe('the API and the unwrap cache', () => {
       now: () => new Date(),
       events: NO_EVENTS,
     };
-    app = createApp({ services, router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }) }), tokens: createTokenIssuer(secrets.tokenSigningKey, 'any'), requests: new RequestLog(10), reset: async () => ({ containersDeleted: 0 }), logError: () => undefined });
+    app = createApp({ services, router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }) }), tokens: createTokenIssuer(secrets.tokenSigningKey, 'any'), requests: new RequestLog(10), control: [], logError: () => undefined });
   });
   afterAll(() => azurite.stop());
   const newKey = (encryptedContentKey?: string) => {

@@ -1,10 +1,8 @@
-import express, { type Express } from 'express';
 import { COLLECTIONS } from '../model/collections.js';
 import { filesOfAsset } from '../resources/files.js';
 import type { ChangeEvents, Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
-import { verificationRouter } from './routes.js';
 import { VerificationScheduler, type RunResult } from './scheduler.js';
 import { fingerprint, verifyBeforeCommit, type StrictPass } from './strict.js';
 import { DEFAULT_VERIFY_LIMITS, type DeletionInfo, type VerificationOutcome, type VerifyLimits } from './types.js';
@@ -30,11 +28,23 @@ export interface VerificationOptions {
   log?: (message: string, err: unknown) => void;
 }
 
+/** What the `/_emulator` verification routes (control/verification.ts) need from the service. */
+export interface VerificationControl {
+  /** Verify now, complete or not (on demand). */
+  verifyNow(fileId: string): void;
+  /** Verify after the debounce, if the upload is complete. */
+  verifySoon(fileId: string): void;
+  settled(fileId: string, timeoutMs: number): Promise<boolean>;
+  idle(timeoutMs: number): Promise<boolean>;
+  pendingCount(): number;
+  isPending(fileId: string): boolean;
+}
+
 export interface VerificationService {
   /** The hooks the file resources call. */
   events: ChangeEvents;
-  /** Mount the `/_emulator` verification routes. */
-  mount(app: Express): void;
+  /** For the `/_emulator` verification routes. */
+  control: VerificationControl;
   /** Resolves once no verification is pending (false after `timeoutMs`). */
   idle(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -203,22 +213,16 @@ export function createVerification(services: Services, options: VerificationOpti
 
   return {
     events,
-    mount(app) {
-      app.use(
-        '/_emulator',
-        express.json({ limit: '64kb' }),
-        verificationRouter(services, {
-          verifyNow(fileId) {
-            forced.add(fileId);
-            scheduler.touch(fileId, 0);
-          },
-          verifySoon: (fileId) => scheduler.touch(fileId),
-          settled: (fileId, timeoutMs) => scheduler.settled(fileId, timeoutMs),
-          idle: (timeoutMs) => scheduler.idle(timeoutMs),
-          pendingCount: () => scheduler.pendingCount,
-          isPending: (fileId) => scheduler.isPending(fileId),
-        }),
-      );
+    control: {
+      verifyNow(fileId) {
+        forced.add(fileId);
+        scheduler.touch(fileId, 0);
+      },
+      verifySoon: (fileId) => scheduler.touch(fileId),
+      settled: (fileId, timeoutMs) => scheduler.settled(fileId, timeoutMs),
+      idle: (timeoutMs) => scheduler.idle(timeoutMs),
+      pendingCount: () => scheduler.pendingCount,
+      isPending: (fileId) => scheduler.isPending(fileId),
     },
     idle: (timeoutMs) => scheduler.idle(timeoutMs),
     close: () => scheduler.close(),
