@@ -4,6 +4,7 @@ import type { RequestLog } from '../http/request-log.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { LATEST_API_VERSION } from '../http/api-version.js';
 import type { AzuriteChildStatus } from '../storage/azurite-supervisor.js';
+import type { VerificationControl } from '../verify/index.js';
 
 export interface StatusOptions {
   services: Services;
@@ -13,6 +14,7 @@ export interface StatusOptions {
   azuriteVersion?: string;
   /** The embedded Azurite child's state, when it runs in a child process. */
   azuriteStatus?: () => AzuriteChildStatus;
+  verification: Pick<VerificationControl, 'pendingCount' | 'unsavedResults'>;
 }
 
 /**
@@ -27,23 +29,24 @@ export function statusHandlers(options: StatusOptions) {
     async health(_req: Request, res: Response): Promise<void> {
       const versions = { emulator: `${EMULATOR_NAME}/${EMULATOR_VERSION}`, api: LATEST_API_VERSION, ...(options.azuriteVersion ? { azurite: options.azuriteVersion } : {}) };
       const child = options.azuriteStatus?.();
-      const embeddedAzurite = child ? { embeddedAzurite: child } : {};
+      // `unsavedResults`: verification results the store refused; each was logged when it happened.
+      const sections = { verification: { pending: options.verification.pendingCount(), unsavedResults: options.verification.unsavedResults() }, ...(child ? { embeddedAzurite: child } : {}) };
       const storeFailure = await services.store.writeFailure();
       if (storeFailure !== undefined) {
-        res.status(503).json({ status: 'unhealthy', store: 'not writable', location: services.store.location, message: storeFailure, versions, ...embeddedAzurite });
+        res.status(503).json({ status: 'unhealthy', store: 'not writable', location: services.store.location, message: storeFailure, versions, ...sections });
         return;
       }
       if (child?.state === 'restarting') {
         // No ping: the child is known dead, and a ping would only spend the storage client's retries.
         res.status(503).setHeader('Retry-After', '1');
-        res.json({ status: 'unhealthy', storage: 'restarting', message: 'the embedded Azurite exited and is being restarted', versions, ...embeddedAzurite });
+        res.json({ status: 'unhealthy', storage: 'restarting', message: 'the embedded Azurite exited and is being restarted', versions, ...sections });
         return;
       }
       try {
         await services.storage.ping();
-        res.status(200).json({ status: 'healthy', storage: 'up', versions, strict: services.config.strict, auth: services.config.auth, requests: requestCounts(), ...embeddedAzurite });
+        res.status(200).json({ status: 'healthy', storage: 'up', versions, strict: services.config.strict, auth: services.config.auth, requests: requestCounts(), ...sections });
       } catch (err) {
-        res.status(503).json({ status: 'unhealthy', storage: 'down', message: (err as Error).message, versions, requests: requestCounts(), ...embeddedAzurite });
+        res.status(503).json({ status: 'unhealthy', storage: 'down', message: (err as Error).message, versions, requests: requestCounts(), ...sections });
       }
     },
 

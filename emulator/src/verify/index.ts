@@ -38,6 +38,8 @@ export interface VerificationControl {
   idle(timeoutMs: number): Promise<boolean>;
   pendingCount(): number;
   isPending(fileId: string): boolean;
+  /** Verification results and states the store refused (it was failing or closing), since start. */
+  unsavedResults(): number;
 }
 
 export interface VerificationService {
@@ -80,9 +82,14 @@ export function createVerification(services: Services, options: VerificationOpti
     retryMaxMs: options.retryMaxMs ?? 15_000,
   });
   const log = options.log ?? ((message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${String(err)}\n`));
-  // A result the store refused (it is failing, or closing) is lost: said, never thrown into the
-  // request or the run that produced it.
-  const write = (fn: (tx: Transaction) => void): Promise<void> => services.store.transaction(fn).catch((err: unknown) => log('a verification result could not be stored', err));
+  // A result the store refused (it is failing, or closing) is lost: logged and counted (health
+  // shows the count), never thrown into the request or the run that produced it.
+  let unsaved = 0;
+  const write = (fn: (tx: Transaction) => void): Promise<void> =>
+    services.store.transaction(fn).catch((err: unknown) => {
+      unsaved++;
+      log('a verification result could not be stored', err);
+    });
 
   async function run(fileId: string, signal: AbortSignal): Promise<RunResult> {
     const gone = deletedFiles.get(fileId);
@@ -176,15 +183,17 @@ export function createVerification(services: Services, options: VerificationOpti
         forced.delete(fileId);
         void write((tx) => markPending(tx, fileId, services.now(), 'queued', 'waiting for the upload to settle', { ...request }));
         scheduler.touch(fileId);
-      } catch {
-        // Must not throw into the request that changed the file.
+      } catch (err) {
+        // Must not throw into the request that changed the file; said, not swallowed.
+        log(`the verification of file ${fileId} could not be queued`, err);
       }
     },
     fileDeleted(file, request) {
       try {
         settleDeletion(file, { at: services.now().toISOString(), with: 'file', requestId: request.requestId });
-      } catch {
-        // Must not throw into the delete.
+      } catch (err) {
+        // Must not throw into the delete; said, not swallowed.
+        log(`the verification of deleted file ${String(file['Id'])} could not be settled`, err);
       }
     },
     async beforeAssetDelete(assetId) {
@@ -194,16 +203,18 @@ export function createVerification(services: Services, options: VerificationOpti
           .filter((id) => scheduler.isPending(id));
         for (const fileId of pending) scheduler.touch(fileId, 0);
         await Promise.all(pending.map((fileId) => scheduler.settled(fileId, DELETE_FLUSH_MS)));
-      } catch {
+      } catch (err) {
         // Must not throw into the delete: what did not run is recorded as not verified.
+        log(`the pending verifications of asset ${assetId} could not be run before its delete`, err);
       }
     },
-    assetDeleted(_assetId, files, request) {
+    assetDeleted(assetId, files, request) {
       try {
         const deleted: DeletionInfo = { at: services.now().toISOString(), with: 'asset', requestId: request.requestId };
         for (const file of files) settleDeletion(file, deleted);
-      } catch {
-        // Must not throw into the delete.
+      } catch (err) {
+        // Must not throw into the delete; said, not swallowed.
+        log(`the verifications of deleted asset ${assetId} could not be settled`, err);
       }
     },
   };
@@ -223,6 +234,7 @@ export function createVerification(services: Services, options: VerificationOpti
       idle: (timeoutMs) => scheduler.idle(timeoutMs),
       pendingCount: () => scheduler.pendingCount,
       isPending: (fileId) => scheduler.isPending(fileId),
+      unsavedResults: () => unsaved,
     },
     idle: (timeoutMs) => scheduler.idle(timeoutMs),
     close: () => scheduler.close(),
