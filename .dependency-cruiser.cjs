@@ -1,11 +1,14 @@
 /**
- * The layering the README states, enforced by `npm run check:layers` (part of `npm test`):
+ * The layering the README states (its Layout section, in the same words), enforced by
+ * `npm run check:layers` (part of `npm test`):
  *
  *   emulator -> client/src/crypto, client/src/rest/enums.ts    conformance -> client    nothing -> conformance
- *   in the emulator: http -> resources (handlers) -> model, domain -> store, storage
- *   model/ (records, invariants, cascades, Refusal) knows no wire: not http, resources or the OData codec
- *   subsystems (verify, jobs, origin, content) stand on app, model, domain, store and storage, never on the
- *   handlers in resources/ or the wire in http/
+ *   inside emulator/src:
+ *     http/, control/, app/compose.ts -> resources/ (thin handlers) -> model/ -> domain/ -> store/, storage/
+ *     verify/, jobs/, origin/, content/ (subsystems) -> app/, model/, domain/, store/, storage/
+ *   model/ knows no wire (not http/, resources/, or the OData codec beyond odata/edm.ts and odata/values.ts);
+ *   domain/ knows neither HTTP nor OData; store/ and storage/ know nothing above them; subsystems never
+ *   import handlers (resources/), http/ or control/; no import cycles.
  *
  * Violations that predate the checker are listed in .dependency-cruiser-known-violations.json
  * (the model-layer issue removes them); `npm run check:layers` ignores those and fails on any
@@ -65,10 +68,10 @@ module.exports = {
     },
     {
       name: 'handlers-below-http',
-      comment: 'Handlers are called by the HTTP layer, never the other way.',
+      comment: 'Handlers are called by the HTTP layer and composed by app/compose.ts, never the other way.',
       severity: 'error',
       from: { path: '^emulator/src/resources/' },
-      to: { path: '^emulator/src/http/' },
+      to: { path: '^emulator/src/(http|control)/|^emulator/src/app/compose\\.ts$' },
     },
     {
       name: 'subsystems-not-on-handlers',
