@@ -20,7 +20,7 @@ const UNIT = [
   'emulator/test/query-*.test.ts',
   'emulator/test/resources/router.test.ts',
   'emulator/test/control/table.test.ts',
-  'emulator/test/model/**/*.test.ts',
+  'emulator/test/model/job.test.ts',
   'emulator/test/store-state.test.ts',
   'emulator/test/verify-{content-probe,hypotheses,scheduler}.test.ts',
   'vectors/test/**/*.test.ts',

@@ -73,8 +73,8 @@ async function updateJob(req: ApiRequest, services: Services, key: string): Prom
   const body = readBody(req, services, Job);
   await services.store.transaction((tx) => {
     const current = findEntity<JobRecord>(tx, Job, COLLECTIONS.Jobs, key);
-    const next = mergeValues(Job, current, body.values);
-    next['LastModified'] = services.now().toISOString();
+    // mergeValues applies only declared, updatable properties: the result is still a job.
+    const next = { ...(mergeValues(Job, current, body.values) as JobRecord), LastModified: services.now().toISOString() };
     tx.put(COLLECTIONS.Jobs, jobKey(current.Id), next);
   });
   return { kind: 'noContent' };
