@@ -1,11 +1,11 @@
 import { formatNbId, parseNbId } from '../../../client/src/crypto/index.js';
 import type { CanonicalValue } from '../odata/values.js';
-import type { StoreReader, Transaction } from '../store/types.js';
+import type { JsonRecord, StoreReader, Transaction } from '../store/types.js';
 import { COLLECTIONS } from './collections.js';
 import { enumName, JobState, type JobStateValue } from './enums.js';
 import type { JobRecord, TaskRecord } from './records.js';
 import { invalid } from './refusal.js';
-import { duration, isFinal, taskKey, withClientValues, withEvent, type TaskOutcome } from './task.js';
+import { duration, isFinal, stringsOf, taskKey, withClientValues, withEvent, type TaskOutcome } from './task.js';
 
 /**
  * What a Job is: an ordered list of tasks (model/task.ts) run over input assets into output assets
@@ -183,4 +183,15 @@ export function canceling({ job, tasks }: JobAndTasks, now: string): JobAndTasks
     job: { ...job, State: JobState.Canceling, LastModified: now },
     tasks: tasks.map((t) => (isFinal(t.State) ? t : withEvent({ ...t, State: JobState.Canceling }, 'Canceling', 'Cancellation was requested', now))),
   };
+}
+
+/**
+ * A job as schema 1 stored it (bookkeeping at the top level: `_inputs`, `_outputs`, `_tasks`,
+ * `_workDone`) in today's shape, for the store's schema upgrade. A record already upgraded is
+ * returned as it is, so the upgrade can run over a journal that mixes both.
+ */
+export function jobFromSchema1(stored: JsonRecord): JobRecord {
+  if (typeof stored['_internal'] === 'object' && stored['_internal'] !== null) return stored as JobRecord;
+  const { _inputs, _outputs, _tasks, _workDone, ...properties } = stored;
+  return { ...(properties as Omit<JobRecord, '_internal'>), _internal: { inputs: stringsOf(_inputs), outputs: stringsOf(_outputs), tasks: stringsOf(_tasks), workDone: _workDone === true } };
 }

@@ -1,5 +1,6 @@
 import { formatNbId, parseNbId } from '../../../client/src/crypto/index.js';
 import type { CanonicalValue } from '../odata/values.js';
+import type { JsonRecord } from '../store/types.js';
 import { JobState } from './enums.js';
 import type { HistoricalEventValue, TaskOutcomeValue, TaskRecord } from './records.js';
 
@@ -102,4 +103,29 @@ export function taskProgressed(task: TaskRecord, done: number, total: number): T
 /** Milliseconds from `start` to `end` (RunningDuration; the SDKs read it as milliseconds). */
 export function duration(start: string | null, end: string): number {
   return start !== null ? Math.max(0, Date.parse(end) - Date.parse(start)) : 0;
+}
+
+/**
+ * A task as schema 1 stored it (`_jobId`, `_index`, `_inputs`, `_outputs`, `_outcome` at the top
+ * level) in today's shape, for the store's schema upgrade; an upgraded record is returned as it is.
+ */
+export function taskFromSchema1(stored: JsonRecord): TaskRecord {
+  if (typeof stored['_internal'] === 'object' && stored['_internal'] !== null) return stored as TaskRecord;
+  const { _jobId, _index, _inputs, _outputs, _outcome, ...properties } = stored;
+  return {
+    ...(properties as Omit<TaskRecord, '_internal'>),
+    _internal: { jobId: String(_jobId), index: typeof _index === 'number' ? _index : 0, inputs: stringsOf(_inputs), outputs: stringsOf(_outputs), outcome: outcomeOf(_outcome) },
+  };
+}
+
+function outcomeOf(value: unknown): TaskOutcome | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { state, errors } = value as { state?: unknown; errors?: unknown };
+  if (state !== JobState.Finished && state !== JobState.Error && state !== JobState.Canceled) return null;
+  return { state, errors: Array.isArray(errors) ? (errors as TaskOutcome['errors']) : [] };
+}
+
+/** The strings of a stored list (anything else in it, or no list, is dropped). */
+export function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }

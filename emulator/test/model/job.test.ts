@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../src/model/collections.js';
 import { JobState, type JobStateValue } from '../../src/model/enums.js';
-import { deleteJob, isFinal, jobKey, newJob, readJob, writeJob } from '../../src/model/job.js';
+import { deleteJob, isFinal, jobFromSchema1, jobKey, newJob, readJob, writeJob } from '../../src/model/job.js';
 import { Refusal } from '../../src/model/refusal.js';
-import { newTask, taskKey } from '../../src/model/task.js';
+import { newTask, taskFromSchema1, taskKey } from '../../src/model/task.js';
 import { openStore } from '../../src/store/index.js';
 import type { InstrumentedStore } from '../../src/store/instrumented.js';
 
@@ -58,6 +58,32 @@ describe('model/job', () => {
         store = undefined;
       }),
       { numRuns: 30 },
+    );
+  });
+});
+
+describe('schema 1 records (bookkeeping at the top level) in today\'s shape', () => {
+  const ids = fc.array(fc.uuid().map((g) => `nb:cid:UUID:${g}`), { maxLength: 3 });
+  const outcome = fc.option(fc.record({ state: fc.constantFrom(JobState.Finished, JobState.Error, JobState.Canceled), errors: fc.array(fc.record({ Code: fc.string(), Message: fc.string() }), { maxLength: 2 }) }), { nil: null });
+
+  it('a job and its task come back as they were written, and an upgraded record is left alone', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 0, max: 3 }), fc.constantFrom(...Object.values(JobState)), ids, ids, fc.boolean(), outcome, (n, taskCount, state, inputs, outputs, done, taskOutcome) => {
+        const made = jobWithTasks(n, taskCount, state);
+        const job = { ...made.job, _internal: { ...made.job._internal, inputs, outputs, workDone: done } };
+        const { _internal: j, ...jobProperties } = job;
+        const storedJob = { ...jobProperties, _inputs: j.inputs, _outputs: j.outputs, _tasks: j.tasks, _workDone: j.workDone };
+        expect(jobFromSchema1(storedJob)).toEqual(job);
+        expect(jobFromSchema1(job)).toBe(job);
+        for (const created of made.tasks) {
+          const task = { ...created, _internal: { ...created._internal, inputs, outputs, outcome: taskOutcome } };
+          const { _internal: t, ...taskProperties } = task;
+          const storedTask = { ...taskProperties, _jobId: t.jobId, _index: t.index, _inputs: t.inputs, _outputs: t.outputs, _outcome: t.outcome };
+          expect(taskFromSchema1(storedTask)).toEqual(task);
+          expect(taskFromSchema1(task)).toBe(task);
+        }
+      }),
+      { numRuns: 100 },
     );
   });
 });
