@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { createTokenIssuer } from './auth/tokens.js';
 import { defaultConfig, type EmulatorConfig } from './config.js';
 import { ContentKeyOpener } from './domain/content-keys.js';
+import { composeApiRouter } from './app/compose.js';
+import { controlRoutes } from './control/table.js';
 import { createApp } from './http/app.js';
 import { handleParserErrors, type ParserRejection } from './http/parser-errors.js';
 import { RequestLog } from './http/request-log.js';
@@ -105,17 +107,23 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const accessLog = config.silent ? undefined : (line: string) => process.stdout.write(`${line}\n`);
     const app = createApp({
       services,
+      router: composeApiRouter({ jobs: jobs.runner }),
       tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
       faults,
-      reset,
-      azuriteVersion: azurite ? AZURITE_VERSION : undefined,
-      ...(opened.azuriteStatus ? { azuriteStatus: opened.azuriteStatus } : {}),
+      control: controlRoutes({
+        services,
+        requests,
+        faults,
+        verification: verification.control,
+        reset,
+        azuriteVersion: azurite ? AZURITE_VERSION : undefined,
+        ...(opened.azuriteStatus ? { azuriteStatus: opened.azuriteStatus } : {}),
+      }),
       accessLog,
       debugLog,
       logError,
       extraRoutes: (express) => {
-        verification.mount(express);
         express.use('/origin', originRouter(services, { log: logError }));
       },
     });

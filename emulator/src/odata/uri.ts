@@ -26,6 +26,9 @@ export type ODataPath =
   | { kind: 'navigation'; type: EntityTypeDef; key: string; nav: NavigationDef; count: boolean }
   | { kind: 'links'; type: EntityTypeDef; key: string; nav: NavigationDef; targetKey?: string };
 
+/** A path a resource handler serves: every kind but `$batch`, which the HTTP layer runs itself. */
+export type ResourcePath = Exclude<ODataPath, { kind: 'batch' }>;
+
 /** Percent-decode a whole path once; a malformed escape is the client's mistake (400). */
 export function decodePath(rawPath: string): string {
   let decoded: string;

@@ -8,7 +8,7 @@ import type { CanonicalValue } from '../odata/values.js';
 
 import type { JsonRecord, Transaction } from '../store/types.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from '../model/collections.js';
-import type { AssetKeyLinkRecord } from '../model/records.js';
+import type { AssetKeyLinkRecord, AssetRecord } from '../model/records.js';
 import { findEntity, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
@@ -24,7 +24,7 @@ const ASSET_OPTIONS = new Map([
 ]);
 
 export function containerOf(asset: JsonRecord): string {
-  return String(asset['_container']);
+  return (asset as unknown as AssetRecord)._internal.container;
 }
 
 /** POST Assets: the entity and its container `asset-<guid>`; `Uri` is the container URL. */
@@ -59,7 +59,7 @@ export function newAssetRecord(services: Services, values: Map<string, Canonical
   const container = `asset-${guid}`;
   const now = services.now().toISOString();
   const record = newRecord(Asset, { State: 0, Created: now, LastModified: now, Options: 0, FormatOption: 0 }, values);
-  Object.assign(record, { Id: id, Uri: services.storage.containerUrl(container), StorageAccountName: services.storage.accountName, _container: container });
+  Object.assign(record, { Id: id, Uri: services.storage.containerUrl(container), StorageAccountName: services.storage.accountName, _internal: { container } });
   return { id, container, record };
 }
 

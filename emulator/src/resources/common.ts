@@ -2,6 +2,9 @@ import type { EntityTypeDef } from '../odata/edm.js';
 import { badRequest, notFound } from '../odata/errors.js';
 import { canonicalId, checkKey } from '../odata/uri.js';
 import { readEntityBody, type EntityBody } from '../odata/body.js';
+
+// Body readers that subsystems use too live with the body; re-exported for the handlers.
+export { boundKeys, numberValue, stringValue } from '../odata/body.js';
 import type { CanonicalValue } from '../odata/values.js';
 import { ASSET_KEY_LINKS, INDEXES } from '../model/collections.js';
 import type { AssetKeyLinkRecord } from '../model/records.js';
@@ -68,28 +71,6 @@ export function newRecord(type: EntityTypeDef, defaults: JsonRecord, values: Map
   for (const p of type.properties) record[p.name] = defaults[p.name] ?? null;
   for (const [name, value] of values) record[name] = value;
   return record;
-}
-
-/** Navigation bindings of one name resolved to keys of the expected set (400 on the wrong set). */
-export function boundKeys(body: EntityBody, navigation: string, target: EntityTypeDef, resolve: (reference: string) => { type: EntityTypeDef; key: string }): string[] {
-  const keys: string[] = [];
-  for (const binding of body.bindings) {
-    if (binding.navigation !== navigation) continue;
-    const ref = resolve(binding.reference);
-    if (ref.type !== target) throw badRequest(`The '${navigation}' link must point to ${target.set}, not ${ref.type.set}`);
-    keys.push(ref.key);
-  }
-  return keys;
-}
-
-export function stringValue(values: Map<string, CanonicalValue>, name: string): string | undefined {
-  const v = values.get(name);
-  return typeof v === 'string' ? v : undefined;
-}
-
-export function numberValue(values: Map<string, CanonicalValue>, name: string): number | undefined {
-  const v = values.get(name);
-  return typeof v === 'number' ? v : undefined;
 }
 
 /** Canonical ids of the keys linked to an asset, in link order. */

@@ -3,6 +3,7 @@ import type { JsonRecord } from '../store/types.js';
 import { COLLECTIONS } from '../model/collections.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
+import { containerOf } from './assets.js';
 import { LOCATOR_ORIGIN, LOCATOR_SAS } from './locators.js';
 
 /**
@@ -18,14 +19,14 @@ export function present(result: ApiResult, req: ApiRequest, services: Services):
 }
 
 export function presentRecord(type: EntityTypeDef, record: JsonRecord, req: ApiRequest, services: Services): JsonRecord {
-  if (type === Asset && typeof record['_container'] === 'string' && record['Uri'] !== null) {
-    return { ...record, Uri: services.storage.containerUrl(record['_container']) };
+  if (type === Asset && record['Uri'] !== null) {
+    return { ...record, Uri: services.storage.containerUrl(containerOf(record)) };
   }
   if (type === Locator) {
     if (record['Type'] === LOCATOR_SAS) {
       const asset = services.store.get(COLLECTIONS.Assets, String(record['AssetId']));
-      if (!asset || typeof asset['_container'] !== 'string') return record;
-      const baseUri = services.storage.containerUrl(asset['_container']);
+      if (!asset) return record;
+      const baseUri = services.storage.containerUrl(containerOf(asset));
       return { ...record, BaseUri: baseUri, Path: baseUri + String(record['ContentAccessComponent'] ?? '') };
     }
     if (record['Type'] === LOCATOR_ORIGIN) {

@@ -1,18 +1,15 @@
-import express, { type Express } from 'express';
 import { COLLECTIONS } from '../model/collections.js';
 import { filesOfAsset } from '../resources/files.js';
 import type { ChangeEvents, Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
-import './rules.js';
-import { verificationRouter } from './routes.js';
 import { VerificationScheduler, type RunResult } from './scheduler.js';
 import { fingerprint, verifyBeforeCommit, type StrictPass } from './strict.js';
 import { DEFAULT_VERIFY_LIMITS, type DeletionInfo, type VerificationOutcome, type VerifyLimits } from './types.js';
 import { afterDeletion, getVerification, listVerifications, markDeleted, markPending, saveOutcome, settleUnverified } from './verification-store.js';
 import { BlobChangedError, verifyFile } from './verify-file.js';
 
-export { VERIFY_RULES } from './rules.js';
+export { VERIFICATION_RULES as VERIFY_RULES } from '../domain/verification-rules.js';
 export type { VerificationRecord, VerificationStatus, Check, Diagnosis, VerifyLimits } from './types.js';
 export type { MistakeId } from './hypotheses.js';
 
@@ -31,11 +28,25 @@ export interface VerificationOptions {
   log?: (message: string, err: unknown) => void;
 }
 
+/** What the `/_emulator` verification routes (control/verification.ts) need from the service. */
+export interface VerificationControl {
+  /** Verify now, complete or not (on demand). */
+  verifyNow(fileId: string): void;
+  /** Verify after the debounce, if the upload is complete. */
+  verifySoon(fileId: string): void;
+  settled(fileId: string, timeoutMs: number): Promise<boolean>;
+  idle(timeoutMs: number): Promise<boolean>;
+  pendingCount(): number;
+  isPending(fileId: string): boolean;
+  /** Verification results and states the store refused (it was failing or closing), since start. */
+  unsavedResults(): number;
+}
+
 export interface VerificationService {
   /** The hooks the file resources call. */
   events: ChangeEvents;
-  /** Mount the `/_emulator` verification routes. */
-  mount(app: Express): void;
+  /** For the `/_emulator` verification routes. */
+  control: VerificationControl;
   /** Resolves once no verification is pending (false after `timeoutMs`). */
   idle(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -71,9 +82,14 @@ export function createVerification(services: Services, options: VerificationOpti
     retryMaxMs: options.retryMaxMs ?? 15_000,
   });
   const log = options.log ?? ((message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${String(err)}\n`));
-  // A result the store refused (it is failing, or closing) is lost: said, never thrown into the
-  // request or the run that produced it.
-  const write = (fn: (tx: Transaction) => void): Promise<void> => services.store.transaction(fn).catch((err: unknown) => log('a verification result could not be stored', err));
+  // A result the store refused (it is failing, or closing) is lost: logged and counted (health
+  // shows the count), never thrown into the request or the run that produced it.
+  let unsaved = 0;
+  const write = (fn: (tx: Transaction) => void): Promise<void> =>
+    services.store.transaction(fn).catch((err: unknown) => {
+      unsaved++;
+      log('a verification result could not be stored', err);
+    });
 
   async function run(fileId: string, signal: AbortSignal): Promise<RunResult> {
     const gone = deletedFiles.get(fileId);
@@ -167,15 +183,17 @@ export function createVerification(services: Services, options: VerificationOpti
         forced.delete(fileId);
         void write((tx) => markPending(tx, fileId, services.now(), 'queued', 'waiting for the upload to settle', { ...request }));
         scheduler.touch(fileId);
-      } catch {
-        // Must not throw into the request that changed the file.
+      } catch (err) {
+        // Must not throw into the request that changed the file; said, not swallowed.
+        log(`the verification of file ${fileId} could not be queued`, err);
       }
     },
     fileDeleted(file, request) {
       try {
         settleDeletion(file, { at: services.now().toISOString(), with: 'file', requestId: request.requestId });
-      } catch {
-        // Must not throw into the delete.
+      } catch (err) {
+        // Must not throw into the delete; said, not swallowed.
+        log(`the verification of deleted file ${String(file['Id'])} could not be settled`, err);
       }
     },
     async beforeAssetDelete(assetId) {
@@ -185,16 +203,18 @@ export function createVerification(services: Services, options: VerificationOpti
           .filter((id) => scheduler.isPending(id));
         for (const fileId of pending) scheduler.touch(fileId, 0);
         await Promise.all(pending.map((fileId) => scheduler.settled(fileId, DELETE_FLUSH_MS)));
-      } catch {
+      } catch (err) {
         // Must not throw into the delete: what did not run is recorded as not verified.
+        log(`the pending verifications of asset ${assetId} could not be run before its delete`, err);
       }
     },
-    assetDeleted(_assetId, files, request) {
+    assetDeleted(assetId, files, request) {
       try {
         const deleted: DeletionInfo = { at: services.now().toISOString(), with: 'asset', requestId: request.requestId };
         for (const file of files) settleDeletion(file, deleted);
-      } catch {
-        // Must not throw into the delete.
+      } catch (err) {
+        // Must not throw into the delete; said, not swallowed.
+        log(`the verifications of deleted asset ${assetId} could not be settled`, err);
       }
     },
   };
@@ -204,22 +224,17 @@ export function createVerification(services: Services, options: VerificationOpti
 
   return {
     events,
-    mount(app) {
-      app.use(
-        '/_emulator',
-        express.json({ limit: '64kb' }),
-        verificationRouter(services, {
-          verifyNow(fileId) {
-            forced.add(fileId);
-            scheduler.touch(fileId, 0);
-          },
-          verifySoon: (fileId) => scheduler.touch(fileId),
-          settled: (fileId, timeoutMs) => scheduler.settled(fileId, timeoutMs),
-          idle: (timeoutMs) => scheduler.idle(timeoutMs),
-          pendingCount: () => scheduler.pendingCount,
-          isPending: (fileId) => scheduler.isPending(fileId),
-        }),
-      );
+    control: {
+      verifyNow(fileId) {
+        forced.add(fileId);
+        scheduler.touch(fileId, 0);
+      },
+      verifySoon: (fileId) => scheduler.touch(fileId),
+      settled: (fileId, timeoutMs) => scheduler.settled(fileId, timeoutMs),
+      idle: (timeoutMs) => scheduler.idle(timeoutMs),
+      pendingCount: () => scheduler.pendingCount,
+      isPending: (fileId) => scheduler.isPending(fileId),
+      unsavedResults: () => unsaved,
     },
     idle: (timeoutMs) => scheduler.idle(timeoutMs),
     close: () => scheduler.close(),

@@ -9,6 +9,8 @@ import { createTokenIssuer } from '../../src/auth/tokens.js';
 import { defaultConfig } from '../../src/config.js';
 import { ContentKeyOpener } from '../../src/domain/content-keys.js';
 import { createApp } from '../../src/http/app.js';
+import { composeApiRouter } from '../../src/app/compose.js';
+import { JobRunner } from '../../src/jobs/runner.js';
 import { RequestLog } from '../../src/http/request-log.js';
 import { createIdGenerator } from '../../src/ids.js';
 import { NO_EVENTS, type Services } from '../../src/app/services.js';
@@ -119,7 +121,7 @@ describe('the API and the unwrap cache', () => {
       now: () => new Date(),
       events: NO_EVENTS,
     };
-    app = createApp({ services, tokens: createTokenIssuer(secrets.tokenSigningKey, 'any'), requests: new RequestLog(10), reset: async () => ({ containersDeleted: 0 }), logError: () => undefined });
+    app = createApp({ services, router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }) }), tokens: createTokenIssuer(secrets.tokenSigningKey, 'any'), requests: new RequestLog(10), control: [], logError: () => undefined });
   });
   afterAll(() => azurite.stop());
   const newKey = (encryptedContentKey?: string) => {

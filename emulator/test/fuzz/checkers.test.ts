@@ -67,8 +67,8 @@ describe('the consistency check', () => {
     state.assetContentKeys.push({ assetId: 'nb:cid:UUID:a', keyId: 'nb:kid:UUID:k' }, { assetId: 'nb:cid:UUID:gone', keyId: 'nb:kid:UUID:k' }, { assetId: 'nb:cid:UUID:a', keyId: 'nb:kid:UUID:gone' });
     state.files.push({ Id: 'f1', ParentAssetId: 'nb:cid:UUID:a', Name: 'x' }, { Id: 'f2', ParentAssetId: 'nb:cid:UUID:a', Name: 'x' }, { Id: 'f3', ParentAssetId: 'nb:cid:UUID:gone', Name: 'y' });
     state.locators.push({ Id: 'l1', AssetId: 'nb:cid:UUID:a', AccessPolicyId: 'nb:pid:UUID:gone' }, { Id: 'l2', AssetId: 'nb:cid:UUID:gone', AccessPolicyId: 'nb:pid:UUID:p' });
-    state.jobs.push({ Id: 'j', _tasks: ['t-gone'] });
-    state.tasks.push({ Id: 't', _jobId: 'j-gone' });
+    state.jobs.push({ Id: 'j', _internal: { tasks: ['t-gone'] } });
+    state.tasks.push({ Id: 't', _internal: { jobId: 'j-gone' } });
     expect(referenceProblems(state)).toEqual([
       'link nb:cid:UUID:gone -> nb:kid:UUID:k: the asset does not exist',
       'link nb:cid:UUID:a -> nb:kid:UUID:gone: the content key does not exist',
@@ -102,7 +102,7 @@ describe('the consistency check', () => {
     const storage = createBlobStorage(emu.emulator.storage.connectionString);
     expect(await checkConsistency({ baseUrl: emu.baseUrl, storage, location })).toEqual([]);
 
-    await storage.deleteContainer(String((await emu.admin('GET', 'state')).body.state.assets[0]._container));
+    await storage.deleteContainer(String((await emu.admin('GET', 'state')).body.state.assets[0]._internal.container));
     expect(await checkConsistency({ baseUrl: emu.baseUrl, storage })).toEqual([`asset ${asset.Id}: its container asset-${String(asset.Id).replace('nb:cid:UUID:', '')} does not exist in storage`]);
 
     const journal = (await readdir(location)).find((name) => name.startsWith('journal-'))!;

@@ -5,6 +5,8 @@ import { createTokenIssuer } from '../../src/auth/tokens.js';
 import { defaultConfig } from '../../src/config.js';
 import { ContentKeyOpener } from '../../src/domain/content-keys.js';
 import { createApp } from '../../src/http/app.js';
+import { composeApiRouter } from '../../src/app/compose.js';
+import { JobRunner } from '../../src/jobs/runner.js';
 import { RequestLog } from '../../src/http/request-log.js';
 import { createIdGenerator } from '../../src/ids.js';
 import { NO_EVENTS, type Services } from '../../src/app/services.js';
@@ -349,9 +351,10 @@ describe('createApp, served by supertest without a listening emulator', () => {
     const requests = new RequestLog(10);
     app = createApp({
       services,
+      router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }) }),
       tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
-      reset: async () => ({ containersDeleted: 0 }),
+      control: [],
       accessLog: (line) => access.push(line),
       debugLog: (entry) => debug.push(entry),
       logError: (message) => errors.push(message),

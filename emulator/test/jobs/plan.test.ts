@@ -3,7 +3,9 @@ import { readEntityBody } from '../../src/odata/body.js';
 import { Job } from '../../src/odata/edm.js';
 import { ODataError } from '../../src/odata/errors.js';
 import { planJob } from '../../src/jobs/job-request.js';
-import { advance, canceled, complete, JobState, taskStarted } from '../../src/jobs/job-states.js';
+import { JobState } from '../../src/model/enums.js';
+import { advance, canceled, complete, newJob } from '../../src/model/job.js';
+import { newTask, taskStarted, type TaskRecord } from '../../src/model/task.js';
 import { parseTaskBody } from '../../src/jobs/task-body.js';
 import type { JsonRecord, StoreReader } from '../../src/store/types.js';
 
@@ -98,11 +100,13 @@ describe('planJob', () => {
 });
 
 describe('job state changes', () => {
-  const job: JsonRecord = { Id: 'j', State: JobState.Queued, StartTime: null, EndTime: null };
-  const tasks: JsonRecord[] = [
-    { Id: 't1', State: JobState.Queued, HistoricalEvents: [] },
-    { Id: 't2', State: JobState.Queued, HistoricalEvents: [] },
-  ];
+  const J = 'nb:jid:UUID:00000000-0000-4000-8000-000000000001';
+  const T1 = 'nb:tid:UUID:00000000-0000-4000-8000-000000000011';
+  const T2 = 'nb:tid:UUID:00000000-0000-4000-8000-000000000012';
+  const created = '2019-12-31T00:00:00.000Z';
+  const queued = (id: string, index: number): TaskRecord => ({ ...newTask({ id, jobId: J, index, values: new Map(), inputs: [], outputs: [], now: created }), HistoricalEvents: [] });
+  const tasks = [queued(T1, 0), queued(T2, 1)];
+  const { job } = newJob({ id: J, values: new Map(), inputs: [], outputs: [], tasks, now: created });
 
   it('Queued -> Scheduled -> Processing -> Finished, with times and durations in milliseconds', () => {
     const scheduled = advance({ job, tasks }, JobState.Scheduled, '2020-01-01T00:00:00.000Z', 'scheduled');
@@ -111,15 +115,15 @@ describe('job state changes', () => {
     expect(processing.job).toMatchObject({ State: 2, StartTime: '2020-01-01T00:00:01.000Z' });
     expect(processing.tasks.map((t) => t['State'])).toEqual([1, 1]);
     const started = { ...processing, tasks: processing.tasks.map((t) => taskStarted(t, '2020-01-01T00:00:02.000Z', 'go')) };
-    const done = complete(started, new Map([['t1', { state: JobState.Finished, errors: [] }], ['t2', { state: JobState.Finished, errors: [] }]]), '2020-01-01T00:00:03.500Z');
+    const done = complete(started, new Map([[T1, { state: JobState.Finished, errors: [] }], [T2, { state: JobState.Finished, errors: [] }]]), '2020-01-01T00:00:03.500Z');
     expect(done.job).toMatchObject({ State: 3, EndTime: '2020-01-01T00:00:03.500Z', RunningDuration: 2500 });
     expect(done.tasks[0]).toMatchObject({ State: 3, Progress: 100, RunningDuration: 1500, ErrorDetails: [] });
-    expect((done.tasks[0]!['HistoricalEvents'] as JsonRecord[]).map((e) => e['Code'])).toEqual(['Scheduled', 'Processing', 'Finished']);
+    expect((done.tasks[0]!.HistoricalEvents ?? []).map((e) => e.Code)).toEqual(['Scheduled', 'Processing', 'Finished']);
   });
 
   it('a failed task makes the job Error; a task without an outcome did not run (Canceled)', () => {
     const error = { Code: 'NoContentKey', Message: 'no key' };
-    const done = complete({ job: { ...job, State: 2 }, tasks }, new Map([['t1', { state: JobState.Error, errors: [error] }]]), '2020-01-01T00:00:00.000Z');
+    const done = complete({ job: { ...job, State: JobState.Processing }, tasks }, new Map([[T1, { state: JobState.Error, errors: [error] }]]), '2020-01-01T00:00:00.000Z');
     expect(done.job['State']).toBe(JobState.Error);
     expect(done.tasks.map((t) => [t['State'], t['ErrorDetails']])).toEqual([
       [JobState.Error, [error]],

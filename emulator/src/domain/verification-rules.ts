@@ -1,10 +1,11 @@
-import { registerRules, type RuleDef } from '../domain/rules.js';
+import type { RuleDef } from './rule-def.js';
 
 /**
- * The findings decrypt verification records. Registered at import time, so whatever imports the
- * emulator (the CLI, the README's rule table, the conformance kit) lists them with the others.
+ * The findings decrypt verification (verify/) records. Part of the one static rule list in
+ * `domain/rules.ts`, so whatever lists the rules (the README's rule table, `/_emulator/rules`, the
+ * conformance kit) has them without loading the verification subsystem.
  */
-export const VERIFY_RULES: readonly RuleDef[] = [
+export const VERIFICATION_RULES: readonly RuleDef[] = [
   {
     id: 'decrypt-verification-failed',
     severity: 'error',
@@ -72,4 +73,3 @@ export const VERIFY_RULES: readonly RuleDef[] = [
   },
 ];
 
-registerRules(VERIFY_RULES);

@@ -1,24 +1,13 @@
-import express, { type Request, type Router } from 'express';
+import type { Request, Response } from 'express';
 import { Asset, AssetFile } from '../odata/edm.js';
 import { badRequest } from '../odata/errors.js';
-import { COLLECTIONS } from '../model/collections.js';
+import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import type { AssetFileRecord, AssetRecord } from '../model/records.js';
 import { findEntity } from '../resources/common.js';
 import type { Services } from '../app/services.js';
-import { filesOfAsset } from '../resources/files.js';
-import type { VerificationRecord } from './types.js';
-import { getVerification, listVerifications, setExpectation } from './verification-store.js';
-
-/** What the routes need from the verification service. */
-export interface VerificationControl {
-  /** Verify now, complete or not (on demand). */
-  verifyNow(fileId: string): void;
-  /** Verify after the debounce, if the upload is complete. */
-  verifySoon(fileId: string): void;
-  settled(fileId: string, timeoutMs: number): Promise<boolean>;
-  idle(timeoutMs: number): Promise<boolean>;
-  pendingCount(): number;
-  isPending(fileId: string): boolean;
-}
+import type { VerificationControl, VerificationRecord } from '../verify/index.js';
+import { getVerification, listVerifications, setExpectation } from '../verify/verification-store.js';
+import { routeParam } from './route-param.js';
 
 /** Longest a caller may hold a request waiting (`?wait=` seconds). */
 const MAX_WAIT_SECONDS = 300;
@@ -26,7 +15,7 @@ const MAX_WAIT_SECONDS = 300;
 const DEFAULT_VERIFY_WAIT_SECONDS = 30;
 
 /**
- * `/_emulator` routes for verification:
+ * The `/_emulator` handlers for verification (control/table.ts routes them):
  *   POST /files/{fileId}/verify[?wait=s]      verify now; 200 + result, or 202 + pending
  *   POST /assets/{assetId}/verify[?wait=s]    every file of the asset
  *   GET  /files/{fileId}/verification         the latest result
@@ -34,51 +23,48 @@ const DEFAULT_VERIFY_WAIT_SECONDS = 30;
  *   GET  /verifications[?wait=s&status=&assetId=]  all results; `wait` holds until none is pending
  * Ids are percent-encoded (`nb%3Acid%3AUUID%3A...`); a quoted form `'...'` is accepted too.
  */
-export function verificationRouter(services: Services, control: VerificationControl): Router {
-  const router = express.Router();
+export function verificationHandlers(services: Services, control: VerificationControl) {
+  return {
+    async verifyFile(req: Request, res: Response): Promise<void> {
+      const fileId = fileIdOf(services, routeParam(req, 'fileId'));
+      control.verifyNow(fileId);
+      const done = await control.settled(fileId, waitSeconds(req, DEFAULT_VERIFY_WAIT_SECONDS) * 1000);
+      res.status(done ? 200 : 202).json(view(services, control, fileId));
+    },
 
-  router.post('/files/:fileId/verify', async (req, res) => {
-    const fileId = fileIdOf(services, req.params['fileId']);
-    control.verifyNow(fileId);
-    const done = await control.settled(fileId, waitSeconds(req, DEFAULT_VERIFY_WAIT_SECONDS) * 1000);
-    res.status(done ? 200 : 202).json(view(services, control, fileId));
-  });
+    async verifyAsset(req: Request, res: Response): Promise<void> {
+      const assetId = findEntity<AssetRecord>(services.store, Asset, COLLECTIONS.Assets, unquote(routeParam(req, 'assetId'))).Id;
+      const fileIds = services.store.lookup<AssetFileRecord>(INDEXES.filesByAsset, assetId).map((f) => f.Id);
+      for (const fileId of fileIds) control.verifyNow(fileId);
+      const timeoutMs = waitSeconds(req, DEFAULT_VERIFY_WAIT_SECONDS) * 1000;
+      const done = (await Promise.all(fileIds.map((id) => control.settled(id, timeoutMs)))).every(Boolean);
+      res.status(done ? 200 : 202).json({ assetId, verifications: fileIds.map((id) => view(services, control, id)) });
+    },
 
-  router.post('/assets/:assetId/verify', async (req, res) => {
-    const asset = findEntity(services.store, Asset, COLLECTIONS.Assets, unquote(req.params['assetId']));
-    const assetId = String(asset['Id']);
-    const fileIds = filesOfAsset(services.store, assetId).map((f) => String(f['Id']));
-    for (const fileId of fileIds) control.verifyNow(fileId);
-    const timeoutMs = waitSeconds(req, DEFAULT_VERIFY_WAIT_SECONDS) * 1000;
-    const done = (await Promise.all(fileIds.map((id) => control.settled(id, timeoutMs)))).every(Boolean);
-    res.status(done ? 200 : 202).json({ assetId, verifications: fileIds.map((id) => view(services, control, id)) });
-  });
+    verification(req: Request, res: Response): void {
+      // A deleted file's verification is still served: it stays until reset.
+      const kept = keptVerification(services, routeParam(req, 'fileId'));
+      const fileId = kept?.fileId ?? fileIdOf(services, routeParam(req, 'fileId'));
+      res.status(200).json(view(services, control, fileId));
+    },
 
-  router.get('/files/:fileId/verification', (req, res) => {
-    // A deleted file's verification is still served: it stays until reset.
-    const kept = keptVerification(services, req.params['fileId']);
-    const fileId = kept?.fileId ?? fileIdOf(services, req.params['fileId']);
-    res.status(200).json(view(services, control, fileId));
-  });
+    async expect(req: Request, res: Response): Promise<void> {
+      const fileId = fileIdOf(services, routeParam(req, 'fileId'));
+      const sha256 = expectedSha256(req.body);
+      await setExpectation(services.store, fileId, sha256, services.now());
+      control.verifySoon(fileId);
+      res.status(200).json({ fileId, expected: sha256 === null ? null : { sha256 } });
+    },
 
-  router.post('/files/:fileId/expect', async (req, res) => {
-    const fileId = fileIdOf(services, req.params['fileId']);
-    const sha256 = expectedSha256(req.body);
-    await setExpectation(services.store, fileId, sha256, services.now());
-    control.verifySoon(fileId);
-    res.status(200).json({ fileId, expected: sha256 === null ? null : { sha256 } });
-  });
-
-  router.get('/verifications', async (req, res) => {
-    const wait = waitSeconds(req, 0);
-    const idle = wait > 0 ? await control.idle(wait * 1000) : control.pendingCount() === 0;
-    const status = typeof req.query['status'] === 'string' ? req.query['status'] : undefined;
-    const assetId = typeof req.query['assetId'] === 'string' ? req.query['assetId'].toLowerCase() : undefined;
-    const verifications = listVerifications(services.store).filter((v) => (!status || v.status === status) && (!assetId || (v.assetId ?? '').toLowerCase() === assetId));
-    res.status(200).json({ pending: control.pendingCount(), idle, verifications });
-  });
-
-  return router;
+    async list(req: Request, res: Response): Promise<void> {
+      const wait = waitSeconds(req, 0);
+      const idle = wait > 0 ? await control.idle(wait * 1000) : control.pendingCount() === 0;
+      const status = typeof req.query['status'] === 'string' ? req.query['status'] : undefined;
+      const assetId = typeof req.query['assetId'] === 'string' ? req.query['assetId'].toLowerCase() : undefined;
+      const verifications = listVerifications(services.store).filter((v) => (!status || v.status === status) && (!assetId || (v.assetId ?? '').toLowerCase() === assetId));
+      res.status(200).json({ pending: control.pendingCount(), idle, verifications });
+    },
+  };
 }
 
 type View = VerificationRecord | { fileId: string; status: 'pending' | 'skipped'; reasonCode: 'queued' | 'not-verified'; reason: string; checks: []; diagnosis: null };
@@ -92,7 +78,7 @@ function view(services: Services, control: VerificationControl, fileId: string):
 }
 
 function fileIdOf(services: Services, raw: string | undefined): string {
-  return String(findEntity(services.store, AssetFile, COLLECTIONS.Files, unquote(raw))['Id']);
+  return findEntity<AssetFileRecord>(services.store, AssetFile, COLLECTIONS.Files, unquote(raw)).Id;
 }
 
 /** The verification of a file that no longer exists, by its id in any letter case. */
