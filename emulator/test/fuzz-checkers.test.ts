@@ -102,7 +102,7 @@ describe('the consistency check', () => {
     const storage = createBlobStorage(emu.emulator.storage.connectionString);
     expect(await checkConsistency({ baseUrl: emu.baseUrl, storage, location })).toEqual([]);
 
-    await storage.deleteContainer(String((await emu.admin('GET', 'state')).body.state.assets[0]._container));
+    await storage.deleteContainer(String((await emu.admin('GET', 'state')).body.state.assets[0]._internal.container));
     expect(await checkConsistency({ baseUrl: emu.baseUrl, storage })).toEqual([`asset ${asset.Id}: its container asset-${String(asset.Id).replace('nb:cid:UUID:', '')} does not exist in storage`]);
 
     const journal = (await readdir(location)).find((name) => name.startsWith('journal-'))!;

@@ -1,10 +1,8 @@
 import express, { type Request, type Router } from 'express';
-import { Asset, AssetFile } from '../odata/edm.js';
 import { badRequest } from '../odata/errors.js';
-import { COLLECTIONS } from '../model/collections.js';
-import { findEntity } from '../resources/common.js';
+import { findAsset } from '../model/asset.js';
+import { filesOfAsset, findFile } from '../model/asset-file.js';
 import type { Services } from '../app/services.js';
-import { filesOfAsset } from '../resources/files.js';
 import type { VerificationRecord } from './types.js';
 import { getVerification, listVerifications, setExpectation } from './verification-store.js';
 
@@ -45,9 +43,8 @@ export function verificationRouter(services: Services, control: VerificationCont
   });
 
   router.post('/assets/:assetId/verify', async (req, res) => {
-    const asset = findEntity(services.store, Asset, COLLECTIONS.Assets, unquote(req.params['assetId']));
-    const assetId = String(asset['Id']);
-    const fileIds = filesOfAsset(services.store, assetId).map((f) => String(f['Id']));
+    const assetId = findAsset(services.store, unquote(req.params['assetId'])).Id;
+    const fileIds = filesOfAsset(services.store, assetId).map((f) => f.Id);
     for (const fileId of fileIds) control.verifyNow(fileId);
     const timeoutMs = waitSeconds(req, DEFAULT_VERIFY_WAIT_SECONDS) * 1000;
     const done = (await Promise.all(fileIds.map((id) => control.settled(id, timeoutMs)))).every(Boolean);
@@ -92,7 +89,7 @@ function view(services: Services, control: VerificationControl, fileId: string):
 }
 
 function fileIdOf(services: Services, raw: string | undefined): string {
-  return String(findEntity(services.store, AssetFile, COLLECTIONS.Files, unquote(raw))['Id']);
+  return findFile(services.store, unquote(raw)).Id;
 }
 
 /** The verification of a file that no longer exists, by its id in any letter case. */

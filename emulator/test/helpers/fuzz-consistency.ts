@@ -103,7 +103,7 @@ export function referenceProblems(state: StateDump): string[] {
 async function containerProblems(state: StateDump, storage: Pick<BlobStorage, 'containerExists'>): Promise<string[]> {
   const problems: string[] = [];
   for (const asset of state.assets) {
-    const container = asset['_container'];
+    const container = (asset['_internal'] as { container?: unknown } | undefined)?.container;
     if (typeof container !== 'string' || container === '') {
       problems.push(`asset ${asset['Id']}: no container recorded`);
       continue;
