@@ -3,7 +3,7 @@ import type { RequestInfo } from '../domain/findings.js';
 import type { Services } from '../app/services.js';
 import type { StoreReader, Transaction } from '../store/types.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from './collections.js';
-import { findEntity, mergeValues, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
+import { findEntity, mergeStamped, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
 import { AssetCreationOptions, ContentKeyType } from './enums.js';
 import { canonicalId, containerName, linkId, newId } from './ids.js';
 import type { AssetFileRecord, AssetKeyLinkRecord, AssetRecord, ContentKeyRecord } from './records.js';
@@ -82,12 +82,7 @@ export async function createAsset(services: Services, values: EntityValues): Pro
 }
 
 export async function updateAsset(services: Services, key: string, values: EntityValues): Promise<void> {
-  await services.store.transaction((tx) => {
-    const current = findAsset(tx, key);
-    const next = mergeValues(Asset, current, values);
-    next.LastModified = services.now().toISOString();
-    tx.put(A, current.Id, next);
-  });
+  await services.store.transaction((tx) => mergeStamped(tx, Asset, A, key, values, services.now()));
 }
 
 /**

@@ -6,7 +6,7 @@ import { ContentKey } from '../odata/edm.js';
 import type { Services } from '../app/services.js';
 import type { StoreReader } from '../store/types.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from './collections.js';
-import { findEntity, mergeValues, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
+import { findEntity, mergeStamped, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
 import { ContentKeyType, ProtectionKeyType } from './enums.js';
 import { canonicalId, checkKey, linkId } from './ids.js';
 import type { AssetKeyLinkRecord, ContentKeyRecord } from './records.js';
@@ -72,12 +72,7 @@ export async function createContentKey(services: Services, values: EntityValues,
 }
 
 export async function updateContentKey(services: Services, keyText: string, values: EntityValues): Promise<void> {
-  await services.store.transaction((tx) => {
-    const current = findContentKey(tx, keyText);
-    const next = mergeValues(ContentKey, current, values);
-    next.LastModified = services.now().toISOString();
-    tx.put(C, canonicalId(ContentKey, keyText), next);
-  });
+  await services.store.transaction((tx) => mergeStamped(tx, ContentKey, C, keyText, values, services.now()));
 }
 
 /** DELETE ContentKeys('..'): its links to assets go with it. */

@@ -1,6 +1,6 @@
 import type { EntityTypeDef } from '../odata/edm.js';
 import type { CanonicalValue } from '../odata/values.js';
-import type { JsonRecord, StoreReader } from '../store/types.js';
+import type { JsonRecord, StoreReader, Transaction } from '../store/types.js';
 import { canonicalId, checkKey } from './ids.js';
 import { invalid, unknown } from './refusal.js';
 
@@ -48,6 +48,13 @@ export function mergeValues<T extends JsonRecord>(type: EntityTypeDef, current: 
     if (current[name] === undefined) next[name] = value;
   }
   return next as T;
+}
+
+/** MERGE of an entity that keeps a LastModified: the values on the stored record, stamped `now`. */
+export function mergeStamped(tx: Transaction, type: EntityTypeDef, collection: string, key: string, values: EntityValues, now: Date): void {
+  const next = mergeValues(type, findEntity(tx, type, collection, key), values);
+  next['LastModified'] = now.toISOString();
+  tx.put(collection, canonicalId(type, key), next);
 }
 
 /**
