@@ -4,7 +4,7 @@ import type { Services } from '../app/services.js';
 import type { StoreReader, Transaction } from '../store/types.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from './collections.js';
 import { findEntity, mergeStamped, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
-import { AssetCreationOptions, ContentKeyType } from './enums.js';
+import { AssetCreationOptions, AssetState, ContentKeyType } from './enums.js';
 import { canonicalId, containerName, linkId, newId } from './ids.js';
 import type { AssetFileRecord, AssetKeyLinkRecord, AssetRecord, ContentKeyRecord } from './records.js';
 import { invalid, unknown } from './refusal.js';
@@ -55,7 +55,7 @@ export function newAssetRecord(services: Pick<Services, 'ids' | 'now' | 'storage
   const id = newId(Asset, guid);
   const container = containerName(guid);
   const now = services.now().toISOString();
-  const record = newRecord(Asset, { State: 0, Created: now, LastModified: now, Options: AssetCreationOptions.None, FormatOption: 0 }, values) as AssetRecord;
+  const record = newRecord(Asset, { State: AssetState.Initialized, Created: now, LastModified: now, Options: AssetCreationOptions.None, FormatOption: 0 }, values) as AssetRecord;
   Object.assign(record, { Id: id, Uri: services.storage.containerUrl(container), StorageAccountName: services.storage.accountName, _internal: { container } });
   return { id, container, record };
 }
