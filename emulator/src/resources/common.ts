@@ -4,8 +4,8 @@ import { readEntityBody, type EntityBody } from '../odata/body.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest } from './context.js';
 
-// Subsystems and handlers not yet moved to the model read these from here.
-export { findEntity, mergeValues, newRecord, numberValue, requireValues, stringValue } from '../model/entity.js';
+// jobs/ and navigation.ts read these from here until they take them from the model.
+export { findEntity, mergeValues, newRecord, stringValue } from '../model/entity.js';
 export { linkedKeys } from '../model/asset.js';
 
 export function readBody(req: ApiRequest, services: Services, type: EntityTypeDef): EntityBody {
