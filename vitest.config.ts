@@ -25,6 +25,7 @@ const UNIT = [
   'emulator/test/resources/router.test.ts',
   'emulator/test/control/table.test.ts',
   'emulator/test/model/job.test.ts',
+  'emulator/test/model/schema-*.test.ts',
   'emulator/test/store/state.test.ts',
   'emulator/test/verify/{content-probe,hypotheses,scheduler}.test.ts',
   'vectors/test/**/*.test.ts',

@@ -25,6 +25,7 @@ import { waitForStorage } from './storage/wait-for-storage.js';
 import { createVerification } from './verify/index.js';
 import type { BlobStorage, EmbeddedAzurite } from './storage/types.js';
 import { openStore } from './store/index.js';
+import { MODEL_SCHEMA } from './model/schema.js';
 
 export interface RunningEmulator {
   /** The API root, e.g. `http://127.0.0.1:10010/api/`. */
@@ -68,7 +69,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
-    const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars });
+    const store = await openStore({ directory: config.location, schema: MODEL_SCHEMA, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars });
     cleanup.push(() =>
       store.close().catch((err: unknown) => {
         storeCloseFailure = err;

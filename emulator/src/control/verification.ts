@@ -1,9 +1,7 @@
 import type { Request, Response } from 'express';
-import { Asset, AssetFile } from '../odata/edm.js';
 import { badRequest } from '../odata/errors.js';
-import { COLLECTIONS, INDEXES } from '../model/collections.js';
-import type { AssetFileRecord, AssetRecord } from '../model/records.js';
-import { findEntity } from '../resources/common.js';
+import { findAsset } from '../model/asset.js';
+import { filesOfAsset, findFile } from '../model/asset-file.js';
 import type { Services } from '../app/services.js';
 import type { VerificationControl, VerificationRecord } from '../verify/index.js';
 import { getVerification, listVerifications, setExpectation } from '../verify/verification-store.js';
@@ -33,8 +31,8 @@ export function verificationHandlers(services: Services, control: VerificationCo
     },
 
     async verifyAsset(req: Request, res: Response): Promise<void> {
-      const assetId = findEntity<AssetRecord>(services.store, Asset, COLLECTIONS.Assets, unquote(routeParam(req, 'assetId'))).Id;
-      const fileIds = services.store.lookup<AssetFileRecord>(INDEXES.filesByAsset, assetId).map((f) => f.Id);
+      const assetId = findAsset(services.store, unquote(routeParam(req, 'assetId'))).Id;
+      const fileIds = filesOfAsset(services.store, assetId).map((f) => f.Id);
       for (const fileId of fileIds) control.verifyNow(fileId);
       const timeoutMs = waitSeconds(req, DEFAULT_VERIFY_WAIT_SECONDS) * 1000;
       const done = (await Promise.all(fileIds.map((id) => control.settled(id, timeoutMs)))).every(Boolean);
@@ -78,7 +76,7 @@ function view(services: Services, control: VerificationControl, fileId: string):
 }
 
 function fileIdOf(services: Services, raw: string | undefined): string {
-  return findEntity<AssetFileRecord>(services.store, AssetFile, COLLECTIONS.Files, unquote(raw)).Id;
+  return findFile(services.store, unquote(raw)).Id;
 }
 
 /** The verification of a file that no longer exists, by its id in any letter case. */

@@ -13,7 +13,8 @@ import { buildJob } from '../jobs/job-store.js';
 import { planJob } from '../jobs/job-request.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { StoreReader } from '../store/types.js';
-import { findEntity, mergeValues, readBody } from './common.js';
+import { findEntity, mergeValues } from '../model/entity.js';
+import { readBody } from './common.js';
 import type { ApiRequest, ApiResult } from './context.js';
 import type { ApiRoutes } from './router.js';
 

@@ -1,9 +1,11 @@
 import { Asset, Locator } from '../odata/edm.js';
 import type { JsonRecord } from '../store/types.js';
-import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { getAccessPolicy } from '../model/access-policy.js';
+import { getAsset } from '../model/asset.js';
+import { keysOfAsset } from '../model/asset-key-link.js';
+import { filesOfAsset } from '../model/asset-file.js';
+import { locatorsOfAsset } from '../model/locator.js';
 import type { AssetRecord, LocatorRecord } from '../model/records.js';
-import { linkedKeys } from './common.js';
-import { filesOfAsset } from './files.js';
 import type { NavigationRoute } from './router.js';
 import { storageAccounts } from './static-sets.js';
 
@@ -13,20 +15,12 @@ import { storageAccounts } from './static-sets.js';
  */
 export const ENTITY_NAVIGATIONS: readonly NavigationRoute[] = [
   { type: Asset, nav: 'Files', resolve: (reader, asset) => filesOfAsset(reader, (asset as AssetRecord).Id) },
-  {
-    type: Asset,
-    nav: 'ContentKeys',
-    resolve: (reader, asset) =>
-      linkedKeys(reader, (asset as AssetRecord).Id).flatMap((k) => {
-        const key = reader.get(COLLECTIONS.ContentKeys, k);
-        return key ? [key] : [];
-      }),
-  },
-  { type: Asset, nav: 'Locators', resolve: (reader, asset) => reader.lookup(INDEXES.locatorsByAsset, (asset as AssetRecord).Id) },
+  { type: Asset, nav: 'ContentKeys', resolve: (reader, asset) => keysOfAsset(reader, (asset as AssetRecord).Id) },
+  { type: Asset, nav: 'Locators', resolve: (reader, asset) => locatorsOfAsset(reader, (asset as AssetRecord).Id) },
   { type: Asset, nav: 'ParentAssets', resolve: () => [] },
   { type: Asset, nav: 'StorageAccount', resolve: (_reader, _asset, services) => storageAccounts(services) },
-  { type: Locator, nav: 'Asset', resolve: (reader, locator) => one(reader.get(COLLECTIONS.Assets, (locator as LocatorRecord).AssetId)) },
-  { type: Locator, nav: 'AccessPolicy', resolve: (reader, locator) => one(reader.get(COLLECTIONS.AccessPolicies, (locator as LocatorRecord).AccessPolicyId)) },
+  { type: Locator, nav: 'Asset', resolve: (reader, locator) => one(getAsset(reader, (locator as LocatorRecord).AssetId)) },
+  { type: Locator, nav: 'AccessPolicy', resolve: (reader, locator) => one(getAccessPolicy(reader, (locator as LocatorRecord).AccessPolicyId)) },
 ];
 
 function one(record: JsonRecord | undefined): JsonRecord[] {

@@ -1,5 +1,5 @@
+import { filesOfAsset, getFile, type AssetFileRecord } from '../model/asset-file.js';
 import { COLLECTIONS } from '../model/collections.js';
-import { filesOfAsset } from '../resources/files.js';
 import type { ChangeEvents, Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
@@ -73,7 +73,7 @@ export function createVerification(services: Services, options: VerificationOpti
   const timeoutMs = options.timeoutMs ?? services.config.limits.verifyTimeoutMs;
   const forced = new Set<string>();
   /** Files deleted before their verification ran, as they were, until it has. */
-  const deletedFiles = new Map<string, { file: JsonRecord; deleted: DeletionInfo }>();
+  const deletedFiles = new Map<string, { file: AssetFileRecord; deleted: DeletionInfo }>();
   const strictPasses = new Map<string, StrictPass>();
   const scheduler = new VerificationScheduler(run, {
     debounceMs: options.debounceMs ?? 150,
@@ -93,7 +93,7 @@ export function createVerification(services: Services, options: VerificationOpti
 
   async function run(fileId: string, signal: AbortSignal): Promise<RunResult> {
     const gone = deletedFiles.get(fileId);
-    const file = services.store.get(COLLECTIONS.Files, fileId) ?? gone?.file;
+    const file = getFile(services.store, fileId) ?? gone?.file;
     if (!file) {
       // Deleted while the emulator was down: what was pending then can no longer be verified.
       await write((tx) => settleUnverified(tx, fileId, null));
@@ -116,8 +116,8 @@ export function createVerification(services: Services, options: VerificationOpti
    * A deleted file's verification stays until reset. One that had not run yet runs now on the file
    * as it was, while its blob can still be read; one that had is only marked deleted.
    */
-  function settleDeletion(file: JsonRecord, deleted: DeletionInfo): void {
-    const fileId = String(file['Id']);
+  function settleDeletion(file: AssetFileRecord, deleted: DeletionInfo): void {
+    const fileId = file.Id;
     forced.delete(fileId);
     strictPasses.delete(fileId);
     const record = getVerification(services.store, fileId);
@@ -131,8 +131,8 @@ export function createVerification(services: Services, options: VerificationOpti
     scheduler.touch(fileId, 0);
   }
 
-  async function verifyCatching(file: JsonRecord, force: boolean, signal: AbortSignal): Promise<VerificationOutcome | 'retry'> {
-    const fileId = String(file['Id']);
+  async function verifyCatching(file: AssetFileRecord, force: boolean, signal: AbortSignal): Promise<VerificationOutcome | 'retry'> {
+    const fileId = file.Id;
     // A run past its deadline is abandoned (its reads aborted) and recorded as such: a storage
     // read that never ends, or a diagnosis that takes too long, must not leave the file pending.
     const deadline = new AbortController();
@@ -165,7 +165,7 @@ export function createVerification(services: Services, options: VerificationOpti
     }
   }
 
-  function reuseStrictPass(fileId: string, file: JsonRecord): VerificationOutcome | undefined {
+  function reuseStrictPass(fileId: string, file: AssetFileRecord): VerificationOutcome | undefined {
     const pass = strictPasses.get(fileId);
     strictPasses.delete(fileId);
     if (!pass || Date.now() - pass.at > STRICT_PASS_TTL_MS || pass.fingerprint !== fingerprint(file)) return undefined;
@@ -199,7 +199,7 @@ export function createVerification(services: Services, options: VerificationOpti
     async beforeAssetDelete(assetId) {
       try {
         const pending = filesOfAsset(services.store, assetId)
-          .map((f) => String(f['Id']))
+          .map((f) => f.Id)
           .filter((id) => scheduler.isPending(id));
         for (const fileId of pending) scheduler.touch(fileId, 0);
         await Promise.all(pending.map((fileId) => scheduler.settled(fileId, DELETE_FLUSH_MS)));
@@ -242,19 +242,19 @@ export function createVerification(services: Services, options: VerificationOpti
 }
 
 /** A run that went past the verification timeout: not the client's fault, and not a result either. */
-function timedOut(file: JsonRecord, timeoutMs: number): VerificationOutcome {
-  const retry = `POST /_emulator/files/${encodeURIComponent(String(file['Id']))}/verify to try again`;
+function timedOut(file: AssetFileRecord, timeoutMs: number): VerificationOutcome {
+  const retry = `POST /_emulator/files/${encodeURIComponent(file.Id)}/verify to try again`;
   return skippedByEmulator(file, 'timed-out', `the verification did not finish within ${timeoutMs} ms (limits.verifyTimeoutMs) and was abandoned; storage may be slow: ${retry}`);
 }
 
 /** A fault of the emulator's own: recorded in the result (never a client failure, never a crash). */
-function internalError(file: JsonRecord, err: unknown): VerificationOutcome {
+function internalError(file: AssetFileRecord, err: unknown): VerificationOutcome {
   const message = err instanceof Error ? err.message : String(err);
   return skippedByEmulator(file, 'internal-error', `the emulator failed to verify the file (a bug in the emulator, not the client's fault): ${message}`);
 }
 
 /** `skipped` for a reason of the emulator's, with no check run. */
-function skippedByEmulator(file: JsonRecord, reasonCode: 'timed-out' | 'internal-error', reason: string): VerificationOutcome {
+function skippedByEmulator(file: AssetFileRecord, reasonCode: 'timed-out' | 'internal-error', reason: string): VerificationOutcome {
   return {
     status: 'skipped',
     reasonCode,
@@ -262,8 +262,8 @@ function skippedByEmulator(file: JsonRecord, reasonCode: 'timed-out' | 'internal
     checks: [],
     diagnosis: null,
     basis: null,
-    encrypted: file['IsEncrypted'] === true,
+    encrypted: file.IsEncrypted === true,
     clear: null,
-    file: { id: String(file['Id']), name: String(file['Name']), assetId: String(file['ParentAssetId']) },
+    file: { id: file.Id, name: file.Name, assetId: file.ParentAssetId },
   };
 }
