@@ -1,6 +1,16 @@
 import { createHash, createPrivateKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forge from 'node-forge';
 import { CryptoInputError } from './errors.js';
+
+/**
+ * node-forge on first use: only creating a certificate and reading a PFX need it, and loading it
+ * is a noticeable part of a start-up that finds its key on disk.
+ */
+let loadedForge: typeof forge | undefined;
+function loadForge(): typeof forge {
+  return (loadedForge ??= createRequire(import.meta.url)('node-forge') as typeof forge);
+}
 
 /** A certificate given as DER bytes, PEM text, or the base64 DER string `GetProtectionKey` returns. */
 export type CertificateInput = Uint8Array | string;
@@ -65,6 +75,7 @@ export function certificatePublicKey(input: CertificateInput): KeyObject {
 export function createProtectionCertificate(options: { commonName?: string; validYears?: number; bits?: number } = {}): ProtectionCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: options.bits ?? 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const forge = loadForge();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
   cert.serialNumber = '01' + forge.util.bytesToHex(forge.random.getBytesSync(15));
@@ -100,6 +111,7 @@ export function loadProtectionCertificatePem(certificatePem: string, privateKeyP
 
 /** Load a certificate and its private key from a PKCS#12 (PFX) file. */
 export function loadProtectionCertificatePfx(pfx: Uint8Array, password = ''): ProtectionCertificate {
+  const forge = loadForge();
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(pfx).toString('binary')));
@@ -121,6 +133,7 @@ export function loadProtectionCertificatePfx(pfx: Uint8Array, password = ''): Pr
 
 /** An empty password may have keyed the MAC as NULL or as ""; OpenSSL tries both, so do we. */
 function openPkcs12(asn1: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx {
+  const forge = loadForge();
   try {
     return forge.pkcs12.pkcs12FromAsn1(asn1, password);
   } catch (err) {
