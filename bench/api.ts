@@ -21,7 +21,7 @@ import { startEmulatorProcess, type EmulatorProcess } from './lib/emulator-proce
 import { createScratchDir } from './lib/files.js';
 import { concurrently, intEnv, percentile, percentileRatiosBySlice } from './lib/load.js';
 import { describeRounds, formatResult, machineLine, resultOfRounds, underCeiling } from './lib/report.js';
-import { ratiosOf } from './lib/timing.js';
+import { inTurn, ratiosOf } from './lib/timing.js';
 
 const TOTAL = intEnv('BENCH_API_TOTAL', 10_000);
 const WINDOW = Math.min(1000, Math.floor(TOTAL / 4));
@@ -63,16 +63,11 @@ async function main(): Promise<void> {
     const emulatorRates: number[] = [];
     const azuriteRates: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which goes first, so neither always meets the fresher machine.
-      const runEmulator = async () => emulatorRates.push(N / (await timed(() => concurrently(N, CONCURRENCY, (i) => create(emulator!.api, `tp-${round}-${i}`)))));
-      const runAzurite = async () => azuriteRates.push(N / (await timed(() => concurrently(N, CONCURRENCY, (i) => blobs.getContainerClient(`bench-${round}-${i}-${Date.now()}`).create().then(() => undefined)))));
-      if (round % 2 === 0) {
-        await runEmulator();
-        await runAzurite();
-      } else {
-        await runAzurite();
-        await runEmulator();
-      }
+      await inTurn(
+        round,
+        async () => emulatorRates.push(N / (await timed(() => concurrently(N, CONCURRENCY, (i) => create(emulator!.api, `tp-${round}-${i}`))))),
+        async () => azuriteRates.push(N / (await timed(() => concurrently(N, CONCURRENCY, (i) => blobs.getContainerClient(`bench-${round}-${i}-${Date.now()}`).create().then(() => undefined))))),
+      );
     }
     console.log(formatResult(resultOfRounds({
       name: `POST Assets throughput vs Azurite create-container (concurrency ${CONCURRENCY})`,

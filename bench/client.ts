@@ -21,7 +21,7 @@ import { createScratchDir, firstDifference, writeRandomFile } from './lib/files.
 import { measurePeakRss } from './lib/peak-rss.js';
 import { plainDownload, plainUpload } from './lib/plain-transfer.js';
 import { describeRounds, formatResult, machineLine, MiB, mib, mibPerSecond, resultOfRounds } from './lib/report.js';
-import { collectGarbage, ratiosOf, timeOnce } from './lib/timing.js';
+import { collectGarbage, inTurn, ratiosOf, timeOnce } from './lib/timing.js';
 import { intEnv } from './lib/load.js';
 
 const SIZE = intEnv('BENCH_SIZE_MB', 1024) * MiB;
@@ -66,18 +66,9 @@ async function main(): Promise<void> {
       const plainOut = join(scratch.path, 'plain.out');
       const encryptedOut = join(scratch.path, 'encrypted.out');
 
-      // Odd rounds run the encrypted side first, so neither side always gets the fresher machine.
-      const inTurn = async (plain: () => Promise<void>, encrypted: () => Promise<void>): Promise<void> => {
-        if (round % 2 === 0) {
-          await plain();
-          await encrypted();
-        } else {
-          await encrypted();
-          await plain();
-        }
-      };
       let assetId = '';
       await inTurn(
+        round,
         async () => {
           results.plainUp.push(await measure(() => plainUpload(blob, source, BLOCK, PARALLEL)));
         },
@@ -92,6 +83,7 @@ async function main(): Promise<void> {
       const verification = await verificationOf(emulator, assetId);
 
       await inTurn(
+        round,
         async () => {
           results.plainDown.push(await measure(() => plainDownload(blob, SIZE, plainOut, BLOCK, PARALLEL)));
         },

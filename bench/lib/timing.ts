@@ -55,6 +55,15 @@ export async function interleavedRounds<K extends string>(
   return times;
 }
 
+/**
+ * `first` then `second` in even rounds, the other way round in odd ones: for contenders that cannot
+ * go through `interleavedRounds` (each needs what the previous step made), so that neither always
+ * meets the fresher machine.
+ */
+export async function inTurn(round: number, first: () => Promise<unknown>, second: () => Promise<unknown>): Promise<void> {
+  for (const step of round % 2 === 0 ? [first, second] : [second, first]) await step();
+}
+
 /** Round-by-round `a / b` of two series measured in the same rounds. */
 export function ratiosOf(a: readonly number[], b: readonly number[]): number[] {
   if (a.length !== b.length) throw new Error(`${a.length} rounds against ${b.length}`);
