@@ -10,6 +10,7 @@ import { contentKeyChecksum, formatKeyId, formatNbId, wrapContentKey } from '../
 import { ContentKey } from '../../src/odata/edm.js';
 import { canonicalId } from '../../src/odata/uri.js';
 import { openStore } from '../../src/store/index.js';
+import { MODEL_SCHEMA } from '../../src/model/schema.js';
 import type { JsonRecord } from '../../src/store/types.js';
 import { startTestEmulator, entityPath, type TestEmulator } from '../../../test/support/emulator.js';
 
@@ -36,7 +37,7 @@ export function scaleName(index: number): string {
 export async function buildScaleState(directory: string, storageConnectionString: string, count: number): Promise<ScaleState> {
   const key = randomBytes(32);
   const template = await makeTemplate(directory, storageConnectionString, key);
-  const store = await openStore({ directory, compactionMinBytes: 64 * 1024 * 1024 });
+  const store = await openStore({ directory, schema: MODEL_SCHEMA, compactionMinBytes: 64 * 1024 * 1024 });
   try {
     const records = (collection: string) => [...store.values<JsonRecord>(collection)];
     const [asset] = records('assets');

@@ -9,6 +9,7 @@ import { AssetFile } from '../../src/odata/edm.js';
 import { canonicalId } from '../../src/odata/uri.js';
 import { COLLECTIONS } from '../../src/model/collections.js';
 import { openStore } from '../../src/store/index.js';
+import { MODEL_SCHEMA } from '../../src/model/schema.js';
 import { startTestAzurite } from '../../../test/support/azurite.js';
 import { entityPath, quoted, type JsonBody, type TestEmulator, startTestEmulator } from '../../../test/support/emulator.js';
 import { createAsset, createFile, createPolicy, createSasLocator, encryptedAsset, errorMessage, protectionKey } from '../helpers/api-fixtures.js';
@@ -173,7 +174,7 @@ describe('a name stored before names were checked (an old data directory) reache
 
       // What an emulator without the check stored for POST Files {"Name": "../asset-<victim>/secret.bin"}.
       const escaping = `../${targetContainer}/${SECRET}`;
-      const store = await openStore({ directory: dir });
+      const store = await openStore({ directory: dir, schema: MODEL_SCHEMA });
       await store.transaction((tx) => {
         const id = canonicalId(AssetFile, attacker.files[0]!.id);
         tx.put(COLLECTIONS.Files, id, { ...tx.get(COLLECTIONS.Files, id)!, Name: escaping });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmsCtr, formatIv, randomIv } from '../../../client/src/crypto/index.js';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
 import { openStore } from '../../src/store/index.js';
+import { MODEL_SCHEMA } from '../../src/model/schema.js';
 import { VERIFICATIONS } from '../../src/verify/verification-store.js';
 import { admin, findingsOf, mp4Like, newEncryptedAsset, uploadFile, verificationOf } from '../helpers/upload-workflow.js';
 
@@ -177,7 +178,7 @@ describe('persistence', () => {
       } finally {
         await emu.close();
       }
-      const store = await openStore({ directory: location });
+      const store = await openStore({ directory: location, schema: MODEL_SCHEMA });
       try {
         const records = [...store.values<JsonBody>(VERIFICATIONS)];
         expect(records.find((r) => r['fileId'] === kept)?.['deleted']).toBeNull();
