@@ -26,6 +26,8 @@ import { JobState, type TaskOutcome } from './job-states.js';
  */
 export interface DecryptionRun {
   services: Services;
+  /** A change to the running task itself (an event, its PerfMessage); ignored once the job is no longer Processing. */
+  updateTask(change: (task: JsonRecord, now: string) => JsonRecord): Promise<void>;
   signal: AbortSignal;
   /** Who the output files' change events are attributed to. */
   origin: RequestInfo;
@@ -35,7 +37,7 @@ export interface DecryptionRun {
   storageWait(err: StorageUnavailableError): void;
 }
 
-type ErrorDetail = TaskOutcome['errors'][number];
+export type ErrorDetail = TaskOutcome['errors'][number];
 
 export async function decryptAsset(run: DecryptionRun, inputAssetId: string, outputAssetId: string): Promise<TaskOutcome> {
   const { services } = run;
@@ -61,8 +63,8 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
 
   for (const [i, source] of sources.entries()) {
     try {
-      const md5 = await copyClear(run, source, containerOf(output));
-      await recordOutputFile(run, source, outputAssetId, md5);
+      const md5 = await copyClear(run, source, containerOf(output), source.blob.name);
+      await recordOutputFile(run, outputAssetId, { name: source.blob.name, size: source.blob.size, md5, isPrimary: source.file['IsPrimary'] === true, mimeType: source.file['MimeType'] ?? null });
     } catch (err) {
       if (run.signal.aborted) throw err;
       if (err instanceof OutputGone) return failed(outputGone(outputAssetId));
@@ -73,30 +75,35 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
   return { state: JobState.Finished, errors: [] };
 }
 
-function failed(error: ErrorDetail): TaskOutcome {
+/** The blob container of a task's output asset, or undefined when the asset is gone. */
+export function outputContainerOf(services: Services, outputAssetId: string): string | undefined {
+  const output = services.store.get(COLLECTIONS.Assets, outputAssetId);
+  return output ? containerOf(output) : undefined;
+}
+
+export function failed(error: ErrorDetail): TaskOutcome {
   return { state: JobState.Error, errors: [error] };
 }
 
-function outputGone(assetId: string): ErrorDetail {
+export function outputGone(assetId: string): ErrorDetail {
   return { Code: 'OutputAssetMissing', Message: `The output asset ${assetId} was deleted while the job ran` };
 }
 
 /** ClearContentError codes are stable (NoBlob, NoContentKey, ContentKeyUnwrapFailed, InvalidInitializationVector, ...). */
-function fileError(name: string, err: unknown): ErrorDetail {
+export function fileError(name: string, err: unknown): ErrorDetail {
   if (err instanceof ClearContentError) return { Code: err.code, Message: `File '${name}': ${err.message}` };
   if (err instanceof StorageRequestError) return { Code: 'StorageError', Message: `File '${name}': storage refused the operation: ${err.message}` };
   throw err;
 }
 
-class OutputGone extends Error {}
+export class OutputGone extends Error {}
 
 /**
- * The clear bytes of one file into a block blob of the same name; the whole file again after an
- * outage. Returns the MD5 (hex) of what was written: the output file's ContentChecksum, so its
+ * The clear bytes of one file into the block blob `name`; the whole file again after an outage.
+ * Returns the MD5 (hex) of what was written: the output file's ContentChecksum, so its
  * verification checks the copy against what the job wrote.
  */
-async function copyClear(run: DecryptionRun, source: ClearSource, container: string): Promise<string> {
-  const name = source.blob.name;
+export async function copyClear(run: DecryptionRun, source: ClearSource, container: string, name: string): Promise<string> {
   return untilStorageAnswers(run, async () => {
     const md5 = createHash('md5');
     const stream = new Transform({
@@ -122,11 +129,21 @@ async function copyClear(run: DecryptionRun, source: ClearSource, container: str
   });
 }
 
+/** What an output file entity says of the blob a task wrote. */
+export interface WrittenFile {
+  name: string;
+  size: number;
+  /** MD5 (hex) of the bytes written. */
+  md5: string;
+  isPrimary: boolean;
+  mimeType: unknown;
+}
+
 /** The output file entity: created, or updated when a resumed job wrote it before. */
-async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputAssetId: string, md5: string): Promise<void> {
+export async function recordOutputFile(run: DecryptionRun, outputAssetId: string, written: WrittenFile): Promise<void> {
   const { services } = run;
   const now = services.now().toISOString();
-  const name = source.blob.name;
+  const { name, md5 } = written;
   const fileId = await services.store.transaction((tx) => {
     if (!tx.has(COLLECTIONS.Assets, outputAssetId)) throw new OutputGone();
     const existing = filesOfAsset(tx, outputAssetId).find((f) => f['Name'] === name);
@@ -134,14 +151,14 @@ async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputA
       ? { ...existing, LastModified: now }
       : Object.assign(newRecord(AssetFile, { Created: now, LastModified: now }, new Map()), { Id: formatNbId('cid', services.ids.guid()), Name: name, ParentAssetId: outputAssetId });
     Object.assign(record, {
-      ContentFileSize: String(source.blob.size),
+      ContentFileSize: String(written.size),
       IsEncrypted: false,
       EncryptionScheme: null,
       EncryptionVersion: null,
       EncryptionKeyId: null,
       InitializationVector: null,
-      IsPrimary: source.file['IsPrimary'] === true,
-      MimeType: source.file['MimeType'] ?? null,
+      IsPrimary: written.isPrimary,
+      MimeType: written.mimeType ?? null,
       ContentChecksum: md5,
       Options: 0,
     });
@@ -156,7 +173,7 @@ const FIRST_RETRY_MS = 250;
 const LONGEST_RETRY_MS = 5_000;
 
 /** Storage down is not the job's fault: wait for it (backing off) rather than fail the task. */
-async function untilStorageAnswers<T>(run: DecryptionRun, operation: () => Promise<T>): Promise<T> {
+export async function untilStorageAnswers<T>(run: DecryptionRun, operation: () => Promise<T>): Promise<T> {
   let delay = FIRST_RETRY_MS;
   for (;;) {
     run.signal.throwIfAborted();

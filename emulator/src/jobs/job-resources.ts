@@ -12,6 +12,7 @@ import { registerNavigation } from '../resources/navigation.js';
 import { registerEntitySet, registerFunction } from '../resources/router.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import { planJob } from './job-request.js';
+import { parentAssets } from './parent-assets.js';
 import { isFinal, stateName } from './job-states.js';
 import { buildJob, JOBS, jobKey, readJob, stringList, TASKS, writeJob } from './job-store.js';
 import type { JobRunner } from './runner.js';
@@ -46,6 +47,7 @@ export function registerJobResources(): void {
   registerNavigation(Job, 'OutputMediaAssets', (reader, job) => assets(reader, job['_outputs']));
   registerNavigation(Task, 'InputMediaAssets', (reader, task) => assets(reader, task['_inputs']));
   registerNavigation(Task, 'OutputMediaAssets', (reader, task) => assets(reader, task['_outputs']));
+  registerNavigation(Asset, 'ParentAssets', parentAssets);
 }
 
 function assets(reader: StoreReader, ids: unknown): JsonRecord[] {

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestInfo } from '../domain/findings.js';
 import type { Services } from '../app/services.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
-import { decryptAsset } from './decrypt-task.js';
+import { runTaskWork, startMessage } from './processors.js';
+import { concurrentJobs } from '../model/reserved-units.js';
 import { advance, canceled, canceling, complete, isFinal, JobState, taskStarted, withEvent, type JobAndTasks, type TaskOutcome } from './job-states.js';
 import { JOBS, jobKey, outcomeOf, readJob, stringList, TASKS, taskKey, writeJob } from './job-store.js';
 
@@ -16,8 +17,9 @@ import { JOBS, jobKey, outcomeOf, readJob, stringList, TASKS, taskKey, writeJob 
  *   it). Its work starts when it enters Processing; the read that would show Finished or Error
  *   waits for the work to end first, so the final state is never shown before the output exists.
  *
- * At most `limits.maxRunningJobs` jobs do their work at once; the others wait in Scheduled, as
- * jobs waited for a reserved unit on the service. Every state change is one store transaction that
+ * At most as many jobs as the account has encoding reserved units (model/reserved-units.ts; default
+ * `limits.maxRunningJobs`) do their work at once; the others wait in Scheduled, as jobs waited for a
+ * reserved unit on the service. Every state change is one store transaction that
  * re-reads the job and checks the state it moves from, so concurrent reads, CancelJob and the work itself can never apply a change twice. A job
  * left unfinished in the store when the emulator stopped is picked up again by `resume`.
  */
@@ -222,7 +224,7 @@ export class JobRunner {
       case JobState.Scheduled: {
         // Every processing slot is taken: the job stays Scheduled until one frees (#workEnded). A
         // slot is held from the check on, so jobs moving on at once cannot overfill them.
-        if (this.#work.size + this.#starting >= this.#services.config.limits.maxRunningJobs) return 'stuck';
+        if (this.#work.size + this.#starting >= concurrentJobs(this.#services.store, this.#services.config)) return 'stuck';
         this.#starting++;
         try {
           const step = await this.#transition(key, JobState.Scheduled, (jt, now) => advance(jt, JobState.Processing, now, 'The job is processing'));
@@ -303,7 +305,7 @@ export class JobRunner {
     const jt = readJob(this.#services.store, key);
     if (!jt) return;
     const jobId = String(jt.job['Id']);
-    const origin: RequestInfo = { requestId: jobId, client: 'ams-emulator job runner (Storage Decryption)', method: 'JOB', path: `Jobs('${jobId}')`, internal: true };
+    const origin: RequestInfo = { requestId: jobId, client: 'ams-emulator job runner', method: 'JOB', path: `Jobs('${jobId}')`, internal: true };
     for (const task of jt.tasks) {
       const previous = outcomeOf(task);
       if (previous) {
@@ -312,13 +314,14 @@ export class JobRunner {
       }
       signal.throwIfAborted();
       const tKey = taskKey(String(task['Id']));
-      await this.#updateTask(key, tKey, (t, now) => taskStarted(t, now, 'Decrypting the input asset into the output asset'));
+      await this.#updateTask(key, tKey, (t, now) => taskStarted(t, now, startMessage(String(task['MediaProcessorId']))));
       let waitedForStorage = false;
       let outcome: TaskOutcome;
       try {
-        outcome = await decryptAsset(
+        outcome = await runTaskWork(
           {
             services: this.#services,
+            updateTask: (change) => this.#updateTask(key, tKey, change),
             signal,
             origin,
             progress: (doneFiles, total) => this.#updateTask(key, tKey, (t) => ({ ...t, Progress: Math.floor((doneFiles / total) * 1000) / 10 })),
@@ -328,8 +331,12 @@ export class JobRunner {
               void this.#updateTask(key, tKey, (t, now) => withEvent(t, 'StorageUnavailable', 'Storage cannot be reached; the task waits for it and tries again', now)).catch(() => undefined);
             },
           },
-          stringList(task['_inputs'])[0] ?? '',
-          stringList(task['_outputs'])[0] ?? '',
+          {
+            mediaProcessorId: String(task['MediaProcessorId']),
+            configuration: typeof task['Configuration'] === 'string' ? task['Configuration'] : '',
+            inputAssetId: stringList(task['_inputs'])[0] ?? '',
+            outputAssetId: stringList(task['_outputs'])[0] ?? '',
+          },
         );
       } catch (err) {
         if (signal.aborted) throw err;

@@ -9,8 +9,11 @@
  * - Edm.Int64: decimal string | null (ContentFileSize can exceed 2^53)
  * - Edm.Boolean: boolean | null
  * - Edm.DateTime: ISO 8601 UTC string `YYYY-MM-DDTHH:mm:ss.sssZ` | null
+ * - Edm.Guid: lower-case string | null
  * - complex collections (Task.ErrorDetails): arrays of plain objects
  */
+
+import { EncodingReservedUnitType } from './edm-encoding.js';
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
@@ -26,7 +29,8 @@ export type EdmPrimitive =
   | 'Edm.Int64'
   | 'Edm.Double'
   | 'Edm.Boolean'
-  | 'Edm.DateTime';
+  | 'Edm.DateTime'
+  | 'Edm.Guid';
 
 export interface ComplexTypeDef {
   name: string;
@@ -64,7 +68,8 @@ export type EntitySetName =
   | 'Jobs'
   | 'Tasks'
   | 'MediaProcessors'
-  | 'StorageAccounts';
+  | 'StorageAccounts'
+  | 'EncodingReservedUnitTypes';
 
 export interface EntityTypeDef {
   /** OData type name without namespace, e.g. `AssetFile`. */
@@ -318,6 +323,7 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   Task,
   MediaProcessor,
   StorageAccount,
+  EncodingReservedUnitType,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));

@@ -48,6 +48,9 @@ export function pathBelowServiceRoot(decodedPath: string): string | undefined {
   return trimmed.slice(m[0].length);
 }
 
+/** The text of an Edm.Guid, either case. */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Parse the path below `/api/` (already decoded, no query string). */
 export function parseODataPath(below: string): ODataPath {
   const segments = splitSegments(below);
@@ -105,6 +108,10 @@ export function parseODataPath(below: string): ODataPath {
  * malformed id, as the service did; an unknown well-formed id is the caller's 404).
  */
 export function checkKey(type: EntityTypeDef, key: string): void {
+  if (propertyOf(type, type.key)?.type === 'Edm.Guid') {
+    if (!GUID.test(key)) throw badRequest(`Invalid ${type.name} key ${JSON.stringify(truncate(key))}: expected guid'<guid>'`);
+    return;
+  }
   if (!type.idTag) return;
   try {
     parseNbId(key, type.idTag);
@@ -197,6 +204,9 @@ function parseSegment(segment: string): Segment {
   if (inner === '') return { name };
   const named = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*/.exec(inner);
   if (named) inner = inner.slice(named[0].length);
+  // An Edm.Guid key is a typed literal (`EncodingReservedUnitTypes(guid'…')`); checkKey checks its form.
+  const guid = /^guid(?=')/i.exec(inner);
+  if (guid) inner = inner.slice(guid[0].length);
   if (!(inner.length >= 2 && inner.startsWith("'") && inner.endsWith("'"))) {
     throw badRequest(`The key in ${JSON.stringify(truncate(segment))} must be a quoted string, e.g. ${name}('nb:cid:UUID:...')`);
   }
