@@ -48,10 +48,10 @@ export async function encodeAsset(run: DecryptionRun, input: EncodeInput): Promi
   const container = outputContainerOf(services, input.outputAssetId);
   if (!container) return failed(outputGone(input.outputAssetId));
   if (!services.store.has(COLLECTIONS.Assets, input.inputAssetId)) return failed({ Code: 'DownloadNotAccessible', Message: `The input asset ${input.inputAssetId} no longer exists` });
+  await run.updateTask((task, now) => withEvent(task, 'Downloading', `${encoder} reads the input asset (preset "${plan.name}")`, now));
   const files = services.store.lookup<AssetFileRecord>(INDEXES.filesByAsset, input.inputAssetId);
   const media = mediaFileOf(files);
   if (!media) return failed(noMedia(input.inputAssetId, files));
-  await run.updateTask((task, now) => withEvent(task, 'Downloading', `Reading the input file '${media.Name}' (${encoder}, preset "${plan.name}")`, now));
 
   let source: ClearSource;
   try {
