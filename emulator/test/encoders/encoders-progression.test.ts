@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
+import { cancelJob, jobIdOf, listOf, postJob, sample, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
+
+/**
+ * An encoder job under `--job-progression polls:1`: one state per read of the job, with the
+ * task's StartTime, Progress, RunningDuration and HistoricalEvents as it goes; and CancelJob.
+ */
+
+const MES = 'nb:mpid:UUID:ff4df607-d419-42f0-bc17-a481b1331e56';
+const S = { Queued: 0, Scheduled: 1, Processing: 2, Finished: 3, Canceled: 5 };
+
+let emu: TestEmulator;
+beforeAll(async () => {
+  emu = await startTestEmulator({ jobProgression: { mode: 'polls', pollsPerState: 1 } });
+});
+afterAll(() => emu.close());
+beforeEach(() => emu.reset());
+
+const tasks = [{ MediaProcessorId: MES, Configuration: 'H264 Multiple Bitrate 720p', TaskBody: taskBody({ assetName: 'out' }) }];
+
+async function poll(jobId: string): Promise<JsonBody> {
+  const res = await emu.ams('GET', entityPath('Jobs', jobId));
+  expect(res.status, res.text).toBe(200);
+  return res.body;
+}
+
+describe('an encoder job, one state per poll', () => {
+  it('Queued, Scheduled, Processing, Finished; the task records when and how it ran', async () => {
+    const input = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(5000) }]);
+    const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal', { tasks }));
+    expect((await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`))[0]).toMatchObject({ State: S.Queued, Progress: 0, StartTime: null, EndTime: null });
+    const states = [];
+    for (let i = 0; i < 3; i++) states.push((await poll(jobId)).State);
+    expect(states).toEqual([S.Scheduled, S.Processing, S.Finished]);
+    const job = await poll(jobId);
+    expect(Date.parse(job.EndTime)).toBeGreaterThanOrEqual(Date.parse(job.StartTime));
+    const [task] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
+    expect(task).toMatchObject({ State: S.Finished, Progress: 100, PerfMessage: expect.stringContaining('Simulated') });
+    expect(Date.parse(task!.EndTime)).toBeGreaterThanOrEqual(Date.parse(task!.StartTime));
+    expect(task!.HistoricalEvents.map((e: JsonBody) => e.Code)).toEqual(['Queued', 'Scheduled', 'Processing', 'Downloading', 'Finished']);
+    expect(await listOf(emu, `${entityPath('Assets', String((await listOf(emu, `${entityPath('Jobs', jobId)}/OutputMediaAssets`))[0]!.Id))}/Files`)).toHaveLength(10);
+  });
+
+  it('CancelJob before it runs: Canceled, its task Canceled, nothing written; a second CancelJob is 400', async () => {
+    const input = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(5000) }]);
+    const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal', { tasks }));
+    expect((await poll(jobId)).State).toBe(S.Scheduled);
+    expect((await cancelJob(emu, jobId)).status).toBe(204);
+    expect((await poll(jobId)).State).toBe(S.Canceled);
+    expect((await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`))[0]!.State).toBe(S.Canceled);
+    expect(await listOf(emu, `${entityPath('Assets', String((await listOf(emu, `${entityPath('Jobs', jobId)}/OutputMediaAssets`))[0]!.Id))}/Files`)).toEqual([]);
+    expect((await cancelJob(emu, jobId)).status).toBe(400);
+  });
+});
