@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { batchBody, readBatchResponse } from '../../../client/src/rest/batch-wire.js';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
 import { downloadAsset, getJob, jobIdOf, listOf, postJob, sample, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset, type ClearFile, type JobForm } from '../helpers/jobs-fixtures.js';
 
@@ -185,5 +186,41 @@ describe('several tasks', () => {
     const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal', { tasks }));
     expect((await getJob(emu, jobId)).State).toBe(S.Error);
     expect((await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`)).map((t) => t.State)).toEqual([S.Error, S.Canceled]);
+  });
+});
+
+describe('$batch, as the SDKs create jobs', () => {
+  it('the Java SDK: POST Jobs and POST $1/Tasks in one changeset, a WAME task with its preset; the job runs', async () => {
+    const input = await uploadEncryptedAsset(emu, [{ name: 'clip.mp4', data: sample(3000) }]);
+    const boundary = 'batch_encoders';
+    const java = { 'Content-Type': 'application/atom+xml;type=entry', DataServiceVersion: '3.0;NetFx', MaxDataServiceVersion: '3.0;NetFx' };
+    const head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><entry xmlns="http://www.w3.org/2005/Atom" xmlns:ns2="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" xmlns:ns3="http://schemas.microsoft.com/ado/2007/08/dataservices">';
+    const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const job =
+      `${head}<link href="${emu.url}Assets('${input.assetId}')" rel="http://schemas.microsoft.com/ado/2007/08/dataservices/related/InputMediaAssets" type="application/atom+xml;type=feed" title="InputMediaAssets"/>` +
+      '<content type="application/xml"><ns2:properties><ns3:Name>testJobPrefix_encode</ns3:Name></ns2:properties></content></entry>';
+    const task =
+      `${head}<content type="application/xml"><ns2:properties><ns3:Name>encode</ns3:Name><ns3:MediaProcessorId>${WAME}</ns3:MediaProcessorId><ns3:Configuration>H.264 256k DSL CBR</ns3:Configuration>` +
+      `<ns3:TaskBody>${escape(taskBody({ assetName: 'JobOutputAsset(0)_testJobPrefix_encode' }))}</ns3:TaskBody></ns2:properties></content></entry>`;
+    const res = await emu.ams('POST', '$batch', {
+      body: batchBody(boundary, [
+        {
+          changeset: [
+            { method: 'POST', url: `${emu.url}Jobs`, contentId: '1', headers: java, body: job },
+            { method: 'POST', url: `${emu.url}$1/Tasks`, contentId: '2', headers: java, body: task },
+          ],
+        },
+      ]),
+      headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Accept: 'application/atom+xml' },
+    });
+    expect(res.status, res.text).toBe(202);
+    const [parts] = readBatchResponse(res.headers.get('content-type'), res.text);
+    const [jobCreated, taskCreated] = parts && 'changeset' in parts ? parts.changeset : [];
+    expect([jobCreated?.status, taskCreated?.status], res.text).toEqual([201, 201]);
+    const jobId = /<d:Id>([^<]+)<\/d:Id>/.exec(jobCreated!.body)![1]!;
+    expect((await getJob(emu, jobId)).State).toBe(S.Finished);
+    const output = await outputOf(jobId);
+    expect(output.Name).toBe('JobOutputAsset(0)_testJobPrefix_encode');
+    expect((await filesOf(String(output.Id))).map((f) => f.Name).sort()).toEqual(['clip_H264_256kbps_AAC_und_ch2_64kbps.mp4', 'clip_manifest.xml']);
   });
 });
