@@ -42,12 +42,12 @@ describe('MediaProcessors', () => {
 });
 
 describe('POST Jobs refuses what cannot run, saying what to change', () => {
-  it('a media processor no one lists: 400 naming those the emulator runs; a listed one it does not run: 501', async () => {
+  it('a media processor no one lists: 400 naming those the emulator runs; a listed one it does not run: 400 too', async () => {
     const asset = await inputAsset();
     await refused(minimalJob([asset], [{ MediaProcessorId: 'nb:mpid:UUID:00000000-d419-42f0-bc17-a481b1331e56', TaskBody: taskBody() }]), 400, 'Task 1', 'no media processor has the Id', STORAGE_DECRYPTION, 'Storage Decryption', 'Media Encoder Standard');
     await refused(minimalJob([asset], [{ MediaProcessorId: 'Media Encoder Standard', TaskBody: taskBody() }]), 400, STORAGE_DECRYPTION);
     await refused(minimalJob([asset], [{ TaskBody: taskBody() }]), 400, 'has no MediaProcessorId');
-    await refused(minimalJob([asset], [{ MediaProcessorId: 'nb:mpid:UUID:233e57fc-36bb-4f6f-8f18-3b662747a9f8', Configuration: 'x', TaskBody: taskBody() }]), 501, 'Azure Media Indexer', 'not emulated');
+    await refused(minimalJob([asset], [{ MediaProcessorId: 'nb:mpid:UUID:233e57fc-36bb-4f6f-8f18-3b662747a9f8', Configuration: 'x', TaskBody: taskBody() }]), 400, 'Azure Media Indexer', 'not emulated');
   });
 
   it('inputs: none, unknown (404), malformed (400), not an asset', async () => {

@@ -6,7 +6,6 @@ import type { CanonicalValue } from '../odata/values.js';
 import { COLLECTIONS } from '../model/collections.js';
 import { boundKeys, findEntity, stringValue } from '../resources/common.js';
 import { findProcessor, runnableProcessors, STORAGE_DECRYPTION } from '../model/media-processor.js';
-import { notEmulated } from '../model/refusal.js';
 import { checkEncoderConfiguration } from './encoders/presets.js';
 import type { StoreReader } from '../store/types.js';
 import { parseTaskBody, type AssetRef, type OutputSpec } from './task-body.js';
@@ -82,14 +81,14 @@ function planTask(entry: EntityBody, where: string, accountName: string): TaskPl
   }
   const name = processor.record.Name;
   if (processor.kind === 'listed-only') {
-    throw notEmulated(`${where}: ${name} (${processor.record.Id}) is listed but not emulated; the emulator runs ${runnableProcessors()}`);
+    throw badRequest(`${where}: ${name} (${processor.record.Id}) is listed but not emulated; the emulator runs ${runnableProcessors()}`);
   }
   const decrypts = processor.kind === 'storage-decryption';
   const options = entry.values.get('Options');
   if (typeof options === 'number' && (options & ~TASK_OPTIONS_ALL) !== 0) throw badRequest(`${where}: Options ${options} is not a combination of TaskOptions (0, 1, 2, 4)`);
   if (typeof options === 'number' && (options & TASK_OPTION_PROTECTED_CONFIGURATION) !== 0) {
     if (decrypts) throw badRequest(`${where}: ProtectedConfiguration (Options 1) is not supported: the Storage Decryption processor takes no configuration, send Options 0`);
-    throw notEmulated(`${where}: ProtectedConfiguration (Options 1) is not emulated: send the preset in clear in Configuration, with Options 0`);
+    throw badRequest(`${where}: ProtectedConfiguration (Options 1) is not emulated: send the preset in clear in Configuration, with Options 0`);
   }
   if (!decrypts) checkEncoderConfiguration(entry.values.get('Configuration'), where, name);
   const taskBody = stringValue(entry.values, 'TaskBody');
@@ -99,8 +98,7 @@ function planTask(entry: EntityBody, where: string, accountName: string): TaskPl
   const body = parseTaskBody(taskBody, where);
   if (body.inputs.length !== 1 || body.outputs.length !== 1) {
     const message = `${where}: the ${name} processor reads exactly one <inputAsset> and writes exactly one <outputAsset> in the emulator; this TaskBody has ${body.inputs.length} and ${body.outputs.length}`;
-    // Several inputs to an encoder (stitching, overlays) were the service's; one output is the emulator's limit.
-    throw decrypts || body.inputs.length === 0 || body.outputs.length === 0 ? badRequest(message) : notEmulated(message);
+    throw badRequest(message);
   }
   for (const output of body.outputs) checkOutput(output, where, accountName, decrypts);
   return { values: entry.values, inputs: body.inputs, outputs: body.outputs };
@@ -113,7 +111,7 @@ function checkOutput(output: OutputSpec, where: string, accountName: string, dec
   }
   if (output.creationOptions !== 0) {
     if (decrypts) throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not supported by the Storage Decryption processor, whose output is clear: use 0 (None)`);
-    throw notEmulated(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not emulated: the emulator's encoders write clear outputs, use 0 (None)`);
+    throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not emulated: the emulator's encoders write clear outputs, use 0 (None)`);
   }
   if (output.formatOption !== 0 && output.formatOption !== 1) {
     throw badRequest(`${where}: assetFormatOption="${output.formatOption}" is not an AssetFormatOption value: use 0 (None) or 1 (AdaptiveStreaming)`);
