@@ -52,4 +52,19 @@ describe('an encoder job, one state per poll', () => {
     expect(await listOf(emu, `${entityPath('Assets', String((await listOf(emu, `${entityPath('Jobs', jobId)}/OutputMediaAssets`))[0]!.Id))}/Files`)).toEqual([]);
     expect((await cancelJob(emu, jobId)).status).toBe(400);
   });
+
+  it('CancelJob while the encoder works: Canceling, then Canceled once its work has stopped; the events say so', async () => {
+    // Six copies of 32 MiB: still running when CancelJob arrives.
+    const input = await uploadEncryptedAsset(emu, [{ name: 'big.mp4', data: sample(32 * 1024 * 1024) }]);
+    const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal', { tasks }));
+    expect([(await poll(jobId)).State, (await poll(jobId)).State]).toEqual([S.Scheduled, S.Processing]);
+    expect((await cancelJob(emu, jobId)).status).toBe(204);
+    let state = (await poll(jobId)).State;
+    for (let i = 0; i < 50 && state !== S.Canceled; i++) state = (await poll(jobId)).State;
+    expect(state).toBe(S.Canceled);
+    const [task] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
+    const codes = task!.HistoricalEvents.map((e: JsonBody) => e.Code);
+    expect(codes.slice(-2)).toEqual(['Canceling', 'Canceled']);
+    expect(task!.State).toBe(S.Canceled);
+  });
 });
