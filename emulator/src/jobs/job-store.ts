@@ -77,7 +77,8 @@ export function buildJob(services: Services, plan: JobPlan): NewJob {
   const tasks = plan.tasks.map((taskPlan, index) => {
     const record = newRecord(
       Task,
-      { State: JobState.Queued, Progress: 0, Priority: 0, RunningDuration: 0, Options: 0, ErrorDetails: [], HistoricalEvents: [{ Code: 'Queued', Message: 'The job was submitted', TimeStamp: now }] },
+      // The first event has no Message: the Java SDK's job tests assert it (ams-v2-surface.md §6.3).
+      { State: JobState.Queued, Progress: 0, Priority: 0, RunningDuration: 0, Options: 0, ErrorDetails: [], HistoricalEvents: [{ Code: 'Queued', Message: null, TimeStamp: now }] },
       taskPlan.values,
     );
     Object.assign(record, {
