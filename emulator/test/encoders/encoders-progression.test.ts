@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmbeddedAzurite, type StartedEmbeddedAzurite } from '../../src/storage/azurite.js';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
-import { cancelJob, jobIdOf, listOf, postJob, sample, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
+import { cancelJob, downloadAsset, jobIdOf, listOf, postJob, sample, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
 
 /**
  * An encoder job under `--job-progression polls:1`: one state per read of the job, with the
@@ -66,5 +70,40 @@ describe('an encoder job, one state per poll', () => {
     const codes = task!.HistoricalEvents.map((e: JsonBody) => e.Code);
     expect(codes.slice(-2)).toEqual(['Canceling', 'Canceled']);
     expect(task!.State).toBe(S.Canceled);
+  });
+});
+
+describe('an encoder job across a restart', () => {
+  it('stopped mid-Processing (storage away), it runs again to Finished after a restart, its files whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ams-encoders-restart-'));
+    const blobs = join(dir, 'azurite');
+    let azurite: StartedEmbeddedAzurite = await startEmbeddedAzurite({ port: 0, location: blobs });
+    const cleanups: (() => Promise<unknown>)[] = [() => azurite.stop()];
+    try {
+      const location = join(dir, 'state');
+      const data = sample(200_000);
+      const first = await startTestEmulator({ location, storageConnectionString: azurite.connectionString, jobProgression: { mode: 'polls', pollsPerState: 1 } });
+      cleanups.push(() => first.close());
+      const input = await uploadEncryptedAsset(first, [{ name: 'clip.mp4', data }]);
+      const jobId = jobIdOf(await postJob(first, [input.assetId], 'minimal', { tasks }));
+      expect((await first.ams('GET', entityPath('Jobs', jobId))).body.State).toBe(S.Scheduled);
+      // With storage away, the work that starts in Processing cannot end before the emulator stops.
+      await azurite.stop();
+      expect((await first.ams('GET', entityPath('Jobs', jobId))).body.State).toBe(S.Processing);
+      await first.close();
+
+      azurite = await startEmbeddedAzurite({ port: azurite.port, location: blobs });
+      const second = await startTestEmulator({ location, storageConnectionString: azurite.connectionString });
+      cleanups.push(() => second.close());
+      expect((await second.ams('GET', entityPath('Jobs', jobId))).body.State).toBe(S.Finished);
+      const [output] = await listOf(second, `${entityPath('Jobs', jobId)}/OutputMediaAssets`);
+      const files = await downloadAsset(second, String(output!.Id));
+      expect(files.size).toBe(10);
+      expect(files.get('clip_1280x720_3400.mp4')!.equals(data)).toBe(true);
+      expect(files.get('clip_manifest.xml')!.toString('utf8')).toContain(`Size="${data.length}"`);
+    } finally {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
