@@ -64,7 +64,7 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
   for (const [i, source] of sources.entries()) {
     try {
       const md5 = await copyClear(run, source, containerOf(output), source.blob.name);
-      await recordOutputFile(run, outputAssetId, { name: source.blob.name, size: source.blob.size, md5, isPrimary: source.file['IsPrimary'] === true, mimeType: source.file['MimeType'] ?? null });
+      await recordOutputFile(run, outputAssetId, { name: source.blob.name, size: source.blob.size, md5, isPrimary: source.file['IsPrimary'] === true, mimeType: typeof source.file['MimeType'] === 'string' ? source.file['MimeType'] : null });
     } catch (err) {
       if (run.signal.aborted) throw err;
       if (err instanceof OutputGone) return failed(outputGone(outputAssetId));
@@ -90,7 +90,7 @@ export function outputGone(assetId: string): ErrorDetail {
 }
 
 /** ClearContentError codes are stable (NoBlob, NoContentKey, ContentKeyUnwrapFailed, InvalidInitializationVector, ...). */
-export function fileError(name: string, err: unknown): ErrorDetail {
+function fileError(name: string, err: unknown): ErrorDetail {
   if (err instanceof ClearContentError) return { Code: err.code, Message: `File '${name}': ${err.message}` };
   if (err instanceof StorageRequestError) return { Code: 'StorageError', Message: `File '${name}': storage refused the operation: ${err.message}` };
   throw err;
@@ -136,7 +136,7 @@ export interface WrittenFile {
   /** MD5 (hex) of the bytes written. */
   md5: string;
   isPrimary: boolean;
-  mimeType: unknown;
+  mimeType: string | null;
 }
 
 /** The output file entity: created, or updated when a resumed job wrote it before. */
@@ -158,7 +158,7 @@ export async function recordOutputFile(run: DecryptionRun, outputAssetId: string
       EncryptionKeyId: null,
       InitializationVector: null,
       IsPrimary: written.isPrimary,
-      MimeType: written.mimeType ?? null,
+      MimeType: written.mimeType,
       ContentChecksum: md5,
       Options: 0,
     });
