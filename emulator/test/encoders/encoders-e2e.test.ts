@@ -224,3 +224,34 @@ describe('$batch, as the SDKs create jobs', () => {
     expect((await filesOf(String(output.Id))).map((f) => f.Name).sort()).toEqual(['clip_H264_256kbps_AAC_und_ch2_64kbps.mp4', 'clip_manifest.xml']);
   });
 });
+
+describe('reading an encode back in verbose JSON and Atom', () => {
+  it("the task (PerfMessage, HistoricalEvents with the first Message null), the output's files and ParentAssets", async () => {
+    const input = await uploadEncryptedAsset(emu, [{ name: 'clip.mp4', data: sample(4000) }]);
+    const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal', { tasks: [encode(WAME, 'H.264 256k DSL CBR')] }));
+    expect((await getJob(emu, jobId)).State).toBe(S.Finished);
+    const outputId = String((await outputOf(jobId)).Id);
+    const VERBOSE = { Accept: 'application/json;odata=verbose' };
+    const ATOM = { Accept: 'application/atom+xml' };
+
+    const verboseTasks = await emu.ams('GET', `${entityPath('Jobs', jobId)}/Tasks`, { headers: VERBOSE });
+    const task = verboseTasks.body.d.results[0];
+    expect(task.PerfMessage).toContain('Simulated by ams-v2-emulator');
+    expect(task.HistoricalEvents.__metadata.type).toBe('Collection(Microsoft.Cloud.Media.Vod.Rest.Data.Models.TaskHistoricalEvent)');
+    expect(task.HistoricalEvents.results[0]).toMatchObject({ Code: 'Queued', Message: null });
+    const verboseParents = await emu.ams('GET', `${entityPath('Assets', outputId)}/ParentAssets`, { headers: VERBOSE });
+    expect(verboseParents.body.d.results.map((a: JsonBody) => a.Id)).toEqual([input.assetId]);
+
+    const atomTasks = await emu.ams('GET', `${entityPath('Jobs', jobId)}/Tasks`, { headers: ATOM });
+    expect(atomTasks.status).toBe(200);
+    expect(atomTasks.text).toMatch(/<d:PerfMessage>Simulated by ams-v2-emulator[^<]*<\/d:PerfMessage>/);
+    expect(atomTasks.text).toContain('<d:Code>Downloading</d:Code>');
+    expect(atomTasks.text).toMatch(/<d:Code>Queued<\/d:Code><d:Message m:null="true" ?\/>/);
+    const atomFiles = await emu.ams('GET', `${entityPath('Assets', outputId)}/Files`, { headers: ATOM });
+    expect(atomFiles.text).toContain('<d:Name>clip_H264_256kbps_AAC_und_ch2_64kbps.mp4</d:Name>');
+    const atomParents = await emu.ams('GET', `${entityPath('Assets', outputId)}/ParentAssets`, { headers: ATOM });
+    expect(atomParents.text).toContain(`<d:Id>${input.assetId}</d:Id>`);
+    const count = await emu.ams('GET', `${entityPath('Assets', outputId)}/ParentAssets/$count`);
+    expect(count.text).toBe('1');
+  });
+});
