@@ -3,18 +3,17 @@ import { pipeline, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
 import type { RequestInfo } from '../domain/findings.js';
-import { AssetFile } from '../odata/edm.js';
-import { canonicalId } from '../odata/uri.js';
 import { formatNbId } from '../../../client/src/crypto/index.js';
 import { contentTypeOfFile } from '../origin/content-type.js';
-import { containerOf } from '../resources/assets.js';
-import { COLLECTIONS } from '../model/collections.js';
-import { newRecord } from '../resources/common.js';
+import { getAsset } from '../model/asset.js';
+import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { JobState } from '../model/enums.js';
+import type { AssetFileRecord, AssetRecord } from '../model/records.js';
+import type { TaskOutcome, TaskRecord } from '../model/task.js';
 import type { Services } from '../app/services.js';
-import { filesOfAsset } from '../resources/files.js';
 import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
-import type { JsonRecord } from '../store/types.js';
-import { JobState, type TaskOutcome } from './job-states.js';
+import type { StoreReader } from '../store/types.js';
+import { containerOf } from './job-store.js';
 
 /**
  * The Storage Decryption processor's work for one task: every file of the input asset, decrypted
@@ -27,7 +26,7 @@ import { JobState, type TaskOutcome } from './job-states.js';
 export interface DecryptionRun {
   services: Services;
   /** A change to the running task itself (an event, its PerfMessage); ignored once the job is no longer Processing. */
-  updateTask(change: (task: JsonRecord, now: string) => JsonRecord): Promise<void>;
+  updateTask(change: (task: TaskRecord, now: string) => TaskRecord): Promise<void>;
   signal: AbortSignal;
   /** Who the output files' change events are attributed to. */
   origin: RequestInfo;
@@ -41,9 +40,9 @@ export type ErrorDetail = TaskOutcome['errors'][number];
 
 export async function decryptAsset(run: DecryptionRun, inputAssetId: string, outputAssetId: string): Promise<TaskOutcome> {
   const { services } = run;
-  const input = services.store.get(COLLECTIONS.Assets, inputAssetId);
+  const input = services.store.get<AssetRecord>(COLLECTIONS.Assets, inputAssetId);
   if (!input) return failed({ Code: 'NoAsset', Message: `The input asset ${inputAssetId} no longer exists` });
-  const output = services.store.get(COLLECTIONS.Assets, outputAssetId);
+  const output = services.store.get<AssetRecord>(COLLECTIONS.Assets, outputAssetId);
   if (!output) return failed(outputGone(outputAssetId));
   const files = filesOfAsset(services.store, inputAssetId);
   if (files.length === 0) {
@@ -56,7 +55,7 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
     try {
       sources.push(await untilStorageAnswers(run, () => resolveClearSource(services, file)));
     } catch (err) {
-      errors.push(fileError(String(file['Name']), err));
+      errors.push(fileError(file.Name, err));
     }
   }
   if (errors.length > 0) return { state: JobState.Error, errors };
@@ -64,11 +63,11 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
   for (const [i, source] of sources.entries()) {
     try {
       const md5 = await copyClear(run, source, containerOf(output), source.blob.name);
-      await recordOutputFile(run, outputAssetId, { name: source.blob.name, size: source.blob.size, md5, isPrimary: source.file['IsPrimary'] === true, mimeType: typeof source.file['MimeType'] === 'string' ? source.file['MimeType'] : null });
+      await recordOutputFile(run, outputAssetId, { name: source.blob.name, size: source.blob.size, md5, isPrimary: source.file.IsPrimary === true, mimeType: source.file.MimeType ?? null });
     } catch (err) {
       if (run.signal.aborted) throw err;
       if (err instanceof OutputGone) return failed(outputGone(outputAssetId));
-      return failed(fileError(String(source.file['Name']), err));
+      return failed(fileError(source.file.Name, err));
     }
     await run.progress(i + 1, sources.length);
   }
@@ -77,7 +76,7 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
 
 /** The blob container of a task's output asset, or undefined when the asset is gone. */
 export function outputContainerOf(services: Services, outputAssetId: string): string | undefined {
-  const output = services.store.get(COLLECTIONS.Assets, outputAssetId);
+  const output = getAsset(services.store, outputAssetId);
   return output ? containerOf(output) : undefined;
 }
 
@@ -146,11 +145,13 @@ export async function recordOutputFile(run: DecryptionRun, outputAssetId: string
   const { name, md5 } = written;
   const fileId = await services.store.transaction((tx) => {
     if (!tx.has(COLLECTIONS.Assets, outputAssetId)) throw new OutputGone();
-    const existing = filesOfAsset(tx, outputAssetId).find((f) => f['Name'] === name);
-    const record: JsonRecord = existing
-      ? { ...existing, LastModified: now }
-      : Object.assign(newRecord(AssetFile, { Created: now, LastModified: now }, new Map()), { Id: formatNbId('cid', services.ids.guid()), Name: name, ParentAssetId: outputAssetId });
-    Object.assign(record, {
+    const existing = filesOfAsset(tx, outputAssetId).find((f) => f.Name === name);
+    const record: AssetFileRecord = {
+      Id: existing?.Id ?? formatNbId('cid', services.ids.guid()),
+      Name: name,
+      ParentAssetId: outputAssetId,
+      Created: existing?.Created ?? now,
+      LastModified: now,
       ContentFileSize: String(written.size),
       IsEncrypted: false,
       EncryptionScheme: null,
@@ -161,12 +162,17 @@ export async function recordOutputFile(run: DecryptionRun, outputAssetId: string
       MimeType: written.mimeType,
       ContentChecksum: md5,
       Options: 0,
-    });
-    const id = String(record['Id']);
-    tx.put(COLLECTIONS.Files, canonicalId(AssetFile, id), record);
-    return id;
+    };
+    // File ids are generated lower-case, so the Id is its canonical key.
+    tx.put(COLLECTIONS.Files, record.Id, record);
+    return record.Id;
   });
   services.events.fileChanged(fileId, run.origin);
+}
+
+/** The files of an asset, in creation order. */
+function filesOfAsset(reader: StoreReader, assetId: string): AssetFileRecord[] {
+  return reader.lookup<AssetFileRecord>(INDEXES.filesByAsset, assetId);
 }
 
 const FIRST_RETRY_MS = 250;

@@ -1,11 +1,12 @@
-import type { EntityBody } from '../odata/body.js';
+import { boundKeys, stringValue, type EntityBody } from '../odata/body.js';
 import { Asset } from '../odata/edm.js';
-import { badRequest } from '../odata/errors.js';
-import { resolveEntityReference } from '../odata/uri.js';
+import { badRequest, notFound } from '../odata/errors.js';
+import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
 import type { CanonicalValue } from '../odata/values.js';
 import { COLLECTIONS } from '../model/collections.js';
-import { boundKeys, findEntity, stringValue } from '../resources/common.js';
+import { AssetCreationOptions, enumName } from '../model/enums.js';
 import { findProcessor, runnableProcessors, STORAGE_DECRYPTION } from '../model/media-processor.js';
+import type { AssetRecord } from '../model/records.js';
 import { checkEncoderConfiguration } from './encoders/presets.js';
 import type { StoreReader } from '../store/types.js';
 import { parseTaskBody, type AssetRef, type OutputSpec } from './task-body.js';
@@ -34,14 +35,6 @@ export interface TaskPlan {
 export const MAX_TASKS_PER_JOB = 50;
 export const MAX_INPUTS_PER_JOB = 50;
 
-/** AssetCreationOptions values, named for messages. */
-const CREATION_OPTIONS = new Map([
-  [0, 'None'],
-  [1, 'StorageEncrypted'],
-  [2, 'CommonEncryptionProtected'],
-  [4, 'EnvelopeEncryptionProtected'],
-]);
-
 const TASK_OPTION_PROTECTED_CONFIGURATION = 1;
 const TASK_OPTIONS_ALL = 1 | 2 | 4;
 
@@ -56,7 +49,7 @@ export function planJob(body: EntityBody, reader: StoreReader, accountName: stri
     throw badRequest('A job needs at least one input asset: bind InputMediaAssets, e.g. "InputMediaAssets":[{"__metadata":{"uri":"https://<host>/api/Assets(\'nb%3Acid%3AUUID%3A...\')"}}]');
   }
   if (inputKeys.length > MAX_INPUTS_PER_JOB) throw badRequest(`A job has at most ${MAX_INPUTS_PER_JOB} input assets; this one binds ${inputKeys.length}`);
-  const inputAssetIds = inputKeys.map((key) => String(findEntity(reader, Asset, COLLECTIONS.Assets, key)['Id']));
+  const inputAssetIds = inputKeys.map((key) => inputAsset(reader, key).Id);
 
   const entries = body.inline.filter((i) => i.navigation === 'Tasks').flatMap((i) => i.entries);
   if (entries.length === 0) {
@@ -67,6 +60,14 @@ export function planJob(body: EntityBody, reader: StoreReader, accountName: stri
   const tasks = entries.map((entry, i) => planTask(entry, `Task ${i + 1}`, accountName));
   const outputs = checkAssetGraph(tasks, inputAssetIds.length);
   return { values: body.values, inputAssetIds, tasks, outputs };
+}
+
+/** A bound input asset: 400 for a malformed id, 404 for one that names nothing. */
+function inputAsset(reader: StoreReader, key: string): AssetRecord {
+  checkKey(Asset, key);
+  const asset = reader.get<AssetRecord>(COLLECTIONS.Assets, canonicalId(Asset, key));
+  if (!asset) throw notFound(`No Asset with Id '${key}' was found`);
+  return asset;
 }
 
 function planTask(entry: EntityBody, where: string, accountName: string): TaskPlan {
@@ -105,11 +106,11 @@ function planTask(entry: EntityBody, where: string, accountName: string): TaskPl
 }
 
 function checkOutput(output: OutputSpec, where: string, accountName: string, decrypts: boolean): void {
-  const option = CREATION_OPTIONS.get(output.creationOptions);
+  const option = enumName(AssetCreationOptions, output.creationOptions);
   if (option === undefined) {
     throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" is not an AssetCreationOptions value: use 0 (None)`);
   }
-  if (output.creationOptions !== 0) {
+  if (output.creationOptions !== AssetCreationOptions.None) {
     if (decrypts) throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not supported by the Storage Decryption processor, whose output is clear: use 0 (None)`);
     throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not emulated: the emulator's encoders write clear outputs, use 0 (None)`);
   }

@@ -1,28 +1,22 @@
 import { findProcessor } from '../model/media-processor.js';
+import type { TaskOutcome, TaskRecord } from '../model/task.js';
 import { decryptAsset, failed, type DecryptionRun } from './decrypt-task.js';
 import { encodeAsset } from './encoders/encode-task.js';
-import type { TaskOutcome } from './job-states.js';
 
-/** What one task asks for: its processor, its Configuration, its input and output asset. */
-export interface TaskWork {
-  mediaProcessorId: string;
-  configuration: string;
-  inputAssetId: string;
-  outputAssetId: string;
-}
-
-/** The one place a task's MediaProcessorId picks its work. */
-export function runTaskWork(run: DecryptionRun, work: TaskWork): Promise<TaskOutcome> {
-  const processor = findProcessor(work.mediaProcessorId);
+/** The one place a task's MediaProcessorId picks its work (one input and one output asset: job-request.ts checks it). */
+export function runTaskWork(run: DecryptionRun, task: TaskRecord): Promise<TaskOutcome> {
+  const processor = findProcessor(task.MediaProcessorId);
+  const inputAssetId = task._internal.inputs[0] ?? '';
+  const outputAssetId = task._internal.outputs[0] ?? '';
   switch (processor?.kind) {
     case 'storage-decryption':
-      return decryptAsset(run, work.inputAssetId, work.outputAssetId);
+      return decryptAsset(run, inputAssetId, outputAssetId);
     case 'media-encoder-standard':
     case 'azure-media-encoder':
-      return encodeAsset(run, { processor, configuration: work.configuration, inputAssetId: work.inputAssetId, outputAssetId: work.outputAssetId });
+      return encodeAsset(run, { processor, configuration: task.Configuration ?? '', inputAssetId, outputAssetId });
     default:
       // POST Jobs refuses these; a job stored by an older emulator could still hold one.
-      return Promise.resolve(failed({ Code: 'ConfigurationUnsupported', Message: `The media processor ${work.mediaProcessorId} is not run by the emulator` }));
+      return Promise.resolve(failed({ Code: 'ConfigurationUnsupported', Message: `The media processor ${task.MediaProcessorId} is not run by the emulator` }));
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The media processors the account lists (ams-v2-surface.md §6.1), and what the emulator does with
- * each: Storage Decryption decrypts for real; Media Encoder Standard and Windows Azure Media Encoder
- * run as simulated encoders (jobs/encoders/); the others are listed, as the service listed them,
- * so lookups by name work, but a task on them is refused as not emulated.
+ * each. A MediaProcessor is read-only and fixed: the service listed the processors of its release,
+ * and a task names one by Id. Storage Decryption decrypts for real; Media Encoder Standard and
+ * Windows Azure Media Encoder run as simulated encoders (jobs/encoders/); the others are listed, as
+ * the service listed them, so lookups by name work, but a task on them is refused as not emulated.
  *
  * Names, Ids and Vendor are sourced; where the sources gave no Version (every processor but
  * Storage Decryption and MES), the Version is the emulator's choice, a number that parses as a
@@ -10,10 +11,10 @@
  * Encoder ids are those the REST reference's samples ran with; listing them as earlier versions of
  * that encoder is the emulator's reading (their names were not stated).
  */
-export type ProcessorRecord = {
+export type MediaProcessorRecord = {
   Id: string;
-  Name: string;
   Description: string;
+  Name: string;
   Sku: string;
   Vendor: string;
   Version: string;
@@ -23,12 +24,12 @@ export type ProcessorRecord = {
 export type ProcessorKind = 'storage-decryption' | 'media-encoder-standard' | 'azure-media-encoder' | 'listed-only';
 
 export interface MediaProcessor {
-  record: ProcessorRecord;
+  record: MediaProcessorRecord;
   kind: ProcessorKind;
 }
 
 function processor(guid: string, name: string, version: string, kind: ProcessorKind, description = name): MediaProcessor {
-  return { record: { Id: `nb:mpid:UUID:${guid}`, Name: name, Description: description, Sku: '', Vendor: 'Microsoft', Version: version }, kind };
+  return { record: { Id: `nb:mpid:UUID:${guid}`, Description: description, Name: name, Sku: '', Vendor: 'Microsoft', Version: version }, kind };
 }
 
 export const STORAGE_DECRYPTION = processor('aec03716-7c5e-4f68-b592-f4850eba9f10', 'Storage Decryption', '1.6', 'storage-decryption');

@@ -13,8 +13,6 @@
  * - complex collections (Task.ErrorDetails): arrays of plain objects
  */
 
-import { EncodingReservedUnitType } from './edm-encoding.js';
-
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
 export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
@@ -22,6 +20,9 @@ export const METADATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservice
 export const ATOM_NS = 'http://www.w3.org/2005/Atom';
 export const RELATED_REL = 'http://schemas.microsoft.com/ado/2007/08/dataservices/related/';
 export const SCHEME_URI = 'http://schemas.microsoft.com/ado/2007/08/dataservices/scheme';
+
+/** The text of an Edm.Guid, either case. */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type EdmPrimitive =
   | 'Edm.String'
@@ -309,6 +310,24 @@ export const StorageAccount: EntityTypeDef = {
     { name: 'Name', type: 'Edm.String', nullable: false },
     { name: 'IsDefault', type: 'Edm.Boolean', nullable: false },
     { name: 'BytesUsed', type: 'Edm.Int64', nullable: true },
+  ],
+  navigation: [],
+};
+
+/**
+ * The account's encoding reserved units (ams-v2-surface.md §5): one row, keyed by the account's
+ * AccountId (Edm.Guid, addressed as `EncodingReservedUnitTypes(guid'…')`). Clients change
+ * ReservedUnitType and CurrentReservedUnits; AccountId and MaxReservableUnits are the service's.
+ */
+export const EncodingReservedUnitType: EntityTypeDef = {
+  name: 'EncodingReservedUnitType',
+  set: 'EncodingReservedUnitTypes',
+  key: 'AccountId',
+  properties: [
+    { name: 'AccountId', type: 'Edm.Guid', nullable: false, serverOwned: true },
+    { name: 'ReservedUnitType', type: 'Edm.Int32', nullable: false },
+    { name: 'CurrentReservedUnits', type: 'Edm.Int32', nullable: false },
+    { name: 'MaxReservableUnits', type: 'Edm.Int32', nullable: false, serverOwned: true },
   ],
   navigation: [],
 };

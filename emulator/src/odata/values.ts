@@ -1,6 +1,6 @@
-import type { ComplexTypeDef, EdmPrimitive, PropertyDef } from './edm.js';
+import { GUID, type ComplexTypeDef, type EdmPrimitive, type PropertyDef } from './edm.js';
 import { badRequest } from './errors.js';
-import { GUID, truncate } from './uri.js';
+import { truncate } from './uri.js';
 
 /**
  * Conversion of property values between the wire and the canonical stored form (see edm.ts).

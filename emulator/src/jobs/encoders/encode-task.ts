@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ClearContentError, resolveClearSource, type ClearSource } from '../../content/clear-stream.js';
-import { COLLECTIONS, INDEXES } from '../../model/collections.js';
+import { getAsset } from '../../model/asset.js';
+import { filesOfAsset, type AssetFileRecord } from '../../model/asset-file.js';
+import { JobState } from '../../model/enums.js';
 import type { MediaProcessor } from '../../model/media-processor.js';
-import type { AssetFileRecord } from '../../model/records.js';
+import { withEvent, type TaskOutcome } from '../../model/task.js';
 import { StorageRequestError } from '../../storage/types.js';
 import { copyClear, failed, outputContainerOf, OutputGone, outputGone, recordOutputFile, untilStorageAnswers, type DecryptionRun, type ErrorDetail } from '../decrypt-task.js';
-import { JobState, withEvent, type TaskOutcome } from '../job-states.js';
 import { clientManifest, inputMetadata, outputManifest, serverManifest, type MediaFile } from './manifests.js';
 import { planPreset, PresetError, type PresetPlan } from './presets.js';
 
@@ -47,9 +48,9 @@ export async function encodeAsset(run: DecryptionRun, input: EncodeInput): Promi
   }
   const container = outputContainerOf(services, input.outputAssetId);
   if (!container) return failed(outputGone(input.outputAssetId));
-  if (!services.store.has(COLLECTIONS.Assets, input.inputAssetId)) return failed({ Code: 'DownloadNotAccessible', Message: `The input asset ${input.inputAssetId} no longer exists` });
+  if (!getAsset(services.store, input.inputAssetId)) return failed({ Code: 'DownloadNotAccessible', Message: `The input asset ${input.inputAssetId} no longer exists` });
   await run.updateTask((task, now) => withEvent(task, 'Downloading', `${encoder} reads the input asset (preset "${plan.name}")`, now));
-  const files = services.store.lookup<AssetFileRecord>(INDEXES.filesByAsset, input.inputAssetId);
+  const files = filesOfAsset(services.store, input.inputAssetId);
   const media = mediaFileOf(files);
   if (!media) return failed(noMedia(input.inputAssetId, files));
 

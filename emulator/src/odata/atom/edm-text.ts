@@ -1,5 +1,4 @@
-import type { EdmPrimitive } from '../edm.js';
-import { GUID } from '../uri.js';
+import { GUID, type EdmPrimitive } from '../edm.js';
 
 /**
  * Stored (canonical, see edm.ts) values to the text of Atom `<d:Prop>` elements, in the forms the
