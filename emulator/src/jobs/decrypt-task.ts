@@ -6,13 +6,13 @@ import type { RequestInfo } from '../domain/findings.js';
 import { formatNbId } from '../../../client/src/crypto/index.js';
 import { contentTypeOfFile } from '../origin/content-type.js';
 import { getAsset } from '../model/asset.js';
-import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { filesOfAsset } from '../model/asset-file.js';
+import { COLLECTIONS } from '../model/collections.js';
 import { JobState } from '../model/enums.js';
 import type { AssetFileRecord, AssetRecord } from '../model/records.js';
 import type { TaskOutcome, TaskRecord } from '../model/task.js';
 import type { Services } from '../app/services.js';
 import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
-import type { StoreReader } from '../store/types.js';
 import { containerOf } from './job-store.js';
 
 /**
@@ -168,11 +168,6 @@ export async function recordOutputFile(run: DecryptionRun, outputAssetId: string
     return record.Id;
   });
   services.events.fileChanged(fileId, run.origin);
-}
-
-/** The files of an asset, in creation order. */
-function filesOfAsset(reader: StoreReader, assetId: string): AssetFileRecord[] {
-  return reader.lookup<AssetFileRecord>(INDEXES.filesByAsset, assetId);
 }
 
 const FIRST_RETRY_MS = 250;
