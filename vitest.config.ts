@@ -19,6 +19,7 @@ const UNIT = [
   'emulator/test/odata/atom-{hostile,metadata,reader,roundtrip,writer}.test.ts',
   'emulator/test/http/batch-parse.test.ts',
   'emulator/test/jobs/{body,plan}.test.ts',
+  'emulator/test/jobs/encoders/presets.test.ts',
   'emulator/test/odata/dates.test.ts',
   'emulator/test/origin/range.test.ts',
   'emulator/test/odata/query-*.test.ts',

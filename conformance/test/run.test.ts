@@ -42,7 +42,7 @@ describe.concurrent('against the emulator', () => {
       expect(report.ok).toBe(true);
       expect(report.target).toMatchObject({ mode, modeSource: 'GET /_emulator/health', extras: { findings: true, verification: true, rules: true }, storageDecryption: true });
       expect(cases(report).filter((c) => c.status === 'not-applicable')).toEqual([]);
-      expect(report.suites.map((s) => s.title)).toEqual(['RSA-OAEP unwrapping', 'Counter wraparound', 'IV uniqueness', 'Checksums', 'Protocol']);
+      expect(report.suites.map((s) => s.title)).toEqual(['RSA-OAEP unwrapping', 'Counter wraparound', 'IV uniqueness', 'Checksums', 'Protocol', 'Encoders']);
       expect(report.suites.every((s) => s.status === 'passed')).toBe(true);
       for (const c of cases(report).filter((c) => c.kind === 'property')) {
         expect(c.seed, c.id).toBe(SEED);
@@ -50,7 +50,7 @@ describe.concurrent('against the emulator', () => {
         expect(c.runs, `${c.id}: --runs bounds every property`).toBeLessThanOrEqual(RUNS);
       }
       const titles = cases(report).map((c) => c.id);
-      expect(titles).toEqual(expect.arrayContaining([mode === 'strict' ? 'variants-refused' : 'variants-flagged', 'reuse-under-one-key', 'bad-wraps-never-rebind', 'blocks-verify-on-server', 'storage-decryption-roundtrip']));
+      expect(titles).toEqual(expect.arrayContaining([mode === 'strict' ? 'variants-refused' : 'variants-flagged', 'reuse-under-one-key', 'bad-wraps-never-rebind', 'blocks-verify-on-server', 'storage-decryption-roundtrip', 'lookup', 'mes-outputs', 'unknown-preset', 'wame-output']));
     }, 90_000);
   }
 });

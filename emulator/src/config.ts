@@ -64,8 +64,9 @@ export interface EmulatorLimits {
   /** Files per asset. */
   maxFilesPerAsset: number;
   /**
-   * Jobs whose work runs at once (the service's reserved units); the others wait in Scheduled.
-   * Each running decryption holds a few blocks in memory and its share of the CPU.
+   * The account's encoding reserved units until a client changes them (EncodingReservedUnitTypes):
+   * how many jobs do their work at once; the others wait in Scheduled. Each running job holds a
+   * few blocks in memory and its share of the CPU.
    */
   maxRunningJobs: number;
   /** Nesting depth of JSON and XML bodies. */

@@ -316,6 +316,11 @@ export class AmsClient {
     return this.connection.collection({ method: 'GET', path: `${entityPath('Jobs', jobId)}/OutputMediaAssets`, signal: options.signal }, decodeAsset);
   }
 
+  /** The assets a job task read to write this one (its job's inputs, on the emulator). */
+  listAssetParentAssets(assetId: string, options: CallOptions = {}): Promise<Asset[]> {
+    return this.connection.collection({ method: 'GET', path: `${entityPath('Assets', assetId)}/ParentAssets`, signal: options.signal }, decodeAsset);
+  }
+
   listMediaProcessors(query?: ODataQuery, options: CallOptions = {}): Promise<MediaProcessor[]> {
     return this.connection.collection(
       { method: 'GET', path: 'MediaProcessors', query: odataQueryString(query), signal: options.signal },

@@ -16,7 +16,7 @@ export interface SuiteResult {
   durationMs: number;
 }
 
-export const SUITE_IDS = ['rsa-oaep', 'counter', 'iv', 'checksums', 'protocol'] as const;
+export const SUITE_IDS = ['rsa-oaep', 'counter', 'iv', 'checksums', 'protocol', 'encoders'] as const;
 export type SuiteId = (typeof SUITE_IDS)[number];
 
 /** What a suite knows about the run and the endpoint. */

@@ -3,6 +3,7 @@ import type { JobRunner } from '../jobs/runner.js';
 import { createAccessPolicy, deleteAccessPolicy, updateAccessPolicy } from '../resources/access-policies.js';
 import { createAsset, deleteAsset, updateAsset } from '../resources/assets.js';
 import { createContentKey, deleteContentKey, updateContentKey } from '../resources/content-keys.js';
+import { ENCODING_SETS } from '../resources/encoding-sets.js';
 import { createFile, createFileInfos, deleteFile, updateFile } from '../resources/files.js';
 import { jobRoutes } from '../resources/jobs.js';
 import { createLocator, deleteLocator, updateLocator } from '../resources/locators.js';
@@ -24,6 +25,7 @@ export const ENTITY_SETS: readonly EntitySetRoute[] = [
   { type: Locator, handlers: { create: createLocator, update: updateLocator, remove: deleteLocator } },
   { type: MediaProcessor, handlers: { records: mediaProcessors } },
   { type: StorageAccount, handlers: { records: storageAccounts } },
+  ...ENCODING_SETS,
 ];
 
 export const API_FUNCTIONS: readonly FunctionRoute[] = [

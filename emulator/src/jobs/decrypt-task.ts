@@ -5,13 +5,14 @@ import { ClearContentError, openClearStream, resolveClearSource, type ClearSourc
 import type { RequestInfo } from '../domain/findings.js';
 import { formatNbId } from '../../../client/src/crypto/index.js';
 import { contentTypeOfFile } from '../origin/content-type.js';
-import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { getAsset } from '../model/asset.js';
+import { filesOfAsset } from '../model/asset-file.js';
+import { COLLECTIONS } from '../model/collections.js';
 import { JobState } from '../model/enums.js';
 import type { AssetFileRecord, AssetRecord } from '../model/records.js';
-import type { TaskOutcome } from '../model/task.js';
+import type { TaskOutcome, TaskRecord } from '../model/task.js';
 import type { Services } from '../app/services.js';
 import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
-import type { StoreReader } from '../store/types.js';
 import { containerOf } from './job-store.js';
 
 /**
@@ -24,6 +25,8 @@ import { containerOf } from './job-store.js';
  */
 export interface DecryptionRun {
   services: Services;
+  /** A change to the running task itself (an event, its PerfMessage); ignored once the job is no longer Processing. */
+  updateTask(change: (task: TaskRecord, now: string) => TaskRecord): Promise<void>;
   signal: AbortSignal;
   /** Who the output files' change events are attributed to. */
   origin: RequestInfo;
@@ -33,7 +36,7 @@ export interface DecryptionRun {
   storageWait(err: StorageUnavailableError): void;
 }
 
-type ErrorDetail = TaskOutcome['errors'][number];
+export type ErrorDetail = TaskOutcome['errors'][number];
 
 export async function decryptAsset(run: DecryptionRun, inputAssetId: string, outputAssetId: string): Promise<TaskOutcome> {
   const { services } = run;
@@ -59,23 +62,29 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
 
   for (const [i, source] of sources.entries()) {
     try {
-      const md5 = await copyClear(run, source, containerOf(output));
-      await recordOutputFile(run, source, outputAssetId, md5);
+      const md5 = await copyClear(run, source, containerOf(output), source.blob.name);
+      await recordOutputFile(run, outputAssetId, { name: source.blob.name, size: source.blob.size, md5, isPrimary: source.file.IsPrimary === true, mimeType: source.file.MimeType ?? null });
     } catch (err) {
       if (run.signal.aborted) throw err;
       if (err instanceof OutputGone) return failed(outputGone(outputAssetId));
-      return failed(fileError(fileOf(source).Name, err));
+      return failed(fileError(source.file.Name, err));
     }
     await run.progress(i + 1, sources.length);
   }
   return { state: JobState.Finished, errors: [] };
 }
 
-function failed(error: ErrorDetail): TaskOutcome {
+/** The blob container of a task's output asset, or undefined when the asset is gone. */
+export function outputContainerOf(services: Services, outputAssetId: string): string | undefined {
+  const output = getAsset(services.store, outputAssetId);
+  return output ? containerOf(output) : undefined;
+}
+
+export function failed(error: ErrorDetail): TaskOutcome {
   return { state: JobState.Error, errors: [error] };
 }
 
-function outputGone(assetId: string): ErrorDetail {
+export function outputGone(assetId: string): ErrorDetail {
   return { Code: 'OutputAssetMissing', Message: `The output asset ${assetId} was deleted while the job ran` };
 }
 
@@ -86,15 +95,14 @@ function fileError(name: string, err: unknown): ErrorDetail {
   throw err;
 }
 
-class OutputGone extends Error {}
+export class OutputGone extends Error {}
 
 /**
- * The clear bytes of one file into a block blob of the same name; the whole file again after an
- * outage. Returns the MD5 (hex) of what was written: the output file's ContentChecksum, so its
+ * The clear bytes of one file into the block blob `name`; the whole file again after an outage.
+ * Returns the MD5 (hex) of what was written: the output file's ContentChecksum, so its
  * verification checks the copy against what the job wrote.
  */
-async function copyClear(run: DecryptionRun, source: ClearSource, container: string): Promise<string> {
-  const name = source.blob.name;
+export async function copyClear(run: DecryptionRun, source: ClearSource, container: string, name: string): Promise<string> {
   return untilStorageAnswers(run, async () => {
     const md5 = createHash('md5');
     const stream = new Transform({
@@ -120,12 +128,21 @@ async function copyClear(run: DecryptionRun, source: ClearSource, container: str
   });
 }
 
+/** What an output file entity says of the blob a task wrote. */
+export interface WrittenFile {
+  name: string;
+  size: number;
+  /** MD5 (hex) of the bytes written. */
+  md5: string;
+  isPrimary: boolean;
+  mimeType: string | null;
+}
+
 /** The output file entity: created, or updated when a resumed job wrote it before. */
-async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputAssetId: string, md5: string): Promise<void> {
+export async function recordOutputFile(run: DecryptionRun, outputAssetId: string, written: WrittenFile): Promise<void> {
   const { services } = run;
   const now = services.now().toISOString();
-  const name = source.blob.name;
-  const input = fileOf(source);
+  const { name, md5 } = written;
   const fileId = await services.store.transaction((tx) => {
     if (!tx.has(COLLECTIONS.Assets, outputAssetId)) throw new OutputGone();
     const existing = filesOfAsset(tx, outputAssetId).find((f) => f.Name === name);
@@ -135,14 +152,14 @@ async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputA
       ParentAssetId: outputAssetId,
       Created: existing?.Created ?? now,
       LastModified: now,
-      ContentFileSize: String(source.blob.size),
+      ContentFileSize: String(written.size),
       IsEncrypted: false,
       EncryptionScheme: null,
       EncryptionVersion: null,
       EncryptionKeyId: null,
       InitializationVector: null,
-      IsPrimary: input.IsPrimary === true,
-      MimeType: input.MimeType ?? null,
+      IsPrimary: written.isPrimary,
+      MimeType: written.mimeType,
       ContentChecksum: md5,
       Options: 0,
     };
@@ -153,21 +170,11 @@ async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputA
   services.events.fileChanged(fileId, run.origin);
 }
 
-/** The files of an asset, in creation order. */
-function filesOfAsset(reader: StoreReader, assetId: string): AssetFileRecord[] {
-  return reader.lookup<AssetFileRecord>(INDEXES.filesByAsset, assetId);
-}
-
-/** The source's file entity, as stored. */
-function fileOf(source: ClearSource): AssetFileRecord {
-  return source.file as AssetFileRecord;
-}
-
 const FIRST_RETRY_MS = 250;
 const LONGEST_RETRY_MS = 5_000;
 
 /** Storage down is not the job's fault: wait for it (backing off) rather than fail the task. */
-async function untilStorageAnswers<T>(run: DecryptionRun, operation: () => Promise<T>): Promise<T> {
+export async function untilStorageAnswers<T>(run: DecryptionRun, operation: () => Promise<T>): Promise<T> {
   let delay = FIRST_RETRY_MS;
   for (;;) {
     run.signal.throwIfAborted();

@@ -5,8 +5,9 @@ import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
 import type { CanonicalValue } from '../odata/values.js';
 import { COLLECTIONS } from '../model/collections.js';
 import { AssetCreationOptions, enumName } from '../model/enums.js';
-import { STORAGE_DECRYPTION_PROCESSOR } from '../model/media-processor.js';
+import { findProcessor, runnableProcessors, STORAGE_DECRYPTION } from '../model/media-processor.js';
 import type { AssetRecord } from '../model/records.js';
+import { checkEncoderConfiguration } from './encoders/presets.js';
 import type { StoreReader } from '../store/types.js';
 import { parseTaskBody, type AssetRef, type OutputSpec } from './task-body.js';
 
@@ -52,7 +53,7 @@ export function planJob(body: EntityBody, reader: StoreReader, accountName: stri
 
   const entries = body.inline.filter((i) => i.navigation === 'Tasks').flatMap((i) => i.entries);
   if (entries.length === 0) {
-    throw badRequest('A job needs at least one task: send them inline, e.g. "Tasks":[{"MediaProcessorId":"' + STORAGE_DECRYPTION_PROCESSOR.Id + '","TaskBody":"<taskBody>...</taskBody>"}]');
+    throw badRequest('A job needs at least one task: send them inline, e.g. "Tasks":[{"MediaProcessorId":"' + STORAGE_DECRYPTION.record.Id + '","TaskBody":"<taskBody>...</taskBody>"}]');
   }
   if (entries.length > MAX_TASKS_PER_JOB) throw badRequest(`A job has at most ${MAX_TASKS_PER_JOB} tasks; this one has ${entries.length}`);
 
@@ -73,38 +74,45 @@ function planTask(entry: EntityBody, where: string, accountName: string): TaskPl
   if (entry.bindings.length > 0) {
     throw badRequest(`${where}: a task's assets come from its TaskBody (JobInputAsset(n) / JobOutputAsset(n)); do not bind ${entry.bindings[0]!.navigation}`);
   }
-  const processor = stringValue(entry.values, 'MediaProcessorId');
-  if (!processor) throw badRequest(`${where} has no MediaProcessorId: use ${STORAGE_DECRYPTION_PROCESSOR.Id} (${STORAGE_DECRYPTION_PROCESSOR.Name})`);
-  if (processor.trim().toLowerCase() !== STORAGE_DECRYPTION_PROCESSOR.Id.toLowerCase()) {
-    throw badRequest(
-      `${where}: the media processor '${clip(processor)}' is not available in the emulator; the only one it runs is ` +
-        `${STORAGE_DECRYPTION_PROCESSOR.Id} (${STORAGE_DECRYPTION_PROCESSOR.Name}, version ${STORAGE_DECRYPTION_PROCESSOR.Version})`,
-    );
+  const processorId = stringValue(entry.values, 'MediaProcessorId');
+  if (!processorId) throw badRequest(`${where} has no MediaProcessorId: use one of ${runnableProcessors()}`);
+  const processor = findProcessor(processorId);
+  if (!processor) {
+    throw badRequest(`${where}: no media processor has the Id '${clip(processorId)}'; the emulator runs ${runnableProcessors()} (GET MediaProcessors lists every one)`);
   }
+  const name = processor.record.Name;
+  if (processor.kind === 'listed-only') {
+    throw badRequest(`${where}: ${name} (${processor.record.Id}) is listed but not emulated; the emulator runs ${runnableProcessors()}`);
+  }
+  const decrypts = processor.kind === 'storage-decryption';
   const options = entry.values.get('Options');
   if (typeof options === 'number' && (options & ~TASK_OPTIONS_ALL) !== 0) throw badRequest(`${where}: Options ${options} is not a combination of TaskOptions (0, 1, 2, 4)`);
   if (typeof options === 'number' && (options & TASK_OPTION_PROTECTED_CONFIGURATION) !== 0) {
-    throw badRequest(`${where}: ProtectedConfiguration (Options 1) is not supported: the Storage Decryption processor takes no configuration, send Options 0`);
+    if (decrypts) throw badRequest(`${where}: ProtectedConfiguration (Options 1) is not supported: the Storage Decryption processor takes no configuration, send Options 0`);
+    throw badRequest(`${where}: ProtectedConfiguration (Options 1) is not emulated: send the preset in clear in Configuration, with Options 0`);
   }
+  if (!decrypts) checkEncoderConfiguration(entry.values.get('Configuration'), where, name);
   const taskBody = stringValue(entry.values, 'TaskBody');
   if (!taskBody || taskBody.trim() === '') {
     throw badRequest(`${where} has no TaskBody: send <taskBody><inputAsset>JobInputAsset(0)</inputAsset><outputAsset assetName="..." assetCreationOptions="0">JobOutputAsset(0)</outputAsset></taskBody>`);
   }
   const body = parseTaskBody(taskBody, where);
   if (body.inputs.length !== 1 || body.outputs.length !== 1) {
-    throw badRequest(`${where}: the Storage Decryption processor reads exactly one <inputAsset> and writes exactly one <outputAsset>; this TaskBody has ${body.inputs.length} and ${body.outputs.length}`);
+    const message = `${where}: the ${name} processor reads exactly one <inputAsset> and writes exactly one <outputAsset> in the emulator; this TaskBody has ${body.inputs.length} and ${body.outputs.length}`;
+    throw badRequest(message);
   }
-  for (const output of body.outputs) checkOutput(output, where, accountName);
+  for (const output of body.outputs) checkOutput(output, where, accountName, decrypts);
   return { values: entry.values, inputs: body.inputs, outputs: body.outputs };
 }
 
-function checkOutput(output: OutputSpec, where: string, accountName: string): void {
+function checkOutput(output: OutputSpec, where: string, accountName: string, decrypts: boolean): void {
   const option = enumName(AssetCreationOptions, output.creationOptions);
   if (option === undefined) {
     throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" is not an AssetCreationOptions value: use 0 (None)`);
   }
   if (output.creationOptions !== AssetCreationOptions.None) {
-    throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not supported by the Storage Decryption processor, whose output is clear: use 0 (None)`);
+    if (decrypts) throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not supported by the Storage Decryption processor, whose output is clear: use 0 (None)`);
+    throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not emulated: the emulator's encoders write clear outputs, use 0 (None)`);
   }
   if (output.formatOption !== 0 && output.formatOption !== 1) {
     throw badRequest(`${where}: assetFormatOption="${output.formatOption}" is not an AssetFormatOption value: use 0 (None) or 1 (AdaptiveStreaming)`);

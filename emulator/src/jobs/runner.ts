@@ -5,8 +5,9 @@ import type { Transaction } from '../store/types.js';
 import { COLLECTIONS } from '../model/collections.js';
 import { JobState } from '../model/enums.js';
 import { advance, allJobs, canceled, canceling, complete, findJob, findTask, isFinal, jobKey, outcomes, readJob, workDone, writeJob, type JobAndTasks } from '../model/job.js';
+import { concurrentJobs } from '../model/encoding-reserved-unit-type.js';
 import { taskKey, taskProgressed, taskStarted, taskWorkEnded, withEvent, type TaskOutcome, type TaskRecord } from '../model/task.js';
-import { decryptAsset } from './decrypt-task.js';
+import { runTaskWork, startMessage } from './processors.js';
 
 /**
  * Runs jobs and moves them through their states, as `jobProgression` says:
@@ -18,8 +19,9 @@ import { decryptAsset } from './decrypt-task.js';
  *   it). Its work starts when it enters Processing; the read that would show Finished or Error
  *   waits for the work to end first, so the final state is never shown before the output exists.
  *
- * At most `limits.maxRunningJobs` jobs do their work at once; the others wait in Scheduled, as
- * jobs waited for a reserved unit on the service. Every state change is one store transaction that
+ * At most as many jobs as the account has encoding reserved units (model/encoding-reserved-unit-type.ts;
+ * default `limits.maxRunningJobs`) do their work at once; the others wait in Scheduled, as jobs
+ * waited for a reserved unit on the service. Every state change is one store transaction that
  * re-reads the job and checks the state it moves from, so concurrent reads, CancelJob and the work itself can never apply a change twice. A job
  * left unfinished in the store when the emulator stopped is picked up again by `resume`.
  */
@@ -224,7 +226,7 @@ export class JobRunner {
       case JobState.Scheduled: {
         // Every processing slot is taken: the job stays Scheduled until one frees (#workEnded). A
         // slot is held from the check on, so jobs moving on at once cannot overfill them.
-        if (this.#work.size + this.#starting >= this.#services.config.limits.maxRunningJobs) return 'stuck';
+        if (this.#work.size + this.#starting >= concurrentJobs(this.#services.store, this.#services.config)) return 'stuck';
         this.#starting++;
         try {
           const step = await this.#transition(key, JobState.Scheduled, (jt, now) => advance(jt, JobState.Processing, now, 'The job is processing'));
@@ -305,7 +307,7 @@ export class JobRunner {
     const jt = readJob(this.#services.store, key);
     if (!jt) return;
     const jobId = jt.job.Id;
-    const origin: RequestInfo = { requestId: jobId, client: 'ams-emulator job runner (Storage Decryption)', method: 'JOB', path: `Jobs('${jobId}')`, internal: true };
+    const origin: RequestInfo = { requestId: jobId, client: 'ams-emulator job runner', method: 'JOB', path: `Jobs('${jobId}')`, internal: true };
     for (const task of jt.tasks) {
       const previous = task._internal.outcome;
       if (previous) {
@@ -314,13 +316,14 @@ export class JobRunner {
       }
       signal.throwIfAborted();
       const tKey = taskKey(task.Id);
-      await this.#updateTask(key, tKey, (t, now) => taskStarted(t, now, 'Decrypting the input asset into the output asset'));
+      await this.#updateTask(key, tKey, (t, now) => taskStarted(t, now, startMessage(task.MediaProcessorId)));
       let waitedForStorage = false;
       let outcome: TaskOutcome;
       try {
-        outcome = await decryptAsset(
+        outcome = await runTaskWork(
           {
             services: this.#services,
+            updateTask: (change) => this.#updateTask(key, tKey, change),
             signal,
             origin,
             progress: (doneFiles, total) => this.#updateTask(key, tKey, (t) => taskProgressed(t, doneFiles, total)),
@@ -330,8 +333,7 @@ export class JobRunner {
               void this.#updateTask(key, tKey, (t, now) => withEvent(t, 'StorageUnavailable', 'Storage cannot be reached; the task waits for it and tries again', now)).catch(() => undefined);
             },
           },
-          task._internal.inputs[0] ?? '',
-          task._internal.outputs[0] ?? '',
+          task,
         );
       } catch (err) {
         if (signal.aborted) throw err;

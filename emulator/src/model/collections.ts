@@ -13,6 +13,8 @@ export const COLLECTIONS = {
   Locators: 'locators',
   Jobs: 'jobs',
   Tasks: 'tasks',
+  // Not named after its entity set: the row exists (with defaults) before anything is stored.
+  ReservedUnits: 'encodingReservedUnits',
 } as const;
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

@@ -1,5 +1,5 @@
 import { CryptoInputError, formatNbId, parseNbId, type NbIdTag } from '../../../client/src/crypto/index.js';
-import type { EntityTypeDef } from '../odata/edm.js';
+import { GUID, propertyOf, type EntityTypeDef } from '../odata/edm.js';
 import { invalid } from './refusal.js';
 
 /**
@@ -15,10 +15,15 @@ export function newId(type: EntityTypeDef, guid: string): string {
 }
 
 /**
- * Check an entity key's form: ids of sets with an `nb:<tag>:UUID:` scheme must have it (invalid,
- * 400, for a malformed id, as the service did; an unknown well-formed id is the caller's 404).
+ * Check an entity key's form: ids of sets with an `nb:<tag>:UUID:` scheme must have it, an Edm.Guid
+ * key must be a GUID (invalid, 400, for a malformed id, as the service did; an unknown well-formed
+ * id is the caller's 404).
  */
 export function checkKey(type: EntityTypeDef, key: string): void {
+  if (propertyOf(type, type.key)?.type === 'Edm.Guid') {
+    if (!GUID.test(key)) throw invalid(`Invalid ${type.name} key ${JSON.stringify(truncated(key))}: expected guid'<guid>'`);
+    return;
+  }
   if (!type.idTag) return;
   try {
     parseNbId(key, type.idTag);

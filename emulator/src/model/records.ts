@@ -156,9 +156,18 @@ export type TaskInternal = {
   outcome: TaskOutcomeValue | null;
 };
 
+/** The account's encoding reserved units (model/encoding-reserved-unit-type.ts); AccountId a lower-case GUID. */
+export type EncodingReservedUnitTypeRecord = {
+  AccountId: string;
+  ReservedUnitType: number;
+  CurrentReservedUnits: number;
+  MaxReservableUnits: number;
+};
+
 /** Compile-time proof that every record is storable as it is. */
 type Storable<T extends import('../store/types.js').JsonRecord> = T;
 export type StoredRecords = [
   Storable<AssetRecord>, Storable<AssetFileRecord>, Storable<ContentKeyRecord>, Storable<AccessPolicyRecord>,
   Storable<LocatorRecord>, Storable<AssetKeyLinkRecord>, Storable<JobRecord>, Storable<TaskRecord>,
+  Storable<EncodingReservedUnitTypeRecord>,
 ];

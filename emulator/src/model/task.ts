@@ -1,8 +1,11 @@
 import { formatNbId, parseNbId } from '../../../client/src/crypto/index.js';
+import { Asset } from '../odata/edm.js';
 import type { CanonicalValue } from '../odata/values.js';
-import type { JsonRecord } from '../store/types.js';
+import type { JsonRecord, StoreReader } from '../store/types.js';
+import { COLLECTIONS } from './collections.js';
 import { JobState } from './enums.js';
-import type { HistoricalEventValue, TaskOutcomeValue, TaskRecord } from './records.js';
+import { canonicalId } from './ids.js';
+import type { AssetRecord, HistoricalEventValue, TaskOutcomeValue, TaskRecord } from './records.js';
 
 /**
  * What a Task is: one unit of a job's work (one processor run), created with its job and never on
@@ -55,7 +58,8 @@ export function newTask({ id, jobId, index, values, inputs, outputs, now }: NewT
     Configuration: null,
     Options: 0,
     ErrorDetails: [],
-    HistoricalEvents: [{ Code: 'Queued', Message: 'The job was submitted', TimeStamp: now }],
+    // The first event has no Message: the Java SDK's job tests assert it (ams-v2-surface.md §6.3).
+    HistoricalEvents: [{ Code: 'Queued', Message: null, TimeStamp: now }],
     EncryptionKeyId: null,
     EncryptionScheme: null,
     EncryptionVersion: null,
@@ -98,6 +102,26 @@ export function taskWorkEnded(task: TaskRecord, outcome: TaskOutcome): TaskRecor
 /** Progress after `done` of `total` pieces of work, to one decimal. */
 export function taskProgressed(task: TaskRecord, done: number, total: number): TaskRecord {
   return { ...task, Progress: Math.floor((done / total) * 1000) / 10 };
+}
+
+/**
+ * Asset `ParentAssets`: the assets a task read to write this one (a job output's inputs), in the
+ * task's input order; empty for an asset no task wrote. That a job's output lists its input there
+ * is the natural reading of the navigation; no source stated it (ams-v2-surface.md §6.6). The tasks
+ * are scanned: the relation is read rarely, and a job deleted takes it along.
+ */
+export function parentAssetsOf(reader: StoreReader, assetId: string): AssetRecord[] {
+  const id = canonicalId(Asset, assetId);
+  const parents = new Map<string, AssetRecord>();
+  for (const task of reader.values<TaskRecord>(COLLECTIONS.Tasks)) {
+    if (!task._internal.outputs.some((out) => canonicalId(Asset, out) === id)) continue;
+    for (const input of task._internal.inputs) {
+      const key = canonicalId(Asset, input);
+      const parent = reader.get<AssetRecord>(COLLECTIONS.Assets, key);
+      if (parent && !parents.has(key)) parents.set(key, parent);
+    }
+  }
+  return [...parents.values()];
 }
 
 /** Milliseconds from `start` to `end` (RunningDuration; the SDKs read it as milliseconds). */

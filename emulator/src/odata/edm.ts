@@ -9,6 +9,7 @@
  * - Edm.Int64: decimal string | null (ContentFileSize can exceed 2^53)
  * - Edm.Boolean: boolean | null
  * - Edm.DateTime: ISO 8601 UTC string `YYYY-MM-DDTHH:mm:ss.sssZ` | null
+ * - Edm.Guid: lower-case string | null
  * - complex collections (Task.ErrorDetails): arrays of plain objects
  */
 
@@ -20,13 +21,17 @@ export const ATOM_NS = 'http://www.w3.org/2005/Atom';
 export const RELATED_REL = 'http://schemas.microsoft.com/ado/2007/08/dataservices/related/';
 export const SCHEME_URI = 'http://schemas.microsoft.com/ado/2007/08/dataservices/scheme';
 
+/** The text of an Edm.Guid, either case. */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export type EdmPrimitive =
   | 'Edm.String'
   | 'Edm.Int32'
   | 'Edm.Int64'
   | 'Edm.Double'
   | 'Edm.Boolean'
-  | 'Edm.DateTime';
+  | 'Edm.DateTime'
+  | 'Edm.Guid';
 
 export interface ComplexTypeDef {
   name: string;
@@ -64,7 +69,8 @@ export type EntitySetName =
   | 'Jobs'
   | 'Tasks'
   | 'MediaProcessors'
-  | 'StorageAccounts';
+  | 'StorageAccounts'
+  | 'EncodingReservedUnitTypes';
 
 export interface EntityTypeDef {
   /** OData type name without namespace, e.g. `AssetFile`. */
@@ -308,6 +314,24 @@ export const StorageAccount: EntityTypeDef = {
   navigation: [],
 };
 
+/**
+ * The account's encoding reserved units (ams-v2-surface.md §5): one row, keyed by the account's
+ * AccountId (Edm.Guid, addressed as `EncodingReservedUnitTypes(guid'…')`). Clients change
+ * ReservedUnitType and CurrentReservedUnits; AccountId and MaxReservableUnits are the service's.
+ */
+export const EncodingReservedUnitType: EntityTypeDef = {
+  name: 'EncodingReservedUnitType',
+  set: 'EncodingReservedUnitTypes',
+  key: 'AccountId',
+  properties: [
+    { name: 'AccountId', type: 'Edm.Guid', nullable: false, serverOwned: true },
+    { name: 'ReservedUnitType', type: 'Edm.Int32', nullable: false },
+    { name: 'CurrentReservedUnits', type: 'Edm.Int32', nullable: false },
+    { name: 'MaxReservableUnits', type: 'Edm.Int32', nullable: false, serverOwned: true },
+  ],
+  navigation: [],
+};
+
 export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   Asset,
   AssetFile,
@@ -318,6 +342,7 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   Task,
   MediaProcessor,
   StorageAccount,
+  EncodingReservedUnitType,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));

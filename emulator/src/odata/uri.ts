@@ -178,6 +178,9 @@ function parseSegment(segment: string): Segment {
   if (inner === '') return { name };
   const named = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*/.exec(inner);
   if (named) inner = inner.slice(named[0].length);
+  // An Edm.Guid key is a typed literal (`EncodingReservedUnitTypes(guid'…')`); checkKey checks its form.
+  const guid = /^guid(?=')/i.exec(inner);
+  if (guid) inner = inner.slice(guid[0].length);
   if (!(inner.length >= 2 && inner.startsWith("'") && inner.endsWith("'"))) {
     throw badRequest(`The key in ${JSON.stringify(truncate(segment))} must be a quoted string, e.g. ${name}('nb:cid:UUID:...')`);
   }

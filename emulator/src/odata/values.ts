@@ -1,4 +1,4 @@
-import type { ComplexTypeDef, EdmPrimitive, PropertyDef } from './edm.js';
+import { GUID, type ComplexTypeDef, type EdmPrimitive, type PropertyDef } from './edm.js';
 import { badRequest } from './errors.js';
 import { truncate } from './uri.js';
 
@@ -57,6 +57,11 @@ export function toPrimitive(name: string, type: EdmPrimitive, value: unknown): s
       if (value === 1) return true;
       if (value === 0) return false;
       throw wrongType(name, type, value);
+    case 'Edm.Guid': {
+      // Stored lower case, as filters compare Guids (query/values.ts).
+      if (typeof value === 'string' && GUID.test(value.trim())) return value.trim().toLowerCase();
+      throw wrongType(name, type, value);
+    }
     case 'Edm.DateTime': {
       const d = typeof value === 'string' ? parseDateTime(value) : typeof value === 'number' ? new Date(value) : undefined;
       if (!d || Number.isNaN(d.getTime())) throw wrongType(name, type, value);

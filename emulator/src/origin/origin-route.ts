@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
-import { Locator } from '../odata/edm.js';
+import { GUID, Locator } from '../odata/edm.js';
 import { readAndDropBody } from '../express/read-body.js';
 import { getAsset } from '../model/asset.js';
 import { filesOfAsset, type AssetFileRecord } from '../model/asset-file.js';
@@ -29,8 +29,6 @@ export interface OriginOptions {
 
 /** Origin requests carry no body; one is read and dropped up to this, so the answer is not cut off. */
 const BODY_LIMIT = '64kb';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 class OriginError extends Error {
   constructor(

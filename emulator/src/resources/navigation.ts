@@ -6,6 +6,7 @@ import { keysOfAsset } from '../model/asset-key-link.js';
 import { filesOfAsset } from '../model/asset-file.js';
 import { locatorsOfAsset } from '../model/locator.js';
 import type { AssetRecord, LocatorRecord } from '../model/records.js';
+import { parentAssetsOf } from '../model/task.js';
 import type { NavigationRoute } from './router.js';
 import { storageAccounts } from './static-sets.js';
 
@@ -17,7 +18,7 @@ export const ENTITY_NAVIGATIONS: readonly NavigationRoute[] = [
   { type: Asset, nav: 'Files', resolve: (reader, asset) => filesOfAsset(reader, (asset as AssetRecord).Id) },
   { type: Asset, nav: 'ContentKeys', resolve: (reader, asset) => keysOfAsset(reader, (asset as AssetRecord).Id) },
   { type: Asset, nav: 'Locators', resolve: (reader, asset) => locatorsOfAsset(reader, (asset as AssetRecord).Id) },
-  { type: Asset, nav: 'ParentAssets', resolve: () => [] },
+  { type: Asset, nav: 'ParentAssets', resolve: (reader, asset) => parentAssetsOf(reader, (asset as AssetRecord).Id) },
   { type: Asset, nav: 'StorageAccount', resolve: (_reader, _asset, services) => storageAccounts(services) },
   { type: Locator, nav: 'Asset', resolve: (reader, locator) => one(getAsset(reader, (locator as LocatorRecord).AssetId)) },
   { type: Locator, nav: 'AccessPolicy', resolve: (reader, locator) => one(getAccessPolicy(reader, (locator as LocatorRecord).AccessPolicyId)) },

@@ -1,11 +1,10 @@
 import type { JsonRecord } from '../store/types.js';
 import type { Services } from '../app/services.js';
-import { STORAGE_DECRYPTION_PROCESSOR } from '../model/media-processor.js';
+import { MEDIA_PROCESSORS } from '../model/media-processor.js';
 
-export { STORAGE_DECRYPTION_PROCESSOR };
-
+/** The account's media processors (model/media-processor.ts), read-only. */
 export function mediaProcessors(): JsonRecord[] {
-  return [STORAGE_DECRYPTION_PROCESSOR];
+  return MEDIA_PROCESSORS.map((p) => p.record);
 }
 
 /** The storage account behind the assets, as the .NET SDK's DefaultStorageAccount lookup expects. */

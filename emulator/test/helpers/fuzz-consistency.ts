@@ -13,8 +13,8 @@
 import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../../src/store/index.js';
 import { MODEL_SCHEMA } from '../../src/model/schema.js';
+import { openStore } from '../../src/store/index.js';
 import type { BlobStorage } from '../../src/storage/types.js';
 
 export interface ConsistencyInput {
@@ -151,6 +151,7 @@ async function diskProblems(location: string, served: StateDump): Promise<string
     }
     let store: Awaited<ReturnType<typeof openStore>>;
     try {
+      // With the emulator's schema: a snapshot written by a compaction carries its version.
       store = await openStore({ directory: copy, schema: MODEL_SCHEMA });
     } catch (err) {
       problems.push(`the data directory does not open as the emulator would open it: ${(err as Error).message}`);

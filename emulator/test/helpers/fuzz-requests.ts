@@ -218,7 +218,7 @@ const extraHeader: fc.Arbitrary<Header[]> = fc.oneof(
 
 // ------------------------------------------------------------------ paths and queries
 
-const REAL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts'] as const;
+const REAL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'EncodingReservedUnitTypes'] as const;
 const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'ContentKeyAuthorizationPolicies', 'AssetDeliveryPolicies', 'IngestManifests', 'NotificationEndPoints', 'Operations', 'StreamingEndpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
 const PROPERTIES: Record<string, readonly string[]> = {
   Assets: ['Name', 'Options', 'Uri', 'State', 'AlternateId', 'StorageAccountName'],
@@ -230,6 +230,7 @@ const PROPERTIES: Record<string, readonly string[]> = {
   Tasks: ['ErrorDetails', 'HistoricalEvents', 'TaskBody', 'Progress'],
   MediaProcessors: ['Name', 'Version'],
   StorageAccounts: ['Name', 'IsDefault'],
+  EncodingReservedUnitTypes: ['CurrentReservedUnits', 'ReservedUnitType', 'AccountId'],
 };
 const NAVIGATIONS: Record<string, readonly string[]> = {
   Assets: ['Files', 'ContentKeys', 'Locators', 'ParentAssets', 'StorageAccount', 'DeliveryPolicies'],
@@ -437,6 +438,28 @@ const linkBody: fc.Arbitrary<BodyChoice> = fc
     },
   }));
 
+/** The simulated encoders (model/media-processor.ts). */
+const ENCODERS = { mes: 'nb:mpid:UUID:ff4df607-d419-42f0-bc17-a481b1331e56', wame: 'nb:mpid:UUID:2e7aa8f3-4961-4e0c-b4db-0e0439e524f5' } as const;
+
+/** An encoder's Configuration: a preset it knows, one it does not, a custom JSON or XML preset, whole or broken. */
+const encoderPreset: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('H264 Multiple Bitrate 720p', 'Adaptive Streaming', 'H.264 256k DSL CBR', 'h264 single bitrate 720P', 'H264 Multiple Bitrate 9000p'),
+  fc
+    .array(fc.record({ Bitrate: fc.oneof(fc.integer({ min: -1, max: 100_000 }), hostileString), Width: fc.integer({ min: 0, max: 8000 }), Height: fc.integer({ min: 0, max: 8000 }) }), { maxLength: 12 })
+    .chain((layers) => fc.constantFrom(JSON.stringify({ Codecs: [{ Type: 'H264Video', H264Layers: layers }] }), JSON.stringify({ Codecs: layers }).slice(0, 40), `<Preset><H264Layers>${layers.map((l) => `<H264Layer><Bitrate>${String(l.Bitrate)}</Bitrate><Width>${l.Width}</Width><Height>${l.Height}</Height></H264Layer>`).join('')}</H264Layers></Preset>`)),
+);
+
+/** MERGE bodies for the account's reserved units: in range, past the quota, negative, of the wrong type, with the read-only properties. */
+const reservedUnitsBody: fc.Arbitrary<Record<string, unknown>> = fc.record(
+  {
+    CurrentReservedUnits: fc.oneof(fc.integer({ min: -3, max: 30 }), fc.constantFrom(400, 2 ** 31, '2', null), hostileString),
+    ReservedUnitType: fc.oneof(fc.integer({ min: -1, max: 4 }), fc.constantFrom('S1', null)),
+    AccountId: fc.oneof(fc.uuid(), hostileString),
+    MaxReservableUnits: fc.integer({ min: 0, max: 1000 }),
+  },
+  { requiredKeys: [] },
+);
+
 /** Job bodies whose tasks are wrong: a hostile or inconsistent TaskBody, an unknown processor, junk configuration. */
 const jobBody: fc.Arbitrary<BodyChoice> = fc
   .tuple(
@@ -455,8 +478,16 @@ const jobBody: fc.Arbitrary<BodyChoice> = fc
         '<taskBody/>',
       ),
     ),
-    fc.constantFrom('nb:mpid:UUID:aec03716-7c5e-4f68-b592-f4850eba9f10', 'nb:mpid:UUID:00000000-0000-0000-0000-000000000000', 'not-a-processor', ''),
-    fc.oneof(fc.constant(''), hostileString),
+    fc.constantFrom(
+      'nb:mpid:UUID:aec03716-7c5e-4f68-b592-f4850eba9f10',
+      ENCODERS.mes,
+      ENCODERS.wame,
+      'nb:mpid:UUID:233e57fc-36bb-4f6f-8f18-3b662747a9f8',
+      'nb:mpid:UUID:00000000-0000-0000-0000-000000000000',
+      'not-a-processor',
+      '',
+    ),
+    fc.oneof(fc.constant(''), hostileString, encoderPreset),
     fc.integer({ min: 0, max: 3 }),
   )
   .map(([index, taskBody, processor, configuration, tasks]): BodyChoice => ({
@@ -660,6 +691,12 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
         body: Buffer.from(mutate(atomOf(validEntity(pool, set, i)))),
       }),
     })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(reservedUnitsBody, fc.constantFrom("guid'83e6aeb1-3c53-5f7d-a18d-de746a23da2a'", "guid'00000000-0000-0000-0000-000000000001'", "guid'junk'", "'83e6aeb1-3c53-5f7d-a18d-de746a23da2a'"), fc.constantFrom('MERGE', 'PATCH', 'PUT')).map(([body, key, verb]) =>
+      validCase('reserved-units', undefined, () => ({ method: verb, target: `/api/EncodingReservedUnitTypes(${pct(key)})`, headers: [...CLEAN, ['Content-Type', 'application/json']], body: json(body) })),
+    ),
   },
   { weight: 2, arbitrary: jobBody.map((body) => validCase('job-junk', 'Jobs', (pool) => ({ method: 'POST', target: '/api/Jobs', headers: [...CLEAN, ['Content-Type', 'application/json']], body: body.build(pool, 'Jobs') }))) },
   {

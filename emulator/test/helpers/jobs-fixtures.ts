@@ -86,7 +86,7 @@ export function taskBody(options: { input?: string; output?: string; assetName?:
 export type JobForm = 'verbose' | 'minimal' | 'atom';
 
 /** POST Jobs in one of the three forms clients use, with one Storage Decryption task. */
-export async function postJob(emu: TestEmulator, inputAssetIds: string[], form: JobForm, options: { name?: string; tasks?: { MediaProcessorId?: string; TaskBody?: string; Name?: string }[] } = {}) {
+export async function postJob(emu: TestEmulator, inputAssetIds: string[], form: JobForm, options: { name?: string; tasks?: { MediaProcessorId?: string; TaskBody?: string; Name?: string; Configuration?: string }[] } = {}) {
   const tasks = options.tasks ?? [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }];
   const assetUrl = (id: string) => `${emu.url}${entityPath('Assets', id)}`;
   if (form === 'verbose') {

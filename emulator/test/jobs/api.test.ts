@@ -33,19 +33,21 @@ async function refused(body: JsonBody | string, status: number, ...fragments: st
 }
 
 describe('MediaProcessors', () => {
-  it('lists Storage Decryption only, findable the way the SDKs look it up', async () => {
-    expect(await listOf(emu, 'MediaProcessors')).toEqual([{ Id: STORAGE_DECRYPTION, Description: 'Storage Decryption', Name: 'Storage Decryption', Sku: '', Vendor: 'Microsoft', Version: '1.6' }]);
+  it('lists the catalogue; Storage Decryption is findable the way the SDKs look it up', async () => {
+    const all = await listOf(emu, 'MediaProcessors');
+    expect(all).toContainEqual({ Id: STORAGE_DECRYPTION, Description: 'Storage Decryption', Name: 'Storage Decryption', Sku: '', Vendor: 'Microsoft', Version: '1.6' });
     expect(await listOf(emu, "MediaProcessors?$filter=Name eq 'Storage Decryption'")).toHaveLength(1);
-    expect(await listOf(emu, "MediaProcessors?$filter=Name eq 'Media Encoder Standard'")).toEqual([]);
+    expect(await listOf(emu, "MediaProcessors?$filter=Name eq 'Media Encoder Standard'")).toHaveLength(1);
   });
 });
 
 describe('POST Jobs refuses what cannot run, saying what to change', () => {
-  it('another media processor: 400 naming the one the emulator runs', async () => {
+  it('a media processor no one lists: 400 naming those the emulator runs; a listed one it does not run: 400 too', async () => {
     const asset = await inputAsset();
-    await refused(minimalJob([asset], [{ MediaProcessorId: 'nb:mpid:UUID:ff4df607-d419-42f0-bc17-a481b1331e56', TaskBody: taskBody() }]), 400, 'Task 1', 'not available', STORAGE_DECRYPTION, 'Storage Decryption');
+    await refused(minimalJob([asset], [{ MediaProcessorId: 'nb:mpid:UUID:00000000-d419-42f0-bc17-a481b1331e56', TaskBody: taskBody() }]), 400, 'Task 1', 'no media processor has the Id', STORAGE_DECRYPTION, 'Storage Decryption', 'Media Encoder Standard');
     await refused(minimalJob([asset], [{ MediaProcessorId: 'Media Encoder Standard', TaskBody: taskBody() }]), 400, STORAGE_DECRYPTION);
     await refused(minimalJob([asset], [{ TaskBody: taskBody() }]), 400, 'has no MediaProcessorId');
+    await refused(minimalJob([asset], [{ MediaProcessorId: 'nb:mpid:UUID:233e57fc-36bb-4f6f-8f18-3b662747a9f8', Configuration: 'x', TaskBody: taskBody() }]), 400, 'Azure Media Indexer', 'not emulated');
   });
 
   it('inputs: none, unknown (404), malformed (400), not an asset', async () => {

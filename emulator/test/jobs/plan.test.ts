@@ -12,6 +12,7 @@ import type { JsonRecord, StoreReader } from '../../src/store/types.js';
 /** TaskBody parsing, job planning and the state changes, without HTTP or storage. */
 
 const MPID = 'nb:mpid:UUID:aec03716-7c5e-4f68-b592-f4850eba9f10';
+const MES = 'nb:mpid:UUID:ff4df607-d419-42f0-bc17-a481b1331e56';
 
 function refusal(fn: () => unknown): ODataError {
   try {
@@ -86,11 +87,29 @@ describe('planJob', () => {
     expect(result.tasks.map((t) => t.inputs)).toEqual([[{ kind: 'input', index: 1 }], [{ kind: 'output', index: 0 }], [{ kind: 'input', index: 0 }]]);
   });
 
-  it('refuses an output written twice, a gap in the numbering, a foreign storage account, a processor by another id', () => {
+  it('refuses an output written twice, a gap in the numbering, a foreign storage account, a processor no one lists', () => {
     expect(refusal(() => plan({ ...inputs, Tasks: [task('JobInputAsset(0)', 'JobOutputAsset(0)'), task('JobInputAsset(1)', 'JobOutputAsset(0)')] })).message).toContain('already the output of Task 1');
     expect(refusal(() => plan({ ...inputs, Tasks: [task('JobInputAsset(0)', 'JobOutputAsset(0)'), task('JobInputAsset(1)', 'JobOutputAsset(2)')] })).message).toContain('JobOutputAsset(1) is missing');
     expect(refusal(() => plan({ ...inputs, Tasks: [task('JobInputAsset(0)', 'JobOutputAsset(0)', 'storageAccountName="other"')] })).message).toContain("storage account is 'devstoreaccount1'");
-    expect(refusal(() => plan({ ...inputs, Tasks: [{ ...task('JobInputAsset(0)', 'JobOutputAsset(0)'), MediaProcessorId: 'nb:mpid:UUID:2e7aa8f3-4961-4e0c-b4db-0e0439e524f5' }] })).message).toContain(MPID);
+    expect(refusal(() => plan({ ...inputs, Tasks: [{ ...task('JobInputAsset(0)', 'JobOutputAsset(0)'), MediaProcessorId: 'nb:mpid:UUID:00000000-4961-4e0c-b4db-0e0439e524f5' }] })).message).toContain(MPID);
+  });
+
+  it('encoder tasks: a preset is needed; what the emulator does not emulate is refused too (400, never a 5xx), saying so', () => {
+    const mes = (extra: Record<string, unknown>, body = task('JobInputAsset(0)', 'JobOutputAsset(0)')) => plan({ ...inputs, Tasks: [{ ...body, MediaProcessorId: MES, ...extra }] });
+    expect(mes({ Configuration: 'Adaptive Streaming' }).tasks).toHaveLength(1);
+    // An unknown preset is not refused here: the service ran the task and it ended in Error.
+    expect(mes({ Configuration: 'no such preset' }).tasks).toHaveLength(1);
+    expect(refusal(() => mes({})).message).toContain('needs a preset');
+    expect(refusal(() => mes({ Configuration: '  ' })).message).toContain('needs a preset');
+    const notEmulated = (fn: () => unknown, fragment: string) => {
+      const message = refusal(fn).message;
+      expect(message).toContain(fragment);
+      expect(message).toMatch(/not emulated|in the emulator/);
+    };
+    notEmulated(() => mes({ Configuration: 'x', Options: 1 }), 'ProtectedConfiguration');
+    notEmulated(() => mes({ Configuration: 'x' }, task('JobInputAsset(0)', 'JobOutputAsset(0)', 'assetCreationOptions="1"')), 'StorageEncrypted');
+    notEmulated(() => mes({ Configuration: 'x', TaskBody: '<taskBody><inputAsset>JobInputAsset(0)</inputAsset><inputAsset>JobInputAsset(1)</inputAsset><outputAsset>JobOutputAsset(0)</outputAsset></taskBody>' }), 'exactly one <inputAsset>');
+    notEmulated(() => mes({ Configuration: 'x', MediaProcessorId: 'nb:mpid:UUID:a2f9afe9-7146-4882-a5f7-da4a85e06a93' }), 'Windows Azure Media Packager');
   });
 
   it('accepts the processor id in any case, and an asset bound twice', () => {

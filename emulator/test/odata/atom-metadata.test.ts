@@ -4,7 +4,7 @@ import { CSDL_NS, EDMX_NS, writeMetadataDocument } from '../../src/odata/metadat
 import { child, childNames, parseWritten, type Node } from '../fixtures/atom/support.js';
 
 const M = 'http://schemas.microsoft.com/ado/2007/08/dataservices/metadata';
-const PRIMITIVES = new Set(['Edm.String', 'Edm.Int32', 'Edm.Int64', 'Edm.Double', 'Edm.Boolean', 'Edm.DateTime']);
+const PRIMITIVES = new Set(['Edm.String', 'Edm.Int32', 'Edm.Int64', 'Edm.Double', 'Edm.Boolean', 'Edm.DateTime', 'Edm.Guid']);
 
 const e = (local: string): string => `{${CSDL_NS}}${local}`;
 const all = (node: Node, local: string): Node[] => node.children.filter((c) => c.name === e(local));

@@ -47,6 +47,8 @@ function primitive(type: EdmPrimitive): fc.Arbitrary<unknown> {
       return fc
         .date({ min: new Date('0001-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true })
         .map((d) => d.toISOString());
+    case 'Edm.Guid':
+      return fc.uuid();
   }
 }
 
@@ -61,7 +63,7 @@ function propertyValue(p: PropertyDef): fc.Arbitrary<unknown> {
 function recordOf(type: EntityTypeDef): fc.Arbitrary<Record<string, unknown>> {
   const fields: Record<string, fc.Arbitrary<unknown>> = {};
   for (const p of type.properties) fields[p.name] = propertyValue(p);
-  fields[type.key] = keyString;
+  fields[type.key] = type.properties.find((p) => p.name === type.key)?.type === 'Edm.Guid' ? fc.uuid() : keyString;
   return fc.record(fields);
 }
 
@@ -107,6 +109,8 @@ function parsesBack(type: EdmPrimitive, written: string, value: unknown): boolea
     case 'Edm.DateTime':
       // Seven fractional digits, UTC, and the same instant.
       return written.length === 28 && written.endsWith('0000Z') && new Date(`${written.slice(0, 23)}Z`).toISOString() === value;
+    case 'Edm.Guid':
+      return written === value;
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmsCtr, formatIv, randomIv } from '../../../client/src/crypto/index.js';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
-import { getJob, jobIdOf, listOf, postJob } from '../helpers/jobs-fixtures.js';
+import { getJob, jobIdOf, listOf, postJob, taskBody } from '../helpers/jobs-fixtures.js';
 import { admin, findingsOf, mp4Like, newEncryptedAsset, uploadFile, verificationOf } from '../helpers/upload-workflow.js';
 
 /**
@@ -140,6 +140,28 @@ describe('the emulator never files a finding against itself', () => {
     const all = (await admin(emu, 'GET', 'findings')).body['findings'] as JsonBody[];
     expect(all.filter((f) => String(f['client']).startsWith('ams-emulator'))).toEqual([]);
     expect(await findingsOf(emu, String(copy!['Id']))).toEqual([]);
+  });
+});
+
+describe('the emulator never files a finding against its simulated encoders either', () => {
+  it("every file a Media Encoder Standard job writes (copies and manifests) carries the MD5 of what was written and verifies against it", async () => {
+    const asset = await newEncryptedAsset(emu);
+    const input = await uploadFile(emu, { into: asset, data: randomBytes(20_000), name: 'movie.mp4', contentChecksum: true });
+    await verificationOf(emu, input.fileId);
+    const task = { MediaProcessorId: 'nb:mpid:UUID:ff4df607-d419-42f0-bc17-a481b1331e56', Configuration: 'H264 Multiple Bitrate 720p', TaskBody: taskBody({ assetName: 'encoded' }) };
+    const posted = await postJob(emu, [asset.assetId], 'minimal', { tasks: [task] });
+    expect(posted.status, posted.text).toBe(201);
+    expect((await getJob(emu, jobIdOf(posted)))['State']).toBe(3);
+    const [output] = await listOf(emu, `${entityPath('Jobs', jobIdOf(posted))}/OutputMediaAssets`);
+    const files = await listOf(emu, `${entityPath('Assets', String(output!['Id']))}/Files`);
+    expect(files).toHaveLength(10);
+    for (const file of files) {
+      const v = await verificationOf(emu, String(file['Id']));
+      expect([file['Name'], v['status'], v['basis']]).toEqual([file['Name'], 'verified', 'digest']);
+      expect(await findingsOf(emu, String(file['Id']))).toEqual([]);
+    }
+    const all = (await admin(emu, 'GET', 'findings')).body['findings'] as JsonBody[];
+    expect(all.filter((f) => String(f['client']).startsWith('ams-emulator'))).toEqual([]);
   });
 });
 

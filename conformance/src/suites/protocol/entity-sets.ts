@@ -26,6 +26,8 @@ export interface EntitySetSpec {
   set: string;
   /** The `nb:<tag>:UUID:` of its ids; undefined when its key is not an nb id (StorageAccounts). */
   tag: string | undefined;
+  /** The key property when it is neither Id (nb ids) nor Name (StorageAccounts). */
+  key?: string;
   /** How to create one (with whatever it depends on); undefined for read-only sets. */
   create?: (env: CreateEnv) => Promise<CreateRequest>;
   /** A MERGE body changing one property, and the value to read back. */
@@ -160,6 +162,8 @@ export const ENTITY_SETS: readonly EntitySetSpec[] = [
   { set: 'Tasks', tag: 'tid' },
   { set: 'MediaProcessors', tag: 'mpid' },
   { set: 'StorageAccounts', tag: undefined },
+  // The account's one row, keyed by its AccountId (an Edm.Guid).
+  { set: 'EncodingReservedUnitTypes', tag: undefined, key: 'AccountId' },
 ];
 
 /** File names may not hold URL-reserved characters: keep the generated name's letters and digits. */

@@ -6,7 +6,7 @@ import { FORMATS } from './formats.js';
 import { describe, expectStatus, readEntity, readFeed } from './expect.js';
 
 /**
- * The sets clients only read (MediaProcessors, StorageAccounts, Tasks): each collection in every
+ * The sets clients only read (MediaProcessors, StorageAccounts, Tasks, EncodingReservedUnitTypes): each collection in every
  * format, and its first member again by key.
  */
 export async function readOnlyCheck(context: SuiteContext, cases: CaseRecorder, sets: readonly EntitySetSpec[]): Promise<void> {
@@ -22,7 +22,7 @@ export async function readOnlyCheck(context: SuiteContext, cases: CaseRecorder, 
         const members = readFeed(listed, format, what);
         const first = members[0];
         if (!first) continue;
-        const keyProperty = spec.tag === undefined ? 'Name' : 'Id';
+        const keyProperty = spec.key ?? (spec.tag === undefined ? 'Name' : 'Id');
         const key = first.properties[keyProperty];
         expectThat(typeof key === 'string' && key !== '', `${what}: a member has no ${keyProperty}`);
         const path = entityPath(spec.set, key);

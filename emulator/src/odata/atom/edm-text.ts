@@ -1,4 +1,4 @@
-import type { EdmPrimitive } from '../edm.js';
+import { GUID, type EdmPrimitive } from '../edm.js';
 
 /**
  * Stored (canonical, see edm.ts) values to the text of Atom `<d:Prop>` elements, in the forms the
@@ -33,6 +33,9 @@ export function formatEdmValue(type: EdmPrimitive, value: unknown, what = 'value
       break;
     case 'Edm.Boolean':
       if (typeof value === 'boolean') return value ? 'true' : 'false';
+      break;
+    case 'Edm.Guid':
+      if (typeof value === 'string' && GUID.test(value)) return value;
       break;
     case 'Edm.DateTime': {
       const iso = canonicalDateTime(value);

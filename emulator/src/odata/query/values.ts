@@ -50,6 +50,9 @@ export function propertyValue(record: Readonly<Record<string, unknown>>, propert
     case 'Edm.Boolean':
       if (typeof raw === 'boolean') return raw;
       break;
+    case 'Edm.Guid':
+      if (typeof raw === 'string') return raw.toLowerCase();
+      break;
     case 'Edm.DateTime': {
       const ticks = typeof raw === 'string' ? storedDateTimeTicks(raw) : raw instanceof Date ? BigInt(raw.getTime()) * 10_000n : undefined;
       if (ticks !== undefined) return ticks;
