@@ -13,6 +13,7 @@ import { RequestLog } from './http/request-log.js';
 import { FaultInjector } from './faults/injector.js';
 import { createIdGenerator } from './ids.js';
 import { startJobs } from './jobs/index.js';
+import { startNotifications } from './notifications/index.js';
 import { originRouter } from './origin/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
@@ -90,7 +91,9 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       events: NO_EVENTS,
     };
     const verification = createVerification(services, { log: logError });
-    services.events = verification.events;
+    const notifications = startNotifications(services, { log: logError });
+    services.events = { ...verification.events, ...notifications.events };
+    cleanup.push(() => notifications.stop());
     cleanup.push(() => verification.close());
     const jobs = await startJobs(services, { log: logError });
     cleanup.push(() => jobs.stop());
@@ -116,6 +119,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       logError,
       extraRoutes: (express) => {
         verification.mount(express);
+        notifications.mount(express);
         express.use('/origin', originRouter(services, { log: logError }));
       },
     });

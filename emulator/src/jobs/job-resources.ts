@@ -76,7 +76,7 @@ export async function submitJob(services: Services, body: EntityBody): Promise<J
         if (!tx.has(COLLECTIONS.Assets, canonicalId(Asset, id))) throw badRequest(`The input asset '${id}' no longer exists`);
       }
       for (const output of made.outputs) tx.put(COLLECTIONS.Assets, canonicalId(Asset, output.id), output.record);
-      writeJob(tx, made);
+      writeJob(tx, made, services.events);
     });
   } catch (err) {
     await Promise.all(made.outputs.map((o) => services.storage.deleteContainer(o.container).catch(() => undefined)));

@@ -4,7 +4,7 @@ import { canonicalId } from '../odata/uri.js';
 import { newAssetRecord } from '../resources/assets.js';
 import { COLLECTIONS } from '../model/collections.js';
 import { newRecord } from '../resources/common.js';
-import type { Services } from '../app/services.js';
+import type { JobEvents, Services } from '../app/services.js';
 import type { JsonRecord, StoreReader, Transaction } from '../store/types.js';
 import type { JobPlan } from './job-request.js';
 import { JobState, type JobAndTasks, type TaskOutcome } from './job-states.js';
@@ -43,8 +43,11 @@ export function readJob(reader: StoreReader, key: string): JobAndTasks | undefin
   return { job, tasks };
 }
 
-export function writeJob(tx: Transaction, { job, tasks }: JobAndTasks): void {
-  tx.put(JOBS, jobKey(String(job['Id'])), job);
+/** Store a job and its tasks; `events` hears of it in the same transaction (notifications). */
+export function writeJob(tx: Transaction, { job, tasks }: JobAndTasks, events: JobEvents): void {
+  const key = jobKey(String(job['Id']));
+  events.jobWritten(tx, tx.get(JOBS, key), job);
+  tx.put(JOBS, key, job);
   for (const task of tasks) tx.put(TASKS, taskKey(String(task['Id'])), task);
 }
 

@@ -13,12 +13,16 @@ export const COLLECTIONS = {
   Locators: 'locators',
   Jobs: 'jobs',
   Tasks: 'tasks',
+  NotificationEndPoints: 'notificationEndPoints',
 } as const;
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 
 /** Asset <-> ContentKey links, keyed by `linkId(assetId, keyId)`. */
 export const ASSET_KEY_LINKS = 'assetContentKeys';
+
+/** The job-notification outbox: one record per message per endpoint, in the order they were raised. */
+export const NOTIFICATION_DELIVERIES = 'notificationDeliveries';
 
 export const INDEXES = {
   filesByAsset: propertyIndex(COLLECTIONS.Files, 'ParentAssetId'),

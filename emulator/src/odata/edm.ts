@@ -12,6 +12,8 @@
  * - complex collections (Task.ErrorDetails): arrays of plain objects
  */
 
+import { NotificationEndPoint } from './edm-notifications.js';
+
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
 export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
@@ -64,7 +66,8 @@ export type EntitySetName =
   | 'Jobs'
   | 'Tasks'
   | 'MediaProcessors'
-  | 'StorageAccounts';
+  | 'StorageAccounts'
+  | 'NotificationEndPoints';
 
 export interface EntityTypeDef {
   /** OData type name without namespace, e.g. `AssetFile`. */
@@ -318,6 +321,7 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   Task,
   MediaProcessor,
   StorageAccount,
+  NotificationEndPoint,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));

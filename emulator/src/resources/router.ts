@@ -19,6 +19,7 @@ import { present } from './present.js';
 import { filterCandidates } from './query-plan.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from './protection.js';
 import { mediaProcessors, storageAccounts } from './static-sets.js';
+import { NOTIFICATION_SETS } from './notification-sets.js';
 
 type Handler = (req: ApiRequest, services: Services) => ApiResult | Promise<ApiResult>;
 type KeyHandler = (req: ApiRequest, services: Services, key: string) => ApiResult | Promise<ApiResult>;
@@ -45,6 +46,7 @@ const sets = new Map<string, EntitySetHandlers>([
   [Locator.set, { create: createLocator, update: updateLocator, remove: deleteLocator }],
   [MediaProcessor.set, { records: mediaProcessors }],
   [StorageAccount.set, { records: storageAccounts }],
+  ...NOTIFICATION_SETS.sets.map(([type, handlers]): [string, EntitySetHandlers] => [type.set, handlers]),
 ]);
 
 const functions = new Map<string, Handler>([

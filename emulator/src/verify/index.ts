@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import { COLLECTIONS } from '../model/collections.js';
 import { filesOfAsset } from '../resources/files.js';
-import type { ChangeEvents, Services } from '../app/services.js';
+import type { FileEvents, Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
 import './rules.js';
@@ -33,7 +33,7 @@ export interface VerificationOptions {
 
 export interface VerificationService {
   /** The hooks the file resources call. */
-  events: ChangeEvents;
+  events: FileEvents;
   /** Mount the `/_emulator` verification routes. */
   mount(app: Express): void;
   /** Resolves once no verification is pending (false after `timeoutMs`). */
@@ -156,7 +156,7 @@ export function createVerification(services: Services, options: VerificationOpti
     return pass.outcome;
   }
 
-  const events: ChangeEvents = {
+  const events: FileEvents = {
     beforeFileCommit: (candidate, request) =>
       verifyBeforeCommit(services, candidate, request, limits, {
         passed: (fileId, pass) => strictPasses.set(fileId, pass),
