@@ -1,6 +1,7 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
+import { startEmbeddedAzurite } from '../../src/storage/azurite.js';
 import { errorMessage } from '../helpers/api-fixtures.js';
 import { cancelJob, getJob, listOf, sample, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
 
@@ -201,5 +202,33 @@ describe('cancel', () => {
     expect(got.receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()).Properties)).toEqual([
       expect.objectContaining({ OldState: 'Queued', NewState: 'Canceled' }),
     ]);
+  });
+});
+
+describe('with --storage-connection-string', () => {
+  it("delivers to the queue service of that account (its QueueEndpoint)", async () => {
+    const external = await startEmbeddedAzurite({ port: 0 });
+    const other = await startTestEmulator({ storageConnectionString: external.connectionString });
+    try {
+      expect(external.connectionString).toContain(`QueueEndpoint=${external.queueEndpoint};`);
+      const endpoint = await other.ams('POST', 'NotificationEndPoints', { body: { Name: 'x', EndPointType: 1, EndPointAddress: 'external' } });
+      const { assetId } = await uploadEncryptedAsset(other, [{ name: 'a.mp4', data: sample(16) }]);
+      const job = await other.ams('POST', 'Jobs', {
+        body: {
+          Name: 'ext',
+          'InputMediaAssets@odata.bind': [`${other.url}${entityPath('Assets', assetId)}`],
+          Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
+          JobNotificationSubscriptions: [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 1 }],
+        },
+      });
+      expect(job.status, job.text).toBe(201);
+      expect((await getJob(other, String(job.body.Id))).State).toBe(3);
+      expect((await other.admin('GET', 'notifications?wait=20')).body.settled).toBe(true);
+      const got = await QueueServiceClient.fromConnectionString(external.connectionString).getQueueClient('external').receiveMessages();
+      expect(got.receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()).Properties.NewState)).toEqual(['Finished']);
+    } finally {
+      await other.close();
+      await external.stop();
+    }
   });
 });
