@@ -14,6 +14,9 @@ import { FaultInjector } from './faults/injector.js';
 import { createIdGenerator } from './ids.js';
 import { startJobs } from './jobs/index.js';
 import { startNotifications } from './notifications/index.js';
+import { IngestWatcher } from './ingest/index.js';
+import { attachIngestPoller } from './resources/ingest.js';
+import { INGEST_CONTAINER_PREFIX } from './model/ingest-manifests.js';
 import { originRouter } from './origin/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
@@ -95,6 +98,10 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     services.events = { ...verification.events, ...notifications.events };
     cleanup.push(() => notifications.stop());
     cleanup.push(() => verification.close());
+    const ingest = new IngestWatcher(services, { log: logError });
+    attachIngestPoller(services, ingest);
+    ingest.start();
+    cleanup.push(() => ingest.stop());
     const jobs = await startJobs(services, { log: logError });
     cleanup.push(() => jobs.stop());
     const requests = new RequestLog(config.requestLogSize);
@@ -239,7 +246,7 @@ async function resetState(services: Services, requests: RequestLog): Promise<{ c
   await services.store.transaction((tx) => tx.clear());
   services.keys.clear();
   requests.clear();
-  const containersDeleted = await services.storage.deleteContainersWithPrefix('asset-');
+  const containersDeleted = (await services.storage.deleteContainersWithPrefix('asset-')) + (await services.storage.deleteContainersWithPrefix(INGEST_CONTAINER_PREFIX));
   return { containersDeleted };
 }
 

@@ -14,6 +14,9 @@ export const COLLECTIONS = {
   Jobs: 'jobs',
   Tasks: 'tasks',
   NotificationEndPoints: 'notificationEndPoints',
+  IngestManifests: 'ingestManifests',
+  IngestManifestAssets: 'ingestManifestAssets',
+  IngestManifestFiles: 'ingestManifestFiles',
 } as const;
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
@@ -30,6 +33,9 @@ export const INDEXES = {
   linksByKey: propertyIndex(ASSET_KEY_LINKS, 'keyId'),
   locatorsByAsset: propertyIndex(COLLECTIONS.Locators, 'AssetId'),
   locatorsByPolicy: propertyIndex(COLLECTIONS.Locators, 'AccessPolicyId'),
+  ingestAssetsByManifest: propertyIndex(COLLECTIONS.IngestManifestAssets, 'ParentIngestManifestId'),
+  ingestFilesByManifest: propertyIndex(COLLECTIONS.IngestManifestFiles, 'ParentIngestManifestId'),
+  ingestFilesByManifestAsset: propertyIndex(COLLECTIONS.IngestManifestFiles, 'ParentIngestManifestAssetId'),
 } as const;
 
 /** The collection of an entity set, or undefined for sets the emulator does not store. */

@@ -13,6 +13,7 @@
  */
 
 import { NotificationEndPoint } from './edm-notifications.js';
+import { IngestManifest, IngestManifestAsset, IngestManifestFile } from './edm-ingest.js';
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
@@ -40,6 +41,8 @@ export interface PropertyDef {
   type: EdmPrimitive;
   /** A collection of this complex type instead of a primitive (`Collection(Ns.ErrorDetail)`). */
   complexCollection?: ComplexTypeDef;
+  /** One value of this complex type instead of a primitive (IngestManifest.Statistics). */
+  complex?: ComplexTypeDef;
   nullable: boolean;
   /** Set by the server; a value in a request body is ignored (the .NET SDK sends them all). */
   serverOwned?: boolean;
@@ -67,7 +70,10 @@ export type EntitySetName =
   | 'Tasks'
   | 'MediaProcessors'
   | 'StorageAccounts'
-  | 'NotificationEndPoints';
+  | 'NotificationEndPoints'
+  | 'IngestManifests'
+  | 'IngestManifestAssets'
+  | 'IngestManifestFiles';
 
 export interface EntityTypeDef {
   /** OData type name without namespace, e.g. `AssetFile`. */
@@ -322,6 +328,9 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   MediaProcessor,
   StorageAccount,
   NotificationEndPoint,
+  IngestManifest,
+  IngestManifestAsset,
+  IngestManifestFile,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));

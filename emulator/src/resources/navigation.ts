@@ -5,6 +5,7 @@ import { linkedKeys } from './common.js';
 import type { Services } from '../app/services.js';
 import { filesOfAsset } from './files.js';
 import { storageAccounts } from './static-sets.js';
+import { INGEST_SETS } from './ingest-sets.js';
 
 /** Records a navigation property leads to from one entity. */
 export type NavigationResolver = (reader: StoreReader, source: JsonRecord, services: Services) => JsonRecord[];
@@ -31,6 +32,8 @@ registerNavigation(Asset, 'ParentAssets', () => []);
 registerNavigation(Asset, 'StorageAccount', (_reader, _asset, services) => storageAccounts(services));
 registerNavigation(Locator, 'Asset', (reader, locator) => one(reader.get(COLLECTIONS.Assets, String(locator['AssetId']))));
 registerNavigation(Locator, 'AccessPolicy', (reader, locator) => one(reader.get(COLLECTIONS.AccessPolicies, String(locator['AccessPolicyId']))));
+
+for (const [type, nav, resolver] of INGEST_SETS.navigations) registerNavigation(type, nav, resolver);
 
 function one(record: JsonRecord | undefined): JsonRecord[] {
   return record ? [record] : [];

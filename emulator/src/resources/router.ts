@@ -20,6 +20,7 @@ import { filterCandidates } from './query-plan.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from './protection.js';
 import { mediaProcessors, storageAccounts } from './static-sets.js';
 import { NOTIFICATION_SETS } from './notification-sets.js';
+import { INGEST_SETS } from './ingest-sets.js';
 
 type Handler = (req: ApiRequest, services: Services) => ApiResult | Promise<ApiResult>;
 type KeyHandler = (req: ApiRequest, services: Services, key: string) => ApiResult | Promise<ApiResult>;
@@ -47,6 +48,7 @@ const sets = new Map<string, EntitySetHandlers>([
   [MediaProcessor.set, { records: mediaProcessors }],
   [StorageAccount.set, { records: storageAccounts }],
   ...NOTIFICATION_SETS.sets.map(([type, handlers]): [string, EntitySetHandlers] => [type.set, handlers]),
+  ...INGEST_SETS.sets.map(([type, handlers]): [string, EntitySetHandlers] => [type.set, handlers]),
 ]);
 
 const functions = new Map<string, Handler>([
