@@ -1,6 +1,7 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
+import { batchBody, readBatchResponse, type BatchItem } from '../../../client/src/rest/batch-wire.js';
 import { startEmbeddedAzurite } from '../../src/storage/azurite.js';
 import { errorMessage } from '../helpers/api-fixtures.js';
 import { cancelJob, getJob, listOf, sample, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
@@ -230,5 +231,42 @@ describe('with --storage-connection-string', () => {
       await other.close();
       await external.stop();
     }
+  });
+});
+
+describe('$batch', () => {
+  const BOUNDARY = 'batch_5f0e7c1a-notify';
+  const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json' };
+
+  async function postBatch(items: BatchItem[]) {
+    const res = await emu.ams('POST', '$batch', { body: batchBody(BOUNDARY, items), headers: { 'Content-Type': `multipart/mixed; boundary=${BOUNDARY}`, Accept: 'multipart/mixed' } });
+    expect(res.status, res.text).toBe(202);
+    return readBatchResponse(res.headers.get('content-type'), res.text);
+  }
+
+  it('creates endpoints and manifests in a changeset, and undoes them when a later operation fails', async () => {
+    const ok = await postBatch([
+      {
+        changeset: [
+          { method: 'POST', url: 'NotificationEndPoints', contentId: '1', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'b', EndPointType: 1, EndPointAddress: 'batched' }) },
+          { method: 'POST', url: 'IngestManifests', contentId: '2', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'batched manifest' }) },
+        ],
+      },
+    ]);
+    const parts = (ok[0] as { changeset: { status: number }[] }).changeset;
+    expect(parts.map((p) => p.status)).toEqual([201, 201]);
+    expect(await listOf(emu, 'NotificationEndPoints')).toHaveLength(1);
+    expect(await listOf(emu, 'IngestManifests')).toHaveLength(1);
+
+    const failed = await postBatch([
+      {
+        changeset: [
+          { method: 'POST', url: 'NotificationEndPoints', contentId: '1', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'undone', EndPointType: 1, EndPointAddress: 'undone' }) },
+          { method: 'POST', url: 'NotificationEndPoints', contentId: '2', headers: JSON_HEADERS, body: JSON.stringify({ Name: 'bad', EndPointType: 2, EndPointAddress: 'x' }) },
+        ],
+      },
+    ]);
+    expect(JSON.stringify(failed)).toContain('400');
+    expect((await listOf(emu, 'NotificationEndPoints')).map((e) => e.Name)).toEqual(['b']);
   });
 });
