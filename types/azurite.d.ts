@@ -110,32 +110,11 @@ declare module 'azurite/dist/src/queue/QueueServer.js' {
 }
 
 declare module 'azurite/dist/src/queue/QueueConfiguration.js' {
-  import type { MemoryExtentChunkStore } from 'azurite/dist/src/common/persistence/MemoryExtentStore.js';
-  import type { PersistenceLocation } from 'azurite/dist/src/blob/BlobConfiguration.js';
+  import type { AzuriteBlobConfiguration } from 'azurite/dist/src/blob/BlobConfiguration.js';
 
   /** The blob configuration's parameters, in the same order. */
   export class AzuriteQueueConfiguration {
-    constructor(
-      host?: string,
-      port?: number,
-      keepAliveTimeout?: number,
-      metadataDBPath?: string,
-      extentDBPath?: string,
-      persistencePathArray?: PersistenceLocation[],
-      enableAccessLog?: boolean,
-      accessLogWriteStream?: NodeJS.WritableStream,
-      enableDebugLog?: boolean,
-      debugLogFilePath?: string,
-      loose?: boolean,
-      skipApiVersionCheck?: boolean,
-      cert?: string,
-      key?: string,
-      pwd?: string,
-      oauth?: string,
-      disableProductStyleUrl?: boolean,
-      isMemoryPersistence?: boolean,
-      memoryStore?: MemoryExtentChunkStore,
-    );
+    constructor(...args: ConstructorParameters<typeof AzuriteBlobConfiguration>);
   }
 
   const _default: typeof AzuriteQueueConfiguration;

@@ -34,18 +34,8 @@ export type IngestManifestFileRecord = {
 
 export const IngestManifestFileState = { Pending: 0, Finished: 1, Error: 2 } as const;
 
-export interface NewIngestManifestFile {
-  Name: string;
-  ParentIngestManifestId: string;
-  ParentIngestManifestAssetId: string;
-  MimeType: string | null;
-  IsPrimary: boolean;
-  IsEncrypted: boolean;
-  EncryptionScheme: string | null;
-  EncryptionVersion: string | null;
-  EncryptionKeyId: string | null;
-  InitializationVector: string | null;
-}
+/** What a client sends to create one (the handler has read the body). */
+export type NewIngestManifestFile = Omit<IngestManifestFileRecord, 'Id' | 'Created' | 'LastModified' | 'State' | 'ErrorDetail' | '_internal'>;
 
 const FILES = COLLECTIONS.IngestManifestFiles;
 
