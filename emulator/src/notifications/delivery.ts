@@ -30,6 +30,8 @@ export class NotificationDelivery {
   #running: Promise<void> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Until the first pass: notifications pending from a previous run are due now. */
+  #resumed = true;
   readonly #idleWaiters = new Set<() => void>();
 
   constructor(services: Services, queues: QueueStorage, account: Account, options: DeliveryOptions) {
@@ -100,7 +102,9 @@ export class NotificationDelivery {
       if (this.#stop.signal.aborted) return;
       const heads = headsOfLines(this.#services.store);
       const now = this.#services.now().getTime();
-      const due = heads.filter((h) => Date.parse(h.nextAttemptAt ?? '') <= now);
+      // A new run tries what the last one left pending at once: its back-off was that process's.
+      const due = heads.filter((h) => this.#resumed || Date.parse(h.nextAttemptAt ?? '') <= now);
+      this.#resumed = false;
       if (due.length === 0) {
         const next = Math.min(...heads.map((h) => Date.parse(h.nextAttemptAt ?? '')).filter(Number.isFinite));
         if (Number.isFinite(next)) {
