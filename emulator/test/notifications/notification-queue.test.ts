@@ -4,7 +4,7 @@ import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from 
 import { batchBody, readBatchResponse, type BatchItem } from '../../../client/src/rest/batch-wire.js';
 import { startEmbeddedAzurite } from '../../src/storage/azurite.js';
 import { errorMessage } from '../helpers/api-fixtures.js';
-import { cancelJob, getJob, listOf, sample, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
+import { cancelJob, getJob, listOf, postSubscribedJob } from '../helpers/jobs-fixtures.js';
 
 /**
  * Job notifications to an AzureQueue endpoint, read back from the embedded Azurite's queue service
@@ -30,16 +30,8 @@ async function queueEndpoint(queue: string): Promise<string> {
   return String((await createEndpoint({ Name: `q-${queue}`, EndPointType: 1, EndPointAddress: queue })).Id);
 }
 
-async function submit(subscriptions: JsonBody[], name = 'notified'): Promise<{ status: number; body: JsonBody; text: string }> {
-  const { assetId } = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(64) }]);
-  return emu.ams('POST', 'Jobs', {
-    body: {
-      Name: name,
-      'InputMediaAssets@odata.bind': [`${emu.url}${entityPath('Assets', assetId)}`],
-      Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
-      JobNotificationSubscriptions: subscriptions,
-    },
-  });
+function submit(subscriptions: JsonBody[], name = 'notified') {
+  return postSubscribedJob(emu, subscriptions, name);
 }
 
 /** Every message now on the queue, decoded from base64, oldest first. */
@@ -186,15 +178,7 @@ describe('cancel', () => {
 
   it('a job canceled before it ran notifies Queued -> Canceled', async () => {
     const endpoint = await polled.ams('POST', 'NotificationEndPoints', { body: { Name: 'c', EndPointType: 1, EndPointAddress: 'canceled' } });
-    const { assetId } = await uploadEncryptedAsset(polled, [{ name: 'a.mp4', data: sample(16) }]);
-    const job = await polled.ams('POST', 'Jobs', {
-      body: {
-        Name: 'c',
-        'InputMediaAssets@odata.bind': [`${polled.url}${entityPath('Assets', assetId)}`],
-        Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
-        JobNotificationSubscriptions: [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 1 }],
-      },
-    });
+    const job = await postSubscribedJob(polled, [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 1 }], 'c');
     expect(job.status, job.text).toBe(201);
     expect((await cancelJob(polled, String(job.body.Id))).status).toBe(204);
     await polled.admin('GET', 'notifications?wait=20');
@@ -213,15 +197,7 @@ describe('with --storage-connection-string', () => {
     try {
       expect(external.connectionString).toContain(`QueueEndpoint=${external.queueEndpoint};`);
       const endpoint = await other.ams('POST', 'NotificationEndPoints', { body: { Name: 'x', EndPointType: 1, EndPointAddress: 'external' } });
-      const { assetId } = await uploadEncryptedAsset(other, [{ name: 'a.mp4', data: sample(16) }]);
-      const job = await other.ams('POST', 'Jobs', {
-        body: {
-          Name: 'ext',
-          'InputMediaAssets@odata.bind': [`${other.url}${entityPath('Assets', assetId)}`],
-          Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
-          JobNotificationSubscriptions: [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 1 }],
-        },
-      });
+      const job = await postSubscribedJob(other, [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 1 }], 'ext');
       expect(job.status, job.text).toBe(201);
       expect((await getJob(other, String(job.body.Id))).State).toBe(3);
       expect((await other.admin('GET', 'notifications?wait=20')).body.settled).toBe(true);

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
-import { entityPath, startTestEmulator, type JsonBody } from '../../../test/support/emulator.js';
-import { getJob, sample, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
+import { startTestEmulator, type JsonBody } from '../../../test/support/emulator.js';
+import { getJob, postSubscribedJob } from '../helpers/jobs-fixtures.js';
 
 /**
  * Notifications are kept with the state: raised while the receiver is down, they survive a
@@ -47,15 +47,7 @@ describe('notifications across a restart', () => {
     try {
       const endpoint = await first.ams('POST', 'NotificationEndPoints', { body: { Name: 'later', EndPointType: 3, EndPointAddress: `http://127.0.0.1:${port}/hook` } });
       expect(endpoint.status, endpoint.text).toBe(201);
-      const { assetId } = await uploadEncryptedAsset(first, [{ name: 'a.mp4', data: sample(16) }]);
-      const job = await first.ams('POST', 'Jobs', {
-        body: {
-          Name: 'restarted',
-          'InputMediaAssets@odata.bind': [`${first.url}${entityPath('Assets', assetId)}`],
-          Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
-          JobNotificationSubscriptions: [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 2 }],
-        },
-      });
+      const job = await postSubscribedJob(first, [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 2 }], 'restarted');
       expect(job.status, job.text).toBe(201);
       jobId = String(job.body.Id);
       expect((await getJob(first, jobId)).State).toBe(3);

@@ -6,7 +6,7 @@ import { wrapContentKey } from '../../../client/src/crypto/index.js';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
 import { protectionKey } from '../helpers/api-fixtures.js';
-import { getJob, sample, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
+import { getJob, postSubscribedJob } from '../helpers/jobs-fixtures.js';
 
 /**
  * Job notifications to WebHook endpoints, received by a real HTTP server on loopback: the body,
@@ -77,15 +77,7 @@ async function signedEndpoint(signingKey: Buffer): Promise<string> {
 }
 
 async function runJob(subscriptions: JsonBody[]): Promise<string> {
-  const { assetId } = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(32) }]);
-  const res = await emu.ams('POST', 'Jobs', {
-    body: {
-      Name: 'hooked',
-      'InputMediaAssets@odata.bind': [`${emu.url}${entityPath('Assets', assetId)}`],
-      Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
-      JobNotificationSubscriptions: subscriptions,
-    },
-  });
+  const res = await postSubscribedJob(emu, subscriptions, 'hooked');
   expect(res.status, res.text).toBe(201);
   const jobId = String(res.body.Id);
   expect((await getJob(emu, jobId)).State).toBe(3);
@@ -159,15 +151,7 @@ describe('WebHook endpoints', () => {
   it('a notification for an endpoint deleted before delivery is marked failed, not retried', async () => {
     const endpoint = await signedEndpoint(randomBytes(64));
     answers = [500];
-    const { assetId } = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(8) }]);
-    const job = await emu.ams('POST', 'Jobs', {
-      body: {
-        Name: 'gone',
-        'InputMediaAssets@odata.bind': [`${emu.url}${entityPath('Assets', assetId)}`],
-        Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
-        JobNotificationSubscriptions: [{ NotificationEndPointId: endpoint, TargetJobState: 2 }],
-      },
-    });
+    const job = await postSubscribedJob(emu, [{ NotificationEndPointId: endpoint, TargetJobState: 2 }], 'gone');
     expect(job.status).toBe(201);
     expect((await emu.ams('DELETE', entityPath('NotificationEndPoints', endpoint))).status).toBe(204);
     await getJob(emu, String(job.body.Id));
