@@ -1,5 +1,7 @@
 import { Asset, Locator, type EntityTypeDef } from '../odata/edm.js';
 import type { JsonRecord } from '../store/types.js';
+import { IngestManifest } from '../odata/edm-ingest.js';
+import type { IngestManifestRecord } from '../model/ingest-manifests.js';
 import { COLLECTIONS } from '../model/collections.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
@@ -20,6 +22,10 @@ export function present(result: ApiResult, req: ApiRequest, services: Services):
 export function presentRecord(type: EntityTypeDef, record: JsonRecord, req: ApiRequest, services: Services): JsonRecord {
   if (type === Asset && typeof record['_container'] === 'string' && record['Uri'] !== null) {
     return { ...record, Uri: services.storage.containerUrl(record['_container']) };
+  }
+  if (type.set === IngestManifest.set) {
+    const manifest = record as IngestManifestRecord;
+    return { ...record, BlobStorageUriForUpload: services.storage.containerUrl(manifest._internal.container) };
   }
   if (type === Locator) {
     if (record['Type'] === LOCATOR_SAS) {

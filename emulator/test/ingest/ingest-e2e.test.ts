@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { amsCtr, formatIv, randomIv } from '../../../client/src/crypto/index.js';
@@ -211,5 +214,48 @@ describe('IngestManifests, IngestManifestAssets, IngestManifestFiles', () => {
     const metadata = await emu.ams('GET', '$metadata');
     expect(metadata.text).toContain('<ComplexType Name="IngestManifestStatistics">');
     expect(metadata.text).toContain('<Property Name="Statistics" Type="Microsoft.Cloud.Media.Vod.Rest.Data.Models.IngestManifestStatistics"');
+  });
+});
+
+describe('without a client asking', () => {
+  it('an upload moves to its asset on the periodic scan, with no read of the ingest sets', async () => {
+    const asset = await createAsset(emu, { Name: 'scanned', Options: 0 });
+    const manifest = await post('IngestManifests', { Name: 'scanned' });
+    const manifestAsset = await post('IngestManifestAssets', { ParentIngestManifestId: manifest.Id, Asset: { Id: asset.Id } });
+    await post('IngestManifestFiles', { Name: 'clear.bin', ParentIngestManifestId: manifest.Id, ParentIngestManifestAssetId: manifestAsset.Id });
+    await uploadContainer(manifest).getBlockBlobClient('clear.bin').uploadData(Buffer.from('clear bytes'));
+    // Reading the asset's files does not look at the upload container: only the scan moves it.
+    let files: JsonBody[] = [];
+    for (let i = 0; i < 100 && files.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      files = await listOf(emu, `${entityPath('Assets', String(asset.Id))}/Files`);
+    }
+    expect(files.map((f) => [f.Name, f.ContentFileSize])).toEqual([['clear.bin', '11']]);
+  });
+});
+
+describe('BlobStorageUriForUpload', () => {
+  it('follows where storage is reachable now (a restart with another --public-blob-endpoint)', async () => {
+    const location = await mkdtemp(join(tmpdir(), 'ams-ingest-uri-'));
+    try {
+      const first = await startTestEmulator({ location, publicBlobEndpoint: 'http://storage-a.example:10000/devstoreaccount1' });
+      let id: string;
+      try {
+        const created = await first.ams('POST', 'IngestManifests', { body: { Name: 'moved' } });
+        expect(String(created.body.BlobStorageUriForUpload)).toMatch(/^http:\/\/storage-a\.example:10000\/devstoreaccount1\/ingest-/);
+        id = String(created.body.Id);
+      } finally {
+        await first.close();
+      }
+      const second = await startTestEmulator({ location, publicBlobEndpoint: 'http://storage-b.example:10000/devstoreaccount1' });
+      try {
+        const read = await second.ams('GET', entityPath('IngestManifests', id));
+        expect(String(read.body.BlobStorageUriForUpload)).toMatch(/^http:\/\/storage-b\.example:10000\/devstoreaccount1\/ingest-/);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(location, { recursive: true, force: true });
+    }
   });
 });
