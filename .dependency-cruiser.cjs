@@ -72,9 +72,9 @@ module.exports = {
     },
     {
       name: 'subsystems-not-on-handlers',
-      comment: 'verify, jobs, origin and content stand on domain, store and storage, not on handlers or the HTTP layer.',
+      comment: 'verify, jobs, origin, content, notifications and ingest stand on domain, store and storage, not on handlers or the HTTP layer.',
       severity: 'error',
-      from: { path: '^emulator/src/(verify|jobs|origin|content)/' },
+      from: { path: '^emulator/src/(verify|jobs|origin|content|notifications|ingest)/' },
       to: { path: '^emulator/src/(resources|http)/' },
     },
     {

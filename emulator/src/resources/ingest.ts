@@ -1,3 +1,5 @@
+import { recordDeviations, refuseIfStrict } from '../domain/deviations.js';
+import { checkIvFormat } from '../domain/ivs.js';
 import { Asset } from '../odata/edm.js';
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from '../odata/edm-ingest.js';
 import { readEntityBody } from '../odata/body.js';
@@ -141,7 +143,11 @@ export async function createIngestManifestFile(req: ApiRequest, services: Servic
       EncryptionKeyId: text('EncryptionKeyId'),
       InitializationVector: text('InitializationVector'),
     });
+    // The IV is checked here, where the client sends it, as a direct upload's is at POST Files.
+    const deviations = checkIvFormat(made);
+    refuseIfStrict(services.config.strict, deviations);
     putIngestManifestFile(tx, made, made.Created);
+    recordDeviations(tx, req.info, deviations, () => services.ids.guid(), services.now());
     return made;
   });
   return { kind: 'entity', type: IngestManifestFile, record, status: 201 };

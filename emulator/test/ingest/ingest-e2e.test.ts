@@ -217,6 +217,42 @@ describe('IngestManifests, IngestManifestAssets, IngestManifestFiles', () => {
   });
 });
 
+describe('the IV a manifest file names', () => {
+  async function manifestFileWithIv(target: TestEmulator, iv: string) {
+    const asset = await target.ams('POST', 'Assets', { body: { Name: 'iv', Options: 1 } });
+    const manifest = await target.ams('POST', 'IngestManifests', { body: { Name: 'iv' } });
+    const manifestAsset = await target.ams('POST', 'IngestManifestAssets', { body: { ParentIngestManifestId: manifest.body.Id, Asset: { Id: asset.body.Id } } });
+    return target.ams('POST', 'IngestManifestFiles', {
+      body: {
+        Name: 'iv.mp4',
+        ParentIngestManifestId: manifest.body.Id,
+        ParentIngestManifestAssetId: manifestAsset.body.Id,
+        IsEncrypted: true,
+        EncryptionScheme: 'StorageEncryption',
+        EncryptionVersion: '1.0',
+        EncryptionKeyId: 'nb:kid:UUID:00000000-0000-0000-0000-000000000001',
+        InitializationVector: iv,
+      },
+    });
+  }
+
+  it('is checked as a direct upload\'s is: a base64 IV is a finding in compat mode, a 400 in strict mode', async () => {
+    const made = await manifestFileWithIv(emu, 'AAAAAAAAAAE=');
+    expect(made.status, made.text).toBe(201);
+    const findings = (await emu.admin('GET', `findings?rule=iv-not-decimal-uint64&entityId=${encodeURIComponent(String(made.body.Id))}`)).body.findings as JsonBody[];
+    expect(findings).toHaveLength(1);
+    const strict = await startTestEmulator({ strict: true });
+    try {
+      const refused = await manifestFileWithIv(strict, 'AAAAAAAAAAE=');
+      expect(refused.status).toBe(400);
+      expect(errorMessage(refused.body)).toContain('InitializationVector');
+      expect(await listOf(strict, 'IngestManifestFiles')).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe('without a client asking', () => {
   it('an upload moves to its asset on the periodic scan, with no read of the ingest sets', async () => {
     const asset = await createAsset(emu, { Name: 'scanned', Options: 0 });
