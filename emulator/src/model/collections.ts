@@ -21,7 +21,7 @@ export const COLLECTIONS = {
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 
-/** Asset <-> ContentKey links, keyed by `linkId(assetId, keyId)`. */
+/** Asset <-> ContentKey links, keyed by `linkId(assetId, keyId)` (ids.ts). */
 export const ASSET_KEY_LINKS = 'assetContentKeys';
 
 /** The job-notification outbox: one record per message per endpoint, in the order they were raised. */
@@ -41,9 +41,4 @@ export const INDEXES = {
 /** The collection of an entity set, or undefined for sets the emulator does not store. */
 export function collectionOfSet(set: string): EntityCollection | undefined {
   return (COLLECTIONS as Record<string, EntityCollection | undefined>)[set];
-}
-
-/** The key of an Asset <-> ContentKey link: both canonical ids, in that order. */
-export function linkId(assetId: string, keyId: string): string {
-  return `${assetId}|${keyId}`;
 }

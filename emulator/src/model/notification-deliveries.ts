@@ -3,6 +3,7 @@ import type { IdGenerator } from '../ids.js';
 import type { JsonRecord, StoreReader, Transaction } from '../store/types.js';
 import { NOTIFICATION_DELIVERIES } from './collections.js';
 import { enumName, JobState } from './enums.js';
+import type { JobRecord } from './records.js';
 import { checkJobSubscriptions, findNotificationEndPoint, subscriptionWants, type JobNotificationSubscription } from './notification-endpoints.js';
 
 /**
@@ -51,29 +52,12 @@ export interface JobStateView {
  * subscriptions must name endpoints (a Refusal otherwise); a change of State raises the
  * notifications its subscribers asked for. Returns how many were raised.
  */
-export function jobChangeNotifications(tx: Transaction, ids: IdGenerator, now: string, before: JsonRecord | undefined, after: JsonRecord): number {
+export function jobChangeNotifications(tx: Transaction, ids: IdGenerator, now: string, before: JobRecord | undefined, after: JobRecord): number {
   if (before === undefined) {
-    checkJobSubscriptions(tx, after['JobNotificationSubscriptions']);
+    checkJobSubscriptions(tx, after.JobNotificationSubscriptions);
     return 0;
   }
-  const view: JobStateView = {
-    Id: String(after['Id']),
-    Name: typeof after['Name'] === 'string' ? after['Name'] : null,
-    State: Number(after['State']),
-    JobNotificationSubscriptions: subscriptionsOf(after['JobNotificationSubscriptions']),
-  };
-  return raiseJobStateChange(tx, ids, now, view, Number(before['State']));
-}
-
-function subscriptionsOf(value: unknown): JobNotificationSubscription[] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((element: unknown) => {
-    if (typeof element !== 'object' || element === null) return [];
-    const sub = element as Record<string, unknown>;
-    const id = sub['NotificationEndPointId'];
-    const target = sub['TargetJobState'];
-    return typeof id === 'string' && typeof target === 'number' ? [{ NotificationEndPointId: id, TargetJobState: target }] : [];
-  });
+  return raiseJobStateChange(tx, ids, now, after, before.State);
 }
 
 /** Delivered and failed records kept for `/_emulator/notifications`; older ones are dropped as new ones come. */

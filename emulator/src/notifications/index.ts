@@ -1,18 +1,21 @@
-import express, { type Express } from 'express';
 import type { JobEvents, Services } from '../app/services.js';
 import { DEV_ACCOUNT_ID, DEV_CLIENT_ID } from '../auth/credentials.js';
 import { jobChangeNotifications } from '../model/notification-deliveries.js';
 import { createQueueStorage } from '../storage/queue-storage.js';
 import { NotificationDelivery } from './delivery.js';
-import { notificationsRouter } from './routes.js';
 
-/** Job notifications for one emulator: what job changes raise, their delivery, and their `/_emulator` view. */
+/** Job notifications for one emulator: what job changes raise, their delivery, and what `/_emulator` shows of them. */
 export interface NotificationService {
   events: JobEvents;
-  mount(app: Express): void;
+  /** For the `/_emulator/notifications` route (control/notifications.ts). */
+  control: NotificationControl;
+  stop(): Promise<void>;
+}
+
+/** What the `/_emulator` notification route needs from the service. */
+export interface NotificationControl {
   /** Resolves true once no notification is pending (false after `timeoutMs`). */
   idle(timeoutMs: number): Promise<boolean>;
-  stop(): Promise<void>;
 }
 
 /**
@@ -31,10 +34,7 @@ export function startNotifications(services: Services, options: { log(message: s
         if (raised > 0) setImmediate(() => delivery.kick());
       },
     },
-    mount(app) {
-      app.use('/_emulator', express.json({ limit: '64kb' }), notificationsRouter(services, (ms) => delivery.idle(ms)));
-    },
-    idle: (ms) => delivery.idle(ms),
+    control: { idle: (ms) => delivery.idle(ms) },
     stop: () => delivery.stop(),
   };
 }

@@ -1,34 +1,31 @@
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from '../odata/edm-ingest.js';
-import type { Services } from '../app/services.js';
-import type { JsonRecord, StoreReader } from '../store/types.js';
-import type { ApiRequest, ApiResult } from './context.js';
+import type { ApiRoutes, EntitySetHandlers } from './router.js';
 import {
   assetOfManifestAsset, beforeIngestRead, createIngestManifest, createIngestManifestAsset, createIngestManifestFile, filesOfManifestAsset, manifestAssetsOf,
   removeIngestManifest, removeIngestManifestAsset, removeIngestManifestFile, updateIngestManifest, updateIngestManifestAsset, updateIngestManifestFile,
+  type IngestPoller,
 } from './ingest.js';
 import { storageAccounts } from './static-sets.js';
 
-type Handler = (req: ApiRequest, services: Services) => Promise<ApiResult>;
-type KeyHandler = (req: ApiRequest, services: Services, key: string) => ApiResult | Promise<ApiResult>;
-type Handlers = { create: Handler; update: KeyHandler; remove: KeyHandler; beforeRead: (req: ApiRequest, services: Services, key: string | undefined) => Promise<void> };
-type Resolver = (reader: StoreReader, source: JsonRecord, services: Services) => JsonRecord[];
-type IngestType = typeof IngestManifest | typeof IngestManifestAsset | typeof IngestManifestFile;
-
 /**
- * Bulk ingest's part of the API, for the router and navigation table to compose. The handler
- * types are spelled here rather than imported from router.ts, which imports this file.
+ * Bulk ingest's part of the API, for `app/compose.ts`: the three sets and their navigations. A
+ * read of any of them first lets `poller` (this emulator's upload watcher) move what arrived.
  */
-export const INGEST_SETS: { sets: [IngestType, Handlers][]; navigations: [IngestType, string, Resolver][] } = {
-  sets: [
-    [IngestManifest, { create: createIngestManifest, update: updateIngestManifest, remove: removeIngestManifest, beforeRead: beforeIngestRead }],
-    [IngestManifestAsset, { create: createIngestManifestAsset, update: updateIngestManifestAsset, remove: removeIngestManifestAsset, beforeRead: beforeIngestRead }],
-    [IngestManifestFile, { create: createIngestManifestFile, update: updateIngestManifestFile, remove: removeIngestManifestFile, beforeRead: beforeIngestRead }],
-  ],
-  navigations: [
-    [IngestManifest, 'IngestManifestAssets', (reader, manifest) => manifestAssetsOf(reader, manifest, false)],
-    [IngestManifest, 'PendingIngestManifestAssets', (reader, manifest) => manifestAssetsOf(reader, manifest, true)],
-    [IngestManifest, 'StorageAccount', (_reader, _manifest, services) => storageAccounts(services)],
-    [IngestManifestAsset, 'Asset', assetOfManifestAsset],
-    [IngestManifestAsset, 'IngestManifestFiles', filesOfManifestAsset],
-  ],
-};
+export function ingestRoutes(poller: IngestPoller): ApiRoutes {
+  const beforeRead: NonNullable<EntitySetHandlers['beforeRead']> = (req, _services, key) => beforeIngestRead(poller, req, key);
+  return {
+    sets: [
+      { type: IngestManifest, handlers: { create: createIngestManifest, update: updateIngestManifest, remove: removeIngestManifest, beforeRead } },
+      { type: IngestManifestAsset, handlers: { create: createIngestManifestAsset, update: updateIngestManifestAsset, remove: removeIngestManifestAsset, beforeRead } },
+      { type: IngestManifestFile, handlers: { create: createIngestManifestFile, update: updateIngestManifestFile, remove: removeIngestManifestFile, beforeRead } },
+    ],
+    functions: [],
+    navigations: [
+      { type: IngestManifest, nav: 'IngestManifestAssets', resolve: (reader, manifest) => manifestAssetsOf(reader, manifest, false) },
+      { type: IngestManifest, nav: 'PendingIngestManifestAssets', resolve: (reader, manifest) => manifestAssetsOf(reader, manifest, true) },
+      { type: IngestManifest, nav: 'StorageAccount', resolve: (_reader, _manifest, services) => storageAccounts(services) },
+      { type: IngestManifestAsset, nav: 'Asset', resolve: assetOfManifestAsset },
+      { type: IngestManifestAsset, nav: 'IngestManifestFiles', resolve: filesOfManifestAsset },
+    ],
+  };
+}

@@ -2,7 +2,7 @@ import { recordDeviations, refuseIfStrict } from '../domain/deviations.js';
 import { checkIvFormat } from '../domain/ivs.js';
 import { Asset } from '../odata/edm.js';
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from '../odata/edm-ingest.js';
-import { readEntityBody } from '../odata/body.js';
+import { boundKeys, readEntityBody } from '../odata/body.js';
 import { badRequest } from '../odata/errors.js';
 import { resolveEntityReference } from '../odata/uri.js';
 import { COLLECTIONS, INDEXES } from '../model/collections.js';
@@ -14,7 +14,8 @@ import {
 import { deleteIngestManifest, newIngestManifest, putIngestManifest, type IngestManifestRecord } from '../model/ingest-manifests.js';
 import type { Services } from '../app/services.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
-import { boundKeys, findEntity, mergeValues, readBody, requireValues, stringValue } from './common.js';
+import { findEntity, mergeValues, requireValues, stringValue } from '../model/entity.js';
+import { readBody } from './common.js';
 import type { ApiRequest, ApiResult } from './context.js';
 
 /**
@@ -23,22 +24,14 @@ import type { ApiRequest, ApiResult } from './context.js';
  * any of these sets asks to look at the upload container first (`beforeIngestRead`).
  */
 
-/** What the handlers need of the watcher; server.ts attaches each emulator's. */
+/** What the handlers need of the watcher (`ingest/`); `app/compose.ts` hands each emulator's to `ingestRoutes`. */
 export interface IngestPoller {
   scan(manifestId: string): Promise<void>;
   scanAll(): Promise<void>;
 }
 
-const pollers = new WeakMap<Services, IngestPoller>();
-
-export function attachIngestPoller(services: Services, poller: IngestPoller): void {
-  pollers.set(services, poller);
-}
-
 /** Before a read of an ingest set: the uploads that arrived are moved first, so Statistics are current. */
-export async function beforeIngestRead(req: ApiRequest, services: Services, key: string | undefined): Promise<void> {
-  const poller = pollers.get(services);
-  if (!poller) return;
+export async function beforeIngestRead(poller: IngestPoller, req: ApiRequest, key: string | undefined): Promise<void> {
   const path = req.path;
   if (key !== undefined && 'type' in path && path.type.set === IngestManifest.set) {
     await poller.scan(key);

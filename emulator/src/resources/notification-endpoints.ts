@@ -3,7 +3,8 @@ import { badRequest } from '../odata/errors.js';
 import { COLLECTIONS } from '../model/collections.js';
 import { endpointKey, newNotificationEndPoint, putNotificationEndPoint, type NotificationEndPointRecord } from '../model/notification-endpoints.js';
 import type { Services } from '../app/services.js';
-import { findEntity, mergeValues, numberValue, readBody, stringValue } from './common.js';
+import { findEntity, mergeValues, numberValue, stringValue } from '../model/entity.js';
+import { readBody } from './common.js';
 import type { ApiRequest, ApiResult } from './context.js';
 
 const E = COLLECTIONS.NotificationEndPoints;

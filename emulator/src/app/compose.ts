@@ -1,0 +1,59 @@
+import { AccessPolicy, Asset, AssetFile, ContentKey, Locator, MediaProcessor, StorageAccount } from '../odata/edm.js';
+import type { JobRunner } from '../jobs/runner.js';
+import { createAccessPolicy, deleteAccessPolicy, updateAccessPolicy } from '../resources/access-policies.js';
+import { createAsset, deleteAsset, updateAsset } from '../resources/assets.js';
+import { createContentKey, deleteContentKey, updateContentKey } from '../resources/content-keys.js';
+import { createFile, createFileInfos, deleteFile, updateFile } from '../resources/files.js';
+import { ingestRoutes } from '../resources/ingest-sets.js';
+import type { IngestPoller } from '../resources/ingest.js';
+import { jobRoutes } from '../resources/jobs.js';
+import { createLocator, deleteLocator, updateLocator } from '../resources/locators.js';
+import { ENTITY_NAVIGATIONS } from '../resources/navigation.js';
+import { NOTIFICATION_SETS } from '../resources/notification-sets.js';
+import { getProtectionKey, getProtectionKeyId, rebindContentKey } from '../resources/protection.js';
+import { createApiRouter, type ApiRouter, type ApiRoutes, type EntitySetRoute, type FunctionRoute } from '../resources/router.js';
+import { mediaProcessors, storageAccounts } from '../resources/static-sets.js';
+
+/**
+ * What the emulator serves under `/api/`, in one place: every entity set with its handlers, every
+ * function, every navigation. A new entity set is a line here (and its model/ and resources/
+ * files); nothing registers itself at import time, so each emulator gets exactly this list.
+ */
+export const ENTITY_SETS: readonly EntitySetRoute[] = [
+  { type: Asset, handlers: { create: createAsset, update: updateAsset, remove: deleteAsset } },
+  { type: AssetFile, handlers: { create: createFile, update: updateFile, remove: deleteFile } },
+  { type: ContentKey, handlers: { create: createContentKey, update: updateContentKey, remove: deleteContentKey } },
+  { type: AccessPolicy, handlers: { create: createAccessPolicy, update: updateAccessPolicy, remove: deleteAccessPolicy } },
+  { type: Locator, handlers: { create: createLocator, update: updateLocator, remove: deleteLocator } },
+  { type: MediaProcessor, handlers: { records: mediaProcessors } },
+  { type: StorageAccount, handlers: { records: storageAccounts } },
+  ...NOTIFICATION_SETS,
+];
+
+export const API_FUNCTIONS: readonly FunctionRoute[] = [
+  { name: 'GetProtectionKeyId', handler: getProtectionKeyId },
+  { name: 'GetProtectionKey', handler: getProtectionKey },
+  { name: 'RebindContentKey', handler: rebindContentKey },
+  { name: 'CreateFileInfos', handler: createFileInfos },
+];
+
+/** The parts of one running emulator that serve routes of their own. */
+export interface ApiParts {
+  jobs: JobRunner;
+  /** The bulk-ingest upload watcher (`ingest/`), which reads of the ingest sets ask to scan first. */
+  ingest: IngestPoller;
+}
+
+/** The routes of one emulator: the entity sets above, and the subsystems' (jobs, ingest) for its parts. */
+export function apiRoutes(parts: ApiParts): ApiRoutes {
+  const subsystems = [jobRoutes(parts.jobs), ingestRoutes(parts.ingest)];
+  return {
+    sets: [...ENTITY_SETS, ...subsystems.flatMap((r) => r.sets)],
+    functions: [...API_FUNCTIONS, ...subsystems.flatMap((r) => r.functions)],
+    navigations: [...ENTITY_NAVIGATIONS, ...subsystems.flatMap((r) => r.navigations)],
+  };
+}
+
+export function composeApiRouter(parts: ApiParts): ApiRouter {
+  return createApiRouter(apiRoutes(parts));
+}
