@@ -5,6 +5,7 @@ import { IngestManifest, IngestManifestAsset, IngestManifestFile } from '../odat
 import { boundKeys, readEntityBody } from '../odata/body.js';
 import { badRequest } from '../odata/errors.js';
 import { resolveEntityReference } from '../odata/uri.js';
+import { findAsset } from '../model/asset.js';
 import { COLLECTIONS, INDEXES } from '../model/collections.js';
 import { newIngestManifestAsset, putIngestManifestAsset, type IngestManifestAssetRecord } from '../model/ingest-manifest-assets.js';
 import {
@@ -85,8 +86,8 @@ export async function createIngestManifestAsset(req: ApiRequest, services: Servi
   const keys = [...boundKeys(body, 'Asset', Asset, resolveEntityReference), ...inlineAssetId(req)];
   if (keys.length !== 1) throw badRequest(`An IngestManifestAsset names exactly one Asset, e.g. "Asset":{"Id":"nb:cid:UUID:..."}; this one names ${keys.length}`);
   const record = await services.store.transaction((tx) => {
-    const asset = findEntity(tx, Asset, COLLECTIONS.Assets, keys[0]!);
-    const made = newIngestManifestAsset(tx, services, stringValue(body.values, 'ParentIngestManifestId')!, String(asset['Id']));
+    const asset = findAsset(tx, keys[0]!);
+    const made = newIngestManifestAsset(tx, services, stringValue(body.values, 'ParentIngestManifestId')!, asset.Id);
     putIngestManifestAsset(tx, made);
     return made;
   });

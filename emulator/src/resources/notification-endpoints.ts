@@ -31,7 +31,7 @@ export async function updateNotificationEndPoint(req: ApiRequest, services: Serv
   await services.store.transaction((tx) => {
     const current = findEntity<NotificationEndPointRecord>(tx, NotificationEndPoint, E, key);
     const next = mergeValues(NotificationEndPoint, current, values);
-    if (next['Name'] === null || next['Name'] === '') throw badRequest('A NotificationEndPoint needs a Name: it cannot be updated to an empty one');
+    if (next.Name === null || next.Name === '') throw badRequest('A NotificationEndPoint needs a Name: it cannot be updated to an empty one');
     tx.put(E, endpointKey(current.Id), next);
   });
   return { kind: 'noContent' };
