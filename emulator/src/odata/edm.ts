@@ -10,6 +10,10 @@
  * - Edm.Boolean: boolean | null
  * - Edm.DateTime: ISO 8601 UTC string `YYYY-MM-DDTHH:mm:ss.sssZ` | null
  * - complex collections (Task.ErrorDetails): arrays of plain objects
+ * - single complex values (`PropertyDef.complex`, IngestManifest.Statistics): one plain object of
+ *   the complex type's primitive fields, or null; one level only (no nested complex, no
+ *   collections inside). The JSON/Atom writers, $metadata and the query checks ($select only)
+ *   handle it; kept general so a later nested-complex model can replace it.
  */
 
 import { NotificationEndPoint } from './edm-notifications.js';

@@ -111,6 +111,8 @@ function valueText(p: PropertyDef, value: unknown, format: JsonFormat): string {
     return `[${elements.join(',')}]`;
   }
   if (p.complex) {
+    // A single complex value (PropertyDef.complex): null as null, as the Atom writer's m:null.
+    if (value === null || value === undefined) return 'null';
     const complex = p.complex;
     const item = (typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
     const fields = complex.properties.map((cp) => `${str(cp.name)}:${primitiveText(cp.type, item[cp.name], format)}`).join(',');
