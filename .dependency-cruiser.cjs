@@ -5,7 +5,7 @@
  *   emulator -> client/src/crypto, client/src/rest/enums.ts    conformance -> client    nothing -> conformance
  *   inside emulator/src:
  *     http/, control/, app/compose.ts -> resources/ (thin handlers) -> model/ -> domain/ -> store/, storage/
- *     verify/, jobs/, origin/, content/ (subsystems) -> app/, model/, domain/, store/, storage/
+ *     verify/, jobs/, origin/, content/, notifications/, ingest/ (subsystems) -> app/, model/, domain/, store/, storage/
  *   model/ knows no wire (not http/, resources/, or the OData codec beyond odata/edm.ts and odata/values.ts);
  *   domain/ knows neither HTTP nor OData; store/ and storage/ know nothing above them; subsystems never
  *   import handlers (resources/), http/ or control/; no import cycles.

@@ -1,6 +1,7 @@
-import { formatNbId, parseNbId } from '../../../client/src/crypto/index.js';
 import type { Services } from '../app/services.js';
+import { IngestManifestAsset } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
+import { canonicalId, newId } from './ids.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { findIngestManifest } from './ingest-manifests.js';
 import { invalid, unknown } from './refusal.js';
@@ -28,11 +29,11 @@ export function newIngestManifestAsset(tx: StoreReader, services: Pick<Services,
     throw invalid(`The asset '${assetId}' is already in the manifest '${manifest.Id}'`);
   }
   const now = services.now().toISOString();
-  return { Id: formatNbId('maid', services.ids.guid()), Created: now, LastModified: now, ParentIngestManifestId: manifest.Id, _internal: { assetId } };
+  return { Id: newId(IngestManifestAsset, services.ids.guid()), Created: now, LastModified: now, ParentIngestManifestId: manifest.Id, _internal: { assetId } };
 }
 
 export function manifestAssetKey(id: string): string {
-  return formatNbId('maid', parseNbId(id, 'maid').guid);
+  return canonicalId(IngestManifestAsset, id);
 }
 
 export function findIngestManifestAsset(reader: StoreReader, id: string): IngestManifestAssetRecord | undefined {

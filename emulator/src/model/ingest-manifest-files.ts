@@ -1,6 +1,7 @@
-import { formatNbId, parseNbId } from '../../../client/src/crypto/index.js';
 import type { Services } from '../app/services.js';
+import { IngestManifestFile } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
+import { canonicalId, newId } from './ids.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { STORAGE_ENCRYPTION_SCHEME } from './enums.js';
 import { findIngestManifestAsset, manifestAssetKey, type IngestManifestAssetRecord } from './ingest-manifest-assets.js';
@@ -55,7 +56,7 @@ export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 
   }
   const now = services.now().toISOString();
   return {
-    Id: formatNbId('mfid', services.ids.guid()),
+    Id: newId(IngestManifestFile, services.ids.guid()),
     Created: now,
     LastModified: now,
     State: IngestManifestFileState.Pending,
@@ -68,7 +69,7 @@ export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 
 }
 
 export function manifestFileKey(id: string): string {
-  return formatNbId('mfid', parseNbId(id, 'mfid').guid);
+  return canonicalId(IngestManifestFile, id);
 }
 
 export function findIngestManifestFile(reader: StoreReader, id: string): IngestManifestFileRecord | undefined {

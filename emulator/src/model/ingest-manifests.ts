@@ -1,6 +1,7 @@
-import { formatNbId, parseNbId } from '../../../client/src/crypto/index.js';
 import type { Services } from '../app/services.js';
+import { IngestManifest } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
+import { canonicalId, newId } from './ids.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { invalid } from './refusal.js';
 
@@ -43,7 +44,7 @@ export function newIngestManifest(services: Pick<Services, 'ids' | 'now' | 'stor
   const now = services.now().toISOString();
   const container = `${INGEST_CONTAINER_PREFIX}${guid}`;
   return {
-    Id: formatNbId('mid', guid),
+    Id: newId(IngestManifest, guid),
     Created: now,
     LastModified: now,
     Name: input.Name ?? null,
@@ -56,7 +57,7 @@ export function newIngestManifest(services: Pick<Services, 'ids' | 'now' | 'stor
 }
 
 export function manifestKey(id: string): string {
-  return formatNbId('mid', parseNbId(id, 'mid').guid);
+  return canonicalId(IngestManifest, id);
 }
 
 export function findIngestManifest(reader: StoreReader, id: string): IngestManifestRecord | undefined {

@@ -1,6 +1,8 @@
-import { formatNbId, parseNbId } from '../../../client/src/crypto/index.js';
+import { parseNbId } from '../../../client/src/crypto/index.js';
 import type { Services } from '../app/services.js';
+import { NotificationEndPoint } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
+import { canonicalId, newId } from './ids.js';
 import { COLLECTIONS } from './collections.js';
 import { NotificationEndPointCredentialType, NotificationEndPointType, NotificationJobState, ProtectionKeyType, enumName } from './enums.js';
 import { invalid, unknown } from './refusal.js';
@@ -76,7 +78,7 @@ export function newNotificationEndPoint(services: Pick<Services, 'ids' | 'now' |
     throw invalid('EncryptedEndPointCredential is set but CredentialType is None (0): send CredentialType 1 (SigningKey) to have the POSTs signed');
   }
   return {
-    Id: formatNbId('nepid', services.ids.guid()),
+    Id: newId(NotificationEndPoint, services.ids.guid()),
     Name: input.Name!,
     Created: services.now().toISOString(),
     EndPointType: type,
@@ -96,7 +98,7 @@ export function findNotificationEndPoint(reader: StoreReader, id: string): Notif
 
 /** The stored key of an endpoint id, as every set's: `nb:nepid:UUID:` + the lower-case GUID (the id must be well formed). */
 export function endpointKey(id: string): string {
-  return formatNbId('nepid', parseNbId(id, 'nepid').guid);
+  return canonicalId(NotificationEndPoint, id);
 }
 
 export function putNotificationEndPoint(tx: Transaction, record: NotificationEndPointRecord): void {

@@ -19,6 +19,9 @@
 import { NotificationEndPoint } from './edm-notifications.js';
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from './edm-ingest.js';
 
+/** The areas' entity types, re-exported so model/ (which reads only this file of odata/) can name them. */
+export { NotificationEndPoint, IngestManifest, IngestManifestAsset, IngestManifestFile };
+
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
 export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
