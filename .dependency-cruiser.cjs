@@ -5,7 +5,7 @@
  *   emulator -> client/src/crypto, client/src/rest/enums.ts    conformance -> client    nothing -> conformance
  *   inside emulator/src:
  *     http/, control/, app/compose.ts -> resources/ (thin handlers) -> model/ -> domain/ -> store/, storage/
- *     verify/, jobs/, origin/, content/ (subsystems) -> app/, model/, domain/, store/, storage/
+ *     verify/, jobs/, origin/, content/, notifications/, ingest/ (subsystems) -> app/, model/, domain/, store/, storage/
  *   model/ knows no wire (not http/, resources/, or the OData codec beyond odata/edm.ts and odata/values.ts);
  *   domain/ knows neither HTTP nor OData; store/ and storage/ know nothing above them; subsystems never
  *   import handlers (resources/), http/ or control/; no import cycles.
@@ -72,9 +72,9 @@ module.exports = {
     },
     {
       name: 'subsystems-not-on-handlers',
-      comment: 'verify, jobs, origin and content stand on app, model, domain, store and storage, not on handlers, the HTTP layer or the control plane.',
+      comment: 'verify, jobs, origin, content, notifications and ingest stand on app, model, domain, store and storage, not on handlers, the HTTP layer or the control plane.',
       severity: 'error',
-      from: { path: '^emulator/src/(verify|jobs|origin|content)/' },
+      from: { path: '^emulator/src/(verify|jobs|origin|content|notifications|ingest)/' },
       to: { path: '^emulator/src/(resources|http|control)/' },
     },
     {

@@ -87,6 +87,40 @@ declare module 'azurite/dist/src/blob/BlobConfiguration.js' {
   export default _default;
 }
 
+declare module 'azurite/dist/src/queue/QueueServer.js' {
+  import type { Server } from 'node:http';
+  import type { AzuriteServerStatus } from 'azurite/dist/src/blob/BlobServer.js';
+  import type { AzuriteQueueConfiguration } from 'azurite/dist/src/queue/QueueConfiguration.js';
+
+  /** The same ServerBase life cycle as the blob server. */
+  export class AzuriteQueueServer {
+    constructor(configuration?: AzuriteQueueConfiguration);
+    start(): Promise<void>;
+    close(): Promise<void>;
+    clean(): Promise<void>;
+    getStatus(): AzuriteServerStatus;
+    /** internal: the `stoppable`-wrapped listener. */
+    readonly httpServer: Server;
+    /** internal: closes GC, extent and metadata stores. */
+    afterClose(): Promise<void>;
+  }
+
+  const _default: typeof AzuriteQueueServer;
+  export default _default;
+}
+
+declare module 'azurite/dist/src/queue/QueueConfiguration.js' {
+  import type { AzuriteBlobConfiguration } from 'azurite/dist/src/blob/BlobConfiguration.js';
+
+  /** The blob configuration's parameters, in the same order. */
+  export class AzuriteQueueConfiguration {
+    constructor(...args: ConstructorParameters<typeof AzuriteBlobConfiguration>);
+  }
+
+  const _default: typeof AzuriteQueueConfiguration;
+  export default _default;
+}
+
 declare module 'azurite/dist/src/common/persistence/MemoryExtentStore.js' {
   export class MemoryExtentChunkStore {
     /** `undefined` = no limit. */

@@ -107,7 +107,7 @@ describe('usage', () => {
     [['run'], /missing --endpoint URL/],
     [['run', '--endpoint', 'http://x/api/'], /give --token T, or --client-id ID and --client-secret S/],
     [['run', '--endpoint', 'http://x/api/', '--token', 't', '--client-id', 'a'], /exclude each other/],
-    [['run', '--endpoint', 'http://x/api/', '--token', 't', '--suite', 'iv,nope'], /unknown suite 'nope' \(suites: rsa-oaep, counter, iv, checksums, protocol, encoders\)/],
+    [['run', '--endpoint', 'http://x/api/', '--token', 't', '--suite', 'iv,nope'], /unknown suite 'nope' \(suites: rsa-oaep, counter, iv, checksums, protocol, encoders, notifications\)/],
     [['run', '--endpoint', 'http://x/api/', '--token', 't', '--runs', '0'], /--runs must be a whole number from 1/],
     [['run', '--endpoint', 'ftp://x/', '--token', 't'], /--endpoint must be an http\(s\) URL/],
     [['run', '--endpoint', 'http://x/api/', '--token', 't', '--seed', '1', '--seed', '2'], /--seed is given more than once/],

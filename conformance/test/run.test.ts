@@ -37,12 +37,12 @@ describe.concurrent('against the emulator', () => {
   for (const mode of ['compat', 'strict'] as const) {
     it(`${mode} mode: every suite passes, nothing is left not applicable, and the report names the three guarantees`, async () => {
       const emulator = mode === 'compat' ? compat : strict;
-      const report = await runConformance({ endpoint: emulator.url, credentials: token, seed: SEED, runs: RUNS });
+      const report = await runConformance({ endpoint: emulator.url, credentials: token, seed: SEED, runs: RUNS, queueConnectionString: emulator.emulator.storage.connectionString });
       expect(failures(report)).toEqual([]);
       expect(report.ok).toBe(true);
       expect(report.target).toMatchObject({ mode, modeSource: 'GET /_emulator/health', extras: { findings: true, verification: true, rules: true }, storageDecryption: true });
       expect(cases(report).filter((c) => c.status === 'not-applicable')).toEqual([]);
-      expect(report.suites.map((s) => s.title)).toEqual(['RSA-OAEP unwrapping', 'Counter wraparound', 'IV uniqueness', 'Checksums', 'Protocol', 'Encoders']);
+      expect(report.suites.map((s) => s.title)).toEqual(['RSA-OAEP unwrapping', 'Counter wraparound', 'IV uniqueness', 'Checksums', 'Protocol', 'Encoders', 'Job notifications']);
       expect(report.suites.every((s) => s.status === 'passed')).toBe(true);
       for (const c of cases(report).filter((c) => c.kind === 'property')) {
         expect(c.seed, c.id).toBe(SEED);
@@ -50,7 +50,7 @@ describe.concurrent('against the emulator', () => {
         expect(c.runs, `${c.id}: --runs bounds every property`).toBeLessThanOrEqual(RUNS);
       }
       const titles = cases(report).map((c) => c.id);
-      expect(titles).toEqual(expect.arrayContaining([mode === 'strict' ? 'variants-refused' : 'variants-flagged', 'reuse-under-one-key', 'bad-wraps-never-rebind', 'blocks-verify-on-server', 'storage-decryption-roundtrip', 'lookup', 'mes-outputs', 'unknown-preset', 'wame-output']));
+      expect(titles).toEqual(expect.arrayContaining([mode === 'strict' ? 'variants-refused' : 'variants-flagged', 'reuse-under-one-key', 'bad-wraps-never-rebind', 'blocks-verify-on-server', 'storage-decryption-roundtrip', 'lookup', 'mes-outputs', 'unknown-preset', 'wame-output', 'subscriptions-checked', 'webhook-delivery', 'queue-delivery']));
     }, 90_000);
   }
 });
@@ -63,7 +63,7 @@ describe('against a server without /_emulator/ (a proxy that forwards /api/ only
   afterAll(() => proxy?.close());
 
   it('probes the mode, reports what needs findings or verification as not applicable, and passes the rest', async () => {
-    const report = await runConformance({ endpoint: `${proxy.url}api/`, credentials: token, seed: SEED, runs: RUNS });
+    const report = await runConformance({ endpoint: `${proxy.url}api/`, credentials: token, seed: SEED, runs: RUNS, queueConnectionString: compat.emulator.storage.connectionString });
     expect(failures(report)).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.target.mode).toBe('compat');

@@ -81,6 +81,10 @@ export interface EmulatorLimits {
   storeRetryMs: number;
   /** Characters the stored records may take in a snapshot; a change past it is refused with 507 (keeps the state saveable). */
   maxStateChars: number;
+  /** Wait before the first retry of a failed notification delivery; doubled per try, at most 60 s. */
+  notificationRetryMs: number;
+  /** Tries per notification (the first included) before it is marked failed and the next one goes. */
+  notificationMaxAttempts: number;
 }
 
 export const DEFAULT_LIMITS: EmulatorLimits = {
@@ -95,6 +99,8 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   verifyMaxRestreamBytes: 256 * 1024 * 1024,
   storeRetryMs: 2000,
   maxStateChars: DEFAULT_MAX_STATE_CHARS,
+  notificationRetryMs: 1000,
+  notificationMaxAttempts: 8,
 };
 
 export const DEFAULT_API_PORT = 10010;

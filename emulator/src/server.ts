@@ -15,6 +15,9 @@ import { RequestLog } from './http/request-log.js';
 import { FaultInjector } from './faults/injector.js';
 import { createIdGenerator } from './ids.js';
 import { startJobs } from './jobs/index.js';
+import { startNotifications } from './notifications/index.js';
+import { IngestWatcher } from './ingest/index.js';
+import { INGEST_CONTAINER_PREFIX } from './model/ingest-manifests.js';
 import { originRouter } from './origin/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
@@ -100,8 +103,13 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       events: NO_EVENTS,
     };
     const verification = createVerification(services, { log: logError });
-    services.events = verification.events;
+    const notifications = startNotifications(services, { log: logError });
+    services.events = { ...verification.events, ...notifications.events };
+    cleanup.push(() => notifications.stop());
     cleanup.push(() => verification.close());
+    const ingest = new IngestWatcher(services, { log: logError });
+    ingest.start();
+    cleanup.push(() => ingest.stop());
     const jobs = await startJobs(services, { log: logError });
     cleanup.push(() => jobs.stop());
     const requests = new RequestLog(config.requestLogSize);
@@ -115,7 +123,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const accessLog = config.silent ? undefined : (line: string) => process.stdout.write(`${line}\n`);
     const app = createApp({
       services,
-      router: composeApiRouter({ jobs: jobs.runner }),
+      router: composeApiRouter({ jobs: jobs.runner, ingest }),
       tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
       faults,
@@ -124,6 +132,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
         requests,
         faults,
         verification: verification.control,
+        notifications: notifications.control,
         reset,
         azuriteVersion: azurite ? AZURITE_VERSION : undefined,
         ...(opened.azuriteStatus ? { azuriteStatus: opened.azuriteStatus } : {}),
@@ -251,7 +260,7 @@ async function resetState(services: Services, requests: RequestLog): Promise<{ c
   await services.store.transaction((tx) => tx.clear());
   services.keys.clear();
   requests.clear();
-  const containersDeleted = await services.storage.deleteContainersWithPrefix('asset-');
+  const containersDeleted = (await services.storage.deleteContainersWithPrefix('asset-')) + (await services.storage.deleteContainersWithPrefix(INGEST_CONTAINER_PREFIX));
   return { containersDeleted };
 }
 

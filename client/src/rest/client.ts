@@ -6,6 +6,11 @@ import {
   type MediaProcessor, type Task,
 } from './entities.js';
 import { AmsRequestError } from './errors.js';
+import {
+  decodeIngestManifest, decodeIngestManifestAsset, decodeIngestManifestFile, decodeNotificationEndPoint,
+  type CreateIngestManifestFileRequest, type CreateNotificationEndPointRequest, type IngestManifest, type IngestManifestAsset,
+  type IngestManifestFile, type NotificationEndPoint,
+} from './ingest-entities.js';
 import { entityPath, functionQuery, odataQueryString, type ODataQuery } from './urls.js';
 
 /** Every operation takes an optional signal; an aborted call stops at once, retries included. */
@@ -252,6 +257,47 @@ export class AmsClient {
   /** The service lists the asset's container and makes a file entity per blob (204). */
   createFileInfos(assetId: string, options: CallOptions = {}): Promise<void> {
     return this.connection.noContent({ method: 'GET', path: 'CreateFileInfos', query: functionQuery({ assetid: assetId }), signal: options.signal });
+  }
+
+  // --- Bulk ingest (see ingest-entities.ts for the flow) --------------------------------
+
+  createIngestManifest(request: { Name?: string; StorageAccountName?: string } = {}, options: CallOptions = {}): Promise<IngestManifest> {
+    return this.connection.entity({ method: 'POST', path: 'IngestManifests', body: { ...request }, signal: options.signal }, decodeIngestManifest);
+  }
+
+  /** The manifest with its Statistics now (poll until PendingFilesCount is 0). */
+  getIngestManifest(id: string, options: CallOptions = {}): Promise<IngestManifest> {
+    return this.connection.entity({ method: 'GET', path: entityPath('IngestManifests', id), signal: options.signal }, decodeIngestManifest);
+  }
+
+  deleteIngestManifest(id: string, options: CallOptions = {}): Promise<void> {
+    return this.connection.noContent({ method: 'DELETE', path: entityPath('IngestManifests', id), signal: options.signal });
+  }
+
+  /** POST IngestManifestAssets naming the asset as the REST reference does (`"Asset":{"Id":..}`). */
+  createIngestManifestAsset(manifestId: string, assetId: string, options: CallOptions = {}): Promise<IngestManifestAsset> {
+    return this.connection.entity(
+      { method: 'POST', path: 'IngestManifestAssets', body: { ParentIngestManifestId: manifestId, 'Asset@odata.bind': this.connection.resolve(entityPath('Assets', assetId)) }, signal: options.signal },
+      decodeIngestManifestAsset,
+    );
+  }
+
+  createIngestManifestFile(request: CreateIngestManifestFileRequest, options: CallOptions = {}): Promise<IngestManifestFile> {
+    return this.connection.entity({ method: 'POST', path: 'IngestManifestFiles', body: { ...request }, signal: options.signal }, decodeIngestManifestFile);
+  }
+
+  getIngestManifestFile(id: string, options: CallOptions = {}): Promise<IngestManifestFile> {
+    return this.connection.entity({ method: 'GET', path: entityPath('IngestManifestFiles', id), signal: options.signal }, decodeIngestManifestFile);
+  }
+
+  // --- Job notifications ----------------------------------------------------------------
+
+  createNotificationEndPoint(request: CreateNotificationEndPointRequest, options: CallOptions = {}): Promise<NotificationEndPoint> {
+    return this.connection.entity({ method: 'POST', path: 'NotificationEndPoints', body: { ...request }, signal: options.signal }, decodeNotificationEndPoint);
+  }
+
+  deleteNotificationEndPoint(id: string, options: CallOptions = {}): Promise<void> {
+    return this.connection.noContent({ method: 'DELETE', path: entityPath('NotificationEndPoints', id), signal: options.signal });
   }
 
   // --- Access policies and locators -----------------------------------------------------

@@ -14,6 +14,11 @@ export const ProtectionKeyType = { X509CertificateThumbprint: 0 } as const;
 export const AccessPermissions = { None: 0, Read: 1, Write: 2, Delete: 4, List: 8 } as const;
 export const LocatorType = { None: 0, Sas: 1, OnDemandOrigin: 2 } as const;
 export const JobState = { Queued: 0, Scheduled: 1, Processing: 2, Finished: 3, Error: 4, Canceled: 5, Canceling: 6 } as const;
+/** Where job notifications go (.NET `NotificationEndPointType`; the service took AzureQueue and WebHook). */
+export const NotificationEndPointType = { None: 0, AzureQueue: 1, AzureTable: 2, WebHook: 3 } as const;
+export const NotificationEndPointCredentialType = { None: 0, SigningKey: 1 } as const;
+/** A subscription's TargetJobState (.NET `NotificationJobState`). */
+export const NotificationJobState = { None: 0, FinalStatesOnly: 1, All: 2 } as const;
 
 /** The names the service gives to storage encryption on an AssetFile. */
 export const STORAGE_ENCRYPTION_SCHEME = 'StorageEncryption';

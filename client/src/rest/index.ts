@@ -14,3 +14,9 @@ export { EdmValueError } from './edm.js';
 export { entityPath, functionQuery, normalizeBaseUri, odataQueryString, odataString, type ODataQuery } from './urls.js';
 export { listAll, MAX_PAGE_SIZE, pageThrough, type ListPage, type PagingOptions } from './paging.js';
 export { encodeBody, MEDIA_TYPES, readCollection, readEntity, readErrorBody, readFunctionValue, type JsonObject, type JsonValue, type WireFormat } from './wire-format.js';
+export {
+  decodeIngestManifest, decodeIngestManifestAsset, decodeIngestManifestFile, decodeNotificationEndPoint, IngestManifestFileState, IngestManifestState,
+  type CreateIngestManifestFileRequest, type CreateNotificationEndPointRequest, type IngestManifest, type IngestManifestAsset, type IngestManifestFile,
+  type IngestManifestStatistics, type NotificationEndPoint,
+} from './ingest-entities.js';
+export { NotificationEndPointCredentialType, NotificationEndPointType, NotificationJobState } from './enums.js';

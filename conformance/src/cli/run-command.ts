@@ -28,6 +28,7 @@ export const runCommand: LeafCommand = {
     { name: 'seed', type: 'string', placeholder: 'N', description: 'fast-check seed (default: random, printed)' },
     { name: 'runs', type: 'string', placeholder: 'N', description: `most inputs per property (default ${DEFAULT_RUNS})` },
     { name: 'suite', type: 'string', placeholder: 'NAME', multiple: true, description: `run only this suite (${SUITE_IDS.join(', ')}); repeatable, or comma-separated` },
+    { name: 'queue-connection-string', type: 'string', placeholder: 'CS', description: 'the storage account AzureQueue notification endpoints write to, so the notifications suite can read its queues (without it, queue delivery is not applicable)' },
     { name: 'junit', type: 'string', placeholder: 'FILE', description: 'also write JUnit XML for CI to FILE' },
     { name: 'json', type: 'string', placeholder: 'FILE', description: 'also write the report as JSON to FILE' },
   ],
@@ -37,6 +38,7 @@ export const runCommand: LeafCommand = {
     const seed = integerOption(parsed, 'seed', -(2 ** 31), 2 ** 31 - 1);
     const runs = integerOption(parsed, 'runs', 1, 1_000_000) ?? DEFAULT_RUNS;
     const suites = suitesOf(parsed.strings('suite'));
+    const queueConnectionString = parsed.optionalString('queue-connection-string');
     const junit = parsed.optionalString('junit');
     const json = parsed.optionalString('json');
 
@@ -49,6 +51,7 @@ export const runCommand: LeafCommand = {
         ...(seed !== undefined ? { seed } : {}),
         runs,
         ...(suites ? { suites } : {}),
+        ...(queueConnectionString ? { queueConnectionString } : {}),
         onEvent: (event) => {
           if (event.kind === 'target') {
             reporter = new ConsoleReporter((text) => io.stdout.write(text), event.seed, event.runs, { endpoint, credentialsHint: credentialsHint(credentials) });

@@ -20,6 +20,8 @@ export interface RunOptions {
   runs?: number;
   /** Only these suites (default: all). */
   suites?: readonly SuiteId[];
+  /** The storage account AzureQueue notification endpoints write to (the notifications suite reads it). */
+  queueConnectionString?: string;
   /** Told as the run goes, for live output. */
   onEvent?: (event: RunEvent) => void;
 }
@@ -77,7 +79,7 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   };
   emit({ kind: 'target', target: info, seed, runs });
 
-  const context: SuiteContext = { target, mode: detected.mode, capabilities, storageDecryptionProcessorId, seed, runs };
+  const context: SuiteContext = { target, mode: detected.mode, capabilities, storageDecryptionProcessorId, seed, runs, ...(options.queueConnectionString ? { queueConnectionString: options.queueConnectionString } : {}) };
   const chosen = options.suites ? SUITES.filter((s) => options.suites!.includes(s.id)) : SUITES;
   const results: SuiteResult[] = [];
   for (const suite of chosen) {

@@ -16,7 +16,7 @@ export interface SuiteResult {
   durationMs: number;
 }
 
-export const SUITE_IDS = ['rsa-oaep', 'counter', 'iv', 'checksums', 'protocol', 'encoders'] as const;
+export const SUITE_IDS = ['rsa-oaep', 'counter', 'iv', 'checksums', 'protocol', 'encoders', 'notifications'] as const;
 export type SuiteId = (typeof SUITE_IDS)[number];
 
 /** What a suite knows about the run and the endpoint. */
@@ -29,6 +29,8 @@ export interface SuiteContext {
   seed: number;
   /** Upper bound on the inputs of every property. */
   runs: number;
+  /** The storage account whose queues AzureQueue notification endpoints write to, when the run has it. */
+  queueConnectionString?: string;
 }
 
 export interface Suite {

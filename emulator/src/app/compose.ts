@@ -5,9 +5,12 @@ import { createAsset, deleteAsset, updateAsset } from '../resources/assets.js';
 import { createContentKey, deleteContentKey, updateContentKey } from '../resources/content-keys.js';
 import { ENCODING_SETS } from '../resources/encoding-sets.js';
 import { createFile, createFileInfos, deleteFile, updateFile } from '../resources/files.js';
+import { ingestRoutes } from '../resources/ingest-sets.js';
+import type { IngestPoller } from '../resources/ingest.js';
 import { jobRoutes } from '../resources/jobs.js';
 import { createLocator, deleteLocator, updateLocator } from '../resources/locators.js';
 import { ENTITY_NAVIGATIONS } from '../resources/navigation.js';
+import { NOTIFICATION_SETS } from '../resources/notification-sets.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from '../resources/protection.js';
 import { createApiRouter, type ApiRouter, type ApiRoutes, type EntitySetRoute, type FunctionRoute } from '../resources/router.js';
 import { mediaProcessors, storageAccounts } from '../resources/static-sets.js';
@@ -26,6 +29,7 @@ export const ENTITY_SETS: readonly EntitySetRoute[] = [
   { type: MediaProcessor, handlers: { records: mediaProcessors } },
   { type: StorageAccount, handlers: { records: storageAccounts } },
   ...ENCODING_SETS,
+  ...NOTIFICATION_SETS,
 ];
 
 export const API_FUNCTIONS: readonly FunctionRoute[] = [
@@ -38,15 +42,17 @@ export const API_FUNCTIONS: readonly FunctionRoute[] = [
 /** The parts of one running emulator that serve routes of their own. */
 export interface ApiParts {
   jobs: JobRunner;
+  /** The bulk-ingest upload watcher (`ingest/`), which reads of the ingest sets ask to scan first. */
+  ingest: IngestPoller;
 }
 
-/** The routes of one emulator: the entity sets above, and the subsystems' (jobs) for its parts. */
+/** The routes of one emulator: the entity sets above, and the subsystems' (jobs, ingest) for its parts. */
 export function apiRoutes(parts: ApiParts): ApiRoutes {
-  const jobs = jobRoutes(parts.jobs);
+  const subsystems = [jobRoutes(parts.jobs), ingestRoutes(parts.ingest)];
   return {
-    sets: [...ENTITY_SETS, ...jobs.sets],
-    functions: [...API_FUNCTIONS, ...jobs.functions],
-    navigations: [...ENTITY_NAVIGATIONS, ...jobs.navigations],
+    sets: [...ENTITY_SETS, ...subsystems.flatMap((r) => r.sets)],
+    functions: [...API_FUNCTIONS, ...subsystems.flatMap((r) => r.functions)],
+    navigations: [...ENTITY_NAVIGATIONS, ...subsystems.flatMap((r) => r.navigations)],
   };
 }
 

@@ -2,7 +2,8 @@ import type { EmulatorConfig } from '../config.js';
 import type { IdGenerator } from '../ids.js';
 import type { Secrets } from '../secrets/index.js';
 import type { BlobStorage } from '../storage/types.js';
-import type { AssetFileRecord } from '../model/records.js';
+import type { Transaction } from '../store/types.js';
+import type { AssetFileRecord, JobRecord } from '../model/records.js';
 import type { InstrumentedStore } from '../store/instrumented.js';
 import type { RequestInfo } from '../domain/findings.js';
 import type { ContentKeyOpener } from '../domain/content-keys.js';
@@ -13,7 +14,21 @@ import type { ContentKeyOpener } from '../domain/content-keys.js';
  * subsystems and the control plane take it, none of them owns it.
  */
 /** Things that happen after a request changed state, for subsystems that react (verification, jobs). */
-export interface ChangeEvents {
+export interface ChangeEvents extends FileEvents, JobEvents {}
+
+/** What a job's changes cause elsewhere (notifications). */
+export interface JobEvents {
+  /**
+   * Inside the transaction that stores a job: `before` is the job as stored until now (undefined
+   * for a new job), `after` as it will be. Whatever the change causes is written to `tx`, so it
+   * is kept or dropped with the change. For a new job it may throw a Refusal (its
+   * JobNotificationSubscriptions name no endpoint), which refuses the job.
+   */
+  jobWritten(tx: Transaction, before: JobRecord | undefined, after: JobRecord): void;
+}
+
+/** What file changes cause (verification). */
+export interface FileEvents {
   /**
    * Strict mode only: a file create or update is about to be committed with `candidate` as its new
    * state. Throwing (an ODataError) refuses the request before anything is stored; this is where a
@@ -39,6 +54,7 @@ export const NO_EVENTS: ChangeEvents = {
   fileDeleted: () => undefined,
   beforeAssetDelete: async () => undefined,
   assetDeleted: () => undefined,
+  jobWritten: () => undefined,
 };
 
 export interface Services {

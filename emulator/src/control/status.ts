@@ -83,7 +83,7 @@ export function statusHandlers(options: StatusOptions) {
 /** Every collection, as stored; the protection private key is not in the store, so it cannot leak here. */
 function dumpState(services: Services): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
-  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', 'findings', 'verifications']) {
+  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', 'findings', 'verifications', 'notificationEndPoints', 'notificationDeliveries', 'ingestManifests', 'ingestManifestAssets', 'ingestManifestFiles']) {
     out[name] = [...services.store.values(name)];
   }
   return out;

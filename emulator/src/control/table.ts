@@ -1,8 +1,10 @@
 import type { Request, Response } from 'express';
 import type { FaultInjector } from '../faults/injector.js';
+import type { NotificationControl } from '../notifications/index.js';
 import type { VerificationControl } from '../verify/index.js';
 import { faultHandlers } from './faults.js';
 import { findingHandlers } from './findings.js';
+import { notificationHandlers } from './notifications.js';
 import { statusHandlers, type StatusOptions } from './status.js';
 import { verificationHandlers } from './verification.js';
 
@@ -37,6 +39,7 @@ const FAULT_BODY: BodyRule = { limit: '256kb', strict: false };
 export interface ControlParts extends StatusOptions {
   faults: FaultInjector;
   verification: VerificationControl;
+  notifications: NotificationControl;
 }
 
 export function controlRoutes(parts: ControlParts): readonly ControlRoute[] {
@@ -44,6 +47,7 @@ export function controlRoutes(parts: ControlParts): readonly ControlRoute[] {
   const findings = findingHandlers(parts.services);
   const faults = faultHandlers(parts.faults);
   const verification = verificationHandlers(parts.services, parts.verification);
+  const notifications = notificationHandlers(parts.services, parts.notifications);
   return [
     { method: 'GET', path: '/health', mutates: false, body: JSON_1MB, handler: status.health },
     { method: 'POST', path: '/reset', mutates: true, body: JSON_1MB, handler: status.reset },
@@ -66,5 +70,7 @@ export function controlRoutes(parts: ControlParts): readonly ControlRoute[] {
     { method: 'GET', path: '/files/:fileId/verification', mutates: false, body: JSON_1MB, handler: verification.verification },
     { method: 'POST', path: '/files/:fileId/expect', mutates: true, body: JSON_1MB, handler: verification.expect },
     { method: 'GET', path: '/verifications', mutates: false, body: JSON_1MB, handler: verification.list },
+
+    { method: 'GET', path: '/notifications', mutates: false, body: JSON_1MB, handler: notifications.list },
   ];
 }

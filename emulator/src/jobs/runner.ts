@@ -110,8 +110,8 @@ export class JobRunner {
       if (!jt) return { missing: true };
       const state = jt.job.State;
       if (isFinal(state)) return { alreadyFinal: state };
-      if (state === JobState.Processing) writeJob(tx, canceling(jt, now));
-      else if (state !== JobState.Canceling) writeJob(tx, canceled(jt, now, 'The job was canceled before it ran'));
+      if (state === JobState.Processing) writeJob(tx, canceling(jt, now), this.#services.events);
+      else if (state !== JobState.Canceling) writeJob(tx, canceled(jt, now, 'The job was canceled before it ran'), this.#services.events);
       return {};
     });
     if (result.alreadyFinal !== undefined || result.missing) return result;
@@ -262,7 +262,7 @@ export class JobRunner {
       if (jt.job.State !== from) return isFinal(jt.job.State) ? 'stuck' : 'raced';
       const next = change(jt, now);
       if (!next) return 'stuck';
-      writeJob(tx, next);
+      writeJob(tx, next, this.#services.events);
       return 'changed';
     });
   }

@@ -15,6 +15,10 @@ export const COLLECTIONS = {
   Tasks: 'tasks',
   // Not named after its entity set: the row exists (with defaults) before anything is stored.
   ReservedUnits: 'encodingReservedUnits',
+  NotificationEndPoints: 'notificationEndPoints',
+  IngestManifests: 'ingestManifests',
+  IngestManifestAssets: 'ingestManifestAssets',
+  IngestManifestFiles: 'ingestManifestFiles',
 } as const;
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
@@ -22,12 +26,18 @@ export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 /** Asset <-> ContentKey links, keyed by `linkId(assetId, keyId)` (ids.ts). */
 export const ASSET_KEY_LINKS = 'assetContentKeys';
 
+/** The job-notification outbox: one record per message per endpoint, in the order they were raised. */
+export const NOTIFICATION_DELIVERIES = 'notificationDeliveries';
+
 export const INDEXES = {
   filesByAsset: propertyIndex(COLLECTIONS.Files, 'ParentAssetId'),
   linksByAsset: propertyIndex(ASSET_KEY_LINKS, 'assetId'),
   linksByKey: propertyIndex(ASSET_KEY_LINKS, 'keyId'),
   locatorsByAsset: propertyIndex(COLLECTIONS.Locators, 'AssetId'),
   locatorsByPolicy: propertyIndex(COLLECTIONS.Locators, 'AccessPolicyId'),
+  ingestAssetsByManifest: propertyIndex(COLLECTIONS.IngestManifestAssets, 'ParentIngestManifestId'),
+  ingestFilesByManifest: propertyIndex(COLLECTIONS.IngestManifestFiles, 'ParentIngestManifestId'),
+  ingestFilesByManifestAsset: propertyIndex(COLLECTIONS.IngestManifestFiles, 'ParentIngestManifestAssetId'),
 } as const;
 
 /** The collection of an entity set, or undefined for sets the emulator does not store. */

@@ -5,6 +5,7 @@
  */
 export {
   AccessPermissions, AssetCreationOptions, AssetState, ContentKeyType, enumName, JobState, LocatorType, ProtectionKeyType,
+  NotificationEndPointCredentialType, NotificationEndPointType, NotificationJobState,
   STORAGE_ENCRYPTION_SCHEME, STORAGE_ENCRYPTION_VERSION,
   type AssetCreationOptionsValue, type ContentKeyTypeValue, type JobStateValue, type LocatorTypeValue,
 } from '../../../client/src/rest/enums.js';

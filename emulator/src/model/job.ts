@@ -3,6 +3,7 @@ import type { CanonicalValue } from '../odata/values.js';
 import type { JsonRecord, StoreReader, Transaction } from '../store/types.js';
 import { COLLECTIONS } from './collections.js';
 import { enumName, JobState, type JobStateValue } from './enums.js';
+import type { JobEvents } from '../app/services.js';
 import type { JobRecord, TaskRecord } from './records.js';
 import { invalid } from './refusal.js';
 import { duration, isFinal, stringsOf, taskKey, withClientValues, withEvent, type TaskOutcome } from './task.js';
@@ -68,9 +69,14 @@ export function readJob(reader: StoreReader, key: string): JobAndTasks | undefin
   return { job, tasks };
 }
 
-/** A job and its tasks, written together. */
-export function writeJob(tx: Transaction, { job, tasks }: JobAndTasks): void {
-  tx.put(COLLECTIONS.Jobs, jobKey(job.Id), job);
+/**
+ * A job and its tasks, written together; `events` hears of the change inside the same transaction
+ * (notifications write what it raises to `tx`, so it is kept or dropped with the job).
+ */
+export function writeJob(tx: Transaction, { job, tasks }: JobAndTasks, events: JobEvents): void {
+  const key = jobKey(job.Id);
+  events.jobWritten(tx, findJob(tx, key), job);
+  tx.put(COLLECTIONS.Jobs, key, job);
   for (const task of tasks) tx.put(COLLECTIONS.Tasks, taskKey(task.Id), task);
 }
 

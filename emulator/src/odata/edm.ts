@@ -11,7 +11,17 @@
  * - Edm.DateTime: ISO 8601 UTC string `YYYY-MM-DDTHH:mm:ss.sssZ` | null
  * - Edm.Guid: lower-case string | null
  * - complex collections (Task.ErrorDetails): arrays of plain objects
+ * - single complex values (`PropertyDef.complex`, IngestManifest.Statistics): one plain object of
+ *   the complex type's primitive fields, or null; one level only (no nested complex, no
+ *   collections inside). The JSON/Atom writers, $metadata and the query checks ($select only)
+ *   handle it; kept general so a later nested-complex model can replace it.
  */
+
+import { NotificationEndPoint } from './edm-notifications.js';
+import { IngestManifest, IngestManifestAsset, IngestManifestFile } from './edm-ingest.js';
+
+/** The areas' entity types, re-exported so model/ (which reads only this file of odata/) can name them. */
+export { NotificationEndPoint, IngestManifest, IngestManifestAsset, IngestManifestFile };
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
@@ -43,6 +53,8 @@ export interface PropertyDef {
   type: EdmPrimitive;
   /** A collection of this complex type instead of a primitive (`Collection(Ns.ErrorDetail)`). */
   complexCollection?: ComplexTypeDef;
+  /** One value of this complex type instead of a primitive (IngestManifest.Statistics). */
+  complex?: ComplexTypeDef;
   nullable: boolean;
   /** Set by the server; a value in a request body is ignored (the .NET SDK sends them all). */
   serverOwned?: boolean;
@@ -70,7 +82,11 @@ export type EntitySetName =
   | 'Tasks'
   | 'MediaProcessors'
   | 'StorageAccounts'
-  | 'EncodingReservedUnitTypes';
+  | 'EncodingReservedUnitTypes'
+  | 'NotificationEndPoints'
+  | 'IngestManifests'
+  | 'IngestManifestAssets'
+  | 'IngestManifestFiles';
 
 export interface EntityTypeDef {
   /** OData type name without namespace, e.g. `AssetFile`. */
@@ -343,6 +359,10 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   MediaProcessor,
   StorageAccount,
   EncodingReservedUnitType,
+  NotificationEndPoint,
+  IngestManifest,
+  IngestManifestAsset,
+  IngestManifestFile,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));

@@ -44,7 +44,7 @@ export function jsonFeed(
 export function jsonProperty(ctx: JsonContext, type: EntityTypeDef, property: PropertyDef, value: unknown, format: JsonFormat): string {
   const text = valueText(property, value, format);
   if (format === 'json-verbose') return `{"d":{${str(property.name)}:${text}}}`;
-  const meta = format === 'json-minimal' ? `"odata.metadata":${str(`${ctx.serviceRoot}$metadata#${property.complexCollection ? `Collection(${qualifiedName(property.complexCollection)})` : property.type}`)}` : '';
+  const meta = format === 'json-minimal' ? `"odata.metadata":${str(`${ctx.serviceRoot}$metadata#${property.complexCollection ? `Collection(${qualifiedName(property.complexCollection)})` : property.complex ? qualifiedName(property.complex) : property.type}`)}` : '';
   return `{${join([meta, `"value":${text}`])}}`;
 }
 
@@ -109,6 +109,14 @@ function valueText(p: PropertyDef, value: unknown, format: JsonFormat): string {
     });
     if (format === 'json-verbose') return `{"__metadata":{"type":${str(`Collection(${qualifiedName(complex)})`)}},"results":[${elements.join(',')}]}`;
     return `[${elements.join(',')}]`;
+  }
+  if (p.complex) {
+    // A single complex value (PropertyDef.complex): null as null, as the Atom writer's m:null.
+    if (value === null || value === undefined) return 'null';
+    const complex = p.complex;
+    const item = (typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+    const fields = complex.properties.map((cp) => `${str(cp.name)}:${primitiveText(cp.type, item[cp.name], format)}`).join(',');
+    return format === 'json-verbose' ? `{"__metadata":{"type":${str(qualifiedName(complex))}},${fields}}` : `{${fields}}`;
   }
   return primitiveText(p.type, value, format);
 }

@@ -79,6 +79,7 @@ function propertyElement(property: PropertyDef): XmlElementNode {
     // OData v3 collections are never null; the element itself is required.
     return el('Property', { Name: property.name, Type: `Collection(${qualifiedName(property.complexCollection)})`, Nullable: 'false' });
   }
+  if (property.complex) return el('Property', { Name: property.name, Type: qualifiedName(property.complex), Nullable: property.nullable ? undefined : 'false' });
   return el('Property', {
     Name: property.name,
     Type: property.type,
@@ -95,7 +96,10 @@ function navigationElement(type: EntityTypeDef, nav: NavigationDef): XmlElementN
 function complexTypesOf(types: readonly EntityTypeDef[]): ComplexTypeDef[] {
   const byName = new Map<string, ComplexTypeDef>();
   for (const type of types) {
-    for (const p of type.properties) if (p.complexCollection) byName.set(p.complexCollection.name, p.complexCollection);
+    for (const p of type.properties) {
+      const complex = p.complexCollection ?? p.complex;
+      if (complex) byName.set(complex.name, complex);
+    }
   }
   return [...byName.values()];
 }

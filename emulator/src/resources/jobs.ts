@@ -59,7 +59,7 @@ async function createJob(runner: JobRunner, req: ApiRequest, services: Services)
         if (!tx.has(COLLECTIONS.Assets, canonicalId(Asset, id))) throw badRequest(`The input asset '${id}' no longer exists`);
       }
       for (const output of made.outputs) tx.put(COLLECTIONS.Assets, canonicalId(Asset, output.Id), output);
-      writeJob(tx, made);
+      writeJob(tx, made, services.events);
     });
   } catch (err) {
     await Promise.all(made.outputs.map((o) => services.storage.deleteContainer(o._internal.container).catch(() => undefined)));

@@ -3,6 +3,8 @@ import type { JsonRecord } from '../store/types.js';
 import { containerOf, getAsset, type AssetRecord } from '../model/asset.js';
 import { LocatorType } from '../model/enums.js';
 import { originAddress, type LocatorRecord } from '../model/locator.js';
+import { IngestManifest } from '../odata/edm-ingest.js';
+import type { IngestManifestRecord } from '../model/ingest-manifests.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
 
@@ -20,6 +22,7 @@ export function present(result: ApiResult, req: ApiRequest, services: Services):
 
 export function presentRecord(type: EntityTypeDef, record: JsonRecord, req: ApiRequest, services: Services): JsonRecord {
   if (type === Asset) return presentAsset(record as AssetRecord, services);
+  if (type === IngestManifest) return presentIngestManifest(record as IngestManifestRecord, services);
   if (type === Locator) return presentLocator(record as LocatorRecord, req, services);
   return record;
 }
@@ -38,4 +41,9 @@ function presentLocator(locator: LocatorRecord, req: ApiRequest, services: Servi
   }
   if (locator.Type === LocatorType.OnDemandOrigin) return { ...locator, ...originAddress(`${req.baseUrl}origin`, String(locator.ContentAccessComponent)) };
   return locator;
+}
+
+/** Where a manifest's files are uploaded: its container, as this emulator's storage names it now. */
+function presentIngestManifest(manifest: IngestManifestRecord, services: Services): IngestManifestRecord {
+  return { ...manifest, BlobStorageUriForUpload: services.storage.containerUrl(manifest._internal.container) };
 }

@@ -7,7 +7,7 @@ import { startEmbeddedAzurite, type StartEmbeddedAzuriteOptions, type StartedEmb
 
 export type ParentMessage = { kind: 'start'; options: StartEmbeddedAzuriteOptions } | { kind: 'stop' };
 export type ChildMessage =
-  | { kind: 'ready'; url: string; host: string; port: number; blobEndpoint: string; accountName: string; connectionString: string; location?: string }
+  | { kind: 'ready'; url: string; host: string; port: number; blobEndpoint: string; queuePort: number; queueEndpoint: string; accountName: string; connectionString: string; location?: string }
   | { kind: 'error'; message: string }
   | { kind: 'stopped' };
 
@@ -37,7 +37,7 @@ process.on('message', (message: ParentMessage) => {
   startEmbeddedAzurite(message.options).then(
     (azurite) => {
       running = azurite;
-      send({ kind: 'ready', url: azurite.url, host: azurite.host, port: azurite.port, blobEndpoint: azurite.blobEndpoint, accountName: azurite.accountName, connectionString: azurite.connectionString, location: azurite.location });
+      send({ kind: 'ready', url: azurite.url, host: azurite.host, port: azurite.port, blobEndpoint: azurite.blobEndpoint, queuePort: azurite.queuePort, queueEndpoint: azurite.queueEndpoint, accountName: azurite.accountName, connectionString: azurite.connectionString, location: azurite.location });
     },
     (err: unknown) => {
       send({ kind: 'error', message: (err as Error).message });

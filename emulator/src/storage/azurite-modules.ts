@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { AzuriteBlobServer } from 'azurite/dist/src/blob/BlobServer.js';
 import type { AzuriteBlobConfiguration } from 'azurite/dist/src/blob/BlobConfiguration.js';
 import type { MemoryExtentChunkStore } from 'azurite/dist/src/common/persistence/MemoryExtentStore.js';
+import type { AzuriteQueueServer } from 'azurite/dist/src/queue/QueueServer.js';
 
 /**
  * The one place that knows Azurite's file layout. Azurite has no programmatic API (its `main` is
@@ -15,14 +16,19 @@ export const AZURITE_MODULE_PATHS = {
   memoryExtentStore: 'azurite/dist/src/common/persistence/MemoryExtentStore.js',
   logger: 'azurite/dist/src/common/Logger.js',
   blobConstants: 'azurite/dist/src/blob/utils/constants.js',
+  queueServer: 'azurite/dist/src/queue/QueueServer.js',
+  queueConfiguration: 'azurite/dist/src/queue/QueueConfiguration.js',
 } as const;
 
-export type { AzuriteBlobServer, AzuriteBlobConfiguration, MemoryExtentChunkStore };
+export type { AzuriteBlobServer, AzuriteBlobConfiguration, AzuriteQueueServer, MemoryExtentChunkStore };
 
 export interface AzuriteModules {
   BlobServer: typeof import('azurite/dist/src/blob/BlobServer.js').default;
   BlobConfiguration: typeof import('azurite/dist/src/blob/BlobConfiguration.js').default;
   MemoryExtentChunkStore: typeof import('azurite/dist/src/common/persistence/MemoryExtentStore.js').MemoryExtentChunkStore;
+  /** The queue service, started beside the blob service for job notifications. */
+  QueueServer: typeof import('azurite/dist/src/queue/QueueServer.js').default;
+  QueueConfiguration: typeof import('azurite/dist/src/queue/QueueConfiguration.js').default;
   /** Half of the machine's memory: Azurite's own default for `--extentMemoryLimit`. */
   defaultExtentMemoryLimit: number;
   configLogger: typeof import('azurite/dist/src/common/Logger.js').configLogger;
@@ -55,12 +61,16 @@ export function loadAzurite(): AzuriteModules {
   const config = load<typeof import('azurite/dist/src/blob/BlobConfiguration.js')>(AZURITE_MODULE_PATHS.blobConfiguration);
   const memory = load<typeof import('azurite/dist/src/common/persistence/MemoryExtentStore.js')>(AZURITE_MODULE_PATHS.memoryExtentStore);
   const logger = load<typeof import('azurite/dist/src/common/Logger.js')>(AZURITE_MODULE_PATHS.logger);
+  const queueServer = load<typeof import('azurite/dist/src/queue/QueueServer.js')>(AZURITE_MODULE_PATHS.queueServer);
+  const queueConfig = load<typeof import('azurite/dist/src/queue/QueueConfiguration.js')>(AZURITE_MODULE_PATHS.queueConfiguration);
   const constants = load<typeof import('azurite/dist/src/blob/utils/constants.js')>(AZURITE_MODULE_PATHS.blobConstants);
 
   const modules: AzuriteModules = {
     BlobServer: expectFunction(server.default, 'BlobServer'),
     BlobConfiguration: expectFunction(config.default, 'BlobConfiguration'),
     MemoryExtentChunkStore: expectFunction(memory.MemoryExtentChunkStore, 'MemoryExtentChunkStore'),
+    QueueServer: expectFunction(queueServer.default, 'QueueServer'),
+    QueueConfiguration: expectFunction(queueConfig.default, 'QueueConfiguration'),
     defaultExtentMemoryLimit: expectNumber(memory.DEFAULT_EXTENT_MEMORY_LIMIT, 'DEFAULT_EXTENT_MEMORY_LIMIT'),
     configLogger: expectFunction(logger.configLogger, 'configLogger'),
     version: expectString(constants.VERSION, 'VERSION'),

@@ -69,6 +69,8 @@ export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions):
     host: ready.host,
     port: ready.port,
     blobEndpoint: ready.blobEndpoint,
+    queuePort: ready.queuePort,
+    queueEndpoint: ready.queueEndpoint,
     accountName: ready.accountName,
     connectionString: ready.connectionString,
     ...(ready.location !== undefined ? { location: ready.location } : {}),

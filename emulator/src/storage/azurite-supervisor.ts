@@ -53,7 +53,7 @@ export async function startSupervisedAzurite(options: StartEmbeddedAzuriteOption
   const start = supervisor.start ?? startAzuriteProcess;
   const first = await start(options);
   // Port 0 was resolved by the first child: every later one must listen where clients already point.
-  const fixed: StartEmbeddedAzuriteOptions = { ...options, port: first.port };
+  const fixed: StartEmbeddedAzuriteOptions = { ...options, port: first.port, queuePort: first.queuePort };
   let current: AzuriteProcess = first;
   let startedAt = Date.now();
   let state: AzuriteChildStatus['state'] = 'running';
@@ -127,6 +127,8 @@ export async function startSupervisedAzurite(options: StartEmbeddedAzuriteOption
     host: first.host,
     port: first.port,
     blobEndpoint: first.blobEndpoint,
+    queuePort: first.queuePort,
+    queueEndpoint: first.queueEndpoint,
     accountName: first.accountName,
     connectionString: first.connectionString,
     ...(first.location !== undefined ? { location: first.location } : {}),

@@ -3,19 +3,24 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadAzurite, type AzuriteBlobServer } from './azurite-modules.js';
+import { loadAzurite, type AzuriteBlobServer, type AzuriteModules, type AzuriteQueueServer } from './azurite-modules.js';
 import { orderAzuriteLookups } from './azurite-lookups.js';
 import { DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, azuriteConnectionString } from './connection-string.js';
 import type { EmbeddedAzurite, EmbeddedAzuriteOptions } from './types.js';
 
 export const DEFAULT_AZURITE_HOST = '127.0.0.1';
 export const DEFAULT_AZURITE_PORT = 10000;
+/** Azurite's own default for its queue service, next to the blob service's 10000. */
+export const DEFAULT_AZURITE_QUEUE_PORT = 10001;
 
 /** File names inside `location`, as the Azurite CLI names them in its workspace. */
 export const AZURITE_DISK_LAYOUT = {
   metadataDb: '__azurite_db_blob__.json',
   extentDb: '__azurite_db_blob_extent__.json',
   extentDir: '__blobstorage__',
+  queueMetadataDb: '__azurite_db_queue__.json',
+  queueExtentDb: '__azurite_db_queue_extent__.json',
+  queueExtentDir: '__queuestorage__',
 } as const;
 
 /**
@@ -50,6 +55,10 @@ export interface StartedEmbeddedAzurite extends EmbeddedAzurite {
   readonly port: number;
   /** `url` + `/` + account: what a connection string's BlobEndpoint holds. */
   readonly blobEndpoint: string;
+  /** The queue service's real port (job notifications to AzureQueue endpoints). */
+  readonly queuePort: number;
+  /** What the connection string's QueueEndpoint holds. */
+  readonly queueEndpoint: string;
   readonly accountName: string;
   /** The workspace on disk, or undefined in memory. */
   readonly location?: string;
@@ -117,23 +126,80 @@ export async function startEmbeddedAzurite(options: StartEmbeddedAzuriteOptions 
   orderAzuriteLookups(server);
   const address = server.httpServer.address() as AddressInfo;
   const url = `http://${advertisedHost(address.address)}:${address.port}`;
+  const stopBlob = () => stopServer(server, closed, location === undefined);
+  let queue: StartedQueue;
+  try {
+    // Port 0 for blobs means "any free port" for the queue too; otherwise Azurite's neighbouring default.
+    const queuePort = options.queuePort ?? (requestedPort === 0 ? 0 : DEFAULT_AZURITE_QUEUE_PORT);
+    queue = await startQueueServer(azurite, host, queuePort, paths, location === undefined, options.skipApiVersionCheck ?? true);
+  } catch (err) {
+    await stopBlob();
+    throw err;
+  }
+  const queueUrl = `http://${advertisedHost(queue.address.address)}:${queue.address.port}`;
   let stopping: Promise<void> | undefined;
   return {
     url,
     host,
     port: address.port,
     blobEndpoint: `${url}/${account.name}`,
+    queuePort: queue.address.port,
+    queueEndpoint: `${queueUrl}/${account.name}`,
     accountName: account.name,
-    connectionString: azuriteConnectionString(url, account.name, account.key),
+    connectionString: azuriteConnectionString(url, account.name, account.key, queueUrl),
     location,
     stop() {
-      stopping ??= stopServer(server, closed, location === undefined);
+      stopping ??= Promise.all([stopBlob(), queue.stop()]).then(() => undefined);
       return stopping;
     },
   };
 }
 
-async function stopServer(server: AzuriteBlobServer, closed: Promise<void>, inMemory: boolean): Promise<void> {
+interface StartedQueue {
+  address: AddressInfo;
+  stop(): Promise<void>;
+}
+
+/**
+ * Azurite's queue service, for job notifications to AzureQueue endpoints: same host, same account,
+ * its data beside the blobs' (in memory, a chunk store of its own, as for blobs).
+ */
+async function startQueueServer(azurite: AzuriteModules, host: string, port: number, paths: string, inMemory: boolean, skipApiVersionCheck: boolean): Promise<StartedQueue> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`Azurite queue port must be an integer from 0 to 65535, not ${port}`);
+  const config = new azurite.QueueConfiguration(
+    host,
+    port,
+    5,
+    join(paths, AZURITE_DISK_LAYOUT.queueMetadataDb),
+    join(paths, AZURITE_DISK_LAYOUT.queueExtentDb),
+    [{ locationId: 'Default', locationPath: join(paths, AZURITE_DISK_LAYOUT.queueExtentDir), maxConcurrency: 10 }],
+    false,
+    undefined,
+    false,
+    undefined,
+    false,
+    skipApiVersionCheck,
+    '',
+    '',
+    '',
+    undefined,
+    false,
+    inMemory,
+    inMemory ? new azurite.MemoryExtentChunkStore(undefined) : undefined,
+  );
+  const server = new azurite.QueueServer(config);
+  const closed = new Promise<void>((done) => server.httpServer.once('close', () => done()));
+  try {
+    await server.start();
+  } catch (err) {
+    await server.afterClose().catch(() => undefined);
+    if (inMemory) await server.clean().catch(() => undefined);
+    throw listenError(err, host, port, 'queue');
+  }
+  return { address: server.httpServer.address() as AddressInfo, stop: () => stopServer(server, closed, inMemory) };
+}
+
+async function stopServer(server: AzuriteBlobServer | AzuriteQueueServer, closed: Promise<void>, inMemory: boolean): Promise<void> {
   try {
     // Also flushes LokiJS to disk; a GC failure may already have closed the server.
     if (server.getStatus() === 'Running') await server.close();
@@ -164,7 +230,7 @@ function advertisedHost(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
-function listenError(err: unknown, host: string, port: number): Error {
+function listenError(err: unknown, host: string, port: number, service: 'blob' | 'queue' = 'blob'): Error {
   const code = (err as { code?: unknown } | null)?.code;
   const reason = err instanceof Error ? err.message : String(err);
   if (code === 'EADDRINUSE') {
@@ -172,7 +238,7 @@ function listenError(err: unknown, host: string, port: number): Error {
   }
   if (code === 'EACCES') return new Error(`port ${port} on ${host} needs privileges this process lacks; use a port above 1023 (${reason})`, { cause: err });
   if (code === 'EADDRNOTAVAIL') return new Error(`${host} is not an address of this machine, so Azurite cannot listen on it (${reason})`, { cause: err });
-  return new Error(`embedded Azurite could not start on ${host}:${port}: ${reason}`, { cause: err });
+  return new Error(`embedded Azurite (${service} service) could not start on ${host}:${port}: ${reason}`, { cause: err });
 }
 
 // Azurite's logger is a process singleton: remember which server switched it on, and switch it off
@@ -184,7 +250,7 @@ function claimDebugLog(server: AzuriteBlobServer, file: string): void {
   debugLogOwner = server;
 }
 
-function releaseDebugLog(server: AzuriteBlobServer): void {
+function releaseDebugLog(server: AzuriteBlobServer | AzuriteQueueServer): void {
   if (debugLogOwner !== server) return;
   debugLogOwner = undefined;
   loadAzurite().configLogger(false);

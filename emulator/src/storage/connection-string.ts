@@ -73,8 +73,34 @@ export function formatConnectionString(connection: StorageConnection): string {
  * The connection string for an Azurite listening at `url` (e.g. `http://127.0.0.1:10000`):
  * path-style, so the account is the first path segment.
  */
-export function azuriteConnectionString(url: string, accountName = DEV_ACCOUNT_NAME, accountKey = DEV_ACCOUNT_KEY): string {
-  return formatConnectionString({ accountName, accountKey, blobEndpoint: `${withoutTrailingSlash(url)}/${accountName}` });
+export function azuriteConnectionString(url: string, accountName = DEV_ACCOUNT_NAME, accountKey = DEV_ACCOUNT_KEY, queueUrl?: string): string {
+  const base = formatConnectionString({ accountName, accountKey, blobEndpoint: `${withoutTrailingSlash(url)}/${accountName}` });
+  return queueUrl === undefined ? base : `${base}QueueEndpoint=${withoutTrailingSlash(queueUrl)}/${accountName};`;
+}
+
+/** Where `UseDevelopmentStorage=true` finds the queue service. */
+export const DEV_QUEUE_ENDPOINT = `http://127.0.0.1:10001/${DEV_ACCOUNT_NAME}`;
+
+/**
+ * The queue endpoint of the account a connection string names (job notifications to AzureQueue
+ * endpoints go there), without a trailing slash: its `QueueEndpoint`, the development storage's,
+ * or `<protocol>://<account>.queue.<suffix>` for a string built from the account name. undefined
+ * when the string names an explicit BlobEndpoint but no QueueEndpoint: the queue service of such
+ * an account cannot be guessed.
+ */
+export function queueEndpointOf(connectionString: string): string | undefined {
+  const settings = parseSettings(connectionString);
+  const get = (name: string): string | undefined => settings.get(name.toLowerCase());
+  if (get('UseDevelopmentStorage')?.toLowerCase() === 'true') {
+    const proxy = get('DevelopmentStorageProxyUri');
+    return proxy ? `${withoutTrailingSlash(validUrl(proxy, 'DevelopmentStorageProxyUri')).replace(/:\d+$/, '')}:10001/${DEV_ACCOUNT_NAME}` : DEV_QUEUE_ENDPOINT;
+  }
+  const explicit = get('QueueEndpoint');
+  if (explicit) return withoutTrailingSlash(validUrl(explicit, 'QueueEndpoint'));
+  const accountName = get('AccountName');
+  if (get('BlobEndpoint') || !accountName) return undefined;
+  const protocol = (get('DefaultEndpointsProtocol') ?? 'https').toLowerCase();
+  return `${protocol}://${accountName}.queue.${get('EndpointSuffix') ?? 'core.windows.net'}`;
 }
 
 /** For logs and error messages: the same string with the key (and any SAS signature) replaced. */

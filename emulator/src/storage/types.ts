@@ -130,6 +130,8 @@ export interface EmbeddedAzuriteOptions {
   host?: string;
   /** 0 = any free port. */
   port?: number;
+  /** The queue service's port; default 10001, or any free port when `port` is 0. */
+  queuePort?: number;
   /** Persist blobs under this directory; undefined = in memory (isolated per server). */
   location?: string;
 }

@@ -1,6 +1,6 @@
 import { filesOfAsset, getFile, type AssetFileRecord } from '../model/asset-file.js';
 import { COLLECTIONS } from '../model/collections.js';
-import type { ChangeEvents, Services } from '../app/services.js';
+import type { FileEvents, Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
 import { VerificationScheduler, type RunResult } from './scheduler.js';
@@ -44,7 +44,7 @@ export interface VerificationControl {
 
 export interface VerificationService {
   /** The hooks the file resources call. */
-  events: ChangeEvents;
+  events: FileEvents;
   /** For the `/_emulator` verification routes. */
   control: VerificationControl;
   /** Resolves once no verification is pending (false after `timeoutMs`). */
@@ -172,7 +172,7 @@ export function createVerification(services: Services, options: VerificationOpti
     return pass.outcome;
   }
 
-  const events: ChangeEvents = {
+  const events: FileEvents = {
     beforeFileCommit: (candidate, request) =>
       verifyBeforeCommit(services, candidate, request, limits, {
         passed: (fileId, pass) => strictPasses.set(fileId, pass),

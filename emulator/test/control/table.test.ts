@@ -21,7 +21,7 @@ describe('the /_emulator route table', () => {
 
   it('serves the routes the README documents', () => {
     const keys = new Set(routes.map((r) => `${r.method} ${r.path}`));
-    for (const key of ['GET /health', 'POST /reset', 'GET /findings', 'DELETE /findings', 'GET /rules', 'GET /requests', 'DELETE /requests', 'GET /state', 'POST /faults', 'GET /faults', 'DELETE /faults', 'DELETE /faults/:id', 'POST /files/:fileId/verify', 'POST /assets/:assetId/verify', 'GET /files/:fileId/verification', 'POST /files/:fileId/expect', 'GET /verifications']) {
+    for (const key of ['GET /health', 'POST /reset', 'GET /findings', 'DELETE /findings', 'GET /rules', 'GET /requests', 'DELETE /requests', 'GET /state', 'POST /faults', 'GET /faults', 'DELETE /faults', 'DELETE /faults/:id', 'POST /files/:fileId/verify', 'POST /assets/:assetId/verify', 'GET /files/:fileId/verification', 'POST /files/:fileId/expect', 'GET /verifications', 'GET /notifications']) {
       expect(keys.has(key), key).toBe(true);
     }
   });

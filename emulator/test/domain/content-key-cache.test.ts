@@ -10,6 +10,7 @@ import { defaultConfig } from '../../src/config.js';
 import { ContentKeyOpener } from '../../src/domain/content-keys.js';
 import { createApp } from '../../src/http/app.js';
 import { composeApiRouter } from '../../src/app/compose.js';
+import { IngestWatcher } from '../../src/ingest/index.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { RequestLog } from '../../src/http/request-log.js';
 import { createIdGenerator } from '../../src/ids.js';
@@ -121,7 +122,7 @@ describe('the API and the unwrap cache', () => {
       now: () => new Date(),
       events: NO_EVENTS,
     };
-    app = createApp({ services, router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }) }), tokens: createTokenIssuer(secrets.tokenSigningKey, 'any'), requests: new RequestLog(10), control: [], logError: () => undefined });
+    app = createApp({ services, router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }), ingest: new IngestWatcher(services, { log: () => undefined }) }), tokens: createTokenIssuer(secrets.tokenSigningKey, 'any'), requests: new RequestLog(10), control: [], logError: () => undefined });
   });
   afterAll(() => azurite.stop());
   const newKey = (encryptedContentKey?: string) => {

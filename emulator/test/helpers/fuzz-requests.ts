@@ -218,8 +218,11 @@ const extraHeader: fc.Arbitrary<Header[]> = fc.oneof(
 
 // ------------------------------------------------------------------ paths and queries
 
-const REAL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'EncodingReservedUnitTypes'] as const;
-const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'ContentKeyAuthorizationPolicies', 'AssetDeliveryPolicies', 'IngestManifests', 'NotificationEndPoints', 'Operations', 'StreamingEndpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
+const REAL_SETS = [
+  'Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'EncodingReservedUnitTypes',
+  'NotificationEndPoints', 'IngestManifests', 'IngestManifestAssets', 'IngestManifestFiles',
+] as const;
+const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'ContentKeyAuthorizationPolicies', 'AssetDeliveryPolicies', 'notificationendpoints', 'Operations', 'StreamingEndpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
 const PROPERTIES: Record<string, readonly string[]> = {
   Assets: ['Name', 'Options', 'Uri', 'State', 'AlternateId', 'StorageAccountName'],
   Files: ['Name', 'ContentFileSize', 'IsEncrypted', 'InitializationVector', 'ParentAssetId'],
@@ -231,12 +234,18 @@ const PROPERTIES: Record<string, readonly string[]> = {
   MediaProcessors: ['Name', 'Version'],
   StorageAccounts: ['Name', 'IsDefault'],
   EncodingReservedUnitTypes: ['CurrentReservedUnits', 'ReservedUnitType', 'AccountId'],
+  NotificationEndPoints: ['Name', 'EndPointType', 'EndPointAddress', 'CredentialType'],
+  IngestManifests: ['Name', 'State', 'Statistics', 'BlobStorageUriForUpload'],
+  IngestManifestAssets: ['ParentIngestManifestId'],
+  IngestManifestFiles: ['Name', 'State', 'IsEncrypted', 'InitializationVector', 'ErrorDetail'],
 };
 const NAVIGATIONS: Record<string, readonly string[]> = {
   Assets: ['Files', 'ContentKeys', 'Locators', 'ParentAssets', 'StorageAccount', 'DeliveryPolicies'],
   Locators: ['Asset', 'AccessPolicy'],
   Jobs: ['Tasks', 'InputMediaAssets', 'OutputMediaAssets'],
   Tasks: ['InputMediaAssets', 'OutputMediaAssets'],
+  IngestManifests: ['IngestManifestAssets', 'PendingIngestManifestAssets', 'StorageAccount'],
+  IngestManifestAssets: ['Asset', 'IngestManifestFiles'],
 };
 const FUNCTION_NAMES = ['GetProtectionKeyId', 'GetProtectionKey', 'RebindContentKey', 'CreateFileInfos', 'CancelJob', 'Publish', 'getprotectionkeyid'];
 
@@ -350,6 +359,23 @@ function validEntity(pool: FuzzPool, set: string, index: number): Record<string,
         Name: `job-${index}`,
         'InputMediaAssets@odata.bind': [`${pool.apiUrl}Assets('${encodeURIComponent(asset)}')`],
         Tasks: [{ MediaProcessorId: 'nb:mpid:UUID:aec03716-7c5e-4f68-b592-f4850eba9f10', TaskBody: TASK_BODY }],
+      };
+    case 'NotificationEndPoints':
+      return index % 2 === 0 ? { Name: `endpoint-${index}`, EndPointType: 1, EndPointAddress: `fuzzqueue${index}` } : { Name: `hook-${index}`, EndPointType: 3, EndPointAddress: `http://127.0.0.1:9/hook/${index}`, CredentialType: 0 };
+    case 'IngestManifests':
+      return { Name: `manifest-${index}` };
+    case 'IngestManifestAssets':
+      return { ParentIngestManifestId: `nb:mid:UUID:00000000-0000-0000-0000-${String(index).padStart(12, '0')}`, Asset: { Id: asset } };
+    case 'IngestManifestFiles':
+      return {
+        Name: `bulk-${index}.mp4`,
+        ParentIngestManifestId: `nb:mid:UUID:00000000-0000-0000-0000-${String(index).padStart(12, '0')}`,
+        ParentIngestManifestAssetId: `nb:maid:UUID:00000000-0000-0000-0000-${String(index).padStart(12, '0')}`,
+        IsEncrypted: 'true',
+        EncryptionScheme: 'StorageEncryption',
+        EncryptionVersion: '1.0',
+        EncryptionKeyId: pickId(pool, 'ContentKeys', index) ?? null,
+        InitializationVector: formatIv(randomIv()),
       };
     default:
       return { Name: `x-${index}` };
@@ -677,6 +703,8 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 2, arbitrary: slot.map((i) => validCase('create-policy', 'AccessPolicies', (pool) => postJson('/api/AccessPolicies', validEntity(pool, 'AccessPolicies', i)))) },
   { weight: 3, arbitrary: slot.map((i) => validCase('create-locator', 'Locators', (pool) => postJson('/api/Locators', validEntity(pool, 'Locators', i)))) },
   { weight: 2, arbitrary: slot.map((i) => validCase('create-job', 'Jobs', (pool) => postJson('/api/Jobs', validEntity(pool, 'Jobs', i)))) },
+  { weight: 1, arbitrary: slot.map((i) => validCase('create-endpoint', undefined, (pool) => postJson('/api/NotificationEndPoints', validEntity(pool, 'NotificationEndPoints', i)))) },
+  { weight: 1, arbitrary: slot.map((i) => validCase('create-manifest', undefined, (pool) => postJson('/api/IngestManifests', validEntity(pool, 'IngestManifests', i)))) },
   {
     weight: 3,
     arbitrary: fc.tuple(fc.constantFrom('Assets', 'Files', 'AccessPolicies', 'Locators', 'ContentKeys'), fc.nat(1_000), atomMutation, fc.constantFrom('POST', 'MERGE')).map(([set, i, mutate, verb]): FuzzCase => ({

@@ -157,3 +157,16 @@ export async function downloadAsset(emu: TestEmulator, assetId: string): Promise
 export function sample(size: number): Buffer {
   return randomBytes(size);
 }
+
+/** POST Jobs (minimal JSON, one Storage Decryption task) over a fresh encrypted input, with these JobNotificationSubscriptions. */
+export async function postSubscribedJob(emu: TestEmulator, subscriptions: JsonBody[], name = 'notified') {
+  const { assetId } = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(16) }]);
+  return emu.ams('POST', 'Jobs', {
+    body: {
+      Name: name,
+      'InputMediaAssets@odata.bind': [`${emu.url}${entityPath('Assets', assetId)}`],
+      Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
+      JobNotificationSubscriptions: subscriptions,
+    },
+  });
+}

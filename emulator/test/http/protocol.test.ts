@@ -6,6 +6,7 @@ import { defaultConfig } from '../../src/config.js';
 import { ContentKeyOpener } from '../../src/domain/content-keys.js';
 import { createApp } from '../../src/http/app.js';
 import { composeApiRouter } from '../../src/app/compose.js';
+import { IngestWatcher } from '../../src/ingest/index.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { RequestLog } from '../../src/http/request-log.js';
 import { createIdGenerator } from '../../src/ids.js';
@@ -351,7 +352,7 @@ describe('createApp, served by supertest without a listening emulator', () => {
     const requests = new RequestLog(10);
     app = createApp({
       services,
-      router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }) }),
+      router: composeApiRouter({ jobs: new JobRunner(services, { log: () => undefined }), ingest: new IngestWatcher(services, { log: () => undefined }) }),
       tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
       control: [],

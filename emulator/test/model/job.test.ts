@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NO_EVENTS } from '../../src/app/services.js';
 import { COLLECTIONS } from '../../src/model/collections.js';
 import { JobState, type JobStateValue } from '../../src/model/enums.js';
 import { deleteJob, isFinal, jobFromSchema1, jobKey, newJob, readJob, writeJob } from '../../src/model/job.js';
@@ -39,7 +40,7 @@ describe('model/job', () => {
       fc.asyncProperty(fc.constantFrom(...states), fc.integer({ min: 0, max: 4 }), async (state, taskCount) => {
         store = await openStore({});
         const made = jobWithTasks(7, taskCount, state);
-        await store.transaction((tx) => writeJob(tx, made));
+        await store.transaction((tx) => writeJob(tx, made, NO_EVENTS));
         const key = jobKey(made.job.Id);
         const result = await store.transaction((tx) => deleteJob(tx, made.job)).then(
           () => 'deleted',

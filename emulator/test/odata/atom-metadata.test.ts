@@ -48,6 +48,12 @@ function checkAgainstModel(xml: string, types: readonly EntityTypeDef[], functio
         expect(all(complex, 'Property').map((f) => [f.attrs['Name'], f.attrs['Type'], f.attrs['Nullable'] ?? 'true'])).toEqual(
           p.complexCollection.properties.map((f) => [f.name, f.type, f.nullable ? 'true' : 'false']),
         );
+      } else if (p.complex) {
+        expect(attrs).toEqual({ Name: p.name, Type: `${MODEL_NAMESPACE}.${p.complex.name}`, ...(p.nullable ? {} : { Nullable: 'false' }) });
+        const complex = declared(model, 'ComplexType', `${MODEL_NAMESPACE}.${p.complex.name}`);
+        expect(all(complex, 'Property').map((f) => [f.attrs['Name'], f.attrs['Type'], f.attrs['Nullable'] ?? 'true'])).toEqual(
+          p.complex.properties.map((f) => [f.name, f.type, f.nullable ? 'true' : 'false']),
+        );
       } else {
         expect(PRIMITIVES.has(attrs['Type']!)).toBe(true);
         expect(attrs).toEqual({
@@ -97,7 +103,7 @@ describe('writeMetadataDocument', () => {
 
   it('declares each complex type once, however many properties use it', () => {
     const { model } = parseCsdl(writeMetadataDocument(ENTITY_TYPES, FUNCTIONS));
-    expect(all(model, 'ComplexType').map((c) => c.attrs['Name'])).toEqual(['JobNotificationSubscription', 'ErrorDetail', 'TaskHistoricalEvent']);
+    expect(all(model, 'ComplexType').map((c) => c.attrs['Name'])).toEqual(['JobNotificationSubscription', 'ErrorDetail', 'TaskHistoricalEvent', 'IngestManifestStatistics']);
   });
 
   it('covers exactly a subset when given one', () => {

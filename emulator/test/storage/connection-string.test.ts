@@ -8,6 +8,7 @@ import {
   azuriteConnectionString,
   formatConnectionString,
   parseConnectionString,
+  queueEndpointOf,
   redactConnectionString,
 } from '../../src/storage/connection-string.js';
 
@@ -74,6 +75,18 @@ describe('parseConnectionString', () => {
       expect((caught as Error).message, input).toMatch(message);
       expect((caught as Error).message).not.toContain(DEV_ACCOUNT_KEY);
     }
+  });
+});
+
+describe('queueEndpointOf (where AzureQueue notifications go)', () => {
+  it('reads QueueEndpoint, development storage, or the account name; nothing for a bare BlobEndpoint', () => {
+    const key = Buffer.alloc(64, 7).toString('base64');
+    expect(queueEndpointOf(azuriteConnectionString('http://127.0.0.1:1000', DEV_ACCOUNT_NAME, DEV_ACCOUNT_KEY, 'http://127.0.0.1:1001/'))).toBe('http://127.0.0.1:1001/devstoreaccount1');
+    expect(queueEndpointOf('UseDevelopmentStorage=true')).toBe('http://127.0.0.1:10001/devstoreaccount1');
+    expect(queueEndpointOf('UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://azurite')).toBe('http://azurite:10001/devstoreaccount1');
+    expect(queueEndpointOf(`DefaultEndpointsProtocol=https;AccountName=media01;AccountKey=${key};EndpointSuffix=core.chinacloudapi.cn`)).toBe('https://media01.queue.core.chinacloudapi.cn');
+    expect(queueEndpointOf(`AccountName=media01;AccountKey=${key}`)).toBe('https://media01.queue.core.windows.net');
+    expect(queueEndpointOf(azuriteConnectionString('http://127.0.0.1:1000'))).toBeUndefined();
   });
 });
 

@@ -159,12 +159,65 @@ export const ENTITY_SETS: readonly EntitySetSpec[] = [
     },
     beforeDelete: waitForJobEnd,
   },
+  {
+    // A queue endpoint: the service did not check that the queue exists at create (the Java SDK's tests).
+    set: 'NotificationEndPoints',
+    tag: 'nepid',
+    create: async ({ name }) => ({
+      properties: { Name: string(name), EndPointType: int32(1), EndPointAddress: string('ams-conformance-notifications') },
+      echo: { property: 'Name', value: name },
+    }),
+    merge: (name) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+  },
+  {
+    set: 'IngestManifests',
+    tag: 'mid',
+    create: async ({ name }) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+    merge: (name) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+  },
+  {
+    set: 'IngestManifestAssets',
+    tag: 'maid',
+    create: async (env) => {
+      const manifest = await ingestManifest(env);
+      const assetId = await asset(env, 'ams-conformance-ingest');
+      return { properties: { ParentIngestManifestId: string(manifest) }, extras: { bind: { Asset: [env.target.raw.url(entityPath('Assets', assetId))] } }, echo: { property: 'ParentIngestManifestId', value: manifest } };
+    },
+  },
+  {
+    set: 'IngestManifestFiles',
+    tag: 'mfid',
+    create: async (env) => {
+      const manifest = await ingestManifest(env);
+      const assetId = await asset(env, 'ams-conformance-ingest');
+      const made = await env.target.raw.send('POST', {
+        path: 'IngestManifestAssets',
+        contentType: 'application/json',
+        body: JSON.stringify({ ParentIngestManifestId: manifest, 'Asset@odata.bind': env.target.raw.url(entityPath('Assets', assetId)) }),
+      });
+      if (made.status !== 201) throw new Error(`POST IngestManifestAssets answered ${made.status}: ${made.text.slice(0, 300)}`);
+      const manifestAsset = (JSON.parse(made.text) as { Id: string }).Id;
+      const fileName = `${fileNameOf(env.name)}.bin`;
+      return {
+        properties: { Name: string(fileName), ParentIngestManifestId: string(manifest), ParentIngestManifestAssetId: string(manifestAsset), MimeType: string('application/octet-stream') },
+        echo: { property: 'Name', value: fileName },
+      };
+    },
+    merge: () => ({ properties: { MimeType: string('text/plain') }, echo: { property: 'MimeType', value: 'text/plain' } }),
+  },
   { set: 'Tasks', tag: 'tid' },
   { set: 'MediaProcessors', tag: 'mpid' },
   { set: 'StorageAccounts', tag: undefined },
   // The account's one row, keyed by its AccountId (an Edm.Guid).
   { set: 'EncodingReservedUnitTypes', tag: undefined, key: 'AccountId' },
 ];
+
+/** A manifest for the ingest sets' entities (left for the endpoint's cleanup; deleting it would take them along). */
+async function ingestManifest(env: CreateEnv): Promise<string> {
+  const res = await env.target.raw.send('POST', { path: 'IngestManifests', contentType: 'application/json', body: JSON.stringify({ Name: 'ams-conformance-ingest' }) });
+  if (res.status !== 201) throw new Error(`POST IngestManifests answered ${res.status}: ${res.text.slice(0, 300)}`);
+  return (JSON.parse(res.text) as { Id: string }).Id;
+}
 
 /** File names may not hold URL-reserved characters: keep the generated name's letters and digits. */
 function fileNameOf(name: string): string {

@@ -129,7 +129,9 @@ function readProperties(container: XmlElement, type: EntityTypeDef): Record<stri
     const property = propertyOf(type, child.local);
     if (!property) throw unknownProperty(child.local, type.name, child);
     if (Object.hasOwn(properties, child.local)) throw badRequest(`The property ${clip(child.local)} appears more than once (${at(child)})`);
-    properties[child.local] = property.complexCollection ? readCollection(child, property, property.complexCollection) : readPrimitive(child, property);
+    // A single complex value is server-owned (IngestManifest.Statistics): what a WCF client echoes
+    // back is ignored, so it is not read.
+    properties[child.local] = property.complexCollection ? readCollection(child, property, property.complexCollection) : property.complex ? { text: null } : readPrimitive(child, property);
   }
   return properties;
 }

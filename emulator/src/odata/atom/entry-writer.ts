@@ -124,6 +124,7 @@ function entryElement(
 /** `<d:Name>` of one property, as inside `m:properties` (the caller declares the `d:`/`m:` prefixes). */
 export function propertyElement(property: PropertyDef, value: unknown, what: string): XmlElementNode {
   if (property.complexCollection) return collectionElement(property, property.complexCollection, value, what);
+  if (property.complex) return complexElement(property, property.complex, value, what);
   return primitiveElement(`d:${property.name}`, property.type, formatEdmValue(property.type, value, what));
 }
 
@@ -132,6 +133,18 @@ function primitiveElement(name: string, type: PropertyDef['type'], text: string 
   const typeAttribute = type === 'Edm.String' ? undefined : type;
   if (text === null) return el(name, { 'm:type': typeAttribute, 'm:null': 'true' });
   return el(name, { 'm:type': typeAttribute }, [text]);
+}
+
+/** `<d:Statistics m:type="ns.IngestManifestStatistics"><d:PendingFilesCount ...>...</d:Statistics>`; null as m:null. */
+function complexElement(property: PropertyDef, complex: ComplexTypeDef, value: unknown, what: string): XmlElementNode {
+  if (value === null || value === undefined) return el(`d:${property.name}`, { 'm:type': qualifiedName(complex), 'm:null': 'true' });
+  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`Cannot write ${what}: a ${complex.name} must be stored as an object`);
+  const fields = value as Record<string, unknown>;
+  return el(
+    `d:${property.name}`,
+    { 'm:type': qualifiedName(complex) },
+    complex.properties.map((p) => primitiveElement(`d:${p.name}`, p.type, formatEdmValue(p.type, fields[p.name], `${what}.${p.name}`))),
+  );
 }
 
 /**

@@ -16,6 +16,9 @@ export function resolveProperty(name: string, type: EntityTypeDef, option: Prope
       `Invalid ${option}: ${quote(name)} is a collection of ${property.complexCollection.name} and cannot be used in ${option}`,
     );
   }
+  if (property.complex !== undefined && option !== '$select') {
+    throw badRequest(`Invalid ${option}: ${quote(name)} is a ${property.complex.name} (a complex value) and cannot be used in ${option}`);
+  }
   return property;
 }
 

@@ -33,7 +33,7 @@ export function literalValue(literal: Literal): RuntimeValue {
 export function propertyValue(record: Readonly<Record<string, unknown>>, property: PropertyDef): RuntimeValue {
   const raw = record[property.name];
   if (raw === null || raw === undefined) return null;
-  if (property.complexCollection !== undefined) throw new Error(`${property.name} is a complex collection, not comparable`);
+  if (property.complexCollection !== undefined || property.complex !== undefined) throw new Error(`${property.name} is a complex value, not comparable`);
   switch (property.type) {
     case 'Edm.String':
       if (typeof raw === 'string') return raw;

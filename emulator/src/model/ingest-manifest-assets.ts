@@ -1,0 +1,61 @@
+import type { Services } from '../app/services.js';
+import { IngestManifestAsset } from '../odata/edm.js';
+import type { StoreReader, Transaction } from '../store/types.js';
+import { canonicalId, newId } from './ids.js';
+import { COLLECTIONS, INDEXES } from './collections.js';
+import { findIngestManifest } from './ingest-manifests.js';
+import { invalid, unknown } from './refusal.js';
+
+/**
+ * An IngestManifestAsset (ams-v2-surface.md §7.2): one asset of a manifest, its files'
+ * destination. The Asset it names is kept under `_internal` (the wire has only the navigation).
+ * Deleting it removes its manifest files (`deleteIngestManifestAsset` in ingest-manifest-files.ts).
+ */
+export type IngestManifestAssetRecord = {
+  Id: string;
+  Created: string;
+  LastModified: string;
+  ParentIngestManifestId: string;
+  _internal: { assetId: string };
+};
+
+const ASSETS = COLLECTIONS.IngestManifestAssets;
+
+/** `assetId`: the stored Id of an existing asset (the handler resolved the binding). */
+export function newIngestManifestAsset(tx: StoreReader, services: Pick<Services, 'ids' | 'now'>, parentKey: string, assetId: string): IngestManifestAssetRecord {
+  const manifest = findIngestManifest(tx, parentKey);
+  if (!manifest) throw unknown(`No IngestManifest with Id '${parentKey}' was found`);
+  if (tx.lookup<IngestManifestAssetRecord>(INDEXES.ingestAssetsByManifest, manifest.Id).some((a) => a._internal.assetId === assetId)) {
+    throw invalid(`The asset '${assetId}' is already in the manifest '${manifest.Id}'`);
+  }
+  const now = services.now().toISOString();
+  return { Id: newId(IngestManifestAsset, services.ids.guid()), Created: now, LastModified: now, ParentIngestManifestId: manifest.Id, _internal: { assetId } };
+}
+
+export function manifestAssetKey(id: string): string {
+  return canonicalId(IngestManifestAsset, id);
+}
+
+export function findIngestManifestAsset(reader: StoreReader, id: string): IngestManifestAssetRecord | undefined {
+  try {
+    return reader.get<IngestManifestAssetRecord>(ASSETS, manifestAssetKey(id));
+  } catch {
+    return undefined;
+  }
+}
+
+export function putIngestManifestAsset(tx: Transaction, record: IngestManifestAssetRecord): void {
+  tx.put(ASSETS, manifestAssetKey(record.Id), record);
+}
+
+/**
+ * Where a manifest asset's files go: the asset's stored Id and its blob container, or undefined
+ * when the asset was deleted. (Reads the container where either store schema keeps it.)
+ */
+export function destinationOf(reader: StoreReader, record: IngestManifestAssetRecord): { assetId: string; container: string } | undefined {
+  const asset = reader.get(COLLECTIONS.Assets, record._internal.assetId);
+  if (!asset) return undefined;
+  const internal = asset['_internal'];
+  const container = typeof internal === 'object' && internal !== null && !Array.isArray(internal) ? internal['container'] : asset['_container'];
+  return typeof container === 'string' ? { assetId: String(asset['Id']), container } : undefined;
+}
