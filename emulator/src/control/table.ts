@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { FaultInjector } from '../faults/injector.js';
 import type { NotificationControl } from '../notifications/index.js';
 import type { VerificationControl } from '../verify/index.js';
+import { accountHandlers } from './account.js';
 import { faultHandlers } from './faults.js';
 import { findingHandlers } from './findings.js';
 import { notificationHandlers } from './notifications.js';
@@ -44,6 +45,7 @@ export interface ControlParts extends StatusOptions {
 
 export function controlRoutes(parts: ControlParts): readonly ControlRoute[] {
   const status = statusHandlers(parts);
+  const account = accountHandlers(parts.services);
   const findings = findingHandlers(parts.services);
   const faults = faultHandlers(parts.faults);
   const verification = verificationHandlers(parts.services, parts.verification);
@@ -53,6 +55,7 @@ export function controlRoutes(parts: ControlParts): readonly ControlRoute[] {
     { method: 'POST', path: '/reset', mutates: true, body: JSON_1MB, handler: status.reset },
     { method: 'GET', path: '/state', mutates: false, body: JSON_1MB, handler: status.state },
     { method: 'GET', path: '/summary', mutates: false, body: JSON_1MB, handler: status.summary },
+    { method: 'GET', path: '/content-keys/:keyId/assets', mutates: false, body: JSON_1MB, handler: account.keyAssets },
     { method: 'GET', path: '/requests', mutates: false, body: JSON_1MB, handler: status.requests },
     { method: 'DELETE', path: '/requests', mutates: true, body: JSON_1MB, handler: status.clearRequests },
 

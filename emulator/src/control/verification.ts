@@ -5,7 +5,7 @@ import { filesOfAsset, findFile } from '../model/asset-file.js';
 import type { Services } from '../app/services.js';
 import type { VerificationControl, VerificationRecord } from '../verify/index.js';
 import { getVerification, listVerifications, setExpectation } from '../verify/verification-store.js';
-import { routeParam } from './route-param.js';
+import { routeParam, unquote } from './route-param.js';
 
 /** Longest a caller may hold a request waiting (`?wait=` seconds). */
 const MAX_WAIT_SECONDS = 300;
@@ -83,11 +83,6 @@ function fileIdOf(services: Services, raw: string | undefined): string {
 function keptVerification(services: Services, raw: string | undefined): VerificationRecord | undefined {
   const id = unquote(raw).toLowerCase();
   return listVerifications(services.store).find((v) => v.deleted !== null && v.fileId.toLowerCase() === id);
-}
-
-function unquote(raw: string | undefined): string {
-  const text = (raw ?? '').trim();
-  return text.length >= 2 && text.startsWith("'") && text.endsWith("'") ? text.slice(1, -1).replace(/''/g, "'") : text;
 }
 
 function waitSeconds(req: Request, fallback: number): number {

@@ -3,13 +3,13 @@ import type { RequestInfo } from '../domain/findings.js';
 import { ContentKey } from '../odata/edm.js';
 import type { Services } from '../app/services.js';
 import type { StoreReader } from '../store/types.js';
-import { assetStorageKeyId, findAsset, linkedKeys } from './asset.js';
+import { assetStorageKeyId, findAsset, getAsset, linkedKeys } from './asset.js';
 import { ivReuseOfUnkeyedFiles } from './asset-file.js';
-import { ASSET_KEY_LINKS, COLLECTIONS } from './collections.js';
+import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from './collections.js';
 import { findContentKey, getContentKey } from './content-key.js';
 import { AssetCreationOptions, ContentKeyType } from './enums.js';
 import { canonicalId, checkKey, linkId } from './ids.js';
-import type { AssetKeyLinkRecord, ContentKeyRecord } from './records.js';
+import type { AssetKeyLinkRecord, AssetRecord, ContentKeyRecord } from './records.js';
 import { conflicting, unknown } from './refusal.js';
 
 export type { AssetKeyLinkRecord } from './records.js';
@@ -66,6 +66,14 @@ export function linkedKeyIds(reader: StoreReader, assetKey: string, contentKey: 
     if (keys.length === 0) throw unknown(`The ContentKey '${contentKey}' is not linked to the asset '${asset.Id}'`);
   }
   return keys.map((k) => getContentKey(reader, k)?.Id ?? k);
+}
+
+/** The assets a content key is linked to, in link order (the v2 API has no navigation for it). */
+export function assetsOfKey(reader: StoreReader, keyId: string): AssetRecord[] {
+  return reader.lookup<AssetKeyLinkRecord>(INDEXES.linksByKey, keyId).flatMap((link) => {
+    const asset = getAsset(reader, link.assetId);
+    return asset ? [asset] : [];
+  });
 }
 
 /** The content keys linked to an asset, in link order. */

@@ -164,6 +164,11 @@ describe('the dashboard in Chromium', () => {
     await row.click();
     const file = page.locator('#asset-files tr[data-file="tone.wav"]');
     expect(await file.locator('.badge').textContent()).toBe('verified');
+    const keys = await emu.ams('GET', `Assets('${encodeURIComponent(good.assetId)}')/ContentKeys`);
+    const keyId = String((keys.body.value as JsonBody[])[0]!.Id);
+    await page.click('button[data-set="ContentKeys"]');
+    await page.locator(`#account-table tr[data-id="${keyId}"]`).click();
+    await page.locator(`#account-detail [data-linked-asset="${good.assetId}"]`).waitFor();
     await page.click('button[data-set="Jobs"]');
     await page.locator('#account-table tbody tr').first().click();
     await poll(() => page.locator('#account-detail').textContent()).toContain('Finished');

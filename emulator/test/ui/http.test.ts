@@ -2,7 +2,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { banner } from '../../src/cli.js';
 import { ensureBuilt } from '../../../test/support/build.js';
-import { rawRequest, startTestEmulator, type TestEmulator } from '../../../test/support/emulator.js';
+import { entityPath, rawRequest, startTestEmulator, type TestEmulator } from '../../../test/support/emulator.js';
+import { createAsset, createStorageKey, protectionKey } from '../helpers/api-fixtures.js';
 
 /**
  * The dashboard over real HTTP: what is served and how (types, CSP, no remote origin), the same
@@ -108,7 +109,8 @@ describe('what the dashboard stands on', () => {
     await emu.reset();
     const before = await emu.admin('GET', 'summary');
     expect(before.status).toBe(200);
-    expect(before.body.counts).toEqual({ Assets: 0, Files: 0, ContentKeys: 0, AccessPolicies: 0, Locators: 0, Jobs: 0, Tasks: 0 });
+    expect(before.body.counts).toMatchObject({ Assets: 0, Files: 0, ContentKeys: 0, AccessPolicies: 0, Locators: 0, Jobs: 0, Tasks: 0 });
+    expect(Object.values(before.body.counts).every((n) => n === 0)).toBe(true);
     for (const name of ['a', 'b']) expect((await emu.ams('POST', 'Assets', { body: { Name: name } })).status).toBe(201);
     expect((await emu.ams('POST', 'AccessPolicies', { body: { Name: 'p', DurationInMinutes: 10, Permissions: 1 } })).status).toBe(201);
     expect((await emu.ams('GET', 'Assets', { headers: { 'x-ms-version': '9.9' } })).status).toBe(200); // a finding: unsupported-api-version
@@ -116,6 +118,25 @@ describe('what the dashboard stands on', () => {
     expect(after.body.counts).toMatchObject({ Assets: 2, AccessPolicies: 1, Files: 0 });
     expect(after.body.findings).toBe(1);
     expect(after.body.verifications).toBe(0);
+  });
+
+  it('GET /_emulator/content-keys/<id>/assets lists the assets a key is linked to; 400 for a malformed id, 404 for an unknown one', async () => {
+    await emu.reset();
+    const key = await createStorageKey(emu, await protectionKey(emu));
+    const assets: string[] = [];
+    for (const name of ['first', 'second', 'unlinked']) {
+      assets.push((await createAsset(emu, { Name: name, Options: 1 })).Id as string);
+    }
+    for (const assetId of assets.slice(0, 2)) {
+      const link = await emu.ams('POST', `${entityPath('Assets', assetId)}/$links/ContentKeys`, { body: { uri: `${emu.url}ContentKeys('${encodeURIComponent(key.id)}')` } });
+      expect(link.status).toBe(204);
+    }
+    const linked = await emu.admin('GET', `content-keys/${encodeURIComponent(key.id)}/assets`);
+    expect(linked.status).toBe(200);
+    expect(linked.body).toEqual({ keyId: key.id, assets: [{ Id: assets[0], Name: 'first' }, { Id: assets[1], Name: 'second' }] });
+    expect((await emu.admin('GET', `content-keys/${encodeURIComponent(`'${key.id}'`)}/assets`)).body.assets).toHaveLength(2);
+    expect((await emu.admin('GET', 'content-keys/not-a-key/assets')).status).toBe(400);
+    expect((await emu.admin('GET', `content-keys/${encodeURIComponent('nb:kid:UUID:00000000-0000-0000-0000-000000000001')}/assets`)).status).toBe(404);
   });
 
   it('a GET under /_emulator with X-AMS-Emulator-Watch, and the dashboard\'s own files, stay out of the request log; the same GET without it, and any /api call, do not', async () => {

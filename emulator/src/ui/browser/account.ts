@@ -1,4 +1,4 @@
-import { api, entity, list, str, type Obj } from './api.js';
+import { api, entity, list, str, watch, type Obj } from './api.js';
 import { badge, copyText, dateTime, formatBytes, h, replace, time, viewBody } from './dom.js';
 
 const PAGE = 25;
@@ -36,7 +36,7 @@ export class AccountView {
     const mono = (name: string) => (e: Obj) => h('span', { class: 'mono' }, str(e[name]));
     this.sets = [
       { set: 'Assets', label: 'Assets', columns: [['Name', (e) => str(e['Name'])], ['Id', mono('Id')], ['Options', (e) => (e['Options'] === 1 ? 'StorageEncrypted' : str(e['Options']))], ['Created', (e) => dateTime(str(e['Created']))]], open: (e) => this.openAsset(e) },
-      { set: 'ContentKeys', label: 'Content keys', columns: [['Id', mono('Id')], ['Type', (e) => str(e['ContentKeyType'])], ['Checksum', mono('Checksum')], ['Status', (e) => this.keyStatus(e)]] },
+      { set: 'ContentKeys', label: 'Content keys', columns: [['Id', mono('Id')], ['Type', (e) => str(e['ContentKeyType'])], ['Checksum', mono('Checksum')], ['Status', (e) => this.keyStatus(e)]], open: (e) => this.openKey(e) },
       { set: 'AccessPolicies', label: 'Access policies', columns: [['Name', (e) => str(e['Name'])], ['Id', mono('Id')], ['Minutes', (e) => str(e['DurationInMinutes'])], ['Permissions', (e) => str(e['Permissions'])]] },
       { set: 'Locators', label: 'Locators', columns: [['Id', mono('Id')], ['Type', (e) => LOCATOR_TYPES[str(e['Type'])] ?? str(e['Type'])], ['Asset', mono('AssetId')], ['Path', (e) => copyable(str(e['Path']))]] },
       { set: 'Jobs', label: 'Jobs', columns: [['Name', (e) => str(e['Name'])], ['State', (e) => jobState(e['State'])], ['Timeline', (e) => timeline(e)], ['Id', mono('Id')]], open: (e) => this.openJob(e) },
@@ -117,6 +117,20 @@ export class AccountView {
     const findings = this.context.findingsAbout(str(key['Id']));
     if (findings.length === 0) return badge('no findings', 'passed');
     return h('span', {}, ...findings.map((f) => badge(`${str(f['rule'])}${f['variant'] ? ` (${str(f['variant'])})` : ''}${f['diagnosis'] ? ` (${str(f['diagnosis'])})` : ''}`, str(f['severity']))));
+  }
+
+  /** A key's assets: the v2 API has no navigation from a key, so the emulator's endpoint answers. */
+  private async openKey(key: Obj): Promise<void> {
+    const id = str(key['Id']);
+    const linked = list((await watch(`content-keys/${encodeURIComponent(id)}/assets`))['assets']);
+    replace(
+      this.detail,
+      h('h3', {}, 'Content key'),
+      h('div', { class: 'mono muted' }, id),
+      h('div', {}, this.keyStatus(key)),
+      h('h3', {}, `Linked assets (${linked.length})`),
+      ...linked.map((a) => h('div', { 'data-linked-asset': str(a['Id']) }, str(a['Name']) || '(no name)', ' ', h('span', { class: 'mono muted' }, str(a['Id'])))),
+    );
   }
 
   private async openAsset(asset: Obj): Promise<void> {
