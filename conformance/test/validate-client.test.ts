@@ -55,7 +55,7 @@ describe.concurrent('validate-client', () => {
     expect(report.findings).toEqual([]);
     expect(report.verifications.map((v) => [v.fileName, v.status]).sort()).toEqual([['clip.bin', 'verified'], ['empty.bin', 'verified']]);
     expect(Object.keys(report.environment).sort()).toEqual(['AMS_CLIENT_ID', 'AMS_CLIENT_SECRET', 'AMS_ENDPOINT', 'AMS_TOKEN', 'AMS_TOKEN_ENDPOINT', 'AZURE_STORAGE_CONNECTION_STRING']);
-    expect(report.environment['AZURE_STORAGE_CONNECTION_STRING']).toMatch(/^DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;.*BlobEndpoint=http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1;?$/);
+    expect(report.environment['AZURE_STORAGE_CONNECTION_STRING']).toMatch(/^DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;.*BlobEndpoint=http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1;QueueEndpoint=http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1;?$/);
     expect(stdout).toMatch(/^Uploaded 2 files \(.*\) into asset nb:cid:UUID:/m);
     expect(stdout).toMatch(/^ {2}verified {2}clip\.bin \(nb:cid:UUID:/m);
     expect(stdout).toContain('Findings:  none: every request matched the reference client');
