@@ -38,6 +38,10 @@ export interface PropertyDef {
   type: EdmPrimitive;
   /** A collection of this complex type instead of a primitive (`Collection(Ns.ErrorDetail)`). */
   complexCollection?: ComplexTypeDef;
+  /** One value of this complex type (`StreamingEndpoint.CacheControl`); its fields may nest. */
+  complex?: ComplexTypeDef;
+  /** A collection of `type` primitives (`Collection(Edm.String)`). */
+  primitiveCollection?: boolean;
   nullable: boolean;
   /** Set by the server; a value in a request body is ignored (the .NET SDK sends them all). */
   serverOwned?: boolean;

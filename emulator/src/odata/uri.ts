@@ -10,6 +10,7 @@ import {
   type NavigationDef,
 } from './edm.js';
 import { badRequest, notFound } from './errors.js';
+import { isStructured, structureName } from './property-types.js';
 
 /**
  * Request paths under the service root, parsed. Real clients send odd shapes (percent-encoded
@@ -93,7 +94,7 @@ export function parseODataPath(below: string): ODataPath {
   if (property && segment.key === undefined) {
     if (more.length === 0) return { kind: 'entity', type, key, property: property.name, rawValue: false };
     if (more.length === 1 && more[0] === '$value') {
-      if (property.complexCollection) throw badRequest(`${type.name}.${property.name} is a collection of ${property.complexCollection.name}, which has no raw $value: GET ${type.set}('<id>')/${property.name}`);
+      if (isStructured(property)) throw badRequest(`${type.name}.${property.name} is ${structureName(property)}, which has no raw $value: GET ${type.set}('<id>')/${property.name}`);
       return { kind: 'entity', type, key, property: property.name, rawValue: true };
     }
   }
