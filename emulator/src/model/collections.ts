@@ -13,6 +13,8 @@ export const COLLECTIONS = {
   Locators: 'locators',
   Jobs: 'jobs',
   Tasks: 'tasks',
+  StreamingEndpoints: 'streamingEndpoints',
+  Operations: 'operations',
 } as const;
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

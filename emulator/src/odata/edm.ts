@@ -11,6 +11,7 @@
  * - Edm.DateTime: ISO 8601 UTC string `YYYY-MM-DDTHH:mm:ss.sssZ` | null
  * - complex collections (Task.ErrorDetails): arrays of plain objects
  */
+import { Operation, StreamingEndpoint } from './edm-streaming.js';
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
@@ -68,7 +69,8 @@ export type EntitySetName =
   | 'Jobs'
   | 'Tasks'
   | 'MediaProcessors'
-  | 'StorageAccounts';
+  | 'StorageAccounts'
+  | 'StreamingEndpoints' | 'Operations';
 
 export interface EntityTypeDef {
   /** OData type name without namespace, e.g. `AssetFile`. */
@@ -82,6 +84,8 @@ export interface EntityTypeDef {
   navigation: readonly NavigationDef[];
   /** Entity sets a client may only read. */
   readOnly?: boolean;
+  /** Actions bound to one entity, POSTed to `<Set>('<id>')/<Name>` with their parameters in a JSON body. */
+  actions?: readonly { name: string; parameters: readonly { name: string; type: EdmPrimitive }[] }[];
 }
 
 const id: PropertyDef = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true };
@@ -322,6 +326,7 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   Task,
   MediaProcessor,
   StorageAccount,
+  StreamingEndpoint, Operation,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));

@@ -4,6 +4,9 @@ import { COLLECTIONS } from '../model/collections.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
 import { LOCATOR_ORIGIN, LOCATOR_SAS } from './locators.js';
+import { StreamingEndpoint } from '../odata/edm-streaming.js';
+import type { StreamingEndpointRecord } from '../model/streaming-endpoints.js';
+import { presentStreamingEndpoint } from './streaming-endpoints.js';
 
 /**
  * URLs that name where something is reachable are worked out when answering, not taken from the
@@ -21,6 +24,7 @@ export function presentRecord(type: EntityTypeDef, record: JsonRecord, req: ApiR
   if (type === Asset && typeof record['_container'] === 'string' && record['Uri'] !== null) {
     return { ...record, Uri: services.storage.containerUrl(record['_container']) };
   }
+  if (type === StreamingEndpoint) return presentStreamingEndpoint(record as StreamingEndpointRecord, req);
   if (type === Locator) {
     if (record['Type'] === LOCATOR_SAS) {
       const asset = services.store.get(COLLECTIONS.Assets, String(record['AssetId']));

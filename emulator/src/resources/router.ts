@@ -19,6 +19,7 @@ import { present } from './present.js';
 import { filterCandidates } from './query-plan.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from './protection.js';
 import { mediaProcessors, storageAccounts } from './static-sets.js';
+import { streamingSets } from './streaming-sets.js';
 
 type Handler = (req: ApiRequest, services: Services) => ApiResult | Promise<ApiResult>;
 type KeyHandler = (req: ApiRequest, services: Services, key: string) => ApiResult | Promise<ApiResult>;
@@ -45,7 +46,11 @@ const sets = new Map<string, EntitySetHandlers>([
   [Locator.set, { create: createLocator, update: updateLocator, remove: deleteLocator }],
   [MediaProcessor.set, { records: mediaProcessors }],
   [StorageAccount.set, { records: storageAccounts }],
+  ...streamingSets.sets.map(([type, handlers]): [string, EntitySetHandlers] => [type.set, handlers]),
 ]);
+
+/** Actions bound to an entity (`<Set>('<id>')/<Action>`), by `<Set>/<Action>`. */
+const actions = new Map<string, KeyHandler>(streamingSets.actions.map(([type, name, handler]) => [`${type.set}/${name}`, handler]));
 
 const functions = new Map<string, Handler>([
   ['GetProtectionKeyId', getProtectionKeyId],
@@ -100,6 +105,13 @@ async function dispatch(req: ApiRequest, services: Services): Promise<ApiResult>
       return navigation(req, services, path);
     case 'links':
       return links(req, services, path);
+    case 'action': {
+      // Entity actions change state: POST only, as the SDKs send them.
+      allow(req.method, ['POST']);
+      const handler = actions.get(`${path.type.set}/${path.action}`);
+      if (!handler) throw notImplemented(`${path.type.set}('<id>')/${path.action} is not implemented by the emulator`);
+      return handler(req, services, path.key);
+    }
   }
 }
 
