@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ENTITY_TYPES, qualifiedName, type EdmPrimitive, type EntityTypeDef, type PropertyDef } from '../src/odata/edm.js';
+import { ENTITY_TYPES, qualifiedName, type ComplexTypeDef, type EdmPrimitive, type EntityTypeDef, type PropertyDef } from '../src/odata/edm.js';
 import { entityPath } from '../src/odata/urls.js';
-import { formatEdmValue, readAtomEntry, writeAtomEntry, writeAtomFeed, type AtomEntryBody } from '../src/odata/atom/index.js';
+import { formatEdmValue, readAtomEntry, writeAtomEntry, writeAtomFeed, type AtomEntryBody, type AtomTree } from '../src/odata/atom/index.js';
 import { el, serializeDocument } from '../src/odata/atom/xml-writer.js';
 import { parseWritten } from './fixtures/atom/support.js';
 
@@ -51,11 +51,15 @@ function primitive(type: EdmPrimitive): fc.Arbitrary<unknown> {
 }
 
 function propertyValue(p: PropertyDef): fc.Arbitrary<unknown> {
-  if (p.complexCollection) {
-    const item = fc.record(Object.fromEntries(p.complexCollection.properties.map((f) => [f.name, fc.option(primitive(f.type), { nil: null })])));
-    return fc.option(fc.array(item, { maxLength: 3 }), { nil: null });
-  }
+  if (p.complexCollection) return fc.option(fc.array(complexValue(p.complexCollection), { maxLength: 3 }), { nil: null });
+  if (p.complex) return fc.option(complexValue(p.complex), { nil: null });
+  if (p.primitiveCollection) return fc.option(fc.array(primitive(p.type), { maxLength: 3 }), { nil: null });
   return fc.option(primitive(p.type), { nil: null });
+}
+
+/** A complex value whose fields may themselves be complex values or collections. */
+function complexValue(complex: ComplexTypeDef): fc.Arbitrary<Record<string, unknown>> {
+  return fc.record(Object.fromEntries(complex.properties.map((f) => [f.name, propertyValue(f)])));
 }
 
 function recordOf(type: EntityTypeDef): fc.Arbitrary<Record<string, unknown>> {
@@ -71,17 +75,29 @@ function expectedProperties(type: EntityTypeDef, record: Record<string, unknown>
   for (const p of type.properties) {
     const value = record[p.name];
     if (p.complexCollection) {
-      const complex = p.complexCollection;
-      const items = (value as Record<string, unknown>[] | null) ?? [];
-      out[p.name] = {
-        elements: items.map((item) => Object.fromEntries(complex.properties.map((f) => [f.name, text(f.type, item[f.name])]))),
-        type: `Collection(${qualifiedName(complex)})`,
-      };
+      out[p.name] = { elements: treeOf(p, value) as Record<string, AtomTree>[], type: `Collection(${qualifiedName(p.complexCollection)})` };
+    } else if (p.complex || p.primitiveCollection) {
+      out[p.name] = { tree: treeOf(p, value) };
     } else {
       out[p.name] = p.type === 'Edm.String' ? { text: text(p.type, value) } : { text: text(p.type, value), type: p.type };
     }
   }
   return out;
+}
+
+/** A structured value as the reader gives it back: text leaves; a collection is never null (written empty). */
+function treeOf(p: PropertyDef, value: unknown): AtomTree {
+  if (p.complexCollection || p.primitiveCollection) {
+    const items = (value as unknown[] | null) ?? [];
+    const complex = p.complexCollection;
+    return complex ? items.map((item) => complexTree(complex, item as Record<string, unknown>)) : items.map((item) => text(p.type, item));
+  }
+  if (p.complex) return value === null ? null : complexTree(p.complex, value as Record<string, unknown>);
+  return text(p.type, value);
+}
+
+function complexTree(complex: ComplexTypeDef, item: Record<string, unknown>): Record<string, AtomTree> {
+  return Object.fromEntries(complex.properties.map((f) => [f.name, treeOf(f, item[f.name])]));
 }
 
 function text(type: EdmPrimitive, value: unknown): string | null {
