@@ -136,19 +136,20 @@ export function createStreamingEndpoint(tx: Transaction, ctx: EndpointContext, v
 }
 
 export function startStreamingEndpoint(tx: Transaction, ctx: EndpointContext, id: string): OperationRecord {
-  managed(tx, ctx);
-  const endpoint = findStreamingEndpoint(tx, id);
-  const refusal = busy(endpoint) ?? (endpoint.State !== 'Stopped' ? invalidTransition(endpoint, 'started', 'Stopped') : undefined);
-  if (refusal) return failed(tx, ctx, endpoint, refusal);
-  return begin(tx, ctx, { ...endpoint, State: 'Starting' }, { kind: 'settle', state: 'Running' }).operation;
+  return transition(tx, ctx, id, { from: 'Stopped', via: 'Starting', to: 'Running', verb: 'started' });
 }
 
 export function stopStreamingEndpoint(tx: Transaction, ctx: EndpointContext, id: string): OperationRecord {
+  return transition(tx, ctx, id, { from: 'Running', via: 'Stopping', to: 'Stopped', verb: 'stopped' });
+}
+
+/** Start or Stop: only from `from`, showing `via` until the operation completes in `to`. */
+function transition(tx: Transaction, ctx: EndpointContext, id: string, step: { from: 'Running' | 'Stopped'; via: StreamingEndpointState; to: 'Running' | 'Stopped'; verb: string }): OperationRecord {
   managed(tx, ctx);
   const endpoint = findStreamingEndpoint(tx, id);
-  const refusal = busy(endpoint) ?? (endpoint.State !== 'Running' ? invalidTransition(endpoint, 'stopped', 'Running') : undefined);
+  const refusal = busy(endpoint) ?? (endpoint.State !== step.from ? invalidTransition(endpoint, step.verb, step.from) : undefined);
   if (refusal) return failed(tx, ctx, endpoint, refusal);
-  return begin(tx, ctx, { ...endpoint, State: 'Stopping' }, { kind: 'settle', state: 'Stopped' }).operation;
+  return begin(tx, ctx, { ...endpoint, State: step.via }, { kind: 'settle', state: step.to }).operation;
 }
 
 /** Scale: allowed Running or Stopped (the service's state tables, §4.2); the endpoint returns to that state. */

@@ -1,15 +1,17 @@
-import type { ComplexTypeDef, EntityTypeDef, PropertyDef } from './edm.js';
-
 /**
  * StreamingEndpoints and the Operations that report their asynchronous changes
  * (ams-v2-surface.md §4). The complex type names are not confirmed by any source (§10): they
  * follow the .NET SDK's data classes without their `Data` suffix; clients read the values by
  * property name.
+ *
+ * The definitions are `as const` and name no type of `edm.ts`, which lists them in ENTITY_TYPES:
+ * importing its types here would make the two modules a cycle. They are checked against
+ * EntityTypeDef where `edm.ts` lists them.
  */
 
-const id: PropertyDef = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true };
+const id = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true } as const;
 
-export const AkamaiSignatureHeaderAuthenticationKey: ComplexTypeDef = {
+export const AkamaiSignatureHeaderAuthenticationKey = {
   name: 'AkamaiSignatureHeaderAuthenticationKey',
   properties: [
     { name: 'Identifier', type: 'Edm.String', nullable: true },
@@ -17,51 +19,51 @@ export const AkamaiSignatureHeaderAuthenticationKey: ComplexTypeDef = {
     { name: 'Expiration', type: 'Edm.DateTime', nullable: true },
     { name: 'Base64Key', type: 'Edm.String', nullable: true },
   ],
-};
+} as const;
 
-export const AkamaiAccessControl: ComplexTypeDef = {
+export const AkamaiAccessControl = {
   name: 'AkamaiAccessControl',
   properties: [{ name: 'AkamaiSignatureHeaderAuthenticationKeyList', type: 'Edm.String', nullable: true, complexCollection: AkamaiSignatureHeaderAuthenticationKey }],
-};
+} as const;
 
-export const IPRange: ComplexTypeDef = {
+export const IPRange = {
   name: 'IPRange',
   properties: [
     { name: 'Name', type: 'Edm.String', nullable: true },
     { name: 'Address', type: 'Edm.String', nullable: true },
     { name: 'SubnetPrefixLength', type: 'Edm.Int32', nullable: true },
   ],
-};
+} as const;
 
-export const IPAccessControl: ComplexTypeDef = {
+export const IPAccessControl = {
   name: 'IPAccessControl',
   // null: everyone may stream; an empty list: nobody (ams-v2-surface.md §4.1).
   properties: [{ name: 'Allow', type: 'Edm.String', nullable: true, complexCollection: IPRange }],
-};
+} as const;
 
-export const StreamingEndpointAccessControl: ComplexTypeDef = {
+export const StreamingEndpointAccessControl = {
   name: 'StreamingEndpointAccessControl',
   properties: [
     { name: 'Akamai', type: 'Edm.String', nullable: true, complex: AkamaiAccessControl },
     { name: 'IP', type: 'Edm.String', nullable: true, complex: IPAccessControl },
   ],
-};
+} as const;
 
-export const StreamingEndpointCacheControl: ComplexTypeDef = {
+export const StreamingEndpointCacheControl = {
   name: 'StreamingEndpointCacheControl',
   properties: [{ name: 'MaxAge', type: 'Edm.Int64', nullable: true }],
-};
+} as const;
 
-export const CrossSiteAccessPolicies: ComplexTypeDef = {
+export const CrossSiteAccessPolicies = {
   name: 'CrossSiteAccessPolicies',
   properties: [
     { name: 'ClientAccessPolicy', type: 'Edm.String', nullable: true },
     { name: 'CrossDomainPolicy', type: 'Edm.String', nullable: true },
   ],
-};
+} as const;
 
 /** The policies are whole XML documents: their bound is the structured values' (64 KiB of JSON). */
-export const StreamingEndpoint: EntityTypeDef = {
+export const StreamingEndpoint = {
   name: 'StreamingEndpoint',
   set: 'StreamingEndpoints',
   idTag: 'oid',
@@ -93,10 +95,10 @@ export const StreamingEndpoint: EntityTypeDef = {
     { name: 'Stop', parameters: [] },
     { name: 'Scale', parameters: [{ name: 'scaleUnits', type: 'Edm.Int32' }] },
   ],
-};
+} as const;
 
 /** `GET Operations('nb:opid:UUID:…')`: the state of an asynchronous change (§4.3). */
-export const Operation: EntityTypeDef = {
+export const Operation = {
   name: 'Operation',
   set: 'Operations',
   idTag: 'opid',
@@ -110,4 +112,4 @@ export const Operation: EntityTypeDef = {
     { name: 'ErrorMessage', type: 'Edm.String', nullable: true, serverOwned: true },
   ],
   navigation: [],
-};
+} as const;

@@ -19,6 +19,7 @@ import {
   type StreamingEndpointRecord,
 } from '../model/streaming-endpoints.js';
 import type { Services } from '../app/services.js';
+import type { Transaction } from '../store/types.js';
 import { mergeValues, readBody } from './common.js';
 import type { ApiRequest, ApiResult } from './context.js';
 
@@ -62,30 +63,23 @@ export async function updateEndpoint(req: ApiRequest, services: Services, key: s
   return operation ? accepted(operation) : { kind: 'noContent' };
 }
 
-export async function deleteEndpoint(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const id = endpointKey(key);
-  const ctx = context(req, services);
-  return accepted(await services.store.transaction((tx) => deleteStreamingEndpoint(tx, ctx, id)));
+/** A change of one endpoint that the model answers with an operation: 202 + operation-id. */
+function operationOn(change: (tx: Transaction, ctx: EndpointContext, id: string) => OperationRecord) {
+  return async (req: ApiRequest, services: Services, key: string): Promise<ApiResult> => {
+    const id = endpointKey(key);
+    const ctx = context(req, services);
+    return accepted(await services.store.transaction((tx) => change(tx, ctx, id)));
+  };
 }
 
-export async function startEndpoint(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const id = endpointKey(key);
-  const ctx = context(req, services);
-  return accepted(await services.store.transaction((tx) => startStreamingEndpoint(tx, ctx, id)));
-}
-
-export async function stopEndpoint(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const id = endpointKey(key);
-  const ctx = context(req, services);
-  return accepted(await services.store.transaction((tx) => stopStreamingEndpoint(tx, ctx, id)));
-}
+export const deleteEndpoint = operationOn(deleteStreamingEndpoint);
+export const startEndpoint = operationOn(startStreamingEndpoint);
+export const stopEndpoint = operationOn(stopStreamingEndpoint);
 
 /** POST ..('id')/Scale with `{"scaleUnits": N}` (Java's Jackson map; the name matched without case). */
 export async function scaleEndpoint(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const id = endpointKey(key);
   const units = scaleUnitsOf(req, services);
-  const ctx = context(req, services);
-  return accepted(await services.store.transaction((tx) => scaleStreamingEndpoint(tx, ctx, id, units)));
+  return operationOn((tx, ctx, id) => scaleStreamingEndpoint(tx, ctx, id, units))(req, services, key);
 }
 
 function scaleUnitsOf(req: ApiRequest, services: Services): number | undefined {
