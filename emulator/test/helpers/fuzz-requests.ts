@@ -52,6 +52,8 @@ export interface FuzzPool {
   ids: Record<PoolSet, string[]>;
   /** Files served by an OnDemandOrigin locator: its GUID and the file's name. */
   originFiles: { guid: string; name: string }[];
+  /** The default StreamingEndpoint, started by the seed so the origin serves whatever endpoints the run creates. */
+  streamingEndpointId: string;
 }
 
 export interface FuzzCase {
@@ -218,8 +220,8 @@ const extraHeader: fc.Arbitrary<Header[]> = fc.oneof(
 
 // ------------------------------------------------------------------ paths and queries
 
-const REAL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts'] as const;
-const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'ContentKeyAuthorizationPolicies', 'AssetDeliveryPolicies', 'IngestManifests', 'NotificationEndPoints', 'Operations', 'StreamingEndpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
+const REAL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'StreamingEndpoints', 'Operations'] as const;
+const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'ContentKeyAuthorizationPolicies', 'AssetDeliveryPolicies', 'IngestManifests', 'NotificationEndPoints', 'operations', 'streamingendpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
 const PROPERTIES: Record<string, readonly string[]> = {
   Assets: ['Name', 'Options', 'Uri', 'State', 'AlternateId', 'StorageAccountName'],
   Files: ['Name', 'ContentFileSize', 'IsEncrypted', 'InitializationVector', 'ParentAssetId'],
@@ -230,6 +232,9 @@ const PROPERTIES: Record<string, readonly string[]> = {
   Tasks: ['ErrorDetails', 'HistoricalEvents', 'TaskBody', 'Progress'],
   MediaProcessors: ['Name', 'Version'],
   StorageAccounts: ['Name', 'IsDefault'],
+  // Entity actions are segments after the key too.
+  StreamingEndpoints: ['Name', 'State', 'ScaleUnits', 'CacheControl', 'CustomHostNames', 'AccessControl', 'Start', 'Stop', 'Scale'],
+  Operations: ['State', 'ErrorCode', 'TargetEntityId'],
 };
 const NAVIGATIONS: Record<string, readonly string[]> = {
   Assets: ['Files', 'ContentKeys', 'Locators', 'ParentAssets', 'StorageAccount', 'DeliveryPolicies'],
@@ -620,6 +625,24 @@ const CLEAN: Header[] = [
   ['MaxDataServiceVersion', '3.0'],
 ];
 
+/** A StreamingEndpoint create body: a valid or junk name, and settings valid, mistyped or nested wrongly. */
+const streamingEndpointBody: fc.Arbitrary<Record<string, unknown>> = fc.record(
+  {
+    Name: fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}[a-z0-9]$/), hostileString),
+    State: fc.constantFrom('Stopped', 'Running', 'Deleting', 3, null),
+    ScaleUnits: fc.oneof(fc.integer({ min: -2, max: 12 }), fc.constantFrom('2', 1.5, null, {})),
+    CdnEnabled: fc.oneof(fc.boolean(), fc.constantFrom('yes', null)),
+    CustomHostNames: fc.oneof(fc.array(hostileString, { maxLength: 3 }), fc.constantFrom('one', null, [1, [2]], { results: ['a'] })),
+    CacheControl: fc.oneof(fc.record({ MaxAge: fc.oneof(fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(String), fc.constantFrom(1800, 'x', null, [])) }), fc.constantFrom(null, 'big', [], { MaxAge: { deep: 1 } })),
+    AccessControl: fc.oneof(
+      fc.constantFrom(null, { IP: { Allow: [] } }, { IP: { Allow: null } }, { IP: { Allow: [{ Address: '1.2.3.4', SubnetPrefixLength: 'x' }] } }, { Akamai: { AkamaiSignatureHeaderAuthenticationKeyList: [{ Expiration: 'never' }] } }, { IP: 5 }),
+      fc.record({ IP: fc.record({ Allow: fc.array(fc.record({ Name: hostileString, Address: hostileString, SubnetPrefixLength: fc.integer() }), { maxLength: 2 }) }) }),
+    ),
+    CrossSiteAccessPolicies: fc.oneof(fc.constantFrom(null, {}, 'x'), fc.record({ ClientAccessPolicy: hostileString, CrossDomainPolicy: hostileString })),
+  },
+  { requiredKeys: [] },
+);
+
 function validCase(family: string, creates: PoolSet | undefined, build: Build): FuzzCase {
   return { family: `valid/${family}`, surface: 'odata', format: 'json-minimal', malformedHttp: false, creates, build };
 }
@@ -690,6 +713,20 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
       ),
   },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom<PoolSet>(...POOL_SETS), slot).map(([set, i]) => validCase('delete', undefined, (pool) => ({ method: 'DELETE', target: entityTarget(set, pickId(pool, set, i) ?? 'none'), headers: CLEAN }))) },
+  { weight: 2, arbitrary: streamingEndpointBody.map((body) => validCase('streaming-endpoint', undefined, () => postJson('/api/StreamingEndpoints', body))) },
+  {
+    weight: 2,
+    // Not Stop of the default endpoint: the origin family needs it running. An unknown id reaches every check before the lookup.
+    arbitrary: fc
+      .tuple(fc.constantFrom('Start', 'Scale', 'unknown/Stop', 'unknown/Start', 'unknown/Scale'), fc.oneof(fc.constant(''), streamingEndpointBody.map((b) => JSON.stringify(b)), fc.constantFrom('{"scaleUnits":2}', '{"scaleUnits":-1}', '{"ScaleUnits":"x"}', '[]')))
+      .map(([action, body]) =>
+        validCase(`streaming-${action.replace('unknown/', 'unknown-')}`, undefined, (pool) => {
+          const id = action.startsWith('unknown/') ? 'nb:oid:UUID:00000000-0000-4000-8000-000000000000' : pool.streamingEndpointId;
+          return { method: 'POST', target: `${entityTarget('StreamingEndpoints', id)}/${action.replace('unknown/', '')}`, headers: [...CLEAN, ['Content-Type', 'application/json']], body: Buffer.from(body) };
+        }),
+      ),
+  },
+  { weight: 1, arbitrary: streamingEndpointBody.map((body) => validCase('streaming-merge', undefined, (pool) => ({ method: 'MERGE', target: entityTarget('StreamingEndpoints', pool.streamingEndpointId), headers: [...CLEAN, ['Content-Type', 'application/json']], body: json(body) }))) },
   {
     weight: 4,
     arbitrary: fc.tuple(fc.constantFrom(...REAL_SETS), fc.option(filterExpression, { nil: undefined }), fc.integer({ min: 0, max: 2000 })).map(([set, filter, top]) =>
