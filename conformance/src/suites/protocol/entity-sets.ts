@@ -160,6 +160,9 @@ export const ENTITY_SETS: readonly EntitySetSpec[] = [
   { set: 'Tasks', tag: 'tid' },
   { set: 'MediaProcessors', tag: 'mpid' },
   { set: 'StorageAccounts', tag: undefined },
+  // Created and changed through operations (202): streaming.ts checks those; here they are read.
+  { set: 'StreamingEndpoints', tag: 'oid' },
+  { set: 'Operations', tag: 'opid' },
 ];
 
 /** File names may not hold URL-reserved characters: keep the generated name's letters and digits. */

@@ -11,6 +11,7 @@ import { idsProperty } from './ids.js';
 import { linksCheck } from './links.js';
 import { queryProperty } from './query.js';
 import { readOnlyCheck } from './read-only.js';
+import { streamingCheck } from './streaming.js';
 import { parseXml, type XmlNode } from './xml.js';
 
 /**
@@ -40,6 +41,7 @@ export const protocolSuite: Suite = {
     await readOnlyCheck(context, cases, sets);
     if (served.sets.has('Assets')) await headersCheck(context, cases);
     if (served.sets.has('Assets') && served.sets.has('Files')) await batchCheck(context, cases);
+    if (served.sets.has('StreamingEndpoints') && served.sets.has('Operations')) await streamingCheck(context, cases);
   },
 };
 
