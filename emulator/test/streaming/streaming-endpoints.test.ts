@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { batchBody, readBatchResponse, type PartResponse } from '../../../client/src/rest/batch-wire.js';
@@ -422,5 +425,34 @@ describe('paced progression (--operation-progression polls:N)', () => {
       }),
       { numRuns: 15 },
     );
+  });
+});
+
+describe('across a restart (file mode)', () => {
+  it('endpoints, their states, a pending operation and the compat rule are kept', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ams-streaming-'));
+    try {
+      const first = await startTestEmulator({ location: dir, operationProgression: { mode: 'polls', pollsPerState: 1 } });
+      let op: string;
+      let id: string;
+      try {
+        ({ Id: id } = await defaultEndpoint(first));
+        await create({ Name: 'kept', ScaleUnits: 2 }, first);
+        op = await act(id, 'Start', '', first);
+        expect((await endpoint(id, first)).State).toBe('Starting');
+      } finally {
+        await first.close();
+      }
+      const second = await startTestEmulator({ location: dir, operationProgression: { mode: 'polls', pollsPerState: 1 } });
+      try {
+        expect((await endpoint(id, second)).State).toBe('Starting');
+        expect((await operation(op, second)).State).toBe('Succeeded');
+        expect((await endpoints(second)).map((e) => [e.Name, e.State, e.ScaleUnits]).sort()).toEqual([['default', 'Running', 0], ['kept', 'Stopped', 2]]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
