@@ -1,4 +1,4 @@
-import { endpointNamed, originRefusal, DEFAULT_STREAMING_ENDPOINT_NAME, type StreamingEndpointRecord } from '../model/streaming-endpoints.js';
+import { endpointNamed, originRefusal, DEFAULT_STREAMING_ENDPOINT_NAME, type StreamingEndpointRecord } from '../model/streaming-endpoint.js';
 import type { StoreReader } from '../store/types.js';
 
 /**

@@ -4,7 +4,7 @@ import { canonicalId, checkKey } from '../odata/uri.js';
 import { toPrimitive } from '../odata/values.js';
 import { COLLECTIONS } from '../model/collections.js';
 import { invalid } from '../model/refusal.js';
-import type { OperationRecord } from '../model/operations.js';
+import type { OperationRecord } from '../model/operation.js';
 import {
   createStreamingEndpoint,
   deleteStreamingEndpoint,
@@ -17,10 +17,11 @@ import {
   updateStreamingEndpoint,
   type EndpointContext,
   type StreamingEndpointRecord,
-} from '../model/streaming-endpoints.js';
+} from '../model/streaming-endpoint.js';
 import type { Services } from '../app/services.js';
 import type { Transaction } from '../store/types.js';
-import { mergeValues, readBody } from './common.js';
+import { mergeValues } from '../model/entity.js';
+import { readBody } from './common.js';
 import type { ApiRequest, ApiResult } from './context.js';
 
 /**

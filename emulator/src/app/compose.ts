@@ -1,0 +1,58 @@
+import { AccessPolicy, Asset, AssetFile, ContentKey, Locator, MediaProcessor, StorageAccount } from '../odata/edm.js';
+import type { JobRunner } from '../jobs/runner.js';
+import { createAccessPolicy, deleteAccessPolicy, updateAccessPolicy } from '../resources/access-policies.js';
+import { createAsset, deleteAsset, updateAsset } from '../resources/assets.js';
+import { createContentKey, deleteContentKey, updateContentKey } from '../resources/content-keys.js';
+import { createFile, createFileInfos, deleteFile, updateFile } from '../resources/files.js';
+import { jobRoutes } from '../resources/jobs.js';
+import { createLocator, deleteLocator, updateLocator } from '../resources/locators.js';
+import { ENTITY_NAVIGATIONS } from '../resources/navigation.js';
+import { getProtectionKey, getProtectionKeyId, rebindContentKey } from '../resources/protection.js';
+import { createApiRouter, type ApiRouter, type ActionRoute, type ApiRoutes, type EntitySetRoute, type FunctionRoute } from '../resources/router.js';
+import { mediaProcessors, storageAccounts } from '../resources/static-sets.js';
+import { STREAMING_ACTIONS, STREAMING_SETS } from '../resources/streaming-sets.js';
+
+/**
+ * What the emulator serves under `/api/`, in one place: every entity set with its handlers, every
+ * function, every entity-bound action, every navigation. A new entity set is a line here (and its model/ and resources/
+ * files); nothing registers itself at import time, so each emulator gets exactly this list.
+ */
+export const ENTITY_SETS: readonly EntitySetRoute[] = [
+  { type: Asset, handlers: { create: createAsset, update: updateAsset, remove: deleteAsset } },
+  { type: AssetFile, handlers: { create: createFile, update: updateFile, remove: deleteFile } },
+  { type: ContentKey, handlers: { create: createContentKey, update: updateContentKey, remove: deleteContentKey } },
+  { type: AccessPolicy, handlers: { create: createAccessPolicy, update: updateAccessPolicy, remove: deleteAccessPolicy } },
+  { type: Locator, handlers: { create: createLocator, update: updateLocator, remove: deleteLocator } },
+  { type: MediaProcessor, handlers: { records: mediaProcessors } },
+  { type: StorageAccount, handlers: { records: storageAccounts } },
+  ...STREAMING_SETS,
+];
+
+export const API_FUNCTIONS: readonly FunctionRoute[] = [
+  { name: 'GetProtectionKeyId', handler: getProtectionKeyId },
+  { name: 'GetProtectionKey', handler: getProtectionKey },
+  { name: 'RebindContentKey', handler: rebindContentKey },
+  { name: 'CreateFileInfos', handler: createFileInfos },
+];
+
+export const API_ACTIONS: readonly ActionRoute[] = [...STREAMING_ACTIONS];
+
+/** The parts of one running emulator that serve routes of their own. */
+export interface ApiParts {
+  jobs: JobRunner;
+}
+
+/** The routes of one emulator: the entity sets above, and the subsystems' (jobs) for its parts. */
+export function apiRoutes(parts: ApiParts): ApiRoutes {
+  const jobs = jobRoutes(parts.jobs);
+  return {
+    sets: [...ENTITY_SETS, ...jobs.sets],
+    functions: [...API_FUNCTIONS, ...jobs.functions],
+    actions: [...API_ACTIONS, ...jobs.actions],
+    navigations: [...ENTITY_NAVIGATIONS, ...jobs.navigations],
+  };
+}
+
+export function composeApiRouter(parts: ApiParts): ApiRouter {
+  return createApiRouter(apiRoutes(parts));
+}
