@@ -7,8 +7,12 @@ import {
   unwrapContentKey,
 } from '../../../client/src/crypto/index.js';
 import type { Deviation } from './deviations.js';
+import './key-delivery-rules.js';
 
 export const STORAGE_ENCRYPTION = 1;
+
+/** Dynamic encryption is AES-128: CommonEncryption 0, EnvelopeEncryption 4, CommonEncryptionCbcs 6. */
+const AES128_KEY_TYPES: ReadonlySet<number> = new Set([0, 4, 6]);
 
 /** The content key types the service defined (NET ContentKeyType.cs). */
 export const CONTENT_KEY_TYPES: ReadonlySet<number> = new Set([0, 1, 2, 3, 4, 6, 7, 8]);
@@ -129,6 +133,15 @@ export function inspectNewContentKey(fields: ContentKeyFields, opener: ContentKe
       rule: 'content-key-length',
       entityId: fields.Id,
       message: `ContentKey ${fields.Id}: a StorageEncryption key must be 32 bytes (AES-256), the wrapped key is ${key.length} bytes`,
+      details: { keyLength: key.length },
+    });
+    return out;
+  }
+  if (AES128_KEY_TYPES.has(fields.ContentKeyType) && key.length !== 16) {
+    out.push({
+      rule: 'content-key-length-aes128',
+      entityId: fields.Id,
+      message: `ContentKey ${fields.Id}: a ContentKeyType ${fields.ContentKeyType} key is AES-128 and must be 16 bytes, the wrapped key is ${key.length} bytes`,
       details: { keyLength: key.length },
     });
     return out;

@@ -12,6 +12,8 @@
  * - complex collections (Task.ErrorDetails): arrays of plain objects
  */
 
+import { DELIVERY_ACTIONS, DELIVERY_ENTITY_TYPES } from './edm-delivery.js';
+
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
 export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
@@ -20,65 +22,8 @@ export const ATOM_NS = 'http://www.w3.org/2005/Atom';
 export const RELATED_REL = 'http://schemas.microsoft.com/ado/2007/08/dataservices/related/';
 export const SCHEME_URI = 'http://schemas.microsoft.com/ado/2007/08/dataservices/scheme';
 
-export type EdmPrimitive =
-  | 'Edm.String'
-  | 'Edm.Int32'
-  | 'Edm.Int64'
-  | 'Edm.Double'
-  | 'Edm.Boolean'
-  | 'Edm.DateTime';
-
-export interface ComplexTypeDef {
-  name: string;
-  properties: readonly PropertyDef[];
-}
-
-export interface PropertyDef {
-  name: string;
-  type: EdmPrimitive;
-  /** A collection of this complex type instead of a primitive (`Collection(Ns.ErrorDetail)`). */
-  complexCollection?: ComplexTypeDef;
-  nullable: boolean;
-  /** Set by the server; a value in a request body is ignored (the .NET SDK sends them all). */
-  serverOwned?: boolean;
-  /** Accepted on create, refused (400) when an update changes it. */
-  createOnly?: boolean;
-  /** Required on create (400 when missing). */
-  required?: boolean;
-  maxLength?: number;
-}
-
-export interface NavigationDef {
-  name: string;
-  /** The entity set the navigation leads to. */
-  target: EntitySetName;
-  many: boolean;
-}
-
-export type EntitySetName =
-  | 'Assets'
-  | 'Files'
-  | 'ContentKeys'
-  | 'AccessPolicies'
-  | 'Locators'
-  | 'Jobs'
-  | 'Tasks'
-  | 'MediaProcessors'
-  | 'StorageAccounts';
-
-export interface EntityTypeDef {
-  /** OData type name without namespace, e.g. `AssetFile`. */
-  name: string;
-  set: EntitySetName;
-  /** The `nb:<tag>:UUID:` tag of ids in this set; undefined for sets keyed otherwise. */
-  idTag?: string;
-  /** The key property; `Id` for all but StorageAccounts (`Name`). */
-  key: string;
-  properties: readonly PropertyDef[];
-  navigation: readonly NavigationDef[];
-  /** Entity sets a client may only read. */
-  readOnly?: boolean;
-}
+export type { ComplexTypeDef, EdmPrimitive, EntityActionDef, EntitySetName, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
+import type { ComplexTypeDef, EdmPrimitive, EntityActionDef, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
 
 const id: PropertyDef = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true };
 const created: PropertyDef = { name: 'Created', type: 'Edm.DateTime', nullable: false, serverOwned: true };
@@ -132,6 +77,7 @@ export const Asset: EntityTypeDef = {
     { name: 'Files', target: 'Files', many: true },
     { name: 'ParentAssets', target: 'Assets', many: true },
     { name: 'StorageAccount', target: 'StorageAccounts', many: false },
+    { name: 'DeliveryPolicies', target: 'AssetDeliveryPolicies', many: true },
   ],
 };
 
@@ -318,6 +264,7 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   Task,
   MediaProcessor,
   StorageAccount,
+  ...DELIVERY_ENTITY_TYPES,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));
@@ -369,3 +316,9 @@ export const FUNCTIONS: readonly FunctionDef[] = [
   { name: 'CreateFileInfos', httpMethod: 'GET', parameters: [{ name: 'assetid', type: 'Edm.String' }] },
   { name: 'CancelJob', httpMethod: 'GET', parameters: [{ name: 'jobid', type: 'Edm.String' }] },
 ];
+
+export const ENTITY_ACTIONS: readonly EntityActionDef[] = [...DELIVERY_ACTIONS];
+
+export function entityActionOf(type: EntityTypeDef, name: string): EntityActionDef | undefined {
+  return ENTITY_ACTIONS.find((a) => a.set === type.set && a.name === name);
+}

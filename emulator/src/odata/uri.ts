@@ -5,6 +5,8 @@ import {
   FUNCTIONS,
   navigationOf,
   propertyOf,
+  entityActionOf,
+  type EntityActionDef,
   type EntityTypeDef,
   type FunctionDef,
   type NavigationDef,
@@ -24,7 +26,8 @@ export type ODataPath =
   | { kind: 'collection'; type: EntityTypeDef; count: boolean }
   | { kind: 'entity'; type: EntityTypeDef; key: string; property?: string; rawValue: boolean }
   | { kind: 'navigation'; type: EntityTypeDef; key: string; nav: NavigationDef; count: boolean }
-  | { kind: 'links'; type: EntityTypeDef; key: string; nav: NavigationDef; targetKey?: string };
+  | { kind: 'links'; type: EntityTypeDef; key: string; nav: NavigationDef; targetKey?: string }
+  | { kind: 'action'; type: EntityTypeDef; key: string; action: EntityActionDef };
 
 /** Percent-decode a whole path once; a malformed escape is the client's mistake (400). */
 export function decodePath(rawPath: string): string {
@@ -89,6 +92,8 @@ export function parseODataPath(below: string): ODataPath {
     if (more.length === 1 && more[0] === '$count' && nav.many) return { kind: 'navigation', type, key, nav, count: true };
     throw badRequest(`Unsupported path after ${type.set}('<id>')/${nav.name}: /${more.join('/')}`);
   }
+  const action = entityActionOf(type, segment.name);
+  if (action && segment.key === undefined && more.length === 0) return { kind: 'action', type, key, action };
   const property = propertyOf(type, segment.name);
   if (property && segment.key === undefined) {
     if (more.length === 0) return { kind: 'entity', type, key, property: property.name, rawValue: false };

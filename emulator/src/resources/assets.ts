@@ -8,6 +8,7 @@ import type { CanonicalValue } from '../odata/values.js';
 
 import type { JsonRecord, Transaction } from '../store/types.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from '../model/collections.js';
+import { removeDeliveryPolicyLinksOfAsset } from '../model/asset-delivery-policies.js';
 import type { AssetKeyLinkRecord } from '../model/records.js';
 import { findEntity, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
 import type { Services } from '../app/services.js';
@@ -103,6 +104,7 @@ function removeAssetEntities(tx: Transaction, assetId: string): JsonRecord[] {
   const deletedKeys: JsonRecord[] = [];
   for (const file of tx.lookup(INDEXES.filesByAsset, assetId)) tx.delete(COLLECTIONS.Files, canonicalId(AssetFile, String(file['Id'])));
   for (const locator of tx.lookup(INDEXES.locatorsByAsset, assetId)) tx.delete(COLLECTIONS.Locators, canonicalId(Locator, String(locator['Id'])));
+  removeDeliveryPolicyLinksOfAsset(tx, assetId);
   for (const link of tx.lookup<AssetKeyLinkRecord>(INDEXES.linksByAsset, assetId)) {
     tx.delete(ASSET_KEY_LINKS, `${link.assetId}|${link.keyId}`);
     const stillUsed = tx.lookup(INDEXES.linksByKey, link.keyId).length > 0;

@@ -7,6 +7,7 @@ import { canonicalId, checkKey } from '../odata/uri.js';
 import type { JsonRecord } from '../store/types.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from '../model/collections.js';
 import type { AssetKeyLinkRecord } from '../model/records.js';
+import { checkAuthorizationPolicyReference } from '../model/content-key-authorization.js';
 import { findEntity, mergeValues, newRecord, numberValue, readBody, stringValue } from './common.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
@@ -47,6 +48,7 @@ export async function createContentKey(req: ApiRequest, services: Services): Pro
   const key = canonicalId(ContentKey, id);
   await services.store.transaction((tx) => {
     if (tx.has(C, key)) throw conflict(`A ContentKey with Id '${id}' already exists`);
+    checkAuthorizationPolicyReference(tx, record['AuthorizationPolicyId']);
     tx.put(C, key, record);
     recordDeviations(tx, req.info, deviations, () => services.ids.guid(), services.now());
   });
@@ -58,6 +60,8 @@ export async function updateContentKey(req: ApiRequest, services: Services, keyT
   await services.store.transaction((tx) => {
     const current = findEntity(tx, ContentKey, C, keyText);
     const next = mergeValues(ContentKey, current, body.values);
+    // MERGE {"AuthorizationPolicyId": …} is how a key gets (or, with null, loses) its policy.
+    if (body.values.has('AuthorizationPolicyId')) checkAuthorizationPolicyReference(tx, next['AuthorizationPolicyId']);
     next['LastModified'] = services.now().toISOString();
     tx.put(C, canonicalId(ContentKey, keyText), next);
   });

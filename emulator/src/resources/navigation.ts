@@ -5,6 +5,7 @@ import { linkedKeys } from './common.js';
 import type { Services } from '../app/services.js';
 import { filesOfAsset } from './files.js';
 import { storageAccounts } from './static-sets.js';
+import { DELIVERY_AREA } from './delivery-sets.js';
 
 /** Records a navigation property leads to from one entity. */
 export type NavigationResolver = (reader: StoreReader, source: JsonRecord, services: Services) => JsonRecord[];
@@ -30,6 +31,7 @@ registerNavigation(Asset, 'Locators', (reader, asset) => reader.lookup(INDEXES.l
 registerNavigation(Asset, 'ParentAssets', () => []);
 registerNavigation(Asset, 'StorageAccount', (_reader, _asset, services) => storageAccounts(services));
 registerNavigation(Locator, 'Asset', (reader, locator) => one(reader.get(COLLECTIONS.Assets, String(locator['AssetId']))));
+for (const [type, nav, resolver] of DELIVERY_AREA.navigations) registerNavigation(type, nav, resolver);
 registerNavigation(Locator, 'AccessPolicy', (reader, locator) => one(reader.get(COLLECTIONS.AccessPolicies, String(locator['AccessPolicyId']))));
 
 function one(record: JsonRecord | undefined): JsonRecord[] {

@@ -19,6 +19,7 @@ import { present } from './present.js';
 import { filterCandidates } from './query-plan.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from './protection.js';
 import { mediaProcessors, storageAccounts } from './static-sets.js';
+import { DELIVERY_AREA } from './delivery-sets.js';
 
 type Handler = (req: ApiRequest, services: Services) => ApiResult | Promise<ApiResult>;
 type KeyHandler = (req: ApiRequest, services: Services, key: string) => ApiResult | Promise<ApiResult>;
@@ -45,7 +46,11 @@ const sets = new Map<string, EntitySetHandlers>([
   [Locator.set, { create: createLocator, update: updateLocator, remove: deleteLocator }],
   [MediaProcessor.set, { records: mediaProcessors }],
   [StorageAccount.set, { records: storageAccounts }],
+  ...DELIVERY_AREA.sets.map(([type, handlers]): [string, EntitySetHandlers] => [type.set, handlers]),
 ]);
+
+/** Actions bound to an entity (`ContentKeys('<id>')/GetKeyDeliveryUrl`), by `<set>/<name>`. */
+const actions = new Map<string, KeyHandler>(DELIVERY_AREA.actions.map(([type, name, handler]) => [`${type.set}/${name}`, handler]));
 
 const functions = new Map<string, Handler>([
   ['GetProtectionKeyId', getProtectionKeyId],
@@ -100,6 +105,12 @@ async function dispatch(req: ApiRequest, services: Services): Promise<ApiResult>
       return navigation(req, services, path);
     case 'links':
       return links(req, services, path);
+    case 'action': {
+      allow(req.method, ['POST']);
+      const handler = actions.get(`${path.type.set}/${path.action.name}`);
+      if (!handler) throw notImplemented(`${path.type.set}('<id>')/${path.action.name} is not implemented by the emulator`);
+      return handler(req, services, path.key);
+    }
   }
 }
 
@@ -197,6 +208,8 @@ function navigation(req: ApiRequest, services: Services, path: Extract<ODataPath
 }
 
 function links(req: ApiRequest, services: Services, path: Extract<ODataPath, { kind: 'links' }>): ApiResult | Promise<ApiResult> {
+  const area = DELIVERY_AREA.links.find(([type, nav]) => type === path.type && nav === path.nav.name);
+  if (area) return area[2](req, services, path);
   if (path.type !== Asset) throw badRequest(`$links on ${path.type.set} are not supported: the emulator links Assets to ContentKeys only`);
   // A malformed id anywhere in the request is a 400 before any lookup, as the service answered:
   // 404 is only for a well-formed id that names nothing.

@@ -1,0 +1,73 @@
+/**
+ * The shapes of the entity model (`edm.ts` and the area files beside it describe the entities with
+ * them). Apart so that an area file (`edm-delivery.ts`) can use them without importing `edm.ts`,
+ * which lists the area's types.
+ */
+export type EdmPrimitive =
+  | 'Edm.String'
+  | 'Edm.Int32'
+  | 'Edm.Int64'
+  | 'Edm.Double'
+  | 'Edm.Boolean'
+  | 'Edm.DateTime';
+
+export interface ComplexTypeDef {
+  name: string;
+  properties: readonly PropertyDef[];
+}
+
+export interface PropertyDef {
+  name: string;
+  type: EdmPrimitive;
+  /** A collection of this complex type instead of a primitive (`Collection(Ns.ErrorDetail)`). */
+  complexCollection?: ComplexTypeDef;
+  nullable: boolean;
+  /** Set by the server; a value in a request body is ignored (the .NET SDK sends them all). */
+  serverOwned?: boolean;
+  /** Accepted on create, refused (400) when an update changes it. */
+  createOnly?: boolean;
+  /** Required on create (400 when missing). */
+  required?: boolean;
+  maxLength?: number;
+}
+
+export interface NavigationDef {
+  name: string;
+  /** The entity set the navigation leads to. */
+  target: EntitySetName;
+  many: boolean;
+}
+
+export type EntitySetName =
+  | 'Assets'
+  | 'Files'
+  | 'ContentKeys'
+  | 'AccessPolicies'
+  | 'Locators'
+  | 'Jobs'
+  | 'Tasks'
+  | 'MediaProcessors'
+  | 'StorageAccounts'
+  | 'AssetDeliveryPolicies' | 'ContentKeyAuthorizationPolicies' | 'ContentKeyAuthorizationPolicyOptions';
+
+export interface EntityTypeDef {
+  /** OData type name without namespace, e.g. `AssetFile`. */
+  name: string;
+  set: EntitySetName;
+  /** The `nb:<tag>:UUID:` tag of ids in this set; undefined for sets keyed otherwise. */
+  idTag?: string;
+  /** The key property; `Id` for all but StorageAccounts (`Name`). */
+  key: string;
+  properties: readonly PropertyDef[];
+  navigation: readonly NavigationDef[];
+  /** Entity sets a client may only read. */
+  readOnly?: boolean;
+}
+
+/** Actions bound to one entity (`ContentKeys('<id>')/GetKeyDeliveryUrl`): POST, parameters in a JSON body. */
+export interface EntityActionDef {
+  set: EntitySetName;
+  name: string;
+  parameters: readonly { name: string; type: EdmPrimitive }[];
+  returnType?: EdmPrimitive;
+}
