@@ -22,16 +22,18 @@ export interface TemplateSpec {
   claims?: Record<string, string | null>;
 }
 
+const xmlText = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 /** The XML the .NET SDK's TokenRestrictionTemplateSerializer writes (DataContract order). */
 export function templateXml(spec: TemplateSpec): string {
   const key = (k: Buffer, tag: string) => `<${tag} i:type="SymmetricVerificationKey"><KeyValue>${k.toString('base64')}</KeyValue></${tag}>`;
   const alternates = (spec.alternateKeys ?? []).map((k) => key(k, 'TokenVerificationKey')).join('');
   const claims = Object.entries(spec.claims ?? {})
-    .map(([type, value]) => `<TokenClaim><ClaimType>${type}</ClaimType>${value === null ? '<ClaimValue i:nil="true" />' : `<ClaimValue>${value}</ClaimValue>`}</TokenClaim>`)
+    .map(([type, value]) => `<TokenClaim><ClaimType>${xmlText(type)}</ClaimType>${value === null ? '<ClaimValue i:nil="true" />' : `<ClaimValue>${xmlText(value)}</ClaimValue>`}</TokenClaim>`)
     .join('');
   return (
     `<TokenRestrictionTemplate xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="${TEMPLATE_NS}">` +
-    `<AlternateVerificationKeys>${alternates}</AlternateVerificationKeys><Audience>${spec.audience}</Audience><Issuer>${spec.issuer}</Issuer>` +
+    `<AlternateVerificationKeys>${alternates}</AlternateVerificationKeys><Audience>${xmlText(spec.audience)}</Audience><Issuer>${xmlText(spec.issuer)}</Issuer>` +
     `${key(spec.key, 'PrimaryVerificationKey')}<RequiredClaims>${claims}</RequiredClaims><TokenType>${spec.tokenType}</TokenType></TokenRestrictionTemplate>`
   );
 }
