@@ -15,6 +15,7 @@ const UNIT = [
   'emulator/test/atom-{hostile,metadata,reader,roundtrip,writer}.test.ts',
   'emulator/test/batch-parse.test.ts',
   'emulator/test/delivery/token-*.test.ts',
+  'emulator/test/model/asset-delivery-policies.test.ts',
   'emulator/test/jobs-{body,plan}.test.ts',
   'emulator/test/odata-dates.test.ts',
   'emulator/test/origin-range.test.ts',

@@ -143,6 +143,10 @@ describe('Assets(…)/$links/DeliveryPolicies and Assets(…)/DeliveryPolicies',
     expect(javaLink.status, javaLink.text).toBe(204);
     expect((await emu.ams('DELETE', `${linkPath(asset.Id)}('${encodeURIComponent(policy.Id)}')`)).status).toBe(204);
     expect((await emu.ams('DELETE', `${linkPath(asset.Id)}('${encodeURIComponent(policy.Id)}')`)).status).toBe(404);
+    // Deleting a linked asset takes its links (model test: the cascade) and leaves the policy.
+    expect((await emu.ams('POST', linkPath(asset.Id), { body: uri(policy.Id) })).status).toBe(204);
+    expect((await emu.ams('DELETE', entityPath('Assets', asset.Id))).status).toBe(204);
+    expect((await emu.ams('GET', entityPath('AssetDeliveryPolicies', policy.Id))).status).toBe(200);
   });
 
   it('refuses a dynamic-encryption policy on an asset without the key type it needs, with the service\'s message', async () => {
