@@ -97,11 +97,11 @@ describe('writeMetadataDocument', () => {
 
   it('declares each complex type once, however many properties use it', () => {
     const { model } = parseCsdl(writeMetadataDocument(ENTITY_TYPES, FUNCTIONS));
-    expect(all(model, 'ComplexType').map((c) => c.attrs['Name'])).toEqual(['JobNotificationSubscription', 'ErrorDetail', 'TaskHistoricalEvent']);
+    expect(all(model, 'ComplexType').map((c) => c.attrs['Name'])).toEqual(['JobNotificationSubscription', 'ErrorDetail', 'TaskHistoricalEvent', 'ContentKeyAuthorizationPolicyRestriction']);
   });
 
   it('covers exactly a subset when given one', () => {
-    const types = [Asset, Locator, AccessPolicy, ...ENTITY_TYPES.filter((t) => ['ContentKeys', 'Files', 'StorageAccounts'].includes(t.set))];
+    const types = [Asset, Locator, AccessPolicy, ...ENTITY_TYPES.filter((t) => ['ContentKeys', 'Files', 'StorageAccounts', 'AssetDeliveryPolicies'].includes(t.set))];
     checkAgainstModel(writeMetadataDocument(types, FUNCTIONS.slice(0, 1)), types, FUNCTIONS.slice(0, 1));
     checkAgainstModel(writeMetadataDocument([AccessPolicy], []), [AccessPolicy], []);
   });
