@@ -23,7 +23,7 @@ import { readTokenRestrictionTemplate } from '../odata/token-restriction-templat
  * the raw 16-byte envelope key when one of the BaselineHttp options of the key's authorization
  * policy allows the request: Open always, TokenRestricted for a token that satisfies its
  * template. Otherwise 401, and a finding naming the token's mistake. PlayReady, Widevine and
- * FairPlay licences are not emulated (501). Like `/api` and `/origin` it answers any Host name: a
+ * FairPlay licences are not emulated (404 LicenceNotEmulated). Like `/api` and `/origin` it answers any Host name: a
  * player reaches it under the account's name, and a token, not the Host, guards the keys.
  */
 export interface KeyDeliveryOptions {
@@ -78,7 +78,9 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   const deliveryType = deliveryTypeOfPath(req.path);
   if (deliveryType === undefined) throw new KeyDeliveryError(404, 'NotFound', `No key delivery at ${req.path.slice(0, 200)}: use the URL GetKeyDeliveryUrl returned (/keydelivery/?KID=<guid>)`);
   if (deliveryType !== ContentKeyDeliveryType.BaselineHttp) {
-    throw new KeyDeliveryError(501, 'NotImplemented', `${enumName(ContentKeyDeliveryType, deliveryType)} licences are not emulated: the emulator delivers AES-128 envelope keys (BaselineHttp) only`);
+    // A 404, not a 501: the request is right, there is just no licence server here (and no 5xx
+    // ever means "your request was fine but we chose not to").
+    throw new KeyDeliveryError(404, 'LicenceNotEmulated', `${enumName(ContentKeyDeliveryType, deliveryType)} licences are not emulated: the emulator delivers AES-128 envelope keys (BaselineHttp) only`);
   }
   const guid = keyIdParameter(req);
   const key = services.store.get<ContentKeyRecord>(COLLECTIONS.ContentKeys, `nb:kid:UUID:${guid}`);

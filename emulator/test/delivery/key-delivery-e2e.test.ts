@@ -144,11 +144,11 @@ describe('envelope key delivery with an SWT template and an open policy', () => 
     expect((await fetchKey(`${emu.baseUrl}keydelivery/`)).status).toBe(400);
   });
 
-  it('answers that PlayReady and Widevine licences are not emulated (501)', async () => {
+  it('answers that PlayReady and Widevine licences are not emulated (404 LicenceNotEmulated)', async () => {
     const res = await fetchKey(`${emu.baseUrl}keydelivery/PlayReady/?KID=00000000-0000-4000-8000-000000000000`);
-    expect(res.status).toBe(501);
-    expect(res.json?.error?.message).toMatch(/not emulated/);
-    expect((await fetchKey(`${emu.baseUrl}keydelivery/Widevine/?KID=00000000-0000-4000-8000-000000000000`)).status).toBe(501);
+    expect(res.status).toBe(404);
+    expect(res.json?.error).toMatchObject({ code: 'LicenceNotEmulated', message: expect.stringMatching(/not emulated/) });
+    expect((await fetchKey(`${emu.baseUrl}keydelivery/Widevine/?KID=00000000-0000-4000-8000-000000000000`)).json?.error?.code).toBe('LicenceNotEmulated');
   });
 });
 
