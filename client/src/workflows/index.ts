@@ -8,3 +8,4 @@ export { BlockPool, blockId, checkTransferShape, DEFAULT_BLOCK_SIZE, DEFAULT_PAR
 export { resolveInputs, checkName, type ResolvedInput, type UploadInput } from './inputs.js';
 export { guessMimeType, DEFAULT_MIME_TYPE } from './mime.js';
 export { AmsCleanupError, AmsWorkflowError, type Leftover, type WorkflowFailure } from './errors.js';
+export { protectWithEnvelope, type EnvelopeProtection, type KeyRestriction } from './envelope-protection.js';
