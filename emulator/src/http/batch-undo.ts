@@ -1,6 +1,7 @@
 import type { RequestInfo } from '../domain/findings.js';
 import { AccessPolicy, Asset, AssetFile, ContentKey, Locator, type EntityTypeDef } from '../odata/edm.js';
 import { canonicalId } from '../odata/uri.js';
+import { AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from '../odata/edm-delivery.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from '../model/collections.js';
 import type { AssetKeyLinkRecord } from '../model/records.js';
 import { LOCATOR_ORIGIN } from '../resources/locators.js';
@@ -51,6 +52,10 @@ const UPDATABLE: ReadonlyMap<EntityTypeDef, string> = new Map([
   [ContentKey, COLLECTIONS.ContentKeys],
   [AccessPolicy, COLLECTIONS.AccessPolicies],
   [Locator, COLLECTIONS.Locators],
+  // Their MERGE changes one record; their DELETE takes links too, which are not planned here.
+  [AssetDeliveryPolicy, COLLECTIONS.AssetDeliveryPolicies],
+  [ContentKeyAuthorizationPolicy, COLLECTIONS.ContentKeyAuthorizationPolicies],
+  [ContentKeyAuthorizationPolicyOption, COLLECTIONS.ContentKeyAuthorizationPolicyOptions],
 ]);
 
 /** Deletes that touch only the store (a content key's asset links go with it and come back). */

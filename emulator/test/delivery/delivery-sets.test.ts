@@ -281,6 +281,27 @@ describe('$batch', () => {
     expect((await emu.ams('GET', 'ContentKeyAuthorizationPolicies/$count')).text).toBe('1');
     expect((await emu.ams('GET', 'ContentKeyAuthorizationPolicyOptions/$count')).text).toBe('1');
   });
+
+  it('puts a MERGE of a delivery policy back when a later part of its changeset fails', async () => {
+    const { batchBody, readBatchResponse } = await import('../../../client/src/rest/batch-wire.js');
+    const policy = await create('AssetDeliveryPolicies', clearPolicy);
+    const json = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    const boundary = 'batch_undo_merge';
+    const res = await emu.ams('POST', '$batch', {
+      body: batchBody(boundary, [
+        {
+          changeset: [
+            { method: 'MERGE', url: entityPath('AssetDeliveryPolicies', policy.Id), headers: json, body: JSON.stringify({ Name: 'changed', AssetDeliveryProtocol: 1 }) },
+            { method: 'POST', url: 'ContentKeyAuthorizationPolicyOptions', headers: json, body: JSON.stringify({ KeyDeliveryType: 0, Restrictions: [openRestriction] }) },
+          ],
+        },
+      ]),
+      headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Accept: 'multipart/mixed' },
+    });
+    const [answer] = readBatchResponse(res.headers.get('content-type'), res.text);
+    expect('changeset' in answer! ? answer.changeset.map((p) => p.status) : []).toEqual([400]);
+    expect((await emu.ams('GET', entityPath('AssetDeliveryPolicies', policy.Id))).body).toMatchObject({ Name: 'Clear Policy', AssetDeliveryProtocol: 7 });
+  });
 });
 
 describe('dynamic-encryption keys', () => {
