@@ -6,6 +6,7 @@ import type { RequestLog } from '../http/request-log.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { LATEST_API_VERSION } from '../http/api-version.js';
 import type { AzuriteChildStatus } from '../storage/azurite-supervisor.js';
+import { ASSET_DELIVERY_POLICY_LINKS, AUTHORIZATION_OPTION_LINKS, COLLECTIONS } from '../model/collections.js';
 
 export interface EmulatorApiOptions {
   services: Services;
@@ -139,7 +140,8 @@ function safeRule(id: string) {
 /** Every collection, as stored; the protection private key is not in the store, so it cannot leak here. */
 function dumpState(services: Services): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
-  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', 'findings', 'verifications']) {
+  const delivery = [COLLECTIONS.AssetDeliveryPolicies, ASSET_DELIVERY_POLICY_LINKS, COLLECTIONS.ContentKeyAuthorizationPolicies, COLLECTIONS.ContentKeyAuthorizationPolicyOptions, AUTHORIZATION_OPTION_LINKS];
+  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', ...delivery, 'findings', 'verifications']) {
     out[name] = [...services.store.values(name)];
   }
   return out;

@@ -143,9 +143,12 @@ describe('Assets(…)/$links/DeliveryPolicies and Assets(…)/DeliveryPolicies',
     expect(javaLink.status, javaLink.text).toBe(204);
     expect((await emu.ams('DELETE', `${linkPath(asset.Id)}('${encodeURIComponent(policy.Id)}')`)).status).toBe(204);
     expect((await emu.ams('DELETE', `${linkPath(asset.Id)}('${encodeURIComponent(policy.Id)}')`)).status).toBe(404);
-    // Deleting a linked asset takes its links (model test: the cascade) and leaves the policy.
+    // Deleting a linked asset takes its links and leaves the policy.
     expect((await emu.ams('POST', linkPath(asset.Id), { body: uri(policy.Id) })).status).toBe(204);
+    const storedLinks = async () => ((await emu.admin('GET', 'state')).body.state.assetDeliveryPolicyLinks as JsonBody[]).length;
+    expect(await storedLinks()).toBe(1);
     expect((await emu.ams('DELETE', entityPath('Assets', asset.Id))).status).toBe(204);
+    expect(await storedLinks()).toBe(0);
     expect((await emu.ams('GET', entityPath('AssetDeliveryPolicies', policy.Id))).status).toBe(200);
   });
 
