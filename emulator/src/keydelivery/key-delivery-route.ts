@@ -128,7 +128,9 @@ async function authorize(services: Services, key: ContentKeyRecord, guid: string
   if (key.AuthorizationPolicyId === null || key.AuthorizationPolicyId === '') {
     return { message: `the content key ${key.Id} has no AuthorizationPolicyId: MERGE it with a ContentKeyAuthorizationPolicy that has a BaselineHttp option` };
   }
-  const policyId = authorizationPolicyKey(key.AuthorizationPolicyId);
+  // Checked when set (create, MERGE); a state written otherwise must still not make this a 500.
+  const policyId = GUID.test(key.AuthorizationPolicyId.replace(/^nb:ckpid:uuid:/i, '')) ? authorizationPolicyKey(key.AuthorizationPolicyId) : undefined;
+  if (policyId === undefined) return { message: `the content key ${key.Id} names no ContentKeyAuthorizationPolicy (AuthorizationPolicyId ${JSON.stringify(key.AuthorizationPolicyId.slice(0, 100))})` };
   const options = optionsOfPolicy(services.store, policyId).filter((o) => o.KeyDeliveryType === ContentKeyDeliveryType.BaselineHttp);
   if (options.length === 0) return { message: `the ContentKeyAuthorizationPolicy ${key.AuthorizationPolicyId} has no BaselineHttp option linked ($links/Options)` };
   const token = tokenOf(req);
