@@ -131,6 +131,7 @@ describe('the banner', () => {
     expect(bannerField(banner, 'Data directory')).toBe(dir);
     expect(bannerField(banner, 'Mode')).toBe('compat, auth any');
     expect(bannerField(banner, 'Health')).toBe(`${base}_emulator/health`);
+    expect(bannerField(banner, 'Key delivery')).toBe(`${base}keydelivery/?KID=<key guid> (AES-128 envelope keys; GetKeyDeliveryUrl)`);
 
     // What the banner says works: the API answers there, and the printed protection key id is its own.
     const ams = amsCaller(api);
