@@ -98,6 +98,22 @@ describe('envelope key delivery with a JWT template', () => {
     expect(finding!.message).toMatch(/observed/);
   });
 
+  it('takes the token from ?token= too, answers GET (HLS players) and a CORS preflight, refuses other verbs', async () => {
+    const { key, url, template, guid } = await protectedKey();
+    const token = await jwt({ key: template.key, issuer: template.issuer, audience: template.audience, exp: nowSeconds() + 600, claims: { [KEY_ID_CLAIM]: guid } });
+    expect((await fetchKey(`${url}&token=${encodeURIComponent(token)}`)).bytes.equals(key.key)).toBe(true);
+    const get = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    expect(Buffer.from(await get.arrayBuffer()).equals(key.key)).toBe(true);
+    expect(get.headers.get('content-type')).toBe('application/octet-stream');
+    const preflight = await fetch(url, { method: 'OPTIONS' });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    const del = await fetch(url, { method: 'DELETE' });
+    expect(del.status).toBe(405);
+    expect(((await del.json()) as JsonBody).error.code).toBe('MethodNotAllowed');
+  });
+
   it('accepts a token signed with an alternate verification key', async () => {
     const alternate = randomBytes(32);
     const { key, url, template, guid } = await protectedKey({ ...defaultTemplate(), alternateKeys: [alternate] });
