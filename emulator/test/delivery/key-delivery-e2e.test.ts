@@ -149,6 +149,15 @@ describe('envelope key delivery with an SWT template and an open policy', () => 
     expect(await findings()).toEqual([]);
   });
 
+  it('an IPRestricted restriction (never available in the service) allows nothing, and is no finding', async () => {
+    const key = await createEnvelopeKey(emu, protection);
+    await authorizeKey(emu, key.id, { Name: 'IP', KeyRestrictionType: 2, Requirements: '<IPRestriction/>' });
+    const res = await fetchKey(await keyDeliveryUrl(emu, key.id));
+    expect(res.status).toBe(401);
+    expect(res.json?.error?.message).toMatch(/IPRestricted restrictions are not emulated/);
+    expect(await findings()).toEqual([]);
+  });
+
   it('refuses a key with no authorization policy (401), and an unknown or malformed KID (404, 400)', async () => {
     const key = await createEnvelopeKey(emu, protection);
     const url = await keyDeliveryUrl(emu, key.id);
