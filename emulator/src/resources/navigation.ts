@@ -31,8 +31,8 @@ registerNavigation(Asset, 'Locators', (reader, asset) => reader.lookup(INDEXES.l
 registerNavigation(Asset, 'ParentAssets', () => []);
 registerNavigation(Asset, 'StorageAccount', (_reader, _asset, services) => storageAccounts(services));
 registerNavigation(Locator, 'Asset', (reader, locator) => one(reader.get(COLLECTIONS.Assets, String(locator['AssetId']))));
-for (const [type, nav, resolver] of DELIVERY_AREA.navigations) registerNavigation(type, nav, resolver);
 registerNavigation(Locator, 'AccessPolicy', (reader, locator) => one(reader.get(COLLECTIONS.AccessPolicies, String(locator['AccessPolicyId']))));
+for (const [type, nav, resolver] of DELIVERY_AREA.navigations) registerNavigation(type, nav, resolver);
 
 function one(record: JsonRecord | undefined): JsonRecord[] {
   return record ? [record] : [];
