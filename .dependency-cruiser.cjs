@@ -1,11 +1,14 @@
 /**
- * The layering the README states, enforced by `npm run check:layers` (part of `npm test`):
+ * The layering the README states (its Layout section, in the same words), enforced by
+ * `npm run check:layers` (part of `npm test`):
  *
  *   emulator -> client/src/crypto, client/src/rest/enums.ts    conformance -> client    nothing -> conformance
- *   in the emulator: http -> resources (handlers) -> model, domain -> store, storage
- *   model/ (records, invariants, cascades, Refusal) knows no wire: not http, resources or the OData codec
- *   subsystems (verify, jobs, origin, content) stand on app, model, domain, store and storage, never on the
- *   handlers in resources/ or the wire in http/
+ *   inside emulator/src:
+ *     http/, control/, app/compose.ts -> resources/ (thin handlers) -> model/ -> domain/ -> store/, storage/
+ *     verify/, jobs/, origin/, content/, keydelivery/ (subsystems) -> app/, model/, domain/, store/, storage/
+ *   model/ knows no wire (not http/, resources/, or the OData codec beyond odata/edm.ts and odata/values.ts);
+ *   domain/ knows neither HTTP nor OData; store/ and storage/ know nothing above them; subsystems never
+ *   import handlers (resources/), http/ or control/; no import cycles.
  *
  * Violations that predate the checker are listed in .dependency-cruiser-known-violations.json
  * (the model-layer issue removes them); `npm run check:layers` ignores those and fails on any
@@ -47,35 +50,35 @@ module.exports = {
       comment: 'State and blobs know nothing above them.',
       severity: 'error',
       from: { path: '^emulator/src/(store|storage)/' },
-      to: { path: '^emulator/src/(http|odata|resources|domain|model|app|verify|jobs|origin|content|emulator-api|faults|auth)/' },
+      to: { path: '^emulator/src/(http|odata|resources|domain|model|app|verify|jobs|origin|content|control|faults|auth)/' },
     },
     {
       name: 'domain-knows-no-wire',
       comment: 'Rules do not know HTTP or OData.',
       severity: 'error',
       from: { path: '^emulator/src/domain/' },
-      to: { path: '^emulator/src/(http|odata|resources|verify|jobs|origin|content|emulator-api|faults)/' },
+      to: { path: '^emulator/src/(http|odata|resources|verify|jobs|origin|content|control|faults)/' },
     },
     {
       name: 'model-knows-no-wire',
       comment: 'The model says what an entity is and what must hold of it; the wire formats, handlers and subsystems stand on it, never the other way. It may read the entity descriptions (odata/edm.ts) and canonical values (odata/values.ts).',
       severity: 'error',
       from: { path: '^emulator/src/model/' },
-      to: { path: '^emulator/src/(http|resources|verify|jobs|origin|content|emulator-api|faults|auth|odata/(?!edm\\.ts$|values\\.ts$))' },
+      to: { path: '^emulator/src/(http|resources|verify|jobs|origin|content|keydelivery|control|faults|auth|odata/(?!edm\\.ts$|values\\.ts$))' },
     },
     {
       name: 'handlers-below-http',
-      comment: 'Handlers are called by the HTTP layer, never the other way.',
+      comment: 'Handlers are called by the HTTP layer and composed by app/compose.ts, never the other way.',
       severity: 'error',
       from: { path: '^emulator/src/resources/' },
-      to: { path: '^emulator/src/http/' },
+      to: { path: '^emulator/src/(http|control)/|^emulator/src/app/compose\\.ts$' },
     },
     {
       name: 'subsystems-not-on-handlers',
-      comment: 'verify, jobs, origin and content stand on domain, store and storage, not on handlers or the HTTP layer.',
+      comment: 'verify, jobs, origin, content and keydelivery stand on app, model, domain, store and storage, not on handlers, the HTTP layer or the control plane.',
       severity: 'error',
-      from: { path: '^emulator/src/(verify|jobs|origin|content)/' },
-      to: { path: '^emulator/src/(resources|http)/' },
+      from: { path: '^emulator/src/(verify|jobs|origin|content|keydelivery)/' },
+      to: { path: '^emulator/src/(resources|http|control)/' },
     },
     {
       name: 'no-circular',

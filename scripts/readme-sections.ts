@@ -6,8 +6,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FLAGS } from '../emulator/src/cli.js';
 import { RULES } from '../emulator/src/domain/rules.js';
-// Loading the server loads every subsystem, and with it every rule they register.
-import '../emulator/src/server.js';
 
 export function flagsTable(): string {
   const rows = FLAGS.map((f) => `| \`--${f.flag}${f.value ? ` ${f.value}` : ''}\` | \`${f.env}\` | ${f.description} |`);

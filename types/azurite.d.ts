@@ -3,7 +3,7 @@
  * emulator deep-imports the CommonJS files below (see emulator/src/storage/azurite-modules.ts, the
  * only module that loads them). Each declaration covers exactly what the emulator uses, checked
  * against azurite 3.35.0; `internal` members are not Azurite API and the smoke test
- * emulator/test/storage-azurite-modules.test.ts fails if they move.
+ * emulator/test/storage/azurite-modules.test.ts fails if they move.
  *
  * These modules are CommonJS with `exports.default = ...`; load them with `createRequire` so the
  * shape is the same under Node and under vitest (whose ESM interop would unwrap `default`).

@@ -181,6 +181,7 @@ export function banner(emulator: RunningEmulator): string {
     `  Data directory:       ${data}`,
     `  Mode:                 ${emulator.config.strict ? 'strict' : 'compat'}, auth ${emulator.config.auth}`,
     `  Health:               ${base}_emulator/health`,
+    `  Dashboard:            ${base}_emulator/ui`,
     ...exposureWarning(emulator),
     '',
   ].join('\n');

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { createTokenIssuer } from './auth/tokens.js';
 import { defaultConfig, type EmulatorConfig } from './config.js';
 import { ContentKeyOpener } from './domain/content-keys.js';
+import { composeApiRouter } from './app/compose.js';
+import { controlRoutes } from './control/table.js';
 import { createApp } from './http/app.js';
 import { handleParserErrors, type ParserRejection } from './http/parser-errors.js';
 import { RequestLog } from './http/request-log.js';
@@ -24,6 +26,7 @@ import { waitForStorage } from './storage/wait-for-storage.js';
 import { createVerification } from './verify/index.js';
 import type { BlobStorage, EmbeddedAzurite } from './storage/types.js';
 import { openStore } from './store/index.js';
+import { MODEL_SCHEMA } from './model/schema.js';
 
 export interface RunningEmulator {
   /** The API root, e.g. `http://127.0.0.1:10010/api/`. */
@@ -67,7 +70,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
-    const store = await openStore({ directory: config.location, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars });
+    const store = await openStore({ directory: config.location, schema: MODEL_SCHEMA, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars });
     cleanup.push(() =>
       store.close().catch((err: unknown) => {
         storeCloseFailure = err;
@@ -106,17 +109,23 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     const accessLog = config.silent ? undefined : (line: string) => process.stdout.write(`${line}\n`);
     const app = createApp({
       services,
+      router: composeApiRouter({ jobs: jobs.runner }),
       tokens: createTokenIssuer(secrets.tokenSigningKey, config.auth),
       requests,
       faults,
-      reset,
-      azuriteVersion: azurite ? AZURITE_VERSION : undefined,
-      ...(opened.azuriteStatus ? { azuriteStatus: opened.azuriteStatus } : {}),
+      control: controlRoutes({
+        services,
+        requests,
+        faults,
+        verification: verification.control,
+        reset,
+        azuriteVersion: azurite ? AZURITE_VERSION : undefined,
+        ...(opened.azuriteStatus ? { azuriteStatus: opened.azuriteStatus } : {}),
+      }),
       accessLog,
       debugLog,
       logError,
       extraRoutes: (express) => {
-        verification.mount(express);
         express.use('/origin', originRouter(services, { log: logError }));
         express.use('/keydelivery', keyDeliveryRouter(services, { log: logError }));
       },

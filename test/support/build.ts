@@ -33,6 +33,8 @@ export async function ensureBuilt(): Promise<void> {
       rmSync(join(REPO, 'dist', '.tsbuildinfo'), { force: true });
       // Someone else's work in progress may have type errors; tsc still emits, which is all we need.
       spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
+      // The dashboard's browser code has its own compiler options (DOM, no Node), as in `npm run build`.
+      spawnSync('npx', ['tsc', '-p', 'emulator/src/ui/browser/tsconfig.json'], { cwd: REPO, stdio: 'ignore' });
     }
   } finally {
     rmdirSync(lock);

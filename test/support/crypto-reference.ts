@@ -40,6 +40,25 @@ export function amsCtrByEcb(key: Uint8Array, iv: bigint, data: Uint8Array, offse
   return out;
 }
 
+/**
+ * CTR with any counter layout: for each 16-byte block the data touches, AES-ECB of
+ * `counterFor(block index)`, XORed into the data from byte `offset % 16` of the first one. The
+ * tests' one reference for the layouts clients got wrong (and, with `amsCounterBlock`, the right one).
+ */
+export function ctrWithCounters(key: Uint8Array, data: Uint8Array, offset: bigint | number, counterFor: (block: bigint) => Uint8Array): Buffer {
+  const start = BigInt(offset);
+  const out = Buffer.alloc(data.length);
+  for (let i = 0; i < data.length; ) {
+    const position = start + BigInt(i);
+    const skip = Number(position % 16n);
+    const keystream = ecbEncrypt(key, counterFor(position / 16n));
+    const n = Math.min(16 - skip, data.length - i);
+    for (let j = 0; j < n; j++) out[i + j] = data[i + j]! ^ keystream[skip + j]!;
+    i += n;
+  }
+  return out;
+}
+
 /** What a stock AES-CTR (OpenSSL's 128-bit counter, carrying into the IV) gives from the same start. */
 export function ctr128(key: Uint8Array, iv: bigint, data: Uint8Array, offset: bigint): Buffer {
   const cipher = createCipheriv('aes-256-ctr', key, amsCounterBlock(iv, offset / 16n));

@@ -2,7 +2,6 @@ import { createCipheriv, type Cipher } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CryptoInputError } from './errors.js';
 import { ivToBytes } from './iv.js';
-import { aesEcbEncrypt } from './ecb.js';
 
 const TWO64 = 1n << 64n;
 const BLOCK = 16n;
@@ -99,32 +98,6 @@ export function counterBlock(iv8: Uint8Array, block: bigint): Buffer {
   const out = Buffer.alloc(16);
   Buffer.from(iv8.buffer, iv8.byteOffset, 8).copy(out, 0);
   out.writeBigUInt64BE(((block % TWO64) + TWO64) % TWO64, 8);
-  return out;
-}
-
-/**
- * The same transform computed one block at a time with AES-ECB, straight from the definition.
- * Slow; it is the independent reference the fast path is tested against, and what the emulator's
- * diagnosis uses to try counter layouts that real clients got wrong.
- */
-export function amsCtrReference(
-  key: Uint8Array,
-  data: Uint8Array,
-  offset: bigint | number,
-  counterFor: (block: bigint) => Uint8Array,
-): Buffer {
-  const start = toOffset(offset);
-  const out = Buffer.alloc(data.length);
-  let i = 0;
-  while (i < data.length) {
-    const position = start + BigInt(i);
-    const block = position / BLOCK;
-    const skip = Number(position % BLOCK);
-    const keystream = aesEcbEncrypt(key, counterFor(block));
-    const n = Math.min(16 - skip, data.length - i);
-    for (let j = 0; j < n; j++) out[i + j] = data[i + j]! ^ keystream[skip + j]!;
-    i += n;
-  }
   return out;
 }
 

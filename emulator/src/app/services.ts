@@ -2,7 +2,7 @@ import type { EmulatorConfig } from '../config.js';
 import type { IdGenerator } from '../ids.js';
 import type { Secrets } from '../secrets/index.js';
 import type { BlobStorage } from '../storage/types.js';
-import type { JsonRecord } from '../store/types.js';
+import type { AssetFileRecord } from '../model/records.js';
 import type { InstrumentedStore } from '../store/instrumented.js';
 import type { RequestInfo } from '../domain/findings.js';
 import type { ContentKeyOpener } from '../domain/content-keys.js';
@@ -19,18 +19,18 @@ export interface ChangeEvents {
    * state. Throwing (an ODataError) refuses the request before anything is stored; this is where a
    * strict emulator verifies an upload that the request completes.
    */
-  beforeFileCommit(candidate: JsonRecord, request: RequestInfo): Promise<void>;
+  beforeFileCommit(candidate: AssetFileRecord, request: RequestInfo): Promise<void>;
   /** A file was created or updated (its blob may now be complete). Must not throw. */
   fileChanged(fileId: string, request: RequestInfo): void;
   /** `file` was deleted (on its own; an asset's delete is assetDeleted). Must not throw. */
-  fileDeleted(file: JsonRecord, request: RequestInfo): void;
+  fileDeleted(file: AssetFileRecord, request: RequestInfo): void;
   /**
    * An asset is about to be deleted with its container: the last chance to read its files' blobs
    * (verifications still pending are run now, within a bound). Must not throw.
    */
   beforeAssetDelete(assetId: string): Promise<void>;
   /** An asset and everything under it (`files`, as they were) were deleted. Must not throw. */
-  assetDeleted(assetId: string, files: readonly JsonRecord[], request: RequestInfo): void;
+  assetDeleted(assetId: string, files: readonly AssetFileRecord[], request: RequestInfo): void;
 }
 
 export const NO_EVENTS: ChangeEvents = {

@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import { CryptoInputError, createAmsCtrStream, parseIv } from '../../../client/src/crypto/index.js';
-import { containerOf } from '../resources/assets.js';
-import { COLLECTIONS } from '../model/collections.js';
+import { openStorageKey } from '../domain/content-keys.js';
+import { assetStorageKeyId, containerOf, getAsset, type AssetRecord } from '../model/asset.js';
+import { fileKeyId, type AssetFileRecord } from '../model/asset-file.js';
+import { getContentKey } from '../model/content-key.js';
+import { STORAGE_ENCRYPTION_SCHEME } from '../model/enums.js';
 import type { Services } from '../app/services.js';
-import { assetStorageKeyId, fileKeyId } from '../resources/files.js';
 import type { BlobInfo } from '../storage/types.js';
-import type { JsonRecord } from '../store/types.js';
 
 /**
  * The clear bytes of an asset file, whatever its encryption: what verification, the Storage
@@ -13,8 +14,8 @@ import type { JsonRecord } from '../store/types.js';
  * storage piped through AES-CTR at the range's file offset.
  */
 export interface ClearSource {
-  file: JsonRecord;
-  asset: JsonRecord;
+  file: AssetFileRecord;
+  asset: AssetRecord;
   container: string;
   blob: BlobInfo;
   /** undefined: the file is not storage-encrypted and its blob is already clear. */
@@ -32,8 +33,8 @@ export class ClearContentError extends Error {
   }
 }
 
-export function isStorageEncrypted(file: JsonRecord): boolean {
-  return file['IsEncrypted'] === true && (file['EncryptionScheme'] === null || file['EncryptionScheme'] === 'StorageEncryption');
+export function isStorageEncrypted(file: AssetFileRecord): boolean {
+  return file.IsEncrypted === true && (file.EncryptionScheme === null || file.EncryptionScheme === STORAGE_ENCRYPTION_SCHEME);
 }
 
 /**
@@ -41,44 +42,43 @@ export function isStorageEncrypted(file: JsonRecord): boolean {
  * unwrappable, IV a decimal UInt64. The key is the file's EncryptionKeyId when it names one, else
  * the asset's StorageEncryption key (what the .NET SDK's download uses).
  */
-export async function resolveClearSource(services: Services, file: JsonRecord): Promise<ClearSource> {
+export async function resolveClearSource(services: Services, file: AssetFileRecord): Promise<ClearSource> {
   const located = await locateBlob(services, file);
-  if (file['IsEncrypted'] !== true) return located;
+  if (file.IsEncrypted !== true) return located;
   if (!isStorageEncrypted(file)) {
-    throw new ClearContentError('UnsupportedEncryption', `EncryptionScheme ${JSON.stringify(file['EncryptionScheme'])} is not StorageEncryption; only storage encryption is decrypted here`);
+    throw new ClearContentError('UnsupportedEncryption', `EncryptionScheme ${JSON.stringify(file.EncryptionScheme)} is not StorageEncryption; only storage encryption is decrypted here`);
   }
   const { key, keyId } = resolveContentKey(services, file, located.asset);
   return { ...located, encryption: { key, keyId, iv: resolveIv(file) } };
 }
 
 /** The file's asset, container and blob (NoAsset, NoBlob): the first half of resolveClearSource. */
-export async function locateBlob(services: Services, file: JsonRecord): Promise<ClearSource> {
-  const asset = services.store.get(COLLECTIONS.Assets, String(file['ParentAssetId']));
-  if (!asset) throw new ClearContentError('NoAsset', `the file's asset ${String(file['ParentAssetId'])} does not exist`);
+export async function locateBlob(services: Services, file: AssetFileRecord): Promise<ClearSource> {
+  const asset = getAsset(services.store, String(file.ParentAssetId));
+  if (!asset) throw new ClearContentError('NoAsset', `the file's asset ${String(file.ParentAssetId)} does not exist`);
   const container = containerOf(asset);
-  const name = String(file['Name']);
+  const name = String(file.Name);
   const blob = await services.storage.getBlob(container, name);
   if (!blob) throw new ClearContentError('NoBlob', `no blob named '${name}' in the asset's container ${container}: the upload has not happened (or used another name)`);
   return { file, asset, container, blob };
 }
 
 /** The opened 32-byte content key of a storage-encrypted file (NoContentKey, ContentKeyUnwrapFailed). */
-export function resolveContentKey(services: Services, file: JsonRecord, asset: JsonRecord): { key: Buffer; keyId: string } {
-  const keyId = fileKeyId(services.store, file) ?? assetStorageKeyId(services.store, String(asset['Id']));
-  const keyRecord = keyId ? services.store.get(COLLECTIONS.ContentKeys, keyId) : undefined;
+export function resolveContentKey(services: Services, file: AssetFileRecord, asset: AssetRecord): { key: Buffer; keyId: string } {
+  const keyId = fileKeyId(services.store, file) ?? assetStorageKeyId(services.store, asset.Id);
+  const keyRecord = keyId ? getContentKey(services.store, keyId) : undefined;
   if (!keyId || !keyRecord) {
-    throw new ClearContentError('NoContentKey', `no content key: the file names ${JSON.stringify(file['EncryptionKeyId'])} and the asset has no StorageEncryption key linked`);
+    throw new ClearContentError('NoContentKey', `no content key: the file names ${JSON.stringify(file.EncryptionKeyId)} and the asset has no StorageEncryption key linked`);
   }
-  const opened = services.keys.open(keyRecord['EncryptedContentKey'] as string | null);
-  if (!opened.ok) throw new ClearContentError('ContentKeyUnwrapFailed', `the content key ${String(keyRecord['Id'])} cannot be unwrapped: ${opened.message}`);
-  if (opened.key.length !== 32) throw new ClearContentError('ContentKeyUnwrapFailed', `the content key ${String(keyRecord['Id'])} is ${opened.key.length} bytes, not 32`);
-  return { key: opened.key, keyId: String(keyRecord['Id']) };
+  const opened = openStorageKey(services.keys, keyRecord.EncryptedContentKey);
+  if (!opened.ok) throw new ClearContentError('ContentKeyUnwrapFailed', `the content key ${String(keyRecord.Id)} ${opened.problem}`);
+  return { key: opened.key, keyId: String(keyRecord.Id) };
 }
 
 /** The file's InitializationVector as a number (InvalidInitializationVector). */
-export function resolveIv(file: JsonRecord): bigint {
+export function resolveIv(file: AssetFileRecord): bigint {
   try {
-    return parseIv(String(file['InitializationVector'] ?? ''));
+    return parseIv(String(file.InitializationVector ?? ''));
   } catch (err) {
     if (err instanceof CryptoInputError) throw new ClearContentError('InvalidInitializationVector', `InitializationVector: ${err.message}`);
     throw err;

@@ -6,16 +6,14 @@ import {
   identifyChecksumVariant,
   unwrapContentKey,
 } from '../../../client/src/crypto/index.js';
+import { ContentKeyType } from '../model/enums.js';
 import type { Deviation } from './deviations.js';
-import './key-delivery-rules.js';
 
-export const STORAGE_ENCRYPTION = 1;
-
-/** Dynamic encryption is AES-128: CommonEncryption 0, EnvelopeEncryption 4, CommonEncryptionCbcs 6. */
-const AES128_KEY_TYPES: ReadonlySet<number> = new Set([0, 4, 6]);
+/** Dynamic encryption is AES-128: these key types must be 16 bytes. */
+const AES128_KEY_TYPES: ReadonlySet<number> = new Set([ContentKeyType.CommonEncryption, ContentKeyType.EnvelopeEncryption, ContentKeyType.CommonEncryptionCbcs]);
 
 /** The content key types the service defined (NET ContentKeyType.cs). */
-export const CONTENT_KEY_TYPES: ReadonlySet<number> = new Set([0, 1, 2, 3, 4, 6, 7, 8]);
+export const CONTENT_KEY_TYPES: ReadonlySet<number> = new Set(Object.values(ContentKeyType));
 
 export interface ContentKeyFields {
   Id: string;
@@ -105,6 +103,17 @@ export class ContentKeyOpener {
   }
 }
 
+/** A storage-encryption key opened: its 32 AES-256 bytes, or what is wrong (a phrase to follow "the content key <id>"). */
+export type StorageKeyOutcome = { ok: true; key: Buffer } | { ok: false; problem: string };
+
+/** Open an EncryptedContentKey that must be a storage-encryption key: AES-256, 32 bytes. */
+export function openStorageKey(opener: ContentKeyOpener, encryptedContentKey: string | null): StorageKeyOutcome {
+  const opened = opener.open(encryptedContentKey);
+  if (!opened.ok) return { ok: false, problem: `cannot be unwrapped: ${opened.message}` };
+  if (opened.key.length !== 32) return { ok: false, problem: `is ${opened.key.length} bytes, not 32` };
+  return { ok: true, key: opened.key };
+}
+
 function digestOf(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
@@ -128,7 +137,7 @@ export function inspectNewContentKey(fields: ContentKeyFields, opener: ContentKe
     return out;
   }
   const key = outcome.key;
-  if (fields.ContentKeyType === STORAGE_ENCRYPTION && key.length !== 32) {
+  if (fields.ContentKeyType === ContentKeyType.StorageEncryption && key.length !== 32) {
     out.push({
       rule: 'content-key-length',
       entityId: fields.Id,
@@ -149,7 +158,7 @@ export function inspectNewContentKey(fields: ContentKeyFields, opener: ContentKe
   if (![16, 24, 32].includes(key.length)) return out;
   const checksum = fields.Checksum ?? '';
   if (checksum === '') {
-    if (fields.ContentKeyType === STORAGE_ENCRYPTION) {
+    if (fields.ContentKeyType === ContentKeyType.StorageEncryption) {
       out.push({
         rule: 'checksum-missing',
         entityId: fields.Id,

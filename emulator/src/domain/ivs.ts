@@ -1,5 +1,4 @@
 import { CryptoInputError, parseIv } from '../../../client/src/crypto/index.js';
-import type { JsonRecord, StoreReader } from '../store/types.js';
 import type { Deviation } from './deviations.js';
 
 /**
@@ -45,25 +44,25 @@ export function checkIvFormat(file: EncryptedFileView): Deviation[] {
  * Files (other than `file`) that use `keyId` with the same IV. `keyOf` gives the content key a file
  * is encrypted with (its EncryptionKeyId, or its asset's storage key).
  */
-export function checkIvUnique(
+export function checkIvUnique<F extends EncryptedFileView>(
   file: EncryptedFileView,
   keyId: string | undefined,
-  files: Iterable<JsonRecord>,
-  keyOf: (other: JsonRecord) => string | undefined,
+  files: Iterable<F>,
+  keyOf: (other: F) => string | undefined,
 ): Deviation[] {
   if (!file.IsEncrypted || !keyId || !file.InitializationVector) return [];
   const identity = ivIdentity(file.InitializationVector);
   for (const other of files) {
-    if (other['Id'] === file.Id || other['IsEncrypted'] !== true) continue;
-    const otherIv = other['InitializationVector'];
+    if (other.Id === file.Id || other.IsEncrypted !== true) continue;
+    const otherIv = other.InitializationVector;
     if (typeof otherIv !== 'string' || ivIdentity(otherIv) !== identity) continue;
     if (keyOf(other) !== keyId) continue;
     return [{
       rule: 'iv-reused',
       entityId: file.Id,
       strictStatus: 409,
-      message: `File '${file.Name}' (${file.Id}) uses InitializationVector ${file.InitializationVector} under content key ${keyId}, already used by file '${String(other['Name'])}' (${String(other['Id'])}): the two files share a keystream`,
-      details: { otherFileId: String(other['Id']), keyId, iv: file.InitializationVector },
+      message: `File '${file.Name}' (${file.Id}) uses InitializationVector ${file.InitializationVector} under content key ${keyId}, already used by file '${other.Name}' (${other.Id}): the two files share a keystream`,
+      details: { otherFileId: other.Id, keyId, iv: file.InitializationVector },
     }];
   }
   return [];

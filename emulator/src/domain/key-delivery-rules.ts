@@ -1,4 +1,4 @@
-import { registerRules, type RuleDef } from './rules.js';
+import type { RuleDef } from './rule-def.js';
 import type { TokenMistake } from './token-restriction.js';
 
 /**
@@ -74,5 +74,3 @@ export const KEY_DELIVERY_RULES: readonly RuleDef[] = [
     'For tests against the emulator, give the template a PrimaryVerificationKey.',
     'The template as stored: it has no verification key.'),
 ];
-
-registerRules(KEY_DELIVERY_RULES);

@@ -3,29 +3,14 @@
  * README's rule table and the conformance kit's report are generated from it, so the docs and the
  * code cannot drift. A rule's `fix` is written for the author of the client that tripped it.
  */
-export type Severity = 'error' | 'warning' | 'info';
+import type { RuleDef } from './rule-def.js';
+import { KEY_DELIVERY_RULES } from './key-delivery-rules.js';
+import { VERIFICATION_RULES } from './verification-rules.js';
 
-export interface RuleDef {
-  id: string;
-  severity: Severity;
-  /** Which of the three guarantees (or other area) the rule belongs to, for reports. */
-  area: 'checksum' | 'rsa-oaep-unwrapping' | 'iv-uniqueness' | 'counter' | 'content' | 'protocol';
-  title: string;
-  /** What the rule checks and why the service or the SDKs care. */
-  description: string;
-  /** What a client author should change. */
-  fix: string;
-  /**
-   * What a finding of this rule rests on. An error needs positive evidence (a digest that does not
-   * match, a named mistake that explains the bytes, a length that disagrees with a complete blob,
-   * an impossible value); without it the emulator says what it could not check, as a warning.
-   */
-  evidence: string;
-  /** Whether `--strict` refuses the request that trips it (compat mode only records it). */
-  strictRefuses: boolean;
-}
+export type { RuleDef, Severity } from './rule-def.js';
 
-export const RULES: readonly RuleDef[] = [
+/** The protocol and key rules the handlers and `domain/` check. */
+const PROTOCOL_RULES: readonly RuleDef[] = [
   {
     id: 'checksum-mismatch',
     severity: 'error',
@@ -100,19 +85,13 @@ export const RULES: readonly RuleDef[] = [
   },
 ];
 
+/** Every rule, assembled once from the areas that record findings; never added to later. */
+export const RULES: readonly RuleDef[] = [...PROTOCOL_RULES, ...KEY_DELIVERY_RULES, ...VERIFICATION_RULES];
+
 const byId = new Map(RULES.map((r) => [r.id, r]));
 
 export function ruleOf(id: string): RuleDef {
   const rule = byId.get(id);
   if (!rule) throw new Error(`unknown finding rule ${id}`);
   return rule;
-}
-
-/** Later subsystems (verification, jobs) register their rules here at import time. */
-export function registerRules(rules: readonly RuleDef[]): void {
-  for (const rule of rules) {
-    if (byId.has(rule.id)) continue;
-    (RULES as RuleDef[]).push(rule);
-    byId.set(rule.id, rule);
-  }
 }

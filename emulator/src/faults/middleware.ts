@@ -1,4 +1,4 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { ODataError } from '../odata/errors.js';
 import { negotiateFormat } from '../odata/format.js';
 import { decodePath, pathBelowServiceRoot } from '../odata/uri.js';
@@ -33,25 +33,4 @@ export function faultMiddleware(faults: FaultInjector) {
     const headers: Record<string, string> = decision.status === 503 || decision.status === 429 ? { 'Retry-After': '1' } : {};
     next(new ODataError(decision.status, decision.rule.message, decision.rule.code, headers));
   };
-}
-
-/** `/_emulator/faults`: POST a rule (or an array), GET the rules with their counters, DELETE them. */
-export function faultRouter(faults: FaultInjector): Router {
-  const router = express.Router();
-  router.post('/', (req, res) => {
-    const body: unknown = req.body;
-    res.status(201).json({ faults: faults.add(Array.isArray(body) ? body : [body]) });
-  });
-  router.get('/', (_req, res) => {
-    res.status(200).json({ faults: faults.list() });
-  });
-  router.delete('/', (_req, res) => {
-    faults.clear();
-    res.status(204).end();
-  });
-  router.delete('/:id', (req, res) => {
-    if (!faults.remove(req.params['id'] ?? '')) throw new ODataError(404, `No fault rule '${req.params['id']}'`);
-    res.status(204).end();
-  });
-  return router;
 }

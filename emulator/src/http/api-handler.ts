@@ -7,7 +7,7 @@ import { parseQueryString } from '../odata/params.js';
 import { decodePath, parseODataPath, pathBelowServiceRoot } from '../odata/uri.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, HttpMethod } from '../resources/context.js';
-import { route } from '../resources/router.js';
+import type { ApiRouter } from '../resources/router.js';
 import { isKnownApiVersion } from './api-version.js';
 import { executeBatch } from './batch.js';
 import type { ErrorLogger } from './error-handler.js';
@@ -24,7 +24,7 @@ const TUNNELLED: ReadonlySet<string> = new Set(['MERGE', 'PATCH', 'PUT', 'DELETE
  * the OData path, run the resource handler and write its result. Errors go to the error handler,
  * which answers in the negotiated format.
  */
-export function apiHandler(services: Services, tokens: TokenIssuer, logError: ErrorLogger) {
+export function apiHandler(services: Services, tokens: TokenIssuer, logError: ErrorLogger, router: ApiRouter) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const info = requestInfo(req, res);
     try {
@@ -45,25 +45,20 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
       await checkAuth(req, services, tokens);
       const versionFinding = checkApiVersion(req, services, path.kind === 'metadata' ? params : undefined);
 
-      const apiRequest: ApiRequest = {
-        method,
-        path,
-        rawQuery: query,
-        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-        contentType: req.get('content-type'),
-        serviceRoot: serviceRootOf(req),
-        baseUrl: serviceRootOf(req).replace(/api\/$/, ''),
-        info,
-      };
+      const serviceRoot = serviceRootOf(req);
+      const baseUrl = serviceRoot.replace(/api\/$/, '');
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const contentType = req.get('content-type');
       if (versionFinding) await recordVersionFinding(services, info, versionFinding);
       if (path.kind === 'batch') {
         if (method !== 'POST') throw methodNotAllowed(`${method} is not allowed on $batch; POST a multipart/mixed body`);
         const deadline = Date.now() + services.config.limits.requestTimeoutMs;
-        const batch = { services, serviceRoot: apiRequest.serviceRoot, baseUrl: apiRequest.baseUrl, info, outerHeader: (name: string) => req.get(name), resolveMethod, logError, deadline };
-        writeRendered(res, await executeBatch(batch, apiRequest.body, apiRequest.contentType));
+        const batch = { services, router, serviceRoot, baseUrl, info, outerHeader: (name: string) => req.get(name), resolveMethod, logError, deadline };
+        writeRendered(res, await executeBatch(batch, body, contentType));
         return;
       }
-      const result = await withTimeout(route(apiRequest, services), services.config.limits.requestTimeoutMs);
+      const apiRequest: ApiRequest = { method, path, rawQuery: query, body, contentType, serviceRoot, baseUrl, info };
+      const result = await withTimeout(router.route(apiRequest, services), services.config.limits.requestTimeoutMs);
       writeResult(res, {
         format,
         serviceRoot: apiRequest.serviceRoot,

@@ -2,37 +2,37 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { TokenIssuer } from '../auth/tokens.js';
 import { FaultInjector } from '../faults/injector.js';
-import { faultMiddleware, faultRouter } from '../faults/middleware.js';
-import { emulatorRouter, type EmulatorApiOptions } from '../emulator-api/index.js';
+import { faultMiddleware } from '../faults/middleware.js';
+import { controlPlane } from '../control/mount.js';
+import type { ControlRoute } from '../control/table.js';
 import type { Services } from '../app/services.js';
+import type { ApiRouter } from '../resources/router.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
 import { apiHandler, splitUrl } from './api-handler.js';
 import { refuseDeclaredOversizedBody } from './body-limit.js';
-import { emulatorExposureGuard } from './emulator-exposure.js';
-import { readOtherBody } from './read-body.js';
 import { requestTimeout } from './request-timeout.js';
 import { errorHandler, type ErrorLogger } from './error-handler.js';
-import type { RequestLog } from './request-log.js';
+import { isWatchPoll, WATCH_HEADER, type RequestLog } from './request-log.js';
 import { legacyRootRedirect } from './legacy-root.js';
 import { locals, requestInfo } from './request-context.js';
 import { tokenRouter } from './token-endpoints.js';
 
 export interface AppOptions {
   services: Services;
+  /** What `/api/` serves: this emulator's router (app/compose.ts). */
+  router: ApiRouter;
   tokens: TokenIssuer;
   requests: RequestLog;
   /** Fault rules users set through /_emulator/faults to test their retry code (default: none yet). */
   faults?: FaultInjector;
-  reset: EmulatorApiOptions['reset'];
-  azuriteVersion?: string;
-  /** The embedded Azurite child's state, when it runs in a child process (for health). */
-  azuriteStatus?: EmulatorApiOptions['azuriteStatus'];
+  /** The `/_emulator` routes (control/table.ts); none for an app that only serves the API. */
+  control: readonly ControlRoute[];
   /** One line per request (the access log), unless silent. */
   accessLog?: (line: string) => void;
   /** Debug log sink (request and response headers, redacted), when --debug is given. */
   debugLog?: (entry: Record<string, unknown>) => void;
   logError: ErrorLogger;
-  /** Extra routers mounted before `/api` (origin delivery, fault injection). */
+  /** Extra routers mounted before `/api` (origin delivery). */
   extraRoutes?: (app: Express) => void;
 }
 
@@ -61,9 +61,7 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.use(tokenRouter(options.tokens, services.config.auth));
-  app.use('/_emulator', emulatorExposureGuard(services.config.host));
-  app.use('/_emulator/faults', express.json({ limit: '256kb', strict: false }), readOtherBody('256kb'), faultRouter(faults));
-  app.use('/_emulator', express.json({ limit: '1mb' }), readOtherBody('1mb'), emulatorRouter({ services, requests: options.requests, reset: options.reset, azuriteVersion: options.azuriteVersion, ...(options.azuriteStatus ? { azuriteStatus: options.azuriteStatus } : {}) }));
+  app.use('/_emulator', controlPlane(services.config.host, options.control));
   options.extraRoutes?.(app);
 
   // The legacy root: `/`, `/api` without its slash, and entity sets under the root answer 301 to `/api/`.
@@ -74,7 +72,7 @@ export function createApp(options: AppOptions): Express {
     faultMiddleware(faults),
     refuseDeclaredOversizedBody(services.config.limits.maxBodyBytes),
     express.raw({ type: () => true, limit: services.config.limits.maxBodyBytes }),
-    apiHandler(services, options.tokens, options.logError),
+    apiHandler(services, options.tokens, options.logError, options.router),
   );
   app.use(errorHandler(options.logError));
   return app;
@@ -85,7 +83,7 @@ function logRequest(options: AppOptions, req: Request, res: Response): void {
   const latencyMs = Math.round((performance.now() - l.startedAt) * 10) / 10;
   const info = requestInfo(req, res);
   const { path } = splitUrl(req.originalUrl);
-  options.requests.add({ time: new Date().toISOString(), method: req.method, path: path.slice(0, 500), status: res.statusCode, latencyMs, requestId: l.requestId, client: info.client });
+  if (!isWatchPoll(req.method, path, req.get(WATCH_HEADER))) options.requests.add({ time: new Date().toISOString(), method: req.method, path: path.slice(0, 500), status: res.statusCode, latencyMs, requestId: l.requestId, client: info.client });
   options.accessLog?.(`${req.socket.remoteAddress ?? '-'} "${req.method} ${req.originalUrl.slice(0, 300)}" ${res.statusCode} ${latencyMs}ms ${l.requestId}`);
   options.debugLog?.({
     time: new Date().toISOString(),

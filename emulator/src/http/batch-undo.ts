@@ -1,13 +1,10 @@
 import type { RequestInfo } from '../domain/findings.js';
-import { AccessPolicy, Asset, AssetFile, ContentKey, Locator, type EntityTypeDef } from '../odata/edm.js';
+import { AssetFile } from '../odata/edm.js';
 import { canonicalId } from '../odata/uri.js';
-import { AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from '../odata/edm-delivery.js';
-import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from '../model/collections.js';
-import type { AssetKeyLinkRecord } from '../model/records.js';
-import { LOCATOR_ORIGIN } from '../resources/locators.js';
+import { collectionOfUpdatable, misfitOfRestored, storeOnlyDeleteCascade } from '../model/undo.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest } from '../resources/context.js';
-import type { JsonRecord, StoreReader } from '../store/types.js';
+import type { JsonRecord } from '../store/types.js';
 
 /**
  * Putting back, in the store, what an update or a delete of a changeset did, when a later
@@ -36,9 +33,6 @@ export interface UndoLeft {
   failed: boolean;
 }
 
-/** Locators an asset may have (the service's limit, as locators.ts enforces it). */
-const MAX_LOCATORS_PER_ASSET = 5;
-
 interface Slot {
   collection: string;
   id: string;
@@ -46,28 +40,13 @@ interface Slot {
   after?: JsonRecord | undefined;
 }
 
-const UPDATABLE: ReadonlyMap<EntityTypeDef, string> = new Map([
-  [Asset, COLLECTIONS.Assets],
-  [AssetFile, COLLECTIONS.Files],
-  [ContentKey, COLLECTIONS.ContentKeys],
-  [AccessPolicy, COLLECTIONS.AccessPolicies],
-  [Locator, COLLECTIONS.Locators],
-  // Their MERGE changes one record; their DELETE takes links too, which are not planned here.
-  [AssetDeliveryPolicy, COLLECTIONS.AssetDeliveryPolicies],
-  [ContentKeyAuthorizationPolicy, COLLECTIONS.ContentKeyAuthorizationPolicies],
-  [ContentKeyAuthorizationPolicyOption, COLLECTIONS.ContentKeyAuthorizationPolicyOptions],
-]);
-
-/** Deletes that touch only the store (a content key's asset links go with it and come back). */
-const DELETABLE = new Set<EntityTypeDef>([AssetFile, ContentKey, AccessPolicy, Locator]);
-
 export function planUndo(services: Services, request: ApiRequest): UndoPlan | undefined {
   const { path, method } = request;
   if (path.kind !== 'entity' || path.property !== undefined) return undefined;
-  const collection = UPDATABLE.get(path.type);
+  const collection = collectionOfUpdatable(path.type);
   if (!collection) return undefined;
   const update = method === 'MERGE' || method === 'PATCH' || method === 'PUT';
-  if (!update && !(method === 'DELETE' && DELETABLE.has(path.type))) return undefined;
+  if (!update && method !== 'DELETE') return undefined;
   let id: string;
   try {
     id = canonicalId(path.type, path.key);
@@ -76,15 +55,12 @@ export function planUndo(services: Services, request: ApiRequest): UndoPlan | un
   }
   const record = services.store.get(collection, id);
   if (!record) return undefined;
-  // A SAS locator's delete removed its stored access policy from the container too.
-  if (!update && path.type === Locator && record['Type'] !== LOCATOR_ORIGIN) return undefined;
+  // A delete that reached storage too (an asset's container, a SAS locator's stored access policy) cannot be put back.
+  const cascade = update ? [] : storeOnlyDeleteCascade(services.store, collection, id, record);
+  if (cascade === undefined) return undefined;
 
   const slots: Slot[] = [{ collection, id, before: copy(record) }];
-  if (!update && path.type === ContentKey) {
-    for (const link of services.store.lookup<AssetKeyLinkRecord>(INDEXES.linksByKey, id)) {
-      slots.push({ collection: ASSET_KEY_LINKS, id: `${link.assetId}|${link.keyId}`, before: copy(link) });
-    }
-  }
+  for (const slot of cascade) slots.push({ ...slot, before: copyOrUndefined(services.store.get(slot.collection, slot.id)) });
   const info: RequestInfo = request.info;
   return {
     settle() {
@@ -106,7 +82,7 @@ export function planUndo(services: Services, request: ApiRequest): UndoPlan | un
           // Checked with the plan's own records back (a key and its links refer to each other);
           // throwing leaves the state untouched.
           for (const slot of slots) {
-            const conflict = slot.before && slot.after === undefined ? conflictOf(tx, slot.collection, slot.id, slot.before) : undefined;
+            const conflict = slot.before && slot.after === undefined ? misfitOfRestored(tx, slot.collection, slot.before) : undefined;
             if (conflict !== undefined) throw new UndoRefused(conflict);
           }
         })
@@ -122,29 +98,6 @@ export function planUndo(services: Services, request: ApiRequest): UndoPlan | un
 }
 
 class UndoRefused extends Error {}
-
-/** Why a deleted record, put back, does not fit the state around it; undefined when it does. */
-function conflictOf(tx: StoreReader, collection: string, id: string, record: JsonRecord): string | undefined {
-  const missing = (set: string, refId: unknown, what: string) => (typeof refId === 'string' && !tx.has(set, refId) ? `its ${what} '${refId}' no longer exists` : undefined);
-  switch (collection) {
-    case COLLECTIONS.Files: {
-      const gone = missing(COLLECTIONS.Assets, record['ParentAssetId'], 'asset');
-      if (gone) return gone;
-      const name = String(record['Name']).toLowerCase();
-      const clash = tx.lookup(INDEXES.filesByAsset, String(record['ParentAssetId'])).some((f) => f['Id'] !== id && String(f['Name']).toLowerCase() === name);
-      return clash ? `another file named '${String(record['Name'])}' was made in its asset since` : undefined;
-    }
-    case COLLECTIONS.Locators: {
-      const gone = missing(COLLECTIONS.Assets, record['AssetId'], 'asset') ?? missing(COLLECTIONS.AccessPolicies, record['AccessPolicyId'], 'access policy');
-      if (gone) return gone;
-      return tx.lookup(INDEXES.locatorsByAsset, String(record['AssetId'])).length > MAX_LOCATORS_PER_ASSET ? `its asset has ${MAX_LOCATORS_PER_ASSET} locators again` : undefined;
-    }
-    case ASSET_KEY_LINKS:
-      return missing(COLLECTIONS.Assets, record['assetId'], 'asset') ?? missing(COLLECTIONS.ContentKeys, record['keyId'], 'content key');
-    default:
-      return undefined;
-  }
-}
 
 function copy<T extends JsonRecord>(record: T): T {
   return JSON.parse(JSON.stringify(record)) as T;

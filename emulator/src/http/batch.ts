@@ -5,13 +5,12 @@ import type { RequestInfo } from '../domain/findings.js';
 import { readLinkBody } from '../odata/body.js';
 import { badRequest, notFound, ODataError } from '../odata/errors.js';
 import { bodyFormat, negotiateFormat, type WireFormat } from '../odata/format.js';
-import { decodePath, parseODataPath, pathBelowServiceRoot, resolveEntityReference, type ODataPath } from '../odata/uri.js';
-import { entityTypeOfSet, Job, navigationOf, type EntityTypeDef } from '../odata/edm.js';
+import { decodePath, parseODataPath, pathBelowServiceRoot, resolveEntityReference, type ResourcePath } from '../odata/uri.js';
+import { entityTypeOfSet, FUNCTIONS, Job, navigationOf, type EntityTypeDef } from '../odata/edm.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult, HttpMethod } from '../resources/context.js';
-import { resolveNavigation } from '../resources/navigation.js';
 import type { JsonRecord } from '../store/types.js';
-import { route } from '../resources/router.js';
+import type { ApiRouter } from '../resources/router.js';
 import { header, writeHttpResponse, writeMultipart, type HeaderList, type MimePart } from './batch-multipart.js';
 import { foldInline } from './batch-inline.js';
 import { planUndo, type UndoLeft } from './batch-undo.js';
@@ -38,6 +37,8 @@ import { renderError, renderResult, type Rendered, type ResponseContext } from '
 
 export interface BatchContext {
   services: Services;
+  /** The emulator's router: every operation goes through it as a request of its own. */
+  router: ApiRouter;
   /** Service root of the `$batch` request itself (follows its Host); operations' hosts are ignored. */
   serviceRoot: string;
   baseUrl: string;
@@ -158,7 +159,7 @@ class BatchRun {
     try {
       const { request, preferNoContent } = this.apiRequest(operation);
       const undoPlan = planUndo(this.ctx.services, request);
-      const result = await route(request, this.ctx.services);
+      const result = await this.ctx.router.route(request, this.ctx.services);
       undoPlan?.settle();
       const query = request.method === 'GET' || request.method === 'HEAD';
       const limit = this.ctx.services.config.limits.maxResponseBytes;
@@ -220,7 +221,7 @@ class BatchRun {
     if (!outcome.created) return { parent: outcome, children: [] };
     const { type, record } = outcome.created;
     const nav = navigationOf(type, navigation);
-    const resolver = nav && resolveNavigation(type, nav);
+    const resolver = nav && this.ctx.router.navigation(type, nav);
     const related = resolver ? resolver(this.ctx.services.store, record, this.ctx.services) : [];
     const target = nav && entityTypeOfSet(nav.target);
     const made = related.slice(related.length - children.length);
@@ -288,7 +289,7 @@ class BatchRun {
       if (operation.contentId !== undefined) this.created.set(operation.contentId, { type, key });
       const what = `delete of the ${type.name} '${key}' it created`;
       // A job may already be Scheduled or running, and only a final job can be deleted.
-      if (type === Job) return async () => (await this.cancelJob(key, request), this.undo({ kind: 'entity', type, key, rawValue: false }, request, what));
+      if (type === Job) return async () => bothLeft(await this.cancelJob(key, request), await this.undo({ kind: 'entity', type, key, rawValue: false }, request, what));
       return () => this.undo({ kind: 'entity', type, key, rawValue: false }, request, what);
     }
     if (request.path.kind === 'links' && request.method === 'POST' && result.kind === 'noContent') {
@@ -299,16 +300,27 @@ class BatchRun {
     return undefined;
   }
 
-  /** Best effort: a job that is final already, or gone, is the delete's to report. */
-  private async cancelJob(key: string, original: ApiRequest): Promise<void> {
-    const cancel = { ...original, method: 'POST' as const, path: parseODataPath('CancelJob'), rawQuery: `jobid=${encodeURIComponent(`'${key}'`)}`, body: Buffer.alloc(0), contentType: undefined };
-    await route(cancel, this.ctx.services).catch(() => undefined);
+  /**
+   * Cancel a job the changeset created, so that it can be deleted. A job that is final already
+   * (400) or gone (404) is the delete's to report; any other failure is said here.
+   */
+  private async cancelJob(key: string, original: ApiRequest): Promise<UndoLeft | undefined> {
+    const fn = FUNCTIONS.find((f) => f.name === 'CancelJob')!;
+    const cancel: ApiRequest = { ...original, method: 'POST', path: { kind: 'function', fn }, rawQuery: `jobid=${encodeURIComponent(`'${key}'`)}`, body: Buffer.alloc(0), contentType: undefined };
+    try {
+      await this.ctx.router.route(cancel, this.ctx.services);
+      return undefined;
+    } catch (err) {
+      const status = toODataError(err)?.status;
+      if (status === 400 || status === 404) return undefined;
+      return { message: `cancel of the Job '${key}' it created failed: ${err instanceof Error ? err.message : String(err)}`, failed: true };
+    }
   }
 
   /** Undo a create by deleting it (storage included: an asset's container); says what failed. */
-  private async undo(path: ODataPath, original: ApiRequest, what: string): Promise<UndoLeft | undefined> {
+  private async undo(path: ResourcePath, original: ApiRequest, what: string): Promise<UndoLeft | undefined> {
     try {
-      await route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
+      await this.ctx.router.route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
       return undefined;
     } catch (err) {
       // Already gone (a later operation of the changeset deleted it): nothing is left behind.
@@ -358,6 +370,12 @@ function splitTarget(url: string): { path: string; query: string } {
   if (!target.startsWith('/')) target = `/api/${target}`;
   const q = target.indexOf('?');
   return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+/** What two undo steps of one operation left behind, said together. */
+function bothLeft(first: UndoLeft | undefined, second: UndoLeft | undefined): UndoLeft | undefined {
+  if (!first || !second) return first ?? second;
+  return { message: `${first.message}; ${second.message}`, failed: first.failed || second.failed };
 }
 
 function httpPart(rendered: Rendered): MimePart {

@@ -11,6 +11,19 @@ export interface RequestLogEntry {
   rejectedByParser?: string;
 }
 
+/**
+ * A GET under `/_emulator` that carries this header (any value) is a tool watching the emulator
+ * (the dashboard polls every few seconds): it is not added to the ring, whose 200 entries it would
+ * otherwise fill with its own calls and push the client's out. Nor are the dashboard's own page,
+ * stylesheet and scripts (a browser cannot add the header to those).
+ */
+export const WATCH_HEADER = 'X-AMS-Emulator-Watch';
+
+export function isWatchPoll(method: string, path: string, watchHeader: string | undefined): boolean {
+  if (method !== 'GET' || !path.startsWith('/_emulator/')) return false;
+  return (watchHeader ?? '').trim() !== '' || path === '/_emulator/ui' || path.startsWith('/_emulator/ui/');
+}
+
 /** The last N calls, oldest first; a fixed-size ring so a long CI run cannot grow it. */
 export class RequestLog {
   private readonly entries: (RequestLogEntry | undefined)[];

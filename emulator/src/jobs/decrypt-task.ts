@@ -3,18 +3,16 @@ import { pipeline, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
 import type { RequestInfo } from '../domain/findings.js';
-import { AssetFile } from '../odata/edm.js';
-import { canonicalId } from '../odata/uri.js';
 import { formatNbId } from '../../../client/src/crypto/index.js';
 import { contentTypeOfFile } from '../origin/content-type.js';
-import { containerOf } from '../resources/assets.js';
-import { COLLECTIONS } from '../model/collections.js';
-import { newRecord } from '../resources/common.js';
+import { COLLECTIONS, INDEXES } from '../model/collections.js';
+import { JobState } from '../model/enums.js';
+import type { AssetFileRecord, AssetRecord } from '../model/records.js';
+import type { TaskOutcome } from '../model/task.js';
 import type { Services } from '../app/services.js';
-import { filesOfAsset } from '../resources/files.js';
 import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
-import type { JsonRecord } from '../store/types.js';
-import { JobState, type TaskOutcome } from './job-states.js';
+import type { StoreReader } from '../store/types.js';
+import { containerOf } from './job-store.js';
 
 /**
  * The Storage Decryption processor's work for one task: every file of the input asset, decrypted
@@ -39,9 +37,9 @@ type ErrorDetail = TaskOutcome['errors'][number];
 
 export async function decryptAsset(run: DecryptionRun, inputAssetId: string, outputAssetId: string): Promise<TaskOutcome> {
   const { services } = run;
-  const input = services.store.get(COLLECTIONS.Assets, inputAssetId);
+  const input = services.store.get<AssetRecord>(COLLECTIONS.Assets, inputAssetId);
   if (!input) return failed({ Code: 'NoAsset', Message: `The input asset ${inputAssetId} no longer exists` });
-  const output = services.store.get(COLLECTIONS.Assets, outputAssetId);
+  const output = services.store.get<AssetRecord>(COLLECTIONS.Assets, outputAssetId);
   if (!output) return failed(outputGone(outputAssetId));
   const files = filesOfAsset(services.store, inputAssetId);
   if (files.length === 0) {
@@ -54,7 +52,7 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
     try {
       sources.push(await untilStorageAnswers(run, () => resolveClearSource(services, file)));
     } catch (err) {
-      errors.push(fileError(String(file['Name']), err));
+      errors.push(fileError(file.Name, err));
     }
   }
   if (errors.length > 0) return { state: JobState.Error, errors };
@@ -66,7 +64,7 @@ export async function decryptAsset(run: DecryptionRun, inputAssetId: string, out
     } catch (err) {
       if (run.signal.aborted) throw err;
       if (err instanceof OutputGone) return failed(outputGone(outputAssetId));
-      return failed(fileError(String(source.file['Name']), err));
+      return failed(fileError(fileOf(source).Name, err));
     }
     await run.progress(i + 1, sources.length);
   }
@@ -127,29 +125,42 @@ async function recordOutputFile(run: DecryptionRun, source: ClearSource, outputA
   const { services } = run;
   const now = services.now().toISOString();
   const name = source.blob.name;
+  const input = fileOf(source);
   const fileId = await services.store.transaction((tx) => {
     if (!tx.has(COLLECTIONS.Assets, outputAssetId)) throw new OutputGone();
-    const existing = filesOfAsset(tx, outputAssetId).find((f) => f['Name'] === name);
-    const record: JsonRecord = existing
-      ? { ...existing, LastModified: now }
-      : Object.assign(newRecord(AssetFile, { Created: now, LastModified: now }, new Map()), { Id: formatNbId('cid', services.ids.guid()), Name: name, ParentAssetId: outputAssetId });
-    Object.assign(record, {
+    const existing = filesOfAsset(tx, outputAssetId).find((f) => f.Name === name);
+    const record: AssetFileRecord = {
+      Id: existing?.Id ?? formatNbId('cid', services.ids.guid()),
+      Name: name,
+      ParentAssetId: outputAssetId,
+      Created: existing?.Created ?? now,
+      LastModified: now,
       ContentFileSize: String(source.blob.size),
       IsEncrypted: false,
       EncryptionScheme: null,
       EncryptionVersion: null,
       EncryptionKeyId: null,
       InitializationVector: null,
-      IsPrimary: source.file['IsPrimary'] === true,
-      MimeType: source.file['MimeType'] ?? null,
+      IsPrimary: input.IsPrimary === true,
+      MimeType: input.MimeType ?? null,
       ContentChecksum: md5,
       Options: 0,
-    });
-    const id = String(record['Id']);
-    tx.put(COLLECTIONS.Files, canonicalId(AssetFile, id), record);
-    return id;
+    };
+    // File ids are generated lower-case, so the Id is its canonical key.
+    tx.put(COLLECTIONS.Files, record.Id, record);
+    return record.Id;
   });
   services.events.fileChanged(fileId, run.origin);
+}
+
+/** The files of an asset, in creation order. */
+function filesOfAsset(reader: StoreReader, assetId: string): AssetFileRecord[] {
+  return reader.lookup<AssetFileRecord>(INDEXES.filesByAsset, assetId);
+}
+
+/** The source's file entity, as stored. */
+function fileOf(source: ClearSource): AssetFileRecord {
+  return source.file as AssetFileRecord;
 }
 
 const FIRST_RETRY_MS = 250;

@@ -1,11 +1,12 @@
-import type { EntityBody } from '../odata/body.js';
+import { boundKeys, stringValue, type EntityBody } from '../odata/body.js';
 import { Asset } from '../odata/edm.js';
-import { badRequest } from '../odata/errors.js';
-import { resolveEntityReference } from '../odata/uri.js';
+import { badRequest, notFound } from '../odata/errors.js';
+import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
 import type { CanonicalValue } from '../odata/values.js';
 import { COLLECTIONS } from '../model/collections.js';
-import { boundKeys, findEntity, stringValue } from '../resources/common.js';
-import { STORAGE_DECRYPTION_PROCESSOR } from '../resources/static-sets.js';
+import { AssetCreationOptions, enumName } from '../model/enums.js';
+import { STORAGE_DECRYPTION_PROCESSOR } from '../model/media-processor.js';
+import type { AssetRecord } from '../model/records.js';
 import type { StoreReader } from '../store/types.js';
 import { parseTaskBody, type AssetRef, type OutputSpec } from './task-body.js';
 
@@ -33,14 +34,6 @@ export interface TaskPlan {
 export const MAX_TASKS_PER_JOB = 50;
 export const MAX_INPUTS_PER_JOB = 50;
 
-/** AssetCreationOptions values, named for messages. */
-const CREATION_OPTIONS = new Map([
-  [0, 'None'],
-  [1, 'StorageEncrypted'],
-  [2, 'CommonEncryptionProtected'],
-  [4, 'EnvelopeEncryptionProtected'],
-]);
-
 const TASK_OPTION_PROTECTED_CONFIGURATION = 1;
 const TASK_OPTIONS_ALL = 1 | 2 | 4;
 
@@ -55,11 +48,11 @@ export function planJob(body: EntityBody, reader: StoreReader, accountName: stri
     throw badRequest('A job needs at least one input asset: bind InputMediaAssets, e.g. "InputMediaAssets":[{"__metadata":{"uri":"https://<host>/api/Assets(\'nb%3Acid%3AUUID%3A...\')"}}]');
   }
   if (inputKeys.length > MAX_INPUTS_PER_JOB) throw badRequest(`A job has at most ${MAX_INPUTS_PER_JOB} input assets; this one binds ${inputKeys.length}`);
-  const inputAssetIds = inputKeys.map((key) => String(findEntity(reader, Asset, COLLECTIONS.Assets, key)['Id']));
+  const inputAssetIds = inputKeys.map((key) => inputAsset(reader, key).Id);
 
   const entries = body.inline.filter((i) => i.navigation === 'Tasks').flatMap((i) => i.entries);
   if (entries.length === 0) {
-    throw badRequest('A job needs at least one task: send them inline, e.g. "Tasks":[{"MediaProcessorId":"' + STORAGE_DECRYPTION_PROCESSOR['Id'] + '","TaskBody":"<taskBody>...</taskBody>"}]');
+    throw badRequest('A job needs at least one task: send them inline, e.g. "Tasks":[{"MediaProcessorId":"' + STORAGE_DECRYPTION_PROCESSOR.Id + '","TaskBody":"<taskBody>...</taskBody>"}]');
   }
   if (entries.length > MAX_TASKS_PER_JOB) throw badRequest(`A job has at most ${MAX_TASKS_PER_JOB} tasks; this one has ${entries.length}`);
 
@@ -68,16 +61,24 @@ export function planJob(body: EntityBody, reader: StoreReader, accountName: stri
   return { values: body.values, inputAssetIds, tasks, outputs };
 }
 
+/** A bound input asset: 400 for a malformed id, 404 for one that names nothing. */
+function inputAsset(reader: StoreReader, key: string): AssetRecord {
+  checkKey(Asset, key);
+  const asset = reader.get<AssetRecord>(COLLECTIONS.Assets, canonicalId(Asset, key));
+  if (!asset) throw notFound(`No Asset with Id '${key}' was found`);
+  return asset;
+}
+
 function planTask(entry: EntityBody, where: string, accountName: string): TaskPlan {
   if (entry.bindings.length > 0) {
     throw badRequest(`${where}: a task's assets come from its TaskBody (JobInputAsset(n) / JobOutputAsset(n)); do not bind ${entry.bindings[0]!.navigation}`);
   }
   const processor = stringValue(entry.values, 'MediaProcessorId');
-  if (!processor) throw badRequest(`${where} has no MediaProcessorId: use ${STORAGE_DECRYPTION_PROCESSOR['Id']} (${STORAGE_DECRYPTION_PROCESSOR['Name']})`);
-  if (processor.trim().toLowerCase() !== String(STORAGE_DECRYPTION_PROCESSOR['Id']).toLowerCase()) {
+  if (!processor) throw badRequest(`${where} has no MediaProcessorId: use ${STORAGE_DECRYPTION_PROCESSOR.Id} (${STORAGE_DECRYPTION_PROCESSOR.Name})`);
+  if (processor.trim().toLowerCase() !== STORAGE_DECRYPTION_PROCESSOR.Id.toLowerCase()) {
     throw badRequest(
       `${where}: the media processor '${clip(processor)}' is not available in the emulator; the only one it runs is ` +
-        `${STORAGE_DECRYPTION_PROCESSOR['Id']} (${STORAGE_DECRYPTION_PROCESSOR['Name']}, version ${STORAGE_DECRYPTION_PROCESSOR['Version']})`,
+        `${STORAGE_DECRYPTION_PROCESSOR.Id} (${STORAGE_DECRYPTION_PROCESSOR.Name}, version ${STORAGE_DECRYPTION_PROCESSOR.Version})`,
     );
   }
   const options = entry.values.get('Options');
@@ -98,11 +99,11 @@ function planTask(entry: EntityBody, where: string, accountName: string): TaskPl
 }
 
 function checkOutput(output: OutputSpec, where: string, accountName: string): void {
-  const option = CREATION_OPTIONS.get(output.creationOptions);
+  const option = enumName(AssetCreationOptions, output.creationOptions);
   if (option === undefined) {
     throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" is not an AssetCreationOptions value: use 0 (None)`);
   }
-  if (output.creationOptions !== 0) {
+  if (output.creationOptions !== AssetCreationOptions.None) {
     throw badRequest(`${where}: assetCreationOptions="${output.creationOptions}" (${option}) is not supported by the Storage Decryption processor, whose output is clear: use 0 (None)`);
   }
   if (output.formatOption !== 0 && output.formatOption !== 1) {

@@ -1,102 +1,65 @@
 import { formatNbId } from '../../../client/src/crypto/index.js';
-import { Job, Task } from '../odata/edm.js';
-import { canonicalId } from '../odata/uri.js';
-import { newAssetRecord } from '../resources/assets.js';
-import { COLLECTIONS } from '../model/collections.js';
-import { newRecord } from '../resources/common.js';
 import type { Services } from '../app/services.js';
-import type { JsonRecord, StoreReader, Transaction } from '../store/types.js';
+import { AssetCreationOptions, AssetState } from '../model/enums.js';
+import { newJob, type JobAndTasks } from '../model/job.js';
+import type { AssetRecord } from '../model/records.js';
+import { newTask } from '../model/task.js';
 import type { JobPlan } from './job-request.js';
-import { JobState, type JobAndTasks, type TaskOutcome } from './job-states.js';
+import type { OutputSpec } from './task-body.js';
 
 /**
- * How jobs and tasks are stored. Besides their OData properties, records carry fields no client
- * sees (the writers only emit declared properties) that tie a job together:
- * - job: `_inputs` / `_outputs` (asset Ids in JobInputAsset / JobOutputAsset order), `_tasks`
- *   (task keys in order), `_workDone` (every task's work has ended and left its outcome);
- * - task: `_jobId`, `_index`, `_inputs` / `_outputs` (asset Ids), `_outcome` (a TaskOutcome kept
- *   until the job shows its final state, so a job survives a restart between the two).
+ * A planned job made into records: the job and its tasks (model/job.ts, model/task.ts) with fresh
+ * ids, and the empty output assets the job writes into.
  */
-export const JOBS = COLLECTIONS.Jobs;
-export const TASKS = COLLECTIONS.Tasks;
-
-export function jobKey(id: string): string {
-  return canonicalId(Job, id);
-}
-
-export function taskKey(id: string): string {
-  return canonicalId(Task, id);
-}
-
-export function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
-/** A job and its tasks in order, or undefined when the job is gone. */
-export function readJob(reader: StoreReader, key: string): JobAndTasks | undefined {
-  const job = reader.get(JOBS, key);
-  if (!job) return undefined;
-  const tasks = stringList(job['_tasks']).flatMap((k) => {
-    const task = reader.get(TASKS, k);
-    return task ? [task] : [];
-  });
-  return { job, tasks };
-}
-
-export function writeJob(tx: Transaction, { job, tasks }: JobAndTasks): void {
-  tx.put(JOBS, jobKey(String(job['Id'])), job);
-  for (const task of tasks) tx.put(TASKS, taskKey(String(task['Id'])), task);
-}
-
-export function outcomeOf(task: JsonRecord): TaskOutcome | undefined {
-  const outcome = task['_outcome'];
-  if (typeof outcome !== 'object' || outcome === null || Array.isArray(outcome)) return undefined;
-  return outcome as unknown as TaskOutcome;
-}
-
-export interface NewJob extends JobAndTasks {
+export interface NewJobRecords extends JobAndTasks {
   /** Output assets to create: their containers first, then the records with the job. */
-  outputs: { id: string; container: string; record: JsonRecord }[];
+  outputs: AssetRecord[];
 }
 
 /** The records of a planned job: Queued, its tasks Queued, its output assets empty. */
-export function buildJob(services: Services, plan: JobPlan): NewJob {
+export function buildJob(services: Services, plan: JobPlan): NewJobRecords {
   const now = services.now().toISOString();
   const jobId = formatNbId('jid', services.ids.guid());
-  const outputs = plan.outputs.map((spec) =>
-    newAssetRecord(
-      services,
-      new Map<string, string | number>([
-        ['Name', spec.name ?? `JobOutputAsset(${spec.index})`],
-        ['Options', 0],
-        ['FormatOption', spec.formatOption],
-      ]),
-    ),
+  const outputs = plan.outputs.map((spec) => outputAsset(services, spec, now));
+  const outputIds = outputs.map((o) => o.Id);
+  const tasks = plan.tasks.map((taskPlan, index) =>
+    newTask({
+      id: formatNbId('tid', services.ids.guid()),
+      jobId,
+      index,
+      values: taskPlan.values,
+      inputs: taskPlan.inputs.map((ref) => (ref.kind === 'input' ? plan.inputAssetIds[ref.index]! : outputIds[ref.index]!)),
+      outputs: taskPlan.outputs.map((spec) => outputIds[spec.index]!),
+      now,
+    }),
   );
-  const outputIds = outputs.map((o) => o.id);
-  const tasks = plan.tasks.map((taskPlan, index) => {
-    const record = newRecord(
-      Task,
-      { State: JobState.Queued, Progress: 0, Priority: 0, RunningDuration: 0, Options: 0, ErrorDetails: [], HistoricalEvents: [{ Code: 'Queued', Message: 'The job was submitted', TimeStamp: now }] },
-      taskPlan.values,
-    );
-    Object.assign(record, {
-      Id: formatNbId('tid', services.ids.guid()),
-      _jobId: jobId,
-      _index: index,
-      _inputs: taskPlan.inputs.map((ref) => (ref.kind === 'input' ? plan.inputAssetIds[ref.index]! : outputIds[ref.index]!)),
-      _outputs: taskPlan.outputs.map((spec) => outputIds[spec.index]!),
-      _outcome: null,
-    });
-    return record;
-  });
-  const job = newRecord(Job, { Created: now, LastModified: now, Priority: 0, RunningDuration: 0, State: JobState.Queued, JobNotificationSubscriptions: [] }, plan.values);
-  Object.assign(job, {
-    Id: jobId,
-    _inputs: plan.inputAssetIds,
-    _outputs: outputIds,
-    _tasks: tasks.map((t) => taskKey(String(t['Id']))),
-    _workDone: false,
-  });
-  return { job, tasks, outputs };
+  const made = newJob({ id: jobId, values: plan.values, inputs: plan.inputAssetIds, outputs: outputIds, tasks, now });
+  return { ...made, outputs };
+}
+
+/**
+ * An output asset as POST Assets would make it: clear (the processor decrypts), in its own
+ * container `asset-<guid>`, named by the TaskBody or after its place in the job.
+ */
+function outputAsset(services: Services, spec: OutputSpec, now: string): AssetRecord {
+  const guid = services.ids.guid();
+  const container = `asset-${guid}`;
+  return {
+    Id: formatNbId('cid', guid),
+    State: AssetState.Initialized,
+    Created: now,
+    LastModified: now,
+    AlternateId: null,
+    Name: spec.name ?? `JobOutputAsset(${spec.index})`,
+    Options: AssetCreationOptions.None,
+    FormatOption: spec.formatOption,
+    Uri: services.storage.containerUrl(container),
+    StorageAccountName: services.storage.accountName,
+    _internal: { container },
+  };
+}
+
+/** The blob container of an asset. */
+export function containerOf(asset: AssetRecord): string {
+  return asset._internal.container;
 }

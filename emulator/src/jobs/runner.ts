@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestInfo } from '../domain/findings.js';
 import type { Services } from '../app/services.js';
-import type { JsonRecord, Transaction } from '../store/types.js';
+import type { Transaction } from '../store/types.js';
+import { COLLECTIONS } from '../model/collections.js';
+import { JobState } from '../model/enums.js';
+import { advance, allJobs, canceled, canceling, complete, findJob, findTask, isFinal, jobKey, outcomes, readJob, workDone, writeJob, type JobAndTasks } from '../model/job.js';
+import { taskKey, taskProgressed, taskStarted, taskWorkEnded, withEvent, type TaskOutcome, type TaskRecord } from '../model/task.js';
 import { decryptAsset } from './decrypt-task.js';
-import { advance, canceled, canceling, complete, isFinal, JobState, taskStarted, withEvent, type JobAndTasks, type TaskOutcome } from './job-states.js';
-import { JOBS, jobKey, outcomeOf, readJob, stringList, TASKS, taskKey, writeJob } from './job-store.js';
 
 /**
  * Runs jobs and moves them through their states, as `jobProgression` says:
@@ -64,15 +66,15 @@ export class JobRunner {
 
   /** Pick up the jobs a previous run of the emulator left unfinished. */
   async resume(): Promise<void> {
-    for (const job of [...this.#services.store.values(JOBS)]) {
-      const key = jobKey(String(job['Id']));
-      if (isFinal(job['State'])) continue;
-      if (job['State'] === JobState.Canceling) {
+    for (const job of [...allJobs(this.#services.store)]) {
+      const key = jobKey(job.Id);
+      if (isFinal(job.State)) continue;
+      if (job.State === JobState.Canceling) {
         // Its work died with the previous process: the cancellation is complete.
         await this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, 'The emulator restarted while the job was being canceled'));
       } else if (this.#pollsPerState === undefined) {
         this.#drive(key);
-      } else if (job['State'] === JobState.Processing) {
+      } else if (job.State === JobState.Processing) {
         void this.#ensureWork(key);
       }
     }
@@ -104,8 +106,8 @@ export class JobRunner {
     const result = await this.#services.store.transaction((tx): { alreadyFinal?: number; missing?: true } => {
       const jt = readJob(tx, key);
       if (!jt) return { missing: true };
-      const state = jt.job['State'];
-      if (isFinal(state)) return { alreadyFinal: Number(state) };
+      const state = jt.job.State;
+      if (isFinal(state)) return { alreadyFinal: state };
       if (state === JobState.Processing) writeJob(tx, canceling(jt, now));
       else if (state !== JobState.Canceling) writeJob(tx, canceled(jt, now, 'The job was canceled before it ran'));
       return {};
@@ -164,8 +166,8 @@ export class JobRunner {
 
   /** polls mode: the N-th poll since the last change moves the job on one state. */
   async #poll(key: string, perState: number): Promise<void> {
-    const job = this.#services.store.get(JOBS, key);
-    if (!job || isFinal(job['State'])) {
+    const job = findJob(this.#services.store, key);
+    if (!job || isFinal(job.State)) {
       this.#polls.delete(key);
       return;
     }
@@ -187,9 +189,9 @@ export class JobRunner {
   async #settle(keys: string[] | undefined): Promise<void> {
     const deadline = Date.now() + this.#readWaitMs;
     for (;;) {
-      const targets = (keys ?? [...this.#services.store.values(JOBS)].map((j) => jobKey(String(j['Id'])))).filter((key) => {
-        const job = this.#services.store.get(JOBS, key);
-        return job !== undefined && !isFinal(job['State']);
+      const targets = (keys ?? [...allJobs(this.#services.store)].map((j) => jobKey(j.Id))).filter((key) => {
+        const job = findJob(this.#services.store, key);
+        return job !== undefined && !isFinal(job.State);
       });
       const waits: Promise<unknown>[] = [];
       let waitingForSlot = false;
@@ -199,7 +201,7 @@ export class JobRunner {
         const work = this.#work.get(key);
         if (drive) waits.push(drive);
         if (work) waits.push(work.done);
-        if (!work && this.#services.store.get(JOBS, key)?.['State'] === JobState.Scheduled) waitingForSlot = true;
+        if (!work && findJob(this.#services.store, key)?.State === JobState.Scheduled) waitingForSlot = true;
       }
       // A slot frees when any running job ends, one of the jobs read or not. With none running,
       // nothing is worth waiting for again (looping would only spin).
@@ -215,7 +217,7 @@ export class JobRunner {
   /** One state forward, waiting up to `waitMs` for running work before the final state. */
   async #step(key: string, waitMs: number): Promise<StepResult> {
     if (this.#stopped || this.#paused) return 'stuck';
-    const state = this.#services.store.get(JOBS, key)?.['State'];
+    const state = findJob(this.#services.store, key)?.State;
     switch (state) {
       case JobState.Queued:
         return this.#transition(key, JobState.Queued, (jt, now) => advance(jt, JobState.Scheduled, now, 'The job is scheduled'));
@@ -234,7 +236,7 @@ export class JobRunner {
       }
       case JobState.Processing: {
         if (!(await settled(this.#ensureWork(key), waitMs))) return 'stuck';
-        return this.#transition(key, JobState.Processing, (jt, now) => (jt.job['_workDone'] === true ? complete(jt, outcomes(jt.tasks), now) : undefined));
+        return this.#transition(key, JobState.Processing, (jt, now) => (jt.job._internal.workDone ? complete(jt, outcomes(jt.tasks), now) : undefined));
       }
       case JobState.Canceling: {
         const work = this.#work.get(key);
@@ -255,7 +257,7 @@ export class JobRunner {
     return this.#services.store.transaction((tx): StepResult => {
       const jt = readJob(tx, key);
       if (!jt) return 'stuck';
-      if (jt.job['State'] !== from) return isFinal(jt.job['State']) ? 'stuck' : 'raced';
+      if (jt.job.State !== from) return isFinal(jt.job.State) ? 'stuck' : 'raced';
       const next = change(jt, now);
       if (!next) return 'stuck';
       writeJob(tx, next);
@@ -269,8 +271,8 @@ export class JobRunner {
   #ensureWork(key: string): Promise<void> {
     const running = this.#work.get(key);
     if (running) return running.done;
-    const job = this.#services.store.get(JOBS, key);
-    if (!job || job['State'] !== JobState.Processing || job['_workDone'] === true || this.#stopped || this.#paused) return Promise.resolve();
+    const job = findJob(this.#services.store, key);
+    if (!job || job.State !== JobState.Processing || job._internal.workDone || this.#stopped || this.#paused) return Promise.resolve();
     const abort = new AbortController();
     const done: Promise<void> = this.#runWork(key, abort.signal)
       .catch((err: unknown) => {
@@ -293,8 +295,8 @@ export class JobRunner {
   /** A processing slot is free: in immediate mode the jobs waiting in Scheduled move on (polls mode moves them on their polls). */
   #workEnded(): void {
     if (this.#pollsPerState !== undefined || this.#stopped || this.#paused) return;
-    for (const job of this.#services.store.values(JOBS)) {
-      if (job['State'] === JobState.Scheduled) this.#drive(jobKey(String(job['Id'])));
+    for (const job of allJobs(this.#services.store)) {
+      if (job.State === JobState.Scheduled) this.#drive(jobKey(job.Id));
     }
   }
 
@@ -302,16 +304,16 @@ export class JobRunner {
   async #runWork(key: string, signal: AbortSignal): Promise<void> {
     const jt = readJob(this.#services.store, key);
     if (!jt) return;
-    const jobId = String(jt.job['Id']);
+    const jobId = jt.job.Id;
     const origin: RequestInfo = { requestId: jobId, client: 'ams-emulator job runner (Storage Decryption)', method: 'JOB', path: `Jobs('${jobId}')`, internal: true };
     for (const task of jt.tasks) {
-      const previous = outcomeOf(task);
+      const previous = task._internal.outcome;
       if (previous) {
         if (previous.state !== JobState.Finished) break;
         continue;
       }
       signal.throwIfAborted();
-      const tKey = taskKey(String(task['Id']));
+      const tKey = taskKey(task.Id);
       await this.#updateTask(key, tKey, (t, now) => taskStarted(t, now, 'Decrypting the input asset into the output asset'));
       let waitedForStorage = false;
       let outcome: TaskOutcome;
@@ -321,43 +323,43 @@ export class JobRunner {
             services: this.#services,
             signal,
             origin,
-            progress: (doneFiles, total) => this.#updateTask(key, tKey, (t) => ({ ...t, Progress: Math.floor((doneFiles / total) * 1000) / 10 })),
+            progress: (doneFiles, total) => this.#updateTask(key, tKey, (t) => taskProgressed(t, doneFiles, total)),
             storageWait: () => {
               if (waitedForStorage) return;
               waitedForStorage = true;
               void this.#updateTask(key, tKey, (t, now) => withEvent(t, 'StorageUnavailable', 'Storage cannot be reached; the task waits for it and tries again', now)).catch(() => undefined);
             },
           },
-          stringList(task['_inputs'])[0] ?? '',
-          stringList(task['_outputs'])[0] ?? '',
+          task._internal.inputs[0] ?? '',
+          task._internal.outputs[0] ?? '',
         );
       } catch (err) {
         if (signal.aborted) throw err;
-        this.#failed(`task ${String(task['Id'])} of job ${jobId} failed unexpectedly`, err);
+        this.#failed(`task ${task.Id} of job ${jobId} failed unexpectedly`, err);
         outcome = { state: JobState.Error, errors: [{ Code: 'InternalError', Message: `The emulator failed while running the task (a bug, please report it): ${(err as Error)?.message ?? String(err)}` }] };
       }
       signal.throwIfAborted();
-      await this.#updateTask(key, tKey, (t) => ({ ...t, _outcome: { state: outcome.state, errors: outcome.errors }, ...(outcome.state === JobState.Finished ? { Progress: 100 } : {}) }));
+      await this.#updateTask(key, tKey, (t) => taskWorkEnded(t, outcome));
       if (outcome.state !== JobState.Finished) break;
     }
     signal.throwIfAborted();
     await this.#services.store.transaction((tx) => {
-      const job = tx.get(JOBS, key);
+      const job = findJob(tx, key);
       if (!job) throw new JobGone();
-      tx.put(JOBS, key, { ...job, _workDone: true });
+      tx.put(COLLECTIONS.Jobs, key, workDone(job));
     });
   }
 
   /** A change the work makes to one task, while its job is still running. */
-  async #updateTask(key: string, tKey: string, change: (task: JsonRecord, now: string) => JsonRecord): Promise<void> {
+  async #updateTask(key: string, tKey: string, change: (task: TaskRecord, now: string) => TaskRecord): Promise<void> {
     const now = this.#services.now().toISOString();
     await this.#services.store.transaction((tx: Transaction) => {
-      const job = tx.get(JOBS, key);
-      const task = tx.get(TASKS, tKey);
+      const job = findJob(tx, key);
+      const task = findTask(tx, tKey);
       if (!job || !task) throw new JobGone();
       // A canceled job's tasks keep the state CancelJob gave them.
-      if (job['State'] !== JobState.Processing) return;
-      tx.put(TASKS, tKey, change(task, now));
+      if (job.State !== JobState.Processing) return;
+      tx.put(COLLECTIONS.Tasks, tKey, change(task, now));
     });
   }
 
@@ -365,15 +367,6 @@ export class JobRunner {
     if (this.#stopped || err instanceof JobGone) return;
     this.#log(message, err);
   }
-}
-
-function outcomes(tasks: JsonRecord[]): Map<string, TaskOutcome> {
-  const out = new Map<string, TaskOutcome>();
-  for (const task of tasks) {
-    const outcome = outcomeOf(task);
-    if (outcome) out.set(String(task['Id']), outcome);
-  }
-  return out;
 }
 
 /** Whether `work` ended within `ms` (it never rejects here). */

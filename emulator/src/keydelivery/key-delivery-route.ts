@@ -2,9 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { Services } from '../app/services.js';
 import { recordDeviations, type Deviation } from '../domain/deviations.js';
 import type { RequestInfo } from '../domain/findings.js';
-import '../domain/key-delivery-rules.js';
 import { checkToken, type TokenVerdict } from '../domain/token-restriction.js';
-import { COLLECTIONS } from '../model/collections.js';
 import {
   ContentKeyDeliveryType,
   ContentKeyRestrictionType,
@@ -13,8 +11,8 @@ import {
   authorizationPolicyKey,
   type AuthorizationOptionRecord,
 } from '../model/content-key-authorization.js';
+import { getContentKey, type ContentKeyRecord } from '../model/content-key.js';
 import { ContentKeyType, enumName } from '../model/enums.js';
-import type { ContentKeyRecord } from '../model/records.js';
 import { readTokenRestrictionTemplate } from '../odata/token-restriction-template.js';
 
 /**
@@ -83,7 +81,7 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
     throw new KeyDeliveryError(404, 'LicenceNotEmulated', `${enumName(ContentKeyDeliveryType, deliveryType)} licences are not emulated: the emulator delivers AES-128 envelope keys (BaselineHttp) only`);
   }
   const guid = keyIdParameter(req);
-  const key = services.store.get<ContentKeyRecord>(COLLECTIONS.ContentKeys, `nb:kid:UUID:${guid}`);
+  const key = getContentKey(services.store, `nb:kid:UUID:${guid}`);
   if (!key) throw new KeyDeliveryError(404, 'ContentKeyNotFound', `No content key with KID ${guid}`);
   if (key.ContentKeyType !== ContentKeyType.EnvelopeEncryption) {
     throw new KeyDeliveryError(400, 'WrongKeyType', `The content key ${key.Id} is a ${enumName(ContentKeyType, key.ContentKeyType) ?? key.ContentKeyType} key; BaselineHttp delivers EnvelopeEncryption keys only`);

@@ -20,7 +20,7 @@ export const COLLECTIONS = {
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 
-/** Asset <-> ContentKey links, keyed by `linkId(assetId, keyId)`. */
+/** Asset <-> ContentKey links, keyed by `linkId(assetId, keyId)` (ids.ts). */
 export const ASSET_KEY_LINKS = 'assetContentKeys';
 
 /** Asset <-> AssetDeliveryPolicy links (`Assets('…')/$links/DeliveryPolicies`), keyed by `linkId(assetId, policyId)`. */
@@ -48,9 +48,4 @@ export const INDEXES = {
 /** The collection of an entity set, or undefined for sets the emulator does not store. */
 export function collectionOfSet(set: string): EntityCollection | undefined {
   return (COLLECTIONS as Record<string, EntityCollection | undefined>)[set];
-}
-
-/** The key of an Asset <-> ContentKey link: both canonical ids, in that order. */
-export function linkId(assetId: string, keyId: string): string {
-  return `${assetId}|${keyId}`;
 }

@@ -6,39 +6,17 @@
  * Which key delivery a key type allows, and where the emulator's key delivery service answers, is
  * here too: GetKeyDeliveryUrl and the service agree through it.
  */
-import type { JsonRecord, StoreReader, Transaction } from '../store/types.js';
-import { AUTHORIZATION_OPTION_LINKS, COLLECTIONS, INDEXES, linkId } from './collections.js';
+import { ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from '../odata/edm.js';
+import type { Services } from '../app/services.js';
+import type { StoreReader, Transaction } from '../store/types.js';
+import { AUTHORIZATION_OPTION_LINKS, COLLECTIONS, INDEXES } from './collections.js';
+import { findEntity, mergeValues, newRecord, requireValues, type EntityValues } from './entity.js';
 import { ContentKeyType, enumName } from './enums.js';
-import { canonicalNbId } from './nb-ids.js';
+import { canonicalId, checkKey, linkId, newId } from './ids.js';
+import type { AuthorizationOptionLinkRecord, AuthorizationOptionRecord, AuthorizationPolicyRecord, ContentKeyRecord, RestrictionValue } from './records.js';
 import { conflicting, invalid, unknown } from './refusal.js';
 
-export type RestrictionValue = {
-  Name: string | null;
-  KeyRestrictionType: number;
-  Requirements: string | null;
-};
-
-export type AuthorizationPolicyRecord = {
-  Id: string;
-  Name: string | null;
-};
-
-export type AuthorizationOptionRecord = {
-  Id: string;
-  Name: string | null;
-  KeyDeliveryType: number;
-  KeyDeliveryConfiguration: string | null;
-  Restrictions: RestrictionValue[];
-};
-
-/** A policy <-> option link; canonical ids. */
-export type AuthorizationOptionLinkRecord = {
-  policyId: string;
-  optionId: string;
-};
-
-export const AUTHORIZATION_POLICY_ID_TAG = 'ckpid';
-export const AUTHORIZATION_OPTION_ID_TAG = 'ckpoid';
+export type { AuthorizationOptionLinkRecord, AuthorizationOptionRecord, AuthorizationPolicyRecord, RestrictionValue } from './records.js';
 
 export const ContentKeyDeliveryType = { None: 0, PlayReadyLicense: 1, BaselineHttp: 2, Widevine: 3, FairPlay: 4 } as const;
 export const ContentKeyRestrictionType = { Open: 0, TokenRestricted: 1, IPRestricted: 2 } as const;
@@ -118,24 +96,76 @@ export function checkOption(fields: OptionFields): void {
   }
 }
 
+/** The stored (canonical) id of a policy id from a URL or a body; a malformed one is refused. */
 export function authorizationPolicyKey(text: string): string {
-  return canonicalNbId(AUTHORIZATION_POLICY_ID_TAG, text, 'ContentKeyAuthorizationPolicy');
+  checkKey(ContentKeyAuthorizationPolicy, text);
+  return canonicalId(ContentKeyAuthorizationPolicy, text);
 }
 
 export function authorizationOptionKey(text: string): string {
-  return canonicalNbId(AUTHORIZATION_OPTION_ID_TAG, text, 'ContentKeyAuthorizationPolicyOption');
+  checkKey(ContentKeyAuthorizationPolicyOption, text);
+  return canonicalId(ContentKeyAuthorizationPolicyOption, text);
 }
 
 export function findAuthorizationPolicy(reader: StoreReader, text: string): AuthorizationPolicyRecord {
-  const policy = reader.get<AuthorizationPolicyRecord>(COLLECTIONS.ContentKeyAuthorizationPolicies, authorizationPolicyKey(text));
-  if (!policy) throw unknown(`No ContentKeyAuthorizationPolicy with Id '${text}' was found`);
-  return policy;
+  return findEntity<AuthorizationPolicyRecord>(reader, ContentKeyAuthorizationPolicy, COLLECTIONS.ContentKeyAuthorizationPolicies, text);
 }
 
 export function findAuthorizationOption(reader: StoreReader, text: string): AuthorizationOptionRecord {
-  const option = reader.get<AuthorizationOptionRecord>(COLLECTIONS.ContentKeyAuthorizationPolicyOptions, authorizationOptionKey(text));
-  if (!option) throw unknown(`No ContentKeyAuthorizationPolicyOption with Id '${text}' was found`);
-  return option;
+  return findEntity<AuthorizationOptionRecord>(reader, ContentKeyAuthorizationPolicyOption, COLLECTIONS.ContentKeyAuthorizationPolicyOptions, text);
+}
+
+const POLICIES = COLLECTIONS.ContentKeyAuthorizationPolicies;
+const OPTIONS = COLLECTIONS.ContentKeyAuthorizationPolicyOptions;
+
+/** POST ContentKeyAuthorizationPolicies: `{"Name":"…"}` is the whole body. */
+export async function createAuthorizationPolicy(services: Services, values: EntityValues): Promise<AuthorizationPolicyRecord> {
+  const record = newRecord(ContentKeyAuthorizationPolicy, {}, values) as AuthorizationPolicyRecord;
+  record.Id = newId(ContentKeyAuthorizationPolicy, services.ids.guid());
+  await services.store.transaction((tx) => tx.put(POLICIES, record.Id, record));
+  return record;
+}
+
+export async function updateAuthorizationPolicy(services: Services, key: string, values: EntityValues): Promise<void> {
+  await services.store.transaction((tx) => {
+    const current = findAuthorizationPolicy(tx, key);
+    tx.put(POLICIES, authorizationPolicyKey(current.Id), mergeValues(ContentKeyAuthorizationPolicy, current, values));
+  });
+}
+
+/**
+ * Checks a TokenRestricted restriction's template (its XML is the wire's to read, so the handler
+ * supplies the reader); throws a refusal for a template that cannot serve.
+ */
+export type TemplateCheck = (requirements: string, where: string) => void;
+
+/** POST ContentKeyAuthorizationPolicyOptions: created alone, then linked to a policy. */
+export async function createAuthorizationOption(services: Services, values: EntityValues, checkTemplate: TemplateCheck): Promise<AuthorizationOptionRecord> {
+  requireValues(ContentKeyAuthorizationPolicyOption, values, ['KeyDeliveryType']);
+  const record = newRecord(ContentKeyAuthorizationPolicyOption, { Restrictions: [] }, values) as AuthorizationOptionRecord;
+  record.Id = newId(ContentKeyAuthorizationPolicyOption, services.ids.guid());
+  checkOptionRecord(record, checkTemplate);
+  await services.store.transaction((tx) => tx.put(OPTIONS, record.Id, record));
+  return record;
+}
+
+/** MERGE/PUT: Name, KeyDeliveryConfiguration and Restrictions may change; the result is checked again. */
+export async function updateAuthorizationOption(services: Services, key: string, values: EntityValues, checkTemplate: TemplateCheck): Promise<void> {
+  await services.store.transaction((tx) => {
+    const current = findAuthorizationOption(tx, key);
+    const next = mergeValues(ContentKeyAuthorizationPolicyOption, current, values);
+    checkOptionRecord(next, checkTemplate);
+    tx.put(OPTIONS, authorizationOptionKey(current.Id), next);
+  });
+}
+
+/** The option's invariants, then every token template checked. */
+function checkOptionRecord(record: AuthorizationOptionRecord, checkTemplate: TemplateCheck): void {
+  record.Restrictions ??= [];
+  checkOption(record);
+  for (const [i, restriction] of record.Restrictions.entries()) {
+    if (restriction.KeyRestrictionType === ContentKeyRestrictionType.TokenRestricted) checkTemplate(restriction.Requirements!, `Restrictions[${i}].Requirements`);
+  }
 }
 
 /** The options linked to a policy, in link order. */
@@ -164,7 +194,7 @@ export function unlinkOption(tx: Transaction, policyText: string, optionText: st
 export function deleteAuthorizationPolicy(tx: Transaction, text: string): void {
   const policyId = authorizationPolicyKey(findAuthorizationPolicy(tx, text).Id);
   const [user] = keysOfAuthorizationPolicy(tx, policyId);
-  if (user) throw conflicting(`The ContentKey '${String(user['Id'])}' uses the ContentKeyAuthorizationPolicy '${text}': set its AuthorizationPolicyId to null first`);
+  if (user) throw conflicting(`The ContentKey '${user.Id}' uses the ContentKeyAuthorizationPolicy '${text}': set its AuthorizationPolicyId to null first`);
   for (const link of tx.lookup<AuthorizationOptionLinkRecord>(INDEXES.optionLinksByPolicy, policyId)) tx.delete(AUTHORIZATION_OPTION_LINKS, linkId(link.policyId, link.optionId));
   tx.delete(COLLECTIONS.ContentKeyAuthorizationPolicies, policyId);
 }
@@ -176,8 +206,8 @@ export function deleteAuthorizationOption(tx: Transaction, text: string): void {
   tx.delete(COLLECTIONS.ContentKeyAuthorizationPolicyOptions, optionId);
 }
 
-export function keysOfAuthorizationPolicy(reader: StoreReader, policyId: string): JsonRecord[] {
-  return reader.lookup(INDEXES.keysByAuthorizationPolicy, policyId.toLowerCase());
+export function keysOfAuthorizationPolicy(reader: StoreReader, policyId: string): ContentKeyRecord[] {
+  return reader.lookup<ContentKeyRecord>(INDEXES.keysByAuthorizationPolicy, policyId.toLowerCase());
 }
 
 /**
@@ -190,7 +220,3 @@ export function checkAuthorizationPolicyReference(reader: StoreReader, value: un
   const policyId = authorizationPolicyKey(value);
   if (!reader.has(COLLECTIONS.ContentKeyAuthorizationPolicies, policyId)) throw invalid(`AuthorizationPolicyId '${value}' names no ContentKeyAuthorizationPolicy: create the policy first`);
 }
-
-/** Compile-time proof that the records are storable. */
-type Storable<T extends JsonRecord> = T;
-export type AuthorizationRecords = [Storable<AuthorizationPolicyRecord>, Storable<AuthorizationOptionRecord>, Storable<AuthorizationOptionLinkRecord>];

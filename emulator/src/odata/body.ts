@@ -222,3 +222,25 @@ function fromAtomEntry(entry: AtomEntryBody, type: EntityTypeDef): EntityBody {
 function unknownProperty(type: EntityTypeDef, name: string): Error {
   return badRequest(`Parsing request content failed due to: Make sure to only use property names that are defined by the type. '${truncate(name, 60)}' is not a property of ${type.name}`);
 }
+
+/** Navigation bindings of one name resolved to keys of the expected set (400 on the wrong set). */
+export function boundKeys(body: EntityBody, navigation: string, target: EntityTypeDef, resolve: (reference: string) => { type: EntityTypeDef; key: string }): string[] {
+  const keys: string[] = [];
+  for (const binding of body.bindings) {
+    if (binding.navigation !== navigation) continue;
+    const ref = resolve(binding.reference);
+    if (ref.type !== target) throw badRequest(`The '${navigation}' link must point to ${target.set}, not ${ref.type.set}`);
+    keys.push(ref.key);
+  }
+  return keys;
+}
+
+export function stringValue(values: ReadonlyMap<string, CanonicalValue>, name: string): string | undefined {
+  const v = values.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function numberValue(values: ReadonlyMap<string, CanonicalValue>, name: string): number | undefined {
+  const v = values.get(name);
+  return typeof v === 'number' ? v : undefined;
+}

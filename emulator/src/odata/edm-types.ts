@@ -64,7 +64,12 @@ export interface EntityTypeDef {
   readOnly?: boolean;
 }
 
-/** Actions bound to one entity (`ContentKeys('<id>')/GetKeyDeliveryUrl`): POST, parameters in a JSON body. */
+/**
+ * An action bound to one entity (`ContentKeys('<id>')/GetKeyDeliveryUrl`): POST, parameters in a
+ * JSON body. Declared by set name in one list (`edm.ts` ENTITY_ACTIONS) rather than on the entity
+ * type, so that an area adds actions to a core type (ContentKey) without editing its definition;
+ * `odata/uri.ts` yields `{ kind: 'action' }` for it and the composition's `actions` serve it.
+ */
 export interface EntityActionDef {
   set: EntitySetName;
   name: string;

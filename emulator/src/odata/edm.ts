@@ -14,6 +14,9 @@
 
 import { DELIVERY_ACTIONS, DELIVERY_ENTITY_TYPES } from './edm-delivery.js';
 
+/** The delivery area's types, named here too: every entity type is one import away (model/ reads only this file). */
+export { AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from './edm-delivery.js';
+
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
 export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
@@ -317,6 +320,11 @@ export const FUNCTIONS: readonly FunctionDef[] = [
   { name: 'CancelJob', httpMethod: 'GET', parameters: [{ name: 'jobid', type: 'Edm.String' }] },
 ];
 
+/**
+ * Actions bound to one entity (`<Set>('<id>')/<Action>`, POST): what the URI parser recognises as
+ * an `action` path. Which ones an emulator serves is its composition's `actions` list
+ * (`app/compose.ts`); an action declared here and not composed answers 501.
+ */
 export const ENTITY_ACTIONS: readonly EntityActionDef[] = [...DELIVERY_ACTIONS];
 
 export function entityActionOf(type: EntityTypeDef, name: string): EntityActionDef | undefined {

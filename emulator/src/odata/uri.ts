@@ -29,6 +29,9 @@ export type ODataPath =
   | { kind: 'links'; type: EntityTypeDef; key: string; nav: NavigationDef; targetKey?: string }
   | { kind: 'action'; type: EntityTypeDef; key: string; action: EntityActionDef };
 
+/** A path a resource handler serves: every kind but `$batch`, which the HTTP layer runs itself. */
+export type ResourcePath = Exclude<ODataPath, { kind: 'batch' }>;
+
 /** Percent-decode a whole path once; a malformed escape is the client's mistake (400). */
 export function decodePath(rawPath: string): string {
   let decoded: string;
@@ -105,30 +108,8 @@ export function parseODataPath(below: string): ODataPath {
   throw badRequest(`${type.name} has no property or navigation property '${segment.name}'${suggest([...type.navigation.map((n) => n.name), ...type.properties.map((p) => p.name)])}`);
 }
 
-/**
- * Check an entity key's form: ids of sets with an `nb:<tag>:UUID:` scheme must have it (400 for a
- * malformed id, as the service did; an unknown well-formed id is the caller's 404).
- */
-export function checkKey(type: EntityTypeDef, key: string): void {
-  if (!type.idTag) return;
-  try {
-    parseNbId(key, type.idTag);
-  } catch (err) {
-    if (err instanceof CryptoInputError) throw badRequest(`Invalid ${type.name} id ${JSON.stringify(truncate(key))}: expected nb:${type.idTag}:UUID:<guid>`);
-    throw err;
-  }
-}
-
-/**
- * The canonical lookup form of an id: `nb:<tag>:UUID:<lower-case guid>`. Clients may change the
- * case of the prefix or the GUID (the SDKs compare case-insensitively); records are stored under
- * this form and keep the spelling the client created them with.
- */
-export function canonicalId(type: EntityTypeDef, key: string): string {
-  if (!type.idTag) return key;
-  const { tag, guid } = parseNbId(key, type.idTag);
-  return `nb:${tag}:UUID:${guid.toLowerCase()}`;
-}
+/** Keys are checked and made canonical by the model, which stores records under that form. */
+export { canonicalId, checkKey } from '../model/ids.js';
 
 /**
  * Resolve an entity URL given in a body (`$links` uri, `__metadata.uri`, `@odata.bind`) to its set

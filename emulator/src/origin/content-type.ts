@@ -1,4 +1,4 @@
-import type { JsonRecord } from '../store/types.js';
+import type { AssetFileRecord } from '../model/asset-file.js';
 
 /**
  * The Content-Type an asset file is served with: its MimeType when that is a usable media type,
@@ -58,8 +58,8 @@ export function contentTypeOfName(name: string): string {
   return BY_EXTENSION.get(name.slice(dot + 1).toLowerCase()) ?? FALLBACK;
 }
 
-export function contentTypeOfFile(file: JsonRecord): string {
-  const declared = file['MimeType'];
+export function contentTypeOfFile(file: Pick<AssetFileRecord, 'MimeType' | 'Name'>): string {
+  const declared = file.MimeType;
   if (isUsableMediaType(declared)) return declared.trim();
-  return contentTypeOfName(String(file['Name'] ?? ''));
+  return contentTypeOfName(String(file.Name ?? ''));
 }

@@ -3,15 +3,15 @@ import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
 import { Locator } from '../odata/edm.js';
-import { canonicalId } from '../odata/uri.js';
 import { readAndDropBody } from '../http/read-body.js';
-import { COLLECTIONS } from '../model/collections.js';
+import { getAsset } from '../model/asset.js';
+import { filesOfAsset, type AssetFileRecord } from '../model/asset-file.js';
+import { LocatorType } from '../model/enums.js';
+import { canonicalId } from '../model/ids.js';
+import { getLocator } from '../model/locator.js';
 import type { Services } from '../app/services.js';
-import { filesOfAsset } from '../resources/files.js';
-import { LOCATOR_ORIGIN } from '../resources/locators.js';
 import { blobNameEscape } from '../storage/blob-names.js';
 import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
-import type { JsonRecord } from '../store/types.js';
 import { contentTypeOfFile } from './content-type.js';
 import { contentRange, decideRange, unsatisfiedRange } from './range.js';
 
@@ -201,19 +201,19 @@ function splitPath(path: string): { locatorGuid: string; name: string } {
 }
 
 /** The file `name` of the asset of a current OnDemandOrigin locator; 404 with the reason otherwise. */
-function findFile(services: Services, locatorGuid: string, name: string): JsonRecord {
-  const locator = GUID.test(locatorGuid) ? services.store.get(COLLECTIONS.Locators, canonicalId(Locator, `nb:lid:UUID:${locatorGuid}`)) : undefined;
-  if (!locator || locator['Type'] !== LOCATOR_ORIGIN) {
+function findFile(services: Services, locatorGuid: string, name: string): AssetFileRecord {
+  const locator = GUID.test(locatorGuid) ? getLocator(services.store, canonicalId(Locator, `nb:lid:UUID:${locatorGuid}`)) : undefined;
+  if (!locator || locator.Type !== LocatorType.OnDemandOrigin) {
     throw new OriginError(404, 'LocatorNotFound', `No OnDemandOrigin locator has the id ${JSON.stringify(locatorGuid.slice(0, 60))}: create one (Type 2) with a read-only access policy`);
   }
   const now = Date.now();
-  const start = typeof locator['StartTime'] === 'string' ? Date.parse(locator['StartTime']) : Number.NaN;
-  if (start > now) throw new OriginError(404, 'LocatorNotStarted', `The locator ${String(locator['Id'])} starts at ${String(locator['StartTime'])}`);
-  const expires = typeof locator['ExpirationDateTime'] === 'string' ? Date.parse(locator['ExpirationDateTime']) : Number.NaN;
-  if (expires <= now) throw new OriginError(404, 'LocatorExpired', `The locator ${String(locator['Id'])} expired at ${String(locator['ExpirationDateTime'])}`);
-  const assetId = String(locator['AssetId']);
-  if (!services.store.has(COLLECTIONS.Assets, assetId)) throw new OriginError(404, 'AssetNotFound', `The locator's asset ${assetId} no longer exists`);
-  const file = filesOfAsset(services.store, assetId).find((f) => f['Name'] === name);
+  const start = typeof locator.StartTime === 'string' ? Date.parse(locator.StartTime) : Number.NaN;
+  if (start > now) throw new OriginError(404, 'LocatorNotStarted', `The locator ${locator.Id} starts at ${String(locator.StartTime)}`);
+  const expires = typeof locator.ExpirationDateTime === 'string' ? Date.parse(locator.ExpirationDateTime) : Number.NaN;
+  if (expires <= now) throw new OriginError(404, 'LocatorExpired', `The locator ${locator.Id} expired at ${String(locator.ExpirationDateTime)}`);
+  const assetId = locator.AssetId;
+  if (!getAsset(services.store, assetId)) throw new OriginError(404, 'AssetNotFound', `The locator's asset ${assetId} no longer exists`);
+  const file = filesOfAsset(services.store, assetId).find((f) => f.Name === name);
   if (!file) throw new OriginError(404, 'FileNotFound', `The asset ${assetId} has no file named ${JSON.stringify(name.slice(0, 260))}`);
   return file;
 }

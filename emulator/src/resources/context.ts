@@ -1,5 +1,5 @@
 import type { EntityTypeDef, NavigationDef, PropertyDef } from '../odata/edm.js';
-import type { ODataPath } from '../odata/uri.js';
+import type { ResourcePath } from '../odata/uri.js';
 import type { JsonRecord } from '../store/types.js';
 import type { RequestInfo } from '../domain/findings.js';
 
@@ -11,7 +11,7 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'MERGE' | 'PATCH' | '
 
 export interface ApiRequest {
   method: HttpMethod;
-  path: ODataPath;
+  path: ResourcePath;
   /** The query string as received (still percent-encoded, without '?'). */
   rawQuery: string;
   body: Buffer;

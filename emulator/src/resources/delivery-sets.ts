@@ -1,13 +1,8 @@
-import { Asset, ContentKey, type EntityTypeDef } from '../odata/edm.js';
-import { AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from '../odata/edm-delivery.js';
-import { deliveryPoliciesOfAsset, type AssetDeliveryPolicyRecord } from '../model/asset-delivery-policies.js';
-import { authorizationPolicyKey, optionsOfPolicy, type AuthorizationPolicyRecord } from '../model/content-key-authorization.js';
-import type { AssetRecord } from '../model/records.js';
-import type { JsonRecord, StoreReader } from '../store/types.js';
-import type { Services } from '../app/services.js';
-import type { ApiRequest, ApiResult } from './context.js';
+import { Asset, AssetDeliveryPolicy, ContentKey, ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from '../odata/edm.js';
+import { deliveryPoliciesOfAsset } from '../model/asset-delivery-policy.js';
+import { authorizationPolicyKey, optionsOfPolicy } from '../model/content-key-authorization.js';
+import type { AssetRecord, AuthorizationPolicyRecord } from '../model/records.js';
 import { createDeliveryPolicy, deliveryPolicyLinks, removeDeliveryPolicy, updateDeliveryPolicy } from './delivery-policies.js';
-import type { LinkHandlers } from './entity-links.js';
 import {
   createAuthorizationOption,
   createAuthorizationPolicy,
@@ -18,34 +13,27 @@ import {
   updateAuthorizationPolicy,
 } from './key-authorization.js';
 import { getKeyDeliveryUrl } from './key-delivery-url.js';
-
-type Handler = (req: ApiRequest, services: Services) => ApiResult | Promise<ApiResult>;
-type KeyHandler = (req: ApiRequest, services: Services, key: string) => ApiResult | Promise<ApiResult>;
-type Resolver = (reader: StoreReader, source: JsonRecord, services: Services) => JsonRecord[];
+import type { ApiRoutes } from './router.js';
 
 /**
- * Content protection and delivery, as one area the router composes: asset delivery policies,
- * content key authorization policies and options, their `$links`, navigations and the
- * GetKeyDeliveryUrl action. The key delivery service itself is `keydelivery/`, outside `/api`.
+ * Content protection and delivery, as one area `app/compose.ts` adds to the core lists: asset
+ * delivery policies, content key authorization policies and options, their `$links`, navigations
+ * and the GetKeyDeliveryUrl action. The key delivery service itself is `keydelivery/`, outside `/api`.
  */
-export const DELIVERY_AREA: {
-  sets: [EntityTypeDef, { create: Handler; update: KeyHandler; remove: KeyHandler }][];
-  actions: [EntityTypeDef, string, KeyHandler][];
-  navigations: [EntityTypeDef, string, Resolver][];
-  links: [EntityTypeDef, string, LinkHandlers][];
-} = {
+export const DELIVERY_AREA: Required<ApiRoutes> = {
   sets: [
-    [AssetDeliveryPolicy, { create: createDeliveryPolicy, update: updateDeliveryPolicy, remove: removeDeliveryPolicy }],
-    [ContentKeyAuthorizationPolicy, { create: createAuthorizationPolicy, update: updateAuthorizationPolicy, remove: removeAuthorizationPolicy }],
-    [ContentKeyAuthorizationPolicyOption, { create: createAuthorizationOption, update: updateAuthorizationOption, remove: removeAuthorizationOption }],
+    { type: AssetDeliveryPolicy, handlers: { create: createDeliveryPolicy, update: updateDeliveryPolicy, remove: removeDeliveryPolicy } },
+    { type: ContentKeyAuthorizationPolicy, handlers: { create: createAuthorizationPolicy, update: updateAuthorizationPolicy, remove: removeAuthorizationPolicy } },
+    { type: ContentKeyAuthorizationPolicyOption, handlers: { create: createAuthorizationOption, update: updateAuthorizationOption, remove: removeAuthorizationOption } },
   ],
-  actions: [[ContentKey, 'GetKeyDeliveryUrl', getKeyDeliveryUrl]],
+  functions: [],
+  actions: [{ type: ContentKey, name: 'GetKeyDeliveryUrl', handler: getKeyDeliveryUrl }],
   navigations: [
-    [Asset, 'DeliveryPolicies', (reader, asset): AssetDeliveryPolicyRecord[] => deliveryPoliciesOfAsset(reader, (asset as AssetRecord).Id)],
-    [ContentKeyAuthorizationPolicy, 'Options', (reader, policy) => optionsOfPolicy(reader, authorizationPolicyKey((policy as AuthorizationPolicyRecord).Id))],
+    { type: Asset, nav: 'DeliveryPolicies', resolve: (reader, asset) => deliveryPoliciesOfAsset(reader, (asset as AssetRecord).Id) },
+    { type: ContentKeyAuthorizationPolicy, nav: 'Options', resolve: (reader, policy) => optionsOfPolicy(reader, authorizationPolicyKey((policy as AuthorizationPolicyRecord).Id)) },
   ],
   links: [
-    [Asset, 'DeliveryPolicies', deliveryPolicyLinks],
-    [ContentKeyAuthorizationPolicy, 'Options', optionLinks],
+    { type: Asset, nav: 'DeliveryPolicies', handler: deliveryPolicyLinks },
+    { type: ContentKeyAuthorizationPolicy, nav: 'Options', handler: optionLinks },
   ],
 };

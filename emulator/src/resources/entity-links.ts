@@ -1,11 +1,10 @@
 import type { EntityTypeDef } from '../odata/edm.js';
 import { badRequest, methodNotAllowed, notFound } from '../odata/errors.js';
 import { readLinkBody } from '../odata/body.js';
-import { canonicalId, checkKey, resolveEntityReference, type ODataPath } from '../odata/uri.js';
+import { canonicalId, checkKey, resolveEntityReference } from '../odata/uri.js';
 import { entityUrl } from '../odata/urls.js';
 import type { StoreReader, Transaction } from '../store/types.js';
-import type { Services } from '../app/services.js';
-import type { ApiRequest, ApiResult } from './context.js';
+import type { LinkHandler } from './router.js';
 
 /**
  * `<Source>('…')/$links/<Nav>` for a many-valued link the model keeps: GET lists the linked
@@ -24,9 +23,7 @@ export interface LinkSpec {
   unlink(tx: Transaction, sourceId: string, targetKey: string): void;
 }
 
-export type LinkHandlers = (req: ApiRequest, services: Services, path: Extract<ODataPath, { kind: 'links' }>) => ApiResult | Promise<ApiResult>;
-
-export function linkHandlers(spec: LinkSpec): LinkHandlers {
+export function linkHandlers(spec: LinkSpec): LinkHandler {
   return async (req, services, path) => {
     const nav = path.nav;
     checkKey(spec.source, path.key);

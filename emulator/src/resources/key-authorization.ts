@@ -1,98 +1,53 @@
-import { formatNbId } from '../../../client/src/crypto/index.js';
-import { ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from '../odata/edm-delivery.js';
+import { ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from '../odata/edm.js';
 import { readTokenRestrictionTemplate } from '../odata/token-restriction-template.js';
-import { COLLECTIONS } from '../model/collections.js';
-import {
-  authorizationOptionKey,
-  authorizationPolicyKey,
-  AUTHORIZATION_OPTION_ID_TAG,
-  AUTHORIZATION_POLICY_ID_TAG,
-  checkOption,
-  ContentKeyRestrictionType,
-  deleteAuthorizationOption,
-  deleteAuthorizationPolicy,
-  findAuthorizationOption,
-  findAuthorizationPolicy,
-  linkOption,
-  optionsOfPolicy,
-  unlinkOption,
-  type AuthorizationOptionRecord,
-  type AuthorizationPolicyRecord,
-} from '../model/content-key-authorization.js';
+import * as authorization from '../model/content-key-authorization.js';
 import type { Services } from '../app/services.js';
-import { mergeValues, newRecord, readBody, requireValues } from './common.js';
+import { readBody } from './common.js';
 import type { ApiRequest, ApiResult } from './context.js';
-import { linkHandlers, type LinkHandlers } from './entity-links.js';
+import { linkHandlers } from './entity-links.js';
+import type { LinkHandler } from './router.js';
 
-const POLICIES = COLLECTIONS.ContentKeyAuthorizationPolicies;
-const OPTIONS = COLLECTIONS.ContentKeyAuthorizationPolicyOptions;
-
-/** POST ContentKeyAuthorizationPolicies: `{"Name":"…"}` is the whole body. */
 export async function createAuthorizationPolicy(req: ApiRequest, services: Services): Promise<ApiResult> {
-  const body = readBody(req, services, ContentKeyAuthorizationPolicy);
-  const record = newRecord(ContentKeyAuthorizationPolicy, {}, body.values) as AuthorizationPolicyRecord;
-  record.Id = formatNbId(AUTHORIZATION_POLICY_ID_TAG, services.ids.guid());
-  await services.store.transaction((tx) => tx.put(POLICIES, record.Id, record));
+  const record = await authorization.createAuthorizationPolicy(services, readBody(req, services, ContentKeyAuthorizationPolicy).values);
   return { kind: 'entity', type: ContentKeyAuthorizationPolicy, record, status: 201 };
 }
 
 export async function updateAuthorizationPolicy(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const body = readBody(req, services, ContentKeyAuthorizationPolicy);
-  await services.store.transaction((tx) => {
-    const current = findAuthorizationPolicy(tx, key);
-    tx.put(POLICIES, authorizationPolicyKey(current.Id), mergeValues(ContentKeyAuthorizationPolicy, current, body.values));
-  });
+  await authorization.updateAuthorizationPolicy(services, key, readBody(req, services, ContentKeyAuthorizationPolicy).values);
   return { kind: 'noContent' };
 }
 
 export async function removeAuthorizationPolicy(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => deleteAuthorizationPolicy(tx, key));
+  await services.store.transaction((tx) => authorization.deleteAuthorizationPolicy(tx, key));
   return { kind: 'noContent' };
 }
 
-/** POST ContentKeyAuthorizationPolicyOptions: created alone, then linked to a policy. */
+/** A token restriction's template is XML, the wire's to read: parsed and validated here for the model. */
+const checkTemplate: authorization.TemplateCheck = (requirements, where) => {
+  readTokenRestrictionTemplate(requirements, where);
+};
+
 export async function createAuthorizationOption(req: ApiRequest, services: Services): Promise<ApiResult> {
-  const body = readBody(req, services, ContentKeyAuthorizationPolicyOption);
-  requireValues(ContentKeyAuthorizationPolicyOption, body.values, ['KeyDeliveryType']);
-  const record = newRecord(ContentKeyAuthorizationPolicyOption, { Restrictions: [] }, body.values) as AuthorizationOptionRecord;
-  record.Id = formatNbId(AUTHORIZATION_OPTION_ID_TAG, services.ids.guid());
-  checkOptionRecord(record);
-  await services.store.transaction((tx) => tx.put(OPTIONS, record.Id, record));
+  const record = await authorization.createAuthorizationOption(services, readBody(req, services, ContentKeyAuthorizationPolicyOption).values, checkTemplate);
   return { kind: 'entity', type: ContentKeyAuthorizationPolicyOption, record, status: 201 };
 }
 
-/** MERGE/PUT: Name, KeyDeliveryConfiguration and Restrictions may change; the result is checked again. */
 export async function updateAuthorizationOption(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const body = readBody(req, services, ContentKeyAuthorizationPolicyOption);
-  await services.store.transaction((tx) => {
-    const current = findAuthorizationOption(tx, key);
-    const next = mergeValues(ContentKeyAuthorizationPolicyOption, current, body.values) as AuthorizationOptionRecord;
-    checkOptionRecord(next);
-    tx.put(OPTIONS, authorizationOptionKey(current.Id), next);
-  });
+  await authorization.updateAuthorizationOption(services, key, readBody(req, services, ContentKeyAuthorizationPolicyOption).values, checkTemplate);
   return { kind: 'noContent' };
 }
 
 export async function removeAuthorizationOption(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => deleteAuthorizationOption(tx, key));
+  await services.store.transaction((tx) => authorization.deleteAuthorizationOption(tx, key));
   return { kind: 'noContent' };
 }
 
-/** The model's invariants, then every token template parsed (the XML is the wire's to read). */
-function checkOptionRecord(record: AuthorizationOptionRecord): void {
-  record.Restrictions ??= [];
-  checkOption(record);
-  for (const [i, restriction] of record.Restrictions.entries()) {
-    if (restriction.KeyRestrictionType === ContentKeyRestrictionType.TokenRestricted) readTokenRestrictionTemplate(restriction.Requirements!, `Restrictions[${i}].Requirements`);
-  }
-}
-
 /** `ContentKeyAuthorizationPolicies('…')/$links/Options`. */
-export const optionLinks: LinkHandlers = linkHandlers({
+export const optionLinks: LinkHandler = linkHandlers({
   source: ContentKeyAuthorizationPolicy,
   target: ContentKeyAuthorizationPolicyOption,
-  sourceId: (reader, key) => authorizationPolicyKey(findAuthorizationPolicy(reader, key).Id),
-  linked: (reader, policyId) => optionsOfPolicy(reader, policyId).map((o) => o.Id),
-  link: (tx, policyId, optionKey) => linkOption(tx, policyId, optionKey),
-  unlink: (tx, policyId, optionKey) => unlinkOption(tx, policyId, optionKey),
+  sourceId: (reader, key) => authorization.authorizationPolicyKey(authorization.findAuthorizationPolicy(reader, key).Id),
+  linked: (reader, policyId) => authorization.optionsOfPolicy(reader, policyId).map((o) => o.Id),
+  link: (tx, policyId, optionKey) => authorization.linkOption(tx, policyId, optionKey),
+  unlink: (tx, policyId, optionKey) => authorization.unlinkOption(tx, policyId, optionKey),
 });

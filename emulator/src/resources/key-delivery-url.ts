@@ -2,12 +2,10 @@ import { ContentKey } from '../odata/edm.js';
 import { badRequest } from '../odata/errors.js';
 import { parseJsonObject } from '../odata/body.js';
 import { functionParameters } from '../odata/params.js';
-import { COLLECTIONS } from '../model/collections.js';
 import { keyDeliveryUrl } from '../model/content-key-authorization.js';
-import { guidOfNbId } from '../model/nb-ids.js';
-import type { ContentKeyRecord } from '../model/records.js';
+import { findContentKey } from '../model/content-key.js';
+import { guidOf } from '../model/ids.js';
 import type { Services } from '../app/services.js';
-import { findEntity } from './common.js';
 import type { ApiRequest, ApiResult } from './context.js';
 
 /**
@@ -16,9 +14,9 @@ import type { ApiRequest, ApiResult } from './context.js';
  * service, following the Host the client used, like origin locator paths.
  */
 export function getKeyDeliveryUrl(req: ApiRequest, services: Services, key: string): ApiResult {
-  const record = findEntity<ContentKeyRecord>(services.store, ContentKey, COLLECTIONS.ContentKeys, key);
+  const record = findContentKey(services.store, key);
   const type = deliveryTypeParameter(req, services);
-  return { kind: 'function', name: 'GetKeyDeliveryUrl', value: keyDeliveryUrl(req.baseUrl, record, type, guidOfNbId('kid', record.Id)) };
+  return { kind: 'function', name: 'GetKeyDeliveryUrl', value: keyDeliveryUrl(req.baseUrl, record, type, guidOf(ContentKey, record.Id)) };
 }
 
 function deliveryTypeParameter(req: ApiRequest, services: Services): number {

@@ -1,9 +1,10 @@
 import { Asset, Locator, type EntityTypeDef } from '../odata/edm.js';
 import type { JsonRecord } from '../store/types.js';
-import { COLLECTIONS } from '../model/collections.js';
+import { containerOf, getAsset, type AssetRecord } from '../model/asset.js';
+import { LocatorType } from '../model/enums.js';
+import { originAddress, type LocatorRecord } from '../model/locator.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
-import { LOCATOR_ORIGIN, LOCATOR_SAS } from './locators.js';
 
 /**
  * URLs that name where something is reachable are worked out when answering, not taken from the
@@ -18,20 +19,23 @@ export function present(result: ApiResult, req: ApiRequest, services: Services):
 }
 
 export function presentRecord(type: EntityTypeDef, record: JsonRecord, req: ApiRequest, services: Services): JsonRecord {
-  if (type === Asset && typeof record['_container'] === 'string' && record['Uri'] !== null) {
-    return { ...record, Uri: services.storage.containerUrl(record['_container']) };
-  }
-  if (type === Locator) {
-    if (record['Type'] === LOCATOR_SAS) {
-      const asset = services.store.get(COLLECTIONS.Assets, String(record['AssetId']));
-      if (!asset || typeof asset['_container'] !== 'string') return record;
-      const baseUri = services.storage.containerUrl(asset['_container']);
-      return { ...record, BaseUri: baseUri, Path: baseUri + String(record['ContentAccessComponent'] ?? '') };
-    }
-    if (record['Type'] === LOCATOR_ORIGIN) {
-      const baseUri = `${req.baseUrl}origin`;
-      return { ...record, BaseUri: baseUri, Path: `${baseUri}/${String(record['ContentAccessComponent'])}/` };
-    }
-  }
+  if (type === Asset) return presentAsset(record as AssetRecord, services);
+  if (type === Locator) return presentLocator(record as LocatorRecord, req, services);
   return record;
+}
+
+function presentAsset(asset: AssetRecord, services: Services): AssetRecord {
+  if (asset.Uri === null) return asset;
+  return { ...asset, Uri: services.storage.containerUrl(containerOf(asset)) };
+}
+
+function presentLocator(locator: LocatorRecord, req: ApiRequest, services: Services): LocatorRecord {
+  if (locator.Type === LocatorType.Sas) {
+    const asset = getAsset(services.store, locator.AssetId);
+    if (!asset) return locator;
+    const baseUri = services.storage.containerUrl(containerOf(asset));
+    return { ...locator, BaseUri: baseUri, Path: baseUri + (locator.ContentAccessComponent ?? '') };
+  }
+  if (locator.Type === LocatorType.OnDemandOrigin) return { ...locator, ...originAddress(`${req.baseUrl}origin`, String(locator.ContentAccessComponent)) };
+  return locator;
 }

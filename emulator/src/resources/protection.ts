@@ -4,7 +4,7 @@ import { CONTENT_KEY_TYPES } from '../domain/content-keys.js';
 
 import { badRequest, notFound } from '../odata/errors.js';
 import { functionParameters } from '../odata/params.js';
-import { contentKeyRecord } from './content-keys.js';
+import { findContentKey } from '../model/content-key.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
 
@@ -39,9 +39,9 @@ export function rebindContentKey(req: ApiRequest, services: Services): ApiResult
   const params = functionParameters(req.rawQuery);
   const id = params.get('id');
   if (id === undefined || id === '') throw badRequest("RebindContentKey requires the parameter id, e.g. RebindContentKey?id='nb:kid:UUID:...'&x509Certificate=''");
-  const record = contentKeyRecord(services, id);
-  const outcome = services.keys.open(record['EncryptedContentKey'] as string | null);
-  if (!outcome.ok) throw badRequest(`The content key ${record['Id']} cannot be rebound: its EncryptedContentKey cannot be unwrapped with the protection key (${outcome.message})`);
+  const record = findContentKey(services.store, id);
+  const outcome = services.keys.open(record.EncryptedContentKey);
+  if (!outcome.ok) throw badRequest(`The content key ${record.Id} cannot be rebound: its EncryptedContentKey cannot be unwrapped with the protection key (${outcome.message})`);
   const certificate = certificateFromQuery(params.get('x509certificate') ?? '');
   if (certificate === '') return { kind: 'function', name: 'RebindContentKey', value: outcome.key.toString('base64') };
   let wrapped: Buffer;

@@ -1,30 +1,21 @@
-import { AccessPolicy, Asset, AssetFile, ContentKey, ENTITY_TYPES, entityTypeOfSet, FUNCTIONS, Locator, MediaProcessor, StorageAccount, type EntityTypeDef } from '../odata/edm.js';
+import { Asset, ENTITY_TYPES, entityTypeOfSet, FUNCTIONS, type EntityTypeDef, type NavigationDef } from '../odata/edm.js';
 import { badRequest, methodNotAllowed, notFound, notImplemented } from '../odata/errors.js';
 import { applyQuery, parseQueryOptions, selectedProperties, type QueryOptions } from '../odata/query/index.js';
-import { canonicalId, checkKey, type ODataPath } from '../odata/uri.js';
+import { canonicalId, checkKey, type ResourcePath } from '../odata/uri.js';
 import { entityPath } from '../odata/urls.js';
 import { writeMetadataDocument } from '../odata/metadata-document.js';
-import type { JsonRecord } from '../store/types.js';
-import { createAccessPolicy, deleteAccessPolicy, updateAccessPolicy } from './access-policies.js';
-import { createAsset, deleteAsset, updateAsset } from './assets.js';
-import { COLLECTIONS } from '../model/collections.js';
-import { createContentKey, deleteContentKey, updateContentKey } from './content-keys.js';
+import { collectionOfSet } from '../model/collections.js';
+import type { JsonRecord, StoreReader } from '../store/types.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult, HttpMethod } from './context.js';
-import { createFile, createFileInfos, deleteFile, updateFile } from './files.js';
 import { addAssetKeyLink, listAssetKeyLinks, removeAssetKeyLink } from './links.js';
-import { createLocator, deleteLocator, updateLocator } from './locators.js';
-import { resolveNavigation } from './navigation.js';
 import { present } from './present.js';
 import { filterCandidates } from './query-plan.js';
-import { getProtectionKey, getProtectionKeyId, rebindContentKey } from './protection.js';
-import { mediaProcessors, storageAccounts } from './static-sets.js';
-import { DELIVERY_AREA } from './delivery-sets.js';
 
-type Handler = (req: ApiRequest, services: Services) => ApiResult | Promise<ApiResult>;
-type KeyHandler = (req: ApiRequest, services: Services, key: string) => ApiResult | Promise<ApiResult>;
+export type Handler = (req: ApiRequest, services: Services) => ApiResult | Promise<ApiResult>;
+export type KeyHandler = (req: ApiRequest, services: Services, key: string) => ApiResult | Promise<ApiResult>;
 
-/** What each entity set supports beyond reading. Subsystems (jobs) add theirs with `registerEntitySet`. */
+/** What an entity set supports beyond reading. */
 export interface EntitySetHandlers {
   /** Records for reading; default: the store collection of the set. */
   records?: (services: Services) => Iterable<JsonRecord>;
@@ -38,97 +29,155 @@ export interface EntitySetHandlers {
   beforeRead?: (req: ApiRequest, services: Services, key: string | undefined) => Promise<void>;
 }
 
-const sets = new Map<string, EntitySetHandlers>([
-  [Asset.set, { create: createAsset, update: updateAsset, remove: deleteAsset }],
-  [AssetFile.set, { create: createFile, update: updateFile, remove: deleteFile }],
-  [ContentKey.set, { create: createContentKey, update: updateContentKey, remove: deleteContentKey }],
-  [AccessPolicy.set, { create: createAccessPolicy, update: updateAccessPolicy, remove: deleteAccessPolicy }],
-  [Locator.set, { create: createLocator, update: updateLocator, remove: deleteLocator }],
-  [MediaProcessor.set, { records: mediaProcessors }],
-  [StorageAccount.set, { records: storageAccounts }],
-  ...DELIVERY_AREA.sets.map(([type, handlers]): [string, EntitySetHandlers] => [type.set, handlers]),
-]);
+/** Records a navigation property leads to from one entity. */
+export type NavigationResolver = (reader: StoreReader, source: JsonRecord, services: Services) => JsonRecord[];
 
-/** Actions bound to an entity (`ContentKeys('<id>')/GetKeyDeliveryUrl`), by `<set>/<name>`. */
-const actions = new Map<string, KeyHandler>(DELIVERY_AREA.actions.map(([type, name, handler]) => [`${type.set}/${name}`, handler]));
+export interface EntitySetRoute {
+  type: EntityTypeDef;
+  handlers: EntitySetHandlers;
+}
+export interface FunctionRoute {
+  name: string;
+  handler: Handler;
+}
+export interface NavigationRoute {
+  type: EntityTypeDef;
+  nav: string;
+  resolve: NavigationResolver;
+}
+/**
+ * An action bound to one entity, `POST <Set>('<id>')/<name>` (`ContentKeys('…')/GetKeyDeliveryUrl`):
+ * the URI parser knows it from `odata/edm.ts` ENTITY_ACTIONS; the handler gets the entity's key
+ * as written in the URL and reads its parameters itself.
+ */
+export interface ActionRoute {
+  type: EntityTypeDef;
+  name: string;
+  handler: KeyHandler;
+}
+/** `<Set>('…')/$links/<nav>` served by an area's own link handlers (Asset -> ContentKeys is the router's own). */
+export interface LinkRoute {
+  type: EntityTypeDef;
+  nav: string;
+  handler: LinkHandler;
+}
+export type LinkHandler = (req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'links' }>) => ApiResult | Promise<ApiResult>;
 
-const functions = new Map<string, Handler>([
-  ['GetProtectionKeyId', getProtectionKeyId],
-  ['GetProtectionKey', getProtectionKey],
-  ['RebindContentKey', rebindContentKey],
-  ['CreateFileInfos', createFileInfos],
-]);
-
-export function registerEntitySet(type: EntityTypeDef, handlers: EntitySetHandlers): void {
-  sets.set(type.set, handlers);
+/** What one emulator serves under `/api/`: given whole to `createApiRouter`, never added to later. */
+export interface ApiRoutes {
+  sets: readonly EntitySetRoute[];
+  functions: readonly FunctionRoute[];
+  navigations: readonly NavigationRoute[];
+  /** Entity-bound actions; an emulator without any leaves it out. */
+  actions?: readonly ActionRoute[];
+  /** `$links` of navigations beyond Assets -> ContentKeys. */
+  links?: readonly LinkRoute[];
 }
 
-export function registerFunction(name: string, handler: Handler): void {
-  functions.set(name, handler);
+export interface ApiRouter {
+  /** Route a parsed request to its handler and present the result. */
+  route(req: ApiRequest, services: Services): Promise<ApiResult>;
+  /** The resolver of a navigation property, or undefined when the emulator does not serve it. */
+  navigation(type: EntityTypeDef, nav: NavigationDef): NavigationResolver | undefined;
+}
+
+/**
+ * The router of one emulator, over exactly the routes it is given (`app/compose.ts` lists them).
+ * Two emulators in one process each have their own: nothing here is shared or registered later.
+ */
+export function createApiRouter(routes: ApiRoutes): ApiRouter {
+  const table: RouteTable = {
+    sets: uniqueMap(routes.sets.map((r) => [r.type.set, r.handlers]), 'entity set'),
+    functions: uniqueMap(routes.functions.map((r) => [r.name, r.handler]), 'function'),
+    navigations: uniqueMap(routes.navigations.map((r) => [`${r.type.set}/${r.nav}`, r.resolve]), 'navigation'),
+    actions: uniqueMap((routes.actions ?? []).map((r) => [`${r.type.set}/${r.name}`, r.handler]), 'action'),
+    links: uniqueMap((routes.links ?? []).map((r) => [`${r.type.set}/${r.nav}`, r.handler]), '$links route'),
+    metadata: undefined,
+  };
+  return {
+    route: async (req, services) => present(await dispatch(table, req, services), req, services),
+    navigation: (type, nav) => table.navigations.get(`${type.set}/${nav.name}`),
+  };
+}
+
+interface RouteTable {
+  sets: ReadonlyMap<string, EntitySetHandlers>;
+  functions: ReadonlyMap<string, Handler>;
+  navigations: ReadonlyMap<string, NavigationResolver>;
+  /** By `<set>/<action name>`. */
+  actions: ReadonlyMap<string, KeyHandler>;
+  /** By `<set>/<navigation name>`. */
+  links: ReadonlyMap<string, LinkHandler>;
+  /** The $metadata document, written on first request. */
+  metadata: string | undefined;
+}
+
+/** A composition that names one route twice is a programming error: fail at start-up, not on a request. */
+function uniqueMap<V>(entries: [string, V][], what: string): ReadonlyMap<string, V> {
+  const map = new Map<string, V>();
+  for (const [name, value] of entries) {
+    if (map.has(name)) throw new Error(`the ${what} ${name} is routed twice`);
+    map.set(name, value);
+  }
+  return map;
 }
 
 /** The collection name a set's records are stored under. */
 export function collectionOf(type: EntityTypeDef): string | undefined {
-  return (COLLECTIONS as Record<string, string>)[type.set];
+  return collectionOfSet(type.set);
 }
 
-/** Route a parsed request to its handler. */
-export async function route(req: ApiRequest, services: Services): Promise<ApiResult> {
-  return present(await dispatch(req, services), req, services);
-}
-
-async function dispatch(req: ApiRequest, services: Services): Promise<ApiResult> {
+async function dispatch(table: RouteTable, req: ApiRequest, services: Services): Promise<ApiResult> {
   const path = req.path;
   switch (path.kind) {
     case 'serviceDocument':
       allow(req.method, ['GET', 'HEAD']);
-      return { kind: 'serviceDocument', sets: ENTITY_TYPES.filter((t) => sets.has(t.set)).map((t) => t.set) };
+      return { kind: 'serviceDocument', sets: ENTITY_TYPES.filter((t) => table.sets.has(t.set)).map((t) => t.set) };
     case 'metadata':
       allow(req.method, ['GET', 'HEAD']);
-      return { kind: 'document', contentType: 'application/xml;charset=utf-8', body: metadataDocument() };
-    case 'batch':
-      throw notImplemented('$batch is not supported by the emulator: send the requests one by one');
+      table.metadata ??= writeMetadataDocument(ENTITY_TYPES, FUNCTIONS);
+      return { kind: 'document', contentType: 'application/xml;charset=utf-8', body: table.metadata };
     case 'function': {
       // The service declared these as GET; some clients POST CreateFileInfos or CancelJob.
       allow(req.method, ['GET', 'HEAD', 'POST']);
-      const handler = functions.get(path.fn.name);
+      const handler = table.functions.get(path.fn.name);
       if (!handler) throw notImplemented(`${path.fn.name} is not implemented by the emulator`);
       return handler(req, services);
     }
     case 'collection':
-      return collection(req, services, path);
+      return collection(table, req, services, path);
     case 'entity':
-      return entity(req, services, path);
+      return entity(table, req, services, path);
     case 'navigation':
       allow(req.method, ['GET', 'HEAD']);
-      await handlersOf(path.type).beforeRead?.(req, services, path.key);
-      return navigation(req, services, path);
+      await handlersOf(table, path.type).beforeRead?.(req, services, path.key);
+      return navigation(table, req, services, path);
     case 'links':
-      return links(req, services, path);
+      return links(table, req, services, path);
     case 'action': {
       allow(req.method, ['POST']);
-      const handler = actions.get(`${path.type.set}/${path.action.name}`);
+      const handler = table.actions.get(`${path.type.set}/${path.action.name}`);
       if (!handler) throw notImplemented(`${path.type.set}('<id>')/${path.action.name} is not implemented by the emulator`);
       return handler(req, services, path.key);
     }
   }
 }
 
-function handlersOf(type: EntityTypeDef): EntitySetHandlers {
-  const handlers = sets.get(type.set);
+function handlersOf(table: RouteTable, type: EntityTypeDef): EntitySetHandlers {
+  const handlers = table.sets.get(type.set);
   if (!handlers) throw notImplemented(`The entity set ${type.set} is not implemented by the emulator`);
   return handlers;
 }
 
-function recordsOf(type: EntityTypeDef, services: Services): Iterable<JsonRecord> {
-  const handlers = handlersOf(type);
+function recordsOf(table: RouteTable, type: EntityTypeDef, services: Services): Iterable<JsonRecord> {
+  const handlers = handlersOf(table, type);
   if (handlers.records) return handlers.records(services);
   const collection = collectionOf(type);
   return collection ? services.store.values(collection) : [];
 }
 
-async function collection(req: ApiRequest, services: Services, path: Extract<ODataPath, { kind: 'collection' }>): Promise<ApiResult> {
-  const handlers = handlersOf(path.type);
+async function collection(table: RouteTable, req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'collection' }>): Promise<ApiResult> {
+  const handlers = handlersOf(table, path.type);
   if (req.method === 'POST') {
     if (path.count) throw methodNotAllowed('POST to $count is not allowed');
     if (!handlers.create) throw methodNotAllowed(`${path.type.set} is read-only`);
@@ -137,7 +186,7 @@ async function collection(req: ApiRequest, services: Services, path: Extract<ODa
   allow(req.method, ['GET', 'HEAD', 'POST']);
   await handlers.beforeRead?.(req, services, undefined);
   const collection = handlers.records ? undefined : collectionOf(path.type);
-  const records = collection ? (options: QueryOptions) => filterCandidates(services.store, path.type, collection, options.filter) : recordsOf(path.type, services);
+  const records = collection ? (options: QueryOptions) => filterCandidates(services.store, path.type, collection, options.filter) : recordsOf(table, path.type, services);
   return query(req, services, path.type, records, path.count, path.type.set);
 }
 
@@ -154,13 +203,13 @@ function query(req: ApiRequest, services: Services, type: EntityTypeDef, source:
   return { kind: 'feed', type, records: result.items, count: result.count, select, selfHref };
 }
 
-async function entity(req: ApiRequest, services: Services, path: Extract<ODataPath, { kind: 'entity' }>): Promise<ApiResult> {
-  const handlers = handlersOf(path.type);
+async function entity(table: RouteTable, req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'entity' }>): Promise<ApiResult> {
+  const handlers = handlersOf(table, path.type);
   switch (req.method) {
     case 'GET':
     case 'HEAD': {
       await handlers.beforeRead?.(req, services, path.key);
-      const record = findRecord(path.type, path.key, services);
+      const record = findRecord(table, path.type, path.key, services);
       if (path.property) {
         const property = path.type.properties.find((p) => p.name === path.property)!;
         return { kind: 'property', type: path.type, property, value: record[property.name], raw: path.rawValue };
@@ -183,19 +232,19 @@ async function entity(req: ApiRequest, services: Services, path: Extract<ODataPa
   }
 }
 
-function findRecord(type: EntityTypeDef, key: string, services: Services): JsonRecord {
+function findRecord(table: RouteTable, type: EntityTypeDef, key: string, services: Services): JsonRecord {
   checkKey(type, key);
   const collection = collectionOf(type);
   const record = collection
     ? services.store.get(collection, canonicalId(type, key))
-    : [...recordsOf(type, services)].find((r) => String(r[type.key]).toLowerCase() === key.toLowerCase());
+    : [...recordsOf(table, type, services)].find((r) => String(r[type.key]).toLowerCase() === key.toLowerCase());
   if (!record) throw notFound(`No ${type.name} with ${type.key} '${key}' was found`);
   return record;
 }
 
-function navigation(req: ApiRequest, services: Services, path: Extract<ODataPath, { kind: 'navigation' }>): ApiResult {
-  const source = findRecord(path.type, path.key, services);
-  const resolver = resolveNavigation(path.type, path.nav);
+function navigation(table: RouteTable, req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'navigation' }>): ApiResult {
+  const source = findRecord(table, path.type, path.key, services);
+  const resolver = table.navigations.get(`${path.type.set}/${path.nav.name}`);
   if (!resolver) throw notImplemented(`${path.type.set}('<id>')/${path.nav.name} is not implemented by the emulator`);
   const related = resolver(services.store, source, services);
   const target = ENTITY_TYPES.find((t) => t.set === path.nav.target)!;
@@ -207,9 +256,9 @@ function navigation(req: ApiRequest, services: Services, path: Extract<ODataPath
   return query(req, services, target, related, path.count, `${entityPath(path.type, String(source[path.type.key]))}/${path.nav.name}`);
 }
 
-function links(req: ApiRequest, services: Services, path: Extract<ODataPath, { kind: 'links' }>): ApiResult | Promise<ApiResult> {
-  const area = DELIVERY_AREA.links.find(([type, nav]) => type === path.type && nav === path.nav.name);
-  if (area) return area[2](req, services, path);
+function links(table: RouteTable, req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'links' }>): ApiResult | Promise<ApiResult> {
+  const handler = table.links.get(`${path.type.set}/${path.nav.name}`);
+  if (handler) return handler(req, services, path);
   if (path.type !== Asset) throw badRequest(`$links on ${path.type.set} are not supported: the emulator links Assets to ContentKeys only`);
   // A malformed id anywhere in the request is a 400 before any lookup, as the service answered:
   // 404 is only for a well-formed id that names nothing.
@@ -232,10 +281,4 @@ function links(req: ApiRequest, services: Services, path: Extract<ODataPath, { k
 
 function allow(method: HttpMethod, allowed: readonly HttpMethod[]): void {
   if (!allowed.includes(method)) throw methodNotAllowed(`${method} is not allowed here; allowed: ${allowed.join(', ')}`);
-}
-
-let metadataCache: string | undefined;
-function metadataDocument(): string {
-  metadataCache ??= writeMetadataDocument(ENTITY_TYPES, FUNCTIONS);
-  return metadataCache;
 }

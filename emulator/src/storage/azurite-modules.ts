@@ -7,7 +7,7 @@ import type { MemoryExtentChunkStore } from 'azurite/dist/src/common/persistence
  * The one place that knows Azurite's file layout. Azurite has no programmatic API (its `main` is
  * the VS Code extension, azure/azurite#540), so the embedded server deep-imports these CommonJS
  * files of the pinned azurite 3.35.0. If an upgrade moves them, this module and its smoke test
- * (emulator/test/storage-azurite-modules.test.ts) are all that break.
+ * (emulator/test/storage/azurite-modules.test.ts) are all that break.
  */
 export const AZURITE_MODULE_PATHS = {
   blobServer: 'azurite/dist/src/blob/BlobServer.js',

@@ -9,7 +9,7 @@ import type { Persistence, PersistenceStats } from './persistence.js';
 import { moveStateAside, recoverState, type RecoveredState } from './recovery.js';
 import { SnapshotFile } from './snapshot-file.js';
 import type { State } from './state.js';
-import { StoreOpenError } from './types.js';
+import { StoreOpenError, type RecordSchema } from './types.js';
 
 export const DEFAULT_COMPACTION_MIN_BYTES = 1024 * 1024;
 
@@ -18,6 +18,7 @@ export interface FilePersistenceOptions {
   readonly moveCorruptStateAside: boolean;
   readonly durability: Durability;
   readonly compactionMinBytes: number;
+  readonly schema: RecordSchema;
 }
 
 /**
@@ -76,16 +77,16 @@ export class FilePersistence implements Persistence {
     }
     const lock = await DirectoryLock.acquire(directory);
     try {
-      const snapshot = new SnapshotFile(inDirectory(directory, SNAPSHOT_FILE), { fsync: options.durability === 'fsync' });
+      const snapshot = new SnapshotFile(inDirectory(directory, SNAPSHOT_FILE), { fsync: options.durability === 'fsync', schemaVersion: options.schema.version });
       let movedAside: string[] = [];
       let recovered: RecoveredState;
       try {
-        recovered = await recoverState(directory, snapshot);
+        recovered = await recoverState(directory, snapshot, options.schema);
       } catch (error) {
         const corrupt = error instanceof StoreOpenError && (error.reason === 'corrupt' || error.reason === 'unknown-version');
         if (!corrupt || !options.moveCorruptStateAside) throw error;
         movedAside = await moveStateAside(directory);
-        recovered = await recoverState(directory, snapshot);
+        recovered = await recoverState(directory, snapshot, options.schema);
       }
       const settled = await settleOnDisk(directory, snapshot, recovered);
       const persistence = new FilePersistence(options, lock, snapshot, settled.generation, settled.snapshotSize);
@@ -233,7 +234,8 @@ export class FilePersistence implements Persistence {
 /**
  * Bring the directory to "one snapshot, no journal" after recovery, so appends never follow a
  * torn line: fold replayed journals into a new snapshot, write an empty one for a new directory,
- * and delete journals the snapshot already contains.
+ * rewrite one of an older schema in the current one (journals appended next have the current
+ * shape), and delete journals the snapshot already contains.
  */
 async function settleOnDisk(
   directory: string,
@@ -243,7 +245,7 @@ async function settleOnDisk(
   const { replayedJournals, snapshotGeneration } = recovered;
   let generation = snapshotGeneration;
   let snapshotSize = recovered.snapshotBytes;
-  const wroteSnapshot = replayedJournals.length > 0 || !recovered.snapshotExists;
+  const wroteSnapshot = replayedJournals.length > 0 || !recovered.snapshotExists || recovered.schemaVersion < snapshot.schemaVersion;
   if (wroteSnapshot) {
     generation = replayedJournals.length > 0 ? Math.max(snapshotGeneration, ...replayedJournals) + 1 : snapshotGeneration;
     try {

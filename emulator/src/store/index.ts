@@ -3,10 +3,11 @@ import type { InstrumentedStore, StoreOptions } from './instrumented.js';
 import { MemoryPersistence } from './memory-persistence.js';
 import { State } from './state.js';
 import { StateStore } from './state-store.js';
+import { BASE_SCHEMA } from './types.js';
 
-export { StoreFullError, StoreOpenError, StoreWriteError } from './types.js';
+export { BASE_SCHEMA, StoreFullError, StoreOpenError, StoreWriteError } from './types.js';
 export { defineIndex, propertyIndex, type IndexDef } from './indexes.js';
-export type { Json, JsonRecord, OpenStoreOptions, Store, StoreReader, Transaction } from './types.js';
+export type { Json, JsonRecord, OpenStoreOptions, RecordSchema, Store, StoreReader, Transaction } from './types.js';
 export type { Durability, InstrumentedStore, LockInfo, StoreOptions, StoreStartup, StoreStats } from './instrumented.js';
 
 /**
@@ -35,6 +36,7 @@ export async function openStore(options: StoreOptions): Promise<InstrumentedStor
     moveCorruptStateAside: options.moveCorruptStateAside ?? false,
     durability: options.durability ?? 'process',
     compactionMinBytes,
+    schema: options.schema ?? BASE_SCHEMA,
   });
   return new StateStore(state, persistence, startup, { writeRetryMs: options.writeRetryMs, maxStateChars: options.maxStateChars });
 }

@@ -1,6 +1,7 @@
 import { Low, Memory } from 'lowdb';
 import type { Persistence, PersistenceStats } from './persistence.js';
-import { snapshotDocument, SCHEMA_VERSION, type SnapshotDocument } from './snapshot-format.js';
+import { snapshotDocument, type SnapshotDocument } from './snapshot-format.js';
+import { BASE_SCHEMA } from './types.js';
 import type { State } from './state.js';
 
 /**
@@ -10,7 +11,7 @@ import type { State } from './state.js';
  */
 export class MemoryPersistence implements Persistence {
   readonly location = 'memory';
-  readonly #low = new Low<SnapshotDocument>(new Memory(), { schemaVersion: SCHEMA_VERSION, generation: 0, collections: {} });
+  readonly #low = new Low<SnapshotDocument>(new Memory(), { schemaVersion: BASE_SCHEMA.version, generation: 0, collections: {} });
   #snapshotWrites = 0;
 
   commit(): Promise<void> {

@@ -1,11 +1,11 @@
 import { open, rename } from 'node:fs/promises';
 import { describeError, inDirectory, journalFileName, listJournals, SNAPSHOT_FILE } from './files.js';
 import { deepFreeze } from './json-record.js';
-import { decodeJournalLine } from './ops.js';
-import { snapshotOps, SnapshotFormatError } from './snapshot-format.js';
+import { decodeJournalLine, type StateOp } from './ops.js';
+import { snapshotOps, SnapshotFormatError, upgradeOp } from './snapshot-format.js';
 import type { SnapshotFile } from './snapshot-file.js';
 import { State } from './state.js';
-import { StoreOpenError } from './types.js';
+import { BASE_SCHEMA, StoreOpenError, type RecordSchema } from './types.js';
 
 export interface RecoveredState {
   readonly state: State;
@@ -13,6 +13,8 @@ export interface RecoveredState {
   readonly snapshotGeneration: number;
   readonly snapshotExists: boolean;
   readonly snapshotBytes: number;
+  /** The schema version the state was written under (the snapshot's; the first version without one). */
+  readonly schemaVersion: number;
   /** Journals replayed (generation >= the snapshot's), ascending. */
   readonly replayedJournals: readonly number[];
   /** Journals older than the snapshot: already folded in, left by a crash before their delete. */
@@ -27,12 +29,15 @@ export interface RecoveredState {
  * the file and the way out, anything a crash cannot explain: an unreadable snapshot, an unknown
  * schema version, or a bad journal line that is not the torn end of the newest journal.
  */
-export async function recoverState(directory: string, snapshotFile: SnapshotFile): Promise<RecoveredState> {
+export async function recoverState(directory: string, snapshotFile: SnapshotFile, schema: RecordSchema): Promise<RecoveredState> {
   const state = new State();
   const snapshot = await readSnapshot(directory, snapshotFile);
   const snapshotGeneration = snapshot?.document.generation ?? 0;
+  // Journals follow the snapshot they were started after: the same schema (the first one when a
+  // journal has no snapshot before it, which only an emulator from before schema versions left).
+  const schemaVersion = snapshot?.document.schemaVersion ?? BASE_SCHEMA.version;
   if (snapshot !== undefined) {
-    for (const op of snapshotOps(snapshot.document)) {
+    for (const op of snapshotOps(snapshot.document, schema)) {
       deepFreeze(op);
       state.apply([op]);
     }
@@ -45,7 +50,7 @@ export async function recoverState(directory: string, snapshotFile: SnapshotFile
   let droppedTornLine = false;
   for (const [index, generation] of replayedJournals.entries()) {
     const newest = index === replayedJournals.length - 1;
-    const replay = await replayJournal(directory, generation, state, newest);
+    const replay = await replayJournal(directory, generation, state, newest, (op) => upgradeOp(op, schemaVersion, schema));
     replayedTransactions += replay.transactions;
     droppedTornLine ||= replay.droppedTornLine;
   }
@@ -55,6 +60,7 @@ export async function recoverState(directory: string, snapshotFile: SnapshotFile
     snapshotGeneration,
     snapshotExists: snapshot !== undefined,
     snapshotBytes: snapshot?.bytes ?? 0,
+    schemaVersion,
     replayedJournals,
     staleJournals,
     replayedTransactions,
@@ -105,6 +111,7 @@ async function replayJournal(
   generation: number,
   state: State,
   newest: boolean,
+  upgrade: (op: StateOp) => StateOp,
 ): Promise<{ transactions: number; droppedTornLine: boolean }> {
   const file = inDirectory(directory, journalFileName(generation));
   let transactions = 0;
@@ -117,10 +124,11 @@ async function replayJournal(
         tail = line;
         break;
       }
-      const ops = decodeJournalLine(line);
-      if (ops === undefined) {
+      const decoded = decodeJournalLine(line);
+      if (decoded === undefined) {
         throw new StoreOpenError('corrupt', `the journal ${file} has a bad line ${transactions + 1}; ${wayOut(directory)}`);
       }
+      const ops = decoded.map(upgrade);
       deepFreeze(ops);
       state.apply(ops);
       transactions++;

@@ -2,11 +2,11 @@ import { readFile, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { syncDirectory, writeAll } from './files.js';
-import { parseSnapshot, snapshotDocument, SCHEMA_VERSION, type SnapshotDocument } from './snapshot-format.js';
+import { parseSnapshot, snapshotDocument, type SnapshotDocument } from './snapshot-format.js';
 import type { State } from './state.js';
 
 /** What lowdb holds between writes: nothing worth keeping, the state lives in `State`. */
-const PLACEHOLDER: SnapshotDocument = Object.freeze({ schemaVersion: SCHEMA_VERSION, generation: -1, collections: {} });
+const PLACEHOLDER: SnapshotDocument = Object.freeze({ schemaVersion: 0, generation: -1, collections: {} });
 
 /** Text gathered before one `write` call: large enough to be cheap, small next to the state. */
 const WRITE_CHUNK_CHARS = 1024 * 1024;
@@ -29,10 +29,13 @@ export class SnapshotFile {
   readonly path: string;
   readonly #low: Low<SnapshotDocument>;
   readonly #adapter: StreamedJsonFile;
+  /** The schema version written, and the newest read. */
+  readonly schemaVersion: number;
 
-  constructor(filePath: string, options: { fsync: boolean }) {
+  constructor(filePath: string, options: { fsync: boolean; schemaVersion: number }) {
     this.path = filePath;
-    this.#adapter = new StreamedJsonFile(filePath, options.fsync);
+    this.schemaVersion = options.schemaVersion;
+    this.#adapter = new StreamedJsonFile(filePath, options.fsync, options.schemaVersion);
     this.#low = new Low(this.#adapter, PLACEHOLDER);
   }
 
@@ -51,7 +54,7 @@ export class SnapshotFile {
    * serialised later), then write them. Resolves with the file's size in bytes.
    */
   async write(state: State, generation: number): Promise<number> {
-    this.#low.data = snapshotDocument(state, generation);
+    this.#low.data = snapshotDocument(state, generation, this.schemaVersion);
     // Low.write hands the document to the adapter before its first await.
     const landed = this.#low.write();
     this.#low.data = PLACEHOLDER;
@@ -106,13 +109,15 @@ class StreamedJsonFile implements Adapter<SnapshotDocument> {
   readonly #path: string;
   readonly #tempPath: string;
   readonly #fsync: boolean;
+  readonly #schemaVersion: number;
   /** Size of the file last read or written. */
   lastBytes = 0;
 
-  constructor(filePath: string, fsync: boolean) {
+  constructor(filePath: string, fsync: boolean, schemaVersion: number) {
     this.#path = filePath;
     this.#tempPath = path.join(path.dirname(filePath), `.${path.basename(filePath)}.tmp`);
     this.#fsync = fsync;
+    this.#schemaVersion = schemaVersion;
   }
 
   async read(): Promise<SnapshotDocument | null> {
@@ -124,7 +129,7 @@ class StreamedJsonFile implements Adapter<SnapshotDocument> {
       throw error;
     }
     this.lastBytes = Buffer.byteLength(text);
-    return parseSnapshot(text);
+    return parseSnapshot(text, this.#schemaVersion);
   }
 
   async write(document: SnapshotDocument): Promise<void> {

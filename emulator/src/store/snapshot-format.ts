@@ -1,9 +1,10 @@
 import { isJsonObject } from './json-record.js';
 import type { StateOp } from './ops.js';
 import type { State } from './state.js';
-import type { JsonRecord } from './types.js';
+import { BASE_SCHEMA, type JsonRecord, type RecordSchema } from './types.js';
 
-export const SCHEMA_VERSION = 1;
+/** The oldest schemaVersion there is: a state file says its version from the first one on. */
+const FIRST_SCHEMA_VERSION = BASE_SCHEMA.version;
 
 /**
  * `state.json`: everything committed up to the start of journal `generation`. Collections and
@@ -12,7 +13,8 @@ export const SCHEMA_VERSION = 1;
  * order under `order`; the field is absent otherwise.
  */
 export interface SnapshotDocument {
-  schemaVersion: typeof SCHEMA_VERSION;
+  /** The RecordSchema version of the records (see types.ts). */
+  schemaVersion: number;
   generation: number;
   collections: Record<string, Record<string, JsonRecord>>;
   order?: Record<string, string[]>;
@@ -31,7 +33,7 @@ export class SnapshotFormatError extends Error {
 const INTEGER_LIKE = /^(?:0|[1-9][0-9]*)$/;
 
 /** The document for the current state. Records are shared with the state (they are frozen). */
-export function snapshotDocument(state: State, generation: number): SnapshotDocument {
+export function snapshotDocument(state: State, generation: number, schemaVersion = BASE_SCHEMA.version): SnapshotDocument {
   // Null prototypes: an id or collection named `__proto__` must stay an ordinary key.
   const collections: Record<string, Record<string, JsonRecord>> = Object.create(null);
   let order: Record<string, string[]> | undefined;
@@ -47,13 +49,13 @@ export function snapshotDocument(state: State, generation: number): SnapshotDocu
     collections[name] = byId;
     if (integerLike && ids !== undefined) (order ??= Object.create(null) as Record<string, string[]>)[name] = ids;
   }
-  const document: SnapshotDocument = { schemaVersion: SCHEMA_VERSION, generation, collections };
+  const document: SnapshotDocument = { schemaVersion, generation, collections };
   if (order !== undefined) document.order = order;
   return document;
 }
 
-/** Parse and check `state.json`; throws SnapshotFormatError saying what is wrong. */
-export function parseSnapshot(text: string): SnapshotDocument {
+/** Parse and check `state.json` (of `schemaVersion` or older); throws SnapshotFormatError saying what is wrong. */
+export function parseSnapshot(text: string, schemaVersion: number): SnapshotDocument {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -61,13 +63,11 @@ export function parseSnapshot(text: string): SnapshotDocument {
     throw new SnapshotFormatError('corrupt', `is not valid JSON (${(error as Error).message})`);
   }
   if (!isJsonObject(parsed)) throw new SnapshotFormatError('corrupt', 'is not a JSON object');
-  const { schemaVersion, generation, collections, order } = parsed;
-  if (schemaVersion === undefined) throw new SnapshotFormatError('corrupt', 'has no schemaVersion');
-  if (schemaVersion !== SCHEMA_VERSION) {
-    throw new SnapshotFormatError(
-      'unknown-version',
-      `has schemaVersion ${JSON.stringify(schemaVersion)}, and this ams-emulator reads only schemaVersion ${SCHEMA_VERSION}`,
-    );
+  const { schemaVersion: version, generation, collections, order } = parsed;
+  if (version === undefined) throw new SnapshotFormatError('corrupt', 'has no schemaVersion');
+  if (!Number.isSafeInteger(version) || (version as number) < FIRST_SCHEMA_VERSION || (version as number) > schemaVersion) {
+    const readable = schemaVersion === FIRST_SCHEMA_VERSION ? `${schemaVersion}` : `${FIRST_SCHEMA_VERSION} to ${schemaVersion}`;
+    throw new SnapshotFormatError('unknown-version', `has schemaVersion ${JSON.stringify(version)}, and this ams-emulator reads only schemaVersion ${readable}`);
   }
   if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) {
     throw new SnapshotFormatError('corrupt', `has a bad generation ${JSON.stringify(generation)}`);
@@ -97,11 +97,17 @@ function checkOrder(order: unknown, collections: SnapshotDocument['collections']
   }
 }
 
-/** The document as puts, in insertion order, for `State.apply`. */
-export function* snapshotOps(document: SnapshotDocument): IterableIterator<StateOp> {
+/** The document as puts, in insertion order, for `State.apply`; records of an older schema upgraded. */
+export function* snapshotOps(document: SnapshotDocument, schema: RecordSchema): IterableIterator<StateOp> {
   for (const name of Object.keys(document.collections)) {
     const records = document.collections[name];
     const ids = document.order !== undefined && Object.hasOwn(document.order, name) ? document.order[name] : Object.keys(records);
-    for (const id of ids) yield { kind: 'put', collection: name, id, value: records[id] };
+    for (const id of ids) yield upgradeOp({ kind: 'put', collection: name, id, value: records[id] }, document.schemaVersion, schema);
   }
+}
+
+/** A put of a record written under schema version `from`, in the current shape. */
+export function upgradeOp(op: StateOp, from: number, schema: RecordSchema): StateOp {
+  if (op.kind !== 'put' || from >= schema.version) return op;
+  return { ...op, value: schema.upgrade(from, op.collection, op.value) };
 }

@@ -53,7 +53,27 @@ export interface OpenStoreOptions {
   directory?: string;
   /** When the state file is corrupt or of an unknown version: move it aside and start empty. */
   moveCorruptStateAside?: boolean;
+  /** The shape of the records, and how to read older shapes; default BASE_SCHEMA (version 1, nothing to upgrade). */
+  schema?: RecordSchema;
 }
+
+/**
+ * What the records in a data directory look like, said by whoever defines them (the store knows
+ * JSON, not entities): the version written into `state.json`, and how a record written by an
+ * older version is read. A state file of a newer version is refused.
+ */
+export interface RecordSchema {
+  readonly version: number;
+  /**
+   * The record as this version stores it, from one `collection` held when the state was written by
+   * version `from` (older than `version`). Journals carry no version of their own, so a record that
+   * already has the current shape must come back unchanged.
+   */
+  upgrade(from: number, collection: string, record: JsonRecord): JsonRecord;
+}
+
+/** The first schema: records as they are. */
+export const BASE_SCHEMA: RecordSchema = { version: 1, upgrade: (_from, _collection, record) => record };
 
 /** Start-up refusals with one clear line each (the CLI prints `message` and exits non-zero). */
 export class StoreOpenError extends Error {

@@ -1,9 +1,10 @@
 import { resolveIv, type ClearSource } from '../content/clear-stream.js';
-import { COLLECTIONS } from '../model/collections.js';
+import { openStorageKey } from '../domain/content-keys.js';
+import { assetStorageKeyId } from '../model/asset.js';
+import { allFiles, type AssetFileRecord } from '../model/asset-file.js';
+import { allContentKeys, getContentKey } from '../model/content-key.js';
 import type { Services } from '../app/services.js';
-import { assetStorageKeyId } from '../resources/files.js';
 import { StorageRequestError, type BlockInfo } from '../storage/types.js';
-import type { JsonRecord } from '../store/types.js';
 import type { DeclaredType } from './content-types.js';
 import { diagnose } from './diagnose.js';
 import type { Digests } from './digests.js';
@@ -16,7 +17,7 @@ import type { Diagnosis, VerifyLimits } from './types.js';
  */
 export async function diagnoseFile(
   services: Services,
-  file: JsonRecord,
+  file: AssetFileRecord,
   located: ClearSource,
   key: { id: string; key: Buffer } | undefined,
   iv: bigint | undefined,
@@ -24,12 +25,12 @@ export async function diagnoseFile(
   declared: DeclaredType,
   options: { limits: VerifyLimits; signal?: AbortSignal },
 ): Promise<Diagnosis> {
-  const encrypted = file['IsEncrypted'] === true;
+  const encrypted = file.IsEncrypted === true;
   const inputs: HypothesisInputs = {
     encrypted,
     key,
     iv,
-    ivText: typeof file['InitializationVector'] === 'string' ? file['InitializationVector'] : '',
+    ivText: file.InitializationVector ?? '',
     blocks: [],
     otherKeys: [],
     otherFileIvs: [],
@@ -40,10 +41,10 @@ export async function diagnoseFile(
     inputs.otherFileIvs = otherFileIvs(services, file, options.limits.maxAlternatives);
   } else {
     // A clear file in an asset with a storage key: did the client encrypt it after all?
-    const assetKeyId = assetStorageKeyId(services.store, String(located.asset['Id']));
-    const keyRecord = assetKeyId ? services.store.get(COLLECTIONS.ContentKeys, assetKeyId) : undefined;
-    const opened = keyRecord ? services.keys.open(keyRecord['EncryptedContentKey'] as string | null) : undefined;
-    if (opened?.ok && opened.key.length === 32) inputs.key = { id: assetKeyId!, key: opened.key };
+    const assetKeyId = assetStorageKeyId(services.store, located.asset.Id);
+    const keyRecord = assetKeyId ? getContentKey(services.store, assetKeyId) : undefined;
+    const opened = keyRecord ? openStorageKey(services.keys, keyRecord.EncryptedContentKey) : undefined;
+    if (opened?.ok) inputs.key = { id: assetKeyId!, key: opened.key };
     try {
       inputs.iv = resolveIv(file);
     } catch {
@@ -74,24 +75,24 @@ async function blockList(services: Services, located: ClearSource): Promise<Bloc
 /** The account's other 32-byte keys that open, newest first (a client that mixed up its keys used a recent one). */
 function otherContentKeys(services: Services, fileKeyId: string | undefined, max: number): Array<{ id: string; key: Buffer }> {
   const out: Array<{ id: string; key: Buffer }> = [];
-  const records = [...services.store.values(COLLECTIONS.ContentKeys)].reverse();
+  const records = allContentKeys(services.store).reverse();
   for (const record of records) {
     if (out.length >= max) break;
-    const id = String(record['Id']);
+    const id = record.Id;
     if (id === fileKeyId) continue;
-    const opened = services.keys.open(record['EncryptedContentKey'] as string | null);
-    if (opened.ok && opened.key.length === 32) out.push({ id, key: opened.key });
+    const opened = openStorageKey(services.keys, record.EncryptedContentKey);
+    if (opened.ok) out.push({ id, key: opened.key });
   }
   return out;
 }
 
-function otherFileIvs(services: Services, file: JsonRecord, max: number): Array<{ fileId: string; name: string; iv: bigint }> {
+function otherFileIvs(services: Services, file: AssetFileRecord, max: number): Array<{ fileId: string; name: string; iv: bigint }> {
   const out: Array<{ fileId: string; name: string; iv: bigint }> = [];
-  for (const other of services.store.values(COLLECTIONS.Files)) {
+  for (const other of allFiles(services.store)) {
     if (out.length >= max) break;
-    if (other['ParentAssetId'] !== file['ParentAssetId'] || other['Id'] === file['Id'] || other['IsEncrypted'] !== true) continue;
+    if (other.ParentAssetId !== file.ParentAssetId || other.Id === file.Id || other.IsEncrypted !== true) continue;
     try {
-      out.push({ fileId: String(other['Id']), name: String(other['Name']), iv: resolveIv(other) });
+      out.push({ fileId: other.Id, name: other.Name, iv: resolveIv(other) });
     } catch {
       // An unusable IV of another file cannot have been used for this one either.
     }

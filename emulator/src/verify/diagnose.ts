@@ -4,7 +4,7 @@ import type { DeclaredType } from './content-types.js';
 import { InlineDigestSink, type DigestAlgorithm, type Digests } from './digests.js';
 import type { Hypothesis, MistakeId } from './hypotheses.js';
 import { runPass, type Lane } from './pass.js';
-import type { Diagnosis, VerifyLimits } from './types.js';
+import { EVIDENCE_HEAD_BYTES, type Diagnosis, type HypothesisTried, type VerifyLimits } from './types.js';
 
 export interface DiagnoseInput {
   /** The raw (stored) bytes of the blob from `offset`. */
@@ -22,6 +22,8 @@ interface Tried {
   hypothesis: Hypothesis;
   order: number;
   prefix: ProbeStatus;
+  /** The first clear bytes under this hypothesis, hex (evidence to show). */
+  head: string;
 }
 
 /**
@@ -46,22 +48,22 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
     const raw = hypothesis.ranges ? await readAll(readRanges(input, hypothesis.ranges, headBytes), input.signal) : head;
     const clear = hypothesis.open().update(raw);
     probe.update(clear);
-    const entry: Tried = { hypothesis, order, prefix: probe.partialResult().status };
+    const entry: Tried = { hypothesis, order, prefix: probe.partialResult().status, head: clear.subarray(0, EVIDENCE_HEAD_BYTES).toString('hex') };
     tried.push(entry);
     // A blob no longer than its head is fully decrypted already.
     if (headBytes === size && matches(await digestsOf(clear, algorithms), input.target, algorithms, probe)) confirmedOnHead.push(entry);
   }
-  if (headBytes === size) return conclude(input, confirmedOnHead, tried.length, 0, evidence, 'whole-blob');
+  if (headBytes === size) return conclude(input, tried, confirmedOnHead, tried.length, 0, evidence, 'whole-blob');
 
   const rank = (t: Tried) => (t.prefix === 'passed' ? 0 : t.prefix === 'inconclusive' ? 1 : 2);
   const ranked = [...tried].sort((a, b) => rank(a) - rank(b) || a.order - b.order);
   const candidates = algorithms.length > 0 ? ranked : ranked.filter((t) => t.prefix === 'passed');
-  if (candidates.length === 0) return conclude(input, [], tried.length, 0, evidence, 'whole-blob');
+  if (candidates.length === 0) return conclude(input, tried, [], tried.length, 0, evidence, 'whole-blob');
 
   if (size > limits.maxRestreamBytes) {
     const likely = ranked.filter((t) => t.prefix === 'passed');
     const note = `the blob (${mib(size)}) is larger than the re-stream bound (${mib(limits.maxRestreamBytes)}): only its first ${headBytes} bytes were tried under each hypothesis${algorithms.length > 0 ? ', not the digest' : ''}`;
-    return { ...(await conclude(input, likely, tried.length, 0, 'signature-prefix', 'first-bytes')), note };
+    return { ...(await conclude(input, tried, likely, tried.length, 0, 'signature-prefix', 'first-bytes')), note };
   }
 
   const confirmed: Tried[] = [];
@@ -82,7 +84,7 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
     }
   }
   const untried = candidates.length - index;
-  const diagnosis = await conclude(input, confirmed, tried.length - untried, untried, evidence, 'whole-blob');
+  const diagnosis = await conclude(input, tried, confirmed, tried.length - untried, untried, evidence, 'whole-blob');
   if (untried > 0 && confirmed.length === 0) diagnosis.note = `${untried} hypotheses were not tried: decrypting the blob once per hypothesis reached the work bound (${mib(limits.maxDiagnosisBytes)})`;
   return diagnosis;
 }
@@ -122,6 +124,7 @@ async function digestsOf(bytes: Buffer, algorithms: readonly DigestAlgorithm[]):
 
 async function conclude(
   input: DiagnoseInput,
+  all: readonly Tried[],
   confirmed: readonly Tried[],
   tried: number,
   untried: number,
@@ -140,6 +143,7 @@ async function conclude(
       alsoConsistent: [],
       tried,
       untried,
+      hypotheses: triedOnce(all),
     };
   }
   const alsoConsistent: MistakeId[] = [...new Set(rest.map((t) => t.hypothesis.mistake).filter((m) => m !== best.hypothesis.mistake))];
@@ -152,7 +156,21 @@ async function conclude(
     alsoConsistent,
     tried,
     untried,
+    hypotheses: triedOnce(all),
+    head: best.head,
+    ...(best.hypothesis.layout ? { byteRanges: best.hypothesis.layout } : {}),
   };
+}
+
+/** Each mistake once (several keys or IVs may be tried for one), with the best its first bytes did. */
+function triedOnce(all: readonly Tried[]): HypothesisTried[] {
+  const rank: Record<ProbeStatus, number> = { passed: 0, inconclusive: 1, failed: 2 };
+  const byMistake = new Map<HypothesisTried['mistake'], ProbeStatus>();
+  for (const t of all) {
+    const seen = byMistake.get(t.hypothesis.mistake);
+    if (seen === undefined || rank[t.prefix] < rank[seen]) byMistake.set(t.hypothesis.mistake, t.prefix);
+  }
+  return [...byMistake].map(([mistake, firstBytes]) => ({ mistake, firstBytes }));
 }
 
 async function readAll(stream: Readable, signal?: AbortSignal): Promise<Buffer> {

@@ -28,6 +28,9 @@ export type MistakeId =
   | 'other-content-key'
   | 'encrypted-but-marked-clear';
 
+/** A run of the stored blob that decrypts right (`ok`) or wrong with the file's own key and IV. */
+export type ByteRange = { offset: number; count: number; ok: boolean };
+
 export interface Hypothesis {
   mistake: MistakeId;
   /** What the client did and what to do instead, for the client's author. */
@@ -40,6 +43,8 @@ export interface Hypothesis {
   open(): Decryptor;
   /** The stored bytes in the order the client meant them (the file as it was encrypted). */
   ranges?: ReadonlyArray<{ offset: number; count: number }>;
+  /** Which stored bytes the file's own key and IV decrypt right, if the client made this mistake (known exactly only for block mistakes). */
+  layout?: ByteRange[];
 }
 
 export interface HypothesisInputs {
@@ -134,6 +139,8 @@ export function buildHypotheses(inputs: HypothesisInputs): Hypothesis[] {
       mistake: 'blocks-encrypted-from-offset-0',
       message: `each of the ${blocks.length} committed blocks was encrypted as if it started at file offset 0: a block that starts at file offset O must be encrypted from counter O/16 (e.g. the block at ${blocks[0]!.size} starts at counter ${Math.floor(blocks[0]!.size / 16)}); keep one keystream position across the file`,
       details: { blocks: blocks.length, firstBlockSize: blocks[0]!.size },
+      // Only the first block starts at offset 0, so only it was encrypted from the right counter.
+      layout: storedBlocks(blocks).map((b, i) => ({ ...b, ok: i === 0 })),
       open: () => new BlockRestartCtr(key.key, iv, blocks),
     });
   }
@@ -185,8 +192,31 @@ function blockOrderHypothesis(key: { id: string; key: Buffer }, iv: bigint, bloc
       'list the block ids in file order, not in the order their uploads finished',
     details: { blocks: blocks.length, firstMisplacedBlock: blocks[misplaced.committed]!.id, belongsAt: first + 1, committedAt: misplaced.committed + 1 },
     ranges,
+    layout: misplacedLayout(blocks, intended.map((entry) => entry.committed)),
     open: () => new AmsCtr(key.key, iv),
   };
+}
+
+/** Each committed block's place in the stored blob. */
+function storedBlocks(blocks: readonly BlockInfo[]): Array<{ offset: number; count: number }> {
+  let at = 0;
+  return blocks.map((block) => {
+    const range = { offset: at, count: block.size };
+    at += block.size;
+    return range;
+  });
+}
+
+/** A block decrypts right where it was stored only if it was stored at the offset it was encrypted for. */
+function misplacedLayout(blocks: readonly BlockInfo[], fileOrder: readonly number[]): ByteRange[] {
+  const stored = storedBlocks(blocks);
+  const meant = new Array<number>(blocks.length);
+  let at = 0;
+  for (const committed of fileOrder) {
+    meant[committed] = at;
+    at += blocks[committed]!.size;
+  }
+  return stored.map((range, committed) => ({ ...range, ok: meant[committed] === range.offset }));
 }
 
 /**

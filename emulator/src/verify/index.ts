@@ -1,18 +1,15 @@
-import express, { type Express } from 'express';
+import { filesOfAsset, getFile, type AssetFileRecord } from '../model/asset-file.js';
 import { COLLECTIONS } from '../model/collections.js';
-import { filesOfAsset } from '../resources/files.js';
 import type { ChangeEvents, Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
-import './rules.js';
-import { verificationRouter } from './routes.js';
 import { VerificationScheduler, type RunResult } from './scheduler.js';
 import { fingerprint, verifyBeforeCommit, type StrictPass } from './strict.js';
 import { DEFAULT_VERIFY_LIMITS, type DeletionInfo, type VerificationOutcome, type VerifyLimits } from './types.js';
 import { afterDeletion, getVerification, listVerifications, markDeleted, markPending, saveOutcome, settleUnverified } from './verification-store.js';
 import { BlobChangedError, verifyFile } from './verify-file.js';
 
-export { VERIFY_RULES } from './rules.js';
+export { VERIFICATION_RULES as VERIFY_RULES } from '../domain/verification-rules.js';
 export type { VerificationRecord, VerificationStatus, Check, Diagnosis, VerifyLimits } from './types.js';
 export type { MistakeId } from './hypotheses.js';
 
@@ -31,11 +28,25 @@ export interface VerificationOptions {
   log?: (message: string, err: unknown) => void;
 }
 
+/** What the `/_emulator` verification routes (control/verification.ts) need from the service. */
+export interface VerificationControl {
+  /** Verify now, complete or not (on demand). */
+  verifyNow(fileId: string): void;
+  /** Verify after the debounce, if the upload is complete. */
+  verifySoon(fileId: string): void;
+  settled(fileId: string, timeoutMs: number): Promise<boolean>;
+  idle(timeoutMs: number): Promise<boolean>;
+  pendingCount(): number;
+  isPending(fileId: string): boolean;
+  /** Verification results and states the store refused (it was failing or closing), since start. */
+  unsavedResults(): number;
+}
+
 export interface VerificationService {
   /** The hooks the file resources call. */
   events: ChangeEvents;
-  /** Mount the `/_emulator` verification routes. */
-  mount(app: Express): void;
+  /** For the `/_emulator` verification routes. */
+  control: VerificationControl;
   /** Resolves once no verification is pending (false after `timeoutMs`). */
   idle(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -62,7 +73,7 @@ export function createVerification(services: Services, options: VerificationOpti
   const timeoutMs = options.timeoutMs ?? services.config.limits.verifyTimeoutMs;
   const forced = new Set<string>();
   /** Files deleted before their verification ran, as they were, until it has. */
-  const deletedFiles = new Map<string, { file: JsonRecord; deleted: DeletionInfo }>();
+  const deletedFiles = new Map<string, { file: AssetFileRecord; deleted: DeletionInfo }>();
   const strictPasses = new Map<string, StrictPass>();
   const scheduler = new VerificationScheduler(run, {
     debounceMs: options.debounceMs ?? 150,
@@ -71,13 +82,18 @@ export function createVerification(services: Services, options: VerificationOpti
     retryMaxMs: options.retryMaxMs ?? 15_000,
   });
   const log = options.log ?? ((message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${String(err)}\n`));
-  // A result the store refused (it is failing, or closing) is lost: said, never thrown into the
-  // request or the run that produced it.
-  const write = (fn: (tx: Transaction) => void): Promise<void> => services.store.transaction(fn).catch((err: unknown) => log('a verification result could not be stored', err));
+  // A result the store refused (it is failing, or closing) is lost: logged and counted (health
+  // shows the count), never thrown into the request or the run that produced it.
+  let unsaved = 0;
+  const write = (fn: (tx: Transaction) => void): Promise<void> =>
+    services.store.transaction(fn).catch((err: unknown) => {
+      unsaved++;
+      log('a verification result could not be stored', err);
+    });
 
   async function run(fileId: string, signal: AbortSignal): Promise<RunResult> {
     const gone = deletedFiles.get(fileId);
-    const file = services.store.get(COLLECTIONS.Files, fileId) ?? gone?.file;
+    const file = getFile(services.store, fileId) ?? gone?.file;
     if (!file) {
       // Deleted while the emulator was down: what was pending then can no longer be verified.
       await write((tx) => settleUnverified(tx, fileId, null));
@@ -100,8 +116,8 @@ export function createVerification(services: Services, options: VerificationOpti
    * A deleted file's verification stays until reset. One that had not run yet runs now on the file
    * as it was, while its blob can still be read; one that had is only marked deleted.
    */
-  function settleDeletion(file: JsonRecord, deleted: DeletionInfo): void {
-    const fileId = String(file['Id']);
+  function settleDeletion(file: AssetFileRecord, deleted: DeletionInfo): void {
+    const fileId = file.Id;
     forced.delete(fileId);
     strictPasses.delete(fileId);
     const record = getVerification(services.store, fileId);
@@ -115,8 +131,8 @@ export function createVerification(services: Services, options: VerificationOpti
     scheduler.touch(fileId, 0);
   }
 
-  async function verifyCatching(file: JsonRecord, force: boolean, signal: AbortSignal): Promise<VerificationOutcome | 'retry'> {
-    const fileId = String(file['Id']);
+  async function verifyCatching(file: AssetFileRecord, force: boolean, signal: AbortSignal): Promise<VerificationOutcome | 'retry'> {
+    const fileId = file.Id;
     // A run past its deadline is abandoned (its reads aborted) and recorded as such: a storage
     // read that never ends, or a diagnosis that takes too long, must not leave the file pending.
     const deadline = new AbortController();
@@ -149,7 +165,7 @@ export function createVerification(services: Services, options: VerificationOpti
     }
   }
 
-  function reuseStrictPass(fileId: string, file: JsonRecord): VerificationOutcome | undefined {
+  function reuseStrictPass(fileId: string, file: AssetFileRecord): VerificationOutcome | undefined {
     const pass = strictPasses.get(fileId);
     strictPasses.delete(fileId);
     if (!pass || Date.now() - pass.at > STRICT_PASS_TTL_MS || pass.fingerprint !== fingerprint(file)) return undefined;
@@ -167,34 +183,38 @@ export function createVerification(services: Services, options: VerificationOpti
         forced.delete(fileId);
         void write((tx) => markPending(tx, fileId, services.now(), 'queued', 'waiting for the upload to settle', { ...request }));
         scheduler.touch(fileId);
-      } catch {
-        // Must not throw into the request that changed the file.
+      } catch (err) {
+        // Must not throw into the request that changed the file; said, not swallowed.
+        log(`the verification of file ${fileId} could not be queued`, err);
       }
     },
     fileDeleted(file, request) {
       try {
         settleDeletion(file, { at: services.now().toISOString(), with: 'file', requestId: request.requestId });
-      } catch {
-        // Must not throw into the delete.
+      } catch (err) {
+        // Must not throw into the delete; said, not swallowed.
+        log(`the verification of deleted file ${String(file['Id'])} could not be settled`, err);
       }
     },
     async beforeAssetDelete(assetId) {
       try {
         const pending = filesOfAsset(services.store, assetId)
-          .map((f) => String(f['Id']))
+          .map((f) => f.Id)
           .filter((id) => scheduler.isPending(id));
         for (const fileId of pending) scheduler.touch(fileId, 0);
         await Promise.all(pending.map((fileId) => scheduler.settled(fileId, DELETE_FLUSH_MS)));
-      } catch {
+      } catch (err) {
         // Must not throw into the delete: what did not run is recorded as not verified.
+        log(`the pending verifications of asset ${assetId} could not be run before its delete`, err);
       }
     },
-    assetDeleted(_assetId, files, request) {
+    assetDeleted(assetId, files, request) {
       try {
         const deleted: DeletionInfo = { at: services.now().toISOString(), with: 'asset', requestId: request.requestId };
         for (const file of files) settleDeletion(file, deleted);
-      } catch {
-        // Must not throw into the delete.
+      } catch (err) {
+        // Must not throw into the delete; said, not swallowed.
+        log(`the verifications of deleted asset ${assetId} could not be settled`, err);
       }
     },
   };
@@ -204,22 +224,17 @@ export function createVerification(services: Services, options: VerificationOpti
 
   return {
     events,
-    mount(app) {
-      app.use(
-        '/_emulator',
-        express.json({ limit: '64kb' }),
-        verificationRouter(services, {
-          verifyNow(fileId) {
-            forced.add(fileId);
-            scheduler.touch(fileId, 0);
-          },
-          verifySoon: (fileId) => scheduler.touch(fileId),
-          settled: (fileId, timeoutMs) => scheduler.settled(fileId, timeoutMs),
-          idle: (timeoutMs) => scheduler.idle(timeoutMs),
-          pendingCount: () => scheduler.pendingCount,
-          isPending: (fileId) => scheduler.isPending(fileId),
-        }),
-      );
+    control: {
+      verifyNow(fileId) {
+        forced.add(fileId);
+        scheduler.touch(fileId, 0);
+      },
+      verifySoon: (fileId) => scheduler.touch(fileId),
+      settled: (fileId, timeoutMs) => scheduler.settled(fileId, timeoutMs),
+      idle: (timeoutMs) => scheduler.idle(timeoutMs),
+      pendingCount: () => scheduler.pendingCount,
+      isPending: (fileId) => scheduler.isPending(fileId),
+      unsavedResults: () => unsaved,
     },
     idle: (timeoutMs) => scheduler.idle(timeoutMs),
     close: () => scheduler.close(),
@@ -227,19 +242,19 @@ export function createVerification(services: Services, options: VerificationOpti
 }
 
 /** A run that went past the verification timeout: not the client's fault, and not a result either. */
-function timedOut(file: JsonRecord, timeoutMs: number): VerificationOutcome {
-  const retry = `POST /_emulator/files/${encodeURIComponent(String(file['Id']))}/verify to try again`;
+function timedOut(file: AssetFileRecord, timeoutMs: number): VerificationOutcome {
+  const retry = `POST /_emulator/files/${encodeURIComponent(file.Id)}/verify to try again`;
   return skippedByEmulator(file, 'timed-out', `the verification did not finish within ${timeoutMs} ms (limits.verifyTimeoutMs) and was abandoned; storage may be slow: ${retry}`);
 }
 
 /** A fault of the emulator's own: recorded in the result (never a client failure, never a crash). */
-function internalError(file: JsonRecord, err: unknown): VerificationOutcome {
+function internalError(file: AssetFileRecord, err: unknown): VerificationOutcome {
   const message = err instanceof Error ? err.message : String(err);
   return skippedByEmulator(file, 'internal-error', `the emulator failed to verify the file (a bug in the emulator, not the client's fault): ${message}`);
 }
 
 /** `skipped` for a reason of the emulator's, with no check run. */
-function skippedByEmulator(file: JsonRecord, reasonCode: 'timed-out' | 'internal-error', reason: string): VerificationOutcome {
+function skippedByEmulator(file: AssetFileRecord, reasonCode: 'timed-out' | 'internal-error', reason: string): VerificationOutcome {
   return {
     status: 'skipped',
     reasonCode,
@@ -247,8 +262,8 @@ function skippedByEmulator(file: JsonRecord, reasonCode: 'timed-out' | 'internal
     checks: [],
     diagnosis: null,
     basis: null,
-    encrypted: file['IsEncrypted'] === true,
+    encrypted: file.IsEncrypted === true,
     clear: null,
-    file: { id: String(file['Id']), name: String(file['Name']), assetId: String(file['ParentAssetId']) },
+    file: { id: file.Id, name: file.Name, assetId: file.ParentAssetId },
   };
 }

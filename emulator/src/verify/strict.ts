@@ -4,7 +4,7 @@ import { ODataError, serviceUnavailable } from '../odata/errors.js';
 import { COLLECTIONS } from '../model/collections.js';
 import type { Services } from '../app/services.js';
 import { StorageUnavailableError } from '../storage/types.js';
-import type { JsonRecord } from '../store/types.js';
+import type { AssetFileRecord } from '../model/asset-file.js';
 import { outcomeFindings } from './findings.js';
 import type { VerificationOutcome, VerifyLimits } from './types.js';
 import { getVerification, recordOutcomeFindings, saveOutcome } from './verification-store.js';
@@ -25,7 +25,7 @@ export interface StrictPass {
  */
 export async function verifyBeforeCommit(
   services: Services,
-  candidate: JsonRecord,
+  candidate: AssetFileRecord,
   request: RequestInfo,
   limits: VerifyLimits,
   hooks: {
@@ -35,7 +35,7 @@ export async function verifyBeforeCommit(
     refused(fileId: string): void;
   },
 ): Promise<void> {
-  const fileId = String(candidate['Id']);
+  const fileId = candidate.Id;
   const expectedSha256 = getVerification(services.store, fileId)?.expected?.sha256;
   let outcome: VerificationOutcome;
   try {
@@ -64,6 +64,6 @@ export async function verifyBeforeCommit(
 }
 
 /** The committed record is the candidate itself, so equal JSON means the same state. */
-export function fingerprint(file: JsonRecord): string {
+export function fingerprint(file: AssetFileRecord): string {
   return JSON.stringify(file);
 }

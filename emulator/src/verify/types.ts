@@ -1,6 +1,7 @@
 import type { RequestInfo } from '../domain/findings.js';
 import type { Json, JsonRecord } from '../store/types.js';
-import type { MistakeId } from './hypotheses.js';
+import type { ProbeStatus } from './content-probe.js';
+import type { ByteRange, MistakeId } from './hypotheses.js';
 
 /**
  * `verified`: a digest matched, or the declared type's signature held (see `basis`);
@@ -59,7 +60,24 @@ export type Diagnosis = {
   tried: number;
   untried: number;
   note?: string;
+  /** Every mistake tried, once each, with how the first bytes it decrypts look against the declared type. */
+  hypotheses?: HypothesisTried[];
+  /** The first clear bytes (up to EVIDENCE_HEAD_BYTES) decrypted the way the named mistake says, hex. */
+  head?: string;
+  /**
+   * Where the stored blob decrypts right and wrong with the file's own key and IV, when the named
+   * mistake says so exactly (blocks encrypted from offset 0, blocks committed out of order).
+   */
+  byteRanges?: ByteRange[];
 };
+
+export type HypothesisTried = { mistake: MistakeId; firstBytes: ProbeStatus };
+
+/** How many clear bytes a verification keeps as evidence (shown beside the declared type's signature). */
+export const EVIDENCE_HEAD_BYTES = 64;
+
+/** What the file declares it is, and the signature its bytes must carry (null: none to check). */
+export type DeclaredEvidence = { label: string; signature: string | null };
 
 /** How the request that completed the upload is remembered (for findings made later). */
 export type TriggerInfo = { [K in keyof RequestInfo]: RequestInfo[K] };
@@ -81,8 +99,10 @@ export interface VerificationRecord extends JsonRecord {
   basis: VerificationBasis;
   /** Whether the file says it is storage-encrypted (null before it was looked at). */
   encrypted: boolean | null;
-  /** Digests of the clear bytes as computed, lowercase hex. */
-  clear: { md5?: string; sha256?: string; bytes: number } | null;
+  /** Digests of the clear bytes as computed, lowercase hex; `head`: the first of them (EVIDENCE_HEAD_BYTES), hex. */
+  clear: { md5?: string; sha256?: string; bytes: number; head?: string } | null;
+  /** The type the file declares (MimeType, else its name) and the signature that goes with it. */
+  declared: DeclaredEvidence | null;
   /** A SHA-256 of the clear bytes registered through POST /_emulator/files/{id}/expect. */
   expected: { sha256: string } | null;
   /** The request that last changed the file (the upload's completion, usually the MERGE). */
@@ -116,6 +136,7 @@ export interface VerificationOutcome {
   basis: VerificationRecord['basis'];
   encrypted: boolean;
   clear: VerificationRecord['clear'];
+  declared?: DeclaredEvidence;
   /** For findings: the length check's numbers when they differ. */
   lengthMismatch?: { blobBytes: number; contentFileSize: number; hint: string };
   /** For findings: the warning a verification without evidence either way stands for. */

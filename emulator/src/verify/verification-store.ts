@@ -1,4 +1,5 @@
 import { recordFinding, FINDINGS } from '../domain/findings.js';
+import { getFile } from '../model/asset-file.js';
 import { COLLECTIONS } from '../model/collections.js';
 import type { Store, StoreReader, Transaction } from '../store/types.js';
 import { findingId, outcomeFindings, VERIFICATION_RULE_IDS } from './findings.js';
@@ -29,6 +30,7 @@ function blankRecord(fileId: string, now: Date): VerificationRecord {
     basis: null,
     encrypted: null,
     clear: null,
+    declared: null,
     expected: null,
     trigger: null,
     storageRetries: 0,
@@ -40,13 +42,13 @@ function blankRecord(fileId: string, now: Date): VerificationRecord {
 
 /** The file changed (or a verification was asked for): pending until the run ends. */
 export function markPending(tx: Transaction, fileId: string, now: Date, reasonCode: ReasonCode, reason: string, trigger?: TriggerInfo): void {
-  const file = tx.get(COLLECTIONS.Files, fileId);
+  const file = getFile(tx, fileId);
   if (!file) return;
   const previous = getVerification(tx, fileId) ?? blankRecord(fileId, now);
   tx.put(VERIFICATIONS, fileId, {
     ...previous,
-    assetId: String(file['ParentAssetId']),
-    fileName: String(file['Name']),
+    assetId: file.ParentAssetId,
+    fileName: file.Name,
     status: 'pending',
     reasonCode,
     reason,
@@ -78,6 +80,7 @@ export function saveOutcome(tx: Transaction, outcome: VerificationOutcome, now: 
     basis: outcome.basis,
     encrypted: outcome.encrypted,
     clear: outcome.clear,
+    declared: outcome.declared ?? null,
     trigger,
     storageRetries: 0,
     refusedRequestId: options.refusedRequestId ?? null,
@@ -127,12 +130,12 @@ export function recordOutcomeFindings(tx: Transaction, outcome: VerificationOutc
 /** Register (or, with null, remove) the SHA-256 the clear bytes must have. */
 export async function setExpectation(store: Store, fileId: string, sha256: string | null, now: Date): Promise<VerificationRecord> {
   return store.transaction((tx) => {
-    const file = tx.get(COLLECTIONS.Files, fileId);
+    const file = getFile(tx, fileId);
     const previous = getVerification(tx, fileId) ?? blankRecord(fileId, now);
     const record: VerificationRecord = {
       ...previous,
-      assetId: file ? String(file['ParentAssetId']) : previous.assetId,
-      fileName: file ? String(file['Name']) : previous.fileName,
+      assetId: file ? file.ParentAssetId : previous.assetId,
+      fileName: file ? file.Name : previous.fileName,
       expected: sha256 === null ? null : { sha256 },
       updated: now.toISOString(),
     };

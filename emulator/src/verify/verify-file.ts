@@ -1,14 +1,15 @@
 import { ClearContentError, isStorageEncrypted, locateBlob, resolveContentKey, resolveIv, type ClearSource } from '../content/clear-stream.js';
 import type { Services } from '../app/services.js';
 import { StorageRequestError, type BlockInfo } from '../storage/types.js';
-import type { JsonRecord } from '../store/types.js';
+import type { AssetFileRecord } from '../model/asset-file.js';
+import { AssetCreationOptions } from '../model/enums.js';
 import { digestChecks, lengthCheck, parseContentChecksum, parseSize } from './checks.js';
 import { ContentProbe, type ProbeStatus } from './content-probe.js';
-import { declaredType } from './content-types.js';
+import { declaredType, FAMILY_NAMES } from './content-types.js';
 import { diagnoseFile } from './diagnose-file.js';
 import { runMainPass, type MainPassOptions } from './main-pass.js';
 import type { DigestAlgorithm, Digests } from './digests.js';
-import type { Check, Diagnosis, ReasonCode, VerificationOutcome, VerifyLimits } from './types.js';
+import { EVIDENCE_HEAD_BYTES, type Check, type Diagnosis, type ReasonCode, type VerificationOutcome, type VerifyLimits } from './types.js';
 
 export interface VerifyFileOptions {
   /** Verify even when the upload does not look complete yet (on demand, not on a MERGE). */
@@ -27,8 +28,6 @@ export class BlobChangedError extends Error {
   }
 }
 
-const ASSET_STORAGE_ENCRYPTED = 1;
-
 /**
  * Read a file's blob back, decrypt it, and check it against what the file says: length,
  * ContentChecksum, an expected SHA-256, the declared type's signature. When the bytes are wrong,
@@ -38,10 +37,13 @@ const ASSET_STORAGE_ENCRYPTED = 1;
  * Throws StorageUnavailableError (storage down: not the client's fault), BlobChangedError, and
  * AbortError when `signal` aborts; every client mistake is a result, never an exception.
  */
-export async function verifyFile(services: Services, file: JsonRecord, options: VerifyFileOptions): Promise<VerificationOutcome> {
-  const ref = { id: String(file['Id']), name: String(file['Name']), assetId: String(file['ParentAssetId']) };
-  const encrypted = file['IsEncrypted'] === true;
-  const base = { encrypted, file: ref, diagnosis: null, basis: null, clear: null } as const;
+export async function verifyFile(services: Services, file: AssetFileRecord, options: VerifyFileOptions): Promise<VerificationOutcome> {
+  const ref = { id: file.Id, name: file.Name, assetId: file.ParentAssetId };
+  const encrypted = file.IsEncrypted === true;
+  const declared = declaredType(file.MimeType, ref.name);
+  // Kept with the result so the first clear bytes can be shown beside what they should start with.
+  const declaredEvidence = { label: declared.label, signature: declared.family ? FAMILY_NAMES[declared.family] : null };
+  const base = { encrypted, file: ref, diagnosis: null, basis: null, clear: null, declared: declaredEvidence } as const;
   const skipped = (reasonCode: ReasonCode, reason: string, checks: Check[] = []): VerificationOutcome => ({ ...base, status: 'skipped', reasonCode, reason, checks });
 
   let located: ClearSource;
@@ -59,10 +61,10 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   }
   const { blob, asset } = located;
   const checks: Check[] = [{ name: 'blob-exists', status: 'passed', detail: `${blob.size} bytes in ${located.container}/${blob.name}` }];
-  const contentFileSize = parseSize(file['ContentFileSize']);
+  const contentFileSize = parseSize(file.ContentFileSize);
 
   if (!options.force) {
-    if (!encrypted && asset['Options'] === ASSET_STORAGE_ENCRYPTED) {
+    if (!encrypted && asset.Options === AssetCreationOptions.StorageEncrypted) {
       return skipped('awaiting-encryption-metadata', `the asset is StorageEncrypted but the file says IsEncrypted false: waiting for the MERGE of the encryption fields (IsEncrypted, EncryptionScheme, EncryptionKeyId, InitializationVector) that completes a CreateFileInfos upload; POST /_emulator/files/{id}/verify checks the bytes as they are`, checks);
     }
     if ((contentFileSize === undefined || contentFileSize === 0) && blob.size > 0) {
@@ -77,7 +79,7 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   let cannotDecrypt: string | undefined;
   if (encrypted) {
     if (!isStorageEncrypted(file)) {
-      return skipped('unsupported-encryption', `EncryptionScheme ${JSON.stringify(file['EncryptionScheme'])} is not StorageEncryption: only storage encryption is verified`, checks);
+      return skipped('unsupported-encryption', `EncryptionScheme ${JSON.stringify(file.EncryptionScheme)} is not StorageEncryption: only storage encryption is verified`, checks);
     }
     try {
       const opened = resolveContentKey(services, file, asset);
@@ -102,20 +104,19 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
     checks.push({ name: 'encryption', status: 'skipped', detail: 'not encrypted (IsEncrypted false): the blob\'s bytes are checked as they are' });
   }
 
-  const blocks = await blocksIfMismatched(services, located, file['ContentFileSize']);
+  const blocks = await blocksIfMismatched(services, located, file.ContentFileSize);
   let lengthMismatch: VerificationOutcome['lengthMismatch'];
   const checkLength = (digest?: 'matched' | 'mismatched') => {
-    const length = lengthCheck(blob.size, file['ContentFileSize'], blocks, digest);
+    const length = lengthCheck(blob.size, file.ContentFileSize, blocks, digest);
     checks.push(length.check);
     lengthMismatch = length.mismatch;
   };
 
-  const checksum = parseContentChecksum(file['ContentChecksum']);
+  const checksum = parseContentChecksum(file.ContentChecksum);
   const target: Digests = {};
   if (checksum?.md5) target.md5 = checksum.md5;
   if (options.expectedSha256) target.sha256 = options.expectedSha256;
   const algorithms = Object.keys(target) as DigestAlgorithm[];
-  const declared = declaredType(file['MimeType'], ref.name);
 
   if (cannotDecrypt) {
     checkLength();
@@ -127,7 +128,7 @@ export async function verifyFile(services: Services, file: JsonRecord, options: 
   const encryption = key && iv !== undefined ? { key: key.key, iv } : undefined;
   const { bytes, digests: computed } = await readPass(services, located, { encryption, algorithms, probe, signal: options.signal });
 
-  const clear = { bytes, ...computed };
+  const clear = { bytes, ...computed, head: probe.headBytes().subarray(0, EVIDENCE_HEAD_BYTES).toString('hex') };
   const digests = digestChecks(checksum, options.expectedSha256, computed);
   checks.push(...digests.checks);
   checkLength(algorithms.length === 0 ? undefined : digests.failed ? 'mismatched' : 'matched');

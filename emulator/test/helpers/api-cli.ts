@@ -81,7 +81,8 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   const banner = () =>
     new Promise<string>((resolve, reject) => {
       const check = () => {
-        if (/\n {2}Health: +\S+\n/.test(out)) {
+        // The Dashboard line is the banner's last but for the beyond-loopback warning.
+        if (/\n {2}Dashboard: +\S+\n/.test(out)) {
           child.stdout!.off('data', check);
           resolve(out);
         }

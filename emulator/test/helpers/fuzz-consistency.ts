@@ -90,10 +90,12 @@ export function referenceProblems(state: StateDump): string[] {
     if (!policies.has(lower(locator['AccessPolicyId']))) problems.push(`locator ${locator['Id']}: its access policy ${locator['AccessPolicyId']} does not exist`);
   }
   for (const task of state.tasks) {
-    if (!jobs.has(lower(task['_jobId']))) problems.push(`task ${task['Id']}: its job ${task['_jobId']} does not exist`);
+    const jobId = (task['_internal'] as { jobId?: unknown } | undefined)?.jobId;
+    if (!jobs.has(lower(jobId))) problems.push(`task ${task['Id']}: its job ${String(jobId)} does not exist`);
   }
   for (const job of state.jobs) {
-    const taskKeys = Array.isArray(job['_tasks']) ? (job['_tasks'] as unknown[]) : [];
+    const listed = (job['_internal'] as { tasks?: unknown } | undefined)?.tasks;
+    const taskKeys = Array.isArray(listed) ? (listed as unknown[]) : [];
     for (const key of taskKeys) if (!tasks.has(lower(key))) problems.push(`job ${job['Id']}: its task ${String(key)} does not exist`);
   }
   return problems;
@@ -103,7 +105,7 @@ export function referenceProblems(state: StateDump): string[] {
 async function containerProblems(state: StateDump, storage: Pick<BlobStorage, 'containerExists'>): Promise<string[]> {
   const problems: string[] = [];
   for (const asset of state.assets) {
-    const container = asset['_container'];
+    const container = (asset['_internal'] as { container?: unknown } | undefined)?.container;
     if (typeof container !== 'string' || container === '') {
       problems.push(`asset ${asset['Id']}: no container recorded`);
       continue;

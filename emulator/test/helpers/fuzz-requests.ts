@@ -965,7 +965,7 @@ function fileRef(index: number, form: 'encoded' | 'quoted' | 'raw'): (pool: Fuzz
 }
 
 const emulatorPath: fc.Arbitrary<EmulatorPath> = fc.oneof(
-  fc.constantFrom('health', 'findings', 'findings?format=text', 'findings?rule=x&severity=y&entityId=z', 'findings?rule[]=1&rule=2', 'rules', 'requests', 'state', 'faults', 'faults/fault-1', 'faults/%zz', 'reset', 'verifications', 'verifications?status=failed&assetId=x', 'nope', '', 'files', 'files//verify', 'assets/x/verify?wait=0', 'health/x').map((p): EmulatorPath => () => `/_emulator/${p}`),
+  fc.constantFrom('health', 'findings', 'findings?format=text', 'findings?rule=x&severity=y&entityId=z', 'findings?rule[]=1&rule=2', 'rules', 'requests', 'state', 'faults', 'faults/fault-1', 'faults/%zz', 'reset', 'verifications', 'verifications?status=failed&assetId=x', 'nope', '', 'files', 'files//verify', 'assets/x/verify?wait=0', 'health/x', 'summary', 'ui', 'ui/', 'ui/style.css', 'ui/js/main.js', 'ui/js/%zz', 'ui/js/..%2fmain.js', 'ui/js/main.js/x').map((p): EmulatorPath => () => `/_emulator/${p}`),
   fc.tuple(slot, fc.constantFrom<'encoded' | 'quoted' | 'raw'>('encoded', 'quoted', 'raw'), fc.constantFrom('verify', 'verification', 'expect', 'x'), fc.constantFrom(...WAITS)).map(
     ([i, form, action, wait]): EmulatorPath =>
       (pool) => `/_emulator/files/${fileRef(i, form)(pool)}/${action}?wait=${pct(wait)}`,

@@ -57,7 +57,7 @@ export async function buildScaleState(directory: string, storageConnectionString
           const fileId = formatNbId('cid', randomUUID());
           const iv = String(1_000_000 + i);
           tx.put('contentKeys', canonicalId(ContentKey, keyId), { ...contentKey, Id: keyId, Checksum: contentKeyChecksum(key, keyId) });
-          tx.put('assets', id, { ...asset, Id: id, Name: name, _container: container, Uri: String(asset['Uri']).replace(String(asset['_container']), container) });
+          tx.put('assets', id, { ...asset, Id: id, Name: name, _internal: { container }, Uri: String(asset['Uri']).replace(String((asset['_internal'] as { container: string }).container), container) });
           tx.put('assetContentKeys', `${id}|${canonicalId(ContentKey, keyId)}`, { ...link, assetId: id, keyId: canonicalId(ContentKey, keyId) });
           tx.put('files', fileId, { ...file, Id: fileId, ParentAssetId: id, EncryptionKeyId: keyId, InitializationVector: iv });
           assets.push({ id, name, keyId, fileId, iv });

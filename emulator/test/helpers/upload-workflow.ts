@@ -1,7 +1,7 @@
 /**
  * The storage-encryption upload workflow over raw HTTP, as real clients run it, with a knob for each
  * mistake real clients made. The encryption here is built from the crypto library's primitives
- * (AmsCtr for the reference layout, amsCtrReference block by block for the broken layouts), never
+ * (AmsCtr for the reference layout; the tests' block-by-block reference, ctrWithCounters, for the broken layouts), never
  * from the emulator's diagnosis code, so a test can tell the diagnosis wrong.
  *
  *   const upload = await uploadFile(emu, { data: mp4Like(200_000), mistake: { kind: 'iv-little-endian' } });
@@ -12,7 +12,6 @@ import { BlockBlobClient } from '@azure/storage-blob';
 import { expect } from 'vitest';
 import {
   AmsCtr,
-  amsCtrReference,
   contentKeyChecksum,
   formatIv,
   formatKeyId,
@@ -20,6 +19,7 @@ import {
   randomIv,
   wrapContentKey,
 } from '../../../client/src/crypto/index.js';
+import { ctrWithCounters } from '../../../test/support/crypto-reference.js';
 import { entityPath, quoted, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
 import { EMULATOR_CALL_HEADER } from '../../src/http/emulator-exposure.js';
 
@@ -211,13 +211,13 @@ export function encryptChunk(chunk: Buffer, offset: number, blockStart: number, 
     case 'plaintext-uploaded':
       return Buffer.from(chunk);
     case 'iv-little-endian':
-      return amsCtrReference(key, chunk, offset, layout(le8, false));
+      return ctrWithCounters(key, chunk, offset, layout(le8, false));
     case 'counter-starts-at-1':
-      return amsCtrReference(key, chunk, offset, layout(be8, false, 1n));
+      return ctrWithCounters(key, chunk, offset, layout(be8, false, 1n));
     case 'counter-little-endian':
-      return amsCtrReference(key, chunk, offset, layout(be8, true));
+      return ctrWithCounters(key, chunk, offset, layout(be8, true));
     case 'iv-and-counter-little-endian':
-      return amsCtrReference(key, chunk, offset, layout(le8, true));
+      return ctrWithCounters(key, chunk, offset, layout(le8, true));
     case 'iv-of-another-file':
       return new AmsCtr(key, mistake.iv, offset).update(chunk);
     case 'blocks-encrypted-from-offset-0':

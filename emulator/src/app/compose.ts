@@ -1,0 +1,60 @@
+import { AccessPolicy, Asset, AssetFile, ContentKey, Locator, MediaProcessor, StorageAccount } from '../odata/edm.js';
+import type { JobRunner } from '../jobs/runner.js';
+import { createAccessPolicy, deleteAccessPolicy, updateAccessPolicy } from '../resources/access-policies.js';
+import { createAsset, deleteAsset, updateAsset } from '../resources/assets.js';
+import { createContentKey, deleteContentKey, updateContentKey } from '../resources/content-keys.js';
+import { DELIVERY_AREA } from '../resources/delivery-sets.js';
+import { createFile, createFileInfos, deleteFile, updateFile } from '../resources/files.js';
+import { jobRoutes } from '../resources/jobs.js';
+import { createLocator, deleteLocator, updateLocator } from '../resources/locators.js';
+import { ENTITY_NAVIGATIONS } from '../resources/navigation.js';
+import { getProtectionKey, getProtectionKeyId, rebindContentKey } from '../resources/protection.js';
+import { createApiRouter, type ApiRouter, type ApiRoutes, type EntitySetRoute, type FunctionRoute } from '../resources/router.js';
+import { mediaProcessors, storageAccounts } from '../resources/static-sets.js';
+
+/**
+ * What the emulator serves under `/api/`, in one place: every entity set with its handlers, every
+ * function, every navigation. A new entity set is a line here (and its model/ and resources/
+ * files); nothing registers itself at import time, so each emulator gets exactly this list.
+ */
+export const ENTITY_SETS: readonly EntitySetRoute[] = [
+  { type: Asset, handlers: { create: createAsset, update: updateAsset, remove: deleteAsset } },
+  { type: AssetFile, handlers: { create: createFile, update: updateFile, remove: deleteFile } },
+  { type: ContentKey, handlers: { create: createContentKey, update: updateContentKey, remove: deleteContentKey } },
+  { type: AccessPolicy, handlers: { create: createAccessPolicy, update: updateAccessPolicy, remove: deleteAccessPolicy } },
+  { type: Locator, handlers: { create: createLocator, update: updateLocator, remove: deleteLocator } },
+  { type: MediaProcessor, handlers: { records: mediaProcessors } },
+  { type: StorageAccount, handlers: { records: storageAccounts } },
+];
+
+export const API_FUNCTIONS: readonly FunctionRoute[] = [
+  { name: 'GetProtectionKeyId', handler: getProtectionKeyId },
+  { name: 'GetProtectionKey', handler: getProtectionKey },
+  { name: 'RebindContentKey', handler: rebindContentKey },
+  { name: 'CreateFileInfos', handler: createFileInfos },
+];
+
+/** The parts of one running emulator that serve routes of their own. */
+export interface ApiParts {
+  jobs: JobRunner;
+}
+
+/**
+ * The routes of one emulator: the entity sets above, content protection and delivery
+ * (`DELIVERY_AREA`, with the entity-bound actions and its own `$links`), and the subsystems'
+ * (jobs) for its parts.
+ */
+export function apiRoutes(parts: ApiParts): ApiRoutes {
+  const jobs = jobRoutes(parts.jobs);
+  return {
+    sets: [...ENTITY_SETS, ...DELIVERY_AREA.sets, ...jobs.sets],
+    functions: [...API_FUNCTIONS, ...DELIVERY_AREA.functions, ...jobs.functions],
+    navigations: [...ENTITY_NAVIGATIONS, ...DELIVERY_AREA.navigations, ...jobs.navigations],
+    actions: [...DELIVERY_AREA.actions, ...(jobs.actions ?? [])],
+    links: [...DELIVERY_AREA.links, ...(jobs.links ?? [])],
+  };
+}
+
+export function composeApiRouter(parts: ApiParts): ApiRouter {
+  return createApiRouter(apiRoutes(parts));
+}

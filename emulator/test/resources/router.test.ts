@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { API_FUNCTIONS, ENTITY_SETS } from '../../src/app/compose.js';
+import { Asset, Job, navigationOf } from '../../src/odata/edm.js';
+import { ENTITY_NAVIGATIONS } from '../../src/resources/navigation.js';
+import { createApiRouter, type ApiRoutes } from '../../src/resources/router.js';
+
+/** A router serves exactly the routes it was built from: nothing is registered behind its back. */
+const core: ApiRoutes = { sets: ENTITY_SETS, functions: API_FUNCTIONS, navigations: ENTITY_NAVIGATIONS };
+const jobTasks = navigationOf(Job, 'Tasks')!;
+const assetFiles = navigationOf(Asset, 'Files')!;
+
+describe('createApiRouter', () => {
+  it('gives each router its own routes: one built with a navigation does not lend it to another', () => {
+    const withJobs = createApiRouter({ ...core, navigations: [...ENTITY_NAVIGATIONS, { type: Job, nav: 'Tasks', resolve: () => [] }] });
+    const without = createApiRouter(core);
+    expect(withJobs.navigation(Job, jobTasks)).toBeTypeOf('function');
+    expect(without.navigation(Job, jobTasks)).toBeUndefined();
+    expect(without.navigation(Asset, assetFiles)).toBeTypeOf('function');
+  });
+
+  it('refuses a composition that routes one entity set, function or navigation twice', () => {
+    expect(() => createApiRouter({ ...core, sets: [...ENTITY_SETS, ENTITY_SETS[0]!] })).toThrow(/entity set Assets is routed twice/);
+    expect(() => createApiRouter({ ...core, functions: [...API_FUNCTIONS, API_FUNCTIONS[0]!] })).toThrow(/function GetProtectionKeyId is routed twice/);
+    expect(() => createApiRouter({ ...core, navigations: [...ENTITY_NAVIGATIONS, ENTITY_NAVIGATIONS[0]!] })).toThrow(/navigation Assets\/Files is routed twice/);
+  });
+});
