@@ -13,6 +13,7 @@
 import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MODEL_SCHEMA } from '../../src/model/schema.js';
 import { openStore } from '../../src/store/index.js';
 import type { BlobStorage } from '../../src/storage/types.js';
 
@@ -150,7 +151,7 @@ async function diskProblems(location: string, served: StateDump): Promise<string
     }
     let store: Awaited<ReturnType<typeof openStore>>;
     try {
-      store = await openStore({ directory: copy });
+      store = await openStore({ directory: copy, schema: MODEL_SCHEMA });
     } catch (err) {
       problems.push(`the data directory does not open as the emulator would open it: ${(err as Error).message}`);
       return problems;
