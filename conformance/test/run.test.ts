@@ -50,7 +50,7 @@ describe.concurrent('against the emulator', () => {
         expect(c.runs, `${c.id}: --runs bounds every property`).toBeLessThanOrEqual(RUNS);
       }
       const titles = cases(report).map((c) => c.id);
-      expect(titles).toEqual(expect.arrayContaining([mode === 'strict' ? 'variants-refused' : 'variants-flagged', 'reuse-under-one-key', 'bad-wraps-never-rebind', 'blocks-verify-on-server', 'storage-decryption-roundtrip', 'streaming-endpoints']));
+      expect(titles).toEqual(expect.arrayContaining([mode === 'strict' ? 'variants-refused' : 'variants-flagged', 'reuse-under-one-key', 'bad-wraps-never-rebind', 'blocks-verify-on-server', 'storage-decryption-roundtrip', 'streaming-endpoints', 'key-delivery']));
     }, 90_000);
   }
 });

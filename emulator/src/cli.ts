@@ -182,6 +182,7 @@ export function banner(emulator: RunningEmulator): string {
     `                        ${base}${DEV_TENANT}/oauth2/v2.0/token (Azure AD v2, scope=https://rest.media.azure.net/.default)`,
     `  Dev credentials:      client_id=${DEV_CLIENT_ID} client_secret=${DEV_CLIENT_SECRET}`,
     `  Protection key id:    ${emulator.protectionKeyId}`,
+    `  Key delivery:         ${base}keydelivery/?KID=<key guid> (AES-128 envelope keys; GetKeyDeliveryUrl)`,
     `  Storage:              ${storage}`,
     `  Storage connection:   ${emulator.storage.connectionString}`,
     `  Data directory:       ${data}`,

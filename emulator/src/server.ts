@@ -16,6 +16,7 @@ import { FaultInjector } from './faults/injector.js';
 import { createIdGenerator } from './ids.js';
 import { startJobs } from './jobs/index.js';
 import { originRouter } from './origin/index.js';
+import { keyDeliveryRouter } from './keydelivery/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
@@ -126,6 +127,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       logError,
       extraRoutes: (express) => {
         express.use('/origin', originRouter(services, { log: logError }));
+        express.use('/keydelivery', keyDeliveryRouter(services, { log: logError }));
       },
     });
     const server = await listen(config, app, (rejection) => {

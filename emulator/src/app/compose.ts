@@ -3,18 +3,19 @@ import type { JobRunner } from '../jobs/runner.js';
 import { createAccessPolicy, deleteAccessPolicy, updateAccessPolicy } from '../resources/access-policies.js';
 import { createAsset, deleteAsset, updateAsset } from '../resources/assets.js';
 import { createContentKey, deleteContentKey, updateContentKey } from '../resources/content-keys.js';
+import { DELIVERY_AREA } from '../resources/delivery-sets.js';
 import { createFile, createFileInfos, deleteFile, updateFile } from '../resources/files.js';
 import { jobRoutes } from '../resources/jobs.js';
 import { createLocator, deleteLocator, updateLocator } from '../resources/locators.js';
 import { ENTITY_NAVIGATIONS } from '../resources/navigation.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from '../resources/protection.js';
-import { createApiRouter, type ApiRouter, type ActionRoute, type ApiRoutes, type EntitySetRoute, type FunctionRoute } from '../resources/router.js';
+import { createApiRouter, type ApiRouter, type ApiRoutes, type EntitySetRoute, type FunctionRoute } from '../resources/router.js';
 import { mediaProcessors, storageAccounts } from '../resources/static-sets.js';
-import { STREAMING_ACTIONS, STREAMING_SETS } from '../resources/streaming-sets.js';
+import { STREAMING_AREA } from '../resources/streaming-sets.js';
 
 /**
  * What the emulator serves under `/api/`, in one place: every entity set with its handlers, every
- * function, every entity-bound action, every navigation. A new entity set is a line here (and its model/ and resources/
+ * function, every navigation. A new entity set is a line here (and its model/ and resources/
  * files); nothing registers itself at import time, so each emulator gets exactly this list.
  */
 export const ENTITY_SETS: readonly EntitySetRoute[] = [
@@ -25,7 +26,6 @@ export const ENTITY_SETS: readonly EntitySetRoute[] = [
   { type: Locator, handlers: { create: createLocator, update: updateLocator, remove: deleteLocator } },
   { type: MediaProcessor, handlers: { records: mediaProcessors } },
   { type: StorageAccount, handlers: { records: storageAccounts } },
-  ...STREAMING_SETS,
 ];
 
 export const API_FUNCTIONS: readonly FunctionRoute[] = [
@@ -35,21 +35,24 @@ export const API_FUNCTIONS: readonly FunctionRoute[] = [
   { name: 'CreateFileInfos', handler: createFileInfos },
 ];
 
-export const API_ACTIONS: readonly ActionRoute[] = [...STREAMING_ACTIONS];
-
 /** The parts of one running emulator that serve routes of their own. */
 export interface ApiParts {
   jobs: JobRunner;
 }
 
-/** The routes of one emulator: the entity sets above, and the subsystems' (jobs) for its parts. */
+/**
+ * The routes of one emulator: the entity sets above, the areas (content protection and delivery,
+ * `DELIVERY_AREA`, with its `$links`; streaming, `STREAMING_AREA`), each with its entity-bound
+ * actions, and the subsystems' (jobs) for its parts.
+ */
 export function apiRoutes(parts: ApiParts): ApiRoutes {
   const jobs = jobRoutes(parts.jobs);
   return {
-    sets: [...ENTITY_SETS, ...jobs.sets],
-    functions: [...API_FUNCTIONS, ...jobs.functions],
-    actions: [...API_ACTIONS, ...jobs.actions],
-    navigations: [...ENTITY_NAVIGATIONS, ...jobs.navigations],
+    sets: [...ENTITY_SETS, ...DELIVERY_AREA.sets, ...STREAMING_AREA.sets, ...jobs.sets],
+    functions: [...API_FUNCTIONS, ...DELIVERY_AREA.functions, ...STREAMING_AREA.functions, ...jobs.functions],
+    navigations: [...ENTITY_NAVIGATIONS, ...DELIVERY_AREA.navigations, ...STREAMING_AREA.navigations, ...jobs.navigations],
+    actions: [...DELIVERY_AREA.actions, ...STREAMING_AREA.actions, ...(jobs.actions ?? [])],
+    links: [...DELIVERY_AREA.links, ...STREAMING_AREA.links, ...(jobs.links ?? [])],
   };
 }
 

@@ -1,4 +1,4 @@
-import { propertyIndex } from '../store/indexes.js';
+import { defineIndex, propertyIndex } from '../store/indexes.js';
 
 /**
  * Where each kind of entity lives in the store, and the indexes that answer "the records of X that
@@ -15,6 +15,9 @@ export const COLLECTIONS = {
   Tasks: 'tasks',
   StreamingEndpoints: 'streamingEndpoints',
   Operations: 'operations',
+  AssetDeliveryPolicies: 'assetDeliveryPolicies',
+  ContentKeyAuthorizationPolicies: 'contentKeyAuthorizationPolicies',
+  ContentKeyAuthorizationPolicyOptions: 'contentKeyAuthorizationPolicyOptions',
 } as const;
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
@@ -22,12 +25,26 @@ export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 /** Asset <-> ContentKey links, keyed by `linkId(assetId, keyId)` (ids.ts). */
 export const ASSET_KEY_LINKS = 'assetContentKeys';
 
+/** Asset <-> AssetDeliveryPolicy links (`Assets('…')/$links/DeliveryPolicies`), keyed by `linkId(assetId, policyId)`. */
+export const ASSET_DELIVERY_POLICY_LINKS = 'assetDeliveryPolicyLinks';
+
+/** ContentKeyAuthorizationPolicy <-> Option links (`…Policies('…')/$links/Options`), keyed by `linkId(policyId, optionId)`. */
+export const AUTHORIZATION_OPTION_LINKS = 'authorizationPolicyOptionLinks';
+
 export const INDEXES = {
   filesByAsset: propertyIndex(COLLECTIONS.Files, 'ParentAssetId'),
   linksByAsset: propertyIndex(ASSET_KEY_LINKS, 'assetId'),
   linksByKey: propertyIndex(ASSET_KEY_LINKS, 'keyId'),
   locatorsByAsset: propertyIndex(COLLECTIONS.Locators, 'AssetId'),
   locatorsByPolicy: propertyIndex(COLLECTIONS.Locators, 'AccessPolicyId'),
+  deliveryLinksByAsset: propertyIndex(ASSET_DELIVERY_POLICY_LINKS, 'assetId'),
+  deliveryLinksByPolicy: propertyIndex(ASSET_DELIVERY_POLICY_LINKS, 'policyId'),
+  optionLinksByPolicy: propertyIndex(AUTHORIZATION_OPTION_LINKS, 'policyId'),
+  optionLinksByOption: propertyIndex(AUTHORIZATION_OPTION_LINKS, 'optionId'),
+  /** By the lower-cased AuthorizationPolicyId, as the client may spell the id in any case. */
+  keysByAuthorizationPolicy: defineIndex(COLLECTIONS.ContentKeys, 'AuthorizationPolicyId.lower', (key) =>
+    typeof key['AuthorizationPolicyId'] === 'string' && key['AuthorizationPolicyId'] !== '' ? key['AuthorizationPolicyId'].toLowerCase() : undefined,
+  ),
 } as const;
 
 /** The collection of an entity set, or undefined for sets the emulator does not store. */

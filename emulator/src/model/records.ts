@@ -223,10 +223,56 @@ export type OperationInternal = {
   polls: number;
 };
 
+/** An AssetDeliveryPolicy: how an asset's protocols are delivered and protected. */
+export type AssetDeliveryPolicyRecord = {
+  Id: string;
+  Name: string | null;
+  AssetDeliveryProtocol: number;
+  AssetDeliveryPolicyType: number;
+  /** JSON text of [{"Key":<int>,"Value":"<string>"}], echoed as sent. */
+  AssetDeliveryConfiguration: string | null;
+  Created: DateTime;
+  LastModified: DateTime;
+};
+
+/** An Asset <-> AssetDeliveryPolicy link; canonical ids. */
+export type AssetDeliveryPolicyLinkRecord = {
+  assetId: string;
+  policyId: string;
+};
+
+export type RestrictionValue = {
+  Name: string | null;
+  KeyRestrictionType: number;
+  /** A TokenRestrictionTemplate's XML for TokenRestricted, else null. */
+  Requirements: string | null;
+};
+
+export type AuthorizationPolicyRecord = {
+  Id: string;
+  Name: string | null;
+};
+
+export type AuthorizationOptionRecord = {
+  Id: string;
+  Name: string | null;
+  KeyDeliveryType: number;
+  KeyDeliveryConfiguration: string | null;
+  Restrictions: RestrictionValue[];
+};
+
+/** A ContentKeyAuthorizationPolicy <-> Option link; canonical ids. */
+export type AuthorizationOptionLinkRecord = {
+  policyId: string;
+  optionId: string;
+};
+
 /** Compile-time proof that every record is storable as it is. */
 type Storable<T extends import('../store/types.js').JsonRecord> = T;
 export type StoredRecords = [
   Storable<AssetRecord>, Storable<AssetFileRecord>, Storable<ContentKeyRecord>, Storable<AccessPolicyRecord>,
   Storable<LocatorRecord>, Storable<AssetKeyLinkRecord>, Storable<JobRecord>, Storable<TaskRecord>,
   Storable<StreamingEndpointRecord>, Storable<OperationRecord>,
+  Storable<AssetDeliveryPolicyRecord>, Storable<AssetDeliveryPolicyLinkRecord>, Storable<AuthorizationPolicyRecord>,
+  Storable<AuthorizationOptionRecord>, Storable<AuthorizationOptionLinkRecord>,
 ];

@@ -4,10 +4,11 @@
  * follow the .NET SDK's data classes without their `Data` suffix; clients read the values by
  * property name.
  *
- * The definitions are `as const` and name no type of `edm.ts`, which lists them in ENTITY_TYPES:
- * importing its types here would make the two modules a cycle. They are checked against
- * EntityTypeDef where `edm.ts` lists them.
+ * The definitions are `as const` and name no value of `edm.ts`, which lists them in ENTITY_TYPES
+ * (importing it here would make the two modules a cycle); they are checked against EntityTypeDef
+ * where `edm.ts` lists them. The shapes themselves come from `edm-types.ts`.
  */
+import type { EntityActionDef } from './edm-types.js';
 
 const id = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true } as const;
 
@@ -90,12 +91,14 @@ export const StreamingEndpoint = {
     { name: 'CrossSiteAccessPolicies', type: 'Edm.String', nullable: true, complex: CrossSiteAccessPolicies },
   ],
   navigation: [],
-  actions: [
-    { name: 'Start', parameters: [] },
-    { name: 'Stop', parameters: [] },
-    { name: 'Scale', parameters: [{ name: 'scaleUnits', type: 'Edm.Int32' }] },
-  ],
 } as const;
+
+/** `POST StreamingEndpoints('<id>')/Start|Stop|Scale`: 202 with the operation-id (§4.2). */
+export const STREAMING_ACTIONS: readonly EntityActionDef[] = [
+  { set: 'StreamingEndpoints', name: 'Start', parameters: [] },
+  { set: 'StreamingEndpoints', name: 'Stop', parameters: [] },
+  { set: 'StreamingEndpoints', name: 'Scale', parameters: [{ name: 'scaleUnits', type: 'Edm.Int32' }] },
+];
 
 /** `GET Operations('nb:opid:UUID:…')`: the state of an asynchronous change (§4.3). */
 export const Operation = {

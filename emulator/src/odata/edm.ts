@@ -11,7 +11,11 @@
  * - Edm.DateTime: ISO 8601 UTC string `YYYY-MM-DDTHH:mm:ss.sssZ` | null
  * - complex collections (Task.ErrorDetails): arrays of plain objects
  */
-import { Operation, StreamingEndpoint } from './edm-streaming.js';
+import { DELIVERY_ACTIONS, DELIVERY_ENTITY_TYPES } from './edm-delivery.js';
+import { Operation, STREAMING_ACTIONS, StreamingEndpoint } from './edm-streaming.js';
+
+/** The delivery area's types, named here too: every entity type is one import away (model/ reads only this file). */
+export { AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from './edm-delivery.js';
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
@@ -21,72 +25,8 @@ export const ATOM_NS = 'http://www.w3.org/2005/Atom';
 export const RELATED_REL = 'http://schemas.microsoft.com/ado/2007/08/dataservices/related/';
 export const SCHEME_URI = 'http://schemas.microsoft.com/ado/2007/08/dataservices/scheme';
 
-export type EdmPrimitive =
-  | 'Edm.String'
-  | 'Edm.Int32'
-  | 'Edm.Int64'
-  | 'Edm.Double'
-  | 'Edm.Boolean'
-  | 'Edm.DateTime';
-
-export interface ComplexTypeDef {
-  name: string;
-  properties: readonly PropertyDef[];
-}
-
-export interface PropertyDef {
-  name: string;
-  type: EdmPrimitive;
-  /** A collection of this complex type instead of a primitive (`Collection(Ns.ErrorDetail)`). */
-  complexCollection?: ComplexTypeDef;
-  /** One value of this complex type (`StreamingEndpoint.CacheControl`); its fields may nest. */
-  complex?: ComplexTypeDef;
-  /** A collection of `type` primitives (`Collection(Edm.String)`). */
-  primitiveCollection?: boolean;
-  nullable: boolean;
-  /** Set by the server; a value in a request body is ignored (the .NET SDK sends them all). */
-  serverOwned?: boolean;
-  /** Accepted on create, refused (400) when an update changes it. */
-  createOnly?: boolean;
-  /** Required on create (400 when missing). */
-  required?: boolean;
-  maxLength?: number;
-}
-
-export interface NavigationDef {
-  name: string;
-  /** The entity set the navigation leads to. */
-  target: EntitySetName;
-  many: boolean;
-}
-
-export type EntitySetName =
-  | 'Assets'
-  | 'Files'
-  | 'ContentKeys'
-  | 'AccessPolicies'
-  | 'Locators'
-  | 'Jobs'
-  | 'Tasks'
-  | 'MediaProcessors'
-  | 'StorageAccounts'
-  | 'StreamingEndpoints' | 'Operations';
-
-export interface EntityTypeDef {
-  /** OData type name without namespace, e.g. `AssetFile`. */
-  name: string;
-  set: EntitySetName;
-  /** The `nb:<tag>:UUID:` tag of ids in this set; undefined for sets keyed otherwise. */
-  idTag?: string;
-  /** The key property; `Id` for all but StorageAccounts (`Name`). */
-  key: string;
-  properties: readonly PropertyDef[];
-  navigation: readonly NavigationDef[];
-  /** Entity sets a client may only read. */
-  readOnly?: boolean;
-  /** Actions bound to one entity, POSTed to `<Set>('<id>')/<Name>` with their parameters in a JSON body. */
-  actions?: readonly { name: string; parameters: readonly { name: string; type: EdmPrimitive }[] }[];
-}
+export type { ComplexTypeDef, EdmPrimitive, EntityActionDef, EntitySetName, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
+import type { ComplexTypeDef, EdmPrimitive, EntityActionDef, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
 
 const id: PropertyDef = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true };
 const created: PropertyDef = { name: 'Created', type: 'Edm.DateTime', nullable: false, serverOwned: true };
@@ -140,6 +80,7 @@ export const Asset: EntityTypeDef = {
     { name: 'Files', target: 'Files', many: true },
     { name: 'ParentAssets', target: 'Assets', many: true },
     { name: 'StorageAccount', target: 'StorageAccounts', many: false },
+    { name: 'DeliveryPolicies', target: 'AssetDeliveryPolicies', many: true },
   ],
 };
 
@@ -326,6 +267,7 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   Task,
   MediaProcessor,
   StorageAccount,
+  ...DELIVERY_ENTITY_TYPES,
   StreamingEndpoint, Operation,
 ];
 
@@ -378,3 +320,14 @@ export const FUNCTIONS: readonly FunctionDef[] = [
   { name: 'CreateFileInfos', httpMethod: 'GET', parameters: [{ name: 'assetid', type: 'Edm.String' }] },
   { name: 'CancelJob', httpMethod: 'GET', parameters: [{ name: 'jobid', type: 'Edm.String' }] },
 ];
+
+/**
+ * Actions bound to one entity (`<Set>('<id>')/<Action>`, POST): what the URI parser recognises as
+ * an `action` path. Which ones an emulator serves is its composition's `actions` list
+ * (`app/compose.ts`); an action declared here and not composed answers 501.
+ */
+export const ENTITY_ACTIONS: readonly EntityActionDef[] = [...DELIVERY_ACTIONS, ...STREAMING_ACTIONS];
+
+export function entityActionOf(type: EntityTypeDef, name: string): EntityActionDef | undefined {
+  return ENTITY_ACTIONS.find((a) => a.set === type.set && a.name === name);
+}

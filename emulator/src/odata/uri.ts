@@ -5,6 +5,8 @@ import {
   FUNCTIONS,
   navigationOf,
   propertyOf,
+  entityActionOf,
+  type EntityActionDef,
   type EntityTypeDef,
   type FunctionDef,
   type NavigationDef,
@@ -26,7 +28,7 @@ export type ODataPath =
   | { kind: 'entity'; type: EntityTypeDef; key: string; property?: string; rawValue: boolean }
   | { kind: 'navigation'; type: EntityTypeDef; key: string; nav: NavigationDef; count: boolean }
   | { kind: 'links'; type: EntityTypeDef; key: string; nav: NavigationDef; targetKey?: string }
-  | { kind: 'action'; type: EntityTypeDef; key: string; action: string };
+  | { kind: 'action'; type: EntityTypeDef; key: string; action: EntityActionDef };
 
 /** A path a resource handler serves: every kind but `$batch`, which the HTTP layer runs itself. */
 export type ResourcePath = Exclude<ODataPath, { kind: 'batch' }>;
@@ -94,8 +96,8 @@ export function parseODataPath(below: string): ODataPath {
     if (more.length === 1 && more[0] === '$count' && nav.many) return { kind: 'navigation', type, key, nav, count: true };
     throw badRequest(`Unsupported path after ${type.set}('<id>')/${nav.name}: /${more.join('/')}`);
   }
-  const action = type.actions?.find((a) => a.name === segment.name);
-  if (action && segment.key === undefined && more.length === 0) return { kind: 'action', type, key, action: action.name };
+  const action = entityActionOf(type, segment.name);
+  if (action && segment.key === undefined && more.length === 0) return { kind: 'action', type, key, action };
   const property = propertyOf(type, segment.name);
   if (property && segment.key === undefined) {
     if (more.length === 0) return { kind: 'entity', type, key, property: property.name, rawValue: false };

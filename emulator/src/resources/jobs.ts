@@ -30,7 +30,6 @@ export function jobRoutes(runner: JobRunner): ApiRoutes {
       { type: Task, handlers: { create: refuseTaskCreate, beforeRead: (_req, services, key) => beforeTasksRead(runner, services, key) } },
     ],
     functions: [{ name: 'CancelJob', handler: (req, services) => cancelJob(runner, req, services) }],
-    actions: [],
     navigations: [
       { type: Job, nav: 'Tasks', resolve: (reader, job) => readJob(reader, jobKey((job as JobRecord).Id))?.tasks ?? [] },
       { type: Job, nav: 'InputMediaAssets', resolve: (reader, job) => assets(reader, (job as JobRecord)._internal.inputs) },

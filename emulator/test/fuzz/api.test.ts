@@ -209,14 +209,14 @@ describe('fuzzing every route and format', () => {
     // The mix reached the deep paths: creates of every kind succeeded, batches ran, tokens were
     // issued, the origin served bytes, and every surface refused something.
     if (RUNS >= MINIMUM_REQUESTS) {
-      for (const family of ['create-asset', 'create-key', 'link-key', 'create-file', 'create-policy', 'create-locator', 'create-job']) {
+      for (const family of ['create-asset', 'create-key', 'link-key', 'create-file', 'create-policy', 'create-locator', 'create-job', 'create-envelope-key', 'create-delivery-policy', 'create-authorization-policy', 'create-option', 'link-delivery-policy', 'link-option', 'get-key-delivery-url']) {
         expect(count(`valid/${family}`, (s) => s === 201 || s === 204), family).toBeGreaterThan(0);
       }
       expect(count('batch/', (s) => s === 202)).toBeGreaterThan(0);
       expect(count('valid/streaming-endpoint', (s) => s === 202), 'streaming-endpoint').toBeGreaterThan(0);
       expect(count('token/', (s) => s === 200)).toBeGreaterThan(0);
       expect(count('origin/', (s) => s === 200 || s === 206)).toBeGreaterThan(0);
-      for (const prefix of ['api/', 'batch/', 'token/', 'origin/', 'emulator/', 'http/']) expect(count(prefix, (s) => s >= 400 && s < 500), prefix).toBeGreaterThan(0);
+      for (const prefix of ['api/', 'batch/', 'token/', 'origin/', 'emulator/', 'http/', 'keydelivery/']) expect(count(prefix, (s) => s >= 400 && s < 500), prefix).toBeGreaterThan(0);
     }
 
     // Verifications and jobs the run started settle, then the state must be whole.

@@ -42,7 +42,7 @@ export type Surface = 'odata' | 'oauth' | 'origin';
 export type ExpectedFormat = WireFormat | 'any';
 
 /** Entity sets whose ids the pool keeps. */
-export const POOL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks'] as const;
+export const POOL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions'] as const;
 export type PoolSet = (typeof POOL_SETS)[number];
 
 export interface FuzzPool {
@@ -220,8 +220,8 @@ const extraHeader: fc.Arbitrary<Header[]> = fc.oneof(
 
 // ------------------------------------------------------------------ paths and queries
 
-const REAL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'StreamingEndpoints', 'Operations'] as const;
-const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'ContentKeyAuthorizationPolicies', 'AssetDeliveryPolicies', 'IngestManifests', 'NotificationEndPoints', 'operations', 'streamingendpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
+const REAL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'StreamingEndpoints', 'Operations', 'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions'] as const;
+const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'IngestManifests', 'NotificationEndPoints', 'operations', 'streamingendpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
 const PROPERTIES: Record<string, readonly string[]> = {
   Assets: ['Name', 'Options', 'Uri', 'State', 'AlternateId', 'StorageAccountName'],
   Files: ['Name', 'ContentFileSize', 'IsEncrypted', 'InitializationVector', 'ParentAssetId'],
@@ -235,12 +235,16 @@ const PROPERTIES: Record<string, readonly string[]> = {
   // Entity actions are segments after the key too.
   StreamingEndpoints: ['Name', 'State', 'ScaleUnits', 'CacheControl', 'CustomHostNames', 'AccessControl', 'Start', 'Stop', 'Scale'],
   Operations: ['State', 'ErrorCode', 'TargetEntityId'],
+  AssetDeliveryPolicies: ['AssetDeliveryProtocol', 'AssetDeliveryPolicyType', 'AssetDeliveryConfiguration'],
+  ContentKeyAuthorizationPolicies: ['Name'],
+  ContentKeyAuthorizationPolicyOptions: ['KeyDeliveryType', 'Restrictions', 'KeyDeliveryConfiguration'],
 };
 const NAVIGATIONS: Record<string, readonly string[]> = {
   Assets: ['Files', 'ContentKeys', 'Locators', 'ParentAssets', 'StorageAccount', 'DeliveryPolicies'],
   Locators: ['Asset', 'AccessPolicy'],
   Jobs: ['Tasks', 'InputMediaAssets', 'OutputMediaAssets'],
   Tasks: ['InputMediaAssets', 'OutputMediaAssets'],
+  ContentKeyAuthorizationPolicies: ['Options'],
 };
 const FUNCTION_NAMES = ['GetProtectionKeyId', 'GetProtectionKey', 'RebindContentKey', 'CreateFileInfos', 'CancelJob', 'Publish', 'getprotectionkeyid'];
 
@@ -355,6 +359,14 @@ function validEntity(pool: FuzzPool, set: string, index: number): Record<string,
         'InputMediaAssets@odata.bind': [`${pool.apiUrl}Assets('${encodeURIComponent(asset)}')`],
         Tasks: [{ MediaProcessorId: 'nb:mpid:UUID:aec03716-7c5e-4f68-b592-f4850eba9f10', TaskBody: TASK_BODY }],
       };
+    case 'AssetDeliveryPolicies':
+      return index % 2 === 0
+        ? { Name: `clear-${index}`, AssetDeliveryProtocol: 1 << index % 5, AssetDeliveryPolicyType: 2, AssetDeliveryConfiguration: null }
+        : { Name: `aes-${index}`, AssetDeliveryProtocol: 7, AssetDeliveryPolicyType: 3, AssetDeliveryConfiguration: JSON.stringify([{ Key: 2, Value: `${pool.apiUrl.replace(/api\/$/, '')}keydelivery/` }]) };
+    case 'ContentKeyAuthorizationPolicies':
+      return { Name: `auth-${index}` };
+    case 'ContentKeyAuthorizationPolicyOptions':
+      return { Name: '', KeyDeliveryType: 2, KeyDeliveryConfiguration: '', Restrictions: [{ Name: 'Open', KeyRestrictionType: 0, Requirements: null }] };
     default:
       return { Name: `x-${index}` };
   }
@@ -363,12 +375,12 @@ function validEntity(pool: FuzzPool, set: string, index: number): Record<string,
 const TASK_BODY = '<?xml version="1.0" encoding="utf-16"?><taskBody><inputAsset>JobInputAsset(0)</inputAsset><outputAsset assetCreationOptions="0" assetName="out">JobOutputAsset(0)</outputAsset></taskBody>';
 
 /** A storage-encryption ContentKey body the emulator accepts: a fresh key wrapped with its protection certificate. */
-export function storageKeyBody(pool: FuzzPool): Record<string, unknown> {
-  const key = randomBytes(32);
+export function storageKeyBody(pool: FuzzPool, type: 1 | 4 = 1): Record<string, unknown> {
+  const key = randomBytes(type === 1 ? 32 : 16);
   const id = formatKeyId(randomUUIDFrom(randomBytes(16)));
   return {
     Id: id,
-    ContentKeyType: 1,
+    ContentKeyType: type,
     EncryptedContentKey: wrapContentKey(pool.protection.certificate, key).toString('base64'),
     ProtectionKeyId: pool.protection.thumbprint,
     ProtectionKeyType: 0,
@@ -669,6 +681,14 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 2, arbitrary: slot.map((i) => validCase('create-policy', 'AccessPolicies', (pool) => postJson('/api/AccessPolicies', validEntity(pool, 'AccessPolicies', i)))) },
   { weight: 3, arbitrary: slot.map((i) => validCase('create-locator', 'Locators', (pool) => postJson('/api/Locators', validEntity(pool, 'Locators', i)))) },
   { weight: 2, arbitrary: slot.map((i) => validCase('create-job', 'Jobs', (pool) => postJson('/api/Jobs', validEntity(pool, 'Jobs', i)))) },
+  { weight: 2, arbitrary: fc.constant(validCase('create-envelope-key', 'ContentKeys', (pool) => postJson('/api/ContentKeys', storageKeyBody(pool, 4)))) },
+  { weight: 2, arbitrary: slot.map((i) => validCase('create-delivery-policy', 'AssetDeliveryPolicies', (pool) => postJson('/api/AssetDeliveryPolicies', validEntity(pool, 'AssetDeliveryPolicies', i)))) },
+  { weight: 1, arbitrary: slot.map((i) => validCase('create-authorization-policy', 'ContentKeyAuthorizationPolicies', (pool) => postJson('/api/ContentKeyAuthorizationPolicies', validEntity(pool, 'ContentKeyAuthorizationPolicies', i)))) },
+  { weight: 1, arbitrary: slot.map((i) => validCase('create-option', 'ContentKeyAuthorizationPolicyOptions', (pool) => postJson('/api/ContentKeyAuthorizationPolicyOptions', validEntity(pool, 'ContentKeyAuthorizationPolicyOptions', i)))) },
+  { weight: 2, arbitrary: fc.tuple(slot, slot).map(([a, p]) => validCase('link-delivery-policy', undefined, (pool) => postJson(`${entityTarget('Assets', pickId(pool, 'Assets', a) ?? 'none')}/$links/DeliveryPolicies`, { uri: `${pool.apiUrl}AssetDeliveryPolicies('${encodeURIComponent(pickId(pool, 'AssetDeliveryPolicies', p) ?? 'none')}')` }))) },
+  { weight: 1, arbitrary: fc.tuple(slot, slot).map(([p, o]) => validCase('link-option', undefined, (pool) => postJson(`${entityTarget('ContentKeyAuthorizationPolicies', pickId(pool, 'ContentKeyAuthorizationPolicies', p) ?? 'none')}/$links/Options`, { uri: `${pool.apiUrl}ContentKeyAuthorizationPolicyOptions('${encodeURIComponent(pickId(pool, 'ContentKeyAuthorizationPolicyOptions', o) ?? 'none')}')` }))) },
+  { weight: 1, arbitrary: fc.tuple(slot, slot).map(([k, p]) => validCase('authorize-key', undefined, (pool) => ({ ...postJson(entityTarget('ContentKeys', pickId(pool, 'ContentKeys', k) ?? 'none'), { AuthorizationPolicyId: pickId(pool, 'ContentKeyAuthorizationPolicies', p) ?? null }), method: 'MERGE' }))) },
+  { weight: 2, arbitrary: fc.tuple(slot, fc.constantFrom(0, 1, 2, 2, 2, 3, 4, 7)).map(([k, type]) => validCase('get-key-delivery-url', undefined, (pool) => postJson(`${entityTarget('ContentKeys', pickId(pool, 'ContentKeys', k) ?? 'none')}/GetKeyDeliveryUrl`, { keyDeliveryType: type }))) },
   {
     weight: 3,
     arbitrary: fc.tuple(fc.constantFrom('Assets', 'Files', 'AccessPolicies', 'Locators', 'ContentKeys'), fc.nat(1_000), atomMutation, fc.constantFrom('POST', 'MERGE')).map(([set, i, mutate, verb]): FuzzCase => ({
@@ -1132,6 +1152,28 @@ const otherPathCase: fc.Arbitrary<FuzzCase> = fc.tuple(fc.constantFrom('/', '/fa
   }),
 );
 
+/** The key delivery service: known and unknown KIDs, licence paths, tokens in every form and none. */
+const keyDeliveryCase: fc.Arbitrary<FuzzCase> = fc
+  .record({
+    verb: fc.constantFrom('POST', 'POST', 'GET', 'OPTIONS', 'DELETE', 'PUT'),
+    which: slot,
+    kid: fc.oneof({ weight: 4, arbitrary: fc.constant<'pool'>('pool') }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: hostileString.map(pathSafe) }),
+    path: fc.constantFrom('/keydelivery/', '/keydelivery', '/keydelivery/PlayReady/', '/keydelivery/Widevine/', '/keydelivery/FairPlay/', '/keydelivery/junk/'),
+    auth: fc.option(fc.oneof(fc.constantFrom('Bearer ', 'Bearer=', 'Bearer x.y.z', 'Bearer a=b&HMACSHA256=c', 'Basic abc'), hostileString.map((t) => `Bearer ${headerSafe(t)}`)), { nil: undefined }),
+  })
+  .map((r): FuzzCase => ({
+    family: 'keydelivery/request',
+    surface: 'origin',
+    format: 'json-minimal',
+    malformedHttp: false,
+    build: (pool) => {
+      const key = pool.ids.ContentKeys.length > 0 ? pool.ids.ContentKeys[r.which % pool.ids.ContentKeys.length]! : 'nb:kid:UUID:none';
+      const kid = r.kid === 'pool' ? key.replace(/^nb:kid:UUID:/i, '') : r.kid;
+      const headers: Header[] = r.auth === undefined ? [] : [['Authorization', r.auth]];
+      return { method: r.verb, target: `${r.path}?KID=${encodeURIComponent(kid)}`, headers, body: Buffer.alloc(0) };
+    },
+  }));
+
 /** Every kind of request, with the weights of one fuzz run. */
 export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 42, arbitrary: apiJunk },
@@ -1142,4 +1184,5 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 6, arbitrary: originCase },
   { weight: 5, arbitrary: rawHttpCase },
   { weight: 2, arbitrary: otherPathCase },
+  { weight: 2, arbitrary: keyDeliveryCase },
 ).map((c) => Object.assign(c, { [fc.toStringMethod]: () => `FuzzCase(${c.family}, ${c.surface}, ${c.format}${c.malformedHttp ? ', malformed HTTP' : ''})` }));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchBody, readBatchResponse } from '../../../client/src/rest/batch-wire.js';
-import { API_ACTIONS, API_FUNCTIONS, ENTITY_SETS } from '../../src/app/compose.js';
+import { API_FUNCTIONS, ENTITY_SETS } from '../../src/app/compose.js';
 import { NO_EVENTS, type Services } from '../../src/app/services.js';
 import { defaultConfig } from '../../src/config.js';
 import { ContentKeyOpener } from '../../src/domain/content-keys.js';
@@ -58,7 +58,6 @@ function brokenRoutes(): ApiRoutes {
   return {
     sets: [...ENTITY_SETS.map((r) => (r.type === Asset ? { ...r, handlers: { ...r.handlers, remove: () => failing('the container delete failed') } } : r)), ...jobs.sets],
     functions: [...API_FUNCTIONS, ...jobs.functions.map((f) => ({ ...f, handler: () => failing('the cancel failed') }))],
-    actions: [...API_ACTIONS, ...jobs.actions],
     navigations: [...ENTITY_NAVIGATIONS, ...jobs.navigations],
   };
 }

@@ -108,6 +108,7 @@ describe('writeMetadataDocument', () => {
       'JobNotificationSubscription',
       'ErrorDetail',
       'TaskHistoricalEvent',
+      'ContentKeyAuthorizationPolicyRestriction',
       // StreamingEndpoint's, nested ones right after the type that uses them.
       'StreamingEndpointAccessControl',
       'AkamaiAccessControl',
@@ -120,7 +121,7 @@ describe('writeMetadataDocument', () => {
   });
 
   it('covers exactly a subset when given one', () => {
-    const types = [Asset, Locator, AccessPolicy, ...ENTITY_TYPES.filter((t) => ['ContentKeys', 'Files', 'StorageAccounts'].includes(t.set))];
+    const types = [Asset, Locator, AccessPolicy, ...ENTITY_TYPES.filter((t) => ['ContentKeys', 'Files', 'StorageAccounts', 'AssetDeliveryPolicies'].includes(t.set))];
     checkAgainstModel(writeMetadataDocument(types, FUNCTIONS.slice(0, 1)), types, FUNCTIONS.slice(0, 1));
     checkAgainstModel(writeMetadataDocument([AccessPolicy], []), [AccessPolicy], []);
   });

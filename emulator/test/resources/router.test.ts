@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { API_ACTIONS, API_FUNCTIONS, ENTITY_SETS } from '../../src/app/compose.js';
-import { Asset, Job, navigationOf } from '../../src/odata/edm.js';
+import { API_FUNCTIONS, ENTITY_SETS } from '../../src/app/compose.js';
+import { Asset, ENTITY_ACTIONS, Job, navigationOf } from '../../src/odata/edm.js';
+import { DELIVERY_AREA } from '../../src/resources/delivery-sets.js';
 import { ENTITY_NAVIGATIONS } from '../../src/resources/navigation.js';
 import { createApiRouter, type ApiRoutes } from '../../src/resources/router.js';
+import { STREAMING_AREA } from '../../src/resources/streaming-sets.js';
 
 /** A router serves exactly the routes it was built from: nothing is registered behind its back. */
-const core: ApiRoutes = { sets: ENTITY_SETS, functions: API_FUNCTIONS, actions: API_ACTIONS, navigations: ENTITY_NAVIGATIONS };
+const core: ApiRoutes = { sets: ENTITY_SETS, functions: API_FUNCTIONS, navigations: ENTITY_NAVIGATIONS };
 const jobTasks = navigationOf(Job, 'Tasks')!;
 const assetFiles = navigationOf(Asset, 'Files')!;
 
@@ -21,7 +23,14 @@ describe('createApiRouter', () => {
   it('refuses a composition that routes one entity set, function, action or navigation twice', () => {
     expect(() => createApiRouter({ ...core, sets: [...ENTITY_SETS, ENTITY_SETS[0]!] })).toThrow(/entity set Assets is routed twice/);
     expect(() => createApiRouter({ ...core, functions: [...API_FUNCTIONS, API_FUNCTIONS[0]!] })).toThrow(/function GetProtectionKeyId is routed twice/);
-    expect(() => createApiRouter({ ...core, actions: [...API_ACTIONS, API_ACTIONS[0]!] })).toThrow(/action StreamingEndpoints\/Start is routed twice/);
+    expect(() => createApiRouter({ ...core, actions: [...STREAMING_AREA.actions, STREAMING_AREA.actions[0]!] })).toThrow(/action StreamingEndpoints\/Start is routed twice/);
     expect(() => createApiRouter({ ...core, navigations: [...ENTITY_NAVIGATIONS, ENTITY_NAVIGATIONS[0]!] })).toThrow(/navigation Assets\/Files is routed twice/);
+  });
+
+  it('serves every declared entity action, and declares every one it serves (one list each, both areas)', () => {
+    const declared = ENTITY_ACTIONS.map((a) => `${a.set}/${a.name}`).sort();
+    const composed = [...DELIVERY_AREA.actions, ...STREAMING_AREA.actions].map((r) => `${r.type.set}/${r.name}`).sort();
+    expect(composed).toEqual(declared);
+    expect(declared).toEqual(expect.arrayContaining(['ContentKeys/GetKeyDeliveryUrl', 'StreamingEndpoints/Start', 'StreamingEndpoints/Stop', 'StreamingEndpoints/Scale']));
   });
 });

@@ -157,6 +157,22 @@ export const ENTITY_SETS: readonly EntitySetSpec[] = [
     },
     beforeDelete: waitForJobEnd,
   },
+  {
+    set: 'AssetDeliveryPolicies',
+    tag: 'adpid',
+    create: async ({ name }) => ({
+      // NoDynamicEncryption for progressive download: the .NET scenario test's clear policy.
+      properties: { Name: string(name), AssetDeliveryProtocol: int32(16), AssetDeliveryPolicyType: int32(2), AssetDeliveryConfiguration: { type: 'Edm.String', value: null } },
+      echo: { property: 'Name', value: name },
+    }),
+    merge: (name) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+  },
+  {
+    set: 'ContentKeyAuthorizationPolicies',
+    tag: 'ckpid',
+    create: async ({ name }) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+    merge: (name) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+  },
   { set: 'Tasks', tag: 'tid' },
   { set: 'MediaProcessors', tag: 'mpid' },
   { set: 'StorageAccounts', tag: undefined },
