@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { CaseResult } from '../suites/types.js';
+import type { CaseResult } from '../suites/case-result.js';
 
 /** A broken rule, said in words: what the endpoint did and what it should have done. */
 export class Violation extends Error {

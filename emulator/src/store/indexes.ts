@@ -1,16 +1,6 @@
-import type { JsonRecord } from './types.js';
+import type { IndexDef, JsonRecord } from './types.js';
 
-/**
- * A secondary index: the records of `collection` grouped by `key(record)` (undefined: the record is
- * not in the index). Lookups cost O(matches) instead of a scan of the collection, which is what
- * keeps per-request work flat as the state grows (the files of one asset, the links of one key).
- * `key` must be a pure function of the record: the store calls it when a record is put or removed.
- */
-export interface IndexDef {
-  readonly collection: string;
-  readonly name: string;
-  key(record: JsonRecord): string | undefined;
-}
+export type { IndexDef } from './types.js';
 
 export function defineIndex(collection: string, name: string, key: (record: JsonRecord) => string | undefined): IndexDef {
   return Object.freeze({ collection, name, key });

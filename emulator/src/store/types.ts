@@ -3,7 +3,6 @@
  * a transaction; a transaction's promise resolves only once its changes are durable on disk (file
  * mode), so an HTTP response sent after it can never be lost to a `kill -9`.
  */
-import type { IndexDef } from './indexes.js';
 
 /** A JSON value as stored: what `JSON.parse(JSON.stringify(x))` gives back unchanged. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -119,4 +118,16 @@ export class StoreFullError extends Error {
     );
     this.name = 'StoreFullError';
   }
+}
+
+/**
+ * A secondary index: the records of `collection` grouped by `key(record)` (undefined: the record is
+ * not in the index). Lookups cost O(matches) instead of a scan of the collection, which is what
+ * keeps per-request work flat as the state grows (the files of one asset, the links of one key).
+ * `key` must be a pure function of the record: the store calls it when a record is put or removed.
+ */
+export interface IndexDef {
+  readonly collection: string;
+  readonly name: string;
+  key(record: JsonRecord): string | undefined;
 }

@@ -53,16 +53,18 @@ export class LayoutCtr implements Decryptor {
 export function counterLittleEndian(iv: bigint): CounterLayout {
   const iv8 = Buffer.alloc(8);
   iv8.writeBigUInt64BE(iv);
-  return (block, out, at) => {
-    iv8.copy(out, at);
-    writeUInt64LE(out, block, at + 8);
-  };
+  return ivThenLittleEndianBlock(iv8);
 }
 
 /** LE64(IV) || LE64(block): the whole counter block little-endian (a host-order struct). */
 export function wholeCounterLittleEndian(iv: bigint): CounterLayout {
   const iv8 = Buffer.alloc(8);
   iv8.writeBigUInt64LE(iv);
+  return ivThenLittleEndianBlock(iv8);
+}
+
+/** The 8 IV bytes as given, then the block number little-endian. */
+function ivThenLittleEndianBlock(iv8: Buffer): CounterLayout {
   return (block, out, at) => {
     iv8.copy(out, at);
     writeUInt64LE(out, block, at + 8);

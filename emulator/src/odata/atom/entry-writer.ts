@@ -159,8 +159,10 @@ function collectionElement(property: PropertyDef, complex: ComplexTypeDef, value
 }
 
 function updatedOf(type: EntityTypeDef, record: Readonly<Record<string, unknown>>, ctx: AtomWriteContext): Date {
-  if (type.properties.some((p) => p.name === 'LastModified')) {
-    const iso = canonicalDateTime(record['LastModified']);
+  // The entry's <updated> is the entity's LastModified where its type declares one.
+  const lastModified = type.properties.find((p) => p.name === 'LastModified');
+  if (lastModified) {
+    const iso = canonicalDateTime(record[lastModified.name]);
     if (iso !== undefined) return new Date(iso);
   }
   return ctx.now ?? new Date();
