@@ -29,6 +29,18 @@ export function opensslVersion(): string | undefined {
 }
 
 /**
+ * `openssl speed -evp aes-256-ctr` at one buffer size for about a second, wall clock (`-elapsed`,
+ * as the library is timed); returns MiB/s.
+ */
+export async function opensslSpeed(bufferBytes: number): Promise<number> {
+  const stdout = await run('openssl', ['speed', '-elapsed', '-seconds', '1', '-bytes', String(bufferBytes), '-evp', 'aes-256-ctr']);
+  // The last line: `AES-256-CTR  7410769.92k`, in thousands of bytes per second.
+  const thousands = /^\S+\s+([\d.]+)k\s*$/m.exec(stdout.trim().split('\n').at(-1) ?? '')?.[1];
+  if (thousands === undefined) throw new Error(`openssl speed printed no throughput:\n${stdout}`);
+  return (Number(thousands) * 1000) / (1024 * 1024);
+}
+
+/**
  * `openssl enc -aes-256-ctr` file to file; returns wall-clock seconds including its start-up
  * (a few milliseconds, which only flatters the library's ratio by that much).
  */

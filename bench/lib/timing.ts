@@ -20,21 +20,54 @@ export async function timeOnce(fn: () => unknown): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+/** One run of one contender: wall-clock seconds, and CPU seconds of this process (all threads). */
+export interface RunTime {
+  seconds: number;
+  cpuSeconds: number;
+}
+
 /**
- * Best (shortest) time of each contender over `rounds`, running them in turn each round so that
- * a change in machine state (frequency, a noisy neighbour, page cache) hits all of them alike.
- * The heap is collected before every run.
+ * `rounds` rounds of every contender, each round running them all back to back, from a collected
+ * heap, in an order that rotates from round to round: a change in the machine's state (a noisy
+ * neighbour, frequency, page cache) then hits all of them alike, and none always runs first. The
+ * times of each contender come back in round order, so round r of one pairs with round r of
+ * another (see `ratiosOf`).
  */
-export async function bestOfInterleaved<K extends string>(rounds: number, contenders: Record<K, () => unknown>): Promise<Record<K, number>> {
-  const best = {} as Record<K, number>;
+export async function interleavedRounds<K extends string>(
+  rounds: number,
+  contenders: Record<K, () => unknown>,
+  onRun?: (round: number, name: K, time: RunTime) => void,
+): Promise<Record<K, RunTime[]>> {
+  const names = Object.keys(contenders) as K[];
+  const times = Object.fromEntries(names.map((name) => [name, [] as RunTime[]])) as Record<K, RunTime[]>;
   for (let round = 0; round < rounds; round++) {
-    for (const name of Object.keys(contenders) as K[]) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length]!;
       collectGarbage();
+      const cpuBefore = process.cpuUsage();
       const seconds = await timeOnce(contenders[name]);
-      best[name] = Math.min(best[name] ?? Infinity, seconds);
+      const cpu = process.cpuUsage(cpuBefore);
+      const time = { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+      times[name].push(time);
+      onRun?.(round, name, time);
     }
   }
-  return best;
+  return times;
+}
+
+/**
+ * `first` then `second` in even rounds, the other way round in odd ones: for contenders that cannot
+ * go through `interleavedRounds` (each needs what the previous step made), so that neither always
+ * meets the fresher machine.
+ */
+export async function inTurn(round: number, first: () => Promise<unknown>, second: () => Promise<unknown>): Promise<void> {
+  for (const step of round % 2 === 0 ? [first, second] : [second, first]) await step();
+}
+
+/** Round-by-round `a / b` of two series measured in the same rounds. */
+export function ratiosOf(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) throw new Error(`${a.length} rounds against ${b.length}`);
+  return a.map((value, round) => value / b[round]!);
 }
 
 /** Operations per second of a synchronous `op`, calling it repeatedly for about `seconds`. */

@@ -51,6 +51,9 @@ describe('protection certificate', () => {
     expect(x509.subject).toBe('CN=ams-v2-emulator-protection-key');
     expect(x509.issuer).toBe(x509.subject);
     expect(x509.verify(x509.publicKey)).toBe(true);
+    const parsed = forge.pki.certificateFromPem(cert.certificatePem);
+    expect(parsed.siginfo.algorithmOid).toBe(forge.pki.oids.sha256WithRSAEncryption);
+    expect(parsed.verify(parsed)).toBe(true);
     expect(x509.publicKey.asymmetricKeyType).toBe('rsa');
     expect(x509.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
     expect(x509.checkPrivateKey(createPrivateKey(cert.privateKeyPem))).toBe(true);

@@ -2,8 +2,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import {
-  AmsCtr, amsCtr, counterBlock, createAmsCtrStream, CryptoInputError, ivToBytes,
+  AmsCtr, amsCtr, cipherInPlace, counterBlock, createAmsCtrStream, CryptoInputError, CTR_IN_PLACE_SOURCE,
+  CTR_SLICE_BYTES, ivToBytes, type CipherUpdate,
 } from '../src/crypto/index.js';
 import { amsCtrByEcb, amsCounterBlock, ctr128, ctrWithCounters, MAX_U64, TWO64 } from '../../test/support/crypto-reference.js';
 
@@ -44,13 +46,16 @@ function split(buffer: Uint8Array, cuts: number[]): Buffer[] {
   return out;
 }
 
-async function throughStream(k: Uint8Array, v: bigint, o: bigint, chunks: Buffer[]): Promise<Buffer> {
+async function throughStream(k: Uint8Array, v: bigint, o: bigint, chunks: Buffer[], sliceBytes?: number): Promise<Buffer> {
   const out: Buffer[] = [];
-  await pipeline(Readable.from(chunks), createAmsCtrStream(k, v, o), async (source: AsyncIterable<Buffer>) => {
+  await pipeline(Readable.from(chunks), createAmsCtrStream(k, v, o, sliceBytes === undefined ? {} : { sliceBytes }), async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) out.push(chunk);
   });
   return Buffer.concat(out);
 }
+
+/** Slice sizes small enough that data of a few KiB spans many slices, and the default. */
+const sliceBytes = fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 65, max: 5000 }), fc.constant(CTR_SLICE_BYTES));
 
 describe('AMS AES-256-CTR', () => {
   it('decrypting the encryption gives the data back, for any key, IV, offset and length', () => {
@@ -83,6 +88,74 @@ describe('AMS AES-256-CTR', () => {
         expectSameBytes(await throughStream(k, v, o, split(d, cuts)), amsCtr(k, v, d, o));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('updateInPlace and updateSlices equal the per-block reference for any chunking, slice size and offset, across the wrap', () => {
+    fc.assert(
+      fc.property(key, iv, fc.oneof(offset, nearWrap), data, fc.array(fc.nat(), { maxLength: 12 }), sliceBytes, (k, v, o, d, cuts, slice) => {
+        const expected = amsCtrByEcb(k, v, d, o);
+        const inPlace = new AmsCtr(k, v, o, { sliceBytes: slice });
+        const sliced = new AmsCtr(k, v, o, { sliceBytes: slice });
+        const inPlaceOut: Buffer[] = [];
+        const slicedOut: Buffer[] = [];
+        for (const chunk of split(d, cuts)) {
+          const before = Buffer.from(chunk);
+          sliced.updateSlices(chunk, (s) => {
+            expect(s.length).toBeLessThanOrEqual(slice);
+            slicedOut.push(s);
+          });
+          expectSameBytes(chunk, before); // updateSlices leaves its input alone
+          expect(inPlace.updateInPlace(chunk)).toBe(chunk);
+          inPlaceOut.push(chunk);
+        }
+        expectSameBytes(Buffer.concat(inPlaceOut), expected);
+        expectSameBytes(Buffer.concat(slicedOut), expected);
+        expect(inPlace.offset).toBe(o + BigInt(d.length));
+        expect(sliced.offset).toBe(o + BigInt(d.length));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the AmsCtrTransform stream equals the reference for any chunking and slice size', async () => {
+    await fc.assert(
+      fc.asyncProperty(key, iv, fc.oneof(offset, nearWrap), data, fc.array(fc.nat(), { maxLength: 12 }), sliceBytes, async (k, v, o, d, cuts, slice) => {
+        expectSameBytes(await throughStream(k, v, o, split(d, cuts), slice), amsCtrByEcb(k, v, d, o));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('chunks of several default slices equal the reference, across the wrap, in place and as slices', () => {
+    fc.assert(
+      fc.property(key, iv, nearWrap, fc.integer({ min: CTR_SLICE_BYTES + 1, max: 3 * CTR_SLICE_BYTES + 17 }), (k, v, o, length) => {
+        const d = randomBytes(length);
+        const expected = amsCtr(k, v, d, o); // checked against the per-block reference above, for any chunking
+        const slices: Buffer[] = [];
+        new AmsCtr(k, v, o).updateSlices(d, (s) => slices.push(s));
+        expect(Math.max(...slices.map((s) => s.length))).toBeLessThanOrEqual(CTR_SLICE_BYTES);
+        expect(slices.length).toBeGreaterThan(1);
+        expectSameBytes(Buffer.concat(slices), expected);
+        expectSameBytes(new AmsCtr(k, v, o).updateInPlace(Buffer.from(d)), expected);
+        // The wrap falls inside the data: the part after it restarts the low half at 0.
+        const beforeWrap = Number(WRAP - (o % WRAP));
+        if (beforeWrap < length) expectSameBytes(expected.subarray(beforeWrap), amsCtrByEcb(k, v, d.subarray(beforeWrap), 0n));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("cipherInPlace's source text stands alone, as the worker threads run it, and equals one whole update", () => {
+    const standalone = new Function(`${CTR_IN_PLACE_SOURCE} return cipherInPlace;`)() as typeof cipherInPlace;
+    fc.assert(
+      fc.property(key, fc.uint8Array({ minLength: 16, maxLength: 16 }), data, fc.integer({ min: 1, max: 700 }), (k, counter, d, slice) => {
+        const whole = createCipheriv('aes-256-ctr', k, counter).update(d);
+        const buffer = Buffer.from(d);
+        standalone(createCipheriv('aes-256-ctr', k, counter) as CipherUpdate, buffer, slice);
+        expectSameBytes(buffer, whole);
+      }),
+      { numRuns: 200 },
     );
   });
 
@@ -162,11 +235,17 @@ describe('AMS AES-256-CTR', () => {
     expect(reason(() => new AmsCtr(k, 0n, -1))).toBe('offset');
     expect(reason(() => new AmsCtr(k, 0n, 1.5))).toBe('offset');
     expect(reason(() => new AmsCtr(k, 0n, 2 ** 60))).toBe('offset');
+    expect(reason(() => new AmsCtr(k, 0n, 0n, { sliceBytes: 0 }))).toBe('slice-size');
+    expect(reason(() => new AmsCtr(k, 0n, 0n, { sliceBytes: 1.5 }))).toBe('slice-size');
   });
 
   it('returns nothing for no data, and a chunk of zero bytes does not move the stream', () => {
     const ctr = new AmsCtr(new Uint8Array(32), 5n, 7n);
     expect(ctr.update(new Uint8Array(0))).toHaveLength(0);
+    expect(ctr.updateInPlace(Buffer.alloc(0))).toHaveLength(0);
+    const slices: Buffer[] = [];
+    ctr.updateSlices(new Uint8Array(0), (s) => slices.push(s));
+    expect(slices).toEqual([]);
     expect(ctr.offset).toBe(7n);
   });
 });

@@ -76,12 +76,19 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
         storeCloseFailure = err;
       }),
     );
-    const secrets = await loadOrCreateSecrets(config.location);
+    // Storage starts once the store holds the data directory's lock (so no second Azurite opens
+    // a locked directory's blobs), and starts while the secrets load: the embedded Azurite's start
+    // is the longest step of a start-up, and a first one also creates the protection key.
+    const opening = openStorage(config);
+    cleanup.push(async () => (await opening).azurite?.stop());
+    // Both settle before either failure is thrown: nothing may still be writing once undo() runs.
+    const [secretsOutcome, storageOutcome] = await Promise.allSettled([loadOrCreateSecrets(config.location), opening]);
+    if (secretsOutcome.status === 'rejected') throw secretsOutcome.reason;
+    if (storageOutcome.status === 'rejected') throw storageOutcome.reason;
+    const [secrets, opened] = [secretsOutcome.value, storageOutcome.value];
     const logError = (message: string, err: unknown) => process.stderr.write(`ams-emulator: ${message}: ${(err as Error)?.stack ?? String(err)}\n`);
-    const opened = await openStorage(config);
     const azurite = opened.azurite;
     const storage = config.publicBlobEndpoint ? withPublicEndpoint(opened.storage, config.publicBlobEndpoint) : opened.storage;
-    if (azurite) cleanup.push(() => azurite.stop());
 
     const services: Services = {
       config,

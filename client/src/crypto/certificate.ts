@@ -1,6 +1,16 @@
-import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createHash, createPrivateKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type forge from 'node-forge';
 import { CryptoInputError } from './errors.js';
+
+/**
+ * node-forge on first use: only creating a certificate and reading a PFX need it, and loading it
+ * is a noticeable part of a start-up that finds its key on disk.
+ */
+let loadedForge: typeof forge | undefined;
+function loadForge(): typeof forge {
+  return (loadedForge ??= createRequire(import.meta.url)('node-forge') as typeof forge);
+}
 
 /** A certificate given as DER bytes, PEM text, or the base64 DER string `GetProtectionKey` returns. */
 export type CertificateInput = Uint8Array | string;
@@ -57,16 +67,17 @@ export function certificatePublicKey(input: CertificateInput): KeyObject {
 }
 
 /**
- * A self-signed RSA-2048 certificate like the service's protection certificate. The key pair comes
- * from Node (native, fast); node-forge only assembles and signs the X.509 structure, which Node 20
- * cannot do.
+ * A self-signed RSA-2048 certificate like the service's protection certificate. The key pair and
+ * the signature come from Node (native, fast); node-forge only assembles the X.509 structure,
+ * which Node 20 cannot do. (forge's own RSA signing, in JavaScript, was half a second of every
+ * first start-up on 2 cores.)
  */
 export function createProtectionCertificate(options: { commonName?: string; validYears?: number; bits?: number } = {}): ProtectionCertificate {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: options.bits ?? 2048 });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: options.bits ?? 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
+  const forge = loadForge();
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
   cert.serialNumber = '01' + forge.util.bytesToHex(forge.random.getBytesSync(15));
   const now = new Date();
   cert.validity.notBefore = new Date(now.getTime() - 24 * 3600 * 1000);
@@ -79,9 +90,18 @@ export function createProtectionCertificate(options: { commonName?: string; vali
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', keyEncipherment: true, dataEncipherment: true },
   ]);
-  cert.sign(forgeKey, forge.md.sha256.create());
+  // What forge's cert.sign(key, sha256) does, with the RSA operation done by Node.
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
+  cert.tbsCertificate = (forge.pki as unknown as ForgeTbs).getTBSCertificate(cert);
+  const tbs = Buffer.from(forge.asn1.toDer(cert.tbsCertificate).getBytes(), 'binary');
+  cert.signature = sign('sha256', tbs, privateKey).toString('binary');
   const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
   return fromParts(der, privateKeyPem);
+}
+
+/** forge's TBSCertificate builder: in its JavaScript, missing from its typings. */
+interface ForgeTbs {
+  getTBSCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1;
 }
 
 /** Load a certificate and its private key from PEM text (one file holding both, or two). */
@@ -91,6 +111,7 @@ export function loadProtectionCertificatePem(certificatePem: string, privateKeyP
 
 /** Load a certificate and its private key from a PKCS#12 (PFX) file. */
 export function loadProtectionCertificatePfx(pfx: Uint8Array, password = ''): ProtectionCertificate {
+  const forge = loadForge();
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(pfx).toString('binary')));
@@ -112,6 +133,7 @@ export function loadProtectionCertificatePfx(pfx: Uint8Array, password = ''): Pr
 
 /** An empty password may have keyed the MAC as NULL or as ""; OpenSSL tries both, so do we. */
 function openPkcs12(asn1: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx {
+  const forge = loadForge();
   try {
     return forge.pkcs12.pkcs12FromAsn1(asn1, password);
   } catch (err) {

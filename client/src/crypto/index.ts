@@ -4,7 +4,10 @@
  */
 export { CryptoInputError } from './errors.js';
 export { MAX_IV, randomIv, formatIv, parseIv, ivToBytes, ivFromBytes } from './iv.js';
-export { AmsCtr, AmsCtrTransform, amsCtr, createAmsCtrStream, counterBlock } from './ctr.js';
+export {
+  AmsCtr, AmsCtrTransform, amsCtr, createAmsCtrStream, counterBlock,
+  cipherInPlace, CTR_IN_PLACE_SOURCE, CTR_SLICE_BYTES, type AmsCtrOptions, type CipherUpdate,
+} from './ctr.js';
 export { aesEcbEncrypt } from './ecb.js';
 export {
   parseNbId, formatNbId, parseKeyId, formatKeyId, newGuid,

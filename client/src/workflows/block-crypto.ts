@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { amsCtr, ivToBytes } from '../crypto/index.js';
+import { AmsCtr, CTR_IN_PLACE_SOURCE, CTR_SLICE_BYTES, ivToBytes } from '../crypto/index.js';
 
 /**
  * The CPU work of a transfer, for one file: AES-CTR of blocks at their offsets and the MD5 of the
@@ -49,7 +49,7 @@ export function createBlockCrypto(options: BlockCryptoOptions): BlockCrypto {
   return new InlineBlockCrypto(options);
 }
 
-/** On the calling thread, with the library's AmsCtr. */
+/** On the calling thread, with the library's AmsCtr, in place: `transform` consumes its buffer. */
 class InlineBlockCrypto implements BlockCrypto {
   private readonly md5 = createHash('md5');
   private closed = false;
@@ -64,7 +64,7 @@ class InlineBlockCrypto implements BlockCrypto {
     const { key, iv } = this.options;
     if (this.closed) return Promise.reject(new Error('the block crypto was closed'));
     if (!key || iv === undefined) return Promise.reject(new Error('this BlockCrypto has no key'));
-    return Promise.resolve(amsCtr(key, iv, data, offset));
+    return Promise.resolve(new AmsCtr(key, iv, offset).updateInPlace(data));
   }
 
   hash(clear: Buffer): void {
@@ -84,8 +84,9 @@ class InlineBlockCrypto implements BlockCrypto {
 // Plain CommonJS evaluated as the worker's script, so it runs the same from the TypeScript sources
 // (tests) and from dist. Offsets are JS numbers (< 2^53), so the counter's low 64 bits start below
 // 2^49 and never reach the wrap within a file: Node's aes-256-ctr opened at BE64(IV) || BE64(offset
-// / 16) gives exactly the AMS keystream.
-const WORKER_SOURCE = `
+// / 16) gives exactly the AMS keystream. Each block is encrypted in place, in cache-sized slices,
+// by the library's own cipherInPlace (its source text opens the script).
+const WORKER_SOURCE = `${CTR_IN_PLACE_SOURCE}
 const { parentPort, workerData } = require('node:worker_threads');
 const { createCipheriv, createHash } = require('node:crypto');
 const key = workerData.key ? Buffer.from(workerData.key) : undefined;
@@ -108,7 +109,7 @@ parentPort.on('message', (m) => {
     counter.writeBigUInt64BE(BigInt(Math.floor(m.offset / 16)), 8);
     const cipher = createCipheriv('aes-256-ctr', key, counter);
     if (m.offset % 16 !== 0) cipher.update(Buffer.alloc(m.offset % 16));
-    cipher.update(data).copy(data);
+    cipherInPlace(cipher, data, ${CTR_SLICE_BYTES});
     parentPort.postMessage({ id: m.id, buffer: m.buffer, length: m.length }, [m.buffer]);
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String((err && err.message) || err) });

@@ -24,11 +24,13 @@ export async function waitForStorage(storage: BlobStorage, wait: StorageWait): P
       await storage.ping();
       return;
     } catch (err) {
-      if (Date.now() + WAIT_POLL_MS > deadline) throw err;
-      if (!told) {
+      // Announced whenever there is a wait at all, even if the first ping alone used it up (a slow
+      // machine, or a start-up busy creating its keys meanwhile): what happened must not depend on timing.
+      if (!told && wait.waitMs > 0) {
         told = true;
         wait.log(`waiting up to ${Math.round(wait.waitMs / 1000)} s for the storage account at ${storage.blobEndpoint}: ${(err as Error).message}`);
       }
+      if (Date.now() + WAIT_POLL_MS > deadline) throw err;
     }
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
   }
