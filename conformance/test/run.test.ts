@@ -55,10 +55,11 @@ describe.concurrent('against the emulator', () => {
   }
 });
 
-describe('against a server without /_emulator/ (a proxy that forwards /api/ only)', () => {
+describe('against a server without /_emulator/ (a proxy that forwards /api/ and the key delivery service only)', () => {
   let proxy: TestProxy;
   beforeAll(async () => {
-    proxy = await startProxy(compat.baseUrl, { forward: (path) => path.startsWith('/api/') });
+    // Key delivery is the service's own (GetKeyDeliveryUrl names it), not an emulator extra.
+    proxy = await startProxy(compat.baseUrl, { forward: (path) => path.startsWith('/api/') || path.startsWith('/keydelivery/') });
   });
   afterAll(() => proxy?.close());
 
