@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import { emulatorExposureGuard } from '../http/emulator-exposure.js';
-import { readOtherBody } from '../http/read-body.js';
+import { readOtherBody } from '../express/read-body.js';
 import { dashboardRouter } from '../ui/router.js';
 import type { ControlRoute } from './table.js';
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { entitySetLike, FUNCTIONS } from '../odata/edm.js';
 import { splitUrl } from './api-handler.js';
-import { readOtherBody } from './read-body.js';
+import { readOtherBody } from '../express/read-body.js';
 import { baseUrlOf } from './request-context.js';
 
 /**

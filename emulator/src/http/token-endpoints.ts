@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AuthMode } from '../config.js';
 import { AAD_RESOURCE, ACS_SCOPE } from '../auth/credentials.js';
 import { devCredentialsMatch, type TokenIssuer } from '../auth/tokens.js';
-import { readAndDropBody, readOtherBody } from './read-body.js';
+import { readAndDropBody, readOtherBody } from '../express/read-body.js';
 
 /**
  * Token endpoints on the emulator's own port: the ACS era's `POST /v2/OAuth2-13` and Azure AD's

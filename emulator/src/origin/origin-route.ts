@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
 import { Locator } from '../odata/edm.js';
-import { readAndDropBody } from '../http/read-body.js';
+import { readAndDropBody } from '../express/read-body.js';
 import { getAsset } from '../model/asset.js';
 import { filesOfAsset, type AssetFileRecord } from '../model/asset-file.js';
 import { LocatorType } from '../model/enums.js';
