@@ -5,7 +5,7 @@
  *   emulator -> client/src/crypto, client/src/rest/enums.ts    conformance -> client    nothing -> conformance
  *   inside emulator/src:
  *     http/, control/, app/compose.ts -> resources/ (thin handlers) -> model/ -> domain/ -> store/, storage/
- *     verify/, jobs/, origin/, content/, notifications/, ingest/ (subsystems) -> app/, model/, domain/, store/, storage/
+ *     verify/, jobs/, origin/, content/, notifications/, ingest/, keydelivery/ (subsystems) -> app/, model/, domain/, store/, storage/
  *   model/ knows no wire (not http/, resources/, or the OData codec beyond odata/edm.ts and odata/values.ts);
  *   domain/ knows neither HTTP nor OData; store/ and storage/ know nothing above them; subsystems never
  *   import handlers (resources/), http/ or control/; no import cycles.
@@ -61,7 +61,7 @@ module.exports = {
       comment: 'The model says what an entity is and what must hold of it; the wire formats, handlers and subsystems stand on it, never the other way. It may read the entity descriptions (odata/edm.ts) and canonical values (odata/values.ts).',
       severity: 'error',
       from: { path: '^emulator/src/model/' },
-      to: { path: '^emulator/src/(http|resources|verify|jobs|origin|content|control|faults|auth|odata/(?!edm\\.ts$|values\\.ts$))' },
+      to: { path: '^emulator/src/(http|resources|verify|jobs|origin|content|keydelivery|control|faults|auth|odata/(?!edm\\.ts$|values\\.ts$))' },
     },
     {
       name: 'handlers-below-http',
@@ -72,9 +72,9 @@ module.exports = {
     },
     {
       name: 'subsystems-not-on-handlers',
-      comment: 'verify, jobs, origin, content, notifications and ingest stand on app, model, domain, store and storage, not on handlers, the HTTP layer or the control plane.',
+      comment: 'verify, jobs, origin, content, notifications, ingest and keydelivery stand on app, model, domain, store and storage, not on handlers, the HTTP layer or the control plane.',
       severity: 'error',
-      from: { path: '^emulator/src/(verify|jobs|origin|content|notifications|ingest)/' },
+      from: { path: '^emulator/src/(verify|jobs|origin|content|notifications|ingest|keydelivery)/' },
       to: { path: '^emulator/src/(resources|http|control)/' },
     },
     {

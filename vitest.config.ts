@@ -26,6 +26,8 @@ const UNIT = [
   'emulator/test/resources/router.test.ts',
   'emulator/test/control/table.test.ts',
   'emulator/test/model/job.test.ts',
+  'emulator/test/model/asset-delivery-policy.test.ts',
+  'emulator/test/domain/token-restriction.test.ts',
   'emulator/test/model/schema-*.test.ts',
   'emulator/test/store/state.test.ts',
   'emulator/test/verify/{content-probe,hypotheses,scheduler}.test.ts',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../../test/support/emulator.js';
 import { runConformance, type CaseResult, type RunReport } from '../src/index.js';
-import { batchWithoutContentIds, corruptRebind, countOffByOne, notFoundAsBadRequest, startProxy, type TestProxy } from './helpers/proxy.js';
+import { batchWithoutContentIds, corruptRebind, countOffByOne, notFoundAsBadRequest, operationsAlwaysSucceed, startProxy, type TestProxy } from './helpers/proxy.js';
 
 /**
  * `ams-conformance run` against the emulator in compat and in strict mode, against the same
@@ -50,15 +50,16 @@ describe.concurrent('against the emulator', () => {
         expect(c.runs, `${c.id}: --runs bounds every property`).toBeLessThanOrEqual(RUNS);
       }
       const titles = cases(report).map((c) => c.id);
-      expect(titles).toEqual(expect.arrayContaining([mode === 'strict' ? 'variants-refused' : 'variants-flagged', 'reuse-under-one-key', 'bad-wraps-never-rebind', 'blocks-verify-on-server', 'storage-decryption-roundtrip', 'lookup', 'mes-outputs', 'unknown-preset', 'wame-output', 'subscriptions-checked', 'webhook-delivery', 'queue-delivery']));
+      expect(titles).toEqual(expect.arrayContaining([mode === 'strict' ? 'variants-refused' : 'variants-flagged', 'reuse-under-one-key', 'bad-wraps-never-rebind', 'blocks-verify-on-server', 'storage-decryption-roundtrip', 'lookup', 'mes-outputs', 'unknown-preset', 'wame-output', 'subscriptions-checked', 'webhook-delivery', 'queue-delivery', 'streaming-endpoints', 'key-delivery']));
     }, 90_000);
   }
 });
 
-describe('against a server without /_emulator/ (a proxy that forwards /api/ only)', () => {
+describe('against a server without /_emulator/ (a proxy that forwards /api/ and the key delivery service only)', () => {
   let proxy: TestProxy;
   beforeAll(async () => {
-    proxy = await startProxy(compat.baseUrl, { forward: (path) => path.startsWith('/api/') });
+    // Key delivery is the service's own (GetKeyDeliveryUrl names it), not an emulator extra.
+    proxy = await startProxy(compat.baseUrl, { forward: (path) => path.startsWith('/api/') || path.startsWith('/keydelivery/') });
   });
   afterAll(() => proxy?.close());
 
@@ -125,6 +126,19 @@ describe('against broken servers', () => {
       const batch = cases(report).find((c) => c.id === 'batch-changesets')!;
       expect(batch.status).toBe('failed');
       expect(batch.error).toMatch(/came back with Content-ID undefined, not "1"/);
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
+
+  it('a server whose refused operations report Succeeded fails the streaming check, naming the operation', async () => {
+    const proxy = await startProxy(compat.baseUrl, { tamper: operationsAlwaysSucceed });
+    try {
+      const report = await runConformance({ endpoint: `${proxy.url}api/`, credentials: token, seed: SEED, runs: RUNS, suites: ['protocol'] });
+      expect(report.ok).toBe(false);
+      const streaming = cases(report).find((c) => c.id === 'streaming-endpoints')!;
+      expect(streaming.status).toBe('failed');
+      expect(streaming.error).toMatch(/DELETE of the default StreamingEndpoint ended Succeeded\s*, not Failed DeleteNotAllowedOnDefaultOrigin/);
     } finally {
       await proxy.close();
     }

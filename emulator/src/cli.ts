@@ -39,6 +39,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: 'key', env: 'AMS_EMULATOR_KEY', type: 'string', value: 'PEM', description: 'private key for --cert' },
   { flag: 'move-corrupt-state', env: 'AMS_EMULATOR_MOVE_CORRUPT_STATE', type: 'boolean', description: 'move a corrupt or unknown-version state file aside and start empty, instead of refusing to start' },
   { flag: 'job-progression', env: 'AMS_EMULATOR_JOB_PROGRESSION', type: 'string', value: 'immediate|polls:N', description: 'how jobs advance: at once (default), or one state per N reads of the job' },
+  { flag: 'operation-progression', env: 'AMS_EMULATOR_OPERATION_PROGRESSION', type: 'string', value: 'immediate|polls:N', description: 'how asynchronous operations (StreamingEndpoint create, Start, Stop, Scale, delete) complete: at once (default), or on the N-th read of Operations(\'<id>\')' },
   { flag: 'id-seed', env: 'AMS_EMULATOR_ID_SEED', type: 'string', value: 'N', description: 'generate deterministic ids from this seed (for snapshot tests)' },
   { flag: 'max-files-per-asset', env: 'AMS_EMULATOR_MAX_FILES_PER_ASSET', type: 'string', value: 'N', description: `files an asset may hold; one more is refused with 400 (default ${DEFAULT_LIMITS.maxFilesPerAsset})` },
   { flag: 'verify-max-restream-mb', env: 'AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB', type: 'string', value: 'N', description: `largest blob (MiB) a diagnosis decrypts again in full; above it, only the first bytes are tried (default ${DEFAULT_LIMITS.verifyMaxRestreamBytes / (1024 * 1024)})` },
@@ -113,13 +114,10 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
   if (cert !== undefined && key !== undefined) config.tls = { certFile: resolve(cert), keyFile: resolve(key) };
   config.moveCorruptStateAside = bool('move-corrupt-state');
-  const progression = str('job-progression');
-  if (progression !== undefined) {
-    const m = /^polls:(\d+)$/.exec(progression);
-    if (progression === 'immediate') config.jobProgression = { mode: 'immediate' };
-    else if (m && Number(m[1]) >= 1) config.jobProgression = { mode: 'polls', pollsPerState: Number(m[1]) };
-    else throw new UsageError(`--job-progression must be immediate or polls:N (N >= 1), not ${JSON.stringify(progression)}`);
-  }
+  const jobs = progression('job-progression', str('job-progression'));
+  if (jobs) config.jobProgression = jobs;
+  const operations = progression('operation-progression', str('operation-progression'));
+  if (operations) config.operationProgression = operations;
   const seed = str('id-seed');
   if (seed !== undefined) {
     if (!/^\d{1,9}$/.test(seed)) throw new UsageError(`--id-seed must be a whole number, not ${JSON.stringify(seed)}`);
@@ -136,6 +134,15 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     config.limits = { ...DEFAULT_LIMITS, ...config.limits, verifyMaxRestreamBytes: Number(restream) * 1024 * 1024 };
   }
   return { config, help: values['help'] === true, version: values['version'] === true };
+}
+
+/** `immediate` or `polls:N` (N >= 1), for --job-progression and --operation-progression. */
+function progression(flag: string, text: string | undefined): EmulatorConfig['jobProgression'] | undefined {
+  if (text === undefined) return undefined;
+  const m = /^polls:(\d+)$/.exec(text);
+  if (text === 'immediate') return { mode: 'immediate' };
+  if (m && Number(m[1]) >= 1) return { mode: 'polls', pollsPerState: Number(m[1]) };
+  throw new UsageError(`--${flag} must be immediate or polls:N (N >= 1), not ${JSON.stringify(text)}`);
 }
 
 function portNumber(flag: string, text: string): number {
@@ -175,6 +182,7 @@ export function banner(emulator: RunningEmulator): string {
     `                        ${base}${DEV_TENANT}/oauth2/v2.0/token (Azure AD v2, scope=https://rest.media.azure.net/.default)`,
     `  Dev credentials:      client_id=${DEV_CLIENT_ID} client_secret=${DEV_CLIENT_SECRET}`,
     `  Protection key id:    ${emulator.protectionKeyId}`,
+    `  Key delivery:         ${base}keydelivery/?KID=<key guid> (AES-128 envelope keys; GetKeyDeliveryUrl)`,
     `  Storage:              ${storage}`,
     `  Storage connection:   ${emulator.storage.connectionString}`,
     `  Data directory:       ${data}`,

@@ -48,6 +48,8 @@ export interface EmulatorConfig {
   limits: EmulatorLimits;
   /** How jobs progress: at once, or one state per N polls of the job. */
   jobProgression: { mode: 'immediate' } | { mode: 'polls'; pollsPerState: number };
+  /** How asynchronous operations (StreamingEndpoint Start, Stop, Scale...) complete: at once, or on the N-th poll of the operation. */
+  operationProgression: { mode: 'immediate' } | { mode: 'polls'; pollsPerState: number };
   /** Size of the `/_emulator/requests` ring buffer. */
   requestLogSize: number;
   /** Seed for the ids the emulator generates (deterministic ids for snapshot tests); undefined = random. */
@@ -121,6 +123,7 @@ export function defaultConfig(overrides: Partial<EmulatorConfig> = {}): Emulator
     silent: false,
     requestLogSize: 200,
     jobProgression: { mode: 'immediate' },
+    operationProgression: { mode: 'immediate' },
     ...overrides,
     limits: { ...DEFAULT_LIMITS, ...overrides.limits },
   };

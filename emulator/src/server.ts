@@ -19,6 +19,7 @@ import { startNotifications } from './notifications/index.js';
 import { IngestWatcher } from './ingest/index.js';
 import { INGEST_CONTAINER_PREFIX } from './model/ingest-manifests.js';
 import { originRouter } from './origin/index.js';
+import { keyDeliveryRouter } from './keydelivery/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
@@ -142,6 +143,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
       logError,
       extraRoutes: (express) => {
         express.use('/origin', originRouter(services, { log: logError }));
+        express.use('/keydelivery', keyDeliveryRouter(services, { log: logError }));
       },
     });
     const server = await listen(config, app, (rejection) => {

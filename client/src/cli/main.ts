@@ -6,6 +6,7 @@ import { downloadCommand } from './download.js';
 import { EXIT_OK, reportError } from './errors.js';
 import { writeLine, type CliIo } from './io.js';
 import { lsCommands } from './ls.js';
+import { publishCommand } from './publish.js';
 import { rmCommand } from './rm.js';
 import { jobCommand } from './job.js';
 import { uploadCommand } from './upload.js';
@@ -18,7 +19,7 @@ import { packageVersion } from './version.js';
 const program: CommandGroup = {
   name: 'ams-client',
   summary: 'Reference client for the AMS v2 storage-encryption workflow.',
-  commands: [uploadCommand, downloadCommand, lsCommands, rmCommand, jobCommand, cryptoCommands],
+  commands: [uploadCommand, downloadCommand, lsCommands, rmCommand, jobCommand, publishCommand, cryptoCommands],
   groupOptions: [{ name: 'version', type: 'boolean', description: 'print the version' }],
 };
 

@@ -1,9 +1,9 @@
 import { AmsConnection, type AmsClientOptions } from './connection.js';
 import {
   decodeAccessPolicy, decodeAsset, decodeAssetFile, decodeContentKey, decodeJob, decodeLocator,
-  decodeMediaProcessor, decodeTask, ProtectionKeyType,
+  decodeMediaProcessor, decodeOperation, decodeStreamingEndpoint, decodeTask, ProtectionKeyType,
   type AccessPolicy, type Asset, type AssetFile, type ContentKey, type Job, type Locator,
-  type MediaProcessor, type Task,
+  type MediaProcessor, type Operation, type StreamingEndpoint, type Task,
 } from './entities.js';
 import { AmsRequestError } from './errors.js';
 import {
@@ -85,6 +85,21 @@ export interface CreateJobRequest {
     Options?: number;
   }>;
   Priority?: number;
+}
+
+export interface AwaitOperationOptions extends CallOptions {
+  /** Between polls; Java's SDK waits 2 s. Default 1000 ms. */
+  pollMs?: number;
+  /** Give up after this long. Default 120 s. */
+  timeoutMs?: number;
+}
+
+/** An operation that ended Failed: the service's ErrorCode and message. */
+export class OperationFailedError extends Error {
+  constructor(readonly operation: Operation) {
+    super(`Operation ${operation.Id} failed: ${operation.ErrorCode ?? 'no code'}: ${operation.ErrorMessage ?? 'no message'}`);
+    this.name = 'OperationFailedError';
+  }
 }
 
 /**
@@ -365,6 +380,42 @@ export class AmsClient {
   /** The assets a job task read to write this one (its job's inputs, on the emulator). */
   listAssetParentAssets(assetId: string, options: CallOptions = {}): Promise<Asset[]> {
     return this.connection.collection({ method: 'GET', path: `${entityPath('Assets', assetId)}/ParentAssets`, signal: options.signal }, decodeAsset);
+  }
+
+  // --- Streaming endpoints and operations ---------------------------------------------------
+
+  listStreamingEndpoints(query?: ODataQuery, options: CallOptions = {}): Promise<StreamingEndpoint[]> {
+    return this.connection.collection({ method: 'GET', path: 'StreamingEndpoints', query: odataQueryString(query), signal: options.signal }, decodeStreamingEndpoint);
+  }
+
+  getStreamingEndpoint(id: string, options: CallOptions = {}): Promise<StreamingEndpoint> {
+    return this.connection.entity({ method: 'GET', path: entityPath('StreamingEndpoints', id), signal: options.signal }, decodeStreamingEndpoint);
+  }
+
+  /** POST StreamingEndpoints('..')/Start: the operation's id (await it with awaitOperation), or null when done at once. */
+  startStreamingEndpoint(id: string, options: CallOptions = {}): Promise<string | null> {
+    return this.connection.accepted({ method: 'POST', path: `${entityPath('StreamingEndpoints', id)}/Start`, body: {}, signal: options.signal });
+  }
+
+  stopStreamingEndpoint(id: string, options: CallOptions = {}): Promise<string | null> {
+    return this.connection.accepted({ method: 'POST', path: `${entityPath('StreamingEndpoints', id)}/Stop`, body: {}, signal: options.signal });
+  }
+
+  getOperation(id: string, options: CallOptions = {}): Promise<Operation> {
+    return this.connection.entity({ method: 'GET', path: entityPath('Operations', id), signal: options.signal }, decodeOperation);
+  }
+
+  /** Poll `Operations('..')` until it leaves InProgress; Failed throws OperationFailedError. */
+  async awaitOperation(id: string, options: AwaitOperationOptions = {}): Promise<Operation> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      const operation = await this.getOperation(id, options);
+      if (operation.State === 'Failed') throw new OperationFailedError(operation);
+      if (operation.State !== 'InProgress') return operation;
+      if (Date.now() >= deadline) throw new Error(`Operation ${id} was still InProgress after ${options.timeoutMs ?? 120_000} ms`);
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+      options.signal?.throwIfAborted();
+    }
   }
 
   listMediaProcessors(query?: ODataQuery, options: CallOptions = {}): Promise<MediaProcessor[]> {

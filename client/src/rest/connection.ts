@@ -189,6 +189,15 @@ export class AmsConnection {
     return value;
   }
 
+  /**
+   * A call the service may answer `202 Accepted` with an `operation-id` header (StreamingEndpoint
+   * actions, deletes, updates): the operation's id, or null when it answered synchronously.
+   */
+  async accepted(call: AmsCall): Promise<string | null> {
+    const response = await this.send(call);
+    return response.status === 202 ? response.headers.get('operation-id') : null;
+  }
+
   /** A call answered by 204 No Content (MERGE, DELETE, $links, CreateFileInfos). */
   async noContent(call: AmsCall): Promise<void> {
     await this.send(call);

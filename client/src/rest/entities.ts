@@ -266,3 +266,43 @@ export function decodeMediaProcessor(raw: JsonObject): MediaProcessor {
     Version: requiredString(raw, 'Version'),
   };
 }
+
+/** A StreamingEndpoint: what serves OnDemandOrigin locators. State is a string on the wire. */
+export interface StreamingEndpoint {
+  Id: string;
+  Name: string;
+  /** Stopped, Starting, Running, Stopping, Deleting or Scaling. */
+  State: string;
+  /** Where its origin answers: `http://<HostName>/<locator guid>/<file>`. */
+  HostName: string | null;
+  ScaleUnits: number | null;
+}
+
+export function decodeStreamingEndpoint(raw: JsonObject): StreamingEndpoint {
+  return {
+    Id: requiredString(raw, 'Id'),
+    Name: requiredString(raw, 'Name'),
+    State: requiredString(raw, 'State'),
+    HostName: optionalString(raw, 'HostName'),
+    ScaleUnits: optionalNumber(raw, 'ScaleUnits'),
+  };
+}
+
+/** An asynchronous change the service answered 202 for. State: InProgress, Succeeded or Failed. */
+export interface Operation {
+  Id: string;
+  State: string;
+  TargetEntityId: string | null;
+  ErrorCode: string | null;
+  ErrorMessage: string | null;
+}
+
+export function decodeOperation(raw: JsonObject): Operation {
+  return {
+    Id: requiredString(raw, 'Id'),
+    State: requiredString(raw, 'State'),
+    TargetEntityId: optionalString(raw, 'TargetEntityId'),
+    ErrorCode: optionalString(raw, 'ErrorCode'),
+    ErrorMessage: optionalString(raw, 'ErrorMessage'),
+  };
+}

@@ -1,4 +1,4 @@
-export { AmsClient, type CallOptions, type CreateAccessPolicyRequest, type CreateAssetRequest, type CreateContentKeyRequest, type CreateFileRequest, type CreateJobRequest, type CreateLocatorRequest, type UpdateFileRequest } from './client.js';
+export { AmsClient, OperationFailedError, type AwaitOperationOptions, type CallOptions, type CreateAccessPolicyRequest, type CreateAssetRequest, type CreateContentKeyRequest, type CreateFileRequest, type CreateJobRequest, type CreateLocatorRequest, type UpdateFileRequest } from './client.js';
 export { AmsConnection, baseAfterRedirect, DEFAULT_API_VERSION, DEFAULT_TIMEOUT_MS, type AmsCall, type AmsClientOptions, type AmsResponse } from './connection.js';
 export { createTokenSource, DEFAULT_AAD_RESOURCE, DEFAULT_ACS_SCOPE, isAadV2Endpoint, readTokenResponse, refreshMarginMs, type AmsAuth, type IssuedToken, type TokenRequester, type TokenSource } from './auth.js';
 export { AmsNetworkError, AmsRequestError, AmsResponseError, AmsTimeoutError } from './errors.js';
@@ -8,7 +8,9 @@ export {
   AccessPermissions, AssetCreationOptions, AssetState, ContentKeyType, JobState, LocatorType, ProtectionKeyType,
   STORAGE_ENCRYPTION_SCHEME, STORAGE_ENCRYPTION_VERSION,
   decodeAccessPolicy, decodeAsset, decodeAssetFile, decodeContentKey, decodeJob, decodeLocator, decodeMediaProcessor, decodeTask,
+  decodeOperation, decodeStreamingEndpoint,
   type AccessPolicy, type Asset, type AssetFile, type ContentKey, type Job, type Locator, type MediaProcessor, type Task, type TaskErrorDetail,
+  type Operation, type StreamingEndpoint,
 } from './entities.js';
 export { EdmValueError } from './edm.js';
 export { entityPath, functionQuery, normalizeBaseUri, odataQueryString, odataString, type ODataQuery } from './urls.js';

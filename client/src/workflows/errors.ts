@@ -11,7 +11,8 @@ export type WorkflowFailure =
   | 'unsupported-encryption'
   | 'bad-locator'
   | 'bad-content-key'
-  | 'checksum-mismatch';
+  | 'checksum-mismatch'
+  | 'streaming-endpoint';
 
 export class AmsWorkflowError extends Error {
   readonly reason: WorkflowFailure;

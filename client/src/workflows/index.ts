@@ -9,3 +9,5 @@ export { resolveInputs, checkName, type ResolvedInput, type UploadInput } from '
 export { guessMimeType, DEFAULT_MIME_TYPE } from './mime.js';
 export { AmsCleanupError, AmsWorkflowError, type Leftover, type WorkflowFailure } from './errors.js';
 export { compareVersions, latestMediaProcessor, submitProcessJob, waitForJob, type ProcessJobRequest, type WaitOptions } from './jobs.js';
+export { publishAsset, type PublishOptions, type PublishResult } from './publish.js';
+export { protectWithEnvelope, type EnvelopeProtection, type KeyRestriction } from './envelope-protection.js';

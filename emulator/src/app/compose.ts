@@ -4,6 +4,7 @@ import { createAccessPolicy, deleteAccessPolicy, updateAccessPolicy } from '../r
 import { createAsset, deleteAsset, updateAsset } from '../resources/assets.js';
 import { createContentKey, deleteContentKey, updateContentKey } from '../resources/content-keys.js';
 import { ENCODING_SETS } from '../resources/encoding-sets.js';
+import { DELIVERY_AREA } from '../resources/delivery-sets.js';
 import { createFile, createFileInfos, deleteFile, updateFile } from '../resources/files.js';
 import { ingestRoutes } from '../resources/ingest-sets.js';
 import type { IngestPoller } from '../resources/ingest.js';
@@ -14,6 +15,7 @@ import { NOTIFICATION_SETS } from '../resources/notification-sets.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from '../resources/protection.js';
 import { createApiRouter, type ApiRouter, type ApiRoutes, type EntitySetRoute, type FunctionRoute } from '../resources/router.js';
 import { mediaProcessors, storageAccounts } from '../resources/static-sets.js';
+import { STREAMING_AREA } from '../resources/streaming-sets.js';
 
 /**
  * What the emulator serves under `/api/`, in one place: every entity set with its handlers, every
@@ -46,13 +48,20 @@ export interface ApiParts {
   ingest: IngestPoller;
 }
 
-/** The routes of one emulator: the entity sets above, and the subsystems' (jobs, ingest) for its parts. */
+/**
+ * The routes of one emulator: the entity sets above, the areas (content protection and delivery,
+ * `DELIVERY_AREA`, with its `$links`; streaming, `STREAMING_AREA`), each with its entity-bound
+ * actions, and the subsystems' (jobs, ingest) for its parts.
+ */
 export function apiRoutes(parts: ApiParts): ApiRoutes {
+  const areas = [DELIVERY_AREA, STREAMING_AREA];
   const subsystems = [jobRoutes(parts.jobs), ingestRoutes(parts.ingest)];
   return {
-    sets: [...ENTITY_SETS, ...subsystems.flatMap((r) => r.sets)],
-    functions: [...API_FUNCTIONS, ...subsystems.flatMap((r) => r.functions)],
-    navigations: [...ENTITY_NAVIGATIONS, ...subsystems.flatMap((r) => r.navigations)],
+    sets: [...ENTITY_SETS, ...areas.flatMap((a) => a.sets), ...subsystems.flatMap((r) => r.sets)],
+    functions: [...API_FUNCTIONS, ...areas.flatMap((a) => a.functions), ...subsystems.flatMap((r) => r.functions)],
+    navigations: [...ENTITY_NAVIGATIONS, ...areas.flatMap((a) => a.navigations), ...subsystems.flatMap((r) => r.navigations)],
+    actions: [...areas.flatMap((a) => a.actions), ...subsystems.flatMap((r) => r.actions ?? [])],
+    links: [...areas.flatMap((a) => a.links), ...subsystems.flatMap((r) => r.links ?? [])],
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Services } from '../app/services.js';
 import { FINDINGS } from '../domain/findings.js';
-import { COLLECTIONS } from '../model/collections.js';
+import { ASSET_DELIVERY_POLICY_LINKS, AUTHORIZATION_OPTION_LINKS, COLLECTIONS } from '../model/collections.js';
 import { VERIFICATIONS } from '../verify/verification-store.js';
 import type { RequestLog } from '../http/request-log.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
@@ -83,7 +83,8 @@ export function statusHandlers(options: StatusOptions) {
 /** Every collection, as stored; the protection private key is not in the store, so it cannot leak here. */
 function dumpState(services: Services): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
-  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', 'findings', 'verifications', 'notificationEndPoints', 'notificationDeliveries', 'ingestManifests', 'ingestManifestAssets', 'ingestManifestFiles']) {
+  const delivery = [COLLECTIONS.AssetDeliveryPolicies, ASSET_DELIVERY_POLICY_LINKS, COLLECTIONS.ContentKeyAuthorizationPolicies, COLLECTIONS.ContentKeyAuthorizationPolicyOptions, AUTHORIZATION_OPTION_LINKS];
+  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', ...delivery, 'findings', 'verifications', 'notificationEndPoints', 'notificationDeliveries', 'ingestManifests', 'ingestManifestAssets', 'ingestManifestFiles']) {
     out[name] = [...services.store.values(name)];
   }
   return out;

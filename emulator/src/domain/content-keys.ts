@@ -9,6 +9,9 @@ import {
 import { ContentKeyType } from '../model/enums.js';
 import type { Deviation } from './deviations.js';
 
+/** Dynamic encryption is AES-128: these key types must be 16 bytes. */
+const AES128_KEY_TYPES: ReadonlySet<number> = new Set([ContentKeyType.CommonEncryption, ContentKeyType.EnvelopeEncryption, ContentKeyType.CommonEncryptionCbcs]);
+
 /** The content key types the service defined (NET ContentKeyType.cs). */
 export const CONTENT_KEY_TYPES: ReadonlySet<number> = new Set(Object.values(ContentKeyType));
 
@@ -139,6 +142,15 @@ export function inspectNewContentKey(fields: ContentKeyFields, opener: ContentKe
       rule: 'content-key-length',
       entityId: fields.Id,
       message: `ContentKey ${fields.Id}: a StorageEncryption key must be 32 bytes (AES-256), the wrapped key is ${key.length} bytes`,
+      details: { keyLength: key.length },
+    });
+    return out;
+  }
+  if (AES128_KEY_TYPES.has(fields.ContentKeyType) && key.length !== 16) {
+    out.push({
+      rule: 'content-key-length-aes128',
+      entityId: fields.Id,
+      message: `ContentKey ${fields.Id}: a ContentKeyType ${fields.ContentKeyType} key is AES-128 and must be 16 bytes, the wrapped key is ${key.length} bytes`,
       details: { keyLength: key.length },
     });
     return out;

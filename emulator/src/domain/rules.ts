@@ -4,6 +4,7 @@
  * code cannot drift. A rule's `fix` is written for the author of the client that tripped it.
  */
 import type { RuleDef } from './rule-def.js';
+import { KEY_DELIVERY_RULES } from './key-delivery-rules.js';
 import { VERIFICATION_RULES } from './verification-rules.js';
 
 export type { RuleDef, Severity } from './rule-def.js';
@@ -85,7 +86,7 @@ const PROTOCOL_RULES: readonly RuleDef[] = [
 ];
 
 /** Every rule, assembled once from the areas that record findings; never added to later. */
-export const RULES: readonly RuleDef[] = [...PROTOCOL_RULES, ...VERIFICATION_RULES];
+export const RULES: readonly RuleDef[] = [...PROTOCOL_RULES, ...KEY_DELIVERY_RULES, ...VERIFICATION_RULES];
 
 const byId = new Map(RULES.map((r) => [r.id, r]));
 

@@ -62,7 +62,8 @@ export function renderResult(ctx: ResponseContext, result: ApiResult): Rendered 
   switch (result.kind) {
     case 'entity': {
       const key = String(result.record[result.type.key] ?? '');
-      const location: Record<string, string> = result.status === 201 ? { Location: entityUrl(ctx.serviceRoot, result.type, key) } : {};
+      // 202: a create the service answers before it completes (StreamingEndpoints), Location included.
+      const location: Record<string, string> = { ...(result.status !== 200 ? { Location: entityUrl(ctx.serviceRoot, result.type, key) } : {}), ...result.headers };
       if (result.status === 201 && ctx.preferNoContent) {
         return { status: 204, headers: { ...location, 'Preference-Applied': 'return-no-content', DataServiceVersion: dsv(3) } };
       }
@@ -94,6 +95,8 @@ export function renderResult(ctx: ResponseContext, result: ApiResult): Rendered 
       return rendered(ctx, 200, CONTENT_TYPES.xml, dsv(3), result.single ? writeSingleLink(result.uris[0] ?? '') : writeLinksDocument(ctx, result.uris));
     case 'noContent':
       return { status: 204, headers: { DataServiceVersion: dsv(1) } };
+    case 'accepted':
+      return { status: 202, headers: { ...result.headers, DataServiceVersion: dsv(1), 'Content-Length': '0' } };
     case 'serviceDocument':
       if (json) return rendered(ctx, 200, CONTENT_TYPES[jsonFormat], dsv(3), jsonServiceDocument(ctx, result.sets, jsonFormat));
       return rendered(ctx, 200, CONTENT_TYPES.atomService, dsv(1), writeServiceDocument(ctx, result.sets));

@@ -2,6 +2,7 @@ import { Asset, AssetFile, Locator } from '../odata/edm.js';
 import type { RequestInfo } from '../domain/findings.js';
 import type { Services } from '../app/services.js';
 import type { StoreReader, Transaction } from '../store/types.js';
+import { removeDeliveryPolicyLinksOfAsset } from './asset-delivery-policy.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from './collections.js';
 import { findEntity, mergeStamped, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
 import { AssetCreationOptions, AssetState, ContentKeyType } from './enums.js';
@@ -105,15 +106,17 @@ export async function deleteAsset(services: Services, key: string, keepContainer
 }
 
 /**
- * The asset's delete in the store, with everything that depends on it: its files, locators and
- * key links, and the content keys left unused that only an asset gave a purpose to (storage and
- * common-encryption keys). Returns the files and keys deleted.
+ * The asset's delete in the store, with everything that depends on it: its files, locators, key
+ * links and delivery policy links (the policies stay: they may serve other assets), and the
+ * content keys left unused that only an asset gave a purpose to (storage and common-encryption
+ * keys). Returns the files and keys deleted.
  */
 export function removeAsset(tx: Transaction, assetId: string): { files: AssetFileRecord[]; deletedKeys: ContentKeyRecord[] } {
   const files = tx.lookup<AssetFileRecord>(INDEXES.filesByAsset, assetId);
   const deletedKeys: ContentKeyRecord[] = [];
   for (const file of files) tx.delete(COLLECTIONS.Files, canonicalId(AssetFile, file.Id));
   for (const locator of tx.lookup(INDEXES.locatorsByAsset, assetId)) tx.delete(COLLECTIONS.Locators, canonicalId(Locator, String(locator.Id)));
+  removeDeliveryPolicyLinksOfAsset(tx, assetId);
   for (const link of tx.lookup<AssetKeyLinkRecord>(INDEXES.linksByAsset, assetId)) {
     tx.delete(ASSET_KEY_LINKS, linkId(link.assetId, link.keyId));
     const stillUsed = tx.lookup(INDEXES.linksByKey, link.keyId).length > 0;

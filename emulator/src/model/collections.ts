@@ -1,4 +1,4 @@
-import { propertyIndex } from '../store/indexes.js';
+import { defineIndex, propertyIndex } from '../store/indexes.js';
 
 /**
  * Where each kind of entity lives in the store, and the indexes that answer "the records of X that
@@ -19,6 +19,11 @@ export const COLLECTIONS = {
   IngestManifests: 'ingestManifests',
   IngestManifestAssets: 'ingestManifestAssets',
   IngestManifestFiles: 'ingestManifestFiles',
+  StreamingEndpoints: 'streamingEndpoints',
+  Operations: 'operations',
+  AssetDeliveryPolicies: 'assetDeliveryPolicies',
+  ContentKeyAuthorizationPolicies: 'contentKeyAuthorizationPolicies',
+  ContentKeyAuthorizationPolicyOptions: 'contentKeyAuthorizationPolicyOptions',
 } as const;
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
@@ -28,6 +33,11 @@ export const ASSET_KEY_LINKS = 'assetContentKeys';
 
 /** The job-notification outbox: one record per message per endpoint, in the order they were raised. */
 export const NOTIFICATION_DELIVERIES = 'notificationDeliveries';
+/** Asset <-> AssetDeliveryPolicy links (`Assets('…')/$links/DeliveryPolicies`), keyed by `linkId(assetId, policyId)`. */
+export const ASSET_DELIVERY_POLICY_LINKS = 'assetDeliveryPolicyLinks';
+
+/** ContentKeyAuthorizationPolicy <-> Option links (`…Policies('…')/$links/Options`), keyed by `linkId(policyId, optionId)`. */
+export const AUTHORIZATION_OPTION_LINKS = 'authorizationPolicyOptionLinks';
 
 export const INDEXES = {
   filesByAsset: propertyIndex(COLLECTIONS.Files, 'ParentAssetId'),
@@ -38,6 +48,14 @@ export const INDEXES = {
   ingestAssetsByManifest: propertyIndex(COLLECTIONS.IngestManifestAssets, 'ParentIngestManifestId'),
   ingestFilesByManifest: propertyIndex(COLLECTIONS.IngestManifestFiles, 'ParentIngestManifestId'),
   ingestFilesByManifestAsset: propertyIndex(COLLECTIONS.IngestManifestFiles, 'ParentIngestManifestAssetId'),
+  deliveryLinksByAsset: propertyIndex(ASSET_DELIVERY_POLICY_LINKS, 'assetId'),
+  deliveryLinksByPolicy: propertyIndex(ASSET_DELIVERY_POLICY_LINKS, 'policyId'),
+  optionLinksByPolicy: propertyIndex(AUTHORIZATION_OPTION_LINKS, 'policyId'),
+  optionLinksByOption: propertyIndex(AUTHORIZATION_OPTION_LINKS, 'optionId'),
+  /** By the lower-cased AuthorizationPolicyId, as the client may spell the id in any case. */
+  keysByAuthorizationPolicy: defineIndex(COLLECTIONS.ContentKeys, 'AuthorizationPolicyId.lower', (key) =>
+    typeof key['AuthorizationPolicyId'] === 'string' && key['AuthorizationPolicyId'] !== '' ? key['AuthorizationPolicyId'].toLowerCase() : undefined,
+  ),
 } as const;
 
 /** The collection of an entity set, or undefined for sets the emulator does not store. */

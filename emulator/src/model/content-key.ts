@@ -6,6 +6,7 @@ import { ContentKey } from '../odata/edm.js';
 import type { Services } from '../app/services.js';
 import type { StoreReader } from '../store/types.js';
 import { ASSET_KEY_LINKS, COLLECTIONS, INDEXES } from './collections.js';
+import { checkAuthorizationPolicyReference } from './content-key-authorization.js';
 import { findEntity, mergeStamped, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
 import { ContentKeyType, ProtectionKeyType } from './enums.js';
 import { canonicalId, checkKey, linkId } from './ids.js';
@@ -65,6 +66,7 @@ export async function createContentKey(services: Services, values: EntityValues,
   const key = canonicalId(ContentKey, id);
   await services.store.transaction((tx) => {
     if (tx.has(C, key)) throw conflicting(`A ContentKey with Id '${id}' already exists`);
+    checkAuthorizationPolicyReference(tx, record.AuthorizationPolicyId);
     tx.put(C, key, record);
     recordDeviations(tx, request, deviations, () => services.ids.guid(), services.now());
   });
@@ -72,7 +74,12 @@ export async function createContentKey(services: Services, values: EntityValues,
 }
 
 export async function updateContentKey(services: Services, keyText: string, values: EntityValues): Promise<void> {
-  await services.store.transaction((tx) => mergeStamped(tx, ContentKey, C, keyText, values, services.now()));
+  await services.store.transaction((tx) => {
+    mergeStamped(tx, ContentKey, C, keyText, values, services.now());
+    // MERGE {"AuthorizationPolicyId": …} is how a key gets (or, with null, loses) its policy; a
+    // refusal here undoes the merge with the transaction.
+    if (values.has('AuthorizationPolicyId')) checkAuthorizationPolicyReference(tx, values.get('AuthorizationPolicyId'));
+  });
 }
 
 /** DELETE ContentKeys('..'): its links to assets go with it. */

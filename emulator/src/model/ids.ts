@@ -49,6 +49,12 @@ export function containerName(guid: string): string {
   return `asset-${guid}`;
 }
 
+/** The GUID of an nb-id, lower case, for URLs that carry it without the prefix (a key's `?KID=`). */
+export function guidOf(type: EntityTypeDef, id: string): string {
+  if (!type.idTag) throw new TypeError(`${type.name} ids are not nb:<tag>:UUID:<guid>`);
+  return parseNbId(id, type.idTag).guid.toLowerCase();
+}
+
 /** The GUID of a locator id, lower case: a SAS locator's stored access policy and an origin locator's path use it. */
 export function locatorGuid(locatorId: string): string {
   return parseNbId(locatorId, 'lid').guid.toLowerCase();

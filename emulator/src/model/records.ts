@@ -8,6 +8,7 @@
  * The per-entity modules beside this one say what must hold of each; this file only says what a
  * record holds.
  */
+import type { Json } from '../store/types.js';
 import type { JobStateValue } from './enums.js';
 
 type DateTime = string;
@@ -164,10 +165,123 @@ export type EncodingReservedUnitTypeRecord = {
   MaxReservableUnits: number;
 };
 
+export type StreamingEndpointState = 'Stopped' | 'Starting' | 'Running' | 'Stopping' | 'Deleting' | 'Scaling';
+
+export type StreamingEndpointRecord = {
+  Id: string;
+  Name: string;
+  Description: string | null;
+  Created: string;
+  LastModified: string;
+  State: StreamingEndpointState;
+  HostName: string | null;
+  ScaleUnits: number | null;
+  CdnEnabled: boolean;
+  CdnProvider: string | null;
+  CdnProfile: string | null;
+  FreeTrialEndTime: string;
+  StreamingEndpointVersion: string | null;
+  CustomHostNames: Json;
+  AccessControl: Json;
+  CacheControl: Json;
+  CrossSiteAccessPolicies: Json;
+  _internal: StreamingEndpointInternal;
+};
+export type StreamingEndpointInternal = {
+  /** The operation changing the endpoint now, if any. */
+  operationId: string | null;
+  /**
+   * On the default endpoint only: true until a client creates, changes, starts, stops, scales or
+   * deletes any endpoint. Until then the origin answers without a running endpoint, as the
+   * emulator did before it had endpoints, so clients that never manage them keep working.
+   */
+  compatOrigin: boolean;
+};
+
+/** The wire strings (the .NET numbering Succeeded 0, Failed 1, InProgress 2 is client-only). */
+export type OperationState = 'InProgress' | 'Succeeded' | 'Failed';
+
+/** The ErrorCodes the service documented for failed operations (§4.3), those the emulator gives. */
+export type OperationErrorCode = 'InvalidOperation' | 'OperationInProgress' | 'DeleteNotAllowedOnDefaultOrigin';
+
+/** What a completed operation does to its target. */
+export type OperationOutcome =
+  /** The endpoint settles in this state (create, Start, Stop). */
+  | { kind: 'settle'; state: 'Running' | 'Stopped' }
+  /** The endpoint gets these scale units and returns to the state it was in. */
+  | { kind: 'scale'; scaleUnits: number; state: 'Running' | 'Stopped' }
+  /** The endpoint is removed. */
+  | { kind: 'delete' }
+  /** Settings already applied to a running endpoint take effect (nothing more to change). */
+  | { kind: 'settings' }
+  /** The change was refused: nothing changes, the operation fails with this code. */
+  | { kind: 'fail'; code: OperationErrorCode; message: string };
+
+export type OperationRecord = {
+  Id: string;
+  State: OperationState;
+  TargetEntityId: string | null;
+  ErrorCode: string | null;
+  ErrorMessage: string | null;
+  _internal: OperationInternal;
+};
+export type OperationInternal = {
+  outcome: OperationOutcome;
+  /** Polls of the operation since it began (`--operation-progression polls:N`). */
+  polls: number;
+};
+
+/** An AssetDeliveryPolicy: how an asset's protocols are delivered and protected. */
+export type AssetDeliveryPolicyRecord = {
+  Id: string;
+  Name: string | null;
+  AssetDeliveryProtocol: number;
+  AssetDeliveryPolicyType: number;
+  /** JSON text of [{"Key":<int>,"Value":"<string>"}], echoed as sent. */
+  AssetDeliveryConfiguration: string | null;
+  Created: DateTime;
+  LastModified: DateTime;
+};
+
+/** An Asset <-> AssetDeliveryPolicy link; canonical ids. */
+export type AssetDeliveryPolicyLinkRecord = {
+  assetId: string;
+  policyId: string;
+};
+
+export type RestrictionValue = {
+  Name: string | null;
+  KeyRestrictionType: number;
+  /** A TokenRestrictionTemplate's XML for TokenRestricted, else null. */
+  Requirements: string | null;
+};
+
+export type AuthorizationPolicyRecord = {
+  Id: string;
+  Name: string | null;
+};
+
+export type AuthorizationOptionRecord = {
+  Id: string;
+  Name: string | null;
+  KeyDeliveryType: number;
+  KeyDeliveryConfiguration: string | null;
+  Restrictions: RestrictionValue[];
+};
+
+/** A ContentKeyAuthorizationPolicy <-> Option link; canonical ids. */
+export type AuthorizationOptionLinkRecord = {
+  policyId: string;
+  optionId: string;
+};
+
 /** Compile-time proof that every record is storable as it is. */
 type Storable<T extends import('../store/types.js').JsonRecord> = T;
 export type StoredRecords = [
   Storable<AssetRecord>, Storable<AssetFileRecord>, Storable<ContentKeyRecord>, Storable<AccessPolicyRecord>,
   Storable<LocatorRecord>, Storable<AssetKeyLinkRecord>, Storable<JobRecord>, Storable<TaskRecord>,
   Storable<EncodingReservedUnitTypeRecord>,
+  Storable<StreamingEndpointRecord>, Storable<OperationRecord>,
+  Storable<AssetDeliveryPolicyRecord>, Storable<AssetDeliveryPolicyLinkRecord>, Storable<AuthorizationPolicyRecord>,
+  Storable<AuthorizationOptionRecord>, Storable<AuthorizationOptionLinkRecord>,
 ];

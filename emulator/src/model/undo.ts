@@ -1,4 +1,14 @@
-import { AccessPolicy, Asset, AssetFile, ContentKey, Locator, type EntityTypeDef } from '../odata/edm.js';
+import {
+  AccessPolicy,
+  Asset,
+  AssetDeliveryPolicy,
+  AssetFile,
+  ContentKey,
+  ContentKeyAuthorizationPolicy,
+  ContentKeyAuthorizationPolicyOption,
+  Locator,
+  type EntityTypeDef,
+} from '../odata/edm.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import { fileMisfit } from './asset-file.js';
 import { linkMisfit } from './asset-key-link.js';
@@ -26,6 +36,11 @@ const UPDATABLE: ReadonlyMap<EntityTypeDef, string> = new Map([
   [ContentKey, COLLECTIONS.ContentKeys],
   [AccessPolicy, COLLECTIONS.AccessPolicies],
   [Locator, COLLECTIONS.Locators],
+  // Their MERGE changes one record; their DELETE takes links too, which storeOnlyDeleteCascade
+  // does not list, so it is not undone.
+  [AssetDeliveryPolicy, COLLECTIONS.AssetDeliveryPolicies],
+  [ContentKeyAuthorizationPolicy, COLLECTIONS.ContentKeyAuthorizationPolicies],
+  [ContentKeyAuthorizationPolicyOption, COLLECTIONS.ContentKeyAuthorizationPolicyOptions],
 ]);
 
 /** The collection of an entity type whose updates and deletes touch only stored records; undefined for others. */
@@ -35,8 +50,9 @@ export function collectionOfUpdatable(type: EntityTypeDef): string | undefined {
 
 /**
  * The records deleting this one takes with it in the store (a content key's asset links), or
- * undefined when the delete reaches storage too (an asset's container, a SAS locator's stored
- * access policy), so putting the store back would not put everything back.
+ * undefined when the delete is not put back: it reaches storage too (an asset's container, a SAS
+ * locator's stored access policy), so putting the store back would not put everything back, or
+ * it takes records this plan does not list (the delivery sets' links).
  */
 export function storeOnlyDeleteCascade(reader: StoreReader, collection: string, id: string, record: JsonRecord): RecordSlot[] | undefined {
   switch (collection) {

@@ -209,6 +209,8 @@ function fromAtomEntry(entry: AtomEntryBody, type: EntityTypeDef): EntityBody {
     }
     if ('elements' in value) {
       setChecked(out, type, property, toCanonical(property, value.elements));
+    } else if ('tree' in value) {
+      setValue(out, type, property, value.tree);
     } else {
       setValue(out, type, property, value.text === null ? null : property.type === 'Edm.String' ? value.text : value.text.trim());
     }

@@ -11,11 +11,16 @@
  * - Edm.DateTime: ISO 8601 UTC string `YYYY-MM-DDTHH:mm:ss.sssZ` | null
  * - Edm.Guid: lower-case string | null
  * - complex collections (Task.ErrorDetails): arrays of plain objects
- * - single complex values (`PropertyDef.complex`, IngestManifest.Statistics): one plain object of
- *   the complex type's primitive fields, or null; one level only (no nested complex, no
- *   collections inside). The JSON/Atom writers, $metadata and the query checks ($select only)
- *   handle it; kept general so a later nested-complex model can replace it.
+ * - single complex values (`PropertyDef.complex`: IngestManifest.Statistics,
+ *   StreamingEndpoint.CacheControl): one plain object or null; its fields may be complex
+ *   themselves or primitive collections (`primitiveCollection`, Collection(Edm.String)).
+ *   `property-types.ts` names them; every format and the query checks use that one description.
  */
+import { DELIVERY_ACTIONS, DELIVERY_ENTITY_TYPES } from './edm-delivery.js';
+import { Operation, STREAMING_ACTIONS, StreamingEndpoint } from './edm-streaming.js';
+
+/** The delivery area's types, named here too: every entity type is one import away (model/ reads only this file). */
+export { AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from './edm-delivery.js';
 
 import { NotificationEndPoint } from './edm-notifications.js';
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from './edm-ingest.js';
@@ -34,73 +39,8 @@ export const SCHEME_URI = 'http://schemas.microsoft.com/ado/2007/08/dataservices
 /** The text of an Edm.Guid, either case. */
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export type EdmPrimitive =
-  | 'Edm.String'
-  | 'Edm.Int32'
-  | 'Edm.Int64'
-  | 'Edm.Double'
-  | 'Edm.Boolean'
-  | 'Edm.DateTime'
-  | 'Edm.Guid';
-
-export interface ComplexTypeDef {
-  name: string;
-  properties: readonly PropertyDef[];
-}
-
-export interface PropertyDef {
-  name: string;
-  type: EdmPrimitive;
-  /** A collection of this complex type instead of a primitive (`Collection(Ns.ErrorDetail)`). */
-  complexCollection?: ComplexTypeDef;
-  /** One value of this complex type instead of a primitive (IngestManifest.Statistics). */
-  complex?: ComplexTypeDef;
-  nullable: boolean;
-  /** Set by the server; a value in a request body is ignored (the .NET SDK sends them all). */
-  serverOwned?: boolean;
-  /** Accepted on create, refused (400) when an update changes it. */
-  createOnly?: boolean;
-  /** Required on create (400 when missing). */
-  required?: boolean;
-  maxLength?: number;
-}
-
-export interface NavigationDef {
-  name: string;
-  /** The entity set the navigation leads to. */
-  target: EntitySetName;
-  many: boolean;
-}
-
-export type EntitySetName =
-  | 'Assets'
-  | 'Files'
-  | 'ContentKeys'
-  | 'AccessPolicies'
-  | 'Locators'
-  | 'Jobs'
-  | 'Tasks'
-  | 'MediaProcessors'
-  | 'StorageAccounts'
-  | 'EncodingReservedUnitTypes'
-  | 'NotificationEndPoints'
-  | 'IngestManifests'
-  | 'IngestManifestAssets'
-  | 'IngestManifestFiles';
-
-export interface EntityTypeDef {
-  /** OData type name without namespace, e.g. `AssetFile`. */
-  name: string;
-  set: EntitySetName;
-  /** The `nb:<tag>:UUID:` tag of ids in this set; undefined for sets keyed otherwise. */
-  idTag?: string;
-  /** The key property; `Id` for all but StorageAccounts (`Name`). */
-  key: string;
-  properties: readonly PropertyDef[];
-  navigation: readonly NavigationDef[];
-  /** Entity sets a client may only read. */
-  readOnly?: boolean;
-}
+export type { ComplexTypeDef, EdmPrimitive, EntityActionDef, EntitySetName, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
+import type { ComplexTypeDef, EdmPrimitive, EntityActionDef, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
 
 const id: PropertyDef = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true };
 const created: PropertyDef = { name: 'Created', type: 'Edm.DateTime', nullable: false, serverOwned: true };
@@ -154,6 +94,7 @@ export const Asset: EntityTypeDef = {
     { name: 'Files', target: 'Files', many: true },
     { name: 'ParentAssets', target: 'Assets', many: true },
     { name: 'StorageAccount', target: 'StorageAccounts', many: false },
+    { name: 'DeliveryPolicies', target: 'AssetDeliveryPolicies', many: true },
   ],
 };
 
@@ -363,6 +304,8 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   IngestManifest,
   IngestManifestAsset,
   IngestManifestFile,
+  ...DELIVERY_ENTITY_TYPES,
+  StreamingEndpoint, Operation,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));
@@ -414,3 +357,14 @@ export const FUNCTIONS: readonly FunctionDef[] = [
   { name: 'CreateFileInfos', httpMethod: 'GET', parameters: [{ name: 'assetid', type: 'Edm.String' }] },
   { name: 'CancelJob', httpMethod: 'GET', parameters: [{ name: 'jobid', type: 'Edm.String' }] },
 ];
+
+/**
+ * Actions bound to one entity (`<Set>('<id>')/<Action>`, POST): what the URI parser recognises as
+ * an `action` path. Which ones an emulator serves is its composition's `actions` list
+ * (`app/compose.ts`); an action declared here and not composed answers 501.
+ */
+export const ENTITY_ACTIONS: readonly EntityActionDef[] = [...DELIVERY_ACTIONS, ...STREAMING_ACTIONS];
+
+export function entityActionOf(type: EntityTypeDef, name: string): EntityActionDef | undefined {
+  return ENTITY_ACTIONS.find((a) => a.set === type.set && a.name === name);
+}

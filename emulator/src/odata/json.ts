@@ -1,4 +1,5 @@
-import { qualifiedName, type EntityTypeDef, type NavigationDef, type PropertyDef } from './edm.js';
+import { qualifiedName, type ComplexTypeDef, type EntityTypeDef, type NavigationDef, type PropertyDef } from './edm.js';
+import { edmTypeName } from './property-types.js';
 import { entityPath } from './urls.js';
 import { formatDateTime, formatDouble, verboseJsonDate } from './values.js';
 
@@ -44,7 +45,7 @@ export function jsonFeed(
 export function jsonProperty(ctx: JsonContext, type: EntityTypeDef, property: PropertyDef, value: unknown, format: JsonFormat): string {
   const text = valueText(property, value, format);
   if (format === 'json-verbose') return `{"d":{${str(property.name)}:${text}}}`;
-  const meta = format === 'json-minimal' ? `"odata.metadata":${str(`${ctx.serviceRoot}$metadata#${property.complexCollection ? `Collection(${qualifiedName(property.complexCollection)})` : property.complex ? qualifiedName(property.complex) : property.type}`)}` : '';
+  const meta = format === 'json-minimal' ? `"odata.metadata":${str(`${ctx.serviceRoot}$metadata#${edmTypeName(property)}`)}` : '';
   return `{${join([meta, `"value":${text}`])}}`;
 }
 
@@ -101,24 +102,28 @@ function properties(type: EntityTypeDef, record: Record_, format: JsonFormat, se
 function valueText(p: PropertyDef, value: unknown, format: JsonFormat): string {
   if (value === null || value === undefined) return 'null';
   if (p.complexCollection) {
-    const items = Array.isArray(value) ? value : [];
     const complex = p.complexCollection;
-    const elements = items.map((item: Record<string, unknown>) => {
-      const fields = complex.properties.map((cp) => `${str(cp.name)}:${primitiveText(cp.type, item[cp.name], format)}`).join(',');
-      return format === 'json-verbose' ? `{"__metadata":{"type":${str(qualifiedName(complex))}},${fields}}` : `{${fields}}`;
-    });
-    if (format === 'json-verbose') return `{"__metadata":{"type":${str(`Collection(${qualifiedName(complex)})`)}},"results":[${elements.join(',')}]}`;
-    return `[${elements.join(',')}]`;
+    const elements = (Array.isArray(value) ? value : []).map((item: unknown) => complexText(complex, item, format));
+    return collectionText(edmTypeName(p), elements, format);
   }
-  if (p.complex) {
-    // A single complex value (PropertyDef.complex): null as null, as the Atom writer's m:null.
-    if (value === null || value === undefined) return 'null';
-    const complex = p.complex;
-    const item = (typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
-    const fields = complex.properties.map((cp) => `${str(cp.name)}:${primitiveText(cp.type, item[cp.name], format)}`).join(',');
-    return format === 'json-verbose' ? `{"__metadata":{"type":${str(qualifiedName(complex))}},${fields}}` : `{${fields}}`;
+  if (p.complex) return complexText(p.complex, value, format);
+  if (p.primitiveCollection) {
+    const elements = (Array.isArray(value) ? value : []).map((item: unknown) => primitiveText(p.type, item, format));
+    return collectionText(edmTypeName(p), elements, format);
   }
   return primitiveText(p.type, value, format);
+}
+
+/** A complex value; its fields written by their own definitions, so complex values nest. */
+function complexText(complex: ComplexTypeDef, value: unknown, format: JsonFormat): string {
+  const item = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const fields = complex.properties.map((cp) => `${str(cp.name)}:${valueText(cp, item[cp.name], format)}`).join(',');
+  return format === 'json-verbose' ? `{${join([`"__metadata":{"type":${str(qualifiedName(complex))}}`, fields])}}` : `{${fields}}`;
+}
+
+function collectionText(typeName: string, elements: string[], format: JsonFormat): string {
+  if (format === 'json-verbose') return `{"__metadata":{"type":${str(typeName)}},"results":[${elements.join(',')}]}`;
+  return `[${elements.join(',')}]`;
 }
 
 function primitiveText(type: string, value: unknown, format: JsonFormat): string {

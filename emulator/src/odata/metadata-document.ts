@@ -10,6 +10,7 @@ import {
   type PropertyDef,
 } from './edm.js';
 import { el, serializeDocument, type XmlElementNode } from './atom/xml-writer.js';
+import { edmTypeName } from './property-types.js';
 
 /**
  * `GET /api/$metadata`: CSDL in EDMX 1.0 with DataServiceVersion 3.0, describing exactly the types
@@ -75,11 +76,11 @@ function entityTypeElement(type: EntityTypeDef): XmlElementNode {
 }
 
 function propertyElement(property: PropertyDef): XmlElementNode {
-  if (property.complexCollection) {
+  if (property.complexCollection || property.primitiveCollection) {
     // OData v3 collections are never null; the element itself is required.
-    return el('Property', { Name: property.name, Type: `Collection(${qualifiedName(property.complexCollection)})`, Nullable: 'false' });
+    return el('Property', { Name: property.name, Type: edmTypeName(property), Nullable: 'false' });
   }
-  if (property.complex) return el('Property', { Name: property.name, Type: qualifiedName(property.complex), Nullable: property.nullable ? undefined : 'false' });
+  if (property.complex) return el('Property', { Name: property.name, Type: edmTypeName(property), Nullable: property.nullable ? undefined : 'false' });
   return el('Property', {
     Name: property.name,
     Type: property.type,
@@ -96,12 +97,17 @@ function navigationElement(type: EntityTypeDef, nav: NavigationDef): XmlElementN
 function complexTypesOf(types: readonly EntityTypeDef[]): ComplexTypeDef[] {
   const byName = new Map<string, ComplexTypeDef>();
   for (const type of types) {
-    for (const p of type.properties) {
-      const complex = p.complexCollection ?? p.complex;
-      if (complex) byName.set(complex.name, complex);
-    }
+    for (const p of type.properties) collectComplexTypes(p, byName);
   }
   return [...byName.values()];
+}
+
+/** The complex types a property uses, nested ones included (AccessControl -> IPAccessControl -> IPRange). */
+function collectComplexTypes(property: PropertyDef, byName: Map<string, ComplexTypeDef>): void {
+  const complex = property.complexCollection ?? property.complex;
+  if (!complex || byName.has(complex.name)) return;
+  byName.set(complex.name, complex);
+  for (const p of complex.properties) collectComplexTypes(p, byName);
 }
 
 function complexTypeElement(complex: ComplexTypeDef): XmlElementNode {

@@ -5,11 +5,14 @@ import {
   FUNCTIONS,
   navigationOf,
   propertyOf,
+  entityActionOf,
+  type EntityActionDef,
   type EntityTypeDef,
   type FunctionDef,
   type NavigationDef,
 } from './edm.js';
 import { badRequest, notFound } from './errors.js';
+import { isStructured, structureName } from './property-types.js';
 
 /**
  * Request paths under the service root, parsed. Real clients send odd shapes (percent-encoded
@@ -24,7 +27,8 @@ export type ODataPath =
   | { kind: 'collection'; type: EntityTypeDef; count: boolean }
   | { kind: 'entity'; type: EntityTypeDef; key: string; property?: string; rawValue: boolean }
   | { kind: 'navigation'; type: EntityTypeDef; key: string; nav: NavigationDef; count: boolean }
-  | { kind: 'links'; type: EntityTypeDef; key: string; nav: NavigationDef; targetKey?: string };
+  | { kind: 'links'; type: EntityTypeDef; key: string; nav: NavigationDef; targetKey?: string }
+  | { kind: 'action'; type: EntityTypeDef; key: string; action: EntityActionDef };
 
 /** A path a resource handler serves: every kind but `$batch`, which the HTTP layer runs itself. */
 export type ResourcePath = Exclude<ODataPath, { kind: 'batch' }>;
@@ -92,11 +96,13 @@ export function parseODataPath(below: string): ODataPath {
     if (more.length === 1 && more[0] === '$count' && nav.many) return { kind: 'navigation', type, key, nav, count: true };
     throw badRequest(`Unsupported path after ${type.set}('<id>')/${nav.name}: /${more.join('/')}`);
   }
+  const action = entityActionOf(type, segment.name);
+  if (action && segment.key === undefined && more.length === 0) return { kind: 'action', type, key, action };
   const property = propertyOf(type, segment.name);
   if (property && segment.key === undefined) {
     if (more.length === 0) return { kind: 'entity', type, key, property: property.name, rawValue: false };
     if (more.length === 1 && more[0] === '$value') {
-      if (property.complexCollection) throw badRequest(`${type.name}.${property.name} is a collection of ${property.complexCollection.name}, which has no raw $value: GET ${type.set}('<id>')/${property.name}`);
+      if (isStructured(property)) throw badRequest(`${type.name}.${property.name} is ${structureName(property)}, which has no raw $value: GET ${type.set}('<id>')/${property.name}`);
       return { kind: 'entity', type, key, property: property.name, rawValue: true };
     }
   }

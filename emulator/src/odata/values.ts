@@ -8,8 +8,10 @@ import { truncate } from './uri.js';
  * double, dates in several spellings); writing is exact.
  */
 
-export type CanonicalValue = string | number | boolean | null | CanonicalComplex[];
-export type CanonicalComplex = { [name: string]: string | number | boolean | null };
+export type CanonicalPrimitive = string | number | boolean | null;
+export type CanonicalValue = CanonicalPrimitive | CanonicalComplex | CanonicalComplex[] | CanonicalPrimitive[];
+/** A complex value: its fields in canonical form, nested complex values and collections included. */
+export type CanonicalComplex = { [name: string]: CanonicalValue };
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -22,7 +24,14 @@ export function toCanonical(property: PropertyDef, value: unknown): CanonicalVal
     if (!property.nullable) throw badRequest(`The property '${property.name}' cannot be null`);
     return null;
   }
-  if (property.complexCollection) return toComplexCollection(property, property.complexCollection, value);
+  if (property.complexCollection) {
+    const complex = property.complexCollection;
+    return itemsOf(property.name, `a collection of ${complex.name}`, value).map((item) => toComplex(property.name, complex, item));
+  }
+  if (property.complex) return toComplex(property.name, property.complex, value);
+  if (property.primitiveCollection) {
+    return itemsOf(property.name, `a collection of ${property.type}`, value).map((item) => toPrimitive(`${property.name} item`, property.type, item));
+  }
   return toPrimitive(property.name, property.type, value);
 }
 
@@ -71,22 +80,25 @@ export function toPrimitive(name: string, type: EdmPrimitive, value: unknown): s
   }
 }
 
-function toComplexCollection(property: PropertyDef, complex: ComplexTypeDef, value: unknown): CanonicalComplex[] {
-  const items = Array.isArray(value)
-    ? value
-    : typeof value === 'object' && value !== null && Array.isArray((value as { results?: unknown }).results)
-      ? ((value as { results: unknown[] }).results)
-      : undefined;
-  if (!items) throw badRequest(`The property '${property.name}' is a collection of ${complex.name}`);
-  return items.map((item) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw badRequest(`Each element of '${property.name}' is a ${complex.name} object`);
-    const out: CanonicalComplex = {};
-    for (const p of complex.properties) {
-      const v = (item as Record<string, unknown>)[p.name];
-      out[p.name] = v === undefined || v === null ? null : toPrimitive(`${property.name}.${p.name}`, p.type, v);
-    }
-    return out;
-  });
+/** A collection as JSON arrays carry it, or verbose JSON's `{"results": [...]}`. */
+function itemsOf(name: string, what: string, value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'object' && value !== null && Array.isArray((value as { results?: unknown }).results)) return (value as { results: unknown[] }).results;
+  throw badRequest(`The property '${name}' is ${what}`);
+}
+
+/**
+ * A complex value, its fields converted by their own definitions (nested complex values and
+ * collections too). Fields the type does not declare (verbose JSON's `__metadata`) are left out.
+ */
+function toComplex(name: string, complex: ComplexTypeDef, value: unknown): CanonicalComplex {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(`The property '${name}' is a ${complex.name} object`);
+  const out: CanonicalComplex = {};
+  for (const p of complex.properties) {
+    const v = (value as Record<string, unknown>)[p.name];
+    out[p.name] = v === undefined || v === null ? null : toCanonical({ ...p, name: `${name}.${p.name}` }, v);
+  }
+  return out;
 }
 
 function toNumber(value: unknown): number | undefined {

@@ -14,6 +14,7 @@ import { blobNameEscape } from '../storage/blob-names.js';
 import { StorageRequestError, StorageUnavailableError } from '../storage/types.js';
 import { contentTypeOfFile } from './content-type.js';
 import { contentRange, decideRange, unsatisfiedRange } from './range.js';
+import { crossSitePolicy, endpointRefusal, originAddress } from './streaming-gate.js';
 
 /**
  * Origin delivery for OnDemandOrigin locators (Type 2): `GET <Path><file name>`, i.e.
@@ -75,7 +76,16 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new OriginError(405, 'MethodNotAllowed', `${req.method} is not allowed: origin delivery is read-only (GET, HEAD)`, { Allow: 'GET, HEAD, OPTIONS' });
   }
-  const { locatorGuid, name } = splitPath(collapseEmptySegments(req.path));
+  const address = originAddress(collapseEmptySegments(req.path));
+  const refusal = endpointRefusal(services.store, address);
+  if (refusal) throw new OriginError(refusal.status, refusal.code, refusal.message);
+  const policy = crossSitePolicy(services.store, address);
+  if (policy !== undefined) {
+    if (policy === null) throw new OriginError(404, 'NoCrossSitePolicy', `The StreamingEndpoint has no ${address.rest.slice(1)}: set its CrossSiteAccessPolicies`);
+    sendDocument(req, res, policy);
+    return;
+  }
+  const { locatorGuid, name } = splitPath(address.rest);
   const file = findFile(services, locatorGuid, name);
   const source = await resolveClearSource(services, file);
   const size = source.blob.size;
@@ -214,6 +224,14 @@ function findFile(services: Services, locatorGuid: string, name: string): AssetF
   const file = filesOfAsset(services.store, assetId).find((f) => f.Name === name);
   if (!file) throw new OriginError(404, 'FileNotFound', `The asset ${assetId} has no file named ${JSON.stringify(name.slice(0, 260))}`);
   return file;
+}
+
+function sendDocument(req: Request, res: Response, xml: string): void {
+  const body = Buffer.from(xml, 'utf8');
+  res.status(200);
+  res.setHeader('Content-Type', 'text/xml; charset=utf-8');
+  res.setHeader('Content-Length', String(body.length));
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 async function sendClear(services: Services, source: ClearSource, start: number, length: number, res: Response): Promise<void> {

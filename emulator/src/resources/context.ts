@@ -24,7 +24,9 @@ export interface ApiRequest {
 }
 
 export type ApiResult =
-  | { kind: 'entity'; type: EntityTypeDef; record: JsonRecord; status: 200 | 201; select?: string[] }
+  | { kind: 'entity'; type: EntityTypeDef; record: JsonRecord; status: 200 | 201 | 202; select?: string[]; headers?: Record<string, string> }
+  /** 202 without a body: an asynchronous change was accepted (its `operation-id` in `headers`). */
+  | { kind: 'accepted'; headers: Record<string, string> }
   | { kind: 'feed'; type: EntityTypeDef; records: JsonRecord[]; count?: number; select?: string[]; selfHref: string }
   | { kind: 'count'; count: number }
   | { kind: 'property'; type: EntityTypeDef; property: PropertyDef; value: unknown; raw: boolean }

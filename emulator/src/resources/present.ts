@@ -7,6 +7,9 @@ import { IngestManifest } from '../odata/edm-ingest.js';
 import type { IngestManifestRecord } from '../model/ingest-manifests.js';
 import type { Services } from '../app/services.js';
 import type { ApiRequest, ApiResult } from './context.js';
+import { StreamingEndpoint } from '../odata/edm-streaming.js';
+import type { StreamingEndpointRecord } from '../model/streaming-endpoint.js';
+import { presentStreamingEndpoint } from './streaming-endpoints.js';
 
 /**
  * URLs that name where something is reachable are worked out when answering, not taken from the
@@ -23,6 +26,7 @@ export function present(result: ApiResult, req: ApiRequest, services: Services):
 export function presentRecord(type: EntityTypeDef, record: JsonRecord, req: ApiRequest, services: Services): JsonRecord {
   if (type === Asset) return presentAsset(record as AssetRecord, services);
   if (type === IngestManifest) return presentIngestManifest(record as IngestManifestRecord, services);
+  if (type === StreamingEndpoint) return presentStreamingEndpoint(record as StreamingEndpointRecord, req);
   if (type === Locator) return presentLocator(record as LocatorRecord, req, services);
   return record;
 }

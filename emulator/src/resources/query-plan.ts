@@ -1,4 +1,5 @@
 import { propertyOf, type EntityTypeDef } from '../odata/edm.js';
+import { isStructured } from '../odata/property-types.js';
 import type { FilterExpression } from '../odata/query/ast.js';
 import { propertyIndex } from '../store/indexes.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
@@ -31,7 +32,7 @@ export function requiredStringEquality(filter: FilterExpression, type: EntityTyp
     const [property, literal] = term.left.kind === 'property' ? [term.left, term.right] : [term.right, term.left];
     if (property.kind !== 'property' || literal.kind !== 'literal' || literal.type !== 'Edm.String') continue;
     const def = propertyOf(type, property.name);
-    if (def === undefined || def.type !== 'Edm.String' || def.complexCollection !== undefined) continue;
+    if (def === undefined || def.type !== 'Edm.String' || isStructured(def)) continue;
     return { property: def.name, value: literal.value };
   }
   return undefined;

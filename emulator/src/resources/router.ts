@@ -45,12 +45,33 @@ export interface NavigationRoute {
   nav: string;
   resolve: NavigationResolver;
 }
+/**
+ * An action bound to one entity, `POST <Set>('<id>')/<name>` (`ContentKeys('…')/GetKeyDeliveryUrl`):
+ * the URI parser knows it from `odata/edm.ts` ENTITY_ACTIONS; the handler gets the entity's key
+ * as written in the URL and reads its parameters itself.
+ */
+export interface ActionRoute {
+  type: EntityTypeDef;
+  name: string;
+  handler: KeyHandler;
+}
+/** `<Set>('…')/$links/<nav>` served by an area's own link handlers (Asset -> ContentKeys is the router's own). */
+export interface LinkRoute {
+  type: EntityTypeDef;
+  nav: string;
+  handler: LinkHandler;
+}
+export type LinkHandler = (req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'links' }>) => ApiResult | Promise<ApiResult>;
 
 /** What one emulator serves under `/api/`: given whole to `createApiRouter`, never added to later. */
 export interface ApiRoutes {
   sets: readonly EntitySetRoute[];
   functions: readonly FunctionRoute[];
   navigations: readonly NavigationRoute[];
+  /** Entity-bound actions; an emulator without any leaves it out. */
+  actions?: readonly ActionRoute[];
+  /** `$links` of navigations beyond Assets -> ContentKeys. */
+  links?: readonly LinkRoute[];
 }
 
 export interface ApiRouter {
@@ -69,6 +90,8 @@ export function createApiRouter(routes: ApiRoutes): ApiRouter {
     sets: uniqueMap(routes.sets.map((r) => [r.type.set, r.handlers]), 'entity set'),
     functions: uniqueMap(routes.functions.map((r) => [r.name, r.handler]), 'function'),
     navigations: uniqueMap(routes.navigations.map((r) => [`${r.type.set}/${r.nav}`, r.resolve]), 'navigation'),
+    actions: uniqueMap((routes.actions ?? []).map((r) => [`${r.type.set}/${r.name}`, r.handler]), 'action'),
+    links: uniqueMap((routes.links ?? []).map((r) => [`${r.type.set}/${r.nav}`, r.handler]), '$links route'),
     metadata: undefined,
   };
   return {
@@ -81,6 +104,10 @@ interface RouteTable {
   sets: ReadonlyMap<string, EntitySetHandlers>;
   functions: ReadonlyMap<string, Handler>;
   navigations: ReadonlyMap<string, NavigationResolver>;
+  /** By `<set>/<action name>`. */
+  actions: ReadonlyMap<string, KeyHandler>;
+  /** By `<set>/<navigation name>`. */
+  links: ReadonlyMap<string, LinkHandler>;
   /** The $metadata document, written on first request. */
   metadata: string | undefined;
 }
@@ -126,7 +153,13 @@ async function dispatch(table: RouteTable, req: ApiRequest, services: Services):
       await handlersOf(table, path.type).beforeRead?.(req, services, path.key);
       return navigation(table, req, services, path);
     case 'links':
-      return links(req, services, path);
+      return links(table, req, services, path);
+    case 'action': {
+      allow(req.method, ['POST']);
+      const handler = table.actions.get(`${path.type.set}/${path.action.name}`);
+      if (!handler) throw notImplemented(`${path.type.set}('<id>')/${path.action.name} is not implemented by the emulator`);
+      return handler(req, services, path.key);
+    }
   }
 }
 
@@ -223,7 +256,9 @@ function navigation(table: RouteTable, req: ApiRequest, services: Services, path
   return query(req, services, target, related, path.count, `${entityPath(path.type, String(source[path.type.key]))}/${path.nav.name}`);
 }
 
-function links(req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'links' }>): ApiResult | Promise<ApiResult> {
+function links(table: RouteTable, req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'links' }>): ApiResult | Promise<ApiResult> {
+  const handler = table.links.get(`${path.type.set}/${path.nav.name}`);
+  if (handler) return handler(req, services, path);
   if (path.type !== Asset) throw badRequest(`$links on ${path.type.set} are not supported: the emulator links Assets to ContentKeys only`);
   // A malformed id anywhere in the request is a 400 before any lookup, as the service answered:
   // 404 is only for a well-formed id that names nothing.

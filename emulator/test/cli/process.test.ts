@@ -131,6 +131,7 @@ describe('the banner', () => {
     expect(bannerField(banner, 'Data directory')).toBe(dir);
     expect(bannerField(banner, 'Mode')).toBe('compat, auth any');
     expect(bannerField(banner, 'Health')).toBe(`${base}_emulator/health`);
+    expect(bannerField(banner, 'Key delivery')).toBe(`${base}keydelivery/?KID=<key guid> (AES-128 envelope keys; GetKeyDeliveryUrl)`);
     expect(bannerField(banner, 'Dashboard')).toBe(`${base}_emulator/ui`);
     // The built package serves the dashboard's compiled modules from beside its router.
     expect((await fetch(`${base}_emulator/ui`)).status).toBe(200);

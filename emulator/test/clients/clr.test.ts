@@ -29,10 +29,18 @@ beforeAll(async () => {
   expect((await getJob(emu, jobIdOf(failed))).State).toBe(4);
   const tasks = await emu.ams('GET', `${entityPath('Jobs', jobIdOf(failed))}/Tasks`);
   failedTaskId = tasks.body.value[0].Id;
+  // Content protection: a delivery policy with no configuration, an authorization policy, an open option.
+  for (const [set, body] of [
+    ['AssetDeliveryPolicies', { AssetDeliveryProtocol: 16, AssetDeliveryPolicyType: 2 }],
+    ['ContentKeyAuthorizationPolicies', {}],
+    ['ContentKeyAuthorizationPolicyOptions', { KeyDeliveryType: 2, Restrictions: [{ KeyRestrictionType: 0 }] }],
+  ] as const) {
+    expect((await emu.ams('POST', set, { body })).status, set).toBe(201);
+  }
 });
 afterAll(() => emu.close());
 
-const SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts'];
+const SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions'];
 
 describe('every entity written can be materialised into the .NET SDK data classes', () => {
   it.each(SETS)('%s in Atom: values (with m:type) in every non-nullable CLR property', async (set) => {

@@ -108,10 +108,15 @@ async function seedPool(emu: TestEmulator): Promise<FuzzPool> {
   ids.Locators.push(String(sas.Id));
   ids.Jobs.push(String(job.body.Id));
   ids.Tasks.push(...((tasks.body?.value ?? []) as { Id: string }[]).map((t) => t.Id));
+  // Running, so the origin keeps serving once the run's StreamingEndpoint creates end the compat mode.
+  const endpoints = await emu.ams('GET', "StreamingEndpoints?$filter=Name eq 'default'");
+  const streamingEndpointId = String(endpoints.body.value[0].Id);
+  expect((await emu.ams('POST', `${entityPath('StreamingEndpoints', streamingEndpointId)}/Start`, { body: '' })).status).toBe(202);
   return {
     apiUrl: emu.url,
     protection,
     ids,
+    streamingEndpointId,
     originFiles: uploaded.files.map((f) => ({ guid, name: f.name })),
   };
 }
@@ -204,13 +209,14 @@ describe('fuzzing every route and format', () => {
     // The mix reached the deep paths: creates of every kind succeeded, batches ran, tokens were
     // issued, the origin served bytes, and every surface refused something.
     if (RUNS >= MINIMUM_REQUESTS) {
-      for (const family of ['create-asset', 'create-key', 'link-key', 'create-file', 'create-policy', 'create-locator', 'create-job']) {
+      for (const family of ['create-asset', 'create-key', 'link-key', 'create-file', 'create-policy', 'create-locator', 'create-job', 'create-envelope-key', 'create-delivery-policy', 'create-authorization-policy', 'create-option', 'link-delivery-policy', 'link-option', 'get-key-delivery-url']) {
         expect(count(`valid/${family}`, (s) => s === 201 || s === 204), family).toBeGreaterThan(0);
       }
       expect(count('batch/', (s) => s === 202)).toBeGreaterThan(0);
+      expect(count('valid/streaming-endpoint', (s) => s === 202), 'streaming-endpoint').toBeGreaterThan(0);
       expect(count('token/', (s) => s === 200)).toBeGreaterThan(0);
       expect(count('origin/', (s) => s === 200 || s === 206)).toBeGreaterThan(0);
-      for (const prefix of ['api/', 'batch/', 'token/', 'origin/', 'emulator/', 'http/']) expect(count(prefix, (s) => s >= 400 && s < 500), prefix).toBeGreaterThan(0);
+      for (const prefix of ['api/', 'batch/', 'token/', 'origin/', 'emulator/', 'http/', 'keydelivery/']) expect(count(prefix, (s) => s >= 400 && s < 500), prefix).toBeGreaterThan(0);
     }
 
     // Verifications and jobs the run started settle, then the state must be whole.

@@ -14,6 +14,10 @@ export const DOTNET_NON_NULLABLE: Readonly<Record<string, readonly string[]>> = 
   Task: ['Options', 'Priority', 'Progress', 'RunningDuration', 'State'],
   MediaProcessor: [],
   StorageAccount: ['IsDefault'],
+  // DynamicEncryption/AssetDeliveryPolicyData.cs, ContentKeyAuthorization/*Data.cs: enums are Int32.
+  AssetDeliveryPolicy: ['AssetDeliveryPolicyType', 'AssetDeliveryProtocol'],
+  ContentKeyAuthorizationPolicy: [],
+  ContentKeyAuthorizationPolicyOption: ['KeyDeliveryType'],
 };
 
 /** The model type name of an Atom category term or a verbose `__metadata.type`. */

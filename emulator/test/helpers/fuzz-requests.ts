@@ -42,7 +42,7 @@ export type Surface = 'odata' | 'oauth' | 'origin';
 export type ExpectedFormat = WireFormat | 'any';
 
 /** Entity sets whose ids the pool keeps. */
-export const POOL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks'] as const;
+export const POOL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions'] as const;
 export type PoolSet = (typeof POOL_SETS)[number];
 
 export interface FuzzPool {
@@ -52,6 +52,8 @@ export interface FuzzPool {
   ids: Record<PoolSet, string[]>;
   /** Files served by an OnDemandOrigin locator: its GUID and the file's name. */
   originFiles: { guid: string; name: string }[];
+  /** The default StreamingEndpoint, started by the seed so the origin serves whatever endpoints the run creates. */
+  streamingEndpointId: string;
 }
 
 export interface FuzzCase {
@@ -221,8 +223,9 @@ const extraHeader: fc.Arbitrary<Header[]> = fc.oneof(
 const REAL_SETS = [
   'Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'EncodingReservedUnitTypes',
   'NotificationEndPoints', 'IngestManifests', 'IngestManifestAssets', 'IngestManifestFiles',
+  'StreamingEndpoints', 'Operations', 'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions',
 ] as const;
-const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'ContentKeyAuthorizationPolicies', 'AssetDeliveryPolicies', 'notificationendpoints', 'Operations', 'StreamingEndpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
+const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'notificationendpoints', 'operations', 'streamingendpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
 const PROPERTIES: Record<string, readonly string[]> = {
   Assets: ['Name', 'Options', 'Uri', 'State', 'AlternateId', 'StorageAccountName'],
   Files: ['Name', 'ContentFileSize', 'IsEncrypted', 'InitializationVector', 'ParentAssetId'],
@@ -238,6 +241,12 @@ const PROPERTIES: Record<string, readonly string[]> = {
   IngestManifests: ['Name', 'State', 'Statistics', 'BlobStorageUriForUpload'],
   IngestManifestAssets: ['ParentIngestManifestId'],
   IngestManifestFiles: ['Name', 'State', 'IsEncrypted', 'InitializationVector', 'ErrorDetail'],
+  // Entity actions are segments after the key too.
+  StreamingEndpoints: ['Name', 'State', 'ScaleUnits', 'CacheControl', 'CustomHostNames', 'AccessControl', 'Start', 'Stop', 'Scale'],
+  Operations: ['State', 'ErrorCode', 'TargetEntityId'],
+  AssetDeliveryPolicies: ['AssetDeliveryProtocol', 'AssetDeliveryPolicyType', 'AssetDeliveryConfiguration'],
+  ContentKeyAuthorizationPolicies: ['Name'],
+  ContentKeyAuthorizationPolicyOptions: ['KeyDeliveryType', 'Restrictions', 'KeyDeliveryConfiguration'],
 };
 const NAVIGATIONS: Record<string, readonly string[]> = {
   Assets: ['Files', 'ContentKeys', 'Locators', 'ParentAssets', 'StorageAccount', 'DeliveryPolicies'],
@@ -246,6 +255,7 @@ const NAVIGATIONS: Record<string, readonly string[]> = {
   Tasks: ['InputMediaAssets', 'OutputMediaAssets'],
   IngestManifests: ['IngestManifestAssets', 'PendingIngestManifestAssets', 'StorageAccount'],
   IngestManifestAssets: ['Asset', 'IngestManifestFiles'],
+  ContentKeyAuthorizationPolicies: ['Options'],
 };
 const FUNCTION_NAMES = ['GetProtectionKeyId', 'GetProtectionKey', 'RebindContentKey', 'CreateFileInfos', 'CancelJob', 'Publish', 'getprotectionkeyid'];
 
@@ -377,6 +387,14 @@ function validEntity(pool: FuzzPool, set: string, index: number): Record<string,
         EncryptionKeyId: pickId(pool, 'ContentKeys', index) ?? null,
         InitializationVector: formatIv(randomIv()),
       };
+    case 'AssetDeliveryPolicies':
+      return index % 2 === 0
+        ? { Name: `clear-${index}`, AssetDeliveryProtocol: 1 << index % 5, AssetDeliveryPolicyType: 2, AssetDeliveryConfiguration: null }
+        : { Name: `aes-${index}`, AssetDeliveryProtocol: 7, AssetDeliveryPolicyType: 3, AssetDeliveryConfiguration: JSON.stringify([{ Key: 2, Value: `${pool.apiUrl.replace(/api\/$/, '')}keydelivery/` }]) };
+    case 'ContentKeyAuthorizationPolicies':
+      return { Name: `auth-${index}` };
+    case 'ContentKeyAuthorizationPolicyOptions':
+      return { Name: '', KeyDeliveryType: 2, KeyDeliveryConfiguration: '', Restrictions: [{ Name: 'Open', KeyRestrictionType: 0, Requirements: null }] };
     default:
       return { Name: `x-${index}` };
   }
@@ -385,12 +403,12 @@ function validEntity(pool: FuzzPool, set: string, index: number): Record<string,
 const TASK_BODY = '<?xml version="1.0" encoding="utf-16"?><taskBody><inputAsset>JobInputAsset(0)</inputAsset><outputAsset assetCreationOptions="0" assetName="out">JobOutputAsset(0)</outputAsset></taskBody>';
 
 /** A storage-encryption ContentKey body the emulator accepts: a fresh key wrapped with its protection certificate. */
-export function storageKeyBody(pool: FuzzPool): Record<string, unknown> {
-  const key = randomBytes(32);
+export function storageKeyBody(pool: FuzzPool, type: 1 | 4 = 1): Record<string, unknown> {
+  const key = randomBytes(type === 1 ? 32 : 16);
   const id = formatKeyId(randomUUIDFrom(randomBytes(16)));
   return {
     Id: id,
-    ContentKeyType: 1,
+    ContentKeyType: type,
     EncryptedContentKey: wrapContentKey(pool.protection.certificate, key).toString('base64'),
     ProtectionKeyId: pool.protection.thumbprint,
     ProtectionKeyType: 0,
@@ -677,6 +695,24 @@ const CLEAN: Header[] = [
   ['MaxDataServiceVersion', '3.0'],
 ];
 
+/** A StreamingEndpoint create body: a valid or junk name, and settings valid, mistyped or nested wrongly. */
+const streamingEndpointBody: fc.Arbitrary<Record<string, unknown>> = fc.record(
+  {
+    Name: fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}[a-z0-9]$/), hostileString),
+    State: fc.constantFrom('Stopped', 'Running', 'Deleting', 3, null),
+    ScaleUnits: fc.oneof(fc.integer({ min: -2, max: 12 }), fc.constantFrom('2', 1.5, null, {})),
+    CdnEnabled: fc.oneof(fc.boolean(), fc.constantFrom('yes', null)),
+    CustomHostNames: fc.oneof(fc.array(hostileString, { maxLength: 3 }), fc.constantFrom('one', null, [1, [2]], { results: ['a'] })),
+    CacheControl: fc.oneof(fc.record({ MaxAge: fc.oneof(fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(String), fc.constantFrom(1800, 'x', null, [])) }), fc.constantFrom(null, 'big', [], { MaxAge: { deep: 1 } })),
+    AccessControl: fc.oneof(
+      fc.constantFrom(null, { IP: { Allow: [] } }, { IP: { Allow: null } }, { IP: { Allow: [{ Address: '1.2.3.4', SubnetPrefixLength: 'x' }] } }, { Akamai: { AkamaiSignatureHeaderAuthenticationKeyList: [{ Expiration: 'never' }] } }, { IP: 5 }),
+      fc.record({ IP: fc.record({ Allow: fc.array(fc.record({ Name: hostileString, Address: hostileString, SubnetPrefixLength: fc.integer() }), { maxLength: 2 }) }) }),
+    ),
+    CrossSiteAccessPolicies: fc.oneof(fc.constantFrom(null, {}, 'x'), fc.record({ ClientAccessPolicy: hostileString, CrossDomainPolicy: hostileString })),
+  },
+  { requiredKeys: [] },
+);
+
 function validCase(family: string, creates: PoolSet | undefined, build: Build): FuzzCase {
   return { family: `valid/${family}`, surface: 'odata', format: 'json-minimal', malformedHttp: false, creates, build };
 }
@@ -705,6 +741,14 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 2, arbitrary: slot.map((i) => validCase('create-job', 'Jobs', (pool) => postJson('/api/Jobs', validEntity(pool, 'Jobs', i)))) },
   { weight: 1, arbitrary: slot.map((i) => validCase('create-endpoint', undefined, (pool) => postJson('/api/NotificationEndPoints', validEntity(pool, 'NotificationEndPoints', i)))) },
   { weight: 1, arbitrary: slot.map((i) => validCase('create-manifest', undefined, (pool) => postJson('/api/IngestManifests', validEntity(pool, 'IngestManifests', i)))) },
+  { weight: 2, arbitrary: fc.constant(validCase('create-envelope-key', 'ContentKeys', (pool) => postJson('/api/ContentKeys', storageKeyBody(pool, 4)))) },
+  { weight: 2, arbitrary: slot.map((i) => validCase('create-delivery-policy', 'AssetDeliveryPolicies', (pool) => postJson('/api/AssetDeliveryPolicies', validEntity(pool, 'AssetDeliveryPolicies', i)))) },
+  { weight: 1, arbitrary: slot.map((i) => validCase('create-authorization-policy', 'ContentKeyAuthorizationPolicies', (pool) => postJson('/api/ContentKeyAuthorizationPolicies', validEntity(pool, 'ContentKeyAuthorizationPolicies', i)))) },
+  { weight: 1, arbitrary: slot.map((i) => validCase('create-option', 'ContentKeyAuthorizationPolicyOptions', (pool) => postJson('/api/ContentKeyAuthorizationPolicyOptions', validEntity(pool, 'ContentKeyAuthorizationPolicyOptions', i)))) },
+  { weight: 2, arbitrary: fc.tuple(slot, slot).map(([a, p]) => validCase('link-delivery-policy', undefined, (pool) => postJson(`${entityTarget('Assets', pickId(pool, 'Assets', a) ?? 'none')}/$links/DeliveryPolicies`, { uri: `${pool.apiUrl}AssetDeliveryPolicies('${encodeURIComponent(pickId(pool, 'AssetDeliveryPolicies', p) ?? 'none')}')` }))) },
+  { weight: 1, arbitrary: fc.tuple(slot, slot).map(([p, o]) => validCase('link-option', undefined, (pool) => postJson(`${entityTarget('ContentKeyAuthorizationPolicies', pickId(pool, 'ContentKeyAuthorizationPolicies', p) ?? 'none')}/$links/Options`, { uri: `${pool.apiUrl}ContentKeyAuthorizationPolicyOptions('${encodeURIComponent(pickId(pool, 'ContentKeyAuthorizationPolicyOptions', o) ?? 'none')}')` }))) },
+  { weight: 1, arbitrary: fc.tuple(slot, slot).map(([k, p]) => validCase('authorize-key', undefined, (pool) => ({ ...postJson(entityTarget('ContentKeys', pickId(pool, 'ContentKeys', k) ?? 'none'), { AuthorizationPolicyId: pickId(pool, 'ContentKeyAuthorizationPolicies', p) ?? null }), method: 'MERGE' }))) },
+  { weight: 2, arbitrary: fc.tuple(slot, fc.constantFrom(0, 1, 2, 2, 2, 3, 4, 7)).map(([k, type]) => validCase('get-key-delivery-url', undefined, (pool) => postJson(`${entityTarget('ContentKeys', pickId(pool, 'ContentKeys', k) ?? 'none')}/GetKeyDeliveryUrl`, { keyDeliveryType: type }))) },
   {
     weight: 3,
     arbitrary: fc.tuple(fc.constantFrom('Assets', 'Files', 'AccessPolicies', 'Locators', 'ContentKeys'), fc.nat(1_000), atomMutation, fc.constantFrom('POST', 'MERGE')).map(([set, i, mutate, verb]): FuzzCase => ({
@@ -755,6 +799,20 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
       ),
   },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom<PoolSet>(...POOL_SETS), slot).map(([set, i]) => validCase('delete', undefined, (pool) => ({ method: 'DELETE', target: entityTarget(set, pickId(pool, set, i) ?? 'none'), headers: CLEAN }))) },
+  { weight: 2, arbitrary: streamingEndpointBody.map((body) => validCase('streaming-endpoint', undefined, () => postJson('/api/StreamingEndpoints', body))) },
+  {
+    weight: 2,
+    // Not Stop of the default endpoint: the origin family needs it running. An unknown id reaches every check before the lookup.
+    arbitrary: fc
+      .tuple(fc.constantFrom('Start', 'Scale', 'unknown/Stop', 'unknown/Start', 'unknown/Scale'), fc.oneof(fc.constant(''), streamingEndpointBody.map((b) => JSON.stringify(b)), fc.constantFrom('{"scaleUnits":2}', '{"scaleUnits":-1}', '{"ScaleUnits":"x"}', '[]')))
+      .map(([action, body]) =>
+        validCase(`streaming-${action.replace('unknown/', 'unknown-')}`, undefined, (pool) => {
+          const id = action.startsWith('unknown/') ? 'nb:oid:UUID:00000000-0000-4000-8000-000000000000' : pool.streamingEndpointId;
+          return { method: 'POST', target: `${entityTarget('StreamingEndpoints', id)}/${action.replace('unknown/', '')}`, headers: [...CLEAN, ['Content-Type', 'application/json']], body: Buffer.from(body) };
+        }),
+      ),
+  },
+  { weight: 1, arbitrary: streamingEndpointBody.map((body) => validCase('streaming-merge', undefined, (pool) => ({ method: 'MERGE', target: entityTarget('StreamingEndpoints', pool.streamingEndpointId), headers: [...CLEAN, ['Content-Type', 'application/json']], body: json(body) }))) },
   {
     weight: 4,
     arbitrary: fc.tuple(fc.constantFrom(...REAL_SETS), fc.option(filterExpression, { nil: undefined }), fc.integer({ min: 0, max: 2000 })).map(([set, filter, top]) =>
@@ -1160,6 +1218,28 @@ const otherPathCase: fc.Arbitrary<FuzzCase> = fc.tuple(fc.constantFrom('/', '/fa
   }),
 );
 
+/** The key delivery service: known and unknown KIDs, licence paths, tokens in every form and none. */
+const keyDeliveryCase: fc.Arbitrary<FuzzCase> = fc
+  .record({
+    verb: fc.constantFrom('POST', 'POST', 'GET', 'OPTIONS', 'DELETE', 'PUT'),
+    which: slot,
+    kid: fc.oneof({ weight: 4, arbitrary: fc.constant<'pool'>('pool') }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: hostileString.map(pathSafe) }),
+    path: fc.constantFrom('/keydelivery/', '/keydelivery', '/keydelivery/PlayReady/', '/keydelivery/Widevine/', '/keydelivery/FairPlay/', '/keydelivery/junk/'),
+    auth: fc.option(fc.oneof(fc.constantFrom('Bearer ', 'Bearer=', 'Bearer x.y.z', 'Bearer a=b&HMACSHA256=c', 'Basic abc'), hostileString.map((t) => `Bearer ${headerSafe(t)}`)), { nil: undefined }),
+  })
+  .map((r): FuzzCase => ({
+    family: 'keydelivery/request',
+    surface: 'origin',
+    format: 'json-minimal',
+    malformedHttp: false,
+    build: (pool) => {
+      const key = pool.ids.ContentKeys.length > 0 ? pool.ids.ContentKeys[r.which % pool.ids.ContentKeys.length]! : 'nb:kid:UUID:none';
+      const kid = r.kid === 'pool' ? key.replace(/^nb:kid:UUID:/i, '') : r.kid;
+      const headers: Header[] = r.auth === undefined ? [] : [['Authorization', r.auth]];
+      return { method: r.verb, target: `${r.path}?KID=${encodeURIComponent(kid)}`, headers, body: Buffer.alloc(0) };
+    },
+  }));
+
 /** Every kind of request, with the weights of one fuzz run. */
 export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 42, arbitrary: apiJunk },
@@ -1170,4 +1250,5 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 6, arbitrary: originCase },
   { weight: 5, arbitrary: rawHttpCase },
   { weight: 2, arbitrary: otherPathCase },
+  { weight: 2, arbitrary: keyDeliveryCase },
 ).map((c) => Object.assign(c, { [fc.toStringMethod]: () => `FuzzCase(${c.family}, ${c.surface}, ${c.format}${c.malformedHttp ? ', malformed HTTP' : ''})` }));

@@ -70,7 +70,7 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Entity id tags of each set, as `nb:<tag>:UUID:<guid>`. */
-export const ID_TAGS = { Assets: 'cid', Files: 'cid', ContentKeys: 'kid', AccessPolicies: 'pid', Locators: 'lid', Jobs: 'jid', Tasks: 'tid', MediaProcessors: 'mpid', NotificationEndPoints: 'nepid', IngestManifests: 'mid', IngestManifestAssets: 'maid', IngestManifestFiles: 'mfid' } as const;
+export const ID_TAGS = { Assets: 'cid', Files: 'cid', ContentKeys: 'kid', AccessPolicies: 'pid', Locators: 'lid', Jobs: 'jid', Tasks: 'tid', MediaProcessors: 'mpid', NotificationEndPoints: 'nepid', IngestManifests: 'mid', IngestManifestAssets: 'maid', IngestManifestFiles: 'mfid', AssetDeliveryPolicies: 'adpid', ContentKeyAuthorizationPolicies: 'ckpid', ContentKeyAuthorizationPolicyOptions: 'ckpoid' } as const;
 
 /** Ids that are not ids: wrong tags, no UUID, bad GUIDs, quotes, unicode, huge. */
 export const malformedId: fc.Arbitrary<string> = fc.oneof(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccessPolicy, Asset, CONTAINER_NAMESPACE, ENTITY_TYPES, FUNCTIONS, Locator, MODEL_NAMESPACE, type EntityTypeDef } from '../../src/odata/edm.js';
+import { AccessPolicy, Asset, CONTAINER_NAMESPACE, ENTITY_TYPES, FUNCTIONS, Locator, MODEL_NAMESPACE, type EntityTypeDef, type PropertyDef } from '../../src/odata/edm.js';
 import { CSDL_NS, EDMX_NS, writeMetadataDocument } from '../../src/odata/metadata-document.js';
 import { child, childNames, parseWritten, type Node } from '../fixtures/atom/support.js';
 
@@ -40,30 +40,7 @@ function checkAgainstModel(xml: string, types: readonly EntityTypeDef[], functio
     expect(child(child(node, e('Key')), e('PropertyRef')).attrs).toEqual({ Name: type.key });
     const props = all(node, 'Property');
     expect(props.map((p) => p.attrs['Name'])).toEqual(type.properties.map((p) => p.name));
-    type.properties.forEach((p, i) => {
-      const attrs = props[i]!.attrs;
-      if (p.complexCollection) {
-        expect(attrs['Type']).toBe(`Collection(${MODEL_NAMESPACE}.${p.complexCollection.name})`);
-        const complex = declared(model, 'ComplexType', `${MODEL_NAMESPACE}.${p.complexCollection.name}`);
-        expect(all(complex, 'Property').map((f) => [f.attrs['Name'], f.attrs['Type'], f.attrs['Nullable'] ?? 'true'])).toEqual(
-          p.complexCollection.properties.map((f) => [f.name, f.type, f.nullable ? 'true' : 'false']),
-        );
-      } else if (p.complex) {
-        expect(attrs).toEqual({ Name: p.name, Type: `${MODEL_NAMESPACE}.${p.complex.name}`, ...(p.nullable ? {} : { Nullable: 'false' }) });
-        const complex = declared(model, 'ComplexType', `${MODEL_NAMESPACE}.${p.complex.name}`);
-        expect(all(complex, 'Property').map((f) => [f.attrs['Name'], f.attrs['Type'], f.attrs['Nullable'] ?? 'true'])).toEqual(
-          p.complex.properties.map((f) => [f.name, f.type, f.nullable ? 'true' : 'false']),
-        );
-      } else {
-        expect(PRIMITIVES.has(attrs['Type']!)).toBe(true);
-        expect(attrs).toEqual({
-          Name: p.name,
-          Type: p.type,
-          ...(p.nullable ? {} : { Nullable: 'false' }),
-          ...(p.maxLength === undefined ? {} : { MaxLength: String(p.maxLength) }),
-        });
-      }
-    });
+    type.properties.forEach((p, i) => checkProperty(model, props[i]!.attrs, p));
     const navs = all(node, 'NavigationProperty');
     expect(navs.map((n) => n.attrs['Name'])).toEqual(type.navigation.map((n) => n.name));
     type.navigation.forEach((nav, i) => {
@@ -96,6 +73,30 @@ function checkAgainstModel(xml: string, types: readonly EntityTypeDef[], functio
   });
 }
 
+/** One property against its definition; complex types are declared, and their fields checked the same way. */
+function checkProperty(model: Node, attrs: Record<string, string>, p: PropertyDef): void {
+  const complex = p.complexCollection ?? p.complex;
+  if (p.complexCollection || p.primitiveCollection) {
+    // OData v3 collections are never null.
+    const item = complex ? `${MODEL_NAMESPACE}.${complex.name}` : p.type;
+    expect(attrs).toEqual({ Name: p.name, Type: `Collection(${item})`, Nullable: 'false' });
+  } else if (complex) {
+    expect(attrs).toEqual({ Name: p.name, Type: `${MODEL_NAMESPACE}.${complex.name}`, ...(p.nullable ? {} : { Nullable: 'false' }) });
+  } else {
+    expect(PRIMITIVES.has(attrs['Type']!)).toBe(true);
+    expect(attrs).toEqual({
+      Name: p.name,
+      Type: p.type,
+      ...(p.nullable ? {} : { Nullable: 'false' }),
+      ...(p.maxLength === undefined ? {} : { MaxLength: String(p.maxLength) }),
+    });
+  }
+  if (!complex) return;
+  const fields = all(declared(model, 'ComplexType', `${MODEL_NAMESPACE}.${complex.name}`), 'Property');
+  expect(fields.map((f) => f.attrs['Name'])).toEqual(complex.properties.map((f) => f.name));
+  complex.properties.forEach((f, i) => checkProperty(model, fields[i]!.attrs, f));
+}
+
 describe('writeMetadataDocument', () => {
   it('describes exactly the emulator model: types, properties, keys, navigation, functions', () => {
     checkAgainstModel(writeMetadataDocument(ENTITY_TYPES, FUNCTIONS), ENTITY_TYPES, FUNCTIONS);
@@ -103,11 +104,25 @@ describe('writeMetadataDocument', () => {
 
   it('declares each complex type once, however many properties use it', () => {
     const { model } = parseCsdl(writeMetadataDocument(ENTITY_TYPES, FUNCTIONS));
-    expect(all(model, 'ComplexType').map((c) => c.attrs['Name'])).toEqual(['JobNotificationSubscription', 'ErrorDetail', 'TaskHistoricalEvent', 'IngestManifestStatistics']);
+    expect(all(model, 'ComplexType').map((c) => c.attrs['Name'])).toEqual([
+      'JobNotificationSubscription',
+      'ErrorDetail',
+      'TaskHistoricalEvent',
+      'IngestManifestStatistics',
+      'ContentKeyAuthorizationPolicyRestriction',
+      // StreamingEndpoint's, nested ones right after the type that uses them.
+      'StreamingEndpointAccessControl',
+      'AkamaiAccessControl',
+      'AkamaiSignatureHeaderAuthenticationKey',
+      'IPAccessControl',
+      'IPRange',
+      'StreamingEndpointCacheControl',
+      'CrossSiteAccessPolicies',
+    ]);
   });
 
   it('covers exactly a subset when given one', () => {
-    const types = [Asset, Locator, AccessPolicy, ...ENTITY_TYPES.filter((t) => ['ContentKeys', 'Files', 'StorageAccounts'].includes(t.set))];
+    const types = [Asset, Locator, AccessPolicy, ...ENTITY_TYPES.filter((t) => ['ContentKeys', 'Files', 'StorageAccounts', 'AssetDeliveryPolicies'].includes(t.set))];
     checkAgainstModel(writeMetadataDocument(types, FUNCTIONS.slice(0, 1)), types, FUNCTIONS.slice(0, 1));
     checkAgainstModel(writeMetadataDocument([AccessPolicy], []), [AccessPolicy], []);
   });

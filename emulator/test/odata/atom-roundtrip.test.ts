@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ENTITY_TYPES, qualifiedName, type EdmPrimitive, type EntityTypeDef, type PropertyDef } from '../../src/odata/edm.js';
+import { ENTITY_TYPES, qualifiedName, type ComplexTypeDef, type EdmPrimitive, type EntityTypeDef, type PropertyDef } from '../../src/odata/edm.js';
 import { entityPath } from '../../src/odata/urls.js';
-import { formatEdmValue, readAtomEntry, writeAtomEntry, writeAtomFeed, type AtomEntryBody } from '../../src/odata/atom/index.js';
+import { formatEdmValue, readAtomEntry, writeAtomEntry, writeAtomFeed, type AtomEntryBody, type AtomTree } from '../../src/odata/atom/index.js';
 import { el, serializeDocument } from '../../src/odata/atom/xml-writer.js';
-import { parseWritten } from '../fixtures/atom/support.js';
+import { parseWritten, type Node as ParsedElement } from '../fixtures/atom/support.js';
 
 const ATOM = 'http://www.w3.org/2005/Atom';
 const D = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
@@ -53,12 +53,15 @@ function primitive(type: EdmPrimitive): fc.Arbitrary<unknown> {
 }
 
 function propertyValue(p: PropertyDef): fc.Arbitrary<unknown> {
-  if (p.complexCollection) {
-    const item = fc.record(Object.fromEntries(p.complexCollection.properties.map((f) => [f.name, fc.option(primitive(f.type), { nil: null })])));
-    return fc.option(fc.array(item, { maxLength: 3 }), { nil: null });
-  }
-  if (p.complex) return fc.option(fc.record(Object.fromEntries(p.complex.properties.map((f) => [f.name, fc.option(primitive(f.type), { nil: null })]))), { nil: null });
+  if (p.complexCollection) return fc.option(fc.array(complexValue(p.complexCollection), { maxLength: 3 }), { nil: null });
+  if (p.complex) return fc.option(complexValue(p.complex), { nil: null });
+  if (p.primitiveCollection) return fc.option(fc.array(primitive(p.type), { maxLength: 3 }), { nil: null });
   return fc.option(primitive(p.type), { nil: null });
+}
+
+/** A complex value whose fields may themselves be complex values or collections. */
+function complexValue(complex: ComplexTypeDef): fc.Arbitrary<Record<string, unknown>> {
+  return fc.record(Object.fromEntries(complex.properties.map((f) => [f.name, propertyValue(f)])));
 }
 
 function recordOf(type: EntityTypeDef): fc.Arbitrary<Record<string, unknown>> {
@@ -74,20 +77,44 @@ function expectedProperties(type: EntityTypeDef, record: Record<string, unknown>
   for (const p of type.properties) {
     const value = record[p.name];
     if (p.complexCollection) {
-      const complex = p.complexCollection;
-      const items = (value as Record<string, unknown>[] | null) ?? [];
-      out[p.name] = {
-        elements: items.map((item) => Object.fromEntries(complex.properties.map((f) => [f.name, text(f.type, item[f.name])]))),
-        type: `Collection(${qualifiedName(complex)})`,
-      };
-    } else if (p.complex) {
-      // A single complex value is server-owned (Statistics): the reader skips what a client echoes.
-      out[p.name] = { text: null };
+      out[p.name] = { elements: treeOf(p, value) as Record<string, AtomTree>[], type: `Collection(${qualifiedName(p.complexCollection)})` };
+    } else if (p.complex || p.primitiveCollection) {
+      out[p.name] = { tree: treeOf(p, value) };
     } else {
       out[p.name] = p.type === 'Edm.String' ? { text: text(p.type, value) } : { text: text(p.type, value), type: p.type };
     }
   }
   return out;
+}
+
+/** A structured value as the reader gives it back: text leaves; a collection is never null (written empty). */
+function treeOf(p: PropertyDef, value: unknown): AtomTree {
+  if (p.complexCollection || p.primitiveCollection) {
+    const items = (value as unknown[] | null) ?? [];
+    const complex = p.complexCollection;
+    return complex ? items.map((item) => complexTree(complex, item as Record<string, unknown>)) : items.map((item) => text(p.type, item));
+  }
+  if (p.complex) return value === null ? null : complexTree(p.complex, value as Record<string, unknown>);
+  return text(p.type, value);
+}
+
+/** A structured property element as this test's parser sees it, in the reader's tree form. */
+function parsedTree(p: PropertyDef, element: ParsedElement): AtomTree {
+  if (element.attrs[`{${M}}null`] === 'true') return null;
+  if (p.complexCollection || p.primitiveCollection) {
+    const complex = p.complexCollection;
+    return element.children.map((item) => (complex ? parsedFields(complex, item) : parsedTree({ ...p, primitiveCollection: false }, item)));
+  }
+  if (p.complex) return parsedFields(p.complex, element);
+  return element.text;
+}
+
+function parsedFields(complex: ComplexTypeDef, element: ParsedElement): Record<string, AtomTree> {
+  return Object.fromEntries(element.children.map((c) => [c.local, parsedTree(complex.properties.find((f) => f.name === c.local)!, c)]));
+}
+
+function complexTree(complex: ComplexTypeDef, item: Record<string, unknown>): Record<string, AtomTree> {
+  return Object.fromEntries(complex.properties.map((f) => [f.name, treeOf(f, item[f.name])]));
 }
 
 function text(type: EdmPrimitive, value: unknown): string | null {
@@ -159,12 +186,10 @@ describe('round trip: readAtomEntry(writeAtomEntry(record))', () => {
           const expected = expectedProperties(type, records[i]!);
           for (const p of props.children) {
             expect(p.uri).toBe(D);
-            const complex = type.properties.find((q) => q.name === p.local)?.complex;
-            if (complex) {
-              // A single complex value: its fields as child elements, each with our formatting.
-              const value = records[i]![p.local] as Record<string, unknown> | null;
-              if (value === null) expect(p.attrs[`{${M}}null`]).toBe('true');
-              else expect(p.children.map((c) => [c.local, c.attrs[`{${M}}null`] === 'true' ? null : c.text])).toEqual(complex.properties.map((f) => [f.name, text(f.type, value[f.name])]));
+            const def = type.properties.find((q) => q.name === p.local)!;
+            if (def.complex || def.complexCollection || def.primitiveCollection) {
+              // A structured value: its elements read by this parser, fields and items with our formatting.
+              expect(parsedTree(def, p)).toEqual(treeOf(def, records[i]![p.local]));
               continue;
             }
             const want = expected[p.local]!;

@@ -205,11 +205,30 @@ export const ENTITY_SETS: readonly EntitySetSpec[] = [
     },
     merge: () => ({ properties: { MimeType: string('text/plain') }, echo: { property: 'MimeType', value: 'text/plain' } }),
   },
+  {
+    set: 'AssetDeliveryPolicies',
+    tag: 'adpid',
+    create: async ({ name }) => ({
+      // NoDynamicEncryption for progressive download: the .NET scenario test's clear policy.
+      properties: { Name: string(name), AssetDeliveryProtocol: int32(16), AssetDeliveryPolicyType: int32(2), AssetDeliveryConfiguration: { type: 'Edm.String', value: null } },
+      echo: { property: 'Name', value: name },
+    }),
+    merge: (name) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+  },
+  {
+    set: 'ContentKeyAuthorizationPolicies',
+    tag: 'ckpid',
+    create: async ({ name }) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+    merge: (name) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
+  },
   { set: 'Tasks', tag: 'tid' },
   { set: 'MediaProcessors', tag: 'mpid' },
   { set: 'StorageAccounts', tag: undefined },
   // The account's one row, keyed by its AccountId (an Edm.Guid).
   { set: 'EncodingReservedUnitTypes', tag: undefined, key: 'AccountId' },
+  // Created and changed through operations (202): streaming.ts checks those; here they are read.
+  { set: 'StreamingEndpoints', tag: 'oid' },
+  { set: 'Operations', tag: 'opid' },
 ];
 
 /** A manifest for the ingest sets' entities (left for the endpoint's cleanup; deleting it would take them along). */

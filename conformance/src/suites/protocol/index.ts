@@ -9,8 +9,10 @@ import { batchCheck } from './batch.js';
 import { headersCheck } from './headers.js';
 import { idsProperty } from './ids.js';
 import { linksCheck } from './links.js';
+import { KEY_DELIVERY_SETS, keyDeliveryCheck } from './key-delivery.js';
 import { queryProperty } from './query.js';
 import { readOnlyCheck } from './read-only.js';
+import { streamingCheck } from './streaming.js';
 import { parseXml, type XmlNode } from './xml.js';
 
 /**
@@ -25,7 +27,7 @@ export const protocolSuite: Suite = {
   async run(context, cases) {
     const served = await discover(context, cases);
     const sets = ENTITY_SETS.filter((s) => served.sets.has(s.set));
-    const unknownSets = [...served.sets].filter((s) => !ENTITY_SETS.some((k) => k.set === s));
+    const unknownSets = [...served.sets].filter((s) => !ENTITY_SETS.some((k) => k.set === s) && !(KEY_DELIVERY_SETS as readonly string[]).includes(s));
     const unknownFunctions = [...served.functions].filter((f) => !(KNOWN_FUNCTIONS as readonly string[]).includes(f));
     const notServed = ENTITY_SETS.filter((s) => !served.sets.has(s.set)).map((s) => s.set);
     if (notServed.length > 0) cases.notApplicable('sets-not-served', `checks of ${notServed.join(', ')}`, 'the endpoint does not declare these entity sets', 'check');
@@ -40,6 +42,8 @@ export const protocolSuite: Suite = {
     await readOnlyCheck(context, cases, sets);
     if (served.sets.has('Assets')) await headersCheck(context, cases);
     if (served.sets.has('Assets') && served.sets.has('Files')) await batchCheck(context, cases);
+    if (served.sets.has('StreamingEndpoints') && served.sets.has('Operations')) await streamingCheck(context, cases);
+    if (KEY_DELIVERY_SETS.every((set) => served.sets.has(set))) await keyDeliveryCheck(context, cases);
   },
 };
 

@@ -1,5 +1,6 @@
 import { ATOM_NS, DATA_NS, METADATA_NS, type EdmPrimitive, type PropertyDef } from '../edm.js';
 import { formatEdmValue } from './edm-text.js';
+import { isStructured } from '../property-types.js';
 import { propertyElement, rootOf, type AtomWriteContext } from './entry-writer.js';
 import { el, serializeDocument } from './xml-writer.js';
 
@@ -29,7 +30,7 @@ export function writeFunctionResult(name: string, value: string | null, edmType:
  * `m:properties`, with its `m:type="Collection(..)"` and `<d:element>` items.
  */
 export function writePropertyDocument(property: PropertyDef, value: unknown): string {
-  if (!property.complexCollection) return writeFunctionResult(property.name, formatEdmValue(property.type, value, property.name), property.type);
+  if (!isStructured(property)) return writeFunctionResult(property.name, formatEdmValue(property.type, value, property.name), property.type);
   const element = propertyElement(property, value, property.name);
   const namespaces: [string, string][] = [
     ['xmlns:d', DATA_NS],

@@ -13,6 +13,7 @@ import {
   type PropertyDef,
 } from '../edm.js';
 import { badRequest, type ODataError } from '../errors.js';
+import { edmTypeName } from '../property-types.js';
 import type { XmlLimits } from './limits.js';
 import { isBlank, parseXmlBody, qname, type XmlElement } from './xml-parse.js';
 
@@ -22,9 +23,13 @@ import { isBlank, parseXmlBody, qname, type XmlElement } from './xml-parse.js';
  * matched by namespace URI, never by prefix. Values stay text; the caller coerces them.
  */
 
+/** A structured value read from Atom, as text leaves: complex values as records, collections as arrays. */
+export type AtomTree = string | null | AtomTree[] | { [name: string]: AtomTree };
+
 export type AtomPropertyValue =
   | { text: string | null; type?: string }
-  | { elements: Record<string, string | null>[]; type?: string };
+  | { elements: Record<string, AtomTree>[]; type?: string }
+  | { tree: AtomTree; type?: string };
 
 export interface AtomEntryBody {
   /**
@@ -129,9 +134,11 @@ function readProperties(container: XmlElement, type: EntityTypeDef): Record<stri
     const property = propertyOf(type, child.local);
     if (!property) throw unknownProperty(child.local, type.name, child);
     if (Object.hasOwn(properties, child.local)) throw badRequest(`The property ${clip(child.local)} appears more than once (${at(child)})`);
-    // A single complex value is server-owned (IngestManifest.Statistics): what a WCF client echoes
-    // back is ignored, so it is not read.
-    properties[child.local] = property.complexCollection ? readCollection(child, property, property.complexCollection) : property.complex ? { text: null } : readPrimitive(child, property);
+    properties[child.local] = property.complexCollection
+      ? readCollection(child, property, property.complexCollection)
+      : property.complex || property.primitiveCollection
+        ? { tree: readStructured(child, property, property.name) }
+        : readPrimitive(child, property);
   }
   return properties;
 }
@@ -170,17 +177,61 @@ function readCollection(element: XmlElement, property: PropertyDef, complex: Com
       throw badRequest(`m:type="${clip(itemType)}" does not match the item type of ${property.name} (${qualifiedName(complex)}) (${at(item)})`);
     }
     expectNoText(item, `an item of ${property.name}`);
-    const record: Record<string, string | null> = {};
+    const record: Record<string, AtomTree> = {};
     for (const field of item.children) {
       expectDataNamespace(field);
       const fieldDef = complex.properties.find((p) => p.name === field.local);
       if (!fieldDef) throw unknownProperty(field.local, qualifiedName(complex), field);
       if (Object.hasOwn(record, field.local)) throw badRequest(`The property ${property.name}/${clip(field.local)} appears more than once in one item (${at(field)})`);
-      record[field.local] = readPrimitive(field, { name: `${property.name}/${field.local}`, type: fieldDef.type }).text;
+      record[field.local] = readField(field, fieldDef, `${property.name}/${field.local}`);
     }
     return record;
   });
   return typed({ elements });
+}
+
+/** A field of a complex value: a primitive's text, or a nested structure. */
+function readField(element: XmlElement, def: PropertyDef, label: string): AtomTree {
+  if (def.complexCollection) {
+    const value = readCollection(element, { ...def, name: label }, def.complexCollection);
+    return 'elements' in value ? value.elements : null;
+  }
+  if (def.complex || def.primitiveCollection) return readStructured(element, def, label);
+  return readPrimitive(element, { name: label, type: def.type }).text;
+}
+
+/**
+ * A complex value (`<d:CacheControl m:type="ns.CacheControl"><d:MaxAge>…</d:MaxAge></d:CacheControl>`)
+ * or a collection of primitives. Items of a primitive collection may have any name in the data
+ * namespace: WCF writes `<d:element>`, the Java SDK `<d:CustomHostName>`.
+ */
+function readStructured(element: XmlElement, def: PropertyDef, label: string): AtomTree {
+  const expected = edmTypeName(def);
+  const { isNull, declared } = metadataAttributes(element);
+  if (declared !== undefined && declared !== expected) {
+    throw badRequest(`m:type="${clip(declared)}" does not match the type of the property ${label} (${expected}) (${at(element)})`);
+  }
+  expectNoText(element, `the property ${label}`);
+  if (isNull) {
+    if (element.children.length > 0) throw badRequest(`The property ${label} has m:null="true" and a value (${at(element)})`);
+    return null;
+  }
+  if (def.primitiveCollection) {
+    return element.children.map((item) => {
+      expectDataNamespace(item);
+      return readPrimitive(item, { name: `${label} item`, type: def.type }).text;
+    });
+  }
+  const complex = def.complex!;
+  const record: { [name: string]: AtomTree } = {};
+  for (const field of element.children) {
+    expectDataNamespace(field);
+    const fieldDef = complex.properties.find((p) => p.name === field.local);
+    if (!fieldDef) throw unknownProperty(field.local, qualifiedName(complex), field);
+    if (Object.hasOwn(record, field.local)) throw badRequest(`The property ${label}/${clip(field.local)} appears more than once (${at(field)})`);
+    record[field.local] = readField(field, fieldDef, `${label}/${field.local}`);
+  }
+  return record;
 }
 
 function readLink(

@@ -124,7 +124,8 @@ function entryElement(
 /** `<d:Name>` of one property, as inside `m:properties` (the caller declares the `d:`/`m:` prefixes). */
 export function propertyElement(property: PropertyDef, value: unknown, what: string): XmlElementNode {
   if (property.complexCollection) return collectionElement(property, property.complexCollection, value, what);
-  if (property.complex) return complexElement(property, property.complex, value, what);
+  if (property.complex) return complexElement(`d:${property.name}`, property.complex, value, what);
+  if (property.primitiveCollection) return primitiveCollectionElement(property, value, what);
   return primitiveElement(`d:${property.name}`, property.type, formatEdmValue(property.type, value, what));
 }
 
@@ -135,16 +136,12 @@ function primitiveElement(name: string, type: PropertyDef['type'], text: string 
   return el(name, { 'm:type': typeAttribute }, [text]);
 }
 
-/** `<d:Statistics m:type="ns.IngestManifestStatistics"><d:PendingFilesCount ...>...</d:Statistics>`; null as m:null. */
-function complexElement(property: PropertyDef, complex: ComplexTypeDef, value: unknown, what: string): XmlElementNode {
-  if (value === null || value === undefined) return el(`d:${property.name}`, { 'm:type': qualifiedName(complex), 'm:null': 'true' });
+/** `<d:CacheControl m:type="ns.CacheControl"><d:MaxAge m:type="Edm.Int64">…</d:MaxAge></d:CacheControl>`; fields nest. */
+function complexElement(name: string, complex: ComplexTypeDef, value: unknown, what: string): XmlElementNode {
+  if (value === null || value === undefined) return el(name, { 'm:type': qualifiedName(complex), 'm:null': 'true' });
   if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`Cannot write ${what}: a ${complex.name} must be stored as an object`);
   const fields = value as Record<string, unknown>;
-  return el(
-    `d:${property.name}`,
-    { 'm:type': qualifiedName(complex) },
-    complex.properties.map((p) => primitiveElement(`d:${p.name}`, p.type, formatEdmValue(p.type, fields[p.name], `${what}.${p.name}`))),
-  );
+  return el(name, { 'm:type': qualifiedName(complex) }, complex.properties.map((p) => propertyElement(p, fields[p.name], `${what}.${p.name}`)));
 }
 
 /**
@@ -162,13 +159,20 @@ function collectionElement(property: PropertyDef, complex: ComplexTypeDef, value
       throw new TypeError(`Cannot write ${what}[${index}]: each ${complex.name} must be stored as an object`);
     }
     const fields = item as Record<string, unknown>;
-    return el(
-      'd:element',
-      {},
-      complex.properties.map((p) => primitiveElement(`d:${p.name}`, p.type, formatEdmValue(p.type, fields[p.name], `${what}[${index}].${p.name}`))),
-    );
+    return el('d:element', {}, complex.properties.map((p) => propertyElement(p, fields[p.name], `${what}[${index}].${p.name}`)));
   });
   return el(`d:${property.name}`, { 'm:type': `Collection(${qualifiedName(complex)})` }, elements);
+}
+
+/** `<d:CustomHostNames m:type="Collection(Edm.String)"><d:element>…</d:element></d:CustomHostNames>`; never null, as above. */
+function primitiveCollectionElement(property: PropertyDef, value: unknown, what: string): XmlElementNode {
+  if (value !== null && value !== undefined && !Array.isArray(value)) throw new TypeError(`Cannot write ${what}: a collection must be stored as an array`);
+  const items: unknown[] = value ?? [];
+  return el(
+    `d:${property.name}`,
+    { 'm:type': `Collection(${property.type})` },
+    items.map((item, index) => primitiveElement('d:element', property.type, formatEdmValue(property.type, item, `${what}[${index}]`))),
+  );
 }
 
 function updatedOf(type: EntityTypeDef, record: Readonly<Record<string, unknown>>, ctx: AtomWriteContext): Date {

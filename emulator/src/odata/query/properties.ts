@@ -1,6 +1,7 @@
 /** Resolving a property name a client wrote in `$filter`, `$orderby` or `$select`, with refusals that help. */
 import { navigationOf, propertyOf, type EntityTypeDef, type PropertyDef } from '../edm.js';
 import { badRequest, type ODataError } from '../errors.js';
+import { isStructured, structureName } from '../property-types.js';
 import { quote, suggest } from './text.js';
 
 export type PropertyOption = '$filter' | '$orderby' | '$select';
@@ -11,13 +12,8 @@ const LISTED_PROPERTIES = 25;
 export function resolveProperty(name: string, type: EntityTypeDef, option: PropertyOption): PropertyDef {
   const property = propertyOf(type, name);
   if (property === undefined) throw unknownProperty(name, type, option);
-  if (property.complexCollection !== undefined && option !== '$select') {
-    throw badRequest(
-      `Invalid ${option}: ${quote(name)} is a collection of ${property.complexCollection.name} and cannot be used in ${option}`,
-    );
-  }
-  if (property.complex !== undefined && option !== '$select') {
-    throw badRequest(`Invalid ${option}: ${quote(name)} is a ${property.complex.name} (a complex value) and cannot be used in ${option}`);
+  if (isStructured(property) && option !== '$select') {
+    throw badRequest(`Invalid ${option}: ${quote(name)} is ${structureName(property)} and cannot be used in ${option}`);
   }
   return property;
 }

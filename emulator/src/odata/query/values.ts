@@ -5,6 +5,7 @@
  * values of one family meet in a comparison.
  */
 import type { PropertyDef } from '../edm.js';
+import { isStructured } from '../property-types.js';
 import type { Literal } from './ast.js';
 import { parseDateTimeTicks, storedDateTimeTicks } from './datetime.js';
 
@@ -33,7 +34,7 @@ export function literalValue(literal: Literal): RuntimeValue {
 export function propertyValue(record: Readonly<Record<string, unknown>>, property: PropertyDef): RuntimeValue {
   const raw = record[property.name];
   if (raw === null || raw === undefined) return null;
-  if (property.complexCollection !== undefined || property.complex !== undefined) throw new Error(`${property.name} is a complex value, not comparable`);
+  if (isStructured(property)) throw new Error(`${property.name} is structured, not comparable`);
   switch (property.type) {
     case 'Edm.String':
       if (typeof raw === 'string') return raw;

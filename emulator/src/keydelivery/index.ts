@@ -1,0 +1,1 @@
+export { keyDeliveryRouter, type KeyDeliveryOptions } from './key-delivery-route.js';
