@@ -235,7 +235,8 @@ export function fileMisfit(reader: StoreReader, file: AssetFileRecord): string |
 }
 
 /** Names become blob names and URL segments: refuse what cannot be either. */
-function checkFileName(name: string): void {
+/** A file name the asset's container can hold as a blob name, plainly inside it (400 otherwise). */
+export function checkFileName(name: string): void {
   if (name.length > 260) throw invalid(`The file name is ${name.length} characters; the limit is 260`);
   if (/[\u0000-\u001f\u007f]/.test(name)) throw invalid('The file name contains control characters');
   // A lone surrogate (JSON "\ud800") has no UTF-8 form: no blob can have that name, no URL can name it.

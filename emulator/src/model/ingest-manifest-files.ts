@@ -1,4 +1,5 @@
 import type { Services } from '../app/services.js';
+import { checkFileName } from './asset-file.js';
 import { IngestManifestFile } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
 import { canonicalId, newId } from './ids.js';
@@ -43,6 +44,8 @@ const FILES = COLLECTIONS.IngestManifestFiles;
 /** A new file of a manifest asset, checked against its parents and its siblings. */
 export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 'ids' | 'now'>, input: NewIngestManifestFile): IngestManifestFileRecord {
   if (input.Name.trim() === '') throw invalid('An IngestManifestFile needs a Name: the blob name it is uploaded under');
+  // It becomes the file's blob name in the asset's container: the same rule as a direct upload's.
+  checkFileName(input.Name);
   const manifest = findIngestManifest(tx, input.ParentIngestManifestId);
   if (!manifest) throw unknown(`No IngestManifest with Id '${input.ParentIngestManifestId}' was found`);
   const asset = findIngestManifestAsset(tx, input.ParentIngestManifestAssetId);

@@ -181,6 +181,12 @@ describe('IngestManifests, IngestManifestAssets, IngestManifestFiles', () => {
     expect(dup.status).toBe(409);
     const cross = await emu.ams('POST', 'IngestManifestFiles', { body: { ...file, Name: 'y.mp4', ParentIngestManifestId: m2.Id } });
     expect(cross.status).toBe(400);
+    // The name becomes a blob name in the asset's container: the same rule as a direct AssetFile's.
+    for (const name of ['../asset-other/secret.bin', 'a/../../asset-other/x', 'dir/']) {
+      const escaping = await emu.ams('POST', 'IngestManifestFiles', { body: { ...file, Name: name } });
+      expect(escaping.status, name).toBe(400);
+      expect(errorMessage(escaping.body), name).toContain('cannot be a blob name');
+    }
     const unknownParent = await emu.ams('POST', 'IngestManifestAssets', { body: { ParentIngestManifestId: 'nb:mid:UUID:00000000-0000-0000-0000-000000000001', Asset: { Id: asset.Id } } });
     expect(unknownParent.status).toBe(404);
   });
