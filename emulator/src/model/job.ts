@@ -175,7 +175,7 @@ export function complete({ job, tasks }: JobAndTasks, taskOutcomes: ReadonlyMap<
   };
 }
 
-/** CancelJob on a job that is not running, or whose work has stopped: Canceled. */
+/** A Canceling job whose work has stopped (or never started): Canceled. */
 export function canceled({ job, tasks }: JobAndTasks, now: string, message: string): JobAndTasks {
   return {
     job: { ...job, State: JobState.Canceled, EndTime: now, LastModified: now, RunningDuration: duration(job.StartTime, now) },
@@ -183,7 +183,7 @@ export function canceled({ job, tasks }: JobAndTasks, now: string, message: stri
   };
 }
 
-/** CancelJob on a running job: Canceling until its work has stopped. */
+/** CancelJob on a Queued, Scheduled or Processing job: Canceling until its work (if any) has stopped. */
 export function canceling({ job, tasks }: JobAndTasks, now: string): JobAndTasks {
   return {
     job: { ...job, State: JobState.Canceling, LastModified: now },

@@ -176,17 +176,25 @@ describe('cancel', () => {
   });
   afterAll(() => polled.close());
 
-  it('a job canceled before it ran notifies Queued -> Canceled', async () => {
-    const endpoint = await polled.ams('POST', 'NotificationEndPoints', { body: { Name: 'c', EndPointType: 1, EndPointAddress: 'canceled' } });
-    const job = await postSubscribedJob(polled, [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 1 }], 'c');
+  it('a job canceled before it ran notifies Queued -> Canceling -> Canceled (All), only the Canceled (FinalStatesOnly)', async () => {
+    const all = await polled.ams('POST', 'NotificationEndPoints', { body: { Name: 'c', EndPointType: 1, EndPointAddress: 'canceled' } });
+    const finals = await polled.ams('POST', 'NotificationEndPoints', { body: { Name: 'f', EndPointType: 1, EndPointAddress: 'canceled-finals' } });
+    const subscriptions = [
+      { NotificationEndPointId: all.body.Id, TargetJobState: 2 },
+      { NotificationEndPointId: finals.body.Id, TargetJobState: 1 },
+    ];
+    const job = await postSubscribedJob(polled, subscriptions, 'c');
     expect(job.status, job.text).toBe(201);
     expect((await cancelJob(polled, String(job.body.Id))).status).toBe(204);
     await polled.admin('GET', 'notifications?wait=20');
-    const client = QueueServiceClient.fromConnectionString(polled.emulator.storage.connectionString).getQueueClient('canceled');
-    const got = await client.receiveMessages({ numberOfMessages: 10 });
-    expect(got.receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()).Properties)).toEqual([
-      expect.objectContaining({ OldState: 'Queued', NewState: 'Canceled' }),
+    const service = QueueServiceClient.fromConnectionString(polled.emulator.storage.connectionString);
+    const read = async (queue: string) =>
+      (await service.getQueueClient(queue).receiveMessages({ numberOfMessages: 10 })).receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()).Properties);
+    expect(await read('canceled')).toEqual([
+      expect.objectContaining({ OldState: 'Queued', NewState: 'Canceling' }),
+      expect.objectContaining({ OldState: 'Canceling', NewState: 'Canceled' }),
     ]);
+    expect(await read('canceled-finals')).toEqual([expect.objectContaining({ OldState: 'Canceling', NewState: 'Canceled' })]);
   });
 });
 
