@@ -4,7 +4,7 @@ import type { Services } from '../app/services.js';
 import type { Transaction } from '../store/types.js';
 import { COLLECTIONS } from '../model/collections.js';
 import { JobState } from '../model/enums.js';
-import { advance, allJobs, canceled, canceling, complete, findJob, findTask, isFinal, jobKey, outcomes, readJob, workDone, writeJob, type JobAndTasks } from '../model/job.js';
+import { advance, allJobs, canceled, canceling, complete, findJob, findTask, isFinal, jobKey, outcomes, readJob, workDone, writeJob, writeTask, type JobAndTasks } from '../model/job.js';
 import { concurrentJobs } from '../model/encoding-reserved-unit-type.js';
 import { taskKey, taskProgressed, taskStarted, taskWorkEnded, withEvent, type TaskOutcome, type TaskRecord } from '../model/task.js';
 import { runTaskWork, startMessage } from './processors.js';
@@ -365,7 +365,7 @@ export class JobRunner {
       if (!job || !task) throw new JobGone();
       // A canceled job's tasks keep the state CancelJob gave them.
       if (job.State !== JobState.Processing) return;
-      tx.put(COLLECTIONS.Tasks, tKey, change(task, now));
+      writeTask(tx, change(task, now), this.#services.events);
     });
   }
 

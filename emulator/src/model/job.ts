@@ -77,7 +77,14 @@ export function writeJob(tx: Transaction, { job, tasks }: JobAndTasks, events: J
   const key = jobKey(job.Id);
   events.jobWritten(tx, findJob(tx, key), job);
   tx.put(COLLECTIONS.Jobs, key, job);
-  for (const task of tasks) tx.put(COLLECTIONS.Tasks, taskKey(task.Id), task);
+  for (const task of tasks) writeTask(tx, task, events);
+}
+
+/** One task, with `events` hearing of it in the same transaction as `writeJob`'s. */
+export function writeTask(tx: Transaction, task: TaskRecord, events: JobEvents): void {
+  const key = taskKey(task.Id);
+  events.taskWritten(tx, findTask(tx, key), task);
+  tx.put(COLLECTIONS.Tasks, key, task);
 }
 
 /**

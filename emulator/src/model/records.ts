@@ -141,6 +141,8 @@ export type TaskRecord = {
   EncryptionScheme: string | null;
   EncryptionVersion: string | null;
   InitializationVector: string | null;
+  /** Absent on tasks stored before the emulator kept them: read as none. */
+  TaskNotificationSubscriptions?: { NotificationEndPointId: string | null; TargetTaskState: number; IncludeTaskProgress: boolean }[] | null;
   _internal: TaskInternal;
 };
 export type TaskOutcomeValue = {
@@ -285,3 +287,16 @@ export type StoredRecords = [
   Storable<AssetDeliveryPolicyRecord>, Storable<AssetDeliveryPolicyLinkRecord>, Storable<AuthorizationPolicyRecord>,
   Storable<AuthorizationOptionRecord>, Storable<AuthorizationOptionLinkRecord>,
 ];
+
+/** A NotificationEndPoint (model/notification-endpoints.ts says what makes one valid). */
+export type NotificationEndPointRecord = {
+  Id: string;
+  Name: string;
+  Created: string;
+  EndPointType: number;
+  EndPointAddress: string;
+  CredentialType: number;
+  EncryptedEndPointCredential: string | null;
+  ProtectionKeyId: string | null;
+  ProtectionKeyType: number;
+};

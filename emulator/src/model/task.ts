@@ -64,6 +64,7 @@ export function newTask({ id, jobId, index, values, inputs, outputs, now }: NewT
     EncryptionScheme: null,
     EncryptionVersion: null,
     InitializationVector: null,
+    TaskNotificationSubscriptions: [],
     _internal: { jobId, index, inputs, outputs, outcome: null },
   };
   return { ...withClientValues(task, values), Id: id };

@@ -71,6 +71,15 @@ export const JobNotificationSubscription: ComplexTypeDef = {
   ],
 };
 
+export const TaskNotificationSubscription: ComplexTypeDef = {
+  name: 'TaskNotificationSubscription',
+  properties: [
+    { name: 'IncludeTaskProgress', type: 'Edm.Boolean', nullable: false },
+    { name: 'NotificationEndPointId', type: 'Edm.String', nullable: true },
+    { name: 'TargetTaskState', type: 'Edm.Int32', nullable: false },
+  ],
+};
+
 export const Asset: EntityTypeDef = {
   name: 'Asset',
   set: 'Assets',
@@ -234,6 +243,8 @@ export const Task: EntityTypeDef = {
     { name: 'EncryptionScheme', type: 'Edm.String', nullable: true },
     { name: 'EncryptionVersion', type: 'Edm.String', nullable: true },
     { name: 'InitializationVector', type: 'Edm.String', nullable: true },
+    // .NET and REST clients send it inline with the task (ams-v2-surface.md §3.2); a real Task read back carries it.
+    { name: 'TaskNotificationSubscriptions', type: 'Edm.String', nullable: true, createOnly: true, complexCollection: TaskNotificationSubscription },
   ],
   navigation: [
     { name: 'InputMediaAssets', target: 'Assets', many: true },

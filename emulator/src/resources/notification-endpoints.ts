@@ -21,7 +21,10 @@ export async function createNotificationEndPoint(req: ApiRequest, services: Serv
     ProtectionKeyId: stringValue(values, 'ProtectionKeyId'),
     ProtectionKeyType: numberValue(values, 'ProtectionKeyType'),
   });
-  await services.store.transaction((tx) => putNotificationEndPoint(tx, record));
+  await services.store.transaction((tx) => {
+    putNotificationEndPoint(tx, record);
+    services.events.endpointCreated(tx, record);
+  });
   return { kind: 'entity', type: NotificationEndPoint, record, status: 201 };
 }
 
