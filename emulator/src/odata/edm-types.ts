@@ -59,7 +59,8 @@ export type EntitySetName =
   | 'IngestManifestAssets'
   | 'IngestManifestFiles'
   | 'AssetDeliveryPolicies' | 'ContentKeyAuthorizationPolicies' | 'ContentKeyAuthorizationPolicyOptions'
-  | 'StreamingEndpoints' | 'Operations';
+  | 'StreamingEndpoints' | 'Operations'
+  | 'JobTemplates' | 'TaskTemplates';
 
 export interface EntityTypeDef {
   /** OData type name without namespace, e.g. `AssetFile`. */

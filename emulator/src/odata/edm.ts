@@ -24,9 +24,10 @@ export { AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthoriza
 
 import { NotificationEndPoint } from './edm-notifications.js';
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from './edm-ingest.js';
+import { JobTemplate, TaskTemplate } from './edm-templates.js';
 
 /** The areas' entity types, re-exported so model/ (which reads only this file of odata/) can name them. */
-export { NotificationEndPoint, IngestManifest, IngestManifestAsset, IngestManifestFile };
+export { NotificationEndPoint, IngestManifest, IngestManifestAsset, IngestManifestFile, JobTemplate, TaskTemplate };
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
@@ -317,6 +318,7 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   IngestManifestFile,
   ...DELIVERY_ENTITY_TYPES,
   StreamingEndpoint, Operation,
+  JobTemplate, TaskTemplate,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));
