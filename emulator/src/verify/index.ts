@@ -193,7 +193,7 @@ export function createVerification(services: Services, options: VerificationOpti
         settleDeletion(file, { at: services.now().toISOString(), with: 'file', requestId: request.requestId });
       } catch (err) {
         // Must not throw into the delete; said, not swallowed.
-        log(`the verification of deleted file ${String(file['Id'])} could not be settled`, err);
+        log(`the verification of deleted file ${String(file.Id)} could not be settled`, err);
       }
     },
     async beforeAssetDelete(assetId) {
