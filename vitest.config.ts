@@ -17,6 +17,7 @@ const UNIT = [
   'client/test/cli-crypto.test.ts',
   'conformance/test/units.test.ts',
   'emulator/test/odata/atom-{hostile,metadata,reader,roundtrip,writer}.test.ts',
+  'emulator/test/odata/edm-snapshot.test.ts',
   'emulator/test/http/batch-parse.test.ts',
   'emulator/test/jobs/{body,plan}.test.ts',
   'emulator/test/jobs/encoders/presets.test.ts',
