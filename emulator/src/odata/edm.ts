@@ -30,11 +30,12 @@ export { NotificationEndPoint, IngestManifest, IngestManifestAsset, IngestManife
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
-export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
-export const METADATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices/metadata';
 export const ATOM_NS = 'http://www.w3.org/2005/Atom';
-export const RELATED_REL = 'http://schemas.microsoft.com/ado/2007/08/dataservices/related/';
-export const SCHEME_URI = 'http://schemas.microsoft.com/ado/2007/08/dataservices/scheme';
+/** The data services namespace; the metadata namespace, the link relations and the category scheme are under it. */
+export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
+export const METADATA_NS = `${DATA_NS}/metadata`;
+export const RELATED_REL = `${DATA_NS}/related/`;
+export const SCHEME_URI = `${DATA_NS}/scheme`;
 
 /** The text of an Edm.Guid, either case. */
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
