@@ -29,6 +29,7 @@ const UNIT = [
   'emulator/test/model/job.test.ts',
   'emulator/test/model/asset-delivery-policy.test.ts',
   'emulator/test/domain/token-restriction.test.ts',
+  'emulator/test/domain/key-delivery-rules.test.ts',
   'emulator/test/model/schema-*.test.ts',
   'emulator/test/store/state.test.ts',
   'emulator/test/verify/{content-probe,hypotheses,scheduler}.test.ts',
