@@ -1,7 +1,7 @@
 /**
  * The shapes of the entity model (`edm.ts` and the area files beside it describe the entities with
- * them). Apart so that an area file (`edm-delivery.ts`) can use them without importing `edm.ts`,
- * which lists the area's types.
+ * them, through the tables of `edm-table.ts`), and the names of its sets. Apart so that an area
+ * file (`edm-delivery.ts`) can use them without importing `edm.ts`, which lists the area's types.
  */
 export type EdmPrimitive =
   | 'Edm.String'

@@ -5,7 +5,7 @@ import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
 import { VerificationScheduler, type RunResult } from './scheduler.js';
 import { fingerprint, verifyBeforeCommit, type StrictPass } from './strict.js';
-import { type DeletionInfo, type VerificationOutcome, type VerifyLimits } from './types.js';
+import type { DeletionInfo, VerificationOutcome, VerifyLimits } from './types.js';
 import { afterDeletion, getVerification, listVerifications, markDeleted, markPending, saveOutcome, settleUnverified } from './verification-store.js';
 import { BlobChangedError, verifyFile } from './verify-file.js';
 
