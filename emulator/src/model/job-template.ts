@@ -2,8 +2,7 @@ import { JobTemplate, TaskTemplate } from '../odata/edm.js';
 import type { CanonicalValue } from '../odata/values.js';
 import type { StoreReader, Transaction } from '../store/types.js';
 import { COLLECTIONS } from './collections.js';
-import { findEntity } from './entity.js';
-import { canonicalId } from './ids.js';
+import { entityLookups } from './entity.js';
 import type { JobTemplateRecord, TaskTemplateRecord } from './records.js';
 
 /**
@@ -22,19 +21,9 @@ export interface JobTemplateAndTasks {
   taskTemplates: TaskTemplateRecord[];
 }
 
-/** The store key of a JobTemplate or TaskTemplate id (any case). */
-export function jobTemplateKey(id: string): string {
-  return canonicalId(JobTemplate, id);
-}
-
-export function taskTemplateKey(id: string): string {
-  return canonicalId(TaskTemplate, id);
-}
-
-/** A template by the client's key: 400 for a malformed id, 404 for an unknown one. */
-export function findJobTemplate(reader: StoreReader, key: string): JobTemplateRecord {
-  return findEntity<JobTemplateRecord>(reader, JobTemplate, COLLECTIONS.JobTemplates, key);
-}
+/** Templates by the client's key (400 malformed, 404 unknown) and the store key of an id (any case). */
+export const { find: findJobTemplate, key: jobTemplateKey } = entityLookups<JobTemplateRecord>(JobTemplate, COLLECTIONS.JobTemplates);
+export const { find: findTaskTemplate, key: taskTemplateKey } = entityLookups<TaskTemplateRecord>(TaskTemplate, COLLECTIONS.TaskTemplates);
 
 /** A template's TaskTemplates in JobTemplateBody order. */
 export function taskTemplatesOf(reader: StoreReader, template: JobTemplateRecord): TaskTemplateRecord[] {

@@ -2,11 +2,11 @@ import { readEntityBody } from '../odata/body.js';
 import { JobTemplate, TaskTemplate } from '../odata/edm.js';
 import { badRequest } from '../odata/errors.js';
 import { COLLECTIONS } from '../model/collections.js';
-import { findEntity } from '../model/entity.js';
-import { deleteJobTemplate, findJobTemplate, putJobTemplate, taskTemplatesOf, type JobTemplateRecord, type TaskTemplateRecord } from '../model/job-template.js';
+import { deleteJobTemplate, findJobTemplate, findTaskTemplate, putJobTemplate, taskTemplatesOf, type JobTemplateRecord } from '../model/job-template.js';
 import type { Services } from '../app/services.js';
 import { buildJobTemplate } from '../jobs/job-template.js';
 import type { ApiRequest, ApiResult } from './context.js';
+import { entitySet } from './entity-set.js';
 import type { ApiRoutes } from './router.js';
 
 /**
@@ -17,8 +17,9 @@ import type { ApiRoutes } from './router.js';
  */
 export const TEMPLATE_ROUTES: ApiRoutes = {
   sets: [
-    { type: JobTemplate, handlers: { create: createJobTemplate, update: refuseJobTemplateUpdate, remove: removeJobTemplate } },
-    { type: TaskTemplate, handlers: { create: refuseTaskTemplateCreate, update: refuseTaskTemplateChange, remove: refuseTaskTemplateChange } },
+    // The create reads TaskTemplates inline, which the factory's body read does not: its own handler.
+    entitySet(JobTemplate, { remove: ({ services }, key) => services.store.transaction((tx) => deleteJobTemplate(tx, findJobTemplate(tx, key))) }, { create: createJobTemplate, update: refuseJobTemplateUpdate }),
+    entitySet(TaskTemplate, {}, { create: refuseTaskTemplateCreate, update: refuseTaskTemplateChange, remove: refuseTaskTemplateChange }),
   ],
   functions: [],
   navigations: [{ type: JobTemplate, nav: 'TaskTemplates', resolve: (reader, template) => taskTemplatesOf(reader, template as JobTemplateRecord) }],
@@ -43,16 +44,11 @@ async function refuseJobTemplateUpdate(_req: ApiRequest, services: Services, key
   throw badRequest('A JobTemplate cannot be updated: create a new one with the changes (and delete this one)');
 }
 
-async function removeJobTemplate(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => deleteJobTemplate(tx, findJobTemplate(tx, key)));
-  return { kind: 'noContent' };
-}
-
 function refuseTaskTemplateCreate(): never {
   throw badRequest('TaskTemplates are created with their JobTemplate: POST JobTemplates with "TaskTemplates":[{"Id":"nb:ttid:UUID:<new guid>",...}] inline');
 }
 
 async function refuseTaskTemplateChange(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  findEntity<TaskTemplateRecord>(services.store, TaskTemplate, COLLECTIONS.TaskTemplates, key);
+  findTaskTemplate(services.store, key);
   throw badRequest('A TaskTemplate belongs to its JobTemplate and cannot be changed or deleted on its own: delete the JobTemplate (its TaskTemplates go with it) and create a new one');
 }
