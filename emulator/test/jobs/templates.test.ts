@@ -129,6 +129,31 @@ describe('JobTemplates', () => {
     expect((await listOf(emu, 'JobTemplates')).map((t) => t.Name)).toEqual(['batched']);
   });
 
+  it('$batch: a changeset that fails after creating a template takes the template (and its TaskTemplates) back', async () => {
+    const json = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    const changeset = async (second: string) => {
+      const boundary = `batch_templates_${randomUUID()}`;
+      const items = [
+        {
+          changeset: [
+            { method: 'POST', url: 'JobTemplates', contentId: '1', headers: json, body: JSON.stringify(restSample([ttid(), ttid()])) },
+            { method: 'POST', url: 'Assets', contentId: '2', headers: json, body: second },
+          ],
+        },
+      ];
+      const res = await emu.ams('POST', '$batch', { body: batchBody(boundary, items), headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Accept: 'multipart/mixed' } });
+      expect(res.status, res.text).toBe(202);
+    };
+    // The same template in a changeset that succeeds is kept (so the first operation is sound)...
+    await changeset('{"Name":"kept"}');
+    expect(await listOf(emu, 'JobTemplates')).toHaveLength(1);
+    expect(await listOf(emu, 'TaskTemplates')).toHaveLength(2);
+    // ...and in one whose second operation fails, undone with its TaskTemplates.
+    await changeset('{"Name": ');
+    expect(await listOf(emu, 'JobTemplates')).toHaveLength(1);
+    expect(await listOf(emu, 'TaskTemplates')).toHaveLength(2);
+  });
+
   it('refuses what could not be a template, or run, saying what to change; creates nothing', async () => {
     const ids = [ttid(), ttid()];
     const cases: [JsonBody, string][] = [
