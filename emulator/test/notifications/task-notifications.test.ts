@@ -167,6 +167,11 @@ describe('TaskNotificationSubscriptions to a queue', () => {
       __metadata: { type: 'Collection(Microsoft.Cloud.Media.Vod.Rest.Data.Models.TaskNotificationSubscription)' },
       results: [expect.objectContaining({ IncludeTaskProgress: true, NotificationEndPointId: endpoint, TargetTaskState: 2 })],
     });
+    // IncludeTaskProgress left out: false, as the service's Required boolean defaults.
+    const bare = await submit([{ NotificationEndPointId: endpoint, TargetTaskState: 1 }], 'decrypt');
+    expect(bare.status, bare.text).toBe(201);
+    const [bareTask] = await listOf(emu, `${entityPath('Jobs', String(bare.body.Id))}/Tasks`);
+    expect(bareTask!.TaskNotificationSubscriptions).toEqual([{ IncludeTaskProgress: false, NotificationEndPointId: endpoint, TargetTaskState: 1 }]);
     const atom = await emu.ams('GET', tasksPath, { headers: { Accept: 'application/atom+xml' } });
     expect(atom.text).toContain('m:type="Collection(Microsoft.Cloud.Media.Vod.Rest.Data.Models.TaskNotificationSubscription)"');
     expect(atom.text).toMatch(/<d:IncludeTaskProgress m:type="Edm.Boolean">true<\/d:IncludeTaskProgress>/);
