@@ -21,6 +21,7 @@ import { INGEST_CONTAINER_PREFIX } from './model/ingest-manifests.js';
 import { originRouter } from './origin/index.js';
 import { keyDeliveryRouter } from './keydelivery/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
+import { checkFfmpeg } from './jobs/encoders/ffmpeg.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
 import { startSupervisedAzurite, type AzuriteChildStatus } from './storage/azurite-supervisor.js';
@@ -66,6 +67,14 @@ export class StartupError extends Error {
  */
 export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Promise<RunningEmulator> {
   const config = defaultConfig(overrides);
+  // Asked to transcode with an ffmpeg that does not run: refuse now, not at the first job (nothing is started yet).
+  if (config.ffmpegPath !== undefined) {
+    try {
+      await checkFfmpeg(config.ffmpegPath);
+    } catch (err) {
+      throw new StartupError((err as Error).message, err);
+    }
+  }
   const cleanup: (() => Promise<void>)[] = [];
   /** Set when the store's close (its final snapshot) failed: close() reports it. */
   let storeCloseFailure: unknown;
