@@ -752,6 +752,17 @@ const streamingEndpointBody: fc.Arbitrary<Record<string, unknown>> = fc.record(
   { requiredKeys: [] },
 );
 
+/** Bodies the service would take, so the family reaches 202 on any seed; the hostile ones above cover refusals. */
+const acceptableStreamingEndpointBody: fc.Arbitrary<Record<string, unknown>> = fc.record(
+  {
+    Name: fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}[a-z0-9]$/),
+    State: fc.constant('Stopped'),
+    ScaleUnits: fc.integer({ min: 0, max: 4 }),
+    CdnEnabled: fc.constant(false),
+  },
+  { requiredKeys: ['Name'] },
+);
+
 function validCase(family: string, creates: PoolSet | undefined, build: Build): FuzzCase {
   return { family: `valid/${family}`, surface: 'odata', format: 'json-minimal', malformedHttp: false, creates, build };
 }
@@ -848,7 +859,7 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
       ),
   },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom<PoolSet>(...POOL_SETS), slot).map(([set, i]) => validCase('delete', undefined, (pool) => ({ method: 'DELETE', target: entityTarget(set, pickId(pool, set, i) ?? 'none'), headers: CLEAN }))) },
-  { weight: 2, arbitrary: streamingEndpointBody.map((body) => validCase('streaming-endpoint', undefined, () => postJson('/api/StreamingEndpoints', body))) },
+  { weight: 2, arbitrary: fc.oneof(acceptableStreamingEndpointBody, streamingEndpointBody).map((body) => validCase('streaming-endpoint', undefined, () => postJson('/api/StreamingEndpoints', body))) },
   {
     weight: 2,
     // Not Stop of the default endpoint: the origin family needs it running. An unknown id reaches every check before the lookup.
