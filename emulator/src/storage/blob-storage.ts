@@ -18,6 +18,7 @@ import { KeyedLock } from './keyed-lock.js';
 import { sdkUsesProxyFor } from './proxy-env.js';
 import { isStorageRequestError, toStorageError, type StorageErrorContext } from './storage-errors.js';
 import { DEFAULT_STORAGE_PIPELINE_OPTIONS, createStoragePipeline } from './storage-pipeline.js';
+import { SignedRequests } from './signed-requests.js';
 import { StorageRequestError, type BlobInfo, type BlobStorage, type BlockInfo, type DirectRead, type StoredPolicy } from './types.js';
 
 /**
@@ -69,6 +70,8 @@ class SdkBlobStorage implements BlobStorage {
   private readonly errorContext: StorageErrorContext;
   private readonly maxTries: number;
   private readonly aclLock = new KeyedLock();
+  /** Container creation without the SDK's pipeline, unless the SDK would go through a proxy. */
+  private readonly direct: SignedRequests | undefined;
 
   constructor(connectionString: string, options: BlobStorageOptions) {
     const connection = parseConnectionString(connectionString);
@@ -84,13 +87,19 @@ class SdkBlobStorage implements BlobStorage {
     this.service = new BlobServiceClient(connection.blobEndpoint, createStoragePipeline(this.credential, { requestTimeoutMs, maxTries }));
     this.errorContext = { endpoint: connection.blobEndpoint, requestTimeoutMs };
     this.maxTries = maxTries;
+    this.direct = sdkUsesProxyFor(connection.blobEndpoint) ? undefined : new SignedRequests({ ...connection, requestTimeoutMs, maxTries });
   }
 
+  /** As the SDK builds it (`getContainerClient(name).url`), without building a client per call. */
   containerUrl(container: string): string {
-    return this.container(container).url;
+    return `${this.blobEndpoint}/${encodeURIComponent(container)}`;
   }
 
+  /** Idempotent, as `createIfNotExists`: an existing container is fine, one being deleted is not. */
   createContainer(container: string): Promise<void> {
+    if (this.direct) {
+      return this.direct.send('PUT', encodeURIComponent(container), { restype: 'container' }, (answer) => answer.status === 409 && answer.errorCode === 'ContainerAlreadyExists').then(() => undefined);
+    }
     return this.call(async () => {
       await this.container(container).createIfNotExists();
     });
