@@ -48,6 +48,8 @@ export class SignedRequests {
   readonly #key: Buffer;
   readonly #accountName: string;
   readonly #endpoint: URL;
+  /** The endpoint's path without its trailing slash: `/devstoreaccount1` on Azurite, empty on Azure. */
+  readonly #basePath: string;
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
   readonly #maxTries: number;
@@ -57,6 +59,7 @@ export class SignedRequests {
     this.#key = Buffer.from(options.accountKey, 'base64');
     this.#accountName = options.accountName;
     this.#endpoint = new URL(options.blobEndpoint);
+    this.#basePath = this.#endpoint.pathname.replace(/\/$/, '');
     const https = this.#endpoint.protocol === 'https:';
     // Keep-alive, as the SDK's client: a connection per request would cost Azurite an accept each.
     this.#agent = https ? new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }) : new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
@@ -88,12 +91,15 @@ export class SignedRequests {
         await retryDelay(attempt);
         continue;
       }
-      throw toStorageError({ name: 'RestError', statusCode: answer.status, code: answer.errorCode, message: answer.message }, this.#context);
+      // An Error as the SDK's RestError carries them: toStorageError sorts 4xx and 5xx, and anything
+      // else (a redirect storage should never send) stays an Error naming the status.
+      const refusal = Object.assign(new Error(answer.message || `storage answered ${answer.status}`), { name: 'RestError', statusCode: answer.status, code: answer.errorCode });
+      throw toStorageError(refusal, this.#context);
     }
   }
 
   #try(method: string, resource: string, query: Readonly<Record<string, string>>): Promise<RawAnswer> {
-    const path = `${this.#endpoint.pathname.replace(/\/$/, '')}/${resource}`;
+    const path = `${this.#basePath}/${resource}`;
     const names = Object.keys(query).sort();
     const search = names.map((name) => `${name}=${encodeURIComponent(query[name]!)}`).join('&');
     const date = new Date().toUTCString();
