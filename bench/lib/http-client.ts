@@ -26,6 +26,15 @@ export class BenchHttp {
 
   request(method: string, path: string, headers: OutgoingHttpHeaders, body?: string): Promise<BenchResponse> {
     const payload = body === undefined ? undefined : Buffer.from(body);
+    // A kept-alive connection the server closed while idle (its keep-alive timeout passed between
+    // rounds) fails the request sent on it before it was read: send it again once, as Node advises.
+    return this.#send(method, path, headers, payload).catch((err: unknown) => {
+      if ((err as { reusedSocket?: boolean }).reusedSocket === true) return this.#send(method, path, headers, payload);
+      throw err;
+    });
+  }
+
+  #send(method: string, path: string, headers: OutgoingHttpHeaders, payload: Buffer | undefined): Promise<BenchResponse> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -43,7 +52,7 @@ export class BenchHttp {
           res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
         },
       );
-      req.once('error', reject);
+      req.once('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { reusedSocket: req.reusedSocket && err.code === 'ECONNRESET' })));
       req.end(payload);
     });
   }
