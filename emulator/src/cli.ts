@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT } from './auth/credentials.js';
 import { DEFAULT_API_PORT, DEFAULT_AZURITE_PORT, DEFAULT_CLI_STORAGE_WAIT_SECONDS, DEFAULT_LIMITS, type AuthMode, type EmulatorConfig } from './config.js';
-import { startEmulator, type RunningEmulator } from './server.js';
+import type { RunningEmulator } from './server.js';
 import { findFfmpeg } from './jobs/encoders/ffmpeg.js';
+import { forkAzuriteProcess, type ForkedAzurite } from './storage/azurite-process.js';
 import { listensBeyondLoopback } from './http/emulator-exposure.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from './version.js';
 
@@ -238,9 +239,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
   let emulator: RunningEmulator;
+  let azuriteChild: ForkedAzurite | undefined;
   try {
-    emulator = await startEmulator(parsed.config);
+    // The embedded Azurite's child first, then the server's modules: the child loads Azurite's
+    // modules on the other core meanwhile (it opens the data directory only once the store holds
+    // its lock). Together they are most of a start-up.
+    azuriteChild = forkAhead(parsed.config);
+    const { startEmulator } = await import('./server.js');
+    emulator = await startEmulator(parsed.config, azuriteChild ? { azuriteChild } : {});
   } catch (err) {
+    azuriteChild?.discard();
     process.stderr.write(`ams-emulator: ${(err as Error).message}\n`);
     if (env['AMS_DEBUG'] === '1') process.stderr.write(`${(err as Error).stack}\n`);
     return 1;
@@ -256,6 +264,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   await stopped;
   await emulator.close();
   return 0;
+}
+
+/** The embedded Azurite's child, when the config runs one; startEmulator forks its own if this cannot (and says why). */
+function forkAhead(config: Partial<EmulatorConfig>): ForkedAzurite | undefined {
+  if (config.storageConnectionString || config.embeddedAzurite !== 'child-process') return undefined;
+  try {
+    return forkAzuriteProcess();
+  } catch {
+    return undefined;
+  }
 }
 
 function isMain(): boolean {
