@@ -191,7 +191,7 @@ describe.each<Format>(['json-minimal', 'json-verbose', 'atom'])('the publish flo
     expect(more).toEqual([]);
     expect(expiredFinding).toMatchObject({ rule: 'key-delivery-token-expired', severity: 'error', entityId: made.id });
     expect(expiredFinding!.message).toMatch(
-      new RegExp(`^Key request for ${reEscape(made.id)} refused: the token expired at ${reEscape(new Date(expiredAt * 1000).toISOString())} \\(exp ${expiredAt}\\), before the request at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(${reEscape(SIGNED_BY)}\\)$`),
+      new RegExp(`^Key request for ${reEscape(made.id)} refused: the token expired at ${reEscape(new Date(expiredAt * 1000).toISOString())} \\(exp ${expiredAt}\\), before the request at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z and more than the 300 s clock skew allowed \\(${reEscape(SIGNED_BY)}\\)$`),
     );
     expect(expiredFinding).toMatchObject({ exp: expiredAt, authorizationPolicyId: policy['Id'], method: 'POST', path: `/keydelivery/?KID=${guid}` });
     expect(audienceFinding).toMatchObject({
