@@ -103,7 +103,7 @@ export async function createLocator(services: Services, request: LocatorRequest)
       if (tx.has(L, key)) throw conflicting(`A Locator with Id '${id}' already exists`);
       const stored = tx.get<AssetRecord>(COLLECTIONS.Assets, record.AssetId);
       if (!stored) throw invalid(`The asset '${record.AssetId}' no longer exists`);
-      // Its delivery policies may have gone since the check above (the SAS call takes a while).
+      // Checked again where it is stored: another request may have unlinked its policies since.
       if (type === LocatorType.OnDemandOrigin) refuseUnprotectedStreaming(tx, stored);
       // Deleting a policy checks for locators using it, and this one is not stored yet: check here.
       if (!tx.has(COLLECTIONS.AccessPolicies, canonicalId(AccessPolicy, record.AccessPolicyId))) throw invalid(`The AccessPolicy '${record.AccessPolicyId}' no longer exists`);
