@@ -2,7 +2,8 @@ import type { Services } from '../app/services.js';
 import { checkFileName } from './asset-file.js';
 import { IngestManifestFile } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
-import { canonicalId, newId } from './ids.js';
+import { newId } from './ids.js';
+import { entityLookups } from './entity.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { STORAGE_ENCRYPTION_SCHEME } from './enums.js';
 import { findIngestManifestAsset, manifestAssetKey, type IngestManifestAssetRecord } from './ingest-manifest-assets.js';
@@ -71,17 +72,8 @@ export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 
   };
 }
 
-export function manifestFileKey(id: string): string {
-  return canonicalId(IngestManifestFile, id);
-}
-
-export function findIngestManifestFile(reader: StoreReader, id: string): IngestManifestFileRecord | undefined {
-  try {
-    return reader.get<IngestManifestFileRecord>(FILES, manifestFileKey(id));
-  } catch {
-    return undefined;
-  }
-}
+const LOOKUPS = entityLookups<IngestManifestFileRecord>(IngestManifestFile, FILES);
+export const { key: manifestFileKey, lookup: findIngestManifestFile } = LOOKUPS;
 
 export function filesOfIngestManifest(reader: StoreReader, manifestId: string): IngestManifestFileRecord[] {
   return reader.lookup<IngestManifestFileRecord>(INDEXES.ingestFilesByManifest, manifestId);
