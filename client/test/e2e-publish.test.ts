@@ -40,8 +40,10 @@ describe('ams-client publish', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^Streaming endpoint default \(nb:oid:UUID:.*\) is Running at /);
-    expect(lines[1]).toMatch(/^Locator nb:lid:UUID:/);
-    const [name, url] = [lines[2]!.slice(0, 'clip one.mp4'.length), lines[2]!.slice('clip one.mp4 '.length)];
+    // The uploaded asset is storage encrypted: a streaming locator needs a delivery policy first.
+    expect(lines[1]).toMatch(/^Delivery policy nb:adpid:UUID:\S+ \(NoDynamicEncryption: the storage-encrypted asset streams in the clear\) linked$/);
+    expect(lines[2]).toMatch(/^Locator nb:lid:UUID:/);
+    const [name, url] = [lines[3]!.slice(0, 'clip one.mp4'.length), lines[3]!.slice('clip one.mp4 '.length)];
     expect(name).toBe('clip one.mp4');
     const res = await fetch(url);
     expect(res.status).toBe(200);
@@ -74,6 +76,22 @@ describe('publishAsset', () => {
     expect(result.urls[0]!.url).toContain('/origin/second/');
     const res = await fetch(result.urls[0]!.url);
     expect(Buffer.from(await res.arrayBuffer()).equals(data)).toBe(true);
+  });
+
+  it('links a NoDynamicEncryption policy to a storage-encrypted asset with none, once; a clear asset needs none', async () => {
+    const assetId = await uploaded('encrypted.bin', Buffer.from('encrypted at rest'));
+    const first = await publishAsset(client(), assetId, { pollMs: 10 });
+    expect(first.deliveryPolicyId).toMatch(/^nb:adpid:UUID:/);
+    const policies = (await env.emu.ams('GET', `Assets('${encodeURIComponent(assetId)}')/DeliveryPolicies`)).body.value;
+    expect(policies).toEqual([expect.objectContaining({ Id: first.deliveryPolicyId, AssetDeliveryPolicyType: 2, AssetDeliveryProtocol: 0x17 })]);
+    // Published again (a second locator): the policy it has is kept, none added.
+    const again = await publishAsset(client(), assetId, { pollMs: 10 });
+    expect(again.deliveryPolicyId).toBeUndefined();
+    expect((await env.emu.ams('GET', `Assets('${encodeURIComponent(assetId)}')/DeliveryPolicies`)).body.value).toHaveLength(1);
+    const clear = await env.emu.ams('POST', 'Assets', { body: { Name: 'clear', Options: 0 } });
+    const published = await publishAsset(client(), String(clear.body.Id), { pollMs: 10 });
+    expect(published.deliveryPolicyId).toBeUndefined();
+    expect(published.urls).toEqual([]);
   });
 
   it('an unknown endpoint name, or a failed Start, is an error that says so', async () => {

@@ -24,8 +24,14 @@ const MISTAKES = CORPUS.filter((c) => c.kind === 'mistake');
 describe('the false-positive corpus has the breadth it promises', () => {
   it('at least 20 correct-but-unusual behaviours and a mistake for every rule it names', () => {
     expect(CORRECT.length).toBeGreaterThanOrEqual(20);
+    // Key requests: correct-but-odd tokens, both token types among the mistakes, and the unknowable signer as a warning only.
+    expect(CORRECT.filter((c) => c.id.startsWith('key-')).length).toBeGreaterThanOrEqual(8);
+    expect(MISTAKES.filter((c) => c.id.startsWith('key-swt-')).length).toBeGreaterThanOrEqual(3);
+    expect(MISTAKES.filter((c) => c.warnings?.includes('key-delivery-token-wrong-signing-key')).map((c) => c.errors)).toEqual([[], []]);
     const named = new Set(MISTAKES.flatMap((c) => c.errors.flatMap((e) => [e.rule, ...(e.diagnosis ? [e.diagnosis] : [])])));
-    for (const id of ['iv-little-endian', 'counter-starts-at-1', 'counter-little-endian', 'iv-and-counter-little-endian', 'iv-text-hex', 'other-content-key', 'iv-of-another-file', 'plaintext-uploaded', 'blocks-encrypted-from-offset-0', 'blocks-committed-out-of-order', 'content-length-mismatch', 'iv-reused', 'checksum-mismatch', 'content-key-unwrap-failed', 'content-key-length', 'iv-not-decimal-uint64']) {
+    for (const id of ['iv-little-endian', 'counter-starts-at-1', 'counter-little-endian', 'iv-and-counter-little-endian', 'iv-text-hex', 'other-content-key', 'iv-of-another-file', 'plaintext-uploaded', 'blocks-encrypted-from-offset-0', 'blocks-committed-out-of-order', 'content-length-mismatch', 'iv-reused', 'checksum-mismatch', 'content-key-unwrap-failed', 'content-key-length', 'iv-not-decimal-uint64',
+      'key-delivery-token-wrong-audience', 'key-delivery-token-wrong-issuer', 'key-delivery-token-expired', 'key-delivery-token-not-yet-valid', 'key-delivery-token-missing-key-id-claim',
+      'key-delivery-token-wrong-key-id-claim', 'key-delivery-token-missing-claim', 'key-delivery-token-malformed']) {
       expect(named, id).toContain(id);
     }
   });

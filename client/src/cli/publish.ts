@@ -35,6 +35,7 @@ export const publishCommand: LeafCommand = {
       await client.discoverBaseUri(publish);
       const result = await publishAsset(client, assetId, publish);
       await writeLine(io, `Streaming endpoint ${result.endpoint.Name} (${result.endpoint.Id}) is ${result.endpoint.State} at ${result.endpoint.HostName ?? '(no host name)'}`);
+      if (result.deliveryPolicyId !== undefined) await writeLine(io, `Delivery policy ${result.deliveryPolicyId} (NoDynamicEncryption: the storage-encrypted asset streams in the clear) linked`);
       await writeLine(io, `Locator ${result.locator.Id}: ${result.locator.Path ?? ''}`);
       for (const { name, url } of result.urls) await writeLine(io, `${name} ${url}`);
     } catch (err) {

@@ -43,14 +43,14 @@ token-wrong-audience  error
     signed: its audience differs from the template's.
 token-expired  error
     Key delivery token expired (or has no expiry)
-    The key delivery service refuses a token at or after its exp (SWT: ExpiresOn), and one without it; the emulator allows no clock skew.
+    The key delivery service refuses a token more than the clock skew (5 minutes, the .NET token handlers' default) after its exp (SWT: ExpiresOn), and one without it.
     Request the key with a fresh token; give tokens an expiry long enough for the player to fetch its keys.
-    signed: its exp is at or before the request time, or absent.
+    signed: its exp is more than the 5-minute clock skew before the request time, or absent.
 token-not-yet-valid  error
     Key delivery token is not valid yet
-    The token's nbf is after the request time.
+    The token's nbf is more than the clock skew (5 minutes) after the request time.
     Do not set nbf in the future (check the token service's clock).
-    signed: its nbf is after the request time.
+    signed: its nbf is more than the 5-minute clock skew after the request time.
 token-missing-key-id-claim  error
     Key delivery token lacks the content key identifier claim
     A template that requires urn:microsoft:azure:mediaservices:contentkeyidentifier wants the requested key's GUID in that claim.

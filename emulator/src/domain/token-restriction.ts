@@ -11,6 +11,15 @@ import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose
  */
 export const CONTENT_KEY_IDENTIFIER_CLAIM = 'urn:microsoft:azure:mediaservices:contentkeyidentifier';
 
+/**
+ * How far exp and nbf may be off the request time and the token still pass. The service validated
+ * tokens with .NET's token handlers, whose default ClockSkew is 5 minutes; the sources do not
+ * record the service's own setting (ams-v2-surface.md §10), so the emulator takes that default: a
+ * token service whose clock runs a little ahead or behind is not wrong, and a finding about expiry
+ * then rests on a time well past any skew (the positive evidence an error needs).
+ */
+export const CLOCK_SKEW_SECONDS = 300;
+
 export type TokenType = 'SWT' | 'JWT';
 
 export type VerificationKey =
@@ -218,12 +227,12 @@ function checkClaims(template: TokenRestrictionTemplate, claims: Claims, context
   if (typeof exp !== 'number' || !Number.isFinite(exp)) {
     return refuse('token-expired', `the token has no ${expName} claim (seconds since 1970): the key delivery service requires one (${signedBy})`, { exp: null, now });
   }
-  if (exp <= now) {
-    return refuse('token-expired', `the token expired at ${isoOf(exp)} (${expName} ${exp}), before the request at ${isoOf(now)} (${signedBy})`, { exp, now });
+  if (exp + CLOCK_SKEW_SECONDS <= now) {
+    return refuse('token-expired', `the token expired at ${isoOf(exp)} (${expName} ${exp}), before the request at ${isoOf(now)} and more than the ${CLOCK_SKEW_SECONDS} s clock skew allowed (${signedBy})`, { exp, now, clockSkewSeconds: CLOCK_SKEW_SECONDS });
   }
   const nbf = claims['nbf'];
-  if (typeof nbf === 'number' && nbf > now) {
-    return refuse('token-not-yet-valid', `the token is valid only from ${isoOf(nbf)} (nbf ${nbf}); the request came at ${isoOf(now)} (${signedBy})`, { nbf, now });
+  if (typeof nbf === 'number' && nbf - CLOCK_SKEW_SECONDS > now) {
+    return refuse('token-not-yet-valid', `the token is valid only from ${isoOf(nbf)} (nbf ${nbf}); the request came at ${isoOf(now)}, more than the ${CLOCK_SKEW_SECONDS} s clock skew allowed before it (${signedBy})`, { nbf, now, clockSkewSeconds: CLOCK_SKEW_SECONDS });
   }
   for (const required of template.requiredClaims) {
     const value = claims[required.type];

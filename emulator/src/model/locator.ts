@@ -4,12 +4,13 @@ import { StorageRequestError } from '../storage/types.js';
 import type { Services } from '../app/services.js';
 import type { StoreReader } from '../store/types.js';
 import { findAccessPolicy } from './access-policy.js';
+import { deliveryPoliciesOfAsset } from './asset-delivery-policy.js';
 import { containerOf, findAsset, getAsset } from './asset.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { entityLookups, mergeValues, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
-import { AccessPermissions, LocatorType } from './enums.js';
+import { AccessPermissions, AssetCreationOptions, LocatorType } from './enums.js';
 import { canonicalId, checkKey, locatorGuid, newId } from './ids.js';
-import type { LocatorRecord } from './records.js';
+import type { AssetRecord, LocatorRecord } from './records.js';
 import { conflicting, invalid } from './refusal.js';
 
 export type { LocatorRecord } from './records.js';
@@ -59,6 +60,7 @@ export async function createLocator(services: Services, request: LocatorRequest)
   if (type === LocatorType.OnDemandOrigin && (permissions & (AccessPermissions.Write | AccessPermissions.Delete)) !== 0) {
     throw invalid(`An OnDemandOrigin locator needs a read-only AccessPolicy; '${policy.Id}' grants Write or Delete`);
   }
+  if (type === LocatorType.OnDemandOrigin) refuseUnprotectedStreaming(services.store, asset);
   const requestedId = stringValue(values, 'Id');
   if (requestedId !== undefined) checkKey(Locator, requestedId);
   const id = requestedId ?? newId(Locator, services.ids.guid());
@@ -93,7 +95,10 @@ export async function createLocator(services: Services, request: LocatorRequest)
   try {
     await services.store.transaction((tx) => {
       if (tx.has(L, key)) throw conflicting(`A Locator with Id '${id}' already exists`);
-      if (!tx.has(COLLECTIONS.Assets, record.AssetId)) throw invalid(`The asset '${record.AssetId}' no longer exists`);
+      const stored = tx.get<AssetRecord>(COLLECTIONS.Assets, record.AssetId);
+      if (!stored) throw invalid(`The asset '${record.AssetId}' no longer exists`);
+      // Checked again where it is stored: another request may have unlinked its policies since.
+      if (type === LocatorType.OnDemandOrigin) refuseUnprotectedStreaming(tx, stored);
       // Deleting a policy checks for locators using it, and this one is not stored yet: check here.
       if (!tx.has(COLLECTIONS.AccessPolicies, canonicalId(AccessPolicy, record.AccessPolicyId))) throw invalid(`The AccessPolicy '${record.AccessPolicyId}' no longer exists`);
       if (locatorsOfAsset(tx, record.AssetId).length >= MAX_LOCATORS_PER_ASSET) throw tooMany(record.AssetId);
@@ -149,6 +154,20 @@ export function locatorMisfit(reader: StoreReader, locator: LocatorRecord): stri
   if (!reader.has(COLLECTIONS.Assets, locator.AssetId)) return `its asset '${locator.AssetId}' no longer exists`;
   if (!reader.has(COLLECTIONS.AccessPolicies, locator.AccessPolicyId)) return `its access policy '${locator.AccessPolicyId}' no longer exists`;
   return locatorsOfAsset(reader, locator.AssetId).length > MAX_LOCATORS_PER_ASSET ? `its asset has ${MAX_LOCATORS_PER_ASSET} locators again` : undefined;
+}
+
+/**
+ * "A streaming locator cannot be created on a storage encrypted asset when no asset delivery
+ * policy is set" (ams-v2-surface.md §1, from the delivery-policy how-to): the origin must be told
+ * how to deliver what it decrypts, NoDynamicEncryption for the clear. A clear asset streams
+ * without one. The service's status is not recorded; 400, as for the link refusals of a policy.
+ */
+function refuseUnprotectedStreaming(reader: StoreReader, asset: AssetRecord): void {
+  if (asset.Options !== AssetCreationOptions.StorageEncrypted || deliveryPoliciesOfAsset(reader, asset.Id).length > 0) return;
+  throw invalid(
+    `A streaming (OnDemandOrigin) locator cannot be created on the storage encrypted asset '${asset.Id}' when no asset delivery policy is set: ` +
+      'link an AssetDeliveryPolicy to it first (Assets(\'…\')/$links/DeliveryPolicies; AssetDeliveryPolicyType 2, NoDynamicEncryption, streams it in the clear)',
+  );
 }
 
 function precheck(reader: StoreReader, key: string, assetId: string): void {

@@ -4,6 +4,7 @@ import {
   MODEL_NAMESPACE,
   qualifiedName,
   type ComplexTypeDef,
+  type EntityActionDef,
   type EntityTypeDef,
   type FunctionDef,
   type NavigationDef,
@@ -13,8 +14,8 @@ import { el, serializeDocument, type XmlElementNode } from './atom/xml-writer.js
 import { edmTypeName } from './property-types.js';
 
 /**
- * `GET /api/$metadata`: CSDL in EDMX 1.0 with DataServiceVersion 3.0, describing exactly the types
- * and functions given. Entity types, complex types and associations live in the model namespace;
+ * `GET /api/$metadata`: CSDL in EDMX 1.0 with DataServiceVersion 3.0, describing exactly the types,
+ * functions (service operations) and entity-bound actions given. Entity types, complex types and associations live in the model namespace;
  * the container is named after `WindowsAzureMediaServices` (the service's `$metadata#WindowsAzureMediaServices.Publish`).
  * Associations follow the WCF reflection provider's naming: `<Type>_<Nav>` with
  * `_Source`/`_Target` roles. The model has no reverse navigations, so the source end is `*`.
@@ -24,7 +25,7 @@ export const EDMX_NS = 'http://schemas.microsoft.com/ado/2007/06/edmx';
 /** CSDL 3.0, the schema namespace that goes with DataServiceVersion 3.0. */
 export const CSDL_NS = 'http://schemas.microsoft.com/ado/2009/11/edm';
 
-export function writeMetadataDocument(types: readonly EntityTypeDef[], functions: readonly FunctionDef[]): string {
+export function writeMetadataDocument(types: readonly EntityTypeDef[], functions: readonly FunctionDef[], actions: readonly EntityActionDef[] = []): string {
   const bySet = new Map(types.map((t) => [t.set, t]));
   if (bySet.size !== types.length || new Set(types.map((t) => t.name)).size !== types.length) {
     throw new TypeError('An entity type or set is listed more than once; CSDL cannot declare it twice');
@@ -57,6 +58,11 @@ export function writeMetadataDocument(types: readonly EntityTypeDef[], functions
       ]),
     ),
     ...functions.map(functionImportElement),
+    ...actions.map((action) => {
+      const bound = bySet.get(action.set);
+      if (!bound) throw new TypeError(`The action ${action.name} is bound to ${action.set}, which is not among the types of this $metadata`);
+      return actionImportElement(action, bound);
+    }),
   ]);
   const containerSchema = el('Schema', { Namespace: CONTAINER_NAMESPACE, xmlns: CSDL_NS }, [container]);
 
@@ -119,6 +125,23 @@ function functionImportElement(fn: FunctionDef): XmlElementNode {
     'FunctionImport',
     { Name: fn.name, ReturnType: fn.returnType, 'm:HttpMethod': fn.httpMethod },
     fn.parameters.map((p) => el('Parameter', { Name: p.name, Type: p.type, Mode: 'In' })),
+  );
+}
+
+/**
+ * An entity-bound action (`POST <Set>('<id>')/<Name>`) as WCF Data Services wrote OData v3
+ * actions: a FunctionImport that is side-effecting and bindable, whose first parameter is the
+ * entity it is bound to (named after its type), then the body parameters. No m:HttpMethod: that
+ * marks a service operation; an action is always POSTed.
+ */
+function actionImportElement(action: EntityActionDef, bound: EntityTypeDef): XmlElementNode {
+  return el(
+    'FunctionImport',
+    { Name: action.name, ReturnType: action.returnType, IsSideEffecting: 'true', IsBindable: 'true', 'm:IsAlwaysBindable': 'true' },
+    [
+      el('Parameter', { Name: bound.name[0]!.toLowerCase() + bound.name.slice(1), Type: qualifiedName(bound), Mode: 'In' }),
+      ...action.parameters.map((p) => el('Parameter', { Name: p.name, Type: p.type, Mode: 'In' })),
+    ],
   );
 }
 

@@ -1,4 +1,4 @@
-import { Asset, ENTITY_TYPES, entityTypeOfSet, FUNCTIONS, type EntityTypeDef, type NavigationDef } from '../odata/edm.js';
+import { Asset, ENTITY_ACTIONS, ENTITY_TYPES, entityTypeOfSet, FUNCTIONS, type EntityTypeDef, type NavigationDef } from '../odata/edm.js';
 import { badRequest, methodNotAllowed, notFound, notImplemented } from '../odata/errors.js';
 import { applyQuery, parseQueryOptions, selectedProperties, type QueryOptions } from '../odata/query/index.js';
 import { canonicalId, checkKey, type ResourcePath } from '../odata/uri.js';
@@ -135,7 +135,7 @@ async function dispatch(table: RouteTable, req: ApiRequest, services: Services):
       return { kind: 'serviceDocument', sets: ENTITY_TYPES.filter((t) => table.sets.has(t.set)).map((t) => t.set) };
     case 'metadata':
       allow(req.method, ['GET', 'HEAD']);
-      table.metadata ??= writeMetadataDocument(ENTITY_TYPES, FUNCTIONS);
+      table.metadata ??= writeMetadataDocument(ENTITY_TYPES, FUNCTIONS, ENTITY_ACTIONS);
       return { kind: 'document', contentType: 'application/xml;charset=utf-8', body: table.metadata };
     case 'function': {
       // The service declared these as GET; some clients POST CreateFileInfos or CancelJob.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
-import { createPolicy, createSasLocator } from '../helpers/api-fixtures.js';
+import { createPolicy, createSasLocator, streamInTheClear } from '../helpers/api-fixtures.js';
 import { DOTNET_NON_NULLABLE, modelTypeName, nullsInNonNullable } from '../helpers/clients-clr.js';
 import { ATOM_NS, atomEntries, atomProperties, atomPropertyTypes, DATA_NS, METADATA_NS, parseXml } from '../helpers/clients-xml.js';
 import { getJob, postJob, jobIdOf, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
@@ -22,6 +22,7 @@ beforeAll(async () => {
   const good = await uploadEncryptedAsset(emu, [{ name: 'good.mp4', data: Buffer.from('0000ftypisom-content') }]);
   const bad = await uploadEncryptedAsset(emu, [{ name: 'bad.mp4', data: Buffer.from('bad iv'), ivText: '0x1F' }]);
   await createSasLocator(emu, good.assetId, String((await createPolicy(emu, 2)).Id));
+  await streamInTheClear(emu, good.assetId);
   await createSasLocator(emu, good.assetId, String((await createPolicy(emu, 1)).Id), { Type: 2 });
   const finished = await postJob(emu, [good.assetId], 'minimal', { name: 'finished' });
   const failed = await postJob(emu, [bad.assetId], 'minimal', { name: 'failed' });

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { checkToken, CONTENT_KEY_IDENTIFIER_CLAIM, type TokenMistake, type TokenRestrictionTemplate } from '../../src/domain/token-restriction.js';
+import { checkToken, CLOCK_SKEW_SECONDS, CONTENT_KEY_IDENTIFIER_CLAIM, type TokenMistake, type TokenRestrictionTemplate } from '../../src/domain/token-restriction.js';
 import { readTokenRestrictionTemplate } from '../../src/odata/token-restriction-template.js';
 import { templateXml } from '../helpers/delivery-fixtures.js';
 
@@ -53,6 +53,8 @@ interface TokenFields {
   issuer: string;
   audience: string;
   exp: number | undefined;
+  /** JWT only (SWT has no not-before). */
+  nbf?: number;
   claims: Claims;
   key: Buffer;
 }
@@ -61,6 +63,7 @@ async function issue(c: Case, fields: TokenFields): Promise<string> {
   if (c.template.tokenType === 'JWT') {
     const builder = new SignJWT(fields.claims).setProtectedHeader({ alg: c.alg }).setIssuer(fields.issuer).setAudience(fields.audience);
     if (fields.exp !== undefined) builder.setExpirationTime(fields.exp);
+    if (fields.nbf !== undefined) builder.setNotBefore(fields.nbf);
     return builder.sign(new Uint8Array(fields.key));
   }
   const enc = encodeURIComponent;
@@ -80,7 +83,8 @@ type Mutation = (c: Case, f: TokenFields) => { fields: TokenFields; mistake: Tok
 const MUTATIONS: Record<string, Mutation> = {
   'other issuer': (_c, f) => ({ fields: { ...f, issuer: `${f.issuer}x` }, mistake: 'token-wrong-issuer' }),
   'other audience': (_c, f) => ({ fields: { ...f, audience: `${f.audience}x` }, mistake: 'token-wrong-audience' }),
-  expired: (_c, f) => ({ fields: { ...f, exp: NOW_S }, mistake: 'token-expired' }),
+  // The first second past the clock skew the service allowed.
+  expired: (_c, f) => ({ fields: { ...f, exp: NOW_S - CLOCK_SKEW_SECONDS }, mistake: 'token-expired' }),
   'no expiry': (_c, f) => ({ fields: { ...f, exp: undefined }, mistake: 'token-expired' }),
   'signed with another key': (_c, f) => ({ fields: { ...f, key: Buffer.concat([f.key, Buffer.from([1])]) }, mistake: 'token-wrong-signing-key' }),
   'no key id claim': (c, f) => {
@@ -126,6 +130,23 @@ describe('checkToken', () => {
         const verdict = await checkToken(c.template, await issue(c, mutated!.fields), { keyGuid: KEY_GUID, now: NOW });
         expect(verdict.ok).toBe(false);
         if (!verdict.ok) expect(verdict.mistake).toBe(mutated!.mistake);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('allows the clock skew, no more: exp up to 5 minutes past, nbf up to 5 minutes ahead (JWT and SWT)', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, fc.integer({ min: 0, max: CLOCK_SKEW_SECONDS - 1 }), async (c, skew) => {
+        const late = await checkToken(c.template, await issue(c, { ...valid(c), exp: NOW_S - skew }), { keyGuid: KEY_GUID, now: NOW });
+        expect(late).toEqual({ ok: true });
+        const past = await checkToken(c.template, await issue(c, { ...valid(c), exp: NOW_S - CLOCK_SKEW_SECONDS - skew }), { keyGuid: KEY_GUID, now: NOW });
+        expect(past.ok === false && past.mistake).toBe('token-expired');
+        if (c.template.tokenType !== 'JWT') return;
+        const early = await checkToken(c.template, await issue(c, { ...valid(c), nbf: NOW_S + CLOCK_SKEW_SECONDS - skew }), { keyGuid: KEY_GUID, now: NOW });
+        expect(early).toEqual({ ok: true });
+        const tooEarly = await checkToken(c.template, await issue(c, { ...valid(c), nbf: NOW_S + CLOCK_SKEW_SECONDS + 1 + skew }), { keyGuid: KEY_GUID, now: NOW });
+        expect(tooEarly.ok === false && tooEarly.mistake).toBe('token-not-yet-valid');
       }),
       { numRuns: 60 },
     );

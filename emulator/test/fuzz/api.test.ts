@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBlobStorage } from '../../src/storage/blob-storage.js';
 import { entityPath, startTestEmulator, type TestEmulator } from '../../../test/support/emulator.js';
-import { createAsset, createFile, createPolicy, createSasLocator, createStorageKey, encryptedFileBody, linkKey, protectionKey } from '../helpers/api-fixtures.js';
+import { createAsset, createFile, createPolicy, createSasLocator, createStorageKey, encryptedFileBody, linkKey, protectionKey, streamInTheClear } from '../helpers/api-fixtures.js';
 import { checkConsistency } from '../helpers/fuzz-consistency.js';
 import { judge, judgeBatch } from '../helpers/fuzz-oracle.js';
 import { fuzzCase, POOL_SETS, type FuzzCase, type FuzzPool, type PoolSet } from '../helpers/fuzz-requests.js';
@@ -84,6 +84,7 @@ async function seedPool(emu: TestEmulator): Promise<FuzzPool> {
     { name: 'clip.mp4', data: mp4Like(300_000) },
     { name: 'dir/ünï cödé.txt', data: Buffer.from('hello, origin\n'), mimeType: 'text/plain' },
   ]);
+  await streamInTheClear(emu, uploaded.assetId);
   const readPolicy = await createPolicy(emu, 1);
   const origin = await emu.ams('POST', 'Locators', { body: { AssetId: uploaded.assetId, AccessPolicyId: readPolicy.Id, Type: 2 } });
   expect(origin.status, origin.text).toBe(201);

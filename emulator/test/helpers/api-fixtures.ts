@@ -119,6 +119,19 @@ export async function createSasLocator(emu: TestEmulator, assetId: string, polic
   return res.body;
 }
 
+/**
+ * What a publisher did before streaming a storage-encrypted asset (the service refused an
+ * OnDemandOrigin locator without a delivery policy): a NoDynamicEncryption policy for Smooth,
+ * DASH, HLS and progressive download, linked to the asset.
+ */
+export async function streamInTheClear(emu: TestEmulator, assetId: string): Promise<JsonBody> {
+  const policy = await emu.ams('POST', 'AssetDeliveryPolicies', { body: { Name: 'clear', AssetDeliveryProtocol: 0x17, AssetDeliveryPolicyType: 2, AssetDeliveryConfiguration: null } });
+  expect(policy.status, policy.text).toBe(201);
+  const link = await emu.ams('POST', `${entityPath('Assets', assetId)}/$links/DeliveryPolicies`, { body: { uri: `${emu.url}${entityPath('AssetDeliveryPolicies', String(policy.body.Id))}` } });
+  expect(link.status, link.text).toBe(204);
+  return policy.body;
+}
+
 /** A storage-encrypted asset with its key linked, as the .NET SDK's Assets.Create(StorageEncrypted) leaves it. */
 export async function encryptedAsset(emu: TestEmulator, protection: ProtectionKey): Promise<{ asset: JsonBody; key: NewKey }> {
   const key = await createStorageKey(emu, protection);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type TestEmulator } from '../../../test/support/emulator.js';
 import { startTestAzurite, type TestAzurite } from '../../../test/support/azurite.js';
 import { batchBody, readBatchResponse, type PartResponse } from '../../../client/src/rest/batch-wire.js';
-import { createAsset, createFile, createPolicy, createSasLocator, encryptedAsset, protectionKey } from '../helpers/api-fixtures.js';
+import { createAsset, createFile, createPolicy, createSasLocator, encryptedAsset, protectionKey, streamInTheClear } from '../helpers/api-fixtures.js';
 import { STORAGE_DECRYPTION, taskBody } from '../helpers/jobs-fixtures.js';
 import { readState, referenceProblems } from '../helpers/fuzz-consistency.js';
 
@@ -81,6 +81,7 @@ describe('a failed changeset that deleted an asset for good', () => {
     const assetL = String(withLocator.asset['Id']);
     await createFile(emu, { Name: 'served.mp4', ParentAssetId: assetL });
     const policy = await createPolicy(emu, 1);
+    await streamInTheClear(emu, assetL);
     const locator = await createSasLocator(emu, assetL, String(policy['Id']), { Type: 2 });
     await failingChangeset(entityPath('Locators', String(locator['Id'])), assetL);
 

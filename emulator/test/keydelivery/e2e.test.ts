@@ -10,6 +10,7 @@ import {
   envelopeAsset,
   fetchKey,
   jwt,
+  type JwtSpec,
   KEY_ID_CLAIM,
   keyDeliveryUrl,
   nowSeconds,
@@ -67,15 +68,17 @@ describe('envelope key delivery with a JWT template', () => {
   });
 
   it.each([
-    ['expired', { exp: -60 }, 'key-delivery-token-expired', /expired at/],
+    ['expired', { exp: -301 }, 'key-delivery-token-expired', /expired at .* more than the 300 s clock skew/],
+    ['nbf beyond the clock skew', { nbf: 400 }, 'key-delivery-token-not-yet-valid', /valid only from .* more than the 300 s clock skew/],
     ['wrong audience', { audience: 'urn:someone-else' }, 'key-delivery-token-wrong-audience', /audience "urn:someone-else"/],
     ['wrong issuer', { issuer: 'https://other-sts.test/' }, 'key-delivery-token-wrong-issuer', /issuer/],
     ['no key id claim', { claims: {} }, 'key-delivery-token-missing-key-id-claim', /lacks the claim urn:microsoft:azure:mediaservices:contentkeyidentifier/],
     ['another key id', { claims: { [KEY_ID_CLAIM]: '00000000-0000-4000-8000-000000000000' } }, 'key-delivery-token-wrong-key-id-claim', /the requested key/],
   ] as const)('answers 401 to a token with %s and records the finding that names it', async (_what, change, rule, message) => {
     const { key, url, template, guid } = await protectedKey();
-    const spec = { key: template.key, issuer: template.issuer, audience: template.audience, exp: nowSeconds() + 600, claims: { [KEY_ID_CLAIM]: guid } as Record<string, string>, ...change };
+    const spec: JwtSpec = { key: template.key, issuer: template.issuer, audience: template.audience, exp: nowSeconds() + 600, claims: { [KEY_ID_CLAIM]: guid } as Record<string, string>, ...change };
     if ('exp' in change) spec.exp = nowSeconds() + change.exp;
+    if ('nbf' in change) spec.nbf = nowSeconds() + change.nbf;
     const res = await fetchKey(url, `Bearer ${await jwt(spec)}`);
     expect(res.status).toBe(401);
     expect(res.json?.error?.code).toBe('Unauthorized');
@@ -86,6 +89,14 @@ describe('envelope key delivery with a JWT template', () => {
     expect(all[0]!.message).toMatch(message);
     expect(all[0]!.message).toMatch(/signature verifies with the template's key/);
     expect(String(all[0]!.entityId).toLowerCase()).toBe(key.id.toLowerCase());
+  });
+
+  it('delivers to a token a little off the clock (within the 5-minute skew), with no finding', async () => {
+    const { key, url, template, guid } = await protectedKey();
+    const base = { key: template.key, issuer: template.issuer, audience: template.audience, claims: { [KEY_ID_CLAIM]: guid } };
+    expect((await fetchKey(url, `Bearer ${await jwt({ ...base, exp: nowSeconds() - 120 })}`)).bytes.equals(key.key)).toBe(true);
+    expect((await fetchKey(url, `Bearer ${await jwt({ ...base, nbf: nowSeconds() + 120, exp: nowSeconds() + 600 })}`)).bytes.equals(key.key)).toBe(true);
+    expect(await findings()).toEqual([]);
   });
 
   it('a token signed with another key is a warning that says only what was observed', async () => {
@@ -135,7 +146,7 @@ describe('envelope key delivery with an SWT template and an open policy', () => 
     const token = swt({ key: template.key, issuer: template.issuer, audience: template.audience, expiresOn: nowSeconds() + 600, claims: { [KEY_ID_CLAIM]: guid } });
     expect((await fetchKey(url, `Bearer=${token}`)).bytes.equals(key.key)).toBe(true);
     expect((await fetchKey(url, `Bearer ${token}`)).bytes.equals(key.key)).toBe(true);
-    const expired = swt({ key: template.key, issuer: template.issuer, audience: template.audience, expiresOn: nowSeconds() - 1, claims: { [KEY_ID_CLAIM]: guid } });
+    const expired = swt({ key: template.key, issuer: template.issuer, audience: template.audience, expiresOn: nowSeconds() - 301, claims: { [KEY_ID_CLAIM]: guid } });
     expect((await fetchKey(url, `Bearer=${expired}`)).status).toBe(401);
     expect((await findings()).map((f) => f.rule)).toEqual(['key-delivery-token-expired']);
   });

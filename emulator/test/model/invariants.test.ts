@@ -10,6 +10,7 @@ import type { RequestInfo } from '../../src/domain/findings.js';
 import { createIdGenerator } from '../../src/ids.js';
 import { createAccessPolicy, deleteAccessPolicy } from '../../src/model/access-policy.js';
 import { assetStorageKeyId, createAsset, deleteAsset, getAsset } from '../../src/model/asset.js';
+import { createDeliveryPolicy, deliveryPoliciesOfAsset, deliveryPolicyKey, linkDeliveryPolicy } from '../../src/model/asset-delivery-policy.js';
 import { createFile, deleteFile, fileKeyId, filesOfAsset } from '../../src/model/asset-file.js';
 import { keysOfAsset, linkKeyToAsset, unlinkKeyFromAsset } from '../../src/model/asset-key-link.js';
 import { ASSET_KEY_LINKS, COLLECTIONS } from '../../src/model/collections.js';
@@ -89,6 +90,12 @@ function brokenInvariants(): string[] {
     const storageKeys = keysOfAsset(store, asset.Id).filter((k) => k.ContentKeyType === ContentKeyType.StorageEncryption);
     if (asset.Options === AssetCreationOptions.StorageEncrypted && storageKeys.length > 1) problems.push(`storage-encrypted asset ${asset.Id} has ${storageKeys.length} storage keys`);
   }
+  for (const locator of store.values<LocatorRecord>(COLLECTIONS.Locators)) {
+    const asset = store.get<AssetRecord>(COLLECTIONS.Assets, locator.AssetId);
+    if (locator.Type === LocatorType.OnDemandOrigin && asset?.Options === AssetCreationOptions.StorageEncrypted && deliveryPoliciesOfAsset(store, asset.Id).length === 0) {
+      problems.push(`storage-encrypted asset ${asset.Id} streams (locator ${locator.Id}) with no delivery policy`);
+    }
+  }
   return problems;
 }
 
@@ -149,7 +156,22 @@ describe('model: cascades', () => {
     await expect(linkKeyToAsset(services, asset.Id, second.Id, request)).rejects.toMatchObject({ kind: 'conflict', message: expect.stringContaining('already has a StorageEncryption key') });
     await expect(linkKeyToAsset(services, asset.Id, first.Id, request)).rejects.toMatchObject({ kind: 'conflict', message: expect.stringContaining('already linked') });
     const policy = await createAccessPolicy(services, values({ Name: 'rw', DurationInMinutes: 60, Permissions: AccessPermissions.Read | AccessPermissions.Write }));
-    await expect(createLocator(services, { values: values({ Type: LocatorType.OnDemandOrigin }), assetKey: asset.Id, policyKey: policy.Id, originBase: 'http://e/origin' })).rejects.toMatchObject({ kind: 'invalid' });
+    await expect(createLocator(services, { values: values({ Type: LocatorType.OnDemandOrigin }), assetKey: asset.Id, policyKey: policy.Id, originBase: 'http://e/origin' })).rejects.toMatchObject({ kind: 'invalid', message: expect.stringContaining('needs a read-only AccessPolicy') });
+    expect(brokenInvariants()).toEqual([]);
+  });
+
+  it('a storage-encrypted asset streams only with a delivery policy; a clear one without', async () => {
+    const read = await createAccessPolicy(services, values({ Name: 'read', DurationInMinutes: 60, Permissions: AccessPermissions.Read }));
+    const origin = (assetId: string) => createLocator(services, { values: values({ Type: LocatorType.OnDemandOrigin }), assetKey: assetId, policyKey: read.Id, originBase: 'http://e/origin' });
+    const encrypted = await createAsset(services, values({ Name: 'encrypted', Options: AssetCreationOptions.StorageEncrypted }));
+    await expect(origin(encrypted.Id)).rejects.toMatchObject({ kind: 'invalid', message: expect.stringMatching(/^A streaming \(OnDemandOrigin\) locator cannot be created on the storage encrypted asset '.*' when no asset delivery policy is set/) });
+    // A SAS locator (an upload or a download) needs none.
+    await createLocator(services, { values: values({ Type: LocatorType.Sas }), assetKey: encrypted.Id, policyKey: read.Id, originBase: 'http://e/origin' });
+    const clear = await createDeliveryPolicy(services, values({ Name: 'clear', AssetDeliveryProtocol: 7, AssetDeliveryPolicyType: 2 }));
+    await store.transaction((tx) => linkDeliveryPolicy(tx, encrypted.Id, deliveryPolicyKey(clear.Id)));
+    expect((await origin(encrypted.Id)).Type).toBe(LocatorType.OnDemandOrigin);
+    const plain = await createAsset(services, values({ Name: 'plain' }));
+    expect((await origin(plain.Id)).Type).toBe(LocatorType.OnDemandOrigin);
     expect(brokenInvariants()).toEqual([]);
   });
 });
@@ -162,6 +184,7 @@ describe('model: invariants under any sequence of operations', () => {
     | { kind: 'link'; asset: number; key: number }
     | { kind: 'unlink'; index: number }
     | { kind: 'policy' }
+    | { kind: 'clearDelivery'; asset: number }
     | { kind: 'locator'; asset: number; policy: number; sas: boolean }
     | { kind: 'deleteAsset' | 'deleteFile' | 'deleteKey' | 'deletePolicy' | 'deleteLocator'; index: number };
   const index = fc.nat(7);
@@ -173,6 +196,7 @@ describe('model: invariants under any sequence of operations', () => {
     fc.record({ kind: fc.constant('link' as const), asset: index, key: index }),
     fc.record({ kind: fc.constant('unlink' as const), index }),
     fc.record({ kind: fc.constant('policy' as const) }),
+    fc.record({ kind: fc.constant('clearDelivery' as const), asset: index }),
     fc.record({ kind: fc.constant('locator' as const), asset: index, policy: index, sas: fc.boolean() }),
     { arbitrary: fc.record({ kind: fc.constantFrom('deleteAsset' as const, 'deleteFile' as const, 'deleteKey' as const, 'deletePolicy' as const, 'deleteLocator' as const), index }), weight: 3 },
   );
@@ -203,6 +227,10 @@ describe('model: invariants under any sequence of operations', () => {
       }
       case 'policy':
         return void (await createAccessPolicy(services, values({ Name: 'p', DurationInMinutes: 30, Permissions: AccessPermissions.Read })));
+      case 'clearDelivery': {
+        const clear = await createDeliveryPolicy(services, values({ Name: 'clear', AssetDeliveryProtocol: 7, AssetDeliveryPolicyType: 2 }));
+        return store.transaction((tx) => linkDeliveryPolicy(tx, asset(o.asset), deliveryPolicyKey(clear.Id)));
+      }
       case 'locator':
         return void (await createLocator(services, { values: values({ Type: o.sas ? LocatorType.Sas : LocatorType.OnDemandOrigin }), assetKey: asset(o.asset), policyKey: policy(o.policy), originBase: 'http://e/origin' }));
       case 'deleteAsset':
@@ -218,7 +246,7 @@ describe('model: invariants under any sequence of operations', () => {
     }
   }
 
-  it('keeps every link with both ends, every file with its asset and a unique name, every locator with its asset and policy (at most 5), one storage key per storage-encrypted asset', async () => {
+  it('keeps every link with both ends, every file with its asset and a unique name, every locator with its asset and policy (at most 5), one storage key per storage-encrypted asset, no storage-encrypted asset streaming without a delivery policy', async () => {
     const succeeded = new Map<Op['kind'], number>();
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 30 }), async (ops) => {

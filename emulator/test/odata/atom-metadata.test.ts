@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccessPolicy, Asset, CONTAINER_NAMESPACE, ENTITY_TYPES, FUNCTIONS, Locator, MODEL_NAMESPACE, type EntityTypeDef, type PropertyDef } from '../../src/odata/edm.js';
+import { AccessPolicy, Asset, CONTAINER_NAMESPACE, ENTITY_ACTIONS, ENTITY_TYPES, FUNCTIONS, Locator, MODEL_NAMESPACE, type EntityActionDef, type EntityTypeDef, type PropertyDef } from '../../src/odata/edm.js';
 import { CSDL_NS, EDMX_NS, writeMetadataDocument } from '../../src/odata/metadata-document.js';
 import { child, childNames, parseWritten, type Node } from '../fixtures/atom/support.js';
 
@@ -31,7 +31,7 @@ function declared(model: Node, kind: 'EntityType' | 'ComplexType' | 'Association
 }
 
 /** The document against the model it was written from: every type, property, key, navigation and function, nothing else. */
-function checkAgainstModel(xml: string, types: readonly EntityTypeDef[], functions: typeof FUNCTIONS): void {
+function checkAgainstModel(xml: string, types: readonly EntityTypeDef[], functions: typeof FUNCTIONS, actions: readonly EntityActionDef[] = []): void {
   const { model, container } = parseCsdl(xml);
   expect(all(model, 'EntityType').map((t) => t.attrs['Name'])).toEqual(types.map((t) => t.name));
   for (const type of types) {
@@ -66,10 +66,20 @@ function checkAgainstModel(xml: string, types: readonly EntityTypeDef[], functio
   for (const set of all(container, 'EntitySet')) declared(model, 'EntityType', set.attrs['EntityType']!);
 
   const imports = all(container, 'FunctionImport');
-  expect(imports.map((f) => f.attrs['Name'])).toEqual(functions.map((f) => f.name));
+  expect(imports.map((f) => f.attrs['Name'])).toEqual([...functions.map((f) => f.name), ...actions.map((a) => a.name)]);
   functions.forEach((fn, i) => {
     expect(imports[i]!.attrs).toEqual({ Name: fn.name, [`{${M}}HttpMethod`]: fn.httpMethod, ...(fn.returnType ? { ReturnType: fn.returnType } : {}) });
     expect(all(imports[i]!, 'Parameter').map((p) => p.attrs)).toEqual(fn.parameters.map((p) => ({ Name: p.name, Type: p.type, Mode: 'In' })));
+  });
+  // Entity-bound actions: side-effecting, bindable, the bound entity first (a declared type).
+  actions.forEach((action, i) => {
+    const node = imports[functions.length + i]!;
+    expect(node.attrs).toEqual({ Name: action.name, IsSideEffecting: 'true', IsBindable: 'true', [`{${M}}IsAlwaysBindable`]: 'true', ...(action.returnType ? { ReturnType: action.returnType } : {}) });
+    const [binding, ...rest] = all(node, 'Parameter').map((p) => p.attrs);
+    const bound = types.find((t) => t.set === action.set)!;
+    expect(binding).toEqual({ Name: bound.name[0]!.toLowerCase() + bound.name.slice(1), Type: `${MODEL_NAMESPACE}.${bound.name}`, Mode: 'In' });
+    declared(model, 'EntityType', binding!['Type']!);
+    expect(rest).toEqual(action.parameters.map((p) => ({ Name: p.name, Type: p.type, Mode: 'In' })));
   });
 }
 
@@ -98,8 +108,9 @@ function checkProperty(model: Node, attrs: Record<string, string>, p: PropertyDe
 }
 
 describe('writeMetadataDocument', () => {
-  it('describes exactly the emulator model: types, properties, keys, navigation, functions', () => {
-    checkAgainstModel(writeMetadataDocument(ENTITY_TYPES, FUNCTIONS), ENTITY_TYPES, FUNCTIONS);
+  it('describes exactly the emulator model: types, properties, keys, navigation, functions, entity-bound actions', () => {
+    expect(ENTITY_ACTIONS.length).toBeGreaterThan(0);
+    checkAgainstModel(writeMetadataDocument(ENTITY_TYPES, FUNCTIONS, ENTITY_ACTIONS), ENTITY_TYPES, FUNCTIONS, ENTITY_ACTIONS);
   });
 
   it('declares each complex type once, however many properties use it', () => {
@@ -131,5 +142,6 @@ describe('writeMetadataDocument', () => {
   it('refuses a navigation to a type it was not given (it could not declare the association)', () => {
     expect(() => writeMetadataDocument([Locator], [])).toThrow(/Locator.AccessPolicy leads to AccessPolicies/);
     expect(() => writeMetadataDocument([AccessPolicy, AccessPolicy], [])).toThrow(/more than once/);
+    expect(() => writeMetadataDocument([AccessPolicy], [], ENTITY_ACTIONS)).toThrow(/bound to ContentKeys, which is not among the types/);
   });
 });

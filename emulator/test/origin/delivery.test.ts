@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entityPath, rawRequest, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
-import { createPolicy, createSasLocator, errorMessage } from '../helpers/api-fixtures.js';
+import { createAsset, createPolicy, createSasLocator, errorMessage, streamInTheClear } from '../helpers/api-fixtures.js';
+import { atomEntries, parseXml } from '../helpers/clients-xml.js';
 import { sample, uploadEncryptedAsset, type ClearFile, type UploadedAsset } from '../helpers/jobs-fixtures.js';
 
 /**
@@ -33,6 +34,7 @@ async function originLocator(assetId: string, extra: JsonBody = {}): Promise<Jso
 beforeAll(async () => {
   emu = await startTestEmulator();
   asset = await uploadEncryptedAsset(emu, FILES);
+  await streamInTheClear(emu, asset.assetId);
   locator = await originLocator(asset.assetId);
 });
 afterAll(() => emu.close());
@@ -61,6 +63,36 @@ describe('the locator', () => {
       expect(res.status).toBe(400);
       expect(errorMessage(res.body)).toContain('read-only AccessPolicy');
     }
+  });
+});
+
+describe('a storage-encrypted asset without a delivery policy', () => {
+  it('gets no streaming locator (400, the service\'s rule, in the client\'s format); with a NoDynamicEncryption policy it does, and a clear asset needs none', async () => {
+    const data = sample(32);
+    const bare = await uploadEncryptedAsset(emu, [{ name: 'a.bin', data }]);
+    const policy = await createPolicy(emu, 1);
+    const body = { AssetId: bare.assetId, AccessPolicyId: policy.Id, Type: 2 };
+    const json = await emu.ams('POST', 'Locators', { body });
+    expect(json.status).toBe(400);
+    expect(errorMessage(json.body)).toBe(
+      `A streaming (OnDemandOrigin) locator cannot be created on the storage encrypted asset '${bare.assetId}' when no asset delivery policy is set: ` +
+        "link an AssetDeliveryPolicy to it first (Assets('…')/$links/DeliveryPolicies; AssetDeliveryPolicyType 2, NoDynamicEncryption, streams it in the clear)",
+    );
+    const atom = await emu.ams('POST', 'Locators', { body, headers: { Accept: 'application/atom+xml' } });
+    expect(atom.status).toBe(400);
+    expect(atom.text).toMatch(/<m?:?error[\s>][\s\S]*when no asset delivery policy is set/);
+    // Nothing was made: the asset has no locator, its container no stored policy for one.
+    expect((await emu.ams('GET', `${entityPath('Assets', bare.assetId)}/Locators`)).body.value).toEqual([]);
+    // A SAS locator (uploads, downloads) needs no delivery policy.
+    await createSasLocator(emu, bare.assetId, String(policy.Id));
+    await streamInTheClear(emu, bare.assetId);
+    const streaming = await emu.ams('POST', 'Locators', { body });
+    expect(streaming.status, streaming.text).toBe(201);
+    expect((await get('a.bin', {}, 'GET', streaming.body)).body.equals(data)).toBe(true);
+    const clear = await createAsset(emu, { Name: 'clear', Options: 0 });
+    const clearLocator = await emu.ams('POST', 'Locators', { body: { ...body, AssetId: clear.Id }, headers: { Accept: 'application/atom+xml' } });
+    expect(clearLocator.status, clearLocator.text).toBe(201);
+    expect(atomEntries(parseXml(clearLocator.text))).toHaveLength(1);
   });
 });
 
@@ -235,6 +267,7 @@ describe('If-Range: a resumed download never splices two versions', () => {
 
   it('the ETag changes with the IV the bytes are decrypted with (storage\'s ETag covers the blob)', async () => {
     const own = await uploadEncryptedAsset(emu, [{ name: 'v.bin', data: sample(4096) }]);
+    await streamInTheClear(emu, own.assetId);
     const loc = await originLocator(own.assetId);
     const before = (await get('v.bin', {}, 'GET', loc)).headers.get('etag')!;
     const file = (await emu.ams('GET', `${entityPath('Assets', own.assetId)}/Files`)).body.value[0] as JsonBody;
@@ -293,6 +326,7 @@ describe('what is not served', () => {
 
   it('a file whose key cannot be unwrapped: 409 naming why, not a 500 or garbage', async () => {
     const broken = await uploadEncryptedAsset(emu, [{ name: 'x.mp4', data: sample(100) }], { key: { encryptedContentKey: Buffer.from('junk').toString('base64') } });
+    await streamInTheClear(emu, broken.assetId);
     const loc = await originLocator(broken.assetId);
     const res = await get('x.mp4', {}, 'GET', loc);
     expect(res.status).toBe(409);

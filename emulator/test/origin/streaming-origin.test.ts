@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
-import { createPolicy } from '../helpers/api-fixtures.js';
+import { createPolicy, streamInTheClear } from '../helpers/api-fixtures.js';
 import { sample, uploadEncryptedAsset, type UploadedAsset } from '../helpers/jobs-fixtures.js';
 
 /**
@@ -22,6 +22,7 @@ afterAll(() => emu.close());
 beforeEach(async () => {
   await emu.reset();
   asset = await uploadEncryptedAsset(emu, [FILE]);
+  await streamInTheClear(emu, asset.assetId);
   const policy = await createPolicy(emu, 1);
   const res = await emu.ams('POST', 'Locators', { body: { AssetId: asset.assetId, AccessPolicyId: policy.Id, Type: 2 } });
   expect(res.status, res.text).toBe(201);
@@ -105,6 +106,7 @@ describe('once a client manages streaming endpoints', () => {
     expect((await fetchFile(onHost(fallback))).status).toBe(404);
     await emu.reset();
     asset = await uploadEncryptedAsset(emu, [FILE]);
+    await streamInTheClear(emu, asset.assetId);
     const policy = await createPolicy(emu, 1);
     const again = (await emu.ams('POST', 'Locators', { body: { AssetId: asset.assetId, AccessPolicyId: policy.Id, Type: 2 } })).body;
     expect((await fetchFile(`${again.Path}${FILE.name}`)).status).toBe(200);

@@ -79,6 +79,8 @@ interface OwnAsset {
 async function worker(index: number, world: World, model: CrashModel, random: () => number): Promise<void> {
   const assets: OwnAsset[] = [];
   let policyId: string | undefined;
+  /** One NoDynamicEncryption policy, linked to each asset: a storage-encrypted asset streams only with one. */
+  let deliveryId: string | undefined;
   let serial = 0;
   /** Send; a 2xx acknowledges the write, another answer refuses it, no answer leaves it unknown. */
   const send = async (values: Record<string, string>, method: string, path: string, body?: unknown): Promise<AmsResponse | undefined> => {
@@ -109,6 +111,13 @@ async function worker(index: number, world: World, model: CrashModel, random: ()
       const assetId = String(created.body.Id);
       model.learned({ [`asset ${assetId}`]: PRESENT });
       if (!(await send({ [`link ${assetId}|${keyId}`]: PRESENT }, 'POST', `${entityPath('Assets', assetId)}/$links/ContentKeys`, { uri: `${world.emulator?.url ?? ''}${entityPath('ContentKeys', key.id)}` }))) return false;
+      if (deliveryId === undefined) {
+        const delivery = await send({}, 'POST', 'AssetDeliveryPolicies', { Name: `w${index}`, AssetDeliveryProtocol: 0x17, AssetDeliveryPolicyType: 2, AssetDeliveryConfiguration: null });
+        if (delivery?.status !== 201) return false;
+        deliveryId = String(delivery.body.Id);
+      }
+      const streamable = await send({}, 'POST', `${entityPath('Assets', assetId)}/$links/DeliveryPolicies`, { uri: `${world.emulator?.url ?? ''}${entityPath('AssetDeliveryPolicies', deliveryId)}` });
+      if (streamable?.status !== 204) return false;
       assets.push({ id: assetId, keyId: key.id, files: [] });
       return true;
     }

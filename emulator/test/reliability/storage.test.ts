@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedAzurite, type StartedEmbeddedAzurite } from '../../src/storage/azurite.js';
 import { entityPath, quoted, startTestEmulator, type AmsResponse, type TestEmulator } from '../../../test/support/emulator.js';
 import { consistencyProblems, fetchState } from '../helpers/reliability-consistency.js';
+import { streamInTheClear } from '../helpers/api-fixtures.js';
 import { admin, findingsOf, mp4Like, uploadFile, verificationOf, type Upload } from '../helpers/upload-workflow.js';
 import { withinMs } from '../../../test/support/timing.js';
 
@@ -121,6 +122,7 @@ describe('Azurite stopped in the middle of a run', () => {
     expect(readPolicy.status, readPolicy.text).toBe(201);
     const sas = await emu.ams('POST', 'Locators', { body: { AssetId: upload.assetId, AccessPolicyId: readPolicy.body.Id, Type: 1 } });
     expect(sas.status, sas.text).toBe(201);
+    await streamInTheClear(emu, upload.assetId);
     const origin = await emu.ams('POST', 'Locators', { body: { AssetId: upload.assetId, AccessPolicyId: readPolicy.body.Id, Type: 2 } });
     expect(origin.status, origin.text).toBe(201);
     const spare = await emu.ams('POST', 'Assets', { body: { Name: 'to-delete' } });

@@ -12,7 +12,7 @@ import { openStore } from '../../src/store/index.js';
 import { MODEL_SCHEMA } from '../../src/model/schema.js';
 import { startTestAzurite } from '../../../test/support/azurite.js';
 import { entityPath, quoted, type JsonBody, type TestEmulator, startTestEmulator } from '../../../test/support/emulator.js';
-import { createAsset, createFile, createPolicy, createSasLocator, encryptedAsset, errorMessage, protectionKey } from '../helpers/api-fixtures.js';
+import { createAsset, createFile, createPolicy, createSasLocator, encryptedAsset, errorMessage, protectionKey, streamInTheClear } from '../helpers/api-fixtures.js';
 import { namesWithPathSegments } from '../helpers/fuzz-values.js';
 import { downloadAsset, getJob, jobIdOf, postJob, sample, uploadEncryptedAsset, type UploadedAsset } from '../helpers/jobs-fixtures.js';
 
@@ -167,6 +167,7 @@ describe('a name stored before names were checked (an old data directory) reache
       const target = await uploadEncryptedAsset(before, [{ name: SECRET, data: sample(2048), clear: true }]);
       const targetContainer = new URL(String((await before.ams('GET', entityPath('Assets', target.assetId))).body.Uri)).pathname.split('/').pop()!;
       const attacker = await uploadEncryptedAsset(before, [{ name: 'innocent.mp4', data: sample(2048) }]);
+      await streamInTheClear(before, attacker.assetId);
       const policy = await createPolicy(before, 1);
       const locator = await before.ams('POST', 'Locators', { body: { AssetId: attacker.assetId, AccessPolicyId: policy.Id, Type: 2 } });
       expect(locator.status).toBe(201);

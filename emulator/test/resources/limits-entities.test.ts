@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configFromArgs, UsageError } from '../../src/cli.js';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { entityPath, quoted, startTestEmulator, type TestEmulator } from '../../../test/support/emulator.js';
-import { createAsset, createPolicy, createSasLocator, errorMessage } from '../helpers/api-fixtures.js';
+import { createAsset, createPolicy, createSasLocator, errorMessage, streamInTheClear } from '../helpers/api-fixtures.js';
 
 /**
  * Entities per asset: files (`limits.maxFilesPerAsset`, `--max-files-per-asset`), whichever way
@@ -80,7 +80,10 @@ describe('locators per asset', () => {
     const sixth = await emu.ams('POST', 'Locators', { body: { AssetId: asset, AccessPolicyId: policy, Type: 1 } });
     expect(sixth.status).toBe(409);
     expect(errorMessage(sixth.body)).toBe(`The asset '${asset}' already has 5 locators, the most an asset can have: delete one first`);
+    // A streaming locator too, once the storage-encrypted asset may stream at all.
+    await streamInTheClear(emu, asset);
     const origin = await emu.ams('POST', 'Locators', { body: { AssetId: asset, AccessPolicyId: policy, Type: 2 } });
     expect(origin.status).toBe(409);
+    expect(errorMessage(origin.body)).toContain('already has 5 locators');
   });
 });

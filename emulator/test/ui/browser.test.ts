@@ -183,6 +183,9 @@ describe('the dashboard in Chromium', () => {
     await player.waitFor();
     const locators = await emu.ams('GET', `Assets('${encodeURIComponent(good.assetId)}')/Locators`);
     expect((locators.body.value as JsonBody[]).map((l) => l.Type)).toContain(2);
+    // The asset is storage encrypted: Play linked a NoDynamicEncryption policy first, as a user had to.
+    const policies = await emu.ams('GET', `Assets('${encodeURIComponent(good.assetId)}')/DeliveryPolicies`);
+    expect((policies.body.value as JsonBody[]).map((p) => [p.Name, p.AssetDeliveryPolicyType])).toEqual([['dashboard-play', 2]]);
 
     await poll(() => player.evaluate((el: MediaLike) => el.readyState)).toBeGreaterThanOrEqual(1);
     await player.evaluate((el: MediaLike) => el.play());

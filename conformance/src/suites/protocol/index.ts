@@ -28,7 +28,10 @@ export const protocolSuite: Suite = {
     const served = await discover(context, cases);
     const sets = ENTITY_SETS.filter((s) => served.sets.has(s.set));
     const unknownSets = [...served.sets].filter((s) => !ENTITY_SETS.some((k) => k.set === s) && !(KEY_DELIVERY_SETS as readonly string[]).includes(s));
-    const unknownFunctions = [...served.functions].filter((f) => !(KNOWN_FUNCTIONS as readonly string[]).includes(f));
+    const unknownFunctions = [
+      ...[...served.functions].filter((f) => !(KNOWN_FUNCTIONS as readonly string[]).includes(f)),
+      ...[...served.actions].filter((a) => !(KNOWN_ACTIONS as readonly string[]).includes(a)),
+    ];
     const notServed = ENTITY_SETS.filter((s) => !served.sets.has(s.set)).map((s) => s.set);
     if (notServed.length > 0) cases.notApplicable('sets-not-served', `checks of ${notServed.join(', ')}`, 'the endpoint does not declare these entity sets', 'check');
     if (unknownSets.length + unknownFunctions.length > 0) {
@@ -50,20 +53,26 @@ export const protocolSuite: Suite = {
 interface Served {
   sets: Set<string>;
   functions: Set<string>;
+  /** Entity-bound actions (`<Set>/<Name>`): FunctionImports with IsBindable="true", bound to their first parameter's type. */
+  actions: Set<string>;
 }
 
-/** What the endpoint declares: entity sets from the service document and $metadata, functions from $metadata. */
+/** The bound actions the kit checks: GetKeyDeliveryUrl in the key-delivery check, the endpoint's in the streaming check. */
+const KNOWN_ACTIONS = ['ContentKey/GetKeyDeliveryUrl', 'StreamingEndpoint/Start', 'StreamingEndpoint/Stop', 'StreamingEndpoint/Scale'] as const;
+
+/** What the endpoint declares: entity sets from the service document and $metadata, functions and bound actions from $metadata. */
 async function discover(context: SuiteContext, cases: CaseRecorder): Promise<Served> {
-  const served: Served = { sets: new Set(), functions: new Set() };
+  const served: Served = { sets: new Set(), functions: new Set(), actions: new Set() };
   const result = await cases.check('service-document', 'the service document (GET /api/) and $metadata declare the same entity sets, and $metadata the service operations', async () => {
     const root = await context.target.raw.send('GET', { path: '', accept: 'application/json' });
     expectStatus(root, 200, 'GET the service document (JSON)');
     const fromDocument = serviceDocumentSets(root.text);
     const metadata = await context.target.raw.send('GET', { path: '$metadata', accept: 'application/xml' });
     expectStatus(metadata, 200, 'GET $metadata');
-    const { sets, functions } = metadataDeclarations(parseXml(metadata.text));
+    const { sets, functions, actions } = metadataDeclarations(parseXml(metadata.text));
     for (const name of fromDocument) served.sets.add(name);
     for (const name of functions) served.functions.add(name);
+    for (const name of actions) served.actions.add(name);
     const onlyInOne = [...fromDocument].filter((s) => !sets.has(s)).concat([...sets].filter((s) => !fromDocument.has(s)));
     expectThat(onlyInOne.length === 0, `the service document and $metadata disagree about ${onlyInOne.join(', ')}`);
   });
@@ -88,11 +97,20 @@ function serviceDocumentSets(text: string): Set<string> {
 }
 
 function metadataDeclarations(root: XmlNode): Served {
-  const out: Served = { sets: new Set(), functions: new Set() };
+  const out: Served = { sets: new Set(), functions: new Set(), actions: new Set() };
+  const attribute = (node: XmlNode, local: string) => node.attributes.find((a) => a.local === local && a.uri === '')?.value;
   const visit = (node: XmlNode): void => {
-    const name = node.attributes.find((a) => a.local === 'Name' && a.uri === '')?.value;
+    const name = attribute(node, 'Name');
     if (name && node.local === 'EntitySet') out.sets.add(name);
-    if (name && node.local === 'FunctionImport') out.functions.add(name);
+    if (name && node.local === 'FunctionImport') {
+      if (attribute(node, 'IsBindable') === 'true') {
+        // Bound to its first parameter's entity type: `<Type>/<Name>` (namespace dropped).
+        const bound = node.children.find((c) => c.local === 'Parameter');
+        out.actions.add(`${(bound && attribute(bound, 'Type'))?.split('.').pop() ?? '?'}/${name}`);
+      } else {
+        out.functions.add(name);
+      }
+    }
     node.children.forEach(visit);
   };
   visit(root);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { AssetCreationOptions, ContentKeyType, entityPath, parseKeyId } from '../../../../client/src/index.js';
 import { expectThat, type CaseRecorder } from '../../runner/recorder.js';
+import { KEY_ID_CLAIM, signJwt, tokenTemplateXml } from '../../workflow/key-tokens.js';
 import { withResources } from '../../workflow/resources.js';
 import { plannedKey } from '../../workflow/storage-keys.js';
 import type { SuiteContext } from '../types.js';
@@ -9,9 +9,6 @@ import { expectNoContent, expectStatus } from './expect.js';
 
 /** The sets a publishing client needs for envelope encryption (ams-v2-surface.md §1, §2). */
 export const KEY_DELIVERY_SETS = ['AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions'] as const;
-
-const KEY_ID_CLAIM = 'urn:microsoft:azure:mediaservices:contentkeyidentifier';
-const TEMPLATE_NS = 'http://schemas.microsoft.com/Azure/MediaServices/KeyDelivery/TokenRestrictionTemplate/v1';
 
 /**
  * Envelope protection end to end, as a publisher and a player do it: a 16-byte EnvelopeEncryption
@@ -35,10 +32,7 @@ export async function keyDeliveryCheck(context: SuiteContext, cases: CaseRecorde
         const signingKey = randomBytes(64);
         const issuer = 'https://ams-conformance.test/';
         const audience = 'urn:ams-conformance';
-        const template =
-          `<TokenRestrictionTemplate xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="${TEMPLATE_NS}"><AlternateVerificationKeys /><Audience>${audience}</Audience><Issuer>${issuer}</Issuer>` +
-          `<PrimaryVerificationKey i:type="SymmetricVerificationKey"><KeyValue>${signingKey.toString('base64')}</KeyValue></PrimaryVerificationKey>` +
-          `<RequiredClaims><TokenClaim><ClaimType>${KEY_ID_CLAIM}</ClaimType><ClaimValue i:nil="true" /></TokenClaim></RequiredClaims><TokenType>JWT</TokenType></TokenRestrictionTemplate>`;
+        const template = tokenTemplateXml({ tokenType: 'JWT', issuer, audience, key: signingKey, claims: { [KEY_ID_CLAIM]: null } });
         const policy = await target.raw.send('POST', { path: 'ContentKeyAuthorizationPolicies', ...json({ Name: 'ams-conformance' }) });
         expectStatus(policy, 201, 'POST ContentKeyAuthorizationPolicies');
         const policyId = String(JSON.parse(policy.text).Id);
@@ -71,13 +65,13 @@ export async function keyDeliveryCheck(context: SuiteContext, cases: CaseRecorde
         made.push(entityPath('AssetDeliveryPolicies', deliveryId));
         expectNoContent(await target.raw.send('POST', { path: `${entityPath('Assets', asset.Id)}/$links/DeliveryPolicies`, ...json({ uri: target.raw.url(entityPath('AssetDeliveryPolicies', deliveryId)) }) }), 'POST Assets(..)/$links/DeliveryPolicies');
 
-        const sign = (exp: number) =>
-          new SignJWT({ [KEY_ID_CLAIM]: guid }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuer(issuer).setAudience(audience).setExpirationTime(exp).sign(new Uint8Array(signingKey));
+        const sign = (exp: number) => signJwt({ key: signingKey, issuer, audience, exp, claims: { [KEY_ID_CLAIM]: guid } });
         const now = Math.floor(Date.now() / 1000);
         const good = await fetch(keyUrl, { method: 'POST', headers: { Authorization: `Bearer ${await sign(now + 600)}` }, body: '' });
         const bytes = Buffer.from(await good.arrayBuffer());
         expectThat(good.status === 200 && bytes.equals(planned.key), `POST ${keyUrl} with a valid JWT answered ${good.status} with ${bytes.length} bytes, not the 16-byte key`);
-        const expired = await fetch(keyUrl, { method: 'POST', headers: { Authorization: `Bearer ${await sign(now - 60)}` }, body: '' });
+        // An hour past its exp: beyond any clock skew a key delivery service allows (the emulator's is 5 minutes).
+        const expired = await fetch(keyUrl, { method: 'POST', headers: { Authorization: `Bearer ${await sign(now - 3600)}` }, body: '' });
         expectThat(expired.status === 401, `POST ${keyUrl} with an expired JWT answered ${expired.status}, not 401`);
       } finally {
         // The asset (and its links) go with the tracked resources; the key must let go of its policy first.

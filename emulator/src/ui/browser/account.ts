@@ -219,6 +219,12 @@ async function play(asset: Obj, file: Obj, box: HTMLElement): Promise<void> {
     const locators = list((await api('GET', `${entity('Assets', assetId)}/Locators`))['value']);
     let origin = locators.find((l) => Number(l['Type']) === 2);
     if (!origin) {
+      // As a real AMS user had to: a storage-encrypted asset streams only with a delivery policy,
+      // and NoDynamicEncryption has the origin remove the storage encryption.
+      if (Number(asset['Options']) === 1 && list((await api('GET', `${entity('Assets', assetId)}/DeliveryPolicies`))['value']).length === 0) {
+        const delivery = await api('POST', 'AssetDeliveryPolicies', { Name: 'dashboard-play', AssetDeliveryProtocol: 0x17, AssetDeliveryPolicyType: 2, AssetDeliveryConfiguration: null });
+        await api('POST', `${entity('Assets', assetId)}/$links/DeliveryPolicies`, { uri: `${location.origin}/api/${entity('AssetDeliveryPolicies', str(delivery['Id']))}` });
+      }
       const policy = await api('POST', 'AccessPolicies', { Name: 'dashboard-play', DurationInMinutes: 120, Permissions: 1 });
       origin = await api('POST', 'Locators', { AccessPolicyId: policy['Id'] ?? null, AssetId: assetId, Type: 2 });
     }
