@@ -15,7 +15,7 @@ import type { Locator, Page } from 'playwright-core';
  * What it shows, so a test can check the decoded pixels: second `s` has the background colour
  * `colourOfSecond(s)` (flat, where `probePoint()` is), a white square moving along the middle and,
  * in the lower half, a mosaic of random colours redrawn every frame. The mosaic is what makes the
- * file big: ~17 KB a frame, ~5 MB in all, more than Chromium reads ahead of the playing position
+ * file big: ~20 KB a frame, ~6 MB in all, more than Chromium reads ahead of the playing position
  * (at least 2 MB, or 10 s), so seeking far ahead needs a new range request to the origin; and
  * 30 s is longer than that 10 s window.
  */
