@@ -33,6 +33,7 @@ const UNIT = [
   'emulator/test/model/schema-*.test.ts',
   'emulator/test/store/state.test.ts',
   'emulator/test/verify/{content-probe,hypotheses,scheduler}.test.ts',
+  'emulator/test/ui/webm-mux.test.ts',
   'vectors/test/**/*.test.ts',
   'test/**/*.test.ts',
 ];
