@@ -131,3 +131,14 @@ export function deleteIngestManifestAsset(tx: Transaction, record: IngestManifes
   tx.delete(COLLECTIONS.IngestManifestAssets, manifestAssetKey(record.Id));
   refreshIngestManifest(tx, record.ParentIngestManifestId, now);
 }
+
+/**
+ * Why a file put back (a `$batch` undo) would not fit: its manifest and manifest asset must exist,
+ * and no other file of the manifest may have taken its name since. Undefined when it fits.
+ */
+export function manifestFileMisfit(reader: StoreReader, file: IngestManifestFileRecord): string | undefined {
+  if (!findIngestManifest(reader, file.ParentIngestManifestId)) return `its manifest '${file.ParentIngestManifestId}' no longer exists`;
+  if (!findIngestManifestAsset(reader, file.ParentIngestManifestAssetId)) return `its manifest asset '${file.ParentIngestManifestAssetId}' no longer exists`;
+  const clash = filesOfIngestManifest(reader, file.ParentIngestManifestId).some((f) => f.Id !== file.Id && f.Name === file.Name);
+  return clash ? `another file named '${file.Name}' was made in its manifest since` : undefined;
+}
