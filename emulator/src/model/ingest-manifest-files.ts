@@ -1,5 +1,7 @@
 import type { Services } from '../app/services.js';
-import { checkFileName } from './asset-file.js';
+import type { Deviation } from '../domain/deviations.js';
+import { checkIvFormat } from '../domain/ivs.js';
+import { checkFileName, ingestFileKeyId, ivReuseOf } from './asset-file.js';
 import { IngestManifestFile } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
 import { canonicalId, newId } from './ids.js';
@@ -69,6 +71,15 @@ export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 
     ParentIngestManifestAssetId: asset.Id,
     _internal: { assetFileId: null },
   };
+}
+
+/**
+ * What a new file's encryption fields deviate in, checked where the client sends them, as a direct
+ * upload's are at POST Files: an IV that is no decimal UInt64, and an IV another file uses under
+ * the same key (a stored file, or one still to arrive through bulk ingest).
+ */
+export function ingestFileDeviations(reader: StoreReader, file: IngestManifestFileRecord): Deviation[] {
+  return [...checkIvFormat(file), ...ivReuseOf(reader, file, ingestFileKeyId(reader, file))];
 }
 
 export function manifestFileKey(id: string): string {
