@@ -326,6 +326,33 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => emu?.close());
 
+describe('a streaming endpoint operation still in progress (--operation-progression polls:N)', () => {
+  let fast: TestEmulator;
+  beforeAll(async () => {
+    fast = emu;
+    emu = await startTestEmulator({ operationProgression: { mode: 'polls', pollsPerState: 3 } });
+  });
+  afterAll(async () => {
+    await emu.close();
+    emu = fast;
+  });
+
+  it('is put back with its endpoint: Starting, Deleting or Scaling endpoints are as before, their operations gone', async () => {
+    const stopped = String((await post('StreamingEndpoints', { Name: 'paced' }, 202)).Id);
+    const ops: Op[] = [
+      { method: 'POST', url: `${entityPath('StreamingEndpoints', stopped)}/Start`, body: '' },
+      { method: 'POST', url: 'StreamingEndpoints', body: { Name: 'pacedmade', State: 'Running' } },
+    ];
+    for (const op of ops) {
+      const { reached } = await expectUndone([op], FAILURES[0]!(fx));
+      expect(reached).toBe(1);
+    }
+    // Busy from the Start, the Scale is accepted as an operation that will fail (OperationInProgress): both go.
+    const { reached } = await expectUndone([ops[0]!, { method: 'POST', url: `${entityPath('StreamingEndpoints', stopped)}/Scale`, body: { scaleUnits: 2 } }], FAILURES[0]!(fx));
+    expect(reached).toBe(2);
+  });
+});
+
 describe('a failed changeset puts every change back', () => {
   it('the fixture is what the changes expect: both kinds of endpoint run and stop, the default endpoint exists', async () => {
     const states = (await values('StreamingEndpoints')).map((e) => `${e.Name}:${e.State}`).sort();
