@@ -92,7 +92,9 @@ const STREAMING = [COLLECTIONS.StreamingEndpoints, COLLECTIONS.Operations];
  */
 export function undoScope(reader: StoreReader, change: BatchChange): UndoScope | undefined {
   const type = change.type;
-  if (type.set === 'StreamingEndpoints') return { slots: [], collections: STREAMING };
+  // Every change of an endpoint (create, MERGE, delete, Start, Stop, Scale) is store-only: it
+  // writes endpoints (the default one too, made on first use) and adds an Operation.
+  if (collectionOfSet(type.set) === COLLECTIONS.StreamingEndpoints) return { slots: [], collections: STREAMING };
   if (change.kind === 'action') return undefined;
   if (change.kind === 'unlink') return unlinkScope(change);
   if (change.kind === 'create') {
