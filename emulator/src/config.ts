@@ -79,6 +79,12 @@ export interface EmulatorLimits {
   verifyTimeoutMs: number;
   /** Largest blob a diagnosis decrypts again in full; above it, only the first bytes are tried under each hypothesis. */
   verifyMaxRestreamBytes: number;
+  /** Total bytes (blob bytes x hypotheses) one diagnosis may decrypt. */
+  verifyMaxDiagnosisBytes: number;
+  /** Hypotheses a diagnosis decrypts side by side in one pass over the blob. */
+  verifyLanesPerPass: number;
+  /** Other content keys and other files' IVs a diagnosis tries, each. */
+  verifyMaxAlternatives: number;
   /** After the data directory could not be written, how long before the store tries it again (also the 503's Retry-After). */
   storeRetryMs: number;
   /** Characters the stored records may take in a snapshot; a change past it is refused with 507 (keeps the state saveable). */
@@ -99,6 +105,9 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   requestTimeoutMs: 30_000,
   verifyTimeoutMs: 300_000,
   verifyMaxRestreamBytes: 256 * 1024 * 1024,
+  verifyMaxDiagnosisBytes: 4 * 1024 * 1024 * 1024,
+  verifyLanesPerPass: 8,
+  verifyMaxAlternatives: 32,
   storeRetryMs: 2000,
   maxStateChars: DEFAULT_MAX_STATE_CHARS,
   notificationRetryMs: 1000,

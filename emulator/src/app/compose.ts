@@ -1,20 +1,21 @@
 import { AccessPolicy, Asset, AssetFile, ContentKey, Locator, MediaProcessor, StorageAccount } from '../odata/edm.js';
 import type { JobRunner } from '../jobs/runner.js';
-import { createAccessPolicy, deleteAccessPolicy, updateAccessPolicy } from '../resources/access-policies.js';
-import { createAsset, deleteAsset, updateAsset } from '../resources/assets.js';
-import { createContentKey, deleteContentKey, updateContentKey } from '../resources/content-keys.js';
+import { accessPolicyOperations, updateAccessPolicy } from '../resources/access-policies.js';
+import { assetOperations } from '../resources/assets.js';
+import { contentKeyOperations } from '../resources/content-keys.js';
 import { ENCODING_SETS } from '../resources/encoding-sets.js';
 import { DELIVERY_AREA } from '../resources/delivery-sets.js';
-import { createFile, createFileInfos, deleteFile, updateFile } from '../resources/files.js';
+import { createFileInfos, fileOperations } from '../resources/files.js';
 import { ingestRoutes } from '../resources/ingest-sets.js';
 import type { IngestPoller } from '../resources/ingest.js';
 import { jobRoutes } from '../resources/jobs.js';
-import { createLocator, deleteLocator, updateLocator } from '../resources/locators.js';
+import { locatorOperations } from '../resources/locators.js';
 import { ENTITY_NAVIGATIONS } from '../resources/navigation.js';
 import { NOTIFICATION_SETS } from '../resources/notification-sets.js';
 import { getProtectionKey, getProtectionKeyId, rebindContentKey } from '../resources/protection.js';
 import { createApiRouter, type ApiRouter, type ApiRoutes, type EntitySetRoute, type FunctionRoute } from '../resources/router.js';
 import { mediaProcessors, storageAccounts } from '../resources/static-sets.js';
+import { entitySet } from '../resources/entity-set.js';
 import { STREAMING_AREA } from '../resources/streaming-sets.js';
 
 /**
@@ -23,13 +24,13 @@ import { STREAMING_AREA } from '../resources/streaming-sets.js';
  * files); nothing registers itself at import time, so each emulator gets exactly this list.
  */
 export const ENTITY_SETS: readonly EntitySetRoute[] = [
-  { type: Asset, handlers: { create: createAsset, update: updateAsset, remove: deleteAsset } },
-  { type: AssetFile, handlers: { create: createFile, update: updateFile, remove: deleteFile } },
-  { type: ContentKey, handlers: { create: createContentKey, update: updateContentKey, remove: deleteContentKey } },
-  { type: AccessPolicy, handlers: { create: createAccessPolicy, update: updateAccessPolicy, remove: deleteAccessPolicy } },
-  { type: Locator, handlers: { create: createLocator, update: updateLocator, remove: deleteLocator } },
-  { type: MediaProcessor, handlers: { records: mediaProcessors } },
-  { type: StorageAccount, handlers: { records: storageAccounts } },
+  entitySet(Asset, assetOperations),
+  entitySet(AssetFile, fileOperations),
+  entitySet(ContentKey, contentKeyOperations),
+  entitySet(AccessPolicy, accessPolicyOperations, { update: updateAccessPolicy }),
+  entitySet(Locator, locatorOperations),
+  entitySet(MediaProcessor, {}, { records: mediaProcessors }),
+  entitySet(StorageAccount, {}, { records: storageAccounts }),
   ...ENCODING_SETS,
   ...NOTIFICATION_SETS,
 ];

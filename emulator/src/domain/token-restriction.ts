@@ -58,20 +58,27 @@ function allKeys(template: TokenRestrictionTemplate): VerificationKey[] {
   return template.primaryKey ? [template.primaryKey, ...template.alternateKeys] : [...template.alternateKeys];
 }
 
-/** The mistakes a token can make, each a finding rule of its own (`key-delivery-<mistake>`). */
-export type TokenMistake =
-  | 'token-missing'
-  | 'token-malformed'
-  | 'token-wrong-signing-key'
-  | 'token-wrong-issuer'
-  | 'token-wrong-audience'
-  | 'token-expired'
-  | 'token-not-yet-valid'
-  | 'token-missing-key-id-claim'
-  | 'token-wrong-key-id-claim'
-  | 'token-missing-claim'
-  | 'token-wrong-claim'
-  | 'token-not-verifiable';
+/** The mistakes a token can make, each a finding rule of its own (`key-delivery-<mistake>`, domain/key-delivery-rules.ts). */
+export const TOKEN_MISTAKES = [
+  'token-missing',
+  'token-malformed',
+  'token-wrong-signing-key',
+  'token-wrong-issuer',
+  'token-wrong-audience',
+  'token-expired',
+  'token-not-yet-valid',
+  'token-missing-key-id-claim',
+  'token-wrong-key-id-claim',
+  'token-missing-claim',
+  'token-wrong-claim',
+  'token-not-verifiable',
+] as const;
+
+export type TokenMistake = (typeof TOKEN_MISTAKES)[number];
+
+export function isTokenMistake(text: string): text is TokenMistake {
+  return (TOKEN_MISTAKES as readonly string[]).includes(text);
+}
 
 export type TokenVerdict = { ok: true } | { ok: false; mistake: TokenMistake; message: string; details: Record<string, string | number | null> };
 

@@ -14,6 +14,7 @@ import {
 import { getContentKey, type ContentKeyRecord } from '../model/content-key.js';
 import { ContentKeyType, enumName } from '../model/enums.js';
 import { readTokenRestrictionTemplate } from '../odata/token-restriction-template.js';
+import { passMethodGate, sendPlainError, PlainServiceError as KeyDeliveryError } from '../express/plain-service.js';
 
 /**
  * The emulator's key delivery service (ams-v2-surface.md §2.6), where GetKeyDeliveryUrl points:
@@ -34,16 +35,6 @@ const BODY_LIMIT = '64kb';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-class KeyDeliveryError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export function keyDeliveryRouter(services: Services, options: KeyDeliveryOptions): Router {
   const router = express.Router();
   router.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
@@ -51,28 +42,19 @@ export function keyDeliveryRouter(services: Services, options: KeyDeliveryOption
     void serve(services, req, res).catch((err: unknown) => {
       const known = err instanceof KeyDeliveryError ? err : undefined;
       if (!known) options.log(`key delivery failed for ${req.method} ${req.originalUrl.slice(0, 200)}`, err);
-      fail(res, known ?? new KeyDeliveryError(500, 'InternalError', 'The emulator failed to deliver the key; this is a bug in the emulator, please report it'));
+      sendPlainError(req, res, known ?? new KeyDeliveryError(500, 'InternalError', 'The emulator failed to deliver the key; this is a bug in the emulator, please report it'));
     });
   });
-  router.use((err: unknown, _req: Request, res: Response, _next: (err?: unknown) => void) => {
+  router.use((err: unknown, req: Request, res: Response, _next: (err?: unknown) => void) => {
     const status = (err as { status?: unknown }).status;
-    fail(res, status === 413 ? new KeyDeliveryError(413, 'PayloadTooLarge', `Key requests carry no body; this one is over ${BODY_LIMIT}`) : new KeyDeliveryError(400, 'BadRequest', 'The request body cannot be read'));
+    sendPlainError(req, res, status === 413 ? new KeyDeliveryError(413, 'PayloadTooLarge', `Key requests carry no body; this one is over ${BODY_LIMIT}`) : new KeyDeliveryError(400, 'BadRequest', 'The request body cannot be read'));
   });
   return router;
 }
 
 async function serve(services: Services, req: Request, res: Response): Promise<void> {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  if (req.method === 'OPTIONS') {
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-    res.status(204).end();
-    return;
-  }
-  if (req.method !== 'POST' && req.method !== 'GET') {
-    res.setHeader('Allow', 'GET, POST, OPTIONS');
-    throw new KeyDeliveryError(405, 'MethodNotAllowed', `${req.method} is not allowed: request a key with POST <key delivery url>`);
-  }
+  // GET too: HLS players fetch the EXT-X-KEY URI with GET.
+  if (!passMethodGate(req, res, { methods: ['GET', 'POST'], requestHeaders: 'Authorization, Content-Type', hint: 'request a key with POST <key delivery url>' })) return;
   const deliveryType = deliveryTypeOfPath(req.path);
   if (deliveryType === undefined) throw new KeyDeliveryError(404, 'NotFound', `No key delivery at ${req.path.slice(0, 200)}: use the URL GetKeyDeliveryUrl returned (/keydelivery/?KID=<guid>)`);
   if (deliveryType !== ContentKeyDeliveryType.BaselineHttp) {
@@ -89,7 +71,7 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
   const refusal = await authorize(services, key, guid, req);
   if (refusal !== undefined) {
     if (refusal.deviation) await services.store.transaction((tx) => recordDeviations(tx, infoOf(req, res), [refusal.deviation!], () => services.ids.guid(), services.now()));
-    throw new KeyDeliveryError(401, 'Unauthorized', `Content key policy evaluation has failed: ${refusal.message}`);
+    throw new KeyDeliveryError(401, 'Unauthorized', `Content key policy evaluation has failed: ${refusal.message}`, { 'WWW-Authenticate': 'Bearer' });
   }
   const opened = services.keys.open(key.EncryptedContentKey);
   if (!opened.ok) {
@@ -187,17 +169,4 @@ function infoOf(req: Request, res: Response): RequestInfo {
     method: req.method,
     path: req.originalUrl.slice(0, 500),
   };
-}
-
-function fail(res: Response, error: KeyDeliveryError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = Buffer.from(JSON.stringify({ error: { code: error.code, message: error.message } }), 'utf8');
-  res.status(error.status);
-  if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', String(body.length));
-  res.end(body);
 }

@@ -8,7 +8,7 @@ import type { JsonRecord, StoreReader } from '../store/types.js';
 import type { Services } from '../app/services.js';
 import { assetStorageKeyId, containerOf, findAsset } from './asset.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
-import { findEntity, mergeValues, newRecord, requireValues, stringValue, type EntityValues } from './entity.js';
+import { entityLookups, mergeValues, newRecord, requireValues, stringValue, type EntityValues } from './entity.js';
 import { canonicalId, newId } from './ids.js';
 import { findIngestManifestAsset } from './ingest-manifest-assets.js';
 import type { AssetFileRecord } from './records.js';
@@ -28,14 +28,8 @@ const F = COLLECTIONS.Files;
 
 const FILE_DEFAULTS = { ContentFileSize: '0', IsEncrypted: false, IsPrimary: false, Options: 0 } as const;
 
-export function findFile(reader: StoreReader, key: string): AssetFileRecord {
-  return findEntity<AssetFileRecord>(reader, AssetFile, F, key);
-}
-
-/** The file of a stored canonical id, if it is still there. */
-export function getFile(reader: StoreReader, fileId: string): AssetFileRecord | undefined {
-  return reader.get<AssetFileRecord>(F, fileId);
-}
+/** findFile: by a client's key (400/404); getFile: by a stored canonical id, if it is still there. */
+export const { find: findFile, get: getFile } = entityLookups<AssetFileRecord>(AssetFile, F);
 
 export function filesOfAsset(reader: StoreReader, assetId: string): AssetFileRecord[] {
   return reader.lookup<AssetFileRecord>(INDEXES.filesByAsset, assetId);

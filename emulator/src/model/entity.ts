@@ -21,6 +21,38 @@ export function findEntity<T extends JsonRecord>(reader: StoreReader, type: Enti
   return record;
 }
 
+/**
+ * The typed lookups of one entity set: what every model module otherwise writes again for its own
+ * collection and record type. Built once per module (`entityLookups<AssetFileRecord>(AssetFile, F)`).
+ */
+export interface EntityLookups<T extends JsonRecord> {
+  /** The store key of an id, whatever its letter case (the canonical form). */
+  key(id: string): string;
+  /** By a key from the URL or a body: invalid when malformed, not-found when unknown. */
+  find(reader: StoreReader, key: string): T;
+  /** By an id, or undefined when it is malformed or unknown: for ids read back from the store, not sent by a client. */
+  lookup(reader: StoreReader, id: string): T | undefined;
+  /** By a stored canonical id, if the entity is still there. */
+  get(reader: StoreReader, storedId: string): T | undefined;
+}
+
+export function entityLookups<T extends JsonRecord>(type: EntityTypeDef, collection: string): EntityLookups<T> {
+  const key = (id: string): string => canonicalId(type, id);
+  return {
+    key,
+    find: (reader, text) => findEntity<T>(reader, type, collection, text),
+    lookup: (reader, id) => {
+      try {
+        return reader.get<T>(collection, key(id));
+      } catch {
+        // A malformed id has no canonical form: nothing is stored under it.
+        return undefined;
+      }
+    },
+    get: (reader, storedId) => reader.get<T>(collection, storedId),
+  };
+}
+
 /** A new record with every declared property (defaults for those not given), then the values. */
 export function newRecord(type: EntityTypeDef, defaults: JsonRecord, values: EntityValues): JsonRecord {
   const record: JsonRecord = {};

@@ -1,7 +1,8 @@
 import type { Services } from '../app/services.js';
 import { IngestManifestAsset } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
-import { canonicalId, newId } from './ids.js';
+import { newId } from './ids.js';
+import { entityLookups } from './entity.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { findIngestManifest } from './ingest-manifests.js';
 import { invalid, unknown } from './refusal.js';
@@ -32,17 +33,8 @@ export function newIngestManifestAsset(tx: StoreReader, services: Pick<Services,
   return { Id: newId(IngestManifestAsset, services.ids.guid()), Created: now, LastModified: now, ParentIngestManifestId: manifest.Id, _internal: { assetId } };
 }
 
-export function manifestAssetKey(id: string): string {
-  return canonicalId(IngestManifestAsset, id);
-}
-
-export function findIngestManifestAsset(reader: StoreReader, id: string): IngestManifestAssetRecord | undefined {
-  try {
-    return reader.get<IngestManifestAssetRecord>(ASSETS, manifestAssetKey(id));
-  } catch {
-    return undefined;
-  }
-}
+const LOOKUPS = entityLookups<IngestManifestAssetRecord>(IngestManifestAsset, ASSETS);
+export const { key: manifestAssetKey, lookup: findIngestManifestAsset } = LOOKUPS;
 
 export function putIngestManifestAsset(tx: Transaction, record: IngestManifestAssetRecord): void {
   tx.put(ASSETS, manifestAssetKey(record.Id), record);

@@ -4,7 +4,8 @@ import { checkIvFormat } from '../domain/ivs.js';
 import { checkFileName, ingestFileKeyId, ivReuseOf } from './asset-file.js';
 import { IngestManifestFile } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
-import { canonicalId, newId } from './ids.js';
+import { newId } from './ids.js';
+import { entityLookups } from './entity.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { STORAGE_ENCRYPTION_SCHEME } from './enums.js';
 import { findIngestManifestAsset, manifestAssetKey, type IngestManifestAssetRecord } from './ingest-manifest-assets.js';
@@ -82,17 +83,8 @@ export function ingestFileDeviations(reader: StoreReader, file: IngestManifestFi
   return [...checkIvFormat(file), ...ivReuseOf(reader, file, ingestFileKeyId(reader, file))];
 }
 
-export function manifestFileKey(id: string): string {
-  return canonicalId(IngestManifestFile, id);
-}
-
-export function findIngestManifestFile(reader: StoreReader, id: string): IngestManifestFileRecord | undefined {
-  try {
-    return reader.get<IngestManifestFileRecord>(FILES, manifestFileKey(id));
-  } catch {
-    return undefined;
-  }
-}
+const LOOKUPS = entityLookups<IngestManifestFileRecord>(IngestManifestFile, FILES);
+export const { key: manifestFileKey, lookup: findIngestManifestFile } = LOOKUPS;
 
 export function filesOfIngestManifest(reader: StoreReader, manifestId: string): IngestManifestFileRecord[] {
   return reader.lookup<IngestManifestFileRecord>(INDEXES.ingestFilesByManifest, manifestId);

@@ -1,7 +1,8 @@
 import type { Services } from '../app/services.js';
 import { IngestManifest } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
-import { canonicalId, newId } from './ids.js';
+import { newId } from './ids.js';
+import { entityLookups } from './entity.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { invalid } from './refusal.js';
 
@@ -56,17 +57,8 @@ export function newIngestManifest(services: Pick<Services, 'ids' | 'now' | 'stor
   };
 }
 
-export function manifestKey(id: string): string {
-  return canonicalId(IngestManifest, id);
-}
-
-export function findIngestManifest(reader: StoreReader, id: string): IngestManifestRecord | undefined {
-  try {
-    return reader.get<IngestManifestRecord>(MANIFESTS, manifestKey(id));
-  } catch {
-    return undefined;
-  }
-}
+const LOOKUPS = entityLookups<IngestManifestRecord>(IngestManifest, MANIFESTS);
+export const { key: manifestKey, lookup: findIngestManifest } = LOOKUPS;
 
 export function listIngestManifests(reader: StoreReader): IngestManifestRecord[] {
   return [...reader.values<IngestManifestRecord>(MANIFESTS)];

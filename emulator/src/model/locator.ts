@@ -6,7 +6,7 @@ import type { StoreReader } from '../store/types.js';
 import { findAccessPolicy } from './access-policy.js';
 import { containerOf, findAsset, getAsset } from './asset.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
-import { findEntity, mergeValues, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
+import { entityLookups, mergeValues, newRecord, numberValue, stringValue, type EntityValues } from './entity.js';
 import { AccessPermissions, LocatorType } from './enums.js';
 import { canonicalId, checkKey, locatorGuid, newId } from './ids.js';
 import type { LocatorRecord } from './records.js';
@@ -35,14 +35,8 @@ export interface LocatorRequest {
   originBase: string;
 }
 
-export function findLocator(reader: StoreReader, key: string): LocatorRecord {
-  return findEntity<LocatorRecord>(reader, Locator, L, key);
-}
-
-/** The locator of a stored canonical id, if it is still there. */
-export function getLocator(reader: StoreReader, locatorId: string): LocatorRecord | undefined {
-  return reader.get<LocatorRecord>(L, locatorId);
-}
+/** findLocator: by a client's key (400/404); getLocator: by a stored canonical id, if it is still there. */
+export const { find: findLocator, get: getLocator } = entityLookups<LocatorRecord>(Locator, L);
 
 export function locatorsOfAsset(reader: StoreReader, assetId: string): LocatorRecord[] {
   return reader.lookup<LocatorRecord>(INDEXES.locatorsByAsset, assetId);

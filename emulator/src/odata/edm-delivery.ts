@@ -1,4 +1,5 @@
-import type { ComplexTypeDef, EntityActionDef, EntityTypeDef, PropertyDef } from './edm-types.js';
+import type { ComplexTypeDef, EntityActionDef, EntityTypeDef } from './edm-types.js';
+import { complexType, entityType } from './edm-table.js';
 
 /**
  * Dynamic packaging and content protection: asset delivery policies, content key authorization
@@ -6,60 +7,37 @@ import type { ComplexTypeDef, EntityActionDef, EntityTypeDef, PropertyDef } from
  * (`…Models.AssetDeliveryPolicy`); no source printed them, the SDKs never read them (§10).
  */
 
-const id: PropertyDef = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true };
-const created: PropertyDef = { name: 'Created', type: 'Edm.DateTime', nullable: false, serverOwned: true };
-const lastModified: PropertyDef = { name: 'LastModified', type: 'Edm.DateTime', nullable: false, serverOwned: true };
+// AssetDeliveryConfiguration: a JSON array of {"Key":<int>,"Value":"<string>"} as text, echoed as sent.
+export const AssetDeliveryPolicy: EntityTypeDef = entityType({ name: 'AssetDeliveryPolicy', set: 'AssetDeliveryPolicies', idTag: 'adpid' }, `
+  Id                          String    server
+  Name                        String?   max=4000
+  AssetDeliveryProtocol       Int32     required
+  AssetDeliveryPolicyType     Int32     required
+  AssetDeliveryConfiguration  String?   max=65536
+  Created                     DateTime  server
+  LastModified                DateTime  server
+`);
 
-export const AssetDeliveryPolicy: EntityTypeDef = {
-  name: 'AssetDeliveryPolicy',
-  set: 'AssetDeliveryPolicies',
-  idTag: 'adpid',
-  key: 'Id',
-  properties: [
-    id,
-    { name: 'Name', type: 'Edm.String', nullable: true, maxLength: 4000 },
-    { name: 'AssetDeliveryProtocol', type: 'Edm.Int32', nullable: false, required: true },
-    { name: 'AssetDeliveryPolicyType', type: 'Edm.Int32', nullable: false, required: true },
-    // A JSON array of {"Key":<int>,"Value":"<string>"} as text, echoed as sent.
-    { name: 'AssetDeliveryConfiguration', type: 'Edm.String', nullable: true, maxLength: 64 * 1024 },
-    created,
-    lastModified,
-  ],
-  navigation: [],
-};
+export const ContentKeyAuthorizationPolicyRestriction: ComplexTypeDef = complexType('ContentKeyAuthorizationPolicyRestriction', `
+  Name                String?
+  KeyRestrictionType  Int32
+  Requirements        String?
+`);
 
-export const ContentKeyAuthorizationPolicyRestriction: ComplexTypeDef = {
-  name: 'ContentKeyAuthorizationPolicyRestriction',
-  properties: [
-    { name: 'Name', type: 'Edm.String', nullable: true },
-    { name: 'KeyRestrictionType', type: 'Edm.Int32', nullable: false },
-    { name: 'Requirements', type: 'Edm.String', nullable: true },
-  ],
-};
+export const ContentKeyAuthorizationPolicyOption: EntityTypeDef = entityType({ name: 'ContentKeyAuthorizationPolicyOption', set: 'ContentKeyAuthorizationPolicyOptions', idTag: 'ckpoid' }, `
+  Id                        String   server
+  Name                      String?  max=4000
+  KeyDeliveryType           Int32    required
+  KeyDeliveryConfiguration  String?  max=65536
+  Restrictions              String   required collection=ContentKeyAuthorizationPolicyRestriction
+`, '', { ContentKeyAuthorizationPolicyRestriction });
 
-export const ContentKeyAuthorizationPolicyOption: EntityTypeDef = {
-  name: 'ContentKeyAuthorizationPolicyOption',
-  set: 'ContentKeyAuthorizationPolicyOptions',
-  idTag: 'ckpoid',
-  key: 'Id',
-  properties: [
-    id,
-    { name: 'Name', type: 'Edm.String', nullable: true, maxLength: 4000 },
-    { name: 'KeyDeliveryType', type: 'Edm.Int32', nullable: false, required: true },
-    { name: 'KeyDeliveryConfiguration', type: 'Edm.String', nullable: true, maxLength: 64 * 1024 },
-    { name: 'Restrictions', type: 'Edm.String', nullable: false, required: true, complexCollection: ContentKeyAuthorizationPolicyRestriction },
-  ],
-  navigation: [],
-};
-
-export const ContentKeyAuthorizationPolicy: EntityTypeDef = {
-  name: 'ContentKeyAuthorizationPolicy',
-  set: 'ContentKeyAuthorizationPolicies',
-  idTag: 'ckpid',
-  key: 'Id',
-  properties: [id, { name: 'Name', type: 'Edm.String', nullable: true, maxLength: 4000 }],
-  navigation: [{ name: 'Options', target: 'ContentKeyAuthorizationPolicyOptions', many: true }],
-};
+export const ContentKeyAuthorizationPolicy: EntityTypeDef = entityType({ name: 'ContentKeyAuthorizationPolicy', set: 'ContentKeyAuthorizationPolicies', idTag: 'ckpid' }, `
+  Id    String   server
+  Name  String?  max=4000
+`, `
+  Options  ContentKeyAuthorizationPolicyOptions*
+`);
 
 export const DELIVERY_ENTITY_TYPES: readonly EntityTypeDef[] = [AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption];
 

@@ -2,74 +2,58 @@
  * Bulk ingest (ams-v2-surface.md §7): IngestManifests, IngestManifestAssets, IngestManifestFiles.
  * The type names follow the service's pattern (unconfirmed for these three, §10).
  *
- * Written `as const` without importing edm.ts's types, because edm.ts lists these types in
- * ENTITY_TYPES (an import back would be a cycle); that listing checks them against EntityTypeDef.
+ * Built from tables (`edm-table.ts`), which import no value of `edm.ts`: edm.ts lists these types
+ * in ENTITY_TYPES, and an import back would be a cycle.
  */
-const id = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true } as const;
-const created = { name: 'Created', type: 'Edm.DateTime', nullable: false, serverOwned: true } as const;
-const lastModified = { name: 'LastModified', type: 'Edm.DateTime', nullable: false, serverOwned: true } as const;
-const int32 = (name: string) => ({ name, type: 'Edm.Int32', nullable: false }) as const;
+import type { ComplexTypeDef, EntityTypeDef } from './edm-types.js';
+import { complexType, entityType } from './edm-table.js';
 
-export const IngestManifestStatistics = {
-  name: 'IngestManifestStatistics',
-  properties: [int32('PendingFilesCount'), int32('FinishedFilesCount'), int32('ErrorFilesCount'), { name: 'ErrorFilesDetails', type: 'Edm.String', nullable: true }],
-} as const;
+export const IngestManifestStatistics: ComplexTypeDef = complexType('IngestManifestStatistics', `
+  PendingFilesCount   Int32
+  FinishedFilesCount  Int32
+  ErrorFilesCount     Int32
+  ErrorFilesDetails   String?
+`);
 
-export const IngestManifest = {
-  name: 'IngestManifest',
-  set: 'IngestManifests',
-  idTag: 'mid',
-  key: 'Id',
-  properties: [
-    id,
-    created,
-    lastModified,
-    { name: 'Name', type: 'Edm.String', nullable: true, maxLength: 4000 },
-    { name: 'State', type: 'Edm.Int32', nullable: false, serverOwned: true },
-    { name: 'BlobStorageUriForUpload', type: 'Edm.String', nullable: true, serverOwned: true },
-    { name: 'Statistics', type: 'Edm.String', nullable: true, serverOwned: true, complex: IngestManifestStatistics },
-    { name: 'StorageAccountName', type: 'Edm.String', nullable: true, createOnly: true },
-  ],
-  navigation: [
-    { name: 'IngestManifestAssets', target: 'IngestManifestAssets', many: true },
-    { name: 'PendingIngestManifestAssets', target: 'IngestManifestAssets', many: true },
-    { name: 'StorageAccount', target: 'StorageAccounts', many: false },
-  ],
-} as const;
+export const IngestManifest: EntityTypeDef = entityType({ name: 'IngestManifest', set: 'IngestManifests', idTag: 'mid' }, `
+  Id                       String    server
+  Created                  DateTime  server
+  LastModified             DateTime  server
+  Name                     String?   max=4000
+  State                    Int32     server
+  BlobStorageUriForUpload  String?   server
+  Statistics               String?   server complex=IngestManifestStatistics
+  StorageAccountName       String?   create
+`, `
+  IngestManifestAssets         IngestManifestAssets*
+  PendingIngestManifestAssets  IngestManifestAssets*
+  StorageAccount               StorageAccounts
+`, { IngestManifestStatistics });
 
-export const IngestManifestAsset = {
-  name: 'IngestManifestAsset',
-  set: 'IngestManifestAssets',
-  idTag: 'maid',
-  key: 'Id',
-  properties: [id, created, lastModified, { name: 'ParentIngestManifestId', type: 'Edm.String', nullable: false, required: true, createOnly: true }],
-  navigation: [
-    { name: 'Asset', target: 'Assets', many: false },
-    { name: 'IngestManifestFiles', target: 'IngestManifestFiles', many: true },
-  ],
-} as const;
+export const IngestManifestAsset: EntityTypeDef = entityType({ name: 'IngestManifestAsset', set: 'IngestManifestAssets', idTag: 'maid' }, `
+  Id                      String    server
+  Created                 DateTime  server
+  LastModified            DateTime  server
+  ParentIngestManifestId  String    required create
+`, `
+  Asset                Assets
+  IngestManifestFiles  IngestManifestFiles*
+`);
 
-export const IngestManifestFile = {
-  name: 'IngestManifestFile',
-  set: 'IngestManifestFiles',
-  idTag: 'mfid',
-  key: 'Id',
-  properties: [
-    id,
-    created,
-    lastModified,
-    { name: 'Name', type: 'Edm.String', nullable: false, required: true, createOnly: true, maxLength: 4000 },
-    { name: 'State', type: 'Edm.Int32', nullable: false, serverOwned: true },
-    { name: 'ParentIngestManifestId', type: 'Edm.String', nullable: false, required: true, createOnly: true },
-    { name: 'ParentIngestManifestAssetId', type: 'Edm.String', nullable: false, required: true, createOnly: true },
-    { name: 'ErrorDetail', type: 'Edm.String', nullable: true, serverOwned: true },
-    { name: 'MimeType', type: 'Edm.String', nullable: true },
-    { name: 'IsPrimary', type: 'Edm.Boolean', nullable: false },
-    { name: 'IsEncrypted', type: 'Edm.Boolean', nullable: false, createOnly: true },
-    { name: 'EncryptionScheme', type: 'Edm.String', nullable: true, createOnly: true },
-    { name: 'EncryptionVersion', type: 'Edm.String', nullable: true, createOnly: true },
-    { name: 'EncryptionKeyId', type: 'Edm.String', nullable: true, createOnly: true },
-    { name: 'InitializationVector', type: 'Edm.String', nullable: true, createOnly: true },
-  ],
-  navigation: [],
-} as const;
+export const IngestManifestFile: EntityTypeDef = entityType({ name: 'IngestManifestFile', set: 'IngestManifestFiles', idTag: 'mfid' }, `
+  Id                           String    server
+  Created                      DateTime  server
+  LastModified                 DateTime  server
+  Name                         String    required create max=4000
+  State                        Int32     server
+  ParentIngestManifestId       String    required create
+  ParentIngestManifestAssetId  String    required create
+  ErrorDetail                  String?   server
+  MimeType                     String?
+  IsPrimary                    Boolean
+  IsEncrypted                  Boolean   create
+  EncryptionScheme             String?   create
+  EncryptionVersion            String?   create
+  EncryptionKeyId              String?   create
+  InitializationVector         String?   create
+`);

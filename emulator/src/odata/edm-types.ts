@@ -1,7 +1,7 @@
 /**
  * The shapes of the entity model (`edm.ts` and the area files beside it describe the entities with
- * them). Apart so that an area file (`edm-delivery.ts`) can use them without importing `edm.ts`,
- * which lists the area's types.
+ * them, through the tables of `edm-table.ts`), and the names of its sets. Apart so that an area
+ * file (`edm-delivery.ts`) can use them without importing `edm.ts`, which lists the area's types.
  */
 export type EdmPrimitive =
   | 'Edm.String'
@@ -43,23 +43,27 @@ export interface NavigationDef {
   many: boolean;
 }
 
-export type EntitySetName =
-  | 'Assets'
-  | 'Files'
-  | 'ContentKeys'
-  | 'AccessPolicies'
-  | 'Locators'
-  | 'Jobs'
-  | 'Tasks'
-  | 'MediaProcessors'
-  | 'StorageAccounts'
-  | 'EncodingReservedUnitTypes'
-  | 'NotificationEndPoints'
-  | 'IngestManifests'
-  | 'IngestManifestAssets'
-  | 'IngestManifestFiles'
-  | 'AssetDeliveryPolicies' | 'ContentKeyAuthorizationPolicies' | 'ContentKeyAuthorizationPolicyOptions'
-  | 'StreamingEndpoints' | 'Operations';
+/** Every entity set's name: the tables (`edm-table.ts`) check navigation targets against it. */
+export const ENTITY_SET_NAMES = [
+  'Assets',
+  'Files',
+  'ContentKeys',
+  'AccessPolicies',
+  'Locators',
+  'Jobs',
+  'Tasks',
+  'MediaProcessors',
+  'StorageAccounts',
+  'EncodingReservedUnitTypes',
+  'NotificationEndPoints',
+  'IngestManifests',
+  'IngestManifestAssets',
+  'IngestManifestFiles',
+  'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions',
+  'StreamingEndpoints', 'Operations',
+] as const;
+
+export type EntitySetName = (typeof ENTITY_SET_NAMES)[number];
 
 export interface EntityTypeDef {
   /** OData type name without namespace, e.g. `AssetFile`. */

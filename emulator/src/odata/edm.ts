@@ -30,264 +30,181 @@ export { NotificationEndPoint, IngestManifest, IngestManifestAsset, IngestManife
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
-export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
-export const METADATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices/metadata';
 export const ATOM_NS = 'http://www.w3.org/2005/Atom';
-export const RELATED_REL = 'http://schemas.microsoft.com/ado/2007/08/dataservices/related/';
-export const SCHEME_URI = 'http://schemas.microsoft.com/ado/2007/08/dataservices/scheme';
+/** The data services namespace; the metadata namespace, the link relations and the category scheme are under it. */
+export const DATA_NS = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
+export const METADATA_NS = `${DATA_NS}/metadata`;
+export const RELATED_REL = `${DATA_NS}/related/`;
+export const SCHEME_URI = `${DATA_NS}/scheme`;
 
 /** The text of an Edm.Guid, either case. */
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type { ComplexTypeDef, EdmPrimitive, EntityActionDef, EntitySetName, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
-import type { ComplexTypeDef, EdmPrimitive, EntityActionDef, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
+import type { EdmPrimitive, EntityActionDef, EntityTypeDef, NavigationDef, PropertyDef } from './edm-types.js';
+import { complexTypes, entityType } from './edm-table.js';
 
-const id: PropertyDef = { name: 'Id', type: 'Edm.String', nullable: false, serverOwned: true };
-const created: PropertyDef = { name: 'Created', type: 'Edm.DateTime', nullable: false, serverOwned: true };
-const lastModified: PropertyDef = { name: 'LastModified', type: 'Edm.DateTime', nullable: false, serverOwned: true };
+/** The complex values of Jobs and Tasks. */
+const COMPLEX = complexTypes(`
+  ErrorDetail
+    Code     String?
+    Message  String?
+  TaskHistoricalEvent
+    Code       String?
+    Message    String?
+    TimeStamp  DateTime
+  JobNotificationSubscription
+    NotificationEndPointId  String?
+    TargetJobState          Int32
+`);
 
-export const ErrorDetail: ComplexTypeDef = {
-  name: 'ErrorDetail',
-  properties: [
-    { name: 'Code', type: 'Edm.String', nullable: true },
-    { name: 'Message', type: 'Edm.String', nullable: true },
-  ],
-};
+export const Asset: EntityTypeDef = entityType({ name: 'Asset', set: 'Assets', idTag: 'cid' }, `
+  Id                  String    server
+  State               Int32     server
+  Created             DateTime  server
+  LastModified        DateTime  server
+  AlternateId         String?   max=4000
+  Name                String?   max=512
+  Options             Int32     create
+  FormatOption        Int32     create
+  Uri                 String?   server
+  StorageAccountName  String?   create
+`, `
+  Locators          Locators*
+  ContentKeys       ContentKeys*
+  Files             Files*
+  ParentAssets      Assets*
+  StorageAccount    StorageAccounts
+  DeliveryPolicies  AssetDeliveryPolicies*
+`);
 
-export const TaskHistoricalEvent: ComplexTypeDef = {
-  name: 'TaskHistoricalEvent',
-  properties: [
-    { name: 'Code', type: 'Edm.String', nullable: true },
-    { name: 'Message', type: 'Edm.String', nullable: true },
-    { name: 'TimeStamp', type: 'Edm.DateTime', nullable: false },
-  ],
-};
+export const AssetFile: EntityTypeDef = entityType({ name: 'AssetFile', set: 'Files', idTag: 'cid' }, `
+  Id                    String    server
+  Name                  String    required max=260
+  ContentFileSize       Int64
+  ParentAssetId         String    required create
+  EncryptionVersion     String?
+  EncryptionScheme      String?
+  IsEncrypted           Boolean
+  EncryptionKeyId       String?
+  InitializationVector  String?
+  IsPrimary             Boolean
+  LastModified          DateTime  server
+  Created               DateTime  server
+  MimeType              String?
+  ContentChecksum       String?
+  Options               Int32
+`);
 
-export const JobNotificationSubscription: ComplexTypeDef = {
-  name: 'JobNotificationSubscription',
-  properties: [
-    { name: 'NotificationEndPointId', type: 'Edm.String', nullable: true },
-    { name: 'TargetJobState', type: 'Edm.Int32', nullable: false },
-  ],
-};
+export const ContentKey: EntityTypeDef = entityType({ name: 'ContentKey', set: 'ContentKeys', idTag: 'kid' }, `
+  Id                     String    create
+  Created                DateTime  server
+  LastModified           DateTime  server
+  ContentKeyType         Int32     create
+  EncryptedContentKey    String?   create max=4000
+  Name                   String?   max=4000
+  ProtectionKeyId        String?   create max=4000
+  ProtectionKeyType      Int32     create
+  Checksum               String?   create max=4000
+  AuthorizationPolicyId  String?
+  TrackIdentifiers       String?
+`);
 
-export const Asset: EntityTypeDef = {
-  name: 'Asset',
-  set: 'Assets',
-  idTag: 'cid',
-  key: 'Id',
-  properties: [
-    id,
-    { name: 'State', type: 'Edm.Int32', nullable: false, serverOwned: true },
-    created,
-    lastModified,
-    { name: 'AlternateId', type: 'Edm.String', nullable: true, maxLength: 4000 },
-    { name: 'Name', type: 'Edm.String', nullable: true, maxLength: 512 },
-    { name: 'Options', type: 'Edm.Int32', nullable: false, createOnly: true },
-    { name: 'FormatOption', type: 'Edm.Int32', nullable: false, createOnly: true },
-    { name: 'Uri', type: 'Edm.String', nullable: true, serverOwned: true },
-    { name: 'StorageAccountName', type: 'Edm.String', nullable: true, createOnly: true },
-  ],
-  navigation: [
-    { name: 'Locators', target: 'Locators', many: true },
-    { name: 'ContentKeys', target: 'ContentKeys', many: true },
-    { name: 'Files', target: 'Files', many: true },
-    { name: 'ParentAssets', target: 'Assets', many: true },
-    { name: 'StorageAccount', target: 'StorageAccounts', many: false },
-    { name: 'DeliveryPolicies', target: 'AssetDeliveryPolicies', many: true },
-  ],
-};
+export const AccessPolicy: EntityTypeDef = entityType({ name: 'AccessPolicy', set: 'AccessPolicies', idTag: 'pid' }, `
+  Id                 String    server
+  Created            DateTime  server
+  LastModified       DateTime  server
+  Name               String    required
+  DurationInMinutes  Double    required
+  Permissions        Int32
+`);
 
-export const AssetFile: EntityTypeDef = {
-  name: 'AssetFile',
-  set: 'Files',
-  idTag: 'cid',
-  key: 'Id',
-  properties: [
-    id,
-    { name: 'Name', type: 'Edm.String', nullable: false, required: true, maxLength: 260 },
-    { name: 'ContentFileSize', type: 'Edm.Int64', nullable: false },
-    { name: 'ParentAssetId', type: 'Edm.String', nullable: false, required: true, createOnly: true },
-    { name: 'EncryptionVersion', type: 'Edm.String', nullable: true },
-    { name: 'EncryptionScheme', type: 'Edm.String', nullable: true },
-    { name: 'IsEncrypted', type: 'Edm.Boolean', nullable: false },
-    { name: 'EncryptionKeyId', type: 'Edm.String', nullable: true },
-    { name: 'InitializationVector', type: 'Edm.String', nullable: true },
-    { name: 'IsPrimary', type: 'Edm.Boolean', nullable: false },
-    lastModified,
-    created,
-    { name: 'MimeType', type: 'Edm.String', nullable: true },
-    { name: 'ContentChecksum', type: 'Edm.String', nullable: true },
-    { name: 'Options', type: 'Edm.Int32', nullable: false },
-  ],
-  navigation: [],
-};
+export const Locator: EntityTypeDef = entityType({ name: 'Locator', set: 'Locators', idTag: 'lid' }, `
+  Id                      String     create
+  Name                    String?
+  ExpirationDateTime      DateTime?
+  Type                    Int32      required create
+  Path                    String?    server
+  BaseUri                 String?    server
+  ContentAccessComponent  String?    server
+  AccessPolicyId          String     create
+  AssetId                 String     create
+  StartTime               DateTime?
+`, `
+  AccessPolicy  AccessPolicies
+  Asset         Assets
+`);
 
-export const ContentKey: EntityTypeDef = {
-  name: 'ContentKey',
-  set: 'ContentKeys',
-  idTag: 'kid',
-  key: 'Id',
-  properties: [
-    { name: 'Id', type: 'Edm.String', nullable: false, createOnly: true },
-    created,
-    lastModified,
-    { name: 'ContentKeyType', type: 'Edm.Int32', nullable: false, createOnly: true },
-    { name: 'EncryptedContentKey', type: 'Edm.String', nullable: true, createOnly: true, maxLength: 4000 },
-    { name: 'Name', type: 'Edm.String', nullable: true, maxLength: 4000 },
-    { name: 'ProtectionKeyId', type: 'Edm.String', nullable: true, createOnly: true, maxLength: 4000 },
-    { name: 'ProtectionKeyType', type: 'Edm.Int32', nullable: false, createOnly: true },
-    { name: 'Checksum', type: 'Edm.String', nullable: true, createOnly: true, maxLength: 4000 },
-    { name: 'AuthorizationPolicyId', type: 'Edm.String', nullable: true },
-    { name: 'TrackIdentifiers', type: 'Edm.String', nullable: true },
-  ],
-  navigation: [],
-};
+// JobNotificationSubscriptions: the .NET SDK sends it on every job create (an empty collection when nothing subscribes).
+export const Job: EntityTypeDef = entityType({ name: 'Job', set: 'Jobs', idTag: 'jid' }, `
+  Id                            String     server
+  Name                          String?
+  Created                       DateTime   server
+  LastModified                  DateTime   server
+  EndTime                       DateTime?  server
+  Priority                      Int32
+  RunningDuration               Double     server
+  StartTime                     DateTime?  server
+  State                         Int32      server
+  TemplateId                    String?
+  JobNotificationSubscriptions  String?    create collection=JobNotificationSubscription
+`, `
+  Tasks              Tasks*
+  InputMediaAssets   Assets*
+  OutputMediaAssets  Assets*
+`, COMPLEX);
 
-export const AccessPolicy: EntityTypeDef = {
-  name: 'AccessPolicy',
-  set: 'AccessPolicies',
-  idTag: 'pid',
-  key: 'Id',
-  properties: [
-    id,
-    created,
-    lastModified,
-    { name: 'Name', type: 'Edm.String', nullable: false, required: true },
-    { name: 'DurationInMinutes', type: 'Edm.Double', nullable: false, required: true },
-    { name: 'Permissions', type: 'Edm.Int32', nullable: false },
-  ],
-  navigation: [],
-};
+export const Task: EntityTypeDef = entityType({ name: 'Task', set: 'Tasks', idTag: 'tid' }, `
+  Id                    String     server
+  Name                  String?
+  MediaProcessorId      String     required
+  State                 Int32      server
+  Progress              Double     server
+  Priority              Int32
+  StartTime             DateTime?  server
+  EndTime               DateTime?  server
+  RunningDuration       Double     server
+  PerfMessage           String?    server
+  TaskBody              String?
+  Configuration         String?
+  Options               Int32
+  ErrorDetails          String?    server collection=ErrorDetail
+  HistoricalEvents      String?    server collection=TaskHistoricalEvent
+  EncryptionKeyId       String?
+  EncryptionScheme      String?
+  EncryptionVersion     String?
+  InitializationVector  String?
+`, `
+  InputMediaAssets   Assets*
+  OutputMediaAssets  Assets*
+`, COMPLEX);
 
-export const Locator: EntityTypeDef = {
-  name: 'Locator',
-  set: 'Locators',
-  idTag: 'lid',
-  key: 'Id',
-  properties: [
-    { name: 'Id', type: 'Edm.String', nullable: false, createOnly: true },
-    { name: 'Name', type: 'Edm.String', nullable: true },
-    { name: 'ExpirationDateTime', type: 'Edm.DateTime', nullable: true },
-    { name: 'Type', type: 'Edm.Int32', nullable: false, required: true, createOnly: true },
-    { name: 'Path', type: 'Edm.String', nullable: true, serverOwned: true },
-    { name: 'BaseUri', type: 'Edm.String', nullable: true, serverOwned: true },
-    { name: 'ContentAccessComponent', type: 'Edm.String', nullable: true, serverOwned: true },
-    { name: 'AccessPolicyId', type: 'Edm.String', nullable: false, createOnly: true },
-    { name: 'AssetId', type: 'Edm.String', nullable: false, createOnly: true },
-    { name: 'StartTime', type: 'Edm.DateTime', nullable: true },
-  ],
-  navigation: [
-    { name: 'AccessPolicy', target: 'AccessPolicies', many: false },
-    { name: 'Asset', target: 'Assets', many: false },
-  ],
-};
+export const MediaProcessor: EntityTypeDef = entityType({ name: 'MediaProcessor', set: 'MediaProcessors', idTag: 'mpid', readOnly: true }, `
+  Id           String  server
+  Description  String?
+  Name         String?
+  Sku          String?
+  Vendor       String?
+  Version      String?
+`);
 
-export const Job: EntityTypeDef = {
-  name: 'Job',
-  set: 'Jobs',
-  idTag: 'jid',
-  key: 'Id',
-  properties: [
-    id,
-    { name: 'Name', type: 'Edm.String', nullable: true },
-    created,
-    lastModified,
-    { name: 'EndTime', type: 'Edm.DateTime', nullable: true, serverOwned: true },
-    { name: 'Priority', type: 'Edm.Int32', nullable: false },
-    { name: 'RunningDuration', type: 'Edm.Double', nullable: false, serverOwned: true },
-    { name: 'StartTime', type: 'Edm.DateTime', nullable: true, serverOwned: true },
-    { name: 'State', type: 'Edm.Int32', nullable: false, serverOwned: true },
-    { name: 'TemplateId', type: 'Edm.String', nullable: true },
-    // The .NET SDK sends it on every job create (an empty collection when nothing subscribes).
-    { name: 'JobNotificationSubscriptions', type: 'Edm.String', nullable: true, createOnly: true, complexCollection: JobNotificationSubscription },
-  ],
-  navigation: [
-    { name: 'Tasks', target: 'Tasks', many: true },
-    { name: 'InputMediaAssets', target: 'Assets', many: true },
-    { name: 'OutputMediaAssets', target: 'Assets', many: true },
-  ],
-};
-
-export const Task: EntityTypeDef = {
-  name: 'Task',
-  set: 'Tasks',
-  idTag: 'tid',
-  key: 'Id',
-  properties: [
-    id,
-    { name: 'Name', type: 'Edm.String', nullable: true },
-    { name: 'MediaProcessorId', type: 'Edm.String', nullable: false, required: true },
-    { name: 'State', type: 'Edm.Int32', nullable: false, serverOwned: true },
-    { name: 'Progress', type: 'Edm.Double', nullable: false, serverOwned: true },
-    { name: 'Priority', type: 'Edm.Int32', nullable: false },
-    { name: 'StartTime', type: 'Edm.DateTime', nullable: true, serverOwned: true },
-    { name: 'EndTime', type: 'Edm.DateTime', nullable: true, serverOwned: true },
-    { name: 'RunningDuration', type: 'Edm.Double', nullable: false, serverOwned: true },
-    { name: 'PerfMessage', type: 'Edm.String', nullable: true, serverOwned: true },
-    { name: 'TaskBody', type: 'Edm.String', nullable: true },
-    { name: 'Configuration', type: 'Edm.String', nullable: true },
-    { name: 'Options', type: 'Edm.Int32', nullable: false },
-    { name: 'ErrorDetails', type: 'Edm.String', nullable: true, serverOwned: true, complexCollection: ErrorDetail },
-    { name: 'HistoricalEvents', type: 'Edm.String', nullable: true, serverOwned: true, complexCollection: TaskHistoricalEvent },
-    { name: 'EncryptionKeyId', type: 'Edm.String', nullable: true },
-    { name: 'EncryptionScheme', type: 'Edm.String', nullable: true },
-    { name: 'EncryptionVersion', type: 'Edm.String', nullable: true },
-    { name: 'InitializationVector', type: 'Edm.String', nullable: true },
-  ],
-  navigation: [
-    { name: 'InputMediaAssets', target: 'Assets', many: true },
-    { name: 'OutputMediaAssets', target: 'Assets', many: true },
-  ],
-};
-
-export const MediaProcessor: EntityTypeDef = {
-  name: 'MediaProcessor',
-  set: 'MediaProcessors',
-  idTag: 'mpid',
-  key: 'Id',
-  readOnly: true,
-  properties: [
-    id,
-    { name: 'Description', type: 'Edm.String', nullable: true },
-    { name: 'Name', type: 'Edm.String', nullable: true },
-    { name: 'Sku', type: 'Edm.String', nullable: true },
-    { name: 'Vendor', type: 'Edm.String', nullable: true },
-    { name: 'Version', type: 'Edm.String', nullable: true },
-  ],
-  navigation: [],
-};
-
-export const StorageAccount: EntityTypeDef = {
-  name: 'StorageAccount',
-  set: 'StorageAccounts',
-  key: 'Name',
-  readOnly: true,
-  properties: [
-    { name: 'Name', type: 'Edm.String', nullable: false },
-    { name: 'IsDefault', type: 'Edm.Boolean', nullable: false },
-    { name: 'BytesUsed', type: 'Edm.Int64', nullable: true },
-  ],
-  navigation: [],
-};
+export const StorageAccount: EntityTypeDef = entityType({ name: 'StorageAccount', set: 'StorageAccounts', key: 'Name', readOnly: true }, `
+  Name       String
+  IsDefault  Boolean
+  BytesUsed  Int64?
+`);
 
 /**
  * The account's encoding reserved units (ams-v2-surface.md §5): one row, keyed by the account's
  * AccountId (Edm.Guid, addressed as `EncodingReservedUnitTypes(guid'…')`). Clients change
  * ReservedUnitType and CurrentReservedUnits; AccountId and MaxReservableUnits are the service's.
  */
-export const EncodingReservedUnitType: EntityTypeDef = {
-  name: 'EncodingReservedUnitType',
-  set: 'EncodingReservedUnitTypes',
-  key: 'AccountId',
-  properties: [
-    { name: 'AccountId', type: 'Edm.Guid', nullable: false, serverOwned: true },
-    { name: 'ReservedUnitType', type: 'Edm.Int32', nullable: false },
-    { name: 'CurrentReservedUnits', type: 'Edm.Int32', nullable: false },
-    { name: 'MaxReservableUnits', type: 'Edm.Int32', nullable: false, serverOwned: true },
-  ],
-  navigation: [],
-};
+export const EncodingReservedUnitType: EntityTypeDef = entityType({ name: 'EncodingReservedUnitType', set: 'EncodingReservedUnitTypes', key: 'AccountId' }, `
+  AccountId             Guid   server
+  ReservedUnitType      Int32
+  CurrentReservedUnits  Int32
+  MaxReservableUnits    Int32  server
+`);
 
 export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   Asset,

@@ -4,6 +4,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { ClearContentError, openClearStream, resolveClearSource, type ClearSource } from '../content/clear-stream.js';
 import { GUID, Locator } from '../odata/edm.js';
 import { readAndDropBody } from '../express/read-body.js';
+import { passMethodGate, sendPlainError, PlainServiceError as OriginError } from '../express/plain-service.js';
 import { getAsset } from '../model/asset.js';
 import { filesOfAsset, type AssetFileRecord } from '../model/asset-file.js';
 import { LocatorType } from '../model/enums.js';
@@ -31,29 +32,13 @@ export interface OriginOptions {
 /** Origin requests carry no body; one is read and dropped up to this, so the answer is not cut off. */
 const BODY_LIMIT = '64kb';
 
-class OriginError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
-}
-
 export function originRouter(services: Services, options: OriginOptions): Router {
   const router = express.Router();
   router.use((req, res) => {
     void serve(services, req, res).catch((err: unknown) => {
       const known = toOriginError(err);
       if (!known) options.log(`origin delivery failed for ${req.method} ${req.originalUrl.slice(0, 200)}`, err);
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const answer = known ?? new OriginError(500, 'InternalError', 'The emulator failed to serve the file; this is a bug in the emulator, please report it');
-      fail(req, res, answer);
+      fail(req, res, known ?? new OriginError(500, 'InternalError', 'The emulator failed to serve the file; this is a bug in the emulator, please report it'));
     });
   });
   return router;
@@ -67,15 +52,8 @@ async function serve(services: Services, req: Request, res: Response): Promise<v
       ? new OriginError(413, 'PayloadTooLarge', `Origin delivery takes no request body; this one is over ${BODY_LIMIT}`)
       : new OriginError(400, 'BadRequest', `The request body cannot be read: ${(err as Error).message}`);
   });
-  if (req.method === 'OPTIONS') {
-    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since');
-    res.status(204).end();
-    return;
-  }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    throw new OriginError(405, 'MethodNotAllowed', `${req.method} is not allowed: origin delivery is read-only (GET, HEAD)`, { Allow: 'GET, HEAD, OPTIONS' });
-  }
+  const gate = { methods: ['GET', 'HEAD'], requestHeaders: 'Range, If-Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since', hint: 'origin delivery is read-only (GET, HEAD)' };
+  if (!passMethodGate(req, res, gate)) return;
   const address = originAddress(collapseEmptySegments(req.path));
   const refusal = endpointRefusal(services.store, address);
   if (refusal) throw new OriginError(refusal.status, refusal.code, refusal.message);
@@ -258,15 +236,13 @@ function toOriginError(err: unknown): OriginError | undefined {
   return undefined;
 }
 
+/** An error instead of the file: the file's headers set so far go, CORS stays (a browser player reads the error too). */
 function fail(req: Request, res: Response, error: OriginError): void {
-  setCors(res);
-  for (const name of ['Content-Range', 'Content-Type', 'Content-Length', 'Accept-Ranges', 'Last-Modified', 'ETag']) res.removeHeader(name);
-  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  const body = Buffer.from(JSON.stringify({ error: { code: error.code, message: error.message } }), 'utf8');
-  res.status(error.status);
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', String(body.length));
-  res.end(req.method === 'HEAD' ? undefined : body);
+  if (!res.headersSent) {
+    setCors(res);
+    for (const name of ['Content-Range', 'Content-Type', 'Content-Length', 'Accept-Ranges', 'Last-Modified', 'ETag']) res.removeHeader(name);
+  }
+  sendPlainError(req, res, error);
 }
 
 function setCors(res: Response): void {

@@ -1,26 +1,15 @@
 import { Asset, AssetDeliveryPolicy } from '../odata/edm.js';
 import * as policies from '../model/asset-delivery-policy.js';
 import { findAsset } from '../model/asset.js';
-import type { Services } from '../app/services.js';
-import { readBody } from './common.js';
-import type { ApiRequest, ApiResult } from './context.js';
+import type { EntityOperations } from './entity-set.js';
 import { linkHandlers } from './entity-links.js';
 import type { LinkHandler } from './router.js';
 
-export async function createDeliveryPolicy(req: ApiRequest, services: Services): Promise<ApiResult> {
-  const record = await policies.createDeliveryPolicy(services, readBody(req, services, AssetDeliveryPolicy).values);
-  return { kind: 'entity', type: AssetDeliveryPolicy, record, status: 201 };
-}
-
-export async function updateDeliveryPolicy(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await policies.updateDeliveryPolicy(services, key, readBody(req, services, AssetDeliveryPolicy).values);
-  return { kind: 'noContent' };
-}
-
-export async function removeDeliveryPolicy(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => policies.deleteDeliveryPolicy(tx, key));
-  return { kind: 'noContent' };
-}
+export const deliveryPolicyOperations: EntityOperations = {
+  create: ({ services, values }) => policies.createDeliveryPolicy(services, values),
+  update: ({ services, values }, key) => policies.updateDeliveryPolicy(services, key, values),
+  remove: ({ services }, key) => services.store.transaction((tx) => policies.deleteDeliveryPolicy(tx, key)),
+};
 
 /** `Assets('…')/$links/DeliveryPolicies`. */
 export const deliveryPolicyLinks: LinkHandler = linkHandlers({

@@ -2,16 +2,9 @@ import { Asset, AssetDeliveryPolicy, ContentKey, ContentKeyAuthorizationPolicy, 
 import { deliveryPoliciesOfAsset } from '../model/asset-delivery-policy.js';
 import { authorizationPolicyKey, optionsOfPolicy } from '../model/content-key-authorization.js';
 import type { AssetRecord, AuthorizationPolicyRecord } from '../model/records.js';
-import { createDeliveryPolicy, deliveryPolicyLinks, removeDeliveryPolicy, updateDeliveryPolicy } from './delivery-policies.js';
-import {
-  createAuthorizationOption,
-  createAuthorizationPolicy,
-  optionLinks,
-  removeAuthorizationOption,
-  removeAuthorizationPolicy,
-  updateAuthorizationOption,
-  updateAuthorizationPolicy,
-} from './key-authorization.js';
+import { deliveryPolicyLinks, deliveryPolicyOperations } from './delivery-policies.js';
+import { entitySet } from './entity-set.js';
+import { authorizationOptionOperations, authorizationPolicyOperations, optionLinks } from './key-authorization.js';
 import { getKeyDeliveryUrl } from './key-delivery-url.js';
 import type { ApiRoutes } from './router.js';
 
@@ -22,9 +15,9 @@ import type { ApiRoutes } from './router.js';
  */
 export const DELIVERY_AREA: Required<ApiRoutes> = {
   sets: [
-    { type: AssetDeliveryPolicy, handlers: { create: createDeliveryPolicy, update: updateDeliveryPolicy, remove: removeDeliveryPolicy } },
-    { type: ContentKeyAuthorizationPolicy, handlers: { create: createAuthorizationPolicy, update: updateAuthorizationPolicy, remove: removeAuthorizationPolicy } },
-    { type: ContentKeyAuthorizationPolicyOption, handlers: { create: createAuthorizationOption, update: updateAuthorizationOption, remove: removeAuthorizationOption } },
+    entitySet(AssetDeliveryPolicy, deliveryPolicyOperations),
+    entitySet(ContentKeyAuthorizationPolicy, authorizationPolicyOperations),
+    entitySet(ContentKeyAuthorizationPolicyOption, authorizationOptionOperations),
   ],
   functions: [],
   actions: [{ type: ContentKey, name: 'GetKeyDeliveryUrl', handler: getKeyDeliveryUrl }],

@@ -5,6 +5,7 @@ import { reservedUnits, updateReservedUnits } from '../model/encoding-reserved-u
 import { readBody } from './common.js';
 import type { ApiRequest, ApiResult } from './context.js';
 import type { EntitySetRoute } from './router.js';
+import { entitySet } from './entity-set.js';
 
 /**
  * EncodingReservedUnitTypes: the account's one row (read as a feed, as .NET and PHP read it, or by
@@ -19,5 +20,6 @@ async function updateEncodingReservedUnitType(req: ApiRequest, services: Service
 
 /** The encoding area's entity sets, for the composition's list (app/compose.ts). */
 export const ENCODING_SETS: readonly EntitySetRoute[] = [
-  { type: EncodingReservedUnitType, handlers: { records: (services) => [reservedUnits(services.store, services.config)], update: updateEncodingReservedUnitType } },
+  // The key is checked before the body is read: a wrong key is a 400/404 whatever was sent.
+  entitySet(EncodingReservedUnitType, {}, { records: (services) => [reservedUnits(services.store, services.config)], update: updateEncodingReservedUnitType }),
 ];

@@ -1,10 +1,10 @@
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from '../odata/edm-ingest.js';
 import type { ApiRoutes, EntitySetHandlers } from './router.js';
 import {
-  assetOfManifestAsset, beforeIngestRead, createIngestManifest, createIngestManifestAsset, createIngestManifestFile, filesOfManifestAsset, manifestAssetsOf,
-  removeIngestManifest, removeIngestManifestAsset, removeIngestManifestFile, updateIngestManifest, updateIngestManifestAsset, updateIngestManifestFile,
-  type IngestPoller,
+  assetOfManifestAsset, beforeIngestRead, createIngestManifestAsset, filesOfManifestAsset, ingestManifestAssetOperations, ingestManifestFileOperations,
+  ingestManifestOperations, manifestAssetsOf, updateIngestManifestAsset, type IngestPoller,
 } from './ingest.js';
+import { entitySet } from './entity-set.js';
 import { storageAccounts } from './static-sets.js';
 
 /**
@@ -15,9 +15,9 @@ export function ingestRoutes(poller: IngestPoller): ApiRoutes {
   const beforeRead: NonNullable<EntitySetHandlers['beforeRead']> = (req, _services, key) => beforeIngestRead(poller, req, key);
   return {
     sets: [
-      { type: IngestManifest, handlers: { create: createIngestManifest, update: updateIngestManifest, remove: removeIngestManifest, beforeRead } },
-      { type: IngestManifestAsset, handlers: { create: createIngestManifestAsset, update: updateIngestManifestAsset, remove: removeIngestManifestAsset, beforeRead } },
-      { type: IngestManifestFile, handlers: { create: createIngestManifestFile, update: updateIngestManifestFile, remove: removeIngestManifestFile, beforeRead } },
+      entitySet(IngestManifest, ingestManifestOperations, { beforeRead }),
+      entitySet(IngestManifestAsset, ingestManifestAssetOperations, { create: createIngestManifestAsset, update: updateIngestManifestAsset, beforeRead }),
+      entitySet(IngestManifestFile, ingestManifestFileOperations, { beforeRead }),
     ],
     functions: [],
     navigations: [

@@ -15,7 +15,7 @@ import { deleteIngestManifest, newIngestManifest, putIngestManifest, type Ingest
 import type { Services } from '../app/services.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
 import { findEntity, mergeValues, requireValues, stringValue } from '../model/entity.js';
-import { readBody } from './common.js';
+import type { EntityOperations } from './entity-set.js';
 import type { ApiRequest, ApiResult } from './context.js';
 
 /**
@@ -44,35 +44,33 @@ const M = COLLECTIONS.IngestManifests;
 const A = COLLECTIONS.IngestManifestAssets;
 const F = COLLECTIONS.IngestManifestFiles;
 
-export async function createIngestManifest(req: ApiRequest, services: Services): Promise<ApiResult> {
-  const { values } = readBody(req, services, IngestManifest);
-  const record = newIngestManifest(services, { Name: stringValue(values, 'Name'), StorageAccountName: stringValue(values, 'StorageAccountName') });
-  await services.storage.createContainer(record._internal.container);
-  try {
-    await services.store.transaction((tx) => putIngestManifest(tx, record));
-  } catch (err) {
-    await services.storage.deleteContainer(record._internal.container).catch(() => undefined);
-    throw err;
-  }
-  return { kind: 'entity', type: IngestManifest, record, status: 201 };
-}
-
-/** MERGE IngestManifests('..'): the Name (StorageAccountName is fixed; the rest is the server's). */
-export async function updateIngestManifest(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const { values } = readBody(req, services, IngestManifest);
-  await services.store.transaction((tx) => {
-    const current = findEntity<IngestManifestRecord>(tx, IngestManifest, M, key);
-    putIngestManifest(tx, { ...(mergeValues(IngestManifest, current, values) as IngestManifestRecord), LastModified: services.now().toISOString() });
-  });
-  return { kind: 'noContent' };
-}
-
-/** DELETE IngestManifests('..'): with its manifest assets and files, and its upload container. */
-export async function removeIngestManifest(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const container = await services.store.transaction((tx) => deleteIngestManifest(tx, findEntity<IngestManifestRecord>(tx, IngestManifest, M, key)));
-  await services.storage.deleteContainer(container);
-  return { kind: 'noContent' };
-}
+/**
+ * IngestManifests. POST makes the upload container first (and deletes it again when the manifest
+ * cannot be stored). MERGE: the Name (StorageAccountName is fixed; the rest is the server's).
+ * DELETE: with its manifest assets and files, and its upload container.
+ */
+export const ingestManifestOperations: EntityOperations = {
+  create: async ({ services, values }) => {
+    const record = newIngestManifest(services, { Name: stringValue(values, 'Name'), StorageAccountName: stringValue(values, 'StorageAccountName') });
+    await services.storage.createContainer(record._internal.container);
+    try {
+      await services.store.transaction((tx) => putIngestManifest(tx, record));
+    } catch (err) {
+      await services.storage.deleteContainer(record._internal.container).catch(() => undefined);
+      throw err;
+    }
+    return record;
+  },
+  update: ({ services, values }, key) =>
+    services.store.transaction((tx) => {
+      const current = findEntity<IngestManifestRecord>(tx, IngestManifest, M, key);
+      putIngestManifest(tx, { ...(mergeValues(IngestManifest, current, values) as IngestManifestRecord), LastModified: services.now().toISOString() });
+    }),
+  remove: async ({ services }, key) => {
+    const container = await services.store.transaction((tx) => deleteIngestManifest(tx, findEntity<IngestManifestRecord>(tx, IngestManifest, M, key)));
+    await services.storage.deleteContainer(container);
+  },
+};
 
 /**
  * POST IngestManifestAssets: the Asset bound by URL (`Asset@odata.bind`, `"Asset":{"__metadata":{"uri":..}}`,
@@ -106,11 +104,11 @@ function inlineAssetId(req: ApiRequest): string[] {
   }
 }
 
-/** DELETE IngestManifestAssets('..'): with its files. */
-export async function removeIngestManifestAsset(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => deleteIngestManifestAsset(tx, findEntity<IngestManifestAssetRecord>(tx, IngestManifestAsset, A, key), services.now().toISOString()));
-  return { kind: 'noContent' };
-}
+/** DELETE IngestManifestAssets('..'): with its files. (POST and MERGE are the handlers above.) */
+export const ingestManifestAssetOperations: EntityOperations = {
+  remove: ({ services }, key) =>
+    services.store.transaction((tx) => deleteIngestManifestAsset(tx, findEntity<IngestManifestAssetRecord>(tx, IngestManifestAsset, A, key), services.now().toISOString())),
+};
 
 /** MERGE is refused: what a manifest asset names is fixed (delete it and create another). */
 export function updateIngestManifestAsset(_req: ApiRequest, services: Services, key: string): ApiResult {
@@ -118,49 +116,42 @@ export function updateIngestManifestAsset(_req: ApiRequest, services: Services, 
   throw badRequest('IngestManifestAssets cannot be updated: delete it and create another');
 }
 
-export async function createIngestManifestFile(req: ApiRequest, services: Services): Promise<ApiResult> {
-  const { values } = readBody(req, services, IngestManifestFile);
-  requireValues(IngestManifestFile, values, ['Name', 'ParentIngestManifestId', 'ParentIngestManifestAssetId']);
-  const bool = (name: string) => values.get(name) === true;
-  const text = (name: string) => stringValue(values, name) ?? null;
-  const record = await services.store.transaction((tx) => {
-    const made = newIngestManifestFile(tx, services, {
-      Name: stringValue(values, 'Name')!,
-      ParentIngestManifestId: stringValue(values, 'ParentIngestManifestId')!,
-      ParentIngestManifestAssetId: stringValue(values, 'ParentIngestManifestAssetId')!,
-      MimeType: text('MimeType'),
-      IsPrimary: bool('IsPrimary'),
-      IsEncrypted: bool('IsEncrypted'),
-      EncryptionScheme: text('EncryptionScheme'),
-      EncryptionVersion: text('EncryptionVersion'),
-      EncryptionKeyId: text('EncryptionKeyId'),
-      InitializationVector: text('InitializationVector'),
+/** IngestManifestFiles. MERGE: MimeType and IsPrimary; the name and encryption fields are fixed. */
+export const ingestManifestFileOperations: EntityOperations = {
+  create: ({ services, values, req }) => {
+    requireValues(IngestManifestFile, values, ['Name', 'ParentIngestManifestId', 'ParentIngestManifestAssetId']);
+    const bool = (name: string) => values.get(name) === true;
+    const text = (name: string) => stringValue(values, name) ?? null;
+    return services.store.transaction((tx) => {
+      const made = newIngestManifestFile(tx, services, {
+        Name: stringValue(values, 'Name')!,
+        ParentIngestManifestId: stringValue(values, 'ParentIngestManifestId')!,
+        ParentIngestManifestAssetId: stringValue(values, 'ParentIngestManifestAssetId')!,
+        MimeType: text('MimeType'),
+        IsPrimary: bool('IsPrimary'),
+        IsEncrypted: bool('IsEncrypted'),
+        EncryptionScheme: text('EncryptionScheme'),
+        EncryptionVersion: text('EncryptionVersion'),
+        EncryptionKeyId: text('EncryptionKeyId'),
+        InitializationVector: text('InitializationVector'),
+      });
+      // The IV is checked here, where the client sends it, as a direct upload's is at POST Files.
+      const deviations = ingestFileDeviations(tx, made);
+      refuseIfStrict(services.config.strict, deviations);
+      putIngestManifestFile(tx, made, made.Created);
+      recordDeviations(tx, req.info, deviations, () => services.ids.guid(), services.now());
+      return made;
     });
-    // The IV is checked here, where the client sends it, as a direct upload's is at POST Files.
-    const deviations = ingestFileDeviations(tx, made);
-    refuseIfStrict(services.config.strict, deviations);
-    putIngestManifestFile(tx, made, made.Created);
-    recordDeviations(tx, req.info, deviations, () => services.ids.guid(), services.now());
-    return made;
-  });
-  return { kind: 'entity', type: IngestManifestFile, record, status: 201 };
-}
-
-/** MERGE IngestManifestFiles('..'): MimeType and IsPrimary; the name and encryption fields are fixed. */
-export async function updateIngestManifestFile(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const { values } = readBody(req, services, IngestManifestFile);
-  await services.store.transaction((tx) => {
-    const current = findEntity<IngestManifestFileRecord>(tx, IngestManifestFile, F, key);
-    const now = services.now().toISOString();
-    putIngestManifestFile(tx, { ...(mergeValues(IngestManifestFile, current, values) as IngestManifestFileRecord), LastModified: now }, now);
-  });
-  return { kind: 'noContent' };
-}
-
-export async function removeIngestManifestFile(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => deleteIngestManifestFile(tx, findEntity<IngestManifestFileRecord>(tx, IngestManifestFile, F, key), services.now().toISOString()));
-  return { kind: 'noContent' };
-}
+  },
+  update: ({ services, values }, key) =>
+    services.store.transaction((tx) => {
+      const current = findEntity<IngestManifestFileRecord>(tx, IngestManifestFile, F, key);
+      const now = services.now().toISOString();
+      putIngestManifestFile(tx, { ...(mergeValues(IngestManifestFile, current, values) as IngestManifestFileRecord), LastModified: now }, now);
+    }),
+  remove: ({ services }, key) =>
+    services.store.transaction((tx) => deleteIngestManifestFile(tx, findEntity<IngestManifestFileRecord>(tx, IngestManifestFile, F, key), services.now().toISOString())),
+};
 
 /** IngestManifests('..')/IngestManifestAssets, or only those with a file still pending (PendingIngestManifestAssets). */
 export function manifestAssetsOf(reader: StoreReader, manifest: JsonRecord, pendingOnly: boolean): JsonRecord[] {

@@ -14,7 +14,7 @@ import { planJob } from '../jobs/job-request.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { StoreReader } from '../store/types.js';
 import { findEntity, mergeValues } from '../model/entity.js';
-import { readBody } from './common.js';
+import { entitySet, type EntityCall } from './entity-set.js';
 import type { ApiRequest, ApiResult } from './context.js';
 import type { ApiRoutes } from './router.js';
 
@@ -26,8 +26,11 @@ import type { ApiRoutes } from './router.js';
 export function jobRoutes(runner: JobRunner): ApiRoutes {
   return {
     sets: [
-      { type: Job, handlers: { create: (req, services) => createJob(runner, req, services), update: updateJob, remove: (req, services, key) => removeJob(runner, services, key), beforeRead: (req, services, key) => beforeJobsRead(runner, req, services, key) } },
-      { type: Task, handlers: { create: refuseTaskCreate, beforeRead: (_req, services, key) => beforeTasksRead(runner, services, key) } },
+      entitySet(Job, { update: updateJob, remove: ({ services }, key) => removeJob(runner, services, key) }, {
+        create: (req, services) => createJob(runner, req, services),
+        beforeRead: (req, services, key) => beforeJobsRead(runner, req, services, key),
+      }),
+      entitySet(Task, {}, { create: refuseTaskCreate, beforeRead: (_req, services, key) => beforeTasksRead(runner, services, key) }),
     ],
     functions: [{ name: 'CancelJob', handler: (req, services) => cancelJob(runner, req, services) }],
     navigations: [
@@ -70,22 +73,19 @@ async function createJob(runner: JobRunner, req: ApiRequest, services: Services)
 }
 
 /** MERGE Jobs('..'): Name and Priority (what JobData.Update sends); the rest is the server's. */
-async function updateJob(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  const body = readBody(req, services, Job);
-  await services.store.transaction((tx) => {
+function updateJob({ services, values }: EntityCall, key: string): Promise<void> {
+  return services.store.transaction((tx) => {
     const current = findEntity<JobRecord>(tx, Job, COLLECTIONS.Jobs, key);
     // mergeValues applies only declared, updatable properties: the result is still a job.
-    const next = { ...(mergeValues(Job, current, body.values) as JobRecord), LastModified: services.now().toISOString() };
+    const next = { ...(mergeValues(Job, current, values) as JobRecord), LastModified: services.now().toISOString() };
     tx.put(COLLECTIONS.Jobs, jobKey(current.Id), next);
   });
-  return { kind: 'noContent' };
 }
 
 /** DELETE Jobs('..'): a finished, failed or canceled job and its tasks; its output assets stay. */
-async function removeJob(runner: JobRunner, services: Services, key: string): Promise<ApiResult> {
+async function removeJob(runner: JobRunner, services: Services, key: string): Promise<void> {
   const deleted = await services.store.transaction((tx) => deleteJob(tx, findEntity<JobRecord>(tx, Job, COLLECTIONS.Jobs, key)));
   runner.forget(deleted);
-  return { kind: 'noContent' };
 }
 
 /** GET/POST CancelJob?jobid='<percent-encoded id>'; 204. */

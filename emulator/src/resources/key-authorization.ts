@@ -1,46 +1,26 @@
 import { ContentKeyAuthorizationPolicy, ContentKeyAuthorizationPolicyOption } from '../odata/edm.js';
 import { readTokenRestrictionTemplate } from '../odata/token-restriction-template.js';
 import * as authorization from '../model/content-key-authorization.js';
-import type { Services } from '../app/services.js';
-import { readBody } from './common.js';
-import type { ApiRequest, ApiResult } from './context.js';
+import type { EntityOperations } from './entity-set.js';
 import { linkHandlers } from './entity-links.js';
 import type { LinkHandler } from './router.js';
 
-export async function createAuthorizationPolicy(req: ApiRequest, services: Services): Promise<ApiResult> {
-  const record = await authorization.createAuthorizationPolicy(services, readBody(req, services, ContentKeyAuthorizationPolicy).values);
-  return { kind: 'entity', type: ContentKeyAuthorizationPolicy, record, status: 201 };
-}
-
-export async function updateAuthorizationPolicy(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await authorization.updateAuthorizationPolicy(services, key, readBody(req, services, ContentKeyAuthorizationPolicy).values);
-  return { kind: 'noContent' };
-}
-
-export async function removeAuthorizationPolicy(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => authorization.deleteAuthorizationPolicy(tx, key));
-  return { kind: 'noContent' };
-}
+export const authorizationPolicyOperations: EntityOperations = {
+  create: ({ services, values }) => authorization.createAuthorizationPolicy(services, values),
+  update: ({ services, values }, key) => authorization.updateAuthorizationPolicy(services, key, values),
+  remove: ({ services }, key) => services.store.transaction((tx) => authorization.deleteAuthorizationPolicy(tx, key)),
+};
 
 /** A token restriction's template is XML, the wire's to read: parsed and validated here for the model. */
 const checkTemplate: authorization.TemplateCheck = (requirements, where) => {
   readTokenRestrictionTemplate(requirements, where);
 };
 
-export async function createAuthorizationOption(req: ApiRequest, services: Services): Promise<ApiResult> {
-  const record = await authorization.createAuthorizationOption(services, readBody(req, services, ContentKeyAuthorizationPolicyOption).values, checkTemplate);
-  return { kind: 'entity', type: ContentKeyAuthorizationPolicyOption, record, status: 201 };
-}
-
-export async function updateAuthorizationOption(req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await authorization.updateAuthorizationOption(services, key, readBody(req, services, ContentKeyAuthorizationPolicyOption).values, checkTemplate);
-  return { kind: 'noContent' };
-}
-
-export async function removeAuthorizationOption(_req: ApiRequest, services: Services, key: string): Promise<ApiResult> {
-  await services.store.transaction((tx) => authorization.deleteAuthorizationOption(tx, key));
-  return { kind: 'noContent' };
-}
+export const authorizationOptionOperations: EntityOperations = {
+  create: ({ services, values }) => authorization.createAuthorizationOption(services, values, checkTemplate),
+  update: ({ services, values }, key) => authorization.updateAuthorizationOption(services, key, values, checkTemplate),
+  remove: ({ services }, key) => services.store.transaction((tx) => authorization.deleteAuthorizationOption(tx, key)),
+};
 
 /** `ContentKeyAuthorizationPolicies('…')/$links/Options`. */
 export const optionLinks: LinkHandler = linkHandlers({

@@ -1,5 +1,6 @@
 import { Operation, StreamingEndpoint } from '../odata/edm-streaming.js';
 import type { ApiRoutes } from './router.js';
+import { entitySet } from './entity-set.js';
 import { beforeEndpointsRead, beforeOperationsRead, createEndpoint, deleteEndpoint, scaleEndpoint, startEndpoint, stopEndpoint, updateEndpoint } from './streaming-endpoints.js';
 
 /**
@@ -10,8 +11,9 @@ import { beforeEndpointsRead, beforeOperationsRead, createEndpoint, deleteEndpoi
  */
 export const STREAMING_AREA: Required<ApiRoutes> = {
   sets: [
-    { type: StreamingEndpoint, handlers: { create: createEndpoint, update: updateEndpoint, remove: deleteEndpoint, beforeRead: beforeEndpointsRead } },
-    { type: Operation, handlers: { beforeRead: beforeOperationsRead } },
+    // Every change answers 202 with an operation: the endpoint's handlers are its own.
+    entitySet(StreamingEndpoint, {}, { create: createEndpoint, update: updateEndpoint, remove: deleteEndpoint, beforeRead: beforeEndpointsRead }),
+    entitySet(Operation, {}, { beforeRead: beforeOperationsRead }),
   ],
   functions: [],
   actions: [

@@ -37,8 +37,8 @@ export async function diagnoseFile(
   };
   if (encrypted) {
     inputs.blocks = await blockList(services, located);
-    inputs.otherKeys = otherContentKeys(services, key?.id, options.limits.maxAlternatives);
-    inputs.otherFileIvs = otherFileIvs(services, file, options.limits.maxAlternatives);
+    inputs.otherKeys = otherContentKeys(services, key?.id, options.limits.verifyMaxAlternatives);
+    inputs.otherFileIvs = otherFileIvs(services, file, options.limits.verifyMaxAlternatives);
   } else {
     // A clear file in an asset with a storage key: did the client encrypt it after all?
     const assetKeyId = assetStorageKeyId(services.store, located.asset.Id);

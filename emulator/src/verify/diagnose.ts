@@ -32,7 +32,7 @@ interface Tried {
  * ranked hypotheses then decrypt the whole blob, a few side by side per read, until one matches
  * the digest; only that confirms a mistake. Without a digest, a hypothesis is kept when its bytes
  * look like the declared type through the whole blob (where the format allows checking that).
- * Blobs above `maxRestreamBytes` get the first-bytes evidence only, and the diagnosis says so.
+ * Blobs above `verifyMaxRestreamBytes` get the first-bytes evidence only, and the diagnosis says so.
  */
 export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
   const { size, limits, declared } = input;
@@ -60,9 +60,9 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
   const candidates = algorithms.length > 0 ? ranked : ranked.filter((t) => t.prefix === 'passed');
   if (candidates.length === 0) return conclude(input, tried, [], tried.length, 0, evidence, 'whole-blob');
 
-  if (size > limits.maxRestreamBytes) {
+  if (size > limits.verifyMaxRestreamBytes) {
     const likely = ranked.filter((t) => t.prefix === 'passed');
-    const note = `the blob (${mib(size)}) is larger than the re-stream bound (${mib(limits.maxRestreamBytes)}): only its first ${headBytes} bytes were tried under each hypothesis${algorithms.length > 0 ? ', not the digest' : ''}`;
+    const note = `the blob (${mib(size)}) is larger than the re-stream bound (${mib(limits.verifyMaxRestreamBytes)}): only its first ${headBytes} bytes were tried under each hypothesis${algorithms.length > 0 ? ', not the digest' : ''}`;
     return { ...(await conclude(input, tried, likely, tried.length, 0, 'signature-prefix', 'first-bytes')), note };
   }
 
@@ -73,8 +73,8 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
     if (algorithms.length > 0 && confirmed.length > 0) break;
     // Hypotheses that read the blob as stored share a pass; one that reads it in its own order has one.
     const ranges = candidates[index]!.hypothesis.ranges;
-    const group = ranges ? [candidates[index]!] : sharedPass(candidates, index, limits.lanesPerPass);
-    if (spent + group.length * size > limits.maxDiagnosisBytes) break;
+    const group = ranges ? [candidates[index]!] : sharedPass(candidates, index, limits.verifyLanesPerPass);
+    if (spent + group.length * size > limits.verifyMaxDiagnosisBytes) break;
     index += group.length;
     spent += group.length * size;
     const lanes: Lane[] = group.map((t) => ({ decryptor: t.hypothesis.open(), digests: new InlineDigestSink(algorithms), probe: new ContentProbe(declared, size) }));
@@ -85,7 +85,7 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
   }
   const untried = candidates.length - index;
   const diagnosis = await conclude(input, tried, confirmed, tried.length - untried, untried, evidence, 'whole-blob');
-  if (untried > 0 && confirmed.length === 0) diagnosis.note = `${untried} hypotheses were not tried: decrypting the blob once per hypothesis reached the work bound (${mib(limits.maxDiagnosisBytes)})`;
+  if (untried > 0 && confirmed.length === 0) diagnosis.note = `${untried} hypotheses were not tried: decrypting the blob once per hypothesis reached the work bound (${mib(limits.verifyMaxDiagnosisBytes)})`;
   return diagnosis;
 }
 

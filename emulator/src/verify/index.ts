@@ -5,7 +5,7 @@ import { StorageUnavailableError } from '../storage/types.js';
 import type { JsonRecord, Transaction } from '../store/types.js';
 import { VerificationScheduler, type RunResult } from './scheduler.js';
 import { fingerprint, verifyBeforeCommit, type StrictPass } from './strict.js';
-import { DEFAULT_VERIFY_LIMITS, type DeletionInfo, type VerificationOutcome, type VerifyLimits } from './types.js';
+import type { DeletionInfo, VerificationOutcome, VerifyLimits } from './types.js';
 import { afterDeletion, getVerification, listVerifications, markDeleted, markPending, saveOutcome, settleUnverified } from './verification-store.js';
 import { BlobChangedError, verifyFile } from './verify-file.js';
 
@@ -69,7 +69,7 @@ const STRICT_PASS_TTL_MS = 60_000;
  * verified again after a restart.
  */
 export function createVerification(services: Services, options: VerificationOptions = {}): VerificationService {
-  const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, maxRestreamBytes: services.config.limits.verifyMaxRestreamBytes, ...options.limits };
+  const limits: VerifyLimits = { ...services.config.limits, ...options.limits };
   const timeoutMs = options.timeoutMs ?? services.config.limits.verifyTimeoutMs;
   const forced = new Set<string>();
   /** Files deleted before their verification ran, as they were, until it has. */
@@ -193,7 +193,7 @@ export function createVerification(services: Services, options: VerificationOpti
         settleDeletion(file, { at: services.now().toISOString(), with: 'file', requestId: request.requestId });
       } catch (err) {
         // Must not throw into the delete; said, not swallowed.
-        log(`the verification of deleted file ${String(file['Id'])} could not be settled`, err);
+        log(`the verification of deleted file ${String(file.Id)} could not be settled`, err);
       }
     },
     async beforeAssetDelete(assetId) {

@@ -1,3 +1,4 @@
+import type { EmulatorLimits } from '../config.js';
 import type { RequestInfo } from '../domain/findings.js';
 import type { Json, JsonRecord } from '../store/types.js';
 import type { ProbeStatus } from './content-probe.js';
@@ -145,20 +146,5 @@ export interface VerificationOutcome {
   file: { id: string; name: string; assetId: string };
 }
 
-export interface VerifyLimits {
-  /** Largest blob a diagnosis streams again in full (each pass); above it, first-bytes evidence only. */
-  maxRestreamBytes: number;
-  /** Total bytes (blob bytes x hypotheses) one diagnosis may decrypt. */
-  maxDiagnosisBytes: number;
-  /** Hypotheses decrypted side by side in one pass over the blob. */
-  lanesPerPass: number;
-  /** Other content keys and other files' IVs tried, each. */
-  maxAlternatives: number;
-}
-
-export const DEFAULT_VERIFY_LIMITS: VerifyLimits = {
-  maxRestreamBytes: 256 * 1024 * 1024,
-  maxDiagnosisBytes: 4 * 1024 * 1024 * 1024,
-  lanesPerPass: 8,
-  maxAlternatives: 32,
-};
+/** What one diagnosis may spend: the config's verify limits (one definition, with their defaults, in `config.ts`). */
+export type VerifyLimits = Pick<EmulatorLimits, 'verifyMaxRestreamBytes' | 'verifyMaxDiagnosisBytes' | 'verifyLanesPerPass' | 'verifyMaxAlternatives'>;
