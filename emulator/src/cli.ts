@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT } from './auth/credentials.js';
 import { DEFAULT_API_PORT, DEFAULT_AZURITE_PORT, DEFAULT_CLI_STORAGE_WAIT_SECONDS, DEFAULT_LIMITS, type AuthMode, type EmulatorConfig } from './config.js';
-import { startEmulator, type RunningEmulator } from './server.js';
+import type { RunningEmulator } from './server.js';
+import { findFfmpeg } from './jobs/encoders/ffmpeg.js';
+import { forkAzuriteProcess, type ForkedAzurite } from './storage/azurite-process.js';
 import { listensBeyondLoopback } from './http/emulator-exposure.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from './version.js';
 
@@ -40,6 +42,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: 'move-corrupt-state', env: 'AMS_EMULATOR_MOVE_CORRUPT_STATE', type: 'boolean', description: 'move a corrupt or unknown-version state file aside and start empty, instead of refusing to start' },
   { flag: 'job-progression', env: 'AMS_EMULATOR_JOB_PROGRESSION', type: 'string', value: 'immediate|polls:N', description: 'how jobs advance: at once (default), or one state per N reads of the job' },
   { flag: 'operation-progression', env: 'AMS_EMULATOR_OPERATION_PROGRESSION', type: 'string', value: 'immediate|polls:N', description: 'how asynchronous operations (StreamingEndpoint create, Start, Stop, Scale, delete) complete: at once (default), or on the N-th read of Operations(\'<id>\')' },
+  { flag: 'ffmpeg-transcode', env: 'AMS_EMULATOR_FFMPEG_TRANSCODE', type: 'boolean', description: 'the simulated encoders (MES, WAME) transcode with the ffmpeg on the PATH instead of copying the input under each output name; no ffmpeg there = start-up fails' },
   { flag: 'id-seed', env: 'AMS_EMULATOR_ID_SEED', type: 'string', value: 'N', description: 'generate deterministic ids from this seed (for snapshot tests)' },
   { flag: 'max-files-per-asset', env: 'AMS_EMULATOR_MAX_FILES_PER_ASSET', type: 'string', value: 'N', description: `files an asset may hold; one more is refused with 400 (default ${DEFAULT_LIMITS.maxFilesPerAsset})` },
   { flag: 'verify-max-restream-mb', env: 'AMS_EMULATOR_VERIFY_MAX_RESTREAM_MB', type: 'string', value: 'N', description: `largest blob (MiB) a diagnosis decrypts again in full; above it, only the first bytes are tried (default ${DEFAULT_LIMITS.verifyMaxRestreamBytes / (1024 * 1024)})` },
@@ -118,6 +121,12 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (jobs) config.jobProgression = jobs;
   const operations = progression('operation-progression', str('operation-progression'));
   if (operations) config.operationProgression = operations;
+  if (bool('ffmpeg-transcode')) {
+    const ffmpeg = findFfmpeg(env['PATH']);
+    // No silent fallback to copies: the user asked for real transcodes.
+    if (ffmpeg === undefined) throw new UsageError('--ffmpeg-transcode needs ffmpeg on the PATH and none was found there; install ffmpeg (e.g. apt-get install ffmpeg) or leave the flag off to have the encoders copy the input');
+    config.ffmpegPath = ffmpeg;
+  }
   const seed = str('id-seed');
   if (seed !== undefined) {
     if (!/^\d{1,9}$/.test(seed)) throw new UsageError(`--id-seed must be a whole number, not ${JSON.stringify(seed)}`);
@@ -187,6 +196,7 @@ export function banner(emulator: RunningEmulator): string {
     `  Storage connection:   ${emulator.storage.connectionString}`,
     `  Data directory:       ${data}`,
     `  Mode:                 ${emulator.config.strict ? 'strict' : 'compat'}, auth ${emulator.config.auth}`,
+    `  Encoders:             ${emulator.config.ffmpegPath ? `transcode with ${emulator.config.ffmpegPath} (--ffmpeg-transcode)` : 'simulated: media files are copies of the input'}`,
     `  Health:               ${base}_emulator/health`,
     `  Dashboard:            ${base}_emulator/ui`,
     ...exposureWarning(emulator),
@@ -229,9 +239,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
   let emulator: RunningEmulator;
+  let azuriteChild: ForkedAzurite | undefined;
   try {
-    emulator = await startEmulator(parsed.config);
+    // The embedded Azurite's child first, then the server's modules: the child loads Azurite's
+    // modules on the other core meanwhile (it opens the data directory only once the store holds
+    // its lock). Together they are most of a start-up.
+    azuriteChild = forkAhead(parsed.config);
+    const { startEmulator } = await import('./server.js');
+    emulator = await startEmulator(parsed.config, azuriteChild ? { azuriteChild } : {});
   } catch (err) {
+    azuriteChild?.discard();
     process.stderr.write(`ams-emulator: ${(err as Error).message}\n`);
     if (env['AMS_DEBUG'] === '1') process.stderr.write(`${(err as Error).stack}\n`);
     return 1;
@@ -247,6 +264,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   await stopped;
   await emulator.close();
   return 0;
+}
+
+/** The embedded Azurite's child, when the config runs one; startEmulator forks its own if this cannot (and says why). */
+function forkAhead(config: Partial<EmulatorConfig>): ForkedAzurite | undefined {
+  if (config.storageConnectionString || config.embeddedAzurite !== 'child-process') return undefined;
+  try {
+    return forkAzuriteProcess();
+  } catch {
+    return undefined;
+  }
 }
 
 function isMain(): boolean {

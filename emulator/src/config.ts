@@ -54,6 +54,11 @@ export interface EmulatorConfig {
   requestLogSize: number;
   /** Seed for the ids the emulator generates (deterministic ids for snapshot tests); undefined = random. */
   idSeed?: number;
+  /**
+   * The ffmpeg binary the simulated encoders transcode with (`--ffmpeg-transcode`); undefined =
+   * they copy the input under each output name. Checked at start-up: one that does not run fails it.
+   */
+  ffmpegPath?: string;
 }
 
 export interface EmulatorLimits {

@@ -21,9 +21,11 @@ import { INGEST_CONTAINER_PREFIX } from './model/ingest-manifests.js';
 import { originRouter } from './origin/index.js';
 import { keyDeliveryRouter } from './keydelivery/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
+import { checkFfmpeg } from './jobs/encoders/ffmpeg.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
 import { startSupervisedAzurite, type AzuriteChildStatus } from './storage/azurite-supervisor.js';
+import type { ForkedAzurite } from './storage/azurite-process.js';
 import { createBlobStorage } from './storage/blob-storage.js';
 import { waitForStorage } from './storage/wait-for-storage.js';
 import { createVerification } from './verify/index.js';
@@ -59,14 +61,34 @@ export class StartupError extends Error {
   }
 }
 
+/** What a caller started ahead of `startEmulator` for it to use. */
+export interface StartAhead {
+  /**
+   * The embedded Azurite's child, forked before the caller loaded this module (the CLI does), so
+   * Azurite's modules load while the emulator's do. Used when the config embeds Azurite in a child
+   * process, ended otherwise.
+   */
+  azuriteChild?: ForkedAzurite;
+}
+
 /**
  * Start an emulator in this process: state store, protection key, storage (an embedded Azurite
  * unless a connection string is given), and the HTTP server. Everything started is stopped again
  * if a later step fails.
  */
-export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Promise<RunningEmulator> {
+export async function startEmulator(overrides: Partial<EmulatorConfig> = {}, ahead: StartAhead = {}): Promise<RunningEmulator> {
   const config = defaultConfig(overrides);
+  // Asked to transcode with an ffmpeg that does not run: refuse now, not at the first job (nothing is started yet).
+  if (config.ffmpegPath !== undefined) {
+    try {
+      await checkFfmpeg(config.ffmpegPath);
+    } catch (err) {
+      throw new StartupError((err as Error).message, err);
+    }
+  }
   const cleanup: (() => Promise<void>)[] = [];
+  // Whatever path the start-up takes, a child forked ahead is used by openStorage or ended here.
+  cleanup.push(async () => ahead.azuriteChild?.discard());
   /** Set when the store's close (its final snapshot) failed: close() reports it. */
   let storeCloseFailure: unknown;
   const undo = async () => {
@@ -82,7 +104,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
     // Storage starts once the store holds the data directory's lock (so no second Azurite opens
     // a locked directory's blobs), and starts while the secrets load: the embedded Azurite's start
     // is the longest step of a start-up, and a first one also creates the protection key.
-    const opening = openStorage(config);
+    const opening = openStorage(config, ahead.azuriteChild);
     cleanup.push(async () => (await opening).azurite?.stop());
     // Both settle before either failure is thrown: nothing may still be writing once undo() runs.
     const [secretsOutcome, storageOutcome] = await Promise.allSettled([loadOrCreateSecrets(config.location), opening]);
@@ -183,7 +205,8 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}): Pr
 
 export const AZURITE_VERSION = '3.35.0';
 
-async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStorage; azurite?: EmbeddedAzurite; azuriteStatus?: () => AzuriteChildStatus }> {
+async function openStorage(config: EmulatorConfig, forked: ForkedAzurite | undefined): Promise<{ storage: BlobStorage; azurite?: EmbeddedAzurite; azuriteStatus?: () => AzuriteChildStatus }> {
+  if (config.storageConnectionString || config.embeddedAzurite !== 'child-process') forked?.discard();
   if (config.storageConnectionString) {
     const storage = createBlobStorage(config.storageConnectionString);
     try {
@@ -198,7 +221,7 @@ async function openStorage(config: EmulatorConfig): Promise<{ storage: BlobStora
   try {
     if (config.embeddedAzurite === 'child-process') {
       // A child can die on its own (kill -9, OOM): the supervisor starts another in its place.
-      const azurite = await startSupervisedAzurite(options, { log: (line) => process.stderr.write(`ams-emulator: ${line}\n`) });
+      const azurite = await startSupervisedAzurite(options, { log: (line) => process.stderr.write(`ams-emulator: ${line}\n`), ...(forked ? { forked } : {}) });
       return { storage: createBlobStorage(azurite.connectionString), azurite, azuriteStatus: () => azurite.status() };
     }
     const azurite = await startEmbeddedAzurite(options);

@@ -122,7 +122,9 @@ async function withNotifiedJob(context: SuiteContext, endpointBody: Record<strin
       let messages: JsonValue[] = [];
       while (Date.now() < deadline) {
         await target.raw.send('GET', { path: entityPath('Jobs', job.Id) });
-        messages = await read();
+        // A queue endpoint's first message is its NotificationEndPointRegistration (the service's
+        // queue sample): only the job's state changes are checked here.
+        messages = (await read()).filter(isJobStateChange);
         if (messages.some((m) => FINAL_STATES.has(String(newState(m))))) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
@@ -168,6 +170,11 @@ async function postJob(context: SuiteContext, resources: Resources, subscription
     for (const output of await target.client().listJobOutputAssets(id)) resources.track('Assets', output.Id);
   }
   return res;
+}
+
+/** EventType JobStateChange: by name on a queue, by number (1) on a webhook. */
+function isJobStateChange(message: JsonValue): boolean {
+  return isJsonObject(message) && (message['EventType'] === 'JobStateChange' || message['EventType'] === 1);
 }
 
 function newState(message: JsonValue): unknown {

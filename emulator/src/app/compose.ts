@@ -9,6 +9,7 @@ import { createFileInfos, fileOperations } from '../resources/files.js';
 import { ingestRoutes } from '../resources/ingest-sets.js';
 import type { IngestPoller } from '../resources/ingest.js';
 import { jobRoutes } from '../resources/jobs.js';
+import { TEMPLATE_ROUTES } from '../resources/job-templates.js';
 import { locatorOperations } from '../resources/locators.js';
 import { ENTITY_NAVIGATIONS } from '../resources/navigation.js';
 import { NOTIFICATION_SETS } from '../resources/notification-sets.js';
@@ -56,7 +57,7 @@ export interface ApiParts {
  */
 export function apiRoutes(parts: ApiParts): ApiRoutes {
   const areas = [DELIVERY_AREA, STREAMING_AREA];
-  const subsystems = [jobRoutes(parts.jobs), ingestRoutes(parts.ingest)];
+  const subsystems = [jobRoutes(parts.jobs), ingestRoutes(parts.ingest), TEMPLATE_ROUTES];
   return {
     sets: [...ENTITY_SETS, ...areas.flatMap((a) => a.sets), ...subsystems.flatMap((r) => r.sets)],
     functions: [...API_FUNCTIONS, ...areas.flatMap((a) => a.functions), ...subsystems.flatMap((r) => r.functions)],

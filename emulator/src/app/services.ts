@@ -3,7 +3,7 @@ import type { IdGenerator } from '../ids.js';
 import type { Secrets } from '../secrets/index.js';
 import type { BlobStorage } from '../storage/types.js';
 import type { Transaction } from '../store/types.js';
-import type { AssetFileRecord, JobRecord } from '../model/records.js';
+import type { AssetFileRecord, JobRecord, NotificationEndPointRecord, TaskRecord } from '../model/records.js';
 import type { InstrumentedStore } from '../store/instrumented.js';
 import type { RequestInfo } from '../domain/findings.js';
 import type { ContentKeyOpener } from '../domain/content-keys.js';
@@ -25,6 +25,10 @@ export interface JobEvents {
    * JobNotificationSubscriptions name no endpoint), which refuses the job.
    */
   jobWritten(tx: Transaction, before: JobRecord | undefined, after: JobRecord): void;
+  /** The same for one of a job's tasks (written with its job, or on its own by the job's work). */
+  taskWritten(tx: Transaction, before: TaskRecord | undefined, after: TaskRecord): void;
+  /** Inside the transaction that creates a NotificationEndPoint. */
+  endpointCreated(tx: Transaction, endpoint: NotificationEndPointRecord): void;
 }
 
 /** What file changes cause (verification). */
@@ -55,6 +59,8 @@ export const NO_EVENTS: ChangeEvents = {
   beforeAssetDelete: async () => undefined,
   assetDeleted: () => undefined,
   jobWritten: () => undefined,
+  taskWritten: () => undefined,
+  endpointCreated: () => undefined,
 };
 
 export interface Services {

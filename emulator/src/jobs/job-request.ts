@@ -10,6 +10,7 @@ import type { AssetRecord } from '../model/records.js';
 import { checkEncoderConfiguration } from './encoders/presets.js';
 import type { StoreReader } from '../store/types.js';
 import { parseTaskBody, type AssetRef, type OutputSpec } from './task-body.js';
+import { findJobTemplate, tasksFromTemplate, taskTemplatesOf } from '../model/job-template.js';
 
 /**
  * A POST Jobs body checked and reduced to what the emulator will run: the input assets, and per
@@ -39,7 +40,7 @@ const TASK_OPTION_PROTECTED_CONFIGURATION = 1;
 const TASK_OPTIONS_ALL = 1 | 2 | 4;
 
 export function planJob(body: EntityBody, reader: StoreReader, accountName: string): JobPlan {
-  if (stringValue(body.values, 'TemplateId')) throw badRequest('Job templates are not supported by the emulator: send the Tasks inline instead of a TemplateId');
+  const templateId = stringValue(body.values, 'TemplateId');
   for (const binding of body.bindings) {
     if (binding.navigation === 'Tasks') throw badRequest('Tasks cannot be bound by URL: send each new task inline in the job, e.g. "Tasks":[{"MediaProcessorId":"...","TaskBody":"..."}]');
     if (binding.navigation === 'OutputMediaAssets') throw badRequest("A job's output assets are created from each task's <outputAsset> in the TaskBody; do not bind OutputMediaAssets");
@@ -51,7 +52,19 @@ export function planJob(body: EntityBody, reader: StoreReader, accountName: stri
   if (inputKeys.length > MAX_INPUTS_PER_JOB) throw badRequest(`A job has at most ${MAX_INPUTS_PER_JOB} input assets; this one binds ${inputKeys.length}`);
   const inputAssetIds = inputKeys.map((key) => inputAsset(reader, key).Id);
 
-  const entries = body.inline.filter((i) => i.navigation === 'Tasks').flatMap((i) => i.entries);
+  const inlineTasks = body.inline.filter((i) => i.navigation === 'Tasks').flatMap((i) => i.entries);
+  let entries = inlineTasks;
+  const values = new Map(body.values);
+  if (templateId) {
+    // A job made from a JobTemplate (the REST form: Name, InputMediaAssets, TemplateId): the template's tasks.
+    if (inlineTasks.length > 0) throw badRequest('A job made from a JobTemplate (TemplateId) takes its tasks from the template: send no Tasks with it');
+    const template = findJobTemplate(reader, templateId);
+    if (template.NumberofInputAssets > 0 && inputKeys.length !== template.NumberofInputAssets) {
+      throw badRequest(`The JobTemplate '${template.Id}' takes ${template.NumberofInputAssets} input asset(s) (NumberofInputAssets); this job binds ${inputKeys.length}`);
+    }
+    entries = tasksFromTemplate(taskTemplatesOf(reader, template)).map(taskEntry);
+    values.set('TemplateId', template.Id);
+  }
   if (entries.length === 0) {
     throw badRequest('A job needs at least one task: send them inline, e.g. "Tasks":[{"MediaProcessorId":"' + STORAGE_DECRYPTION.record.Id + '","TaskBody":"<taskBody>...</taskBody>"}]');
   }
@@ -59,7 +72,7 @@ export function planJob(body: EntityBody, reader: StoreReader, accountName: stri
 
   const tasks = entries.map((entry, i) => planTask(entry, `Task ${i + 1}`, accountName));
   const outputs = checkAssetGraph(tasks, inputAssetIds.length);
-  return { values: body.values, inputAssetIds, tasks, outputs };
+  return { values, inputAssetIds, tasks, outputs };
 }
 
 /** A bound input asset: 400 for a malformed id, 404 for one that names nothing. */
@@ -70,7 +83,12 @@ function inputAsset(reader: StoreReader, key: string): AssetRecord {
   return asset;
 }
 
-function planTask(entry: EntityBody, where: string, accountName: string): TaskPlan {
+/** A task's values as the body reader would have given them inline (a task made from a TaskTemplate). */
+export function taskEntry(values: Map<string, CanonicalValue>): EntityBody {
+  return { values, bindings: [], ignored: [], inline: [] };
+}
+
+export function planTask(entry: EntityBody, where: string, accountName: string): TaskPlan {
   if (entry.bindings.length > 0) {
     throw badRequest(`${where}: a task's assets come from its TaskBody (JobInputAsset(n) / JobOutputAsset(n)); do not bind ${entry.bindings[0]!.navigation}`);
   }
@@ -126,7 +144,7 @@ function checkOutput(output: OutputSpec, where: string, accountName: string, dec
  * Inputs name the job's inputs or an earlier task's output (a chain); outputs are numbered
  * 0..n-1 across the job, each written by exactly one task.
  */
-function checkAssetGraph(tasks: TaskPlan[], inputCount: number): OutputSpec[] {
+export function checkAssetGraph(tasks: TaskPlan[], inputCount: number): OutputSpec[] {
   const outputs = new Map<number, { spec: OutputSpec; task: number }>();
   for (const [t, task] of tasks.entries()) {
     for (const output of task.outputs) {

@@ -4,7 +4,7 @@ import type { Services } from '../app/services.js';
 import type { Transaction } from '../store/types.js';
 import { COLLECTIONS } from '../model/collections.js';
 import { JobState } from '../model/enums.js';
-import { advance, allJobs, canceled, canceling, complete, findJob, findTask, isFinal, jobKey, outcomes, readJob, workDone, writeJob, type JobAndTasks } from '../model/job.js';
+import { advance, allJobs, canceled, canceling, complete, findJob, findTask, isFinal, jobKey, outcomes, readJob, workDone, writeJob, writeTask, type JobAndTasks } from '../model/job.js';
 import { concurrentJobs } from '../model/encoding-reserved-unit-type.js';
 import { taskKey, taskProgressed, taskStarted, taskWorkEnded, withEvent, type TaskOutcome, type TaskRecord } from '../model/task.js';
 import { runTaskWork, startMessage } from './processors.js';
@@ -100,26 +100,30 @@ export class JobRunner {
   }
 
   /**
-   * CancelJob: a job that has not started is Canceled at once; a running one is Canceling until its
-   * work has stopped. Returns the state the job was in when it was already final.
+   * CancelJob on a Queued, Scheduled or Processing job: it goes Canceling (its work, if any, is
+   * aborted at once), then Canceled once its work has stopped, each move with its task events and
+   * notifications, whatever `jobProgression` says. A job that never ran has no work to wait for,
+   * so it is Canceled before CancelJob answers; a running one too if its work stops within the
+   * read wait (else when it does). Canceled at once keeps the $batch undo's cancel-then-delete of
+   * a job it created (http/batch.ts) working under polls:N. Returns the state of a job that cannot
+   * be canceled (final, or Canceling already: the service answered 400 for both, ams-v2-surface.md §6.2).
    */
-  async cancel(key: string): Promise<{ alreadyFinal?: number; missing?: true }> {
+  async cancel(key: string): Promise<{ notCancelable?: number; missing?: true }> {
     const now = this.#services.now().toISOString();
-    const result = await this.#services.store.transaction((tx): { alreadyFinal?: number; missing?: true } => {
+    const result = await this.#services.store.transaction((tx): { notCancelable?: number; missing?: true } => {
       const jt = readJob(tx, key);
       if (!jt) return { missing: true };
       const state = jt.job.State;
-      if (isFinal(state)) return { alreadyFinal: state };
-      if (state === JobState.Processing) writeJob(tx, canceling(jt, now), this.#services.events);
-      else if (state !== JobState.Canceling) writeJob(tx, canceled(jt, now, 'The job was canceled before it ran'), this.#services.events);
+      if (isFinal(state) || state === JobState.Canceling) return { notCancelable: state };
+      writeJob(tx, canceling(jt, now), this.#services.events);
       return {};
     });
-    if (result.alreadyFinal !== undefined || result.missing) return result;
+    if (result.notCancelable !== undefined || result.missing) return result;
     this.#polls.delete(key);
     const work = this.#work.get(key);
     work?.abort.abort(new Error('the job was canceled'));
     if (!work || (await settled(work.done, this.#readWaitMs))) {
-      await this.#transition(key, JobState.Canceling, (jt, at) => canceled(jt, at, 'The job was canceled'));
+      await this.#transition(key, JobState.Canceling, (jt, at) => canceled(jt, at, canceledMessage(jt)));
     }
     return {};
   }
@@ -243,7 +247,7 @@ export class JobRunner {
       case JobState.Canceling: {
         const work = this.#work.get(key);
         if (work && !(await settled(work.done, waitMs))) return 'stuck';
-        return this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, 'The job was canceled'));
+        return this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, canceledMessage(jt)));
       }
       default:
         return 'stuck';
@@ -285,7 +289,7 @@ export class JobRunner {
         this.#workEnded();
       })
       // A job canceled while it ran is Canceled once its work has stopped, whoever is watching.
-      .then(() => this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, 'The job was canceled')))
+      .then(() => this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, canceledMessage(jt))))
       .then(
         () => undefined,
         (err: unknown) => this.#failed(`job ${key} could not be marked Canceled`, err),
@@ -361,7 +365,7 @@ export class JobRunner {
       if (!job || !task) throw new JobGone();
       // A canceled job's tasks keep the state CancelJob gave them.
       if (job.State !== JobState.Processing) return;
-      tx.put(COLLECTIONS.Tasks, tKey, change(task, now));
+      writeTask(tx, change(task, now), this.#services.events);
     });
   }
 
@@ -369,6 +373,11 @@ export class JobRunner {
     if (this.#stopped || err instanceof JobGone) return;
     this.#log(message, err);
   }
+}
+
+/** The Canceled event's message: whether the job's work had begun. */
+function canceledMessage({ job }: JobAndTasks): string {
+  return job.StartTime === null ? 'The job was canceled before it ran' : 'The job was canceled';
 }
 
 /** Whether `work` ended within `ms` (it never rejects here). */

@@ -24,6 +24,8 @@ export const COLLECTIONS = {
   AssetDeliveryPolicies: 'assetDeliveryPolicies',
   ContentKeyAuthorizationPolicies: 'contentKeyAuthorizationPolicies',
   ContentKeyAuthorizationPolicyOptions: 'contentKeyAuthorizationPolicyOptions',
+  JobTemplates: 'jobTemplates',
+  TaskTemplates: 'taskTemplates',
 } as const;
 
 export type EntityCollection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

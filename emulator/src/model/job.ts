@@ -77,7 +77,14 @@ export function writeJob(tx: Transaction, { job, tasks }: JobAndTasks, events: J
   const key = jobKey(job.Id);
   events.jobWritten(tx, findJob(tx, key), job);
   tx.put(COLLECTIONS.Jobs, key, job);
-  for (const task of tasks) tx.put(COLLECTIONS.Tasks, taskKey(task.Id), task);
+  for (const task of tasks) writeTask(tx, task, events);
+}
+
+/** One task, with `events` hearing of it in the same transaction as `writeJob`'s. */
+export function writeTask(tx: Transaction, task: TaskRecord, events: JobEvents): void {
+  const key = taskKey(task.Id);
+  events.taskWritten(tx, findTask(tx, key), task);
+  tx.put(COLLECTIONS.Tasks, key, task);
 }
 
 /**
@@ -175,7 +182,7 @@ export function complete({ job, tasks }: JobAndTasks, taskOutcomes: ReadonlyMap<
   };
 }
 
-/** CancelJob on a job that is not running, or whose work has stopped: Canceled. */
+/** A Canceling job whose work has stopped (or never started): Canceled. */
 export function canceled({ job, tasks }: JobAndTasks, now: string, message: string): JobAndTasks {
   return {
     job: { ...job, State: JobState.Canceled, EndTime: now, LastModified: now, RunningDuration: duration(job.StartTime, now) },
@@ -183,7 +190,7 @@ export function canceled({ job, tasks }: JobAndTasks, now: string, message: stri
   };
 }
 
-/** CancelJob on a running job: Canceling until its work has stopped. */
+/** CancelJob on a Queued, Scheduled or Processing job: Canceling until its work (if any) has stopped. */
 export function canceling({ job, tasks }: JobAndTasks, now: string): JobAndTasks {
   return {
     job: { ...job, State: JobState.Canceling, LastModified: now },

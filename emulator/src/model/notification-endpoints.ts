@@ -6,6 +6,7 @@ import { canonicalId, newId } from './ids.js';
 import { COLLECTIONS } from './collections.js';
 import { NotificationEndPointCredentialType, NotificationEndPointType, NotificationJobState, ProtectionKeyType, enumName } from './enums.js';
 import { invalid, unknown } from './refusal.js';
+import type { NotificationEndPointRecord } from './records.js';
 
 /**
  * A NotificationEndPoint (ams-v2-surface.md §3.1): where job notifications go. An AzureQueue
@@ -15,17 +16,7 @@ import { invalid, unknown } from './refusal.js';
  * with, wrapped to the protection certificate as the .NET SDK wraps it (RSA-OAEP, like a content
  * key). The key is unwrapped when a message is signed, never stored in the clear.
  */
-export type NotificationEndPointRecord = {
-  Id: string;
-  Name: string;
-  Created: string;
-  EndPointType: number;
-  EndPointAddress: string;
-  CredentialType: number;
-  EncryptedEndPointCredential: string | null;
-  ProtectionKeyId: string | null;
-  ProtectionKeyType: number;
-};
+export type { NotificationEndPointRecord } from './records.js';
 
 /** What a client sends to create one: the handler has read the body into these. */
 export interface NewNotificationEndPoint {
@@ -108,6 +99,9 @@ export function putNotificationEndPoint(tx: Transaction, record: NotificationEnd
 /** A subscription as stored on a Job (the JobNotificationSubscription complex type). */
 export type JobNotificationSubscription = { NotificationEndPointId: string | null; TargetJobState: number };
 
+/** A subscription as stored on a Task (TaskNotificationSubscription: the same states, plus progress messages). */
+export type TaskNotificationSubscription = { NotificationEndPointId: string | null; TargetTaskState: number; IncludeTaskProgress: boolean };
+
 /**
  * A new job's JobNotificationSubscriptions, checked against the endpoints in `reader`: a
  * TargetJobState of FinalStatesOnly (1) or All (2) (the service refused 0 with "must not be 0"),
@@ -115,22 +109,38 @@ export type JobNotificationSubscription = { NotificationEndPointId: string | nul
  * asset is). Returns the subscriptions with each id spelled as the endpoint's.
  */
 export function checkJobSubscriptions(reader: StoreReader, value: unknown): JobNotificationSubscription[] {
+  return checkSubscriptions(reader, value, 'JobNotificationSubscription', 'TargetJobState').map(({ endpointId, state }) => ({ NotificationEndPointId: endpointId, TargetJobState: state }));
+}
+
+/**
+ * A new task's TaskNotificationSubscriptions, checked as a job's are (TargetTaskState for
+ * TargetJobState); IncludeTaskProgress defaults to false when left out.
+ */
+export function checkTaskSubscriptions(reader: StoreReader, value: unknown): TaskNotificationSubscription[] {
+  return checkSubscriptions(reader, value, 'TaskNotificationSubscription', 'TargetTaskState').map(({ endpointId, state, element }) => ({
+    NotificationEndPointId: endpointId,
+    TargetTaskState: state,
+    IncludeTaskProgress: element['IncludeTaskProgress'] === true,
+  }));
+}
+
+function checkSubscriptions(reader: StoreReader, value: unknown, typeName: string, stateField: string): { endpointId: string; state: number; element: Record<string, unknown> }[] {
   if (value === null || value === undefined) return [];
-  if (!Array.isArray(value)) throw invalid('JobNotificationSubscriptions must be a collection of {NotificationEndPointId, TargetJobState}');
-  return value.map((element: unknown, i) => {
-    const sub = (typeof element === 'object' && element !== null ? element : {}) as Record<string, unknown>;
-    const where = `JobNotificationSubscriptions[${i}]`;
-    const state = sub['TargetJobState'];
-    if (state === NotificationJobState.None) throw invalid(`${where}: JobNotificationSubscription.TargetJobState must not be 0`);
+  if (!Array.isArray(value)) throw invalid(`${typeName}s must be a collection of {NotificationEndPointId, ${stateField}}`);
+  return value.map((item: unknown, i) => {
+    const element = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const where = `${typeName}s[${i}]`;
+    const state = element[stateField];
+    if (state === NotificationJobState.None) throw invalid(`${where}: ${typeName}.${stateField} must not be 0`);
     if (state !== NotificationJobState.FinalStatesOnly && state !== NotificationJobState.All) {
-      throw invalid(`${where}: TargetJobState ${String(state)} is not FinalStatesOnly (1) or All (2)`);
+      throw invalid(`${where}: ${stateField} ${String(state)} is not FinalStatesOnly (1) or All (2)`);
     }
-    const id = sub['NotificationEndPointId'];
+    const id = element['NotificationEndPointId'];
     if (typeof id !== 'string' || id === '') throw invalid(`${where} has no NotificationEndPointId`);
     if (!isEndpointId(id)) throw invalid(`${where}: NotificationEndPointId '${clip(id)}' is not a NotificationEndPoint id (nb:nepid:UUID:<guid>)`);
     const endpoint = findNotificationEndPoint(reader, id);
     if (!endpoint) throw unknown(`${where}: no NotificationEndPoint with Id '${id}' was found`);
-    return { NotificationEndPointId: endpoint.Id, TargetJobState: state };
+    return { endpointId: endpoint.Id, state, element };
   });
 }
 

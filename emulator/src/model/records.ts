@@ -141,6 +141,8 @@ export type TaskRecord = {
   EncryptionScheme: string | null;
   EncryptionVersion: string | null;
   InitializationVector: string | null;
+  /** Absent on tasks stored before the emulator kept them: read as none. */
+  TaskNotificationSubscriptions?: { NotificationEndPointId: string | null; TargetTaskState: number; IncludeTaskProgress: boolean }[] | null;
   _internal: TaskInternal;
 };
 export type TaskOutcomeValue = {
@@ -275,6 +277,41 @@ export type AuthorizationOptionLinkRecord = {
   optionId: string;
 };
 
+/** A JobTemplate; `_internal.taskTemplates` lists its TaskTemplates' keys in JobTemplateBody order. */
+export type JobTemplateRecord = {
+  Id: string;
+  Name: string | null;
+  Created: DateTime;
+  LastModified: DateTime;
+  JobTemplateBody: string;
+  NumberofInputAssets: number;
+  TemplateType: number;
+  _internal: { taskTemplates: string[] };
+};
+
+/**
+ * A TaskTemplate, its Id as the client sent it (the JobTemplateBody names it so); stored under the
+ * canonical (lower-case) id. `_internal.taskBody` is its `<taskBody>` of the JobTemplateBody, the
+ * TaskBody a job made from the template gives the task.
+ */
+export type TaskTemplateRecord = {
+  Id: string;
+  Configuration: string | null;
+  Created: DateTime;
+  Description: string | null;
+  LastModified: DateTime;
+  MediaProcessorId: string | null;
+  Name: string | null;
+  NumberofInputAssets: number;
+  NumberofOutputAssets: number;
+  Options: number;
+  EncryptionKeyId: string | null;
+  EncryptionScheme: string | null;
+  EncryptionVersion: string | null;
+  InitializationVector: string | null;
+  _internal: { jobTemplateId: string; taskBody: string };
+};
+
 /** Compile-time proof that every record is storable as it is. */
 type Storable<T extends import('../store/types.js').JsonRecord> = T;
 export type StoredRecords = [
@@ -284,4 +321,18 @@ export type StoredRecords = [
   Storable<StreamingEndpointRecord>, Storable<OperationRecord>,
   Storable<AssetDeliveryPolicyRecord>, Storable<AssetDeliveryPolicyLinkRecord>, Storable<AuthorizationPolicyRecord>,
   Storable<AuthorizationOptionRecord>, Storable<AuthorizationOptionLinkRecord>,
+  Storable<JobTemplateRecord>, Storable<TaskTemplateRecord>,
 ];
+
+/** A NotificationEndPoint (model/notification-endpoints.ts says what makes one valid). */
+export type NotificationEndPointRecord = {
+  Id: string;
+  Name: string;
+  Created: string;
+  EndPointType: number;
+  EndPointAddress: string;
+  CredentialType: number;
+  EncryptedEndPointCredential: string | null;
+  ProtectionKeyId: string | null;
+  ProtectionKeyType: number;
+};

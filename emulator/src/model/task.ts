@@ -64,9 +64,13 @@ export function newTask({ id, jobId, index, values, inputs, outputs, now }: NewT
     EncryptionScheme: null,
     EncryptionVersion: null,
     InitializationVector: null,
+    TaskNotificationSubscriptions: [],
     _internal: { jobId, index, inputs, outputs, outcome: null },
   };
-  return { ...withClientValues(task, values), Id: id };
+  const made = { ...withClientValues(task, values), Id: id };
+  // IncludeTaskProgress left out is false (the body reader leaves a missing field null).
+  if (made.TaskNotificationSubscriptions) made.TaskNotificationSubscriptions = made.TaskNotificationSubscriptions.map((s) => ({ ...s, IncludeTaskProgress: s.IncludeTaskProgress === true }));
+  return made;
 }
 
 /**

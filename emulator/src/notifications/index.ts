@@ -1,6 +1,7 @@
 import type { JobEvents, Services } from '../app/services.js';
 import { DEV_ACCOUNT_ID, DEV_CLIENT_ID } from '../auth/credentials.js';
-import { jobChangeNotifications } from '../model/notification-deliveries.js';
+import { endpointRegistered, jobChangeNotifications, taskChangeNotifications } from '../model/notification-deliveries.js';
+import { NotificationEndPointType } from '../model/enums.js';
 import { createQueueStorage } from '../storage/queue-storage.js';
 import { NotificationDelivery } from './delivery.js';
 
@@ -26,12 +27,21 @@ export interface NotificationControl {
 export function startNotifications(services: Services, options: { log(message: string, err: unknown): void }): NotificationService {
   const delivery = new NotificationDelivery(services, createQueueStorage(services.storage.connectionString), { name: DEV_CLIENT_ID, id: DEV_ACCOUNT_ID }, options);
   delivery.kick();
+  // The transaction applies its writes as soon as a synchronous hook's caller returns.
+  const kickIf = (raised: number) => {
+    if (raised > 0) setImmediate(() => delivery.kick());
+  };
   return {
     events: {
       jobWritten(tx, before, after) {
-        const raised = jobChangeNotifications(tx, services.ids, services.now().toISOString(), before, after);
-        // The transaction applies its writes as soon as this synchronous hook's caller returns.
-        if (raised > 0) setImmediate(() => delivery.kick());
+        kickIf(jobChangeNotifications(tx, services.ids, services.now().toISOString(), before, after));
+      },
+      taskWritten(tx, before, after) {
+        kickIf(taskChangeNotifications(tx, services.ids, services.now().toISOString(), before, after));
+      },
+      endpointCreated(tx, endpoint) {
+        // The queue sample's first message; no webhook sample shows one, so webhooks get none.
+        if (endpoint.EndPointType === NotificationEndPointType.AzureQueue) kickIf(endpointRegistered(tx, services.ids, services.now().toISOString(), endpoint));
       },
     },
     control: { idle: (ms) => delivery.idle(ms) },

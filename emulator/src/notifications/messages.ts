@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
-import type { JobStateChangeEvent } from '../model/notification-deliveries.js';
+import type { NotificationEvent } from '../model/notification-deliveries.js';
 
 /**
- * The wire forms of a job notification (ams-v2-surface.md §3.3). The service's own samples
+ * The wire forms of a notification (ams-v2-surface.md §3.3): JobStateChange, TaskStateChange,
+ * TaskProgress and NotificationEndPointRegistration. The service's own samples
  * differ by transport, and consumers were written against them, so each transport gets its own:
  * - queue: MessageVersion "1.0", EventType by name, TimeStamp without fraction or zone
  *   ("2013-04-22T19:34:12"), the JSON base64-encoded as the classic CloudQueue client
@@ -17,14 +18,26 @@ export interface Account {
 }
 
 /** EventType numbers (.NET NotificationEventType). */
-const EVENT_TYPE_NUMBERS = { JobStateChange: 1 } as const;
+const EVENT_TYPE_NUMBERS = { JobStateChange: 1, NotificationEndPointRegistration: 2, TaskStateChange: 4, TaskProgress: 5 } as const;
 
-function properties(event: JobStateChangeEvent, account: Account): Record<string, string> {
-  return { JobId: event.JobId, JobName: event.JobName, NewState: event.NewState, OldState: event.OldState, AccountName: account.name, AccountId: account.id };
+/** The message's Properties, as the samples of each EventType list them. */
+function properties(event: NotificationEvent, account: Account): Record<string, string> {
+  const owner = { AccountName: account.name, AccountId: account.id };
+  switch (event.EventType) {
+    case 'JobStateChange':
+      return { JobId: event.JobId, JobName: event.JobName, NewState: event.NewState, OldState: event.OldState, ...owner };
+    case 'TaskStateChange':
+      return { JobId: event.JobId, TaskId: event.TaskId, NewState: event.NewState, OldState: event.OldState, ...owner };
+    case 'TaskProgress':
+      return { JobId: event.JobId, TaskId: event.TaskId, LastComputedProgress: String(event.LastComputedProgress), ...owner };
+    case 'NotificationEndPointRegistration':
+      // The queue sample's four, Created to the second as its TimeStamp.
+      return { NotificationEndPointId: event.NotificationEndPointId, State: event.State, Name: event.Name, Created: event.Created.slice(0, 19) };
+  }
 }
 
 /** The queue message text: base64 of the UTF-8 JSON. */
-export function queueMessageText(event: JobStateChangeEvent, account: Account): string {
+export function queueMessageText(event: NotificationEvent, account: Account): string {
   const json = JSON.stringify({
     MessageVersion: '1.0',
     ETag: event.ETag,
@@ -36,7 +49,7 @@ export function queueMessageText(event: JobStateChangeEvent, account: Account): 
 }
 
 /** The webhook body (UTF-8 JSON). */
-export function webhookBody(event: JobStateChangeEvent, account: Account, endpointId: string): Buffer {
+export function webhookBody(event: NotificationEvent, account: Account, endpointId: string): Buffer {
   const json = JSON.stringify({
     MessageVersion: '1.1',
     ETag: event.ETag,

@@ -61,6 +61,7 @@ export const ENTITY_SET_NAMES = [
   'IngestManifestFiles',
   'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions',
   'StreamingEndpoints', 'Operations',
+  'JobTemplates', 'TaskTemplates',
 ] as const;
 
 export type EntitySetName = (typeof ENTITY_SET_NAMES)[number];

@@ -24,9 +24,10 @@ export { AssetDeliveryPolicy, ContentKeyAuthorizationPolicy, ContentKeyAuthoriza
 
 import { NotificationEndPoint } from './edm-notifications.js';
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from './edm-ingest.js';
+import { JobTemplate, TaskTemplate } from './edm-templates.js';
 
 /** The areas' entity types, re-exported so model/ (which reads only this file of odata/) can name them. */
-export { NotificationEndPoint, IngestManifest, IngestManifestAsset, IngestManifestFile };
+export { NotificationEndPoint, IngestManifest, IngestManifestAsset, IngestManifestFile, JobTemplate, TaskTemplate };
 
 export const MODEL_NAMESPACE = 'Microsoft.Cloud.Media.Vod.Rest.Data.Models';
 export const CONTAINER_NAMESPACE = 'WindowsAzureMediaServices';
@@ -56,6 +57,10 @@ const COMPLEX = complexTypes(`
   JobNotificationSubscription
     NotificationEndPointId  String?
     TargetJobState          Int32
+  TaskNotificationSubscription
+    IncludeTaskProgress     Boolean
+    NotificationEndPointId  String?
+    TargetTaskState         Int32
 `);
 
 export const Asset: EntityTypeDef = entityType({ name: 'Asset', set: 'Assets', idTag: 'cid' }, `
@@ -154,6 +159,7 @@ export const Job: EntityTypeDef = entityType({ name: 'Job', set: 'Jobs', idTag: 
   OutputMediaAssets  Assets*
 `, COMPLEX);
 
+// TaskNotificationSubscriptions: .NET and REST clients send it inline with the task (ams-v2-surface.md §3.2); a Task read back carries it.
 export const Task: EntityTypeDef = entityType({ name: 'Task', set: 'Tasks', idTag: 'tid' }, `
   Id                    String     server
   Name                  String?
@@ -174,6 +180,7 @@ export const Task: EntityTypeDef = entityType({ name: 'Task', set: 'Tasks', idTa
   EncryptionScheme      String?
   EncryptionVersion     String?
   InitializationVector  String?
+  TaskNotificationSubscriptions  String?  create collection=TaskNotificationSubscription
 `, `
   InputMediaAssets   Assets*
   OutputMediaAssets  Assets*
@@ -223,6 +230,7 @@ export const ENTITY_TYPES: readonly EntityTypeDef[] = [
   IngestManifestFile,
   ...DELIVERY_ENTITY_TYPES,
   StreamingEndpoint, Operation,
+  JobTemplate, TaskTemplate,
 ];
 
 const bySet = new Map<string, EntityTypeDef>(ENTITY_TYPES.map((t) => [t.set, t]));

@@ -95,8 +95,8 @@ async function cancelJob(runner: JobRunner, req: ApiRequest, services: Services)
   const job = findEntity<JobRecord>(services.store, Job, COLLECTIONS.Jobs, id);
   const result = await runner.cancel(jobKey(job.Id));
   if (result.missing) throw notFound(`No Job with Id '${id}' was found`);
-  if (result.alreadyFinal !== undefined) {
-    throw badRequest(`The job '${job.Id}' is already ${stateName(result.alreadyFinal)}; only a Queued, Scheduled or Processing job can be canceled`);
+  if (result.notCancelable !== undefined) {
+    throw badRequest(`The job '${job.Id}' is already ${stateName(result.notCancelable)}; only a Queued, Scheduled or Processing job can be canceled`);
   }
   return { kind: 'noContent' };
 }

@@ -24,7 +24,10 @@ export const notificationEndPointOperations: EntityOperations = {
       ProtectionKeyId: stringValue(values, 'ProtectionKeyId'),
       ProtectionKeyType: numberValue(values, 'ProtectionKeyType'),
     });
-    await services.store.transaction((tx) => putNotificationEndPoint(tx, record));
+    await services.store.transaction((tx) => {
+      putNotificationEndPoint(tx, record);
+      services.events.endpointCreated(tx, record);
+    });
     return record;
   },
   update: ({ services, values }, key) =>

@@ -4,6 +4,7 @@
  * the parent asks or goes away, so Azurite saves its metadata even when the emulator is killed.
  */
 import { startEmbeddedAzurite, type StartEmbeddedAzuriteOptions, type StartedEmbeddedAzurite } from './azurite.js';
+import { loadAzurite } from './azurite-modules.js';
 
 export type ParentMessage = { kind: 'start'; options: StartEmbeddedAzuriteOptions } | { kind: 'stop' };
 export type ChildMessage =
@@ -49,3 +50,12 @@ process.on('message', (message: ParentMessage) => {
 // The parent went away (exited, crashed, was killed): stop cleanly rather than hold the port.
 process.on('disconnect', () => void stopAndExit(0));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAndExit(0));
+
+// Azurite's modules now, before the start message: the parent forks this child early in its own
+// start-up (forkAzuriteProcess), so both load their modules at once; 'start' then only opens the
+// data and listens. A module that cannot load is reported by the start that needs it.
+try {
+  loadAzurite();
+} catch {
+  // startEmbeddedAzurite() loads them again and sends the error.
+}

@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+import { Module, createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import type { AzuriteBlobServer } from 'azurite/dist/src/blob/BlobServer.js';
 import type { AzuriteBlobConfiguration } from 'azurite/dist/src/blob/BlobConfiguration.js';
 import type { MemoryExtentChunkStore } from 'azurite/dist/src/common/persistence/MemoryExtentStore.js';
@@ -18,6 +19,7 @@ export const AZURITE_MODULE_PATHS = {
   blobConstants: 'azurite/dist/src/blob/utils/constants.js',
   queueServer: 'azurite/dist/src/queue/QueueServer.js',
   queueConfiguration: 'azurite/dist/src/queue/QueueConfiguration.js',
+  telemetry: 'azurite/dist/src/common/Telemetry.js',
 } as const;
 
 export type { AzuriteBlobServer, AzuriteBlobConfiguration, AzuriteQueueServer, MemoryExtentChunkStore };
@@ -57,6 +59,7 @@ export function loadAzurite(): AzuriteModules {
       throw new Error(`cannot load Azurite's ${path} (pinned azurite 3.35.0; did an upgrade move it?): ${(err as Error).message}`, { cause: err });
     }
   };
+  standInForTelemetryClient(require);
   const server = load<typeof import('azurite/dist/src/blob/BlobServer.js')>(AZURITE_MODULE_PATHS.blobServer);
   const config = load<typeof import('azurite/dist/src/blob/BlobConfiguration.js')>(AZURITE_MODULE_PATHS.blobConfiguration);
   const memory = load<typeof import('azurite/dist/src/common/persistence/MemoryExtentStore.js')>(AZURITE_MODULE_PATHS.memoryExtentStore);
@@ -83,6 +86,36 @@ export function loadAzurite(): AzuriteModules {
   modules.configLogger(false);
   loaded = modules;
   return modules;
+}
+
+/** What Azurite's telemetry module gets for `applicationinsights` in the emulator: nothing that can send. */
+export const TELEMETRY_STAND_IN = Object.freeze({
+  setup(): never {
+    throw new Error("the emulator's embedded Azurite sends no telemetry");
+  },
+});
+
+/**
+ * Azurite's telemetry module requires `applicationinsights` (with OpenTelemetry and an Azure core
+ * pipeline under it) when it loads: about a third of the time Azurite's modules take to load, on
+ * every start-up. Only Azurite's own CLI turns telemetry on (`AzuriteTelemetryClient.init`); the
+ * embedded Azurite never does, and an offline emulator must not phone home anyway. So that module
+ * finds a stand-in in the require cache whose only entry point throws. Nothing else in the
+ * emulator loads `applicationinsights`; if something already has, it is left as it is.
+ */
+function standInForTelemetryClient(require: NodeJS.Require): void {
+  let path: string;
+  try {
+    path = require.resolve('applicationinsights', { paths: [dirname(require.resolve(AZURITE_MODULE_PATHS.telemetry))] });
+  } catch {
+    return; // An Azurite without it needs no stand-in.
+  }
+  if (require.cache[path] !== undefined) return;
+  const standIn = new Module(path);
+  standIn.filename = path;
+  standIn.exports = TELEMETRY_STAND_IN;
+  standIn.loaded = true;
+  require.cache[path] = standIn;
 }
 
 function expectFunction<T>(value: T, name: string): T {

@@ -28,7 +28,24 @@ export interface AzuriteProcess extends StartedEmbeddedAzurite {
  * child notices the closed IPC channel and stops Azurite cleanly, saving its metadata.
  */
 export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions): Promise<AzuriteProcess> {
-  if (options.accessLog) throw new Error('an access-log stream cannot be handed to an Azurite child process');
+  return forkAzuriteProcess().start(options);
+}
+
+/** A forked Azurite child that has not been told to start yet. */
+export interface ForkedAzurite {
+  readonly pid: number;
+  /** Start Azurite in it (once): listen, and open `options.location`. */
+  start(options: StartEmbeddedAzuriteOptions): Promise<AzuriteProcess>;
+  /** End it unused (a start-up that failed first, or chose other storage). */
+  discard(): void;
+}
+
+/**
+ * Forks the Azurite child now; it loads Azurite's modules (most of its ~0.7 s start) at once but
+ * opens no data until `start()`. A start-up forks it before loading its own modules, so the two
+ * loads run side by side on two cores, and starts it once the data directory's lock is held.
+ */
+export function forkAzuriteProcess(): ForkedAzurite {
   // The child is compiled code: from TypeScript sources (vitest) there is no .js to fork.
   if (!existsSync(CHILD)) throw new Error(`the Azurite child process needs the built emulator (${CHILD} is missing): run npm run build, or use the in-process Azurite`);
   // execArgv: []: the parent's node flags (--input-type, loaders, profilers) are not the child's.
@@ -38,6 +55,30 @@ export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions):
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<AzuriteExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // Until start(), nothing here may keep the emulator's process alive.
+  child.unref();
+  child.channel?.unref();
+  let started = false;
+  return {
+    pid: child.pid!,
+    discard() {
+      if (!started && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+    start(options) {
+      if (started) return Promise.reject(new Error('this Azurite child was already started'));
+      started = true;
+      return startForked(child, exited, () => stderr, options);
+    },
+  };
+}
+
+async function startForked(child: ChildProcess, exited: Promise<AzuriteExit>, stderr: () => string, options: StartEmbeddedAzuriteOptions): Promise<AzuriteProcess> {
+  if (options.accessLog) {
+    child.kill('SIGKILL');
+    throw new Error('an access-log stream cannot be handed to an Azurite child process');
+  }
+  child.ref();
+  child.channel?.ref();
   let timer: NodeJS.Timeout | undefined;
   const starting = new Promise<Extract<ChildMessage, { kind: 'ready' }>>((resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`Azurite did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
@@ -45,8 +86,11 @@ export async function startAzuriteProcess(options: StartEmbeddedAzuriteOptions):
       if (message.kind === 'ready') resolve(message);
       if (message.kind === 'error') reject(new Error(message.message));
     });
-    void exited.then(({ code, signal }) => reject(new Error(`the Azurite process exited (${signal ?? code}) before it was ready${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`)));
-    child.send({ kind: 'start', options } satisfies ParentMessage);
+    void exited.then(({ code, signal }) => {
+      const last = stderr().trim().split('\n').at(-1);
+      reject(new Error(`the Azurite process exited (${signal ?? code}) before it was ready${last ? `: ${last}` : ''}`));
+    });
+    if (child.connected) child.send({ kind: 'start', options } satisfies ParentMessage);
   });
   let ready: Extract<ChildMessage, { kind: 'ready' }>;
   try {

@@ -1,5 +1,5 @@
 import type { StartEmbeddedAzuriteOptions, StartedEmbeddedAzurite } from './azurite.js';
-import { startAzuriteProcess, type AzuriteExit, type AzuriteProcess } from './azurite-process.js';
+import { startAzuriteProcess, type AzuriteExit, type AzuriteProcess, type ForkedAzurite } from './azurite-process.js';
 
 /** First wait before restarting a dead Azurite child; doubled after each failed start. */
 export const RESTART_FIRST_DELAY_MS = 1_000;
@@ -36,6 +36,8 @@ export interface SupervisorOptions {
   log(message: string): void;
   /** Replaceable for tests of the schedule; the real one forks the child. */
   start?: (options: StartEmbeddedAzuriteOptions) => Promise<AzuriteProcess>;
+  /** A child forked ahead (forkAzuriteProcess) to start first; restarts fork their own. */
+  forked?: ForkedAzurite;
 }
 
 /** The wait before restart attempt `attempt` (0-based) of one crash loop. */
@@ -51,7 +53,7 @@ export function restartDelayMs(attempt: number): number {
  */
 export async function startSupervisedAzurite(options: StartEmbeddedAzuriteOptions, supervisor: SupervisorOptions): Promise<SupervisedAzurite> {
   const start = supervisor.start ?? startAzuriteProcess;
-  const first = await start(options);
+  const first = await (supervisor.forked ? supervisor.forked.start(options) : start(options));
   // Port 0 was resolved by the first child: every later one must listen where clients already point.
   const fixed: StartEmbeddedAzuriteOptions = { ...options, port: first.port, queuePort: first.queuePort };
   let current: AzuriteProcess = first;

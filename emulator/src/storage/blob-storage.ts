@@ -1,16 +1,13 @@
 import { PassThrough, Readable } from 'node:stream';
-import {
-  BlobSASPermissions,
+import type {
+  BlobItem,
+  BlobClient,
+  BlobGetPropertiesResponse,
   BlobServiceClient,
-  ContainerSASPermissions,
+  BlockBlobClient,
+  ContainerClient,
+  SignedIdentifier,
   StorageSharedKeyCredential,
-  generateBlobSASQueryParameters,
-  type BlobItem,
-  type BlobClient,
-  type BlobGetPropertiesResponse,
-  type BlockBlobClient,
-  type ContainerClient,
-  type SignedIdentifier,
 } from '@azure/storage-blob';
 import { blobNameEscape } from './blob-names.js';
 import { parseConnectionString } from './connection-string.js';
@@ -18,6 +15,8 @@ import { KeyedLock } from './keyed-lock.js';
 import { sdkUsesProxyFor } from './proxy-env.js';
 import { isStorageRequestError, toStorageError, type StorageErrorContext } from './storage-errors.js';
 import { DEFAULT_STORAGE_PIPELINE_OPTIONS, createStoragePipeline } from './storage-pipeline.js';
+import { SignedRequests } from './signed-requests.js';
+import { loadBlobSdk, type BlobSdk } from './sdk.js';
 import { StorageRequestError, type BlobInfo, type BlobStorage, type BlockInfo, type DirectRead, type StoredPolicy } from './types.js';
 
 /**
@@ -64,11 +63,15 @@ class SdkBlobStorage implements BlobStorage {
   readonly blobEndpoint: string;
   readonly connectionString: string;
 
-  private readonly credential: StorageSharedKeyCredential;
-  private readonly service: BlobServiceClient;
+  /** Built on first use, with the SDK (see sdk.ts): a start-up and POST Assets need neither. */
+  private sdkClients: { sdk: BlobSdk; credential: StorageSharedKeyCredential; service: BlobServiceClient } | undefined;
+  private readonly accountKey: string;
+  private readonly requestTimeoutMs: number;
   private readonly errorContext: StorageErrorContext;
   private readonly maxTries: number;
   private readonly aclLock = new KeyedLock();
+  /** Container creation without the SDK's pipeline, unless the SDK would go through a proxy. */
+  private readonly direct: SignedRequests | undefined;
 
   constructor(connectionString: string, options: BlobStorageOptions) {
     const connection = parseConnectionString(connectionString);
@@ -80,17 +83,23 @@ class SdkBlobStorage implements BlobStorage {
     this.accountName = connection.accountName;
     this.blobEndpoint = connection.blobEndpoint;
     this.connectionString = connectionString;
-    this.credential = new StorageSharedKeyCredential(connection.accountName, connection.accountKey);
-    this.service = new BlobServiceClient(connection.blobEndpoint, createStoragePipeline(this.credential, { requestTimeoutMs, maxTries }));
+    this.accountKey = connection.accountKey;
+    this.requestTimeoutMs = requestTimeoutMs;
     this.errorContext = { endpoint: connection.blobEndpoint, requestTimeoutMs };
     this.maxTries = maxTries;
+    this.direct = sdkUsesProxyFor(connection.blobEndpoint) ? undefined : new SignedRequests({ ...connection, requestTimeoutMs, maxTries });
   }
 
+  /** As the SDK builds it (`getContainerClient(name).url`), without building a client per call. */
   containerUrl(container: string): string {
-    return this.container(container).url;
+    return `${this.blobEndpoint}/${encodeURIComponent(container)}`;
   }
 
+  /** Idempotent, as `createIfNotExists`: an existing container is fine, one being deleted is not. */
   createContainer(container: string): Promise<void> {
+    if (this.direct) {
+      return this.direct.send('PUT', encodeURIComponent(container), { restype: 'container' }, (answer) => answer.status === 409 && answer.errorCode === 'ContainerAlreadyExists').then(() => undefined);
+    }
     return this.call(async () => {
       await this.container(container).createIfNotExists();
     });
@@ -107,7 +116,7 @@ class SdkBlobStorage implements BlobStorage {
     if (prefix === '') return Promise.reject(new RangeError('deleteContainersWithPrefix needs a non-empty prefix'));
     return this.call(async () => {
       const names: string[] = [];
-      for await (const item of this.service.listContainers({ prefix })) names.push(item.name);
+      for await (const item of this.clients().service.listContainers({ prefix })) names.push(item.name);
       const deleted = await mapBounded(names, DELETE_CONCURRENCY, async (name) => (await this.container(name).deleteIfExists()).succeeded);
       return deleted.filter(Boolean).length;
     });
@@ -185,16 +194,17 @@ class SdkBlobStorage implements BlobStorage {
     if (sdkUsesProxyFor(this.blobEndpoint)) return undefined;
     const client = this.blob(container, blob);
     const now = Date.now();
-    const sas = generateBlobSASQueryParameters(
+    const { sdk, credential } = this.clients();
+    const sas = sdk.generateBlobSASQueryParameters(
       {
         containerName: container,
         blobName: blob,
-        permissions: BlobSASPermissions.parse('r'),
+        permissions: sdk.BlobSASPermissions.parse('r'),
         startsOn: new Date(now - DIRECT_READ_CLOCK_SKEW_MS),
         expiresOn: new Date(now + validForMs),
         version: SAS_VERSION,
       },
-      this.credential,
+      credential,
     );
     const context = this.errorContext;
     return {
@@ -256,7 +266,7 @@ class SdkBlobStorage implements BlobStorage {
     let permissions: string;
     try {
       assertPolicyIdentifier(policy.identifier);
-      permissions = canonicalPermissions(policy.permissions);
+      permissions = canonicalPermissions(this.clients().sdk, policy.permissions);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -278,7 +288,8 @@ class SdkBlobStorage implements BlobStorage {
           { id: policy.identifier, accessPolicy: { permissions, startsOn: policy.startsOn, expiresOn: policy.expiresOn } },
         ];
         await client.setAccessPolicy(acl.blobPublicAccess, identifiers);
-        const sas = generateBlobSASQueryParameters({ containerName: container, identifier: policy.identifier, version: SAS_VERSION }, this.credential);
+        const { sdk, credential } = this.clients();
+        const sas = sdk.generateBlobSASQueryParameters({ containerName: container, identifier: policy.identifier, version: SAS_VERSION }, credential);
         return `?${sas.toString()}`;
       }),
     );
@@ -305,12 +316,22 @@ class SdkBlobStorage implements BlobStorage {
 
   ping(): Promise<void> {
     return this.call(async () => {
-      await this.service.getAccountInfo();
+      await this.clients().service.getAccountInfo();
     });
   }
 
   private container(name: string): ContainerClient {
-    return this.service.getContainerClient(name);
+    return this.clients().service.getContainerClient(name);
+  }
+
+  private clients(): NonNullable<SdkBlobStorage['sdkClients']> {
+    if (this.sdkClients === undefined) {
+      const sdk = loadBlobSdk();
+      const credential = new sdk.StorageSharedKeyCredential(this.accountName, this.accountKey);
+      const service = new sdk.BlobServiceClient(this.blobEndpoint, createStoragePipeline(sdk, credential, { requestTimeoutMs: this.requestTimeoutMs, maxTries: this.maxTries }));
+      this.sdkClients = { sdk, credential, service };
+    }
+    return this.sdkClients;
   }
 
   /**
@@ -402,13 +423,13 @@ function assertPolicyIdentifier(identifier: string): void {
 }
 
 /** Validates the letters and puts them in the order Azure expects (`racwdl`). */
-function canonicalPermissions(permissions: string): string {
+function canonicalPermissions(sdk: BlobSdk, permissions: string): string {
   for (const letter of permissions) {
     if (!SAS_PERMISSION_LETTERS.includes(letter)) {
       throw new StorageRequestError(`SAS permission "${letter}" in "${permissions}" is not one of ${SAS_PERMISSION_LETTERS}`, 400, 'InvalidPermission');
     }
   }
-  return ContainerSASPermissions.parse(permissions).toString();
+  return sdk.ContainerSASPermissions.parse(permissions).toString();
 }
 
 async function mapBounded<T, R>(items: readonly T[], concurrency: number, task: (item: T) => Promise<R>): Promise<R[]> {

@@ -1,6 +1,7 @@
-import { QueueServiceClient, StorageSharedKeyCredential } from '@azure/storage-queue';
+import type { QueueServiceClient } from '@azure/storage-queue';
 import { parseConnectionString, queueEndpointOf } from './connection-string.js';
 import { toStorageError } from './storage-errors.js';
+import { loadQueueSdk } from './sdk.js';
 import { DEFAULT_STORAGE_PIPELINE_OPTIONS } from './storage-pipeline.js';
 
 /**
@@ -25,15 +26,23 @@ export function createQueueStorage(connectionString: string): QueueStorage {
     };
   }
   const { accountName, accountKey } = parseConnectionString(connectionString);
-  const service = new QueueServiceClient(endpoint, new StorageSharedKeyCredential(accountName, accountKey), {
-    // One try per delivery attempt: the notification outbox retries with its own back-off.
-    retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_STORAGE_PIPELINE_OPTIONS.requestTimeoutMs },
-  });
+  // The SDK is loaded at the first notification to a queue (sdk.ts), not at start-up.
+  let service: QueueServiceClient | undefined;
+  const serviceClient = (): QueueServiceClient => {
+    if (service === undefined) {
+      const sdk = loadQueueSdk();
+      service = new sdk.QueueServiceClient(endpoint, new sdk.StorageSharedKeyCredential(accountName, accountKey), {
+        // One try per delivery attempt: the notification outbox retries with its own back-off.
+        retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_STORAGE_PIPELINE_OPTIONS.requestTimeoutMs },
+      });
+    }
+    return service;
+  };
   const created = new Set<string>();
   return {
     queueEndpoint: endpoint,
     async sendMessage(queue, text) {
-      const client = service.getQueueClient(queue);
+      const client = serviceClient().getQueueClient(queue);
       const context = { endpoint, requestTimeoutMs: DEFAULT_STORAGE_PIPELINE_OPTIONS.requestTimeoutMs };
       try {
         if (!created.has(queue)) {

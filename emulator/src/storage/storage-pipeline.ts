@@ -1,13 +1,5 @@
-import {
-  Pipeline,
-  newPipeline,
-  StorageRetryPolicyType,
-  type HttpOperationResponse,
-  type RequestPolicy,
-  type RequestPolicyFactory,
-  type StorageSharedKeyCredential,
-  type WebResource,
-} from '@azure/storage-blob';
+import type { HttpOperationResponse, Pipeline, RequestPolicy, RequestPolicyFactory, StorageSharedKeyCredential, WebResource } from '@azure/storage-blob';
+import type { BlobSdk } from './sdk.js';
 
 export interface StoragePipelineOptions {
   /** Longest a single try may wait for response headers (the body of a download is not limited). */
@@ -28,10 +20,10 @@ export const DEFAULT_STORAGE_PIPELINE_OPTIONS: StoragePipelineOptions = {
  * no response headers within `requestTimeoutMs` is aborted. `retryOptions.tryTimeoutInMs` would not
  * do that: in this SDK it only sets the server-side `timeout=` query parameter.
  */
-export function createStoragePipeline(credential: StorageSharedKeyCredential, options: StoragePipelineOptions): Pipeline {
-  const retrying = newPipeline(credential, {
+export function createStoragePipeline(sdk: BlobSdk, credential: StorageSharedKeyCredential, options: StoragePipelineOptions): Pipeline {
+  const retrying = sdk.newPipeline(credential, {
     retryOptions: {
-      retryPolicyType: StorageRetryPolicyType.EXPONENTIAL,
+      retryPolicyType: sdk.StorageRetryPolicyType.EXPONENTIAL,
       maxTries: options.maxTries,
       retryDelayInMs: 200,
       maxRetryDelayInMs: 1_000,
@@ -39,7 +31,7 @@ export function createStoragePipeline(credential: StorageSharedKeyCredential, op
   });
   // Same options (typed as the narrower PipelineOptions, but carrying retryOptions), plus the
   // timeout; the SDK finds the credential among the factories.
-  return new Pipeline([credential, new TryTimeoutPolicyFactory(options.requestTimeoutMs)], retrying.options);
+  return new sdk.Pipeline([credential, new TryTimeoutPolicyFactory(options.requestTimeoutMs)], retrying.options);
 }
 
 /**

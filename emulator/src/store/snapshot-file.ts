@@ -121,15 +121,18 @@ class StreamedJsonFile implements Adapter<SnapshotDocument> {
   }
 
   async read(): Promise<SnapshotDocument | null> {
-    let text: string;
+    // The bytes in one read and one decode: reading with an encoding decodes chunk by chunk and
+    // joins the pieces, and measuring the text afterwards walks all of it again (a start-up with
+    // 10,000 assets reads 20 MB here).
+    let bytes: Buffer;
     try {
-      text = await readFile(this.#path, 'utf-8');
+      bytes = await readFile(this.#path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-    this.lastBytes = Buffer.byteLength(text);
-    return parseSnapshot(text, this.#schemaVersion);
+    this.lastBytes = bytes.length;
+    return parseSnapshot(bytes.toString('utf8'), this.#schemaVersion);
   }
 
   async write(document: SnapshotDocument): Promise<void> {

@@ -31,11 +31,11 @@ const SAMPLES: Record<string, { value: string; config: Record<string, unknown> }
   'verify-max-restream-mb': { value: '64', config: { limits: { verifyMaxRestreamBytes: 64 * 1024 * 1024 } } },
 };
 
-/** --cert and --key only make sense together. */
-const PAIRED = new Set(['cert', 'key']);
+/** --cert and --key only make sense together; --ffmpeg-transcode reads the PATH (jobs/encoders/ffmpeg.test.ts). */
+const PAIRED = new Set(['cert', 'key', 'ffmpeg-transcode']);
 
 describe('configFromArgs', () => {
-  it('has a sample for every flag but the --cert/--key pair (tested together)', () => {
+  it('has a sample for every flag but the --cert/--key pair (tested together) and --ffmpeg-transcode (tested with a PATH)', () => {
     expect(FLAGS.map((f) => f.flag).filter((f) => !PAIRED.has(f)).sort()).toEqual(Object.keys(SAMPLES).sort());
   });
 

@@ -85,6 +85,11 @@ describe('--help and --version', () => {
   it('--in-memory with --location is refused (exit 2)', async () => {
     await expectOneLineFailure(run(['--in-memory', '--location', 'x']), 2, /--in-memory and --location exclude each other/);
   });
+
+  it('--ffmpeg-transcode with no ffmpeg on the PATH is refused (exit 2), not run with copies', async () => {
+    // The CLI runs with Node's own path (runCli), so a PATH without ffmpeg does not stop it starting.
+    await expectOneLineFailure(run(['--in-memory', '--ffmpeg-transcode'], { PATH: '/nonexistent-ams-test-dir' }), 2, /--ffmpeg-transcode needs ffmpeg on the PATH and none was found there/);
+  });
 });
 
 describe('a storage account that starts after the emulator', () => {

@@ -209,7 +209,7 @@ describe('fuzzing every route and format', () => {
     // The mix reached the deep paths: creates of every kind succeeded, batches ran, tokens were
     // issued, the origin served bytes, and every surface refused something.
     if (RUNS >= MINIMUM_REQUESTS) {
-      for (const family of ['create-asset', 'create-key', 'link-key', 'create-file', 'create-policy', 'create-locator', 'create-job', 'create-envelope-key', 'create-delivery-policy', 'create-authorization-policy', 'create-option', 'link-delivery-policy', 'link-option']) {
+      for (const family of ['create-asset', 'create-key', 'link-key', 'create-file', 'create-policy', 'create-locator', 'create-job', 'create-envelope-key', 'create-delivery-policy', 'create-authorization-policy', 'create-option', 'link-delivery-policy', 'link-option', 'create-job-template']) {
         expect(count(`valid/${family}`, (s) => s === 201 || s === 204), family).toBeGreaterThan(0);
       }
       // An action, not a create: GetKeyDeliveryUrl answers 200 with the URL.

@@ -42,7 +42,7 @@ export type Surface = 'odata' | 'oauth' | 'origin';
 export type ExpectedFormat = WireFormat | 'any';
 
 /** Entity sets whose ids the pool keeps. */
-export const POOL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions'] as const;
+export const POOL_SETS = ['Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions', 'JobTemplates'] as const;
 export type PoolSet = (typeof POOL_SETS)[number];
 
 export interface FuzzPool {
@@ -224,8 +224,9 @@ const REAL_SETS = [
   'Assets', 'Files', 'ContentKeys', 'AccessPolicies', 'Locators', 'Jobs', 'Tasks', 'MediaProcessors', 'StorageAccounts', 'EncodingReservedUnitTypes',
   'NotificationEndPoints', 'IngestManifests', 'IngestManifestAssets', 'IngestManifestFiles',
   'StreamingEndpoints', 'Operations', 'AssetDeliveryPolicies', 'ContentKeyAuthorizationPolicies', 'ContentKeyAuthorizationPolicyOptions',
+  'JobTemplates', 'TaskTemplates',
 ] as const;
-const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'notificationendpoints', 'operations', 'streamingendpoints', 'JobTemplates', '$metadata', '$batch', '$count', '$links', '$value'];
+const OTHER_SETS = ['assets', 'Asset', 'ASSETS', 'Channels', 'Programs', 'notificationendpoints', 'operations', 'streamingendpoints', 'jobtemplates', '$metadata', '$batch', '$count', '$links', '$value'];
 const PROPERTIES: Record<string, readonly string[]> = {
   Assets: ['Name', 'Options', 'Uri', 'State', 'AlternateId', 'StorageAccountName'],
   Files: ['Name', 'ContentFileSize', 'IsEncrypted', 'InitializationVector', 'ParentAssetId'],
@@ -247,6 +248,8 @@ const PROPERTIES: Record<string, readonly string[]> = {
   AssetDeliveryPolicies: ['AssetDeliveryProtocol', 'AssetDeliveryPolicyType', 'AssetDeliveryConfiguration'],
   ContentKeyAuthorizationPolicies: ['Name'],
   ContentKeyAuthorizationPolicyOptions: ['KeyDeliveryType', 'Restrictions', 'KeyDeliveryConfiguration'],
+  JobTemplates: ['Name', 'JobTemplateBody', 'TemplateType', 'NumberofInputAssets'],
+  TaskTemplates: ['Configuration', 'MediaProcessorId', 'NumberofOutputAssets'],
 };
 const NAVIGATIONS: Record<string, readonly string[]> = {
   Assets: ['Files', 'ContentKeys', 'Locators', 'ParentAssets', 'StorageAccount', 'DeliveryPolicies'],
@@ -256,6 +259,7 @@ const NAVIGATIONS: Record<string, readonly string[]> = {
   IngestManifests: ['IngestManifestAssets', 'PendingIngestManifestAssets', 'StorageAccount'],
   IngestManifestAssets: ['Asset', 'IngestManifestFiles'],
   ContentKeyAuthorizationPolicies: ['Options'],
+  JobTemplates: ['TaskTemplates'],
 };
 const FUNCTION_NAMES = ['GetProtectionKeyId', 'GetProtectionKey', 'RebindContentKey', 'CreateFileInfos', 'CancelJob', 'Publish', 'getprotectionkeyid'];
 
@@ -393,6 +397,16 @@ function validEntity(pool: FuzzPool, set: string, index: number): Record<string,
         : { Name: `aes-${index}`, AssetDeliveryProtocol: 7, AssetDeliveryPolicyType: 3, AssetDeliveryConfiguration: JSON.stringify([{ Key: 2, Value: `${pool.apiUrl.replace(/api\/$/, '')}keydelivery/` }]) };
     case 'ContentKeyAuthorizationPolicies':
       return { Name: `auth-${index}` };
+    case 'JobTemplates': {
+      // TaskTemplate ids are the client's and must be new: a fresh one per body.
+      const taskTemplateId = `nb:ttid:UUID:${randomUUIDFrom(randomBytes(16))}`;
+      return {
+        Name: `template-${index}`,
+        TemplateType: 1,
+        JobTemplateBody: `<jobTemplate><taskBody taskTemplateId="${taskTemplateId}"><inputAsset>JobInputAsset(0)</inputAsset><outputAsset>JobOutputAsset(0)</outputAsset></taskBody></jobTemplate>`,
+        TaskTemplates: [{ Id: taskTemplateId, MediaProcessorId: 'nb:mpid:UUID:aec03716-7c5e-4f68-b592-f4850eba9f10', Configuration: '', NumberofInputAssets: 1, NumberofOutputAssets: 1 }],
+      };
+    }
     case 'ContentKeyAuthorizationPolicyOptions':
       return { Name: '', KeyDeliveryType: 2, KeyDeliveryConfiguration: '', Restrictions: [{ Name: 'Open', KeyRestrictionType: 0, Requirements: null }] };
     default:
@@ -696,6 +710,31 @@ const CLEAN: Header[] = [
 ];
 
 /** A StreamingEndpoint create body: a valid or junk name, and settings valid, mistyped or nested wrongly. */
+/** JobTemplate bodies near and far from valid: bad TemplateTypes, hostile or mismatched JobTemplateBody XML, odd TaskTemplates. */
+const jobTemplateJunk: fc.Arbitrary<Record<string, unknown>> = fc.record(
+  {
+    Name: hostileString,
+    TemplateType: fc.constantFrom(0, 1, 2, '1', 'x', null, -1),
+    NumberofInputAssets: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.constantFrom('1', null, 1.5)),
+    JobTemplateBody: fc.oneof(
+      hostileString,
+      fc.constantFrom(
+        '<jobTemplate/>',
+        '<jobTemplate><taskBody/></jobTemplate>',
+        '<jobTemplate><taskBody taskTemplateId="nb:ttid:UUID:00000000-0000-0000-0000-000000000001"><inputAsset>JobInputAsset(0)</inputAsset><outputAsset>JobOutputAsset(0)</outputAsset></taskBody></jobTemplate>',
+        '<jobTemplate><taskBody taskTemplateId="junk"><inputAsset>JobOutputAsset(0)</inputAsset><outputAsset>JobOutputAsset(0)</outputAsset></taskBody></jobTemplate>',
+        '<!DOCTYPE x [<!ENTITY a "b">]><jobTemplate>&a;</jobTemplate>',
+        null,
+      ),
+    ),
+    TaskTemplates: fc.oneof(
+      fc.constantFrom(null, 'x', [], [{}], [{ Id: 'nb:ttid:UUID:00000000-0000-0000-0000-000000000001' }], { results: [] }),
+      fc.array(fc.record({ Id: fc.oneof(hostileString, fc.uuid().map((u) => `nb:ttid:UUID:${u}`)), MediaProcessorId: hostileString, NumberofInputAssets: fc.integer(), Options: fc.integer({ min: -1, max: 8 }) }), { maxLength: 3 }),
+    ),
+  },
+  { requiredKeys: [] },
+);
+
 const streamingEndpointBody: fc.Arbitrary<Record<string, unknown>> = fc.record(
   {
     Name: fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}[a-z0-9]$/), hostileString),
@@ -711,6 +750,17 @@ const streamingEndpointBody: fc.Arbitrary<Record<string, unknown>> = fc.record(
     CrossSiteAccessPolicies: fc.oneof(fc.constantFrom(null, {}, 'x'), fc.record({ ClientAccessPolicy: hostileString, CrossDomainPolicy: hostileString })),
   },
   { requiredKeys: [] },
+);
+
+/** Bodies the service would take, so the family reaches 202 on any seed; the hostile ones above cover refusals. */
+const acceptableStreamingEndpointBody: fc.Arbitrary<Record<string, unknown>> = fc.record(
+  {
+    Name: fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}[a-z0-9]$/),
+    State: fc.constant('Stopped'),
+    ScaleUnits: fc.integer({ min: 0, max: 4 }),
+    CdnEnabled: fc.constant(false),
+  },
+  { requiredKeys: ['Name'] },
 );
 
 function validCase(family: string, creates: PoolSet | undefined, build: Build): FuzzCase {
@@ -741,6 +791,16 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 2, arbitrary: slot.map((i) => validCase('create-job', 'Jobs', (pool) => postJson('/api/Jobs', validEntity(pool, 'Jobs', i)))) },
   { weight: 1, arbitrary: slot.map((i) => validCase('create-endpoint', undefined, (pool) => postJson('/api/NotificationEndPoints', validEntity(pool, 'NotificationEndPoints', i)))) },
   { weight: 1, arbitrary: slot.map((i) => validCase('create-manifest', undefined, (pool) => postJson('/api/IngestManifests', validEntity(pool, 'IngestManifests', i)))) },
+  { weight: 1, arbitrary: slot.map((i) => validCase('create-job-template', 'JobTemplates', (pool) => postJson('/api/JobTemplates', validEntity(pool, 'JobTemplates', i)))) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(slot, slot).map(([a, t]) =>
+      validCase('create-job-from-template', 'Jobs', (pool) =>
+        postJson('/api/Jobs', { Name: `templated-${t}`, 'InputMediaAssets@odata.bind': [`${pool.apiUrl}Assets('${encodeURIComponent(pickId(pool, 'Assets', a) ?? 'none')}')`], TemplateId: pickId(pool, 'JobTemplates', t) ?? null }),
+      ),
+    ),
+  },
+  { weight: 1, arbitrary: jobTemplateJunk.map((body) => validCase('job-template-junk', undefined, () => postJson('/api/JobTemplates', body))) },
   { weight: 2, arbitrary: fc.constant(validCase('create-envelope-key', 'ContentKeys', (pool) => postJson('/api/ContentKeys', storageKeyBody(pool, 4)))) },
   { weight: 2, arbitrary: slot.map((i) => validCase('create-delivery-policy', 'AssetDeliveryPolicies', (pool) => postJson('/api/AssetDeliveryPolicies', validEntity(pool, 'AssetDeliveryPolicies', i)))) },
   { weight: 1, arbitrary: slot.map((i) => validCase('create-authorization-policy', 'ContentKeyAuthorizationPolicies', (pool) => postJson('/api/ContentKeyAuthorizationPolicies', validEntity(pool, 'ContentKeyAuthorizationPolicies', i)))) },
@@ -799,7 +859,7 @@ const validStep: fc.Arbitrary<FuzzCase> = fc.oneof(
       ),
   },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom<PoolSet>(...POOL_SETS), slot).map(([set, i]) => validCase('delete', undefined, (pool) => ({ method: 'DELETE', target: entityTarget(set, pickId(pool, set, i) ?? 'none'), headers: CLEAN }))) },
-  { weight: 2, arbitrary: streamingEndpointBody.map((body) => validCase('streaming-endpoint', undefined, () => postJson('/api/StreamingEndpoints', body))) },
+  { weight: 2, arbitrary: fc.oneof(acceptableStreamingEndpointBody, streamingEndpointBody).map((body) => validCase('streaming-endpoint', undefined, () => postJson('/api/StreamingEndpoints', body))) },
   {
     weight: 2,
     // Not Stop of the default endpoint: the origin family needs it running. An unknown id reaches every check before the lookup.

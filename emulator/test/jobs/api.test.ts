@@ -90,9 +90,10 @@ describe('POST Jobs refuses what cannot run, saying what to change', () => {
     await refused(withOptions('x'), 400, 'is not a number');
   });
 
-  it('job templates, protected configuration, bodies that are not JSON', async () => {
+  it('a TemplateId with Tasks of its own, protected configuration, bodies that are not JSON', async () => {
     const asset = await inputAsset();
-    await refused(minimalJob([asset], undefined, { TemplateId: 'nb:jtid:UUID:00000000-0000-0000-0000-000000000001' }), 400, 'templates are not supported');
+    // Templates themselves: jobs/templates.test.ts.
+    await refused(minimalJob([asset], undefined, { TemplateId: 'nb:jtid:UUID:00000000-0000-0000-0000-000000000001' }), 400, 'send no Tasks with it');
     await refused(minimalJob([asset], [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody(), Options: 1 }]), 400, 'ProtectedConfiguration');
     await refused('{"Name": ', 400, 'not valid JSON');
   });

@@ -138,6 +138,30 @@ describe('a job decrypts the input asset into a clear output asset', () => {
     expect((await listOf(emu, `${entityPath('Tasks', String(second!.Id))}/InputMediaAssets`)).map((a) => a.Id)).toEqual([outputs[0]!.Id]);
     expect((await listOf(emu, `${entityPath('Tasks', String(second!.Id))}/OutputMediaAssets`)).map((a) => a.Id)).toEqual([outputs[1]!.Id]);
     await expectClearCopy(String(outputs[1]!.Id), files);
+    // ParentAssets comes from the tasks: the chained output's parent is the earlier output, whose parent is the job's input.
+    const parents = async (assetId: unknown) => (await listOf(emu, `${entityPath('Assets', String(assetId))}/ParentAssets`)).map((a) => a.Id);
+    expect(await parents(outputs[1]!.Id)).toEqual([outputs[0]!.Id]);
+    expect(await parents(outputs[0]!.Id)).toEqual([input.assetId]);
+    expect(await parents(input.assetId)).toEqual([]);
+  });
+
+  it('ParentAssets across a fan-out: two tasks read the first task output; each of their outputs has it as its only parent', async () => {
+    const input = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(1000) }]);
+    const res = await postJob(emu, [input.assetId], 'verbose', {
+      tasks: [
+        { MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody({ assetName: 'root' }) },
+        { MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody({ input: 'JobOutputAsset(0)', output: 'JobOutputAsset(1)', assetName: 'left' }) },
+        { MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody({ input: 'JobOutputAsset(0)', output: 'JobOutputAsset(2)', assetName: 'right' }) },
+      ],
+    });
+    expect(res.status, res.text).toBe(201);
+    const jobId = jobIdOf(res);
+    expect((await getJob(emu, jobId)).State).toBe(JobState.Finished);
+    const [root, left, right] = await outputsOf(jobId);
+    for (const child of [left, right]) {
+      expect((await listOf(emu, `${entityPath('Assets', String(child!.Id))}/ParentAssets`)).map((a) => a.Id)).toEqual([root!.Id]);
+    }
+    expect((await listOf(emu, `${entityPath('Assets', String(root!.Id))}/ParentAssets`)).map((a) => a.Id)).toEqual([input.assetId]);
   });
 
   it('handles several jobs at once, each with its own output', async () => {

@@ -91,6 +91,33 @@ describe('polls:N', () => {
     expect(task!.ErrorDetails).toEqual([{ Code: 'InvalidInitializationVector', Message: expect.stringContaining('not a decimal number') }]);
   });
 
+  it.each([
+    ['Queued', 0],
+    ['Scheduled', 2],
+  ] as const)('CancelJob on a %s job: Canceling, then Canceled, each in the job and its task events; a second cancel is 400', async (from, polls) => {
+    const input = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(1000) }]);
+    const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal'));
+    for (let i = 0; i < polls; i++) await stateOf(emu, jobId);
+    const [before] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
+    expect(before!.State).toBe(S[from]);
+    expect((await cancelJob(emu, jobId)).status).toBe(204);
+    const job = await getJob(emu, jobId);
+    expect(job).toMatchObject({ State: S.Canceled, StartTime: null, EndTime: expect.any(String) });
+    const [task] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
+    expect(task!.State).toBe(S.Canceled);
+    const events = task!.HistoricalEvents as JsonBody[];
+    const codes = events.map((e) => e.Code);
+    expect(codes).toEqual(from === 'Queued' ? ['Queued', 'Canceling', 'Canceled'] : ['Queued', 'Scheduled', 'Canceling', 'Canceled']);
+    expect(events.at(-1)!.Message).toBe('The job was canceled before it ran');
+    // Canceled is final: polls do not move it, and it cannot be canceled again.
+    for (let i = 0; i < 3; i++) expect(await stateOf(emu, jobId)).toBe(S.Canceled);
+    const again = await cancelJob(emu, jobId);
+    expect(again.status).toBe(400);
+    expect(again.text).toContain('already Canceled');
+    // Nothing was written into the output asset.
+    expect(await outputFiles(emu, jobId)).toEqual([]);
+  });
+
   it('CancelJob on a Processing job: Canceled once its work has stopped; a Finished job cannot be canceled', async () => {
     const input = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(2 * 1024 * 1024) }]);
     const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal'));

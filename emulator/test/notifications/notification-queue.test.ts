@@ -34,6 +34,11 @@ function submit(subscriptions: JsonBody[], name = 'notified') {
   return postSubscribedJob(emu, subscriptions, name);
 }
 
+/** The JobStateChange messages of `messages` (a queue endpoint's first message is its registration). */
+function jobChanges(messages: JsonBody[]): JsonBody[] {
+  return messages.filter((m) => m.EventType === 'JobStateChange');
+}
+
 /** Every message now on the queue, decoded from base64, oldest first. */
 async function drain(queue: string, expected: number): Promise<JsonBody[]> {
   await emu.admin('GET', 'notifications?wait=20');
@@ -134,7 +139,10 @@ describe('JobNotificationSubscriptions', () => {
     expect(res.status, res.text).toBe(201);
     const jobId = String(res.body.Id);
     expect((await getJob(emu, jobId)).State).toBe(3);
-    const messages = await drain('allstates', 3);
+    const all = await drain('allstates', 4);
+    // The endpoint's registration came first, when it was created (the queue sample's first message).
+    expect(all[0]).toMatchObject({ EventType: 'NotificationEndPointRegistration', Properties: { NotificationEndPointId: endpoint, State: 'Registered', Name: 'q-allstates' } });
+    const messages = all.slice(1);
     expect(messages.map((m) => [m.Properties.OldState, m.Properties.NewState])).toEqual([
       ['Queued', 'Scheduled'],
       ['Scheduled', 'Processing'],
@@ -152,6 +160,7 @@ describe('JobNotificationSubscriptions', () => {
       ['delivered', 1],
       ['delivered', 1],
       ['delivered', 1],
+      ['delivered', 1],
     ]);
   });
 
@@ -164,8 +173,8 @@ describe('JobNotificationSubscriptions', () => {
     ]);
     expect(res.status, res.text).toBe(201);
     expect((await getJob(emu, String(res.body.Id))).State).toBe(3);
-    expect((await drain('finalsonly', 1)).map((m) => m.Properties.NewState)).toEqual(['Finished']);
-    expect((await drain('everything', 3)).map((m) => m.Properties.NewState)).toEqual(['Scheduled', 'Processing', 'Finished']);
+    expect(jobChanges(await drain('finalsonly', 2)).map((m) => m.Properties.NewState)).toEqual(['Finished']);
+    expect(jobChanges(await drain('everything', 4)).map((m) => m.Properties.NewState)).toEqual(['Scheduled', 'Processing', 'Finished']);
   });
 });
 
@@ -176,17 +185,25 @@ describe('cancel', () => {
   });
   afterAll(() => polled.close());
 
-  it('a job canceled before it ran notifies Queued -> Canceled', async () => {
-    const endpoint = await polled.ams('POST', 'NotificationEndPoints', { body: { Name: 'c', EndPointType: 1, EndPointAddress: 'canceled' } });
-    const job = await postSubscribedJob(polled, [{ NotificationEndPointId: endpoint.body.Id, TargetJobState: 1 }], 'c');
+  it('a job canceled before it ran notifies Queued -> Canceling -> Canceled (All), only the Canceled (FinalStatesOnly)', async () => {
+    const all = await polled.ams('POST', 'NotificationEndPoints', { body: { Name: 'c', EndPointType: 1, EndPointAddress: 'canceled' } });
+    const finals = await polled.ams('POST', 'NotificationEndPoints', { body: { Name: 'f', EndPointType: 1, EndPointAddress: 'canceled-finals' } });
+    const subscriptions = [
+      { NotificationEndPointId: all.body.Id, TargetJobState: 2 },
+      { NotificationEndPointId: finals.body.Id, TargetJobState: 1 },
+    ];
+    const job = await postSubscribedJob(polled, subscriptions, 'c');
     expect(job.status, job.text).toBe(201);
     expect((await cancelJob(polled, String(job.body.Id))).status).toBe(204);
     await polled.admin('GET', 'notifications?wait=20');
-    const client = QueueServiceClient.fromConnectionString(polled.emulator.storage.connectionString).getQueueClient('canceled');
-    const got = await client.receiveMessages({ numberOfMessages: 10 });
-    expect(got.receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()).Properties)).toEqual([
-      expect.objectContaining({ OldState: 'Queued', NewState: 'Canceled' }),
+    const service = QueueServiceClient.fromConnectionString(polled.emulator.storage.connectionString);
+    const read = async (queue: string) =>
+      jobChanges((await service.getQueueClient(queue).receiveMessages({ numberOfMessages: 10 })).receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()) as JsonBody)).map((m) => m.Properties);
+    expect(await read('canceled')).toEqual([
+      expect.objectContaining({ OldState: 'Queued', NewState: 'Canceling' }),
+      expect.objectContaining({ OldState: 'Canceling', NewState: 'Canceled' }),
     ]);
+    expect(await read('canceled-finals')).toEqual([expect.objectContaining({ OldState: 'Canceling', NewState: 'Canceled' })]);
   });
 });
 
@@ -201,8 +218,8 @@ describe('with --storage-connection-string', () => {
       expect(job.status, job.text).toBe(201);
       expect((await getJob(other, String(job.body.Id))).State).toBe(3);
       expect((await other.admin('GET', 'notifications?wait=20')).body.settled).toBe(true);
-      const got = await QueueServiceClient.fromConnectionString(external.connectionString).getQueueClient('external').receiveMessages();
-      expect(got.receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()).Properties.NewState)).toEqual(['Finished']);
+      const got = await QueueServiceClient.fromConnectionString(external.connectionString).getQueueClient('external').receiveMessages({ numberOfMessages: 10 });
+      expect(jobChanges(got.receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()) as JsonBody)).map((m) => m.Properties.NewState)).toEqual(['Finished']);
     } finally {
       await other.close();
       await external.stop();

@@ -108,6 +108,7 @@ describe('writeMetadataDocument', () => {
       'JobNotificationSubscription',
       'ErrorDetail',
       'TaskHistoricalEvent',
+      'TaskNotificationSubscription',
       'IngestManifestStatistics',
       'ContentKeyAuthorizationPolicyRestriction',
       // StreamingEndpoint's, nested ones right after the type that uses them.

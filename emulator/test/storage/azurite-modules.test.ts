@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { AZURITE_MODULE_PATHS, loadAzurite } from '../../src/storage/azurite-modules.js';
+import { AZURITE_MODULE_PATHS, TELEMETRY_STAND_IN, loadAzurite } from '../../src/storage/azurite-modules.js';
 import { DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME } from '../../src/storage/connection-string.js';
 
 /**
@@ -13,6 +14,14 @@ describe('Azurite deep imports', () => {
     expect(azurite.version).toBe('3.35.0');
     expect(azurite.blobApiVersion).toBe('2025-11-05');
     expect(Object.values(AZURITE_MODULE_PATHS).every((path) => path.startsWith('azurite/dist/src/'))).toBe(true);
+  });
+
+  it("give Azurite's telemetry module a stand-in that cannot send, instead of applicationinsights", () => {
+    loadAzurite();
+    const telemetry = createRequire(import.meta.url)(AZURITE_MODULE_PATHS.telemetry) as { AzuriteTelemetryClient: { appInsights: unknown; initialized: boolean } };
+    expect(telemetry.AzuriteTelemetryClient.appInsights).toBe(TELEMETRY_STAND_IN);
+    expect(telemetry.AzuriteTelemetryClient.initialized).toBe(false);
+    expect(() => TELEMETRY_STAND_IN.setup()).toThrow(/sends no telemetry/);
   });
 
   it('expose the well-known development account the emulator hard-codes', () => {

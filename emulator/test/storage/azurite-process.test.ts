@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +14,17 @@ import type { StartedEmbeddedAzurite } from '../../src/storage/azurite.js';
  * tests load the built module from dist/.
  */
 type StartAzuriteProcess = (options: { port?: number; location?: string }) => Promise<StartedEmbeddedAzurite>;
+type ForkAzuriteProcess = () => { pid: number; start: StartAzuriteProcess; discard(): void };
 let startAzuriteProcess: StartAzuriteProcess;
+let forkAzuriteProcess: ForkAzuriteProcess;
 const dirs: string[] = [];
 
 beforeAll(async () => {
   await ensureBuilt();
-  ({ startAzuriteProcess } = (await import(pathToFileURL(join(REPO, 'dist/emulator/src/storage/azurite-process.js')).href)) as { startAzuriteProcess: StartAzuriteProcess });
+  ({ startAzuriteProcess, forkAzuriteProcess } = (await import(pathToFileURL(join(REPO, 'dist/emulator/src/storage/azurite-process.js')).href)) as {
+    startAzuriteProcess: StartAzuriteProcess;
+    forkAzuriteProcess: ForkAzuriteProcess;
+  });
 });
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -46,6 +51,42 @@ async function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('forkAzuriteProcess (the CLI forks the child before loading the server)', () => {
+  it('opens nothing until started, then serves the directory it is given; a second start is refused', async () => {
+    const dir = await tempDir();
+    const forked = forkAzuriteProcess();
+    // Time to load Azurite's modules: still no listener and nothing written to the directory.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(isRunning(forked.pid)).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
+    const azurite = await forked.start({ port: 0, location: dir });
+    const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    await service.getContainerClient('c-forked').create();
+    expect(await readdir(dir)).not.toEqual([]);
+    await expect(forked.start({ port: 0 })).rejects.toThrow(/already started/);
+    forked.discard();
+    expect(await portIsFree(azurite.port)).toBe(false);
+    await azurite.stop();
+    expect(await portIsFree(azurite.port)).toBe(true);
+  });
+
+  it('ends a child that was never started when discarded', async () => {
+    const forked = forkAzuriteProcess();
+    expect(isRunning(forked.pid)).toBe(true);
+    forked.discard();
+    await until(async () => !isRunning(forked.pid));
+  });
+});
 
 describe('startAzuriteProcess', () => {
   it('serves blobs from its own process and frees its port when stopped', async () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { AccessPermissions, entityPath } from '../../../../client/src/index.js';
 import type { Target } from '../../target/target.js';
 import type { Resources } from '../../workflow/resources.js';
@@ -221,6 +221,36 @@ export const ENTITY_SETS: readonly EntitySetSpec[] = [
     create: async ({ name }) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
     merge: (name) => ({ properties: { Name: string(name) }, echo: { property: 'Name', value: name } }),
   },
+  {
+    // The REST reference's template: one TaskTemplate, inline, with an id the client chose. Never updated (no merge).
+    set: 'JobTemplates',
+    tag: 'jtid',
+    create: async (env) => {
+      if (!env.storageDecryptionProcessorId) throw new Error('no media processor to make a task template with');
+      const taskTemplateId = `nb:ttid:UUID:${randomUUID()}`;
+      const body = `<?xml version="1.0" encoding="utf-8"?><jobTemplate><taskBody taskTemplateId="${taskTemplateId}"><inputAsset>JobInputAsset(0)</inputAsset><outputAsset>JobOutputAsset(0)</outputAsset></taskBody></jobTemplate>`;
+      return {
+        properties: { Name: string(env.name), TemplateType: int32(1), NumberofInputAssets: int32(1), JobTemplateBody: string(body) },
+        extras: {
+          inline: {
+            TaskTemplates: [
+              {
+                Id: string(taskTemplateId),
+                Name: string('ams-conformance task template'),
+                MediaProcessorId: string(env.storageDecryptionProcessorId),
+                Configuration: string(''),
+                NumberofInputAssets: int32(1),
+                NumberofOutputAssets: int32(1),
+                Options: int32(0),
+              },
+            ],
+          },
+        },
+        echo: { property: 'Name', value: env.name },
+      };
+    },
+  },
+  { set: 'TaskTemplates', tag: 'ttid' },
   { set: 'Tasks', tag: 'tid' },
   { set: 'MediaProcessors', tag: 'mpid' },
   { set: 'StorageAccounts', tag: undefined },

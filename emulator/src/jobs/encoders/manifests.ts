@@ -4,8 +4,8 @@ import type { Layer, PresetPlan } from './presets.js';
  * The XML files a simulated encode writes beside its media files. They describe what the emulator
  * wrote, in the shapes the encoders used (MES's output and input metadata, a SMIL server manifest,
  * a Smooth Streaming client manifest), and each says in a comment that the media files are copies
- * of the input, not transcodes: a client reading them finds the file list it expects, and a person
- * reading them is not misled.
+ * of the input (or, with --ffmpeg-transcode, ffmpeg's transcodes of it), not the encoder's output:
+ * a client reading them finds the file list it expects, and a person reading them is not misled.
  */
 
 export interface MediaFile {
@@ -15,10 +15,16 @@ export interface MediaFile {
   layer?: Layer;
 }
 
-const NOTE = (input: string) => `<!-- Written by ams-v2-emulator: a simulated encode. Every media file listed is a byte copy of the input file ${escapeComment(input)}, not a transcode. -->`;
+/** How the media files listed were made: copies of the input, or ffmpeg's transcodes of it (--ffmpeg-transcode). */
+export type MediaOrigin = 'copied' | 'transcoded';
+
+const NOTE = (input: string, origin: MediaOrigin) =>
+  origin === 'copied'
+    ? `<!-- Written by ams-v2-emulator: a simulated encode. Every media file listed is a byte copy of the input file ${escapeComment(input)}, not a transcode. -->`
+    : `<!-- Written by ams-v2-emulator: a simulated encode. Every media file listed is ffmpeg's transcode of the input file ${escapeComment(input)} (the emulator runs with ffmpeg transcoding on), not Media Encoder output. -->`;
 
 /** `<Basename>_manifest.xml`: the output metadata, one AssetFile per media file. */
-export function outputManifest(plan: PresetPlan, input: string, files: MediaFile[]): string {
+export function outputManifest(plan: PresetPlan, input: string, files: MediaFile[], origin: MediaOrigin): string {
   const entries = files.map((f) => {
     const video = f.layer ? `<VideoTracks><VideoTrack Id="1" Codec="h264" Width="${f.layer.width}" Height="${f.layer.height}" TargetBitrate="${f.layer.kbps}" /></VideoTracks>` : '';
     const audio = `<AudioTracks><AudioTrack Id="${f.layer ? 2 : 1}" Codec="aac" Channels="2" Bitrate="${plan.audioKbps}" /></AudioTracks>`;
@@ -26,7 +32,7 @@ export function outputManifest(plan: PresetPlan, input: string, files: MediaFile
   });
   return xml(
     `<AssetFiles xmlns="http://schemas.microsoft.com/windowsazure/mediaservices/2014/07/mediaencoder/manifest" Preset="${attr(plan.name)}">`,
-    NOTE(input),
+    NOTE(input, origin),
     ...entries,
     '</AssetFiles>',
   );
@@ -42,7 +48,7 @@ export function inputMetadata(input: string, size: number): string {
 }
 
 /** `<Basename>.ism`: the SMIL server manifest a streaming endpoint serves the set from. */
-export function serverManifest(plan: PresetPlan, input: string, files: MediaFile[]): string {
+export function serverManifest(plan: PresetPlan, input: string, files: MediaFile[], origin: MediaOrigin): string {
   const tracks = files.flatMap((f) =>
     f.layer
       ? [
@@ -51,7 +57,7 @@ export function serverManifest(plan: PresetPlan, input: string, files: MediaFile
         ]
       : [`      <audio src="${attr(f.name)}" systemBitrate="${plan.audioKbps * 1000}"><param name="trackID" value="1" valuetype="data" /></audio>`],
   );
-  return xml('<smil xmlns="http://www.w3.org/2001/SMIL20/Language">', NOTE(input), '  <head><meta name="formats" content="mp4" /></head>', '  <body>', '    <switch>', ...tracks, '    </switch>', '  </body>', '</smil>');
+  return xml('<smil xmlns="http://www.w3.org/2001/SMIL20/Language">', NOTE(input, origin), '  <head><meta name="formats" content="mp4" /></head>', '  <body>', '    <switch>', ...tracks, '    </switch>', '  </body>', '</smil>');
 }
 
 /** `<Basename>.ismc`: the Smooth Streaming client manifest (no fragments: nothing was encoded). */

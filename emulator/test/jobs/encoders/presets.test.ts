@@ -56,11 +56,11 @@ describe('manifests', () => {
       fc.property(fc.array(fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !/[\u0000-\u001f\ud800-\udfff\ufffe\uffff]/.test(s)), { minLength: 1, maxLength: 6 }), (names) => {
         const plan = planPreset('media-encoder-standard', 'H264 Multiple Bitrate 720p');
         const files = names.map((name, i) => ({ name, size: i, layer: plan.layers[i % plan.layers.length]! }));
-        for (const text of [outputManifest(plan, names[0]!, files), serverManifest(plan, '--x--', files), clientManifest(files)]) {
+        for (const text of [outputManifest(plan, names[0]!, files, 'copied'), serverManifest(plan, '--x--', files, 'transcoded'), clientManifest(files)]) {
           const root = parseXml(text.replace(/^<\?xml[^>]*\?>/, ''), LIMITS);
           expect(root.local).toMatch(/AssetFiles|smil|SmoothStreamingMedia/);
         }
-        const listed = parseXml(outputManifest(plan, 'in.mp4', files).replace(/^<\?xml[^>]*\?>/, ''), LIMITS).children.map((c) => c.attributes.find((a) => a.local === 'Name')?.value);
+        const listed = parseXml(outputManifest(plan, 'in.mp4', files, 'copied').replace(/^<\?xml[^>]*\?>/, ''), LIMITS).children.map((c) => c.attributes.find((a) => a.local === 'Name')?.value);
         expect(listed).toEqual(names);
       }),
     );
