@@ -269,8 +269,12 @@ const ENTITY_SETS = [
   'ContentKeyAuthorizationPolicyOptions', 'NotificationEndPoints', 'IngestManifests', 'IngestManifestAssets', 'IngestManifestFiles',
   'StreamingEndpoints', 'EncodingReservedUnitTypes',
 ];
-/** Records of what was observed, not entity state: a finding or a verification made meanwhile stays. */
-const OBSERVATIONS = new Set(['findings', 'verifications']);
+/**
+ * Logs of what happened, not entity state: a finding or a verification made meanwhile stays, and
+ * so does the notification outbox's record of an endpoint's registration message (a message on a
+ * queue cannot be taken back; one not sent yet is marked failed, the endpoint deleted, and never sent).
+ */
+const OBSERVATIONS = new Set(['findings', 'verifications', 'notificationDeliveries']);
 
 const byJson = (rows: unknown[]): string[] => rows.map((r) => JSON.stringify(r)).sort();
 
