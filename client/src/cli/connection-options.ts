@@ -131,6 +131,6 @@ function checkUrl(option: string, value: string | undefined, variable: string): 
 }
 
 /** An empty variable (`AMS_TOKEN=`) counts as unset, as shells make it easy to leave one so. */
-function nonEmpty(value: string | undefined): string | undefined {
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }

@@ -8,6 +8,7 @@ import { writeLine, type CliIo } from './io.js';
 import { lsCommands } from './ls.js';
 import { publishCommand } from './publish.js';
 import { rmCommand } from './rm.js';
+import { ingestCommand } from './ingest.js';
 import { jobCommand } from './job.js';
 import { uploadCommand } from './upload.js';
 import { packageVersion } from './version.js';
@@ -19,7 +20,7 @@ import { packageVersion } from './version.js';
 const program: CommandGroup = {
   name: 'ams-client',
   summary: 'Reference client for the AMS v2 storage-encryption workflow.',
-  commands: [uploadCommand, downloadCommand, lsCommands, rmCommand, jobCommand, publishCommand, cryptoCommands],
+  commands: [uploadCommand, ingestCommand, downloadCommand, lsCommands, rmCommand, jobCommand, publishCommand, cryptoCommands],
   groupOptions: [{ name: 'version', type: 'boolean', description: 'print the version' }],
 };
 

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { Leftover, UploadProgress } from '../workflows/index.js';
 
 /**
  * Transfer progress on stderr, so stdout stays the command's result: a bar redrawn in place on a
@@ -146,4 +147,31 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((total % 3600) / 60);
   const s = String(total % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/**
+ * What a transfer into a new asset (upload, ingest) reports to the command: its progress, the
+ * temporary entities it could not delete, and the asset once it exists (`asset()` then names it).
+ */
+export function transferReporting(progress: Progress): {
+  leftovers: Leftover[];
+  asset(): string | undefined;
+  callbacks: { onProgress(p: UploadProgress): void; onCleanupError(error: unknown, leftover: Leftover): void; onAssetCreated(assetId: string): void };
+} {
+  const leftovers: Leftover[] = [];
+  let created: string | undefined;
+  return {
+    leftovers,
+    asset: () => created,
+    callbacks: {
+      onProgress(p) {
+        progress.update(p.totalBytes, p.fileName);
+        if (p.fileBytes === p.fileSize) progress.fileDone(p.fileName, p.fileSize);
+      },
+      onCleanupError: (_error, leftover) => leftovers.push(leftover),
+      onAssetCreated(assetId) {
+        created = assetId;
+      },
+    },
+  };
 }

@@ -1,10 +1,10 @@
-import { AmsCleanupError, AmsWorkflowError, resolveInputs, uploadEncrypted, type Leftover, type UploadResult } from '../workflows/index.js';
+import { AmsCleanupError, AmsWorkflowError, resolveInputs, uploadEncrypted, type UploadResult } from '../workflows/index.js';
 import type { LeafCommand } from './command.js';
 import { CONNECTION_OPTIONS, connectionSettings, createClient } from './connection-options.js';
 import { CommandFailure } from './errors.js';
 import { describeFailure } from './failures.js';
 import { writeLine, type CliIo } from './io.js';
-import { createProgress, formatBytes } from './progress.js';
+import { createProgress, formatBytes, transferReporting } from './progress.js';
 import { BLOCK_SIZE_OPTION, JSON_OPTION, PARALLEL_OPTION, transferShape } from './transfer-options.js';
 
 /** `ams-client upload FILE...`: the whole storage-encryption upload, as the .NET SDK did it. */
@@ -30,8 +30,6 @@ export const uploadCommand: LeafCommand = {
     const json = options.flag('json');
     const signal = io.signal;
     const call = signal ? { signal } : {};
-    const leftovers: Leftover[] = [];
-    const context = { action: 'upload', auth: settings.auth, signal, leftovers };
 
     // Every file is checked before anything is created, so a typo costs no half-made asset.
     const inputs = await resolveInputs(options.positionals).catch((err: unknown) => {
@@ -40,9 +38,10 @@ export const uploadCommand: LeafCommand = {
     const totalBytes = inputs.reduce((sum, input) => sum + input.size, 0);
     const client = createClient(settings);
     const progress = createProgress(io.stderr, { verb: 'upload', totalBytes, quiet: json });
+    const reporting = transferReporting(progress);
+    const context = { action: 'upload', auth: settings.auth, signal, leftovers: reporting.leftovers };
 
     const assetName = options.optionalString('name');
-    let createdAsset: string | undefined;
     let result: UploadResult;
     try {
       await client.discoverBaseUri(call);
@@ -50,14 +49,7 @@ export const uploadCommand: LeafCommand = {
         ...shape,
         ...(assetName !== undefined ? { assetName } : {}),
         ...call,
-        onProgress: (p) => {
-          progress.update(p.totalBytes, p.fileName);
-          if (p.fileBytes === p.fileSize) progress.fileDone(p.fileName, p.fileSize);
-        },
-        onCleanupError: (_error, leftover) => leftovers.push(leftover),
-        onAssetCreated: (assetId) => {
-          createdAsset = assetId;
-        },
+        ...reporting.callbacks,
       });
     } catch (err) {
       progress.end();
@@ -68,6 +60,7 @@ export const uploadCommand: LeafCommand = {
         throw new CommandFailure(`uploaded into asset ${uploaded.assetId}, but ${cleanupProblem(err)}`);
       }
       const failure = describeFailure(err, context);
+      const createdAsset = reporting.asset();
       throw createdAsset === undefined ? failure : withCreatedAsset(failure, createdAsset);
     }
     progress.end();
@@ -76,7 +69,7 @@ export const uploadCommand: LeafCommand = {
 };
 
 /** The failure, and the asset it left behind: the upload keeps it (with its key and files) for inspection. */
-function withCreatedAsset(failure: Error, assetId: string): Error {
+export function withCreatedAsset(failure: Error, assetId: string): Error {
   if (!(failure instanceof CommandFailure)) return failure;
   return new CommandFailure(`${failure.message}; asset ${assetId} was created and keeps what was uploaded before that: delete it with 'ams-client rm ${assetId}'`, failure.exitCode);
 }
@@ -88,6 +81,20 @@ function cleanupProblem(err: AmsCleanupError): string {
 }
 
 async function printResult(io: CliIo, result: UploadResult, json: boolean): Promise<void> {
+  await printTransfer(io, result, json, (what) => `Uploaded ${what} into asset ${result.assetId}`, (f) => f.id);
+}
+
+/**
+ * A transfer's result (upload, ingest): with `--json` one line of JSON, else `<heading>` (given
+ * "N files (size)") and a line per file, its name, size and `tail`.
+ */
+export async function printTransfer<F extends { name: string; size: number }>(
+  io: CliIo,
+  result: { files: readonly F[] },
+  json: boolean,
+  heading: (what: string) => string,
+  tail: (file: F) => string,
+): Promise<void> {
   if (json) {
     await writeLine(io, JSON.stringify(result));
     return;
@@ -96,8 +103,8 @@ async function printResult(io: CliIo, result: UploadResult, json: boolean): Prom
   const nameWidth = Math.max(...result.files.map((f) => f.name.length));
   const sizeWidth = Math.max(...result.files.map((f) => String(f.size).length));
   const lines = [
-    `Uploaded ${result.files.length} file${result.files.length === 1 ? '' : 's'} (${formatBytes(total)}) into asset ${result.assetId}`,
-    ...result.files.map((f) => `  ${f.name.padEnd(nameWidth)}  ${String(f.size).padStart(sizeWidth)} bytes  ${f.id}`),
+    heading(`${result.files.length} file${result.files.length === 1 ? '' : 's'} (${formatBytes(total)})`),
+    ...result.files.map((f) => `  ${f.name.padEnd(nameWidth)}  ${String(f.size).padStart(sizeWidth)} bytes  ${tail(f)}`),
   ];
   await writeLine(io, lines.join('\n'));
 }

@@ -12,7 +12,8 @@ export type WorkflowFailure =
   | 'bad-locator'
   | 'bad-content-key'
   | 'checksum-mismatch'
-  | 'streaming-endpoint';
+  | 'streaming-endpoint'
+  | 'ingest-timeout';
 
 export class AmsWorkflowError extends Error {
   readonly reason: WorkflowFailure;

@@ -11,3 +11,4 @@ export { AmsCleanupError, AmsWorkflowError, type Leftover, type WorkflowFailure 
 export { compareVersions, latestMediaProcessor, submitProcessJob, waitForJob, type ProcessJobRequest, type WaitOptions } from './jobs.js';
 export { publishAsset, type PublishOptions, type PublishResult } from './publish.js';
 export { protectWithEnvelope, type EnvelopeProtection, type KeyRestriction } from './envelope-protection.js';
+export { ingestEncrypted, type IngestOptions, type IngestResult, type IngestedFile } from './ingest.js';

@@ -1,11 +1,11 @@
 import { AnonymousCredential, BlockBlobClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import { formatIv, randomIv } from '../crypto/index.js';
-import type { AmsClient } from '../rest/client.js';
+import type { AmsClient, CallOptions } from '../rest/client.js';
 import {
-  AccessPermissions, AssetCreationOptions, STORAGE_ENCRYPTION_SCHEME, STORAGE_ENCRYPTION_VERSION, type AssetFile,
+  AccessPermissions, AssetCreationOptions, STORAGE_ENCRYPTION_SCHEME, STORAGE_ENCRYPTION_VERSION, type Asset, type AssetFile,
 } from '../rest/entities.js';
 import { checkTransferShape, DEFAULT_BLOCK_SIZE, DEFAULT_PARALLELISM } from './blocks.js';
-import { createStorageContentKey } from './content-key.js';
+import { createStorageContentKey, type StorageContentKey } from './content-key.js';
 import { uploadEncryptedBlob } from './encrypted-upload.js';
 import type { Leftover } from './errors.js';
 import { resolveInputs, type ResolvedInput, type UploadInput } from './inputs.js';
@@ -20,14 +20,13 @@ export interface UploadProgress {
   totalSize: number;
 }
 
-export interface UploadOptions {
+/** What an encrypted transfer into a new asset takes: upload, and bulk ingest (ingest.ts). */
+export interface NewAssetTransferOptions {
   assetName?: string;
   /** Blocks uploaded at once per file (and so blocks held in memory). Default 4. */
   parallelism?: number;
   /** Bytes per block, a multiple of 16. Default 4 MiB. */
   blockSize?: number;
-  /** Lifetime of the write access policy. Default 120 minutes. */
-  accessMinutes?: number;
   signal?: AbortSignal;
   onProgress?: (progress: UploadProgress) => void;
   /** Cleanup failures that happen while the upload is already failing (they never replace its error). */
@@ -39,6 +38,11 @@ export interface UploadOptions {
   onAssetCreated?: (assetId: string) => void;
   /** Passed to `@azure/storage-blob` (retry policy, proxy, custom HTTP client). */
   storageOptions?: StoragePipelineOptions;
+}
+
+export interface UploadOptions extends NewAssetTransferOptions {
+  /** Lifetime of the write access policy. Default 120 minutes. */
+  accessMinutes?: number;
 }
 
 export interface UploadedFile {
@@ -74,20 +78,11 @@ const DEFAULT_ACCESS_MINUTES = 120;
  * temporary write access is removed.
  */
 export async function uploadEncrypted(client: AmsClient, inputs: readonly UploadInput[], options: UploadOptions = {}): Promise<UploadResult> {
-  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const parallelism = options.parallelism ?? DEFAULT_PARALLELISM;
-  checkTransferShape(blockSize, parallelism);
+  const shape = transferShapeOf(options);
   const { signal } = options;
   const call = signal ? { signal } : {};
   const files = await resolveInputs(inputs);
-
-  const storageKey = await createStorageContentKey(client, call);
-  const asset = await client.createAsset(
-    { ...(options.assetName !== undefined ? { Name: options.assetName } : {}), Options: AssetCreationOptions.StorageEncrypted },
-    call,
-  );
-  options.onAssetCreated?.(asset.Id);
-  await client.linkContentKey(asset.Id, storageKey.id, call);
+  const { storageKey, asset } = await createEncryptedAsset(client, options, call);
 
   const ivs = uniqueIvs();
   const planned: Array<{ input: ResolvedInput; entity: AssetFile; iv: bigint; mimeType: string }> = [];
@@ -95,24 +90,13 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
     const iv = ivs.next();
     const mimeType = guessMimeType(input.name);
     const entity = await client.createFile(
-      {
-        Name: input.name,
-        ParentAssetId: asset.Id,
-        IsEncrypted: true,
-        EncryptionScheme: STORAGE_ENCRYPTION_SCHEME,
-        EncryptionVersion: STORAGE_ENCRYPTION_VERSION,
-        EncryptionKeyId: storageKey.id,
-        InitializationVector: formatIv(iv),
-        MimeType: mimeType,
-        ContentFileSize: BigInt(input.size),
-      },
+      { Name: input.name, ParentAssetId: asset.Id, ...storageEncryptionFields(storageKey.id, iv), MimeType: mimeType, ContentFileSize: BigInt(input.size) },
       call,
     );
     planned.push({ input, entity, iv, mimeType });
   }
 
-  const totalSize = files.reduce((sum, f) => sum + f.size, 0);
-  let totalBytes = 0;
+  const progress = progressOf(files, options);
   return withSasAccess(
     client,
     {
@@ -126,23 +110,8 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
     async (access) => {
       const done: UploadedFile[] = [];
       for (const { input, entity, iv, mimeType } of planned) {
-        let fileBytes = 0;
         const blob = new BlockBlobClient(access.blobUrl(input.name), new AnonymousCredential(), options.storageOptions);
-        const source = input.path !== undefined ? { filePath: input.path } : input.open();
-        const { size, md5 } = await uploadEncryptedBlob(blob, source, {
-          key: storageKey.key,
-          iv,
-          expectedSize: input.size,
-          blockSize,
-          parallelism,
-          contentType: mimeType,
-          signal,
-          onBlockStored: (bytes) => {
-            fileBytes += bytes;
-            totalBytes += bytes;
-            options.onProgress?.({ fileName: input.name, fileBytes, fileSize: input.size, totalBytes, totalSize });
-          },
-        });
+        const { size, md5 } = await sendEncrypted(blob, input, { key: storageKey.key, iv, mimeType }, shape, progress, signal);
         await client.updateFile(entity.Id, { ContentFileSize: BigInt(size), ContentChecksum: md5 }, call);
         done.push({ id: entity.Id, name: input.name, size, iv: formatIv(iv), md5 });
       }
@@ -151,11 +120,83 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
   );
 }
 
+/** The block size and parallelism of a transfer, checked. */
+export function transferShapeOf(options: NewAssetTransferOptions): { blockSize: number; parallelism: number } {
+  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const parallelism = options.parallelism ?? DEFAULT_PARALLELISM;
+  checkTransferShape(blockSize, parallelism);
+  return { blockSize, parallelism };
+}
+
+/**
+ * Steps 1 and 2: a storage content key (32 random bytes wrapped to the protection certificate), a
+ * StorageEncrypted asset, and the key linked to it.
+ */
+export async function createEncryptedAsset(client: AmsClient, options: NewAssetTransferOptions, call: CallOptions): Promise<{ storageKey: StorageContentKey; asset: Asset }> {
+  const storageKey = await createStorageContentKey(client, call);
+  const asset = await client.createAsset({ ...(options.assetName !== undefined ? { Name: options.assetName } : {}), Options: AssetCreationOptions.StorageEncrypted }, call);
+  options.onAssetCreated?.(asset.Id);
+  await client.linkContentKey(asset.Id, storageKey.id, call);
+  return { storageKey, asset };
+}
+
+/** The encryption fields of a storage-encrypted file (an AssetFile or an IngestManifestFile). */
+export function storageEncryptionFields(keyId: string, iv: bigint) {
+  return {
+    IsEncrypted: true,
+    EncryptionScheme: STORAGE_ENCRYPTION_SCHEME,
+    EncryptionVersion: STORAGE_ENCRYPTION_VERSION,
+    EncryptionKeyId: keyId,
+    InitializationVector: formatIv(iv),
+  } as const;
+}
+
+/** Counts the bytes of all files as their blocks are stored, for `onProgress`. */
+export interface TransferProgress {
+  stored(fileName: string, fileBytes: number, fileSize: number, bytes: number): void;
+}
+
+export function progressOf(files: readonly ResolvedInput[], options: NewAssetTransferOptions): TransferProgress {
+  const totalSize = files.reduce((sum, f) => sum + f.size, 0);
+  let totalBytes = 0;
+  return {
+    stored(fileName, fileBytes, fileSize, bytes) {
+      totalBytes += bytes;
+      options.onProgress?.({ fileName, fileBytes, fileSize, totalBytes, totalSize });
+    },
+  };
+}
+
+/** One input encrypted with AES-CTR while its blocks are uploaded to `blob`; its clear size and MD5. */
+export async function sendEncrypted(
+  blob: BlockBlobClient,
+  input: ResolvedInput,
+  encryption: { key: Uint8Array; iv: bigint; mimeType: string },
+  shape: { blockSize: number; parallelism: number },
+  progress: TransferProgress,
+  signal: AbortSignal | undefined,
+): Promise<{ size: number; md5: string }> {
+  let fileBytes = 0;
+  const source = input.path !== undefined ? { filePath: input.path } : input.open();
+  return uploadEncryptedBlob(blob, source, {
+    key: encryption.key,
+    iv: encryption.iv,
+    expectedSize: input.size,
+    ...shape,
+    contentType: encryption.mimeType,
+    signal,
+    onBlockStored: (bytes) => {
+      fileBytes += bytes;
+      progress.stored(input.name, fileBytes, input.size, bytes);
+    },
+  });
+}
+
 /**
  * Fresh random IVs, none repeated within one upload: under one content key, two files with the
  * same IV would share a keystream (the .NET SDK loops on duplicates the same way).
  */
-function uniqueIvs(): { next(): bigint } {
+export function uniqueIvs(): { next(): bigint } {
   const used = new Set<bigint>();
   return {
     next() {

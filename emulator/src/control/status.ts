@@ -84,7 +84,7 @@ export function statusHandlers(options: StatusOptions) {
 function dumpState(services: Services): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   const delivery = [COLLECTIONS.AssetDeliveryPolicies, ASSET_DELIVERY_POLICY_LINKS, COLLECTIONS.ContentKeyAuthorizationPolicies, COLLECTIONS.ContentKeyAuthorizationPolicyOptions, AUTHORIZATION_OPTION_LINKS];
-  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', ...delivery, 'findings', 'verifications', 'notificationEndPoints', 'notificationDeliveries', 'ingestManifests', 'ingestManifestAssets', 'ingestManifestFiles']) {
+  for (const name of ['assets', 'files', 'contentKeys', 'assetContentKeys', 'accessPolicies', 'locators', 'jobs', 'tasks', ...delivery, 'findings', 'verifications', 'notificationEndPoints', 'notificationDeliveries', 'ingestManifests', 'ingestManifestAssets', 'ingestManifestFiles', COLLECTIONS.StreamingEndpoints, COLLECTIONS.Operations, COLLECTIONS.ReservedUnits]) {
     out[name] = [...services.store.values(name)];
   }
   return out;

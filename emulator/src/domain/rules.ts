@@ -60,7 +60,7 @@ const PROTOCOL_RULES: readonly RuleDef[] = [
     title: 'Two files under one content key share an InitializationVector',
     description: 'AES-CTR with one key and one IV produces the same keystream for both files; XOR of the two ciphertexts reveals the XOR of the plaintexts. Every file needs its own random 64-bit IV.',
     fix: 'Draw a fresh IV for every file from a cryptographically secure RNG (8 random bytes as an unsigned 64-bit integer) and check it is not already used under the key.',
-    evidence: 'Two stored files name the same content key (sent, or through their asset\'s link) and the same decimal IV.',
+    evidence: 'Two files name the same content key (sent, or through their asset\'s link) and the same decimal IV: stored files, or a bulk-ingest file still waiting for its upload.',
     strictRefuses: true,
   },
   {

@@ -160,13 +160,15 @@ class BatchRun {
       const { request, preferNoContent } = this.apiRequest(operation);
       const undoPlan = planUndo(this.ctx.services, request);
       const result = await this.ctx.router.route(request, this.ctx.services);
-      undoPlan?.settle();
+      undoPlan?.settle(result);
       const query = request.method === 'GET' || request.method === 'HEAD';
       const limit = this.ctx.services.config.limits.maxResponseBytes;
       const rendered = renderResult({ ...this.renderContext(operation, format, preferNoContent, request.method === 'HEAD'), maxResponseBytes: query ? limit - this.queried : Infinity, sharedResponseBytes: limit }, result);
       if (query) this.queried += rendered.body?.length ?? 0;
       const created = result.kind === 'entity' && result.status === 201 ? { type: result.type, record: result.record } : undefined;
-      return { rendered: withContentId(rendered, operation), created, undo: this.remember(operation, request, result) ?? (undoPlan && (() => undoPlan.undo())) };
+      // A create is undone by deleting what it made, unless the store can put back all it changed.
+      const deleteAgain = this.remember(operation, request, result);
+      return { rendered: withContentId(rendered, operation), created, undo: undoPlan ? () => undoPlan.undo() : deleteAgain };
     } catch (err) {
       if (err instanceof StrictRefusal) await recordRefusal(this.ctx.services, this.infoOf(operation), err);
       return { rendered: withContentId(this.errorOf(err, format, operation), operation) };

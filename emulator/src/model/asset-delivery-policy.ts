@@ -204,17 +204,38 @@ export function unlinkDeliveryPolicy(tx: Transaction, assetId: string, policyTex
 
 /** A policy may change only while none of its assets streams (the docs: update with a locator is refused). */
 export function checkDeliveryPolicyUpdate(tx: StoreReader, policyId: string): void {
-  for (const link of tx.lookup<AssetDeliveryPolicyLinkRecord>(INDEXES.deliveryLinksByPolicy, policyId)) refuseWhileStreaming(tx, link.assetId, 'update its delivery policy');
+  for (const link of deliveryLinksOfPolicy(tx, policyId)) refuseWhileStreaming(tx, link.assetId, 'update its delivery policy');
 }
 
 /** Delete a policy; its links go with it, refused while an asset it applies to streams. */
 export function deleteDeliveryPolicy(tx: Transaction, policyText: string): void {
   const policy = findDeliveryPolicy(tx, policyText);
   const policyId = deliveryPolicyKey(policy.Id);
-  const links = tx.lookup<AssetDeliveryPolicyLinkRecord>(INDEXES.deliveryLinksByPolicy, policyId);
+  const links = deliveryLinksOfPolicy(tx, policyId);
   for (const link of links) refuseWhileStreaming(tx, link.assetId, 'delete its delivery policy');
   for (const link of links) tx.delete(ASSET_DELIVERY_POLICY_LINKS, linkId(link.assetId, link.policyId));
   tx.delete(COLLECTIONS.AssetDeliveryPolicies, policyId);
+}
+
+/** The links of a policy to its assets: what its delete takes with it. */
+export function deliveryLinksOfPolicy(reader: StoreReader, policyId: string): AssetDeliveryPolicyLinkRecord[] {
+  return reader.lookup<AssetDeliveryPolicyLinkRecord>(INDEXES.deliveryLinksByPolicy, policyId);
+}
+
+/**
+ * Why a link put back (a `$batch` undo) would not fit: both ends must exist, and no other policy
+ * linked to the asset since may cover one of its protocols. Undefined when it fits.
+ */
+export function deliveryLinkMisfit(reader: StoreReader, link: AssetDeliveryPolicyLinkRecord): string | undefined {
+  if (!reader.has(COLLECTIONS.Assets, link.assetId)) return `its asset '${link.assetId}' no longer exists`;
+  const policy = reader.get<AssetDeliveryPolicyRecord>(P, link.policyId);
+  if (!policy) return `its delivery policy '${link.policyId}' no longer exists`;
+  for (const other of deliveryPoliciesOfAsset(reader, link.assetId)) {
+    if (other.Id !== policy.Id && (protocolBits(other.AssetDeliveryProtocol) & protocolBits(policy.AssetDeliveryProtocol)) !== 0) {
+      return `the asset has the delivery policy '${other.Id}' for ${protocolNames(protocolBits(other.AssetDeliveryProtocol) & protocolBits(policy.AssetDeliveryProtocol))} since`;
+    }
+  }
+  return undefined;
 }
 
 /** Cascade of an asset's delete: its policy links go (the policies stay, they may serve others). */

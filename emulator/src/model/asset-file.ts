@@ -1,15 +1,16 @@
 import { recordDeviations, refuseIfStrict, type Deviation } from '../domain/deviations.js';
 import type { RequestInfo } from '../domain/findings.js';
-import { checkIvFormat, checkIvUnique, ivIdentity } from '../domain/ivs.js';
+import { checkIvFormat, checkIvUnique, ivIdentity, type EncryptedFileView } from '../domain/ivs.js';
 import { AssetFile, ContentKey } from '../odata/edm.js';
 import { blobNameEscape } from '../storage/blob-names.js';
 import { defineIndex } from '../store/indexes.js';
-import type { StoreReader } from '../store/types.js';
+import type { JsonRecord, StoreReader } from '../store/types.js';
 import type { Services } from '../app/services.js';
 import { assetStorageKeyId, containerOf, findAsset } from './asset.js';
 import { COLLECTIONS, INDEXES } from './collections.js';
 import { entityLookups, mergeValues, newRecord, requireValues, stringValue, type EntityValues } from './entity.js';
 import { canonicalId, newId } from './ids.js';
+import { findIngestManifestAsset } from './ingest-manifest-assets.js';
 import type { AssetFileRecord } from './records.js';
 import { conflicting, invalid, unknown } from './refusal.js';
 
@@ -46,17 +47,63 @@ const FILES_BY_IV = defineIndex(F, 'iv', (record) => {
   return file.IsEncrypted === true && typeof iv === 'string' && iv !== '' ? ivIdentity(iv) : undefined;
 });
 
+/**
+ * An IngestManifestFile as the IV checks read it (ingest-manifest-files.ts owns the record, and
+ * imports this file): encrypted, its IV and key, where it goes, whether it still waits.
+ */
+export interface IngestFileIvView extends EncryptedFileView {
+  State: number;
+  EncryptionKeyId: string | null;
+  ParentIngestManifestAssetId: string;
+}
+
+/** IngestManifestFileState.Pending: the file's blob has not arrived yet. */
+const INGEST_PENDING = 0;
+
+/**
+ * Bulk-ingest files still waiting for their upload, by the value of their IV: each becomes a file
+ * of its asset with that IV and key when its blob arrives, so its IV counts as used already.
+ */
+const PENDING_INGEST_FILES_BY_IV = defineIndex(COLLECTIONS.IngestManifestFiles, 'pendingIv', (record) => {
+  const file = record as unknown as IngestFileIvView;
+  const iv = file.InitializationVector;
+  return file.State === INGEST_PENDING && file.IsEncrypted === true && typeof iv === 'string' && iv !== '' ? ivIdentity(iv) : undefined;
+});
+
 /** The content key a file is encrypted with: its EncryptionKeyId, else its asset's storage key. */
 export function fileKeyId(reader: StoreReader, file: AssetFileRecord): string | undefined {
-  const explicit = file.EncryptionKeyId;
-  if (typeof explicit === 'string' && explicit !== '') {
-    try {
-      return canonicalId(ContentKey, explicit);
-    } catch {
-      return explicit;
-    }
+  return namedKeyId(file.EncryptionKeyId) ?? assetStorageKeyId(reader, String(file.ParentAssetId));
+}
+
+/** The content key a bulk-ingest file will be encrypted with: its EncryptionKeyId, else its asset's storage key. */
+export function ingestFileKeyId(reader: StoreReader, file: IngestFileIvView): string | undefined {
+  const named = namedKeyId(file.EncryptionKeyId);
+  if (named !== undefined) return named;
+  const assetId = findIngestManifestAsset(reader, file.ParentIngestManifestAssetId)?._internal.assetId;
+  return assetId === undefined ? undefined : assetStorageKeyId(reader, assetId);
+}
+
+function namedKeyId(explicit: string | null | undefined): string | undefined {
+  if (typeof explicit !== 'string' || explicit === '') return undefined;
+  try {
+    return canonicalId(ContentKey, explicit);
+  } catch {
+    return explicit;
   }
-  return assetStorageKeyId(reader, String(file.ParentAssetId));
+}
+
+/**
+ * The IV reuse `file` (encrypted under `keyId`) makes: another encrypted file with the same IV
+ * under that key, stored or still to arrive through bulk ingest. A direct upload and a bulk
+ * ingest are judged alike, whichever came first.
+ */
+export function ivReuseOf(reader: StoreReader, file: EncryptedFileView, keyId: string | undefined): Deviation[] {
+  const iv = file.InitializationVector;
+  if (typeof iv !== 'string' || iv === '') return [];
+  const identity = ivIdentity(iv);
+  const stored = checkIvUnique(file, keyId, reader.lookup<AssetFileRecord>(FILES_BY_IV, identity), (other) => fileKeyId(reader, other));
+  if (stored.length > 0) return stored;
+  return checkIvUnique(file, keyId, reader.lookup<JsonRecord>(PENDING_INGEST_FILES_BY_IV, identity) as unknown as IngestFileIvView[], (other) => ingestFileKeyId(reader, other));
 }
 
 /**
@@ -72,7 +119,7 @@ export function ivReuseOfUnkeyedFiles(reader: StoreReader, assetId: string): Dev
     if (typeof explicit === 'string' && explicit !== '') continue;
     const iv = file.InitializationVector;
     if (typeof iv !== 'string' || iv === '') continue;
-    for (const deviation of checkIvUnique(file, fileKeyId(reader, file), reader.lookup<AssetFileRecord>(FILES_BY_IV, ivIdentity(iv)), (other) => fileKeyId(reader, other))) {
+    for (const deviation of ivReuseOf(reader, file, fileKeyId(reader, file))) {
       const pair = [file.Id, String(deviation.details?.['otherFileId'])].sort().join('|');
       if (reported.has(pair)) continue;
       reported.add(pair);
@@ -204,12 +251,7 @@ async function commitFile(services: Services, request: RequestInfo, record: Asse
     if (siblings.some((f) => f.Name === record.Name)) throw conflicting(`The asset '${assetId}' already has a file named '${record.Name}'`);
     if (record.IsPrimary === true && siblings.some((f) => f.IsPrimary === true)) throw conflicting(`The asset '${assetId}' already has a primary file`);
     const deviations = [...formatDeviations];
-    if (ivChanged) {
-      const keyId = fileKeyId(tx, record);
-      const iv = record.InitializationVector;
-      const sameIv = typeof iv === 'string' && iv !== '' ? tx.lookup<AssetFileRecord>(FILES_BY_IV, ivIdentity(iv)) : [];
-      deviations.push(...checkIvUnique(record, keyId, sameIv, (other) => fileKeyId(tx, other)));
-    }
+    if (ivChanged) deviations.push(...ivReuseOf(tx, record, fileKeyId(tx, record)));
     refuseIfStrict(services.config.strict, deviations);
     tx.put(F, String(record.Id), record);
     recordDeviations(tx, request, deviations, () => services.ids.guid(), services.now());

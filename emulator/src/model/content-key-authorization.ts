@@ -190,19 +190,36 @@ export function unlinkOption(tx: Transaction, policyText: string, optionText: st
   if (!tx.delete(AUTHORIZATION_OPTION_LINKS, linkId(policyId, optionId))) throw unknown(`The option '${optionText}' is not linked to the policy '${policyText}'`);
 }
 
+/** A policy's links to its options: what its delete takes with it. */
+export function optionLinksOfPolicy(reader: StoreReader, policyId: string): AuthorizationOptionLinkRecord[] {
+  return reader.lookup<AuthorizationOptionLinkRecord>(INDEXES.optionLinksByPolicy, policyId);
+}
+
+/** An option's links to the policies that list it: what its delete takes with it. */
+export function optionLinksOfOption(reader: StoreReader, optionId: string): AuthorizationOptionLinkRecord[] {
+  return reader.lookup<AuthorizationOptionLinkRecord>(INDEXES.optionLinksByOption, optionId);
+}
+
+/** Why a link put back (a `$batch` undo) would not fit: both ends must exist. Undefined when it fits. */
+export function optionLinkMisfit(reader: StoreReader, link: AuthorizationOptionLinkRecord): string | undefined {
+  if (!reader.has(POLICIES, link.policyId)) return `its authorization policy '${link.policyId}' no longer exists`;
+  if (!reader.has(OPTIONS, link.optionId)) return `its authorization policy option '${link.optionId}' no longer exists`;
+  return undefined;
+}
+
 /** Delete a policy; its option links go with it; refused while a content key names it. */
 export function deleteAuthorizationPolicy(tx: Transaction, text: string): void {
   const policyId = authorizationPolicyKey(findAuthorizationPolicy(tx, text).Id);
   const [user] = keysOfAuthorizationPolicy(tx, policyId);
   if (user) throw conflicting(`The ContentKey '${user.Id}' uses the ContentKeyAuthorizationPolicy '${text}': set its AuthorizationPolicyId to null first`);
-  for (const link of tx.lookup<AuthorizationOptionLinkRecord>(INDEXES.optionLinksByPolicy, policyId)) tx.delete(AUTHORIZATION_OPTION_LINKS, linkId(link.policyId, link.optionId));
+  for (const link of optionLinksOfPolicy(tx, policyId)) tx.delete(AUTHORIZATION_OPTION_LINKS, linkId(link.policyId, link.optionId));
   tx.delete(COLLECTIONS.ContentKeyAuthorizationPolicies, policyId);
 }
 
 /** Delete an option; it leaves the policies it was linked to. */
 export function deleteAuthorizationOption(tx: Transaction, text: string): void {
   const optionId = authorizationOptionKey(findAuthorizationOption(tx, text).Id);
-  for (const link of tx.lookup<AuthorizationOptionLinkRecord>(INDEXES.optionLinksByOption, optionId)) tx.delete(AUTHORIZATION_OPTION_LINKS, linkId(link.policyId, link.optionId));
+  for (const link of optionLinksOfOption(tx, optionId)) tx.delete(AUTHORIZATION_OPTION_LINKS, linkId(link.policyId, link.optionId));
   tx.delete(COLLECTIONS.ContentKeyAuthorizationPolicyOptions, optionId);
 }
 

@@ -48,6 +48,11 @@ export function findReservedUnits(reader: StoreReader, config: EmulatorConfig, k
   return reservedUnits(reader, config);
 }
 
+/** Where the row `key` names is stored (whether a client changed it yet or not); undefined for another account's key. */
+export function reservedUnitsKey(key: string): string | undefined {
+  return key.toLowerCase() === ACCOUNT_ID ? ROW_KEY : undefined;
+}
+
 /** How many jobs may do their work at once: the reserved units, and one when there are none. */
 export function concurrentJobs(reader: StoreReader, config: EmulatorConfig): number {
   return Math.max(1, reservedUnits(reader, config).CurrentReservedUnits);

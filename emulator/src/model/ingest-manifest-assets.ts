@@ -51,3 +51,14 @@ export function destinationOf(reader: StoreReader, record: IngestManifestAssetRe
   const container = typeof internal === 'object' && internal !== null && !Array.isArray(internal) ? internal['container'] : asset['_container'];
   return typeof container === 'string' ? { assetId: String(asset['Id']), container } : undefined;
 }
+
+/**
+ * Why a manifest asset put back (a `$batch` undo) would not fit: its manifest and its asset must
+ * exist, and the manifest must not have taken the asset again since. Undefined when it fits.
+ */
+export function manifestAssetMisfit(reader: StoreReader, record: IngestManifestAssetRecord): string | undefined {
+  if (!findIngestManifest(reader, record.ParentIngestManifestId)) return `its manifest '${record.ParentIngestManifestId}' no longer exists`;
+  if (!reader.has(COLLECTIONS.Assets, record._internal.assetId)) return `its asset '${record._internal.assetId}' no longer exists`;
+  const again = reader.lookup<IngestManifestAssetRecord>(INDEXES.ingestAssetsByManifest, record.ParentIngestManifestId).some((a) => a.Id !== record.Id && a._internal.assetId === record._internal.assetId);
+  return again ? `the asset '${record._internal.assetId}' was added to the manifest again since` : undefined;
+}

@@ -1,5 +1,7 @@
 import type { Services } from '../app/services.js';
-import { checkFileName } from './asset-file.js';
+import type { Deviation } from '../domain/deviations.js';
+import { checkIvFormat } from '../domain/ivs.js';
+import { checkFileName, ingestFileKeyId, ivReuseOf } from './asset-file.js';
 import { IngestManifestFile } from '../odata/edm.js';
 import type { StoreReader, Transaction } from '../store/types.js';
 import { newId } from './ids.js';
@@ -72,6 +74,15 @@ export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 
   };
 }
 
+/**
+ * What a new file's encryption fields deviate in, checked where the client sends them, as a direct
+ * upload's are at POST Files: an IV that is no decimal UInt64, and an IV another file uses under
+ * the same key (a stored file, or one still to arrive through bulk ingest).
+ */
+export function ingestFileDeviations(reader: StoreReader, file: IngestManifestFileRecord): Deviation[] {
+  return [...checkIvFormat(file), ...ivReuseOf(reader, file, ingestFileKeyId(reader, file))];
+}
+
 const LOOKUPS = entityLookups<IngestManifestFileRecord>(IngestManifestFile, FILES);
 export const { key: manifestFileKey, lookup: findIngestManifestFile } = LOOKUPS;
 
@@ -122,4 +133,15 @@ export function deleteIngestManifestAsset(tx: Transaction, record: IngestManifes
   for (const file of filesOfIngestManifestAsset(tx, record.Id)) tx.delete(FILES, file.Id);
   tx.delete(COLLECTIONS.IngestManifestAssets, manifestAssetKey(record.Id));
   refreshIngestManifest(tx, record.ParentIngestManifestId, now);
+}
+
+/**
+ * Why a file put back (a `$batch` undo) would not fit: its manifest and manifest asset must exist,
+ * and no other file of the manifest may have taken its name since. Undefined when it fits.
+ */
+export function manifestFileMisfit(reader: StoreReader, file: IngestManifestFileRecord): string | undefined {
+  if (!findIngestManifest(reader, file.ParentIngestManifestId)) return `its manifest '${file.ParentIngestManifestId}' no longer exists`;
+  if (!findIngestManifestAsset(reader, file.ParentIngestManifestAssetId)) return `its manifest asset '${file.ParentIngestManifestAssetId}' no longer exists`;
+  const clash = filesOfIngestManifest(reader, file.ParentIngestManifestId).some((f) => f.Id !== file.Id && f.Name === file.Name);
+  return clash ? `another file named '${file.Name}' was made in its manifest since` : undefined;
 }

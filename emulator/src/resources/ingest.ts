@@ -1,5 +1,4 @@
 import { recordDeviations, refuseIfStrict } from '../domain/deviations.js';
-import { checkIvFormat } from '../domain/ivs.js';
 import { Asset } from '../odata/edm.js';
 import { IngestManifest, IngestManifestAsset, IngestManifestFile } from '../odata/edm-ingest.js';
 import { boundKeys, readEntityBody } from '../odata/body.js';
@@ -9,7 +8,7 @@ import { findAsset } from '../model/asset.js';
 import { COLLECTIONS, INDEXES } from '../model/collections.js';
 import { newIngestManifestAsset, putIngestManifestAsset, type IngestManifestAssetRecord } from '../model/ingest-manifest-assets.js';
 import {
-  deleteIngestManifestAsset, deleteIngestManifestFile, filesOfIngestManifestAsset, IngestManifestFileState, newIngestManifestFile, putIngestManifestFile,
+  deleteIngestManifestAsset, deleteIngestManifestFile, filesOfIngestManifestAsset, ingestFileDeviations, IngestManifestFileState, newIngestManifestFile, putIngestManifestFile,
   type IngestManifestFileRecord,
 } from '../model/ingest-manifest-files.js';
 import { deleteIngestManifest, newIngestManifest, putIngestManifest, type IngestManifestRecord } from '../model/ingest-manifests.js';
@@ -137,7 +136,7 @@ export const ingestManifestFileOperations: EntityOperations = {
         InitializationVector: text('InitializationVector'),
       });
       // The IV is checked here, where the client sends it, as a direct upload's is at POST Files.
-      const deviations = checkIvFormat(made);
+      const deviations = ingestFileDeviations(tx, made);
       refuseIfStrict(services.config.strict, deviations);
       putIngestManifestFile(tx, made, made.Created);
       recordDeviations(tx, req.info, deviations, () => services.ids.guid(), services.now());
