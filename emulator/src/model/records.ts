@@ -234,16 +234,18 @@ export type OperationInternal = {
 };
 
 /** An AssetDeliveryPolicy: how an asset's protocols are delivered and protected. */
-export type AssetDeliveryPolicyRecord = {
-  Id: string;
-  Name: string | null;
-  AssetDeliveryProtocol: number;
-  AssetDeliveryPolicyType: number;
-  /** JSON text of [{"Key":<int>,"Value":"<string>"}], echoed as sent. */
-  AssetDeliveryConfiguration: string | null;
-  Created: DateTime;
-  LastModified: DateTime;
-};
+/** The Id and optional Name the newer sets (delivery, authorization, templates) all start with. */
+type NamedEntity = { Id: string; Name: string | null };
+/** Server-owned times, set at create and at every change. */
+type Timestamps = { Created: DateTime; LastModified: DateTime };
+
+export type AssetDeliveryPolicyRecord = NamedEntity &
+  Timestamps & {
+    AssetDeliveryProtocol: number;
+    AssetDeliveryPolicyType: number;
+    /** JSON text of [{"Key":<int>,"Value":"<string>"}], echoed as sent. */
+    AssetDeliveryConfiguration: string | null;
+  };
 
 /** An Asset <-> AssetDeliveryPolicy link; canonical ids. */
 export type AssetDeliveryPolicyLinkRecord = {
@@ -258,14 +260,9 @@ export type RestrictionValue = {
   Requirements: string | null;
 };
 
-export type AuthorizationPolicyRecord = {
-  Id: string;
-  Name: string | null;
-};
+export type AuthorizationPolicyRecord = NamedEntity;
 
-export type AuthorizationOptionRecord = {
-  Id: string;
-  Name: string | null;
+export type AuthorizationOptionRecord = NamedEntity & {
   KeyDeliveryType: number;
   KeyDeliveryConfiguration: string | null;
   Restrictions: RestrictionValue[];
@@ -278,16 +275,13 @@ export type AuthorizationOptionLinkRecord = {
 };
 
 /** A JobTemplate; `_internal.taskTemplates` lists its TaskTemplates' keys in JobTemplateBody order. */
-export type JobTemplateRecord = {
-  Id: string;
-  Name: string | null;
-  Created: DateTime;
-  LastModified: DateTime;
-  JobTemplateBody: string;
-  NumberofInputAssets: number;
-  TemplateType: number;
-  _internal: { taskTemplates: string[] };
-};
+export type JobTemplateRecord = NamedEntity &
+  Timestamps & {
+    JobTemplateBody: string;
+    NumberofInputAssets: number;
+    TemplateType: number;
+    _internal: { taskTemplates: string[] };
+  };
 
 /**
  * A TaskTemplate, its Id as the client sent it (the JobTemplateBody names it so); stored under the
