@@ -86,17 +86,29 @@ export function taskBody(options: { input?: string; output?: string; assetName?:
 export type JobForm = 'verbose' | 'minimal' | 'atom';
 
 /** POST Jobs in one of the three forms clients use, with one Storage Decryption task. */
-export async function postJob(emu: TestEmulator, inputAssetIds: string[], form: JobForm, options: { name?: string; tasks?: { MediaProcessorId?: string; TaskBody?: string; Name?: string; Configuration?: string }[] } = {}) {
+/** A JobNotificationSubscription as every form carries it. */
+export interface JobSubscription {
+  NotificationEndPointId: string;
+  TargetJobState: number;
+}
+
+export async function postJob(
+  emu: TestEmulator,
+  inputAssetIds: string[],
+  form: JobForm,
+  options: { name?: string; tasks?: { MediaProcessorId?: string; TaskBody?: string; Name?: string; Configuration?: string }[]; subscriptions?: JobSubscription[] } = {},
+) {
+  const subscribed = options.subscriptions ? { JobNotificationSubscriptions: options.subscriptions } : {};
   const tasks = options.tasks ?? [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }];
   const assetUrl = (id: string) => `${emu.url}${entityPath('Assets', id)}`;
   if (form === 'verbose') {
     return emu.ams('POST', 'Jobs', {
       headers: { 'Content-Type': 'application/json;odata=verbose', Accept: 'application/json;odata=verbose' },
-      body: { Name: options.name ?? 'decrypt', InputMediaAssets: inputAssetIds.map((id) => ({ __metadata: { uri: assetUrl(id) } })), Tasks: tasks.map((t) => ({ Configuration: '', ...t })) },
+      body: { Name: options.name ?? 'decrypt', InputMediaAssets: inputAssetIds.map((id) => ({ __metadata: { uri: assetUrl(id) } })), Tasks: tasks.map((t) => ({ Configuration: '', ...t })), ...subscribed },
     });
   }
   if (form === 'minimal') {
-    return emu.ams('POST', 'Jobs', { body: { Name: options.name ?? 'decrypt', 'InputMediaAssets@odata.bind': inputAssetIds.map(assetUrl), Tasks: tasks } });
+    return emu.ams('POST', 'Jobs', { body: { Name: options.name ?? 'decrypt', 'InputMediaAssets@odata.bind': inputAssetIds.map(assetUrl), Tasks: tasks, ...subscribed } });
   }
   const ATOM = 'http://www.w3.org/2005/Atom';
   const D = 'http://schemas.microsoft.com/ado/2007/08/dataservices';
@@ -109,10 +121,14 @@ export async function postJob(emu: TestEmulator, inputAssetIds: string[], form: 
       .join('');
   const taskEntries = tasks.map((t) => `<entry><content type="application/xml"><m:properties>${properties({ Configuration: '', ...t })}<d:Options m:type="Edm.Int32">0</d:Options></m:properties></content></entry>`).join('');
   const links = inputAssetIds.map((id) => `<link rel="${D}/related/InputMediaAssets" type="application/atom+xml;type=feed" title="InputMediaAssets" href="${escape(assetUrl(id))}" />`).join('');
+  // As the .NET SDK wrote them (the REST reference's captured job create): one d:element per subscription.
+  const atomSubscriptions = options.subscriptions
+    ? `<d:JobNotificationSubscriptions>${options.subscriptions.map((sub) => `<d:element><d:NotificationEndPointId>${escape(sub.NotificationEndPointId)}</d:NotificationEndPointId><d:TargetJobState m:type="Edm.Int32">${sub.TargetJobState}</d:TargetJobState></d:element>`).join('')}</d:JobNotificationSubscriptions>`
+    : '';
   const body =
     `<?xml version="1.0" encoding="utf-8"?><entry xmlns="${ATOM}" xmlns:d="${D}" xmlns:m="${M}">${links}` +
     `<link rel="${D}/related/Tasks" type="application/atom+xml;type=feed" title="Tasks"><m:inline><feed>${taskEntries}</feed></m:inline></link>` +
-    `<id /><title /><updated>2013-04-20T22:41:57Z</updated><author><name /></author><content type="application/xml"><m:properties>${properties({ Name: options.name ?? 'decrypt' })}</m:properties></content></entry>`;
+    `<id /><title /><updated>2013-04-20T22:41:57Z</updated><author><name /></author><content type="application/xml"><m:properties>${properties({ Name: options.name ?? 'decrypt' })}${atomSubscriptions}</m:properties></content></entry>`;
   return emu.ams('POST', 'Jobs', { headers: { 'Content-Type': 'application/atom+xml', Accept: 'application/atom+xml' }, body });
 }
 
