@@ -86,6 +86,8 @@ async function buildFixture(): Promise<Fixture> {
   });
   const spare = await post('AssetDeliveryPolicies', { Name: 'spare', AssetDeliveryProtocol: 2, AssetDeliveryPolicyType: 2, AssetDeliveryConfiguration: null });
   for (const policy of [clear, envelopePolicy]) await link(entityPath('Assets', envelopeAsset), 'DeliveryPolicies', entityPath('AssetDeliveryPolicies', String(policy.Id)));
+  // A storage-encrypted asset streams only with a delivery policy, so the origin-locator case has one to stand on.
+  await link(entityPath('Assets', encrypted), 'DeliveryPolicies', entityPath('AssetDeliveryPolicies', String(clear.Id)));
 
   const used = String((await post('ContentKeyAuthorizationPolicies', { Name: 'used' })).Id);
   const free = String((await post('ContentKeyAuthorizationPolicies', { Name: 'free' })).Id);

@@ -1,27 +1,21 @@
 import { QueueServiceClient } from '@azure/storage-queue';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
 import { batchBody, readBatchResponse, type BatchItem } from '../../../client/src/rest/batch-wire.js';
 import { startEmbeddedAzurite } from '../../src/storage/azurite.js';
 import { errorMessage } from '../helpers/api-fixtures.js';
 import { cancelJob, getJob, listOf, postSubscribedJob } from '../helpers/jobs-fixtures.js';
+import { useQueueEmulator } from '../helpers/queue-emulator.js';
 
 /**
  * Job notifications to an AzureQueue endpoint, read back from the embedded Azurite's queue service
  * with @azure/storage-queue, as a consumer of the service read them: base64 JSON, in order.
  */
 
-let emu: TestEmulator;
-let queues: QueueServiceClient;
-beforeAll(async () => {
-  emu = await startTestEmulator();
-  queues = QueueServiceClient.fromConnectionString(emu.emulator.storage.connectionString);
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const setup = useQueueEmulator();
 
 async function createEndpoint(body: JsonBody): Promise<JsonBody> {
-  const res = await emu.ams('POST', 'NotificationEndPoints', { body });
+  const res = await setup.emu.ams('POST', 'NotificationEndPoints', { body });
   expect(res.status, res.text).toBe(201);
   return res.body;
 }
@@ -31,7 +25,7 @@ async function queueEndpoint(queue: string): Promise<string> {
 }
 
 function submit(subscriptions: JsonBody[], name = 'notified') {
-  return postSubscribedJob(emu, subscriptions, name);
+  return postSubscribedJob(setup.emu, subscriptions, name);
 }
 
 /** The JobStateChange messages of `messages` (a queue endpoint's first message is its registration). */
@@ -41,8 +35,8 @@ function jobChanges(messages: JsonBody[]): JsonBody[] {
 
 /** Every message now on the queue, decoded from base64, oldest first. */
 async function drain(queue: string, expected: number): Promise<JsonBody[]> {
-  await emu.admin('GET', 'notifications?wait=20');
-  const client = queues.getQueueClient(queue);
+  await setup.emu.admin('GET', 'notifications?wait=20');
+  const client = setup.queues.getQueueClient(queue);
   const out: JsonBody[] = [];
   while (out.length < expected) {
     const got = await client.receiveMessages({ numberOfMessages: 32 });
@@ -62,23 +56,23 @@ describe('NotificationEndPoints', () => {
     expect(created).toMatchObject({ Name: 'one', EndPointType: 1, EndPointAddress: 'testendpointaddress', CredentialType: 0, ProtectionKeyType: 0 });
     expect(Date.parse(String(created.Created))).not.toBeNaN();
     const path = entityPath('NotificationEndPoints', String(created.Id));
-    expect((await emu.ams('GET', path)).body).toMatchObject({ Id: created.Id, Name: 'one' });
-    expect((await emu.ams('MERGE', path, { body: { Name: 'renamed' } })).status).toBe(204);
-    expect((await emu.ams('GET', path)).body.Name).toBe('renamed');
-    const moved = await emu.ams('MERGE', path, { body: { EndPointAddress: 'other' } });
+    expect((await setup.emu.ams('GET', path)).body).toMatchObject({ Id: created.Id, Name: 'one' });
+    expect((await setup.emu.ams('MERGE', path, { body: { Name: 'renamed' } })).status).toBe(204);
+    expect((await setup.emu.ams('GET', path)).body.Name).toBe('renamed');
+    const moved = await setup.emu.ams('MERGE', path, { body: { EndPointAddress: 'other' } });
     expect(moved.status).toBe(400);
     expect(errorMessage(moved.body)).toContain('EndPointAddress');
-    expect(await listOf(emu, "NotificationEndPoints?$filter=Name eq 'renamed'")).toHaveLength(1);
-    expect((await emu.ams('DELETE', path)).status).toBe(204);
-    expect((await emu.ams('GET', path)).status).toBe(404);
-    expect((await emu.ams('DELETE', path)).status).toBe(404);
+    expect(await listOf(setup.emu, "NotificationEndPoints?$filter=Name eq 'renamed'")).toHaveLength(1);
+    expect((await setup.emu.ams('DELETE', path)).status).toBe(204);
+    expect((await setup.emu.ams('GET', path)).status).toBe(404);
+    expect((await setup.emu.ams('DELETE', path)).status).toBe(404);
   });
 
   it('400 for a malformed id, 404 for an unknown one, on every verb', async () => {
     for (const method of ['GET', 'MERGE', 'DELETE']) {
       const body = method === 'MERGE' ? { body: { Name: 'x' } } : {};
-      expect((await emu.ams(method, "NotificationEndPoints('notificationEndPointId')", body)).status, method).toBe(400);
-      expect((await emu.ams(method, entityPath('NotificationEndPoints', 'nb:nepid:UUID:00000000-0000-0000-0000-000000000001'), body)).status, method).toBe(404);
+      expect((await setup.emu.ams(method, "NotificationEndPoints('notificationEndPointId')", body)).status, method).toBe(400);
+      expect((await setup.emu.ams(method, entityPath('NotificationEndPoints', 'nb:nepid:UUID:00000000-0000-0000-0000-000000000001'), body)).status, method).toBe(404);
     }
   });
 
@@ -94,11 +88,11 @@ describe('NotificationEndPoints', () => {
       [{ Name: 'n', EndPointType: 1, EndPointAddress: 'qqq1', CredentialType: 1, EncryptedEndPointCredential: 'AAAA' }, 'WebHook endpoints only'],
     ];
     for (const [body, fragment] of cases) {
-      const res = await emu.ams('POST', 'NotificationEndPoints', { body });
+      const res = await setup.emu.ams('POST', 'NotificationEndPoints', { body });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(errorMessage(res.body)).toContain(fragment);
     }
-    expect(await listOf(emu, 'NotificationEndPoints')).toEqual([]);
+    expect(await listOf(setup.emu, 'NotificationEndPoints')).toEqual([]);
   });
 
   it('takes the REST reference Atom sample and answers in Atom', async () => {
@@ -108,7 +102,7 @@ describe('NotificationEndPoints', () => {
       '<id /><title /><updated>2013-04-20T22:41:57Z</updated><author><name /></author><content type="application/xml"><m:properties>' +
       '<d:EndPointAddress>atomqueue</d:EndPointAddress><d:EndPointType m:type="Edm.Int32">1</d:EndPointType><d:Id m:null="true" /><d:Name>FirstEndpoint</d:Name>' +
       '</m:properties></content></entry>';
-    const res = await emu.ams('POST', 'NotificationEndPoints', { headers: { 'Content-Type': 'application/atom+xml', Accept: 'application/atom+xml' }, body });
+    const res = await setup.emu.ams('POST', 'NotificationEndPoints', { headers: { 'Content-Type': 'application/atom+xml', Accept: 'application/atom+xml' }, body });
     expect(res.status, res.text).toBe(201);
     expect(res.text).toContain('term="Microsoft.Cloud.Media.Vod.Rest.Data.Models.NotificationEndPoint"');
     expect(res.text).toMatch(/<d:Id>nb:nepid:UUID:[0-9a-f-]{36}<\/d:Id>/);
@@ -130,7 +124,7 @@ describe('JobNotificationSubscriptions', () => {
       expect(res.status, res.text).toBe(status);
       expect(errorMessage(res.body)).toContain(fragment);
     }
-    expect(await listOf(emu, 'Jobs')).toEqual([]);
+    expect(await listOf(setup.emu, 'Jobs')).toEqual([]);
   });
 
   it('All: every change after Queued reaches the queue, in order, as base64 JSON', async () => {
@@ -138,7 +132,7 @@ describe('JobNotificationSubscriptions', () => {
     const res = await submit([{ NotificationEndPointId: endpoint, TargetJobState: 2 }], 'Job All');
     expect(res.status, res.text).toBe(201);
     const jobId = String(res.body.Id);
-    expect((await getJob(emu, jobId)).State).toBe(3);
+    expect((await getJob(setup.emu, jobId)).State).toBe(3);
     const all = await drain('allstates', 4);
     // The endpoint's registration came first, when it was created (the queue sample's first message).
     expect(all[0]).toMatchObject({ EventType: 'NotificationEndPointRegistration', Properties: { NotificationEndPointId: endpoint, State: 'Registered', Name: 'q-allstates' } });
@@ -155,7 +149,7 @@ describe('JobNotificationSubscriptions', () => {
       expect(m.Properties.AccountId).toMatch(/^[0-9a-f-]{36}$/);
     }
     expect(new Set(messages.map((m) => m.ETag)).size).toBe(3);
-    const log = await emu.admin('GET', `notifications?endpointId=${encodeURIComponent(endpoint)}`);
+    const log = await setup.emu.admin('GET', `notifications?endpointId=${encodeURIComponent(endpoint)}`);
     expect(log.body.notifications.map((n: JsonBody) => [n.status, n.attempts.length])).toEqual([
       ['delivered', 1],
       ['delivered', 1],
@@ -172,7 +166,7 @@ describe('JobNotificationSubscriptions', () => {
       { NotificationEndPointId: all, TargetJobState: 2 },
     ]);
     expect(res.status, res.text).toBe(201);
-    expect((await getJob(emu, String(res.body.Id))).State).toBe(3);
+    expect((await getJob(setup.emu, String(res.body.Id))).State).toBe(3);
     expect(jobChanges(await drain('finalsonly', 2)).map((m) => m.Properties.NewState)).toEqual(['Finished']);
     expect(jobChanges(await drain('everything', 4)).map((m) => m.Properties.NewState)).toEqual(['Scheduled', 'Processing', 'Finished']);
   });
@@ -232,7 +226,7 @@ describe('$batch', () => {
   const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json' };
 
   async function postBatch(items: BatchItem[]) {
-    const res = await emu.ams('POST', '$batch', { body: batchBody(BOUNDARY, items), headers: { 'Content-Type': `multipart/mixed; boundary=${BOUNDARY}`, Accept: 'multipart/mixed' } });
+    const res = await setup.emu.ams('POST', '$batch', { body: batchBody(BOUNDARY, items), headers: { 'Content-Type': `multipart/mixed; boundary=${BOUNDARY}`, Accept: 'multipart/mixed' } });
     expect(res.status, res.text).toBe(202);
     return readBatchResponse(res.headers.get('content-type'), res.text);
   }
@@ -248,8 +242,8 @@ describe('$batch', () => {
     ]);
     const parts = (ok[0] as { changeset: { status: number }[] }).changeset;
     expect(parts.map((p) => p.status)).toEqual([201, 201]);
-    expect(await listOf(emu, 'NotificationEndPoints')).toHaveLength(1);
-    expect(await listOf(emu, 'IngestManifests')).toHaveLength(1);
+    expect(await listOf(setup.emu, 'NotificationEndPoints')).toHaveLength(1);
+    expect(await listOf(setup.emu, 'IngestManifests')).toHaveLength(1);
 
     const failed = await postBatch([
       {
@@ -260,6 +254,6 @@ describe('$batch', () => {
       },
     ]);
     expect(JSON.stringify(failed)).toContain('400');
-    expect((await listOf(emu, 'NotificationEndPoints')).map((e) => e.Name)).toEqual(['b']);
+    expect((await listOf(setup.emu, 'NotificationEndPoints')).map((e) => e.Name)).toEqual(['b']);
   });
 });

@@ -1,12 +1,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { wrapContentKey } from '../../../client/src/crypto/index.js';
-import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
+import { entityPath, type JsonBody } from '../../../test/support/emulator.js';
 import { errorMessage, protectionKey } from '../helpers/api-fixtures.js';
 import { getJob, listOf, sample, STORAGE_DECRYPTION, taskBody, uploadEncryptedAsset } from '../helpers/jobs-fixtures.js';
+import { useQueueEmulator } from '../helpers/queue-emulator.js';
 
 /**
  * TaskNotificationSubscriptions (ams-v2-surface.md §3.2) and the NotificationEndPointRegistration
@@ -17,25 +17,18 @@ import { getJob, listOf, sample, STORAGE_DECRYPTION, taskBody, uploadEncryptedAs
 
 const MES = 'nb:mpid:UUID:ff4df607-d419-42f0-bc17-a481b1331e56';
 
-let emu: TestEmulator;
-let queues: QueueServiceClient;
-beforeAll(async () => {
-  emu = await startTestEmulator();
-  queues = QueueServiceClient.fromConnectionString(emu.emulator.storage.connectionString);
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const setup = useQueueEmulator();
 
 async function queueEndpoint(queue: string): Promise<string> {
-  const res = await emu.ams('POST', 'NotificationEndPoints', { body: { Name: `q-${queue}`, EndPointType: 1, EndPointAddress: queue } });
+  const res = await setup.emu.ams('POST', 'NotificationEndPoints', { body: { Name: `q-${queue}`, EndPointType: 1, EndPointAddress: queue } });
   expect(res.status, res.text).toBe(201);
   return String(res.body.Id);
 }
 
 /** Every message on the queue once nothing is pending, decoded from base64, oldest first. */
 async function drain(queue: string): Promise<JsonBody[]> {
-  expect((await emu.admin('GET', 'notifications?wait=20')).body.settled).toBe(true);
-  const client = queues.getQueueClient(queue);
+  expect((await setup.emu.admin('GET', 'notifications?wait=20')).body.settled).toBe(true);
+  const client = setup.queues.getQueueClient(queue);
   const out: JsonBody[] = [];
   for (;;) {
     const got = await client.receiveMessages({ numberOfMessages: 32 });
@@ -49,20 +42,20 @@ async function drain(queue: string): Promise<JsonBody[]> {
 
 /** POST Jobs (minimal JSON) with one task carrying `subscriptions`: MES over 10 outputs, or Storage Decryption. */
 async function submit(subscriptions: JsonBody[], processor: 'mes' | 'decrypt' = 'mes', headers: Record<string, string> = {}) {
-  const { assetId } = await uploadEncryptedAsset(emu, [{ name: 'clip.mp4', data: sample(4096) }]);
+  const { assetId } = await uploadEncryptedAsset(setup.emu, [{ name: 'clip.mp4', data: sample(4096) }]);
   const task =
     processor === 'mes'
       ? { MediaProcessorId: MES, Configuration: 'H264 Multiple Bitrate 720p', TaskBody: taskBody({ assetName: 'encoded' }) }
       : { MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() };
   const verbose = headers['Content-Type']?.includes('verbose') === true;
-  const inputs = verbose ? { InputMediaAssets: [{ __metadata: { uri: `${emu.url}${entityPath('Assets', assetId)}` } }] } : { 'InputMediaAssets@odata.bind': [`${emu.url}${entityPath('Assets', assetId)}`] };
-  return emu.ams('POST', 'Jobs', { headers, body: { Name: 'tasked', ...inputs, Tasks: [{ ...task, TaskNotificationSubscriptions: subscriptions }] } });
+  const inputs = verbose ? { InputMediaAssets: [{ __metadata: { uri: `${setup.emu.url}${entityPath('Assets', assetId)}` } }] } : { 'InputMediaAssets@odata.bind': [`${setup.emu.url}${entityPath('Assets', assetId)}`] };
+  return setup.emu.ams('POST', 'Jobs', { headers, body: { Name: 'tasked', ...inputs, Tasks: [{ ...task, TaskNotificationSubscriptions: subscriptions }] } });
 }
 
 describe('NotificationEndPointRegistration', () => {
   it('a new queue endpoint gets it first, as in the service queue sample; a webhook endpoint gets none', async () => {
     const endpoint = await queueEndpoint('registered');
-    const created = await emu.ams('GET', entityPath('NotificationEndPoints', endpoint));
+    const created = await setup.emu.ams('GET', entityPath('NotificationEndPoints', endpoint));
     const [message, ...rest] = await drain('registered');
     expect(rest).toEqual([]);
     expect(message).toMatchObject({
@@ -73,9 +66,9 @@ describe('NotificationEndPointRegistration', () => {
     expect(message!.ETag).toMatch(/^[0-9a-f]{64}$/);
     expect(message!.TimeStamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
 
-    const hook = await emu.ams('POST', 'NotificationEndPoints', { body: { Name: 'h', EndPointType: 3, EndPointAddress: 'http://127.0.0.1:1/never' } });
+    const hook = await setup.emu.ams('POST', 'NotificationEndPoints', { body: { Name: 'h', EndPointType: 3, EndPointAddress: 'http://127.0.0.1:1/never' } });
     expect(hook.status, hook.text).toBe(201);
-    const log = (await emu.admin('GET', `notifications?endpointId=${encodeURIComponent(String(hook.body.Id))}`)).body.notifications as JsonBody[];
+    const log = (await setup.emu.admin('GET', `notifications?endpointId=${encodeURIComponent(String(hook.body.Id))}`)).body.notifications as JsonBody[];
     expect(log).toEqual([]);
   });
 });
@@ -90,8 +83,8 @@ describe('TaskNotificationSubscriptions to a queue', () => {
     ]);
     expect(res.status, res.text).toBe(201);
     const jobId = String(res.body.Id);
-    expect((await getJob(emu, jobId)).State).toBe(3);
-    const [task] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
+    expect((await getJob(setup.emu, jobId)).State).toBe(3);
+    const [task] = await listOf(setup.emu, `${entityPath('Jobs', jobId)}/Tasks`);
     const taskId = String(task!.Id);
 
     const messages = (await drain('task-all')).filter((m) => m.EventType !== 'NotificationEndPointRegistration');
@@ -116,17 +109,17 @@ describe('TaskNotificationSubscriptions to a queue', () => {
 
   it('beside a job subscription on the same queue: job and task changes both arrive', async () => {
     const endpoint = await queueEndpoint('mixed');
-    const { assetId } = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(16) }]);
-    const res = await emu.ams('POST', 'Jobs', {
+    const { assetId } = await uploadEncryptedAsset(setup.emu, [{ name: 'a.mp4', data: sample(16) }]);
+    const res = await setup.emu.ams('POST', 'Jobs', {
       body: {
         Name: 'mixed',
-        'InputMediaAssets@odata.bind': [`${emu.url}${entityPath('Assets', assetId)}`],
+        'InputMediaAssets@odata.bind': [`${setup.emu.url}${entityPath('Assets', assetId)}`],
         JobNotificationSubscriptions: [{ NotificationEndPointId: endpoint, TargetJobState: 1 }],
         Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody(), TaskNotificationSubscriptions: [{ NotificationEndPointId: endpoint, TargetTaskState: 1, IncludeTaskProgress: false }] }],
       },
     });
     expect(res.status, res.text).toBe(201);
-    expect((await getJob(emu, String(res.body.Id))).State).toBe(3);
+    expect((await getJob(setup.emu, String(res.body.Id))).State).toBe(3);
     const types = (await drain('mixed')).map((m) => `${m.EventType} ${m.Properties.NewState ?? m.Properties.State}`);
     // The task completes in the same change as its job; the job's message is raised first.
     expect(types).toEqual(['NotificationEndPointRegistration Registered', 'JobStateChange Finished', 'TaskStateChange Finished']);
@@ -147,8 +140,8 @@ describe('TaskNotificationSubscriptions to a queue', () => {
       expect(res.status, `${JSON.stringify(subscriptions)}: ${res.text}`).toBe(status);
       expect(errorMessage(res.body)).toContain(fragment);
     }
-    expect(await listOf(emu, 'Jobs')).toEqual([]);
-    expect(await listOf(emu, 'Tasks')).toEqual([]);
+    expect(await listOf(setup.emu, 'Jobs')).toEqual([]);
+    expect(await listOf(setup.emu, 'Tasks')).toEqual([]);
   });
 
   it('are read back on the task in minimal JSON, verbose JSON (a typed collection) and Atom; a verbose body is taken too', async () => {
@@ -160,9 +153,9 @@ describe('TaskNotificationSubscriptions to a queue', () => {
     expect(res.status, res.text).toBe(201);
     const jobId = String(res.body.d.Id);
     const tasksPath = `${entityPath('Jobs', jobId)}/Tasks`;
-    const [task] = await listOf(emu, tasksPath);
+    const [task] = await listOf(setup.emu, tasksPath);
     expect(task!.TaskNotificationSubscriptions).toEqual([{ IncludeTaskProgress: true, NotificationEndPointId: endpoint, TargetTaskState: 2 }]);
-    const verbose = await emu.ams('GET', tasksPath, { headers: { Accept: 'application/json;odata=verbose' } });
+    const verbose = await setup.emu.ams('GET', tasksPath, { headers: { Accept: 'application/json;odata=verbose' } });
     expect(verbose.body.d.results[0].TaskNotificationSubscriptions).toEqual({
       __metadata: { type: 'Collection(Microsoft.Cloud.Media.Vod.Rest.Data.Models.TaskNotificationSubscription)' },
       results: [expect.objectContaining({ IncludeTaskProgress: true, NotificationEndPointId: endpoint, TargetTaskState: 2 })],
@@ -170,9 +163,9 @@ describe('TaskNotificationSubscriptions to a queue', () => {
     // IncludeTaskProgress left out: false, as the service's Required boolean defaults.
     const bare = await submit([{ NotificationEndPointId: endpoint, TargetTaskState: 1 }], 'decrypt');
     expect(bare.status, bare.text).toBe(201);
-    const [bareTask] = await listOf(emu, `${entityPath('Jobs', String(bare.body.Id))}/Tasks`);
+    const [bareTask] = await listOf(setup.emu, `${entityPath('Jobs', String(bare.body.Id))}/Tasks`);
     expect(bareTask!.TaskNotificationSubscriptions).toEqual([{ IncludeTaskProgress: false, NotificationEndPointId: endpoint, TargetTaskState: 1 }]);
-    const atom = await emu.ams('GET', tasksPath, { headers: { Accept: 'application/atom+xml' } });
+    const atom = await setup.emu.ams('GET', tasksPath, { headers: { Accept: 'application/atom+xml' } });
     expect(atom.text).toContain('m:type="Collection(Microsoft.Cloud.Media.Vod.Rest.Data.Models.TaskNotificationSubscription)"');
     expect(atom.text).toMatch(/<d:IncludeTaskProgress m:type="Edm.Boolean">true<\/d:IncludeTaskProgress>/);
     expect(atom.text).toContain(`<d:NotificationEndPointId>${endpoint}</d:NotificationEndPointId>`);
@@ -202,16 +195,16 @@ describe('TaskNotificationSubscriptions to a webhook', () => {
 
   it('EventType 4 and 5 by number, with the endpoint id, signed with its key', async () => {
     const key = randomBytes(64);
-    const protection = await protectionKey(emu);
-    const hook = await emu.ams('POST', 'NotificationEndPoints', {
+    const protection = await protectionKey(setup.emu);
+    const hook = await setup.emu.ams('POST', 'NotificationEndPoints', {
       body: { Name: 'hook', EndPointType: 3, EndPointAddress: url, CredentialType: 1, EncryptedEndPointCredential: wrapContentKey(protection.certificate, key).toString('base64'), ProtectionKeyId: protection.thumbprint },
     });
     expect(hook.status, hook.text).toBe(201);
     const endpoint = String(hook.body.Id);
     const res = await submit([{ NotificationEndPointId: endpoint, TargetTaskState: 2, IncludeTaskProgress: true }], 'decrypt');
     expect(res.status, res.text).toBe(201);
-    expect((await getJob(emu, String(res.body.Id))).State).toBe(3);
-    expect((await emu.admin('GET', 'notifications?wait=20')).body.settled).toBe(true);
+    expect((await getJob(setup.emu, String(res.body.Id))).State).toBe(3);
+    expect((await setup.emu.admin('GET', 'notifications?wait=20')).body.settled).toBe(true);
     const messages = received.map((r) => {
       expect(r.headers['ms-signature']).toBe(`sha256=${createHmac('sha256', key).update(r.body).digest('hex').toUpperCase()}`);
       return JSON.parse(r.body.toString('utf8')) as JsonBody;

@@ -1,7 +1,7 @@
-import { QueueServiceClient } from '@azure/storage-queue';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { entityPath, startTestEmulator, type JsonBody, type TestEmulator } from '../../../../test/support/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { entityPath, type JsonBody } from '../../../../test/support/emulator.js';
 import { downloadAsset, jobIdOf, postJob, sample, taskBody, uploadEncryptedAsset, type ClearFile, type JobForm } from '../../helpers/jobs-fixtures.js';
+import { useQueueEmulator } from '../../helpers/queue-emulator.js';
 
 /**
  * Issue 15's whole pipeline as a client lives it, once per OData format: upload storage-encrypted
@@ -20,18 +20,11 @@ const ACCEPT: Record<JobForm, string> = {
   atom: 'application/atom+xml',
 };
 
-let emu: TestEmulator;
-let queues: QueueServiceClient;
-beforeAll(async () => {
-  emu = await startTestEmulator();
-  queues = QueueServiceClient.fromConnectionString(emu.emulator.storage.connectionString);
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const setup = useQueueEmulator();
 
 /** Waits on the queue as a consumer would, until a JobStateChange to `state` for the job arrives. */
 async function awaitJobState(queue: string, jobId: string, state: string): Promise<JsonBody[]> {
-  const client = queues.getQueueClient(queue);
+  const client = setup.queues.getQueueClient(queue);
   const seen: JsonBody[] = [];
   const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
@@ -49,7 +42,7 @@ async function awaitJobState(queue: string, jobId: string, state: string): Promi
 
 /** Ids and names of a feed in the format asked for, read as a client of that format reads them. */
 async function readFeed(path: string, form: JobForm): Promise<Array<{ Id: string; Name: string }>> {
-  const res = await emu.ams('GET', path, { headers: { Accept: ACCEPT[form] } });
+  const res = await setup.emu.ams('GET', path, { headers: { Accept: ACCEPT[form] } });
   expect(res.status, res.text).toBe(200);
   expect(res.headers.get('content-type')).toContain(form === 'atom' ? 'application/atom+xml' : `odata=${form === 'minimal' ? 'minimalmetadata' : 'verbose'}`);
   if (form === 'atom') {
@@ -66,12 +59,12 @@ describe('encode, be told, read the outputs', () => {
 
   for (const form of ['minimal', 'verbose', 'atom'] as const satisfies readonly JobForm[]) {
     it(`${form}: the queue says Finished, and the output asset holds the preset's files, each the clear input`, async () => {
-      const input = await uploadEncryptedAsset(emu, INPUT);
+      const input = await uploadEncryptedAsset(setup.emu, INPUT);
       const queue = `encodes-${form}`;
-      const endpoint = await emu.ams('POST', 'NotificationEndPoints', { body: { Name: `q-${form}`, EndPointType: 1, EndPointAddress: queue } });
+      const endpoint = await setup.emu.ams('POST', 'NotificationEndPoints', { body: { Name: `q-${form}`, EndPointType: 1, EndPointAddress: queue } });
       expect(endpoint.status, endpoint.text).toBe(201);
 
-      const posted = await postJob(emu, [input.assetId], form, {
+      const posted = await postJob(setup.emu, [input.assetId], form, {
         name: `encode-${form}`,
         tasks: [{ MediaProcessorId: MES, Configuration: 'H264 Multiple Bitrate 720p', TaskBody: taskBody({ assetName: `Encoded ${form}` }) }],
         subscriptions: [{ NotificationEndPointId: String(endpoint.body.Id), TargetJobState: 2 }],
@@ -90,7 +83,7 @@ describe('encode, be told, read the outputs', () => {
       const mp4s = LAYERS.map((layer) => `interview_${layer}.mp4`);
       for (const name of [...mp4s, 'interview.ism', 'interview.ismc', 'interview_manifest.xml']) expect(files.map((f) => f.Name)).toContain(name);
 
-      const bytes = await downloadAsset(emu, outputs[0]!.Id);
+      const bytes = await downloadAsset(setup.emu, outputs[0]!.Id);
       for (const name of mp4s) expect(bytes.get(name)?.equals(INPUT[0]!.data), `${name} is the clear input`).toBe(true);
       const parents = await readFeed(`${entityPath('Assets', outputs[0]!.Id)}/ParentAssets`, form);
       expect(parents.map((p) => p.Id)).toEqual([input.assetId]);
