@@ -3,42 +3,17 @@
  * open) authorization policy with one BaselineHttp option, a delivery policy on the asset; and the
  * tokens a token service would issue for it (JWT with jose, SWT as the .NET SDK's generator writes).
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { entityPath, type JsonBody, type TestEmulator } from '../../../test/support/emulator.js';
 import { createAsset, linkKey, storageKeyBody, type NewKey, type ProtectionKey } from './api-fixtures.js';
 
-export const KEY_ID_CLAIM = 'urn:microsoft:azure:mediaservices:contentkeyidentifier';
-export const TEMPLATE_NS = 'http://schemas.microsoft.com/Azure/MediaServices/KeyDelivery/TokenRestrictionTemplate/v1';
+import { KEY_ID_CLAIM, signSwt, tokenTemplateXml, type TokenTemplate } from '../../../client/src/workflows/key-tokens.js';
 
-export interface TemplateSpec {
-  tokenType: 'JWT' | 'SWT';
-  issuer: string;
-  audience: string;
-  key: Buffer;
-  alternateKeys?: Buffer[];
-  /** Claim type -> required value (null: any; for the key id claim, the requested key). */
-  claims?: Record<string, string | null>;
-}
+// One maker of templates and tokens, the reference client's, for the emulator's tests and the conformance kit alike.
+export { KEY_ID_CLAIM, nowSeconds, TEMPLATE_NS, tokenTemplateXml as templateXml, signJwt as jwt, type TokenTemplate as TemplateSpec, type LooseTokenFields as JwtSpec } from '../../../client/src/workflows/key-tokens.js';
 
-const xmlText = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** The XML the .NET SDK's TokenRestrictionTemplateSerializer writes (DataContract order). */
-export function templateXml(spec: TemplateSpec): string {
-  const key = (k: Buffer, tag: string) => `<${tag} i:type="SymmetricVerificationKey"><KeyValue>${k.toString('base64')}</KeyValue></${tag}>`;
-  const alternates = (spec.alternateKeys ?? []).map((k) => key(k, 'TokenVerificationKey')).join('');
-  const claims = Object.entries(spec.claims ?? {})
-    .map(([type, value]) => `<TokenClaim><ClaimType>${xmlText(type)}</ClaimType>${value === null ? '<ClaimValue i:nil="true" />' : `<ClaimValue>${xmlText(value)}</ClaimValue>`}</TokenClaim>`)
-    .join('');
-  return (
-    `<TokenRestrictionTemplate xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="${TEMPLATE_NS}">` +
-    `<AlternateVerificationKeys>${alternates}</AlternateVerificationKeys><Audience>${xmlText(spec.audience)}</Audience><Issuer>${xmlText(spec.issuer)}</Issuer>` +
-    `${key(spec.key, 'PrimaryVerificationKey')}<RequiredClaims>${claims}</RequiredClaims><TokenType>${spec.tokenType}</TokenType></TokenRestrictionTemplate>`
-  );
-}
-
-export const defaultTemplate = (): TemplateSpec => ({
+export const defaultTemplate = (): TokenTemplate => ({
   tokenType: 'JWT',
   issuer: 'https://sts.example.test/',
   audience: 'urn:test-audience',
@@ -46,37 +21,10 @@ export const defaultTemplate = (): TemplateSpec => ({
   claims: { [KEY_ID_CLAIM]: null },
 });
 
-export interface JwtSpec {
-  key: Buffer;
-  issuer?: string;
-  audience?: string | string[];
-  /** Seconds since 1970; undefined leaves exp out. */
-  exp?: number;
-  nbf?: number;
-  claims?: Record<string, string>;
-  alg?: 'HS256' | 'HS384' | 'HS512';
-}
-
-export function jwt(spec: JwtSpec): Promise<string> {
-  const builder = new SignJWT({ ...(spec.claims ?? {}) }).setProtectedHeader({ alg: spec.alg ?? 'HS256', typ: 'JWT' });
-  if (spec.issuer !== undefined) builder.setIssuer(spec.issuer);
-  if (spec.audience !== undefined) builder.setAudience(spec.audience);
-  if (spec.exp !== undefined) builder.setExpirationTime(spec.exp);
-  if (spec.nbf !== undefined) builder.setNotBefore(spec.nbf);
-  return builder.sign(new Uint8Array(spec.key));
-}
-
 /** The SWT of the .NET SDK's TokenRestrictionTemplateSerializer.GenerateTestToken. */
 export function swt(spec: { key: Buffer; issuer: string; audience: string; expiresOn: number; claims?: Record<string, string> }): string {
-  const enc = (s: string) => encodeURIComponent(s);
-  const parts = Object.entries(spec.claims ?? {}).map(([k, v]) => `${enc(k)}=${enc(v)}`);
-  parts.push(`Audience=${enc(spec.audience)}`, `ExpiresOn=${spec.expiresOn}`, `Issuer=${enc(spec.issuer)}`);
-  const unsigned = parts.join('&');
-  const signature = createHmac('sha256', spec.key).update(unsigned, 'utf8').digest('base64');
-  return `${unsigned}&HMACSHA256=${enc(signature)}`;
+  return signSwt({ key: spec.key, issuer: spec.issuer, audience: spec.audience, exp: spec.expiresOn, claims: spec.claims });
 }
-
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** A 16-byte EnvelopeEncryption key, wrapped and checksummed as the .NET SDK does. */
 export async function createEnvelopeKey(emu: TestEmulator, protection: ProtectionKey): Promise<NewKey> {
@@ -94,7 +42,7 @@ export async function createOption(emu: TestEmulator, restriction: JsonBody, key
   return res.body;
 }
 
-export const tokenRestriction = (spec: TemplateSpec): JsonBody => ({ Name: 'Token', KeyRestrictionType: 1, Requirements: templateXml(spec) });
+export const tokenRestriction = (spec: TokenTemplate): JsonBody => ({ Name: 'Token', KeyRestrictionType: 1, Requirements: tokenTemplateXml(spec) });
 export const openRestriction: JsonBody = { Name: 'Open', KeyRestrictionType: 0, Requirements: null };
 
 /** Policy + option linked + the key's AuthorizationPolicyId set by MERGE: what a publisher does. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AssetCreationOptions, ContentKeyType, entityPath, parseKeyId } from '../../../../client/src/index.js';
 import { expectThat, type CaseRecorder } from '../../runner/recorder.js';
-import { KEY_ID_CLAIM, signJwt, tokenTemplateXml } from '../../workflow/key-tokens.js';
+import { KEY_ID_CLAIM, signJwt, tokenTemplateXml } from '../../../../client/src/workflows/key-tokens.js';
 import { withResources } from '../../workflow/resources.js';
 import { plannedKey } from '../../workflow/storage-keys.js';
 import type { SuiteContext } from '../types.js';

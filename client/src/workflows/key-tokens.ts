@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
  * presents, JWT (HS256/384/512) and SWT (the SDK's test-token form).
  */
 export const KEY_ID_CLAIM = 'urn:microsoft:azure:mediaservices:contentkeyidentifier';
-const TEMPLATE_NS = 'http://schemas.microsoft.com/Azure/MediaServices/KeyDelivery/TokenRestrictionTemplate/v1';
+export const TEMPLATE_NS = 'http://schemas.microsoft.com/Azure/MediaServices/KeyDelivery/TokenRestrictionTemplate/v1';
 
 export interface TokenTemplate {
   tokenType: 'JWT' | 'SWT';
@@ -16,7 +16,7 @@ export interface TokenTemplate {
   key: Buffer;
   alternateKeys?: readonly Buffer[];
   /** Claim type -> required value; null: any value (for the key id claim: the requested key's GUID). */
-  claims: Readonly<Record<string, string | null>>;
+  claims?: Readonly<Record<string, string | null>>;
 }
 
 const xmlText = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -25,7 +25,7 @@ const xmlText = (text: string): string => text.replace(/&/g, '&amp;').replace(/<
 export function tokenTemplateXml(template: TokenTemplate): string {
   const key = (k: Buffer, tag: string) => `<${tag} i:type="SymmetricVerificationKey"><KeyValue>${k.toString('base64')}</KeyValue></${tag}>`;
   const alternates = (template.alternateKeys ?? []).map((k) => key(k, 'TokenVerificationKey')).join('');
-  const claims = Object.entries(template.claims)
+  const claims = Object.entries(template.claims ?? {})
     .map(([type, value]) => `<TokenClaim><ClaimType>${xmlText(type)}</ClaimType>${value === null ? '<ClaimValue i:nil="true" />' : `<ClaimValue>${xmlText(value)}</ClaimValue>`}</TokenClaim>`)
     .join('');
   return (
@@ -46,8 +46,14 @@ export interface TokenFields {
   alg?: 'HS256' | 'HS384' | 'HS512';
 }
 
-export function signJwt(fields: TokenFields): Promise<string> {
-  const builder = new SignJWT({ ...(fields.claims ?? {}) }).setProtectedHeader({ alg: fields.alg ?? 'HS256', typ: 'JWT' }).setIssuer(fields.issuer).setAudience(fields.audience).setExpirationTime(fields.exp);
+/** Fields of a token that may lack its issuer, audience or expiry (a token service's mistake, for the tests of one). */
+export type LooseTokenFields = Omit<TokenFields, 'issuer' | 'audience' | 'exp'> & Partial<Pick<TokenFields, 'issuer' | 'audience' | 'exp'>>;
+
+export function signJwt(fields: LooseTokenFields): Promise<string> {
+  const builder = new SignJWT({ ...(fields.claims ?? {}) }).setProtectedHeader({ alg: fields.alg ?? 'HS256', typ: 'JWT' });
+  if (fields.issuer !== undefined) builder.setIssuer(fields.issuer);
+  if (fields.audience !== undefined) builder.setAudience(fields.audience);
+  if (fields.exp !== undefined) builder.setExpirationTime(fields.exp);
   if (fields.nbf !== undefined) builder.setNotBefore(fields.nbf);
   return builder.sign(new Uint8Array(fields.key));
 }
