@@ -1,23 +1,26 @@
 import { createCipheriv, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import forge from 'node-forge';
 import { AmsCtr, CTR_SLICE_BYTES, ivToBytes, randomIv, unwrapContentKey, wrapContentKey } from '../client/src/crypto/index.js';
-import { createScratchDir, firstDifference, writeBuffer, writeRandomFile } from './lib/files.js';
+import { createScratchDir, firstDifference, writeRandomFile } from './lib/files.js';
 import { intEnv } from './lib/load.js';
 import { describeRounds, formatResult, machineLine, median, mib, MiB, mibPerSecond, resultOfRounds, type BenchResult } from './lib/report.js';
 import { interleavedRounds, opsPerSecond, ratiosOf } from './lib/timing.js';
-import { opensslSpeed, opensslVersion, runLibraryStreamEncrypt, runOpensslEncrypt, type StreamChildReport } from './lib/streaming.js';
+import { opensslSpeed, opensslVersion, runLibraryStreamEncrypt, runNodeCipherChild, runOpensslEncrypt, type StreamChildReport } from './lib/streaming.js';
 
 /**
  * `npm run bench:crypto`: is the storage-encryption library as fast as the primitives under it?
  * Not part of `npm test`: timings depend on the machine, so they are reported, not asserted.
- * BENCH_SIZE_MB overrides the 256 MiB data set, BENCH_ROUNDS the 5 rounds; BENCH_LARGE=1 adds a
- * 1 GiB streaming run.
+ * BENCH_SIZE_MB overrides the 256 MiB streamed file, BENCH_CTR_MB the 512 MiB each in-memory
+ * contender processes per round, BENCH_ROUNDS the 5 rounds; BENCH_LARGE=1 adds a 1 GiB streaming run.
  *
- * The anchor of AES-CTR is `openssl speed -evp aes-256-ctr` at the same buffer size, run in every
- * round between the library's runs. It encrypts one buffer over and over in place, in cache, with
- * no allocation: the machine's ceiling. Node's `Cipher.update` allocates a fresh output on every
- * call, which is what the library works around (see CTR_SLICE_BYTES in client/src/crypto/ctr.ts).
+ * The anchor of AES-CTR in memory is `openssl speed -evp aes-256-ctr` at the same buffer size, run
+ * in every round between the library's runs. It encrypts one buffer over and over in place, in
+ * cache, with no allocation: the machine's ceiling; the library's contenders are fed the same way.
+ * Node's `Cipher.update` allocates a fresh output on every call, which is what the library works
+ * around (client/src/crypto/allocator.ts, CTR_SLICE_BYTES in client/src/crypto/ctr.ts). Data that
+ * is not in cache is the streaming step's: a file through AmsCtrTransform against `openssl enc`.
  */
 
 const ROUNDS = intEnv('BENCH_ROUNDS', 5);
@@ -26,6 +29,8 @@ const MEMORY_GROWTH_LIMIT = 64 * MiB;
 const LARGE_SIZE = 1024 * MiB;
 /** AES-CTR against OpenSSL, same buffer size (issue 18). */
 const CTR_TARGET = 0.4;
+/** Bytes each in-memory AES-CTR contender processes per round (BENCH_CTR_MB). */
+const CTR_WORK = intEnv('BENCH_CTR_MB', 512) * MiB;
 
 const key = randomBytes(32);
 const keyHex = key.toString('hex');
@@ -44,11 +49,9 @@ async function main(): Promise<void> {
   print(machineLine());
   const scratch = createScratchDir('ams-bench-crypto-');
   try {
-    let data: Buffer | undefined = randomBytes(size);
-    await inMemoryCtr(data, openssl !== undefined);
+    await inMemoryCtr(CTR_WORK, openssl !== undefined);
     const plainFile = join(scratch.path, 'plain.bin');
-    await writeBuffer(plainFile, data);
-    data = undefined; // the file holds it now; free the copy before the later steps
+    await writeRandomFile(plainFile, size);
     await streamingStep(plainFile, scratch.path, size, ROUNDS, openssl !== undefined);
     report(await rsaUnwrap());
     if (process.env.BENCH_LARGE === '1') {
@@ -62,95 +65,112 @@ async function main(): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
-type CtrContender = 'inPlace' | 'slices' | 'update64k' | 'update1m' | 'node64k' | 'node1m' | 'webcrypto1m' | 'openssl64k' | 'openssl1m';
+/** What one in-memory contender is: a way to run AES-CTR, at one buffer size. */
+type CtrPath = 'update' | 'slices' | 'inPlace' | 'node' | 'webcrypto' | 'openssl' | 'nodePrimedChild' | 'nodeUnprimedChild';
+const CTR_SIZES = [64 * 1024, MiB] as const;
+const LIBRARY_PATHS: readonly CtrPath[] = ['update', 'slices', 'inPlace'];
+const PATH_LABELS: Record<CtrPath, string> = {
+  update: 'AmsCtr.update (one new buffer per call; verification\'s main pass)',
+  slices: `AmsCtr.updateSlices (${CTR_SLICE_BYTES / 1024} KiB slices; AmsCtrTransform: origin, jobs, CLI)`,
+  inPlace: `AmsCtr.updateInPlace (${CTR_SLICE_BYTES / 1024} KiB slices; the client's blocks)`,
+  node: "Node's createCipheriv().update, this process (the ceiling of the three above)",
+  webcrypto: 'WebCrypto AES-CTR, length 64 (the AMS counter as is)',
+  openssl: 'openssl speed -evp aes-256-ctr',
+  nodePrimedChild: "Node's createCipheriv().update, fresh process, allocator primed",
+  nodeUnprimedChild: "Node's createCipheriv().update, fresh process, not primed",
+};
+const kib = (bytes: number): string => (bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / 1024} KiB`);
 
 /**
- * 1. AES-CTR over the data set in memory, every way the library offers and the alternatives it was
- * chosen over, against OpenSSL at the same buffer size, all interleaved round by round.
+ * 1. AES-CTR in memory, the way `openssl speed` measures it: one buffer of the given size, over
+ * and over (so it stays in cache), `workBytes` per run. Every way the library offers, Node's own
+ * cipher under it, WebCrypto, and OpenSSL at the same buffer size, all interleaved round by round;
+ * plus Node's cipher in fresh processes with and without the library's allocator primer, which is
+ * what made the library's throughput steady (client/src/crypto/allocator.ts).
  */
-async function inMemoryCtr(data: Buffer, haveOpenssl: boolean): Promise<void> {
-  const chunksOf = (bytes: number): Buffer[] => {
-    const chunks: Buffer[] = [];
-    for (let at = 0; at < data.length; at += bytes) chunks.push(data.subarray(at, at + bytes));
-    return chunks;
-  };
-  const megs = chunksOf(MiB);
-  const smalls = chunksOf(CTR_SLICE_BYTES);
+async function inMemoryCtr(workBytes: number, haveOpenssl: boolean): Promise<void> {
   const subtleKey = await webcrypto.subtle.importKey('raw', key, 'AES-CTR', false, ['encrypt']);
   let produced = 0; // consumed so the work cannot be optimised away
-  const opensslRates: Record<'openssl64k' | 'openssl1m', number[]> = { openssl64k: [], openssl1m: [] };
-  const contenders: Partial<Record<CtrContender, () => unknown>> = {
-    // In place over the data set: run after run it toggles between clear and encrypted, which is
-    // the same work every time.
-    inPlace: () => {
-      const ctr = new AmsCtr(key, iv);
-      for (const chunk of megs) produced += ctr.updateInPlace(chunk).length;
-    },
-    slices: () => {
-      const ctr = new AmsCtr(key, iv);
-      for (const chunk of megs) ctr.updateSlices(chunk, (slice) => (produced += slice.length));
-    },
-    update64k: () => {
-      const ctr = new AmsCtr(key, iv);
-      for (const chunk of smalls) produced += ctr.update(chunk).length;
-    },
-    update1m: () => {
-      const ctr = new AmsCtr(key, iv);
-      for (const chunk of megs) produced += ctr.update(chunk).length;
-    },
-    node64k: () => {
-      const cipher = createCipheriv('aes-256-ctr', key, counter0);
-      for (const chunk of smalls) produced += cipher.update(chunk).length;
-    },
-    node1m: () => {
-      const cipher = createCipheriv('aes-256-ctr', key, counter0);
-      for (const chunk of megs) produced += cipher.update(chunk).length;
-    },
-    // WebCrypto's AES-CTR with `length: 64` is exactly the AMS counter (no wrap handling needed).
-    webcrypto1m: async () => {
-      for (const chunk of megs) produced += (await webcrypto.subtle.encrypt({ name: 'AES-CTR', counter: counter0, length: 64 }, subtleKey, chunk)).byteLength;
-    },
+  const contenders: Record<string, () => unknown> = {};
+  const rates: Record<string, number[]> = {};
+  const name = (path: CtrPath, bytes: number): string => `${path}@${bytes}`;
+  const timedPass = (path: CtrPath, bytes: number, pass: () => unknown): void => {
+    rates[name(path, bytes)] = [];
+    contenders[name(path, bytes)] = async () => {
+      const start = performance.now();
+      await pass();
+      rates[name(path, bytes)]!.push(mibPerSecond(workBytes, (performance.now() - start) / 1000));
+    };
   };
-  if (haveOpenssl) {
-    contenders.openssl64k = async () => void opensslRates.openssl64k.push(await opensslSpeed(CTR_SLICE_BYTES));
-    contenders.openssl1m = async () => void opensslRates.openssl1m.push(await opensslSpeed(MiB));
+  const reported = (path: CtrPath, bytes: number, measure: () => Promise<number>): void => {
+    rates[name(path, bytes)] = [];
+    contenders[name(path, bytes)] = async () => void rates[name(path, bytes)]!.push(await measure());
+  };
+  for (const bytes of CTR_SIZES) {
+    const buffer = randomBytes(bytes);
+    const calls = Math.ceil(workBytes / bytes);
+    timedPass('update', bytes, () => {
+      const ctr = new AmsCtr(key, iv);
+      for (let i = 0; i < calls; i++) produced += ctr.update(buffer).length;
+    });
+    timedPass('slices', bytes, () => {
+      const ctr = new AmsCtr(key, iv);
+      for (let i = 0; i < calls; i++) ctr.updateSlices(buffer, (slice) => (produced += slice.length));
+    });
+    // Run after run the buffer toggles between clear and encrypted: the same work every time.
+    timedPass('inPlace', bytes, () => {
+      const ctr = new AmsCtr(key, iv);
+      for (let i = 0; i < calls; i++) produced += ctr.updateInPlace(buffer).length;
+    });
+    timedPass('node', bytes, () => {
+      const cipher = createCipheriv('aes-256-ctr', key, counter0);
+      for (let i = 0; i < calls; i++) produced += cipher.update(buffer).length;
+    });
+    timedPass('webcrypto', bytes, async () => {
+      for (let i = 0; i < calls; i++) produced += (await webcrypto.subtle.encrypt({ name: 'AES-CTR', counter: counter0, length: 64 }, subtleKey, buffer)).byteLength;
+    });
+    reported('nodePrimedChild', bytes, () => runNodeCipherChild('primed', bytes, workBytes));
+    reported('nodeUnprimedChild', bytes, () => runNodeCipherChild('unprimed', bytes, workBytes));
+    if (haveOpenssl) reported('openssl', bytes, () => opensslSpeed(bytes));
   }
-  const times = await interleavedRounds(ROUNDS, contenders as Record<CtrContender, () => unknown>);
-  const rate = (name: CtrContender): number[] =>
-    name === 'openssl64k' || name === 'openssl1m' ? opensslRates[name] : times[name].map((t) => mibPerSecond(data.length, t.seconds));
-  const labels: Record<CtrContender, string> = {
-    inPlace: 'AmsCtr.updateInPlace, 1 MiB buffers (64 KiB slices; the client\'s blocks)',
-    slices: 'AmsCtr.updateSlices, 1 MiB chunks (64 KiB slices; AmsCtrTransform: origin, jobs, CLI)',
-    update64k: 'AmsCtr.update, 64 KiB chunks (socket-sized: verification\'s main pass)',
-    update1m: 'AmsCtr.update, 1 MiB chunks (one new 1 MiB buffer each)',
-    node64k: 'Node createCipheriv().update, 64 KiB chunks',
-    node1m: 'Node createCipheriv().update, 1 MiB chunks',
-    webcrypto1m: 'WebCrypto AES-CTR length 64, 1 MiB chunks',
-    openssl64k: 'openssl speed -evp aes-256-ctr -bytes 65536',
-    openssl1m: 'openssl speed -evp aes-256-ctr -bytes 1048576',
-  };
-  print(`in-memory AES-CTR over ${mib(data.length)}, MiB/s, median (min..max) of ${ROUNDS} interleaved rounds:`);
-  for (const name of Object.keys(contenders) as CtrContender[]) print(`  ${labels[name].padEnd(92)} ${describeRounds(rate(name), 0)}`);
+  await interleavedRounds(ROUNDS, contenders);
+  if (produced === 0) throw new Error('the ciphers produced nothing');
+  const rate = (path: CtrPath, bytes: number): number[] => rates[name(path, bytes)]!;
+
+  print(`in-memory AES-CTR, one buffer over and over (as openssl speed does), ${mib(workBytes)} a run, MiB/s, median (min..max) of ${ROUNDS} interleaved rounds:`);
+  for (const bytes of CTR_SIZES) {
+    for (const path of Object.keys(PATH_LABELS) as CtrPath[]) {
+      if (rates[name(path, bytes)]) print(`  ${`${PATH_LABELS[path]}, ${kib(bytes)}`.padEnd(96)} ${describeRounds(rate(path, bytes), 0)}`);
+    }
+  }
   if (!haveOpenssl) {
     print('openssl is not on PATH: no anchor, so no verdict on AES-CTR throughput');
-    return;
+  } else {
+    for (const bytes of CTR_SIZES) {
+      for (const path of LIBRARY_PATHS) {
+        report(resultOfRounds({
+          name: `${PATH_LABELS[path]} vs ${PATH_LABELS.openssl}, ${kib(bytes)} buffer`,
+          value: `${describeRounds(rate(path, bytes), 0)} vs ${describeRounds(rate('openssl', bytes), 0)} MiB/s`,
+          target: CTR_TARGET,
+          direction: '>=',
+        }, ratiosOf(rate(path, bytes), rate('openssl', bytes))));
+      }
+    }
   }
-  const against = (name: CtrContender, anchor: 'openssl64k' | 'openssl1m'): void => {
-    report(resultOfRounds({ name: `${labels[name]} vs ${labels[anchor]}`, value: `${describeRounds(rate(name), 0)} vs ${describeRounds(rate(anchor), 0)} MiB/s`, target: CTR_TARGET, direction: '>=' }, ratiosOf(rate(name), rate(anchor))));
-  };
-  against('inPlace', 'openssl1m');
-  against('slices', 'openssl1m');
-  against('update64k', 'openssl64k');
-  const medianOf = (name: CtrContender): number => median(rate(name));
-  const [slicing, inPlace, subtle, node1m] = [medianOf('slices'), medianOf('inPlace'), medianOf('webcrypto1m'), medianOf('node1m')];
-  const bornOut = Math.min(slicing, inPlace) > Math.max(subtle, node1m);
-  print(
-    `why Node's cipher in ${CTR_SLICE_BYTES / 1024} KiB slices: WebCrypto is asynchronous and allocates a new ArrayBuffer per call, and ` +
-      "Node's large outputs are fresh memory (page faults, cache misses) on every call. In this run: slices " +
-      `${slicing.toFixed(0)} MiB/s, in place ${inPlace.toFixed(0)}, WebCrypto ${subtle.toFixed(0)}, Node at 1 MiB ${node1m.toFixed(0)}: ` +
-      (bornOut ? 'borne out.' : 'NOT borne out (a noisy run, or a machine where the choice should be revisited).'),
-  );
-  if (produced === 0) throw new Error('the ciphers produced nothing');
+  // Why this design, from this run's own numbers.
+  const medianOf = (path: CtrPath, bytes: number): number => median(rate(path, bytes));
+  for (const bytes of CTR_SIZES) {
+    const primer = median(ratiosOf(rate('nodePrimedChild', bytes), rate('nodeUnprimedChild', bytes)));
+    const slowestLibrary = Math.min(...LIBRARY_PATHS.map((path) => medianOf(path, bytes)));
+    print(
+      `why, at ${kib(bytes)}: the allocator primer makes Node's cipher ${primer.toFixed(2)}x as fast in a fresh process ` +
+        `(${medianOf('nodePrimedChild', bytes).toFixed(0)} vs ${medianOf('nodeUnprimedChild', bytes).toFixed(0)} MiB/s)` +
+        (primer >= 1.05 ? '' : ': NOT borne out in this run') +
+        `; the slowest library path ${slowestLibrary.toFixed(0)} MiB/s vs WebCrypto ${medianOf('webcrypto', bytes).toFixed(0)} ` +
+        '(asynchronous, a new ArrayBuffer per call)' +
+        (slowestLibrary > medianOf('webcrypto', bytes) ? ': Node\'s cipher borne out.' : ': NOT borne out (a noisy run, or a machine where the choice should be revisited).'),
+    );
+  }
 }
 
 /** 2 and 4. File to file through AmsCtrTransform against `openssl enc`, and the child's peak RSS. */

@@ -15,11 +15,17 @@ export interface StreamChildReport {
 }
 
 const CHILD = fileURLToPath(new URL('./stream-child.js', import.meta.url));
+const CTR_CHILD = fileURLToPath(new URL('./ctr-child.js', import.meta.url));
 
 /** Encrypt `input` to `output` with the library in a fresh Node process. */
 export async function runLibraryStreamEncrypt(input: string, output: string, keyHex: string, iv: bigint): Promise<StreamChildReport> {
   const stdout = await run(process.execPath, [CHILD, input, output, keyHex, iv.toString()]);
   return JSON.parse(stdout) as StreamChildReport;
+}
+
+/** Node's own cipher over one `bufferBytes` buffer in a fresh process, with or without the allocator primer; MiB/s. */
+export async function runNodeCipherChild(mode: 'primed' | 'unprimed', bufferBytes: number, totalBytes: number): Promise<number> {
+  return Number((await run(process.execPath, [CTR_CHILD, mode, String(bufferBytes), String(totalBytes)])).trim());
 }
 
 /** `openssl version`, or undefined when there is no openssl on PATH. */

@@ -1,5 +1,6 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { primeAllocatorForCipherOutputs } from './allocator.js';
 import { CryptoInputError } from './errors.js';
 import { ivToBytes } from './iv.js';
 
@@ -7,10 +8,10 @@ const TWO64 = 1n << 64n;
 const BLOCK = 16n;
 
 /**
- * How much one call of Node's cipher processes. `Cipher.update` allocates a fresh output for every
- * call: at 64 KiB that output (and its input) stay in the CPU's cache and malloc hands the same
- * memory back call after call, where a 1 MiB or 4 MiB output is fresh memory each time and
- * throughput drops by half or more (measured by `npm run bench:crypto`).
+ * How much one call of Node's cipher processes where the library picks the size (`updateInPlace`,
+ * `updateSlices`). `Cipher.update` allocates a fresh output for every call; at 64 KiB that output
+ * stays in the CPU's cache until it is copied back or consumed, and the allocator hands the same
+ * memory back call after call (see allocator.ts for what made that true for large outputs too).
  */
 export const CTR_SLICE_BYTES = 64 * 1024;
 
@@ -43,10 +44,11 @@ export interface AmsCtrOptions {
  * (the .NET SDK's unchecked `ulong`), which OpenSSL's 128-bit counter would not do; so the cipher
  * is Node's `aes-256-ctr`, re-opened at the exact byte where the low half wraps. Encrypt = decrypt.
  *
- * Three ways to feed it, by who owns the output: `update` returns one new buffer (simplest, and
- * the slowest for large chunks: it is one large allocation); `updateInPlace` overwrites a buffer
- * the caller owns; `updateSlices` hands out new buffers of at most `sliceBytes` (what a stream
- * pushes). The last two work in cache-sized slices.
+ * Three ways to feed it, by who owns the output: `update` returns one new buffer (simplest);
+ * `updateInPlace` overwrites a buffer the caller owns; `updateSlices` hands out new buffers of at
+ * most `sliceBytes` (what a stream pushes). The last two work in cache-sized slices. The first
+ * AmsCtr of a process primes the allocator (allocator.ts), without which every way runs at a half
+ * to a third of its speed.
  */
 export class AmsCtr {
   private readonly key: Buffer;
@@ -71,6 +73,7 @@ export class AmsCtr {
     if (!Number.isSafeInteger(sliceBytes) || sliceBytes <= 0) {
       throw new CryptoInputError('slice-size', `the slice size is a positive whole number of bytes, got ${sliceBytes}`);
     }
+    primeAllocatorForCipherOutputs();
     this.key = Buffer.from(key);
     this.iv8 = ivToBytes(iv);
     this.sliceBytes = sliceBytes;

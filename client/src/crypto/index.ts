@@ -9,6 +9,7 @@ export {
   cipherInPlace, CTR_IN_PLACE_SOURCE, CTR_SLICE_BYTES, type AmsCtrOptions, type CipherUpdate,
 } from './ctr.js';
 export { aesEcbEncrypt } from './ecb.js';
+export { primeAllocatorForCipherOutputs } from './allocator.js';
 export {
   parseNbId, formatNbId, parseKeyId, formatKeyId, newGuid,
   guidToDotNetBytes, guidToRfc4122Bytes, guidFromDotNetBytes,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { AmsCtr, CTR_IN_PLACE_SOURCE, CTR_SLICE_BYTES, ivToBytes } from '../crypto/index.js';
+import { AmsCtr, CTR_IN_PLACE_SOURCE, CTR_SLICE_BYTES, ivToBytes, primeAllocatorForCipherOutputs } from '../crypto/index.js';
 
 /**
  * The CPU work of a transfer, for one file: AES-CTR of blocks at their offsets and the MD5 of the
@@ -128,6 +128,7 @@ class WorkerBlockCrypto implements BlockCrypto {
 
   constructor(options: BlockCryptoOptions) {
     this.hasKey = options.key !== undefined && options.iv !== undefined;
+    primeAllocatorForCipherOutputs(); // malloc is the process's: the thread's cipher outputs share it
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: this.hasKey ? { key: Buffer.from(options.key!), iv8: Buffer.from(ivToBytes(options.iv!)) } : {},

@@ -1,5 +1,5 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { counterBlock, ivToBytes } from '../../../client/src/crypto/index.js';
+import { counterBlock, ivToBytes, primeAllocatorForCipherOutputs } from '../../../client/src/crypto/index.js';
 import type { DirectRead } from '../storage/types.js';
 import type { DigestAlgorithm, Digests } from './digests.js';
 import { digestThread } from './threads/digest-thread.js';
@@ -68,6 +68,8 @@ export function runThreadedPass(options: ThreadedPassOptions): Promise<PassResul
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
 
+    // The reader thread's decipher outputs come from the process's one malloc.
+    primeAllocatorForCipherOutputs();
     const start = <T>(program: () => void, workerData: T, transferList: MessagePort[]): Worker | undefined => {
       let worker: Worker;
       try {
