@@ -308,7 +308,7 @@ class BatchRun {
    */
   private async cancelJob(key: string, original: ApiRequest): Promise<UndoLeft | undefined> {
     const fn = FUNCTIONS.find((f) => f.name === 'CancelJob')!;
-    const cancel: ApiRequest = { ...original, method: 'POST', path: { kind: 'function', fn }, rawQuery: `jobid=${encodeURIComponent(`'${key}'`)}`, body: Buffer.alloc(0), contentType: undefined };
+    const cancel: ApiRequest = { ...original, method: 'POST', path: { kind: 'function', fn }, rawQuery: `jobid=${encodeURIComponent(`'${key}'`)}`, body: Buffer.alloc(0), contentType: undefined, undo: true };
     try {
       await this.ctx.router.route(cancel, this.ctx.services);
       return undefined;
@@ -322,7 +322,7 @@ class BatchRun {
   /** Undo a create by deleting it (storage included: an asset's container); says what failed. */
   private async undo(path: ResourcePath, original: ApiRequest, what: string): Promise<UndoLeft | undefined> {
     try {
-      await this.ctx.router.route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined }, this.ctx.services);
+      await this.ctx.router.route({ ...original, method: 'DELETE', path, rawQuery: '', body: Buffer.alloc(0), contentType: undefined, undo: true }, this.ctx.services);
       return undefined;
     } catch (err) {
       // Already gone (a later operation of the changeset deleted it): nothing is left behind.

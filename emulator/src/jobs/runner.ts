@@ -49,6 +49,8 @@ export class JobRunner {
   readonly #work = new Map<string, RunningWork>();
   readonly #drives = new Map<string, Promise<void>>();
   readonly #polls = new Map<string, number>();
+  /** Jobs cancelled `atOnce` under polls:N whose work had not stopped when CancelJob answered. */
+  readonly #cancelsAtOnce = new Set<string>();
   /** Jobs between taking a processing slot and registering their work. */
   #starting = 0;
   #stopped = false;
@@ -102,13 +104,14 @@ export class JobRunner {
   /**
    * CancelJob on a Queued, Scheduled or Processing job: it goes Canceling (its work, if any, is
    * aborted at once), then Canceled once its work has stopped, each move with its task events and
-   * notifications, whatever `jobProgression` says. A job that never ran has no work to wait for,
-   * so it is Canceled before CancelJob answers; a running one too if its work stops within the
-   * read wait (else when it does). Canceled at once keeps the $batch undo's cancel-then-delete of
-   * a job it created (http/batch.ts) working under polls:N. Returns the state of a job that cannot
-   * be canceled (final, or Canceling already: the service answered 400 for both, ams-v2-surface.md §6.2).
+   * notifications. Under polls:N the job is read as Canceling for N polls, as a client polling the
+   * service saw it, and the N-th poll after its work stopped makes it Canceled. Otherwise, and
+   * with `atOnce` (a `$batch` undo cancelling a job it created, so that it can delete it), a job
+   * that never ran is Canceled before CancelJob answers, a running one too if its work stops within
+   * the read wait (else when it does). Returns the state of a job that cannot be canceled (final,
+   * or Canceling already: the service answered 400 for both, ams-v2-surface.md §6.2).
    */
-  async cancel(key: string): Promise<{ notCancelable?: number; missing?: true }> {
+  async cancel(key: string, options: { atOnce?: boolean } = {}): Promise<{ notCancelable?: number; missing?: true }> {
     const now = this.#services.now().toISOString();
     const result = await this.#services.store.transaction((tx): { notCancelable?: number; missing?: true } => {
       const jt = readJob(tx, key);
@@ -122,9 +125,9 @@ export class JobRunner {
     this.#polls.delete(key);
     const work = this.#work.get(key);
     work?.abort.abort(new Error('the job was canceled'));
-    if (!work || (await settled(work.done, this.#readWaitMs))) {
-      await this.#transition(key, JobState.Canceling, (jt, at) => canceled(jt, at, canceledMessage(jt)));
-    }
+    if (this.#pollsPerState !== undefined && !options.atOnce) return {};
+    if (work) this.#cancelsAtOnce.add(key);
+    if (!work || (await settled(work.done, this.#readWaitMs))) await this.#canceled(key);
     return {};
   }
 
@@ -147,6 +150,7 @@ export class JobRunner {
       const pending = [...[...this.#work.values()].map((w) => w.done), ...this.#drives.values()];
       await Promise.race([Promise.allSettled(pending), sleep(5_000, undefined, { ref: false })]);
       this.#polls.clear();
+      this.#cancelsAtOnce.clear();
     } finally {
       this.#paused = false;
     }
@@ -247,11 +251,16 @@ export class JobRunner {
       case JobState.Canceling: {
         const work = this.#work.get(key);
         if (work && !(await settled(work.done, waitMs))) return 'stuck';
-        return this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, canceledMessage(jt)));
+        return this.#canceled(key);
       }
       default:
         return 'stuck';
     }
+  }
+
+  /** Canceling -> Canceled, if the job is still Canceling. */
+  #canceled(key: string): Promise<StepResult> {
+    return this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, canceledMessage(jt)));
   }
 
   /**
@@ -288,8 +297,12 @@ export class JobRunner {
         if (this.#work.get(key)?.done === done) this.#work.delete(key);
         this.#workEnded();
       })
-      // A job canceled while it ran is Canceled once its work has stopped, whoever is watching.
-      .then(() => this.#transition(key, JobState.Canceling, (jt, now) => canceled(jt, now, canceledMessage(jt))))
+      // A job canceled while it ran is Canceled once its work has stopped, whoever is watching;
+      // under polls:N (and not cancelled at once) the polls make it so.
+      .then(() => {
+        const atOnce = this.#cancelsAtOnce.delete(key);
+        return this.#pollsPerState === undefined || atOnce ? this.#canceled(key) : undefined;
+      })
       .then(
         () => undefined,
         (err: unknown) => this.#failed(`job ${key} could not be marked Canceled`, err),

@@ -92,6 +92,7 @@ export function writeTask(tx: Transaction, task: TaskRecord, events: JobEvents):
  * its work would write into a job that no longer exists. Returns the deleted job's key.
  */
 export function deleteJob(tx: Transaction, job: JobRecord): string {
+  if (job.State === JobState.Canceling) throw invalid(`The job '${job.Id}' is Canceling: delete it once it is Canceled`);
   if (!isFinal(job.State)) {
     throw invalid(`The job '${job.Id}' is ${stateName(job.State)}: cancel it first (GET CancelJob?jobid='${encodeURIComponent(job.Id)}') and delete it once it is Canceled`);
   }

@@ -21,6 +21,12 @@ export interface ApiRequest {
   /** Absolute root of the emulator (`http://host:port/`), for origin locator paths. */
   baseUrl: string;
   info: RequestInfo;
+  /**
+   * Set by a `$batch` undo on the requests it sends to take back what a failed changeset did: a
+   * change it makes must be complete when it answers (a job it cancels is Canceled, not Canceling,
+   * so that the delete after it can succeed), whatever the progression flags say.
+   */
+  undo?: true;
 }
 
 export type ApiResult =

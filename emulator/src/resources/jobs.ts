@@ -93,7 +93,7 @@ async function cancelJob(runner: JobRunner, req: ApiRequest, services: Services)
   const id = functionParameters(req.rawQuery).get('jobid');
   if (id === undefined || id === '') throw badRequest("CancelJob requires the parameter jobid, e.g. CancelJob?jobid='nb%3Ajid%3AUUID%3A...'");
   const job = findEntity<JobRecord>(services.store, Job, COLLECTIONS.Jobs, id);
-  const result = await runner.cancel(jobKey(job.Id));
+  const result = await runner.cancel(jobKey(job.Id), { atOnce: req.undo === true });
   if (result.missing) throw notFound(`No Job with Id '${id}' was found`);
   if (result.notCancelable !== undefined) {
     throw badRequest(`The job '${job.Id}' is already ${stateName(result.notCancelable)}; only a Queued, Scheduled or Processing job can be canceled`);

@@ -102,27 +102,42 @@ describe('a failed changeset that deleted an asset for good', () => {
   }, 120_000);
 
   it('undoes a job it created even once the job is under way: canceled, then deleted, with nothing to report', async () => {
-    const input = await createAsset(emu, { Name: 'job input' });
-    const job = {
-      Name: 'undone',
-      'InputMediaAssets@odata.bind': [`${emu.url}Assets('${encodeURIComponent(String(input['Id']))}')`],
-      Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
-    };
-    const res = await emu.ams('POST', '$batch', {
-      body: batchBody(BOUNDARY, [
-        {
-          changeset: [
-            { method: 'POST', url: 'Jobs', headers: JSON_HEADERS, body: JSON.stringify(job) },
-            { method: 'POST', url: 'Assets', headers: JSON_HEADERS, body: JSON.stringify({ Bogus: 1 }) },
-          ],
-        },
-      ]),
-      headers: { 'Content-Type': `multipart/mixed; boundary=${BOUNDARY}`, Accept: 'multipart/mixed' },
-    });
-    const [item] = readBatchResponse(res.headers.get('content-type'), res.text);
-    if (!item || !('changeset' in item)) throw new Error('expected a changeset');
-    expect(item.changeset.map((part) => part.status)).toEqual([400]);
-    expect(item.changeset[0]!.headers['x-ms-emulator-undo']).toBeUndefined();
-    expect((await emu.ams('GET', 'Jobs/$count')).text).toBe('0');
+    await expectJobUndone(emu);
+  }, 60_000);
+
+  it('undoes a job it created under --job-progression polls:N too, where CancelJob holds a job Canceling until polled', async () => {
+    const polled = await startTestEmulator({ jobProgression: { mode: 'polls', pollsPerState: 3 } });
+    try {
+      await expectJobUndone(polled);
+    } finally {
+      await polled.close();
+    }
   }, 60_000);
 });
+
+/** A changeset that creates a job and then fails: the job is canceled and deleted, and the undo says nothing. */
+async function expectJobUndone(emu: TestEmulator): Promise<void> {
+  const input = await createAsset(emu, { Name: 'job input' });
+  const job = {
+    Name: 'undone',
+    'InputMediaAssets@odata.bind': [`${emu.url}Assets('${encodeURIComponent(String(input['Id']))}')`],
+    Tasks: [{ MediaProcessorId: STORAGE_DECRYPTION, TaskBody: taskBody() }],
+  };
+  const res = await emu.ams('POST', '$batch', {
+    body: batchBody(BOUNDARY, [
+      {
+        changeset: [
+          { method: 'POST', url: 'Jobs', headers: JSON_HEADERS, body: JSON.stringify(job) },
+          { method: 'POST', url: 'Assets', headers: JSON_HEADERS, body: JSON.stringify({ Bogus: 1 }) },
+        ],
+      },
+    ]),
+    headers: { 'Content-Type': `multipart/mixed; boundary=${BOUNDARY}`, Accept: 'multipart/mixed' },
+  });
+  const [item] = readBatchResponse(res.headers.get('content-type'), res.text);
+  if (!item || !('changeset' in item)) throw new Error('expected a changeset');
+  expect(item.changeset.map((part) => part.status)).toEqual([400]);
+  expect(item.changeset[0]!.headers['x-ms-emulator-undo']).toBeUndefined();
+  expect((await emu.ams('GET', 'Jobs/$count')).text).toBe('0');
+  expect((await emu.ams('GET', 'Tasks/$count')).text).toBe('0');
+}

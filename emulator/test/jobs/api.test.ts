@@ -154,23 +154,24 @@ describe('reading jobs and tasks', () => {
 });
 
 describe('CancelJob and DELETE', () => {
-  it('cancels a Queued job at once (percent-encoded id); a second cancel is refused clearly', async () => {
+  it('cancels a Queued job (percent-encoded id): Canceling until polls move it on; a second cancel is refused clearly', async () => {
     const jobId = jobIdOf(await postJob(emu, [await inputAsset()], 'minimal'));
     const cancel = await cancelJob(emu, jobId);
     expect(cancel.status, cancel.text).toBe(204);
-    expect(await getJob(emu, jobId)).toMatchObject({ State: 5, EndTime: expect.any(String) });
+    // polls:1000: the job stays Canceling, as the service showed it until the cancellation ended.
+    expect(await getJob(emu, jobId)).toMatchObject({ State: 6 });
     const [task] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
-    expect(task).toMatchObject({ State: 5 });
-    expect(task!.HistoricalEvents.at(-1).Code).toBe('Canceled');
+    expect(task).toMatchObject({ State: 6 });
+    expect(task!.HistoricalEvents.at(-1).Code).toBe('Canceling');
     const again = await cancelJob(emu, jobId);
     expect(again.status).toBe(400);
-    expect(errorMessage(again.body)).toContain('already Canceled');
+    expect(errorMessage(again.body)).toContain('already Canceling');
   });
 
   it('POST CancelJob and the jobId spelling the Java SDK uses', async () => {
     const jobId = jobIdOf(await postJob(emu, [await inputAsset()], 'minimal'));
     expect((await emu.ams('POST', `CancelJob?jobId=${quoted(jobId)}`)).status).toBe(204);
-    expect((await getJob(emu, jobId)).State).toBe(5);
+    expect((await getJob(emu, jobId)).State).toBe(6);
   });
 
   it('CancelJob without a job, with an unknown or malformed one', async () => {
@@ -181,16 +182,27 @@ describe('CancelJob and DELETE', () => {
     expect((await cancelJob(emu, 'junk')).status).toBe(400);
   });
 
-  it('DELETE refuses a job that has not ended, then removes a canceled one and its tasks (not its assets)', async () => {
-    const jobId = jobIdOf(await postJob(emu, [await inputAsset()], 'minimal'));
-    const [output] = await listOf(emu, `${entityPath('Jobs', jobId)}/OutputMediaAssets`);
-    const early = await emu.ams('DELETE', entityPath('Jobs', jobId));
-    expect(early.status).toBe(400);
-    expect(errorMessage(early.body)).toMatch(/is Queued: cancel it first \(GET CancelJob\?jobid='nb%3Ajid%3AUUID%3A/);
-    expect((await cancelJob(emu, jobId)).status).toBe(204);
-    expect((await emu.ams('DELETE', entityPath('Jobs', jobId))).status).toBe(204);
-    expect((await emu.ams('GET', entityPath('Jobs', jobId))).status).toBe(404);
-    expect(await listOf(emu, 'Tasks')).toEqual([]);
-    expect((await emu.ams('GET', entityPath('Assets', String(output!.Id)))).status).toBe(200);
+  it('DELETE refuses a job that has not ended, Canceling included, then removes a canceled one and its tasks (not its assets)', async () => {
+    // polls:1: each read of the job moves it one state, so Canceling is seen and then left.
+    const polled = await startTestEmulator({ jobProgression: { mode: 'polls', pollsPerState: 1 } });
+    try {
+      const input = (await uploadEncryptedAsset(polled, [{ name: 'a.mp4', data: sample(64) }])).assetId;
+      const jobId = jobIdOf(await postJob(polled, [input], 'minimal'));
+      const [output] = await listOf(polled, `${entityPath('Jobs', jobId)}/OutputMediaAssets`);
+      const early = await polled.ams('DELETE', entityPath('Jobs', jobId));
+      expect(early.status).toBe(400);
+      expect(errorMessage(early.body)).toMatch(/is Queued: cancel it first \(GET CancelJob\?jobid='nb%3Ajid%3AUUID%3A/);
+      expect((await cancelJob(polled, jobId)).status).toBe(204);
+      const canceling = await polled.ams('DELETE', entityPath('Jobs', jobId));
+      expect(canceling.status).toBe(400);
+      expect(errorMessage(canceling.body)).toContain('is Canceling: delete it once it is Canceled');
+      expect((await getJob(polled, jobId)).State).toBe(5);
+      expect((await polled.ams('DELETE', entityPath('Jobs', jobId))).status).toBe(204);
+      expect((await polled.ams('GET', entityPath('Jobs', jobId))).status).toBe(404);
+      expect(await listOf(polled, 'Tasks')).toEqual([]);
+      expect((await polled.ams('GET', entityPath('Assets', String(output!.Id)))).status).toBe(200);
+    } finally {
+      await polled.close();
+    }
   });
 });

@@ -12,7 +12,7 @@ import { cancelJob, downloadAsset, getJob, jobIdOf, listOf, postJob, sample, upl
  * a restart in the middle of a job, and storage going away while a job runs. Real Azurite, real HTTP.
  */
 
-const S = { Queued: 0, Scheduled: 1, Processing: 2, Finished: 3, Error: 4, Canceled: 5 };
+const S = { Queued: 0, Scheduled: 1, Processing: 2, Finished: 3, Error: 4, Canceled: 5, Canceling: 6 };
 
 async function stateOf(emu: TestEmulator, jobId: string): Promise<number> {
   return Number((await getJob(emu, jobId)).State);
@@ -94,13 +94,21 @@ describe('polls:N', () => {
   it.each([
     ['Queued', 0],
     ['Scheduled', 2],
-  ] as const)('CancelJob on a %s job: Canceling, then Canceled, each in the job and its task events; a second cancel is 400', async (from, polls) => {
+  ] as const)('CancelJob on a %s job: Canceling for N polls, then Canceled, each in the job and its task events; a second cancel is 400', async (from, polls) => {
     const input = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(1000) }]);
     const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal'));
     for (let i = 0; i < polls; i++) await stateOf(emu, jobId);
     const [before] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
     expect(before!.State).toBe(S[from]);
     expect((await cancelJob(emu, jobId)).status).toBe(204);
+    // polls:2: the first poll after CancelJob reads Canceling (its task too), as a client polling
+    // the service saw it; cancelling it again meanwhile is 400; the second poll reads Canceled.
+    expect(await getJob(emu, jobId)).toMatchObject({ State: S.Canceling, StartTime: null });
+    const [canceling] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
+    expect(canceling!.State).toBe(S.Canceling);
+    const meanwhile = await cancelJob(emu, jobId);
+    expect(meanwhile.status).toBe(400);
+    expect(meanwhile.text).toContain('already Canceling');
     const job = await getJob(emu, jobId);
     expect(job).toMatchObject({ State: S.Canceled, StartTime: null, EndTime: expect.any(String) });
     const [task] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
@@ -118,12 +126,13 @@ describe('polls:N', () => {
     expect(await outputFiles(emu, jobId)).toEqual([]);
   });
 
-  it('CancelJob on a Processing job: Canceled once its work has stopped; a Finished job cannot be canceled', async () => {
+  it('CancelJob on a Processing job: Canceling for N polls, Canceled once its work has stopped; a Finished job cannot be canceled', async () => {
     const input = await uploadEncryptedAsset(emu, [{ name: 'a.mp4', data: sample(2 * 1024 * 1024) }]);
     const jobId = jobIdOf(await postJob(emu, [input.assetId], 'minimal'));
     for (let i = 0; i < 4; i++) await stateOf(emu, jobId);
     expect(await stateOf(emu, jobId)).toBe(S.Processing);
     expect((await cancelJob(emu, jobId)).status).toBe(204);
+    expect(await stateOf(emu, jobId)).toBe(S.Canceling);
     expect(await stateOf(emu, jobId)).toBe(S.Canceled);
     const [task] = await listOf(emu, `${entityPath('Jobs', jobId)}/Tasks`);
     expect(task!.State).toBe(S.Canceled);
