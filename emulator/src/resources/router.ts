@@ -2,7 +2,7 @@ import { Asset, ENTITY_ACTIONS, ENTITY_TYPES, entityTypeOfSet, FUNCTIONS, type E
 import { badRequest, methodNotAllowed, notFound, notImplemented } from '../odata/errors.js';
 import { applyQuery, parseQueryOptions, selectedProperties, type QueryOptions } from '../odata/query/index.js';
 import { canonicalId, checkKey, type ResourcePath } from '../odata/uri.js';
-import { entityPath } from '../odata/urls.js';
+import { entityPath, entityUrl } from '../odata/urls.js';
 import { writeMetadataDocument } from '../odata/metadata-document.js';
 import { collectionOfSet } from '../model/collections.js';
 import type { JsonRecord, StoreReader } from '../store/types.js';
@@ -259,12 +259,12 @@ function navigation(table: RouteTable, req: ApiRequest, services: Services, path
 function links(table: RouteTable, req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'links' }>): ApiResult | Promise<ApiResult> {
   const handler = table.links.get(`${path.type.set}/${path.nav.name}`);
   if (handler) return handler(req, services, path);
-  if (path.type !== Asset) throw badRequest(`$links on ${path.type.set} are not supported: the emulator links Assets to ContentKeys only`);
   // A malformed id anywhere in the request is a 400 before any lookup, as the service answered:
   // 404 is only for a well-formed id that names nothing.
   checkKey(path.type, path.key);
   const target = entityTypeOfSet(path.nav.target);
   if (target && path.targetKey !== undefined) checkKey(target, path.targetKey);
+  if (path.type !== Asset || path.nav.name !== 'ContentKeys') return derivedLinks(table, req, services, path);
   switch (req.method) {
     case 'GET':
     case 'HEAD':
@@ -277,6 +277,32 @@ function links(table: RouteTable, req: ApiRequest, services: Services, path: Ext
     default:
       throw methodNotAllowed(`${req.method} is not allowed on $links; use GET, POST or DELETE`);
   }
+}
+
+/**
+ * `$links` of a navigation the model derives rather than keeps as a link (an asset's ParentAssets,
+ * Files or Locators, a job's Tasks): GET lists the related entities' URIs, as WCF Data Services
+ * answered `$links` of any navigation property. They change only through the entities themselves,
+ * so nothing else is allowed.
+ */
+async function derivedLinks(table: RouteTable, req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'links' }>): Promise<ApiResult> {
+  const resolver = table.navigations.get(`${path.type.set}/${path.nav.name}`);
+  if (!resolver) throw notImplemented(`${path.type.set}('<id>')/$links/${path.nav.name} is not implemented by the emulator`);
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw methodNotAllowed(`${path.type.set}('<id>')/$links/${path.nav.name} can only be read (GET): these links follow from the ${path.nav.target} themselves`);
+  }
+  await handlersOf(table, path.type).beforeRead?.(req, services, path.key);
+  const source = findRecord(table, path.type, path.key, services);
+  const target = ENTITY_TYPES.find((t) => t.set === path.nav.target)!;
+  let ids = resolver(services.store, source, services).map((record) => String(record[target.key]));
+  if (path.targetKey !== undefined) {
+    const wanted = canonicalId(target, path.targetKey);
+    ids = ids.filter((id) => canonicalId(target, id) === wanted);
+    if (ids.length === 0) throw notFound(`The ${target.name} '${path.targetKey}' is not among the ${path.nav.name} of the ${path.type.name} '${path.key}'`);
+  }
+  const single = path.targetKey !== undefined || !path.nav.many;
+  if (single && ids.length === 0) throw notFound(`${path.type.name} '${path.key}' has no ${path.nav.name}`);
+  return { kind: 'links', type: path.type, nav: path.nav, uris: ids.map((id) => entityUrl(req.serviceRoot, target, id)), single };
 }
 
 function allow(method: HttpMethod, allowed: readonly HttpMethod[]): void {
