@@ -83,7 +83,10 @@ function logRequest(options: AppOptions, req: Request, res: Response): void {
   const latencyMs = Math.round((performance.now() - l.startedAt) * 10) / 10;
   const info = requestInfo(req, res);
   const { path } = splitUrl(req.originalUrl);
-  if (!isWatchPoll(req.method, path, req.get(WATCH_HEADER))) options.requests.add({ time: new Date().toISOString(), method: req.method, path: path.slice(0, 500), status: res.statusCode, latencyMs, requestId: l.requestId, client: info.client });
+  if (!isWatchPoll(req.method, path, req.get(WATCH_HEADER))) {
+    const range = req.get('range');
+    options.requests.add({ time: new Date().toISOString(), method: req.method, path: path.slice(0, 500), status: res.statusCode, latencyMs, requestId: l.requestId, client: info.client, ...(range ? { range: range.slice(0, 200) } : {}) });
+  }
   options.accessLog?.(`${req.socket.remoteAddress ?? '-'} "${req.method} ${req.originalUrl.slice(0, 300)}" ${res.statusCode} ${latencyMs}ms ${l.requestId}`);
   options.debugLog?.({
     time: new Date().toISOString(),

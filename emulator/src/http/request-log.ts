@@ -7,6 +7,8 @@ export interface RequestLogEntry {
   latencyMs: number;
   requestId: string;
   client: string;
+  /** The request's Range header, when it had one (a player seeking, a resumed download). */
+  range?: string;
   /** Set when Node's HTTP parser refused the request before the API saw it: what could not be parsed. */
   rejectedByParser?: string;
 }

@@ -96,7 +96,7 @@ describe('reset', () => {
 });
 
 describe('requests', () => {
-  it('keeps the last N calls with method, path, status, latency, request id and client', async () => {
+  it('keeps the last N calls with method, path, status, latency, request id, client and Range', async () => {
     await emu.admin('DELETE', 'requests');
     const responses = [];
     for (let i = 0; i < 7; i++) responses.push(await emu.ams('GET', i % 2 ? 'Assets' : "Assets('bad')", { headers: { 'User-Agent': `agent-${i}` } }));
@@ -117,6 +117,10 @@ describe('requests', () => {
       expect(e.latencyMs).toBeGreaterThanOrEqual(0);
       expect(Date.parse(e.time)).not.toBeNaN();
     }
+    // A Range header is kept with its call (a player's seek on the origin shows where it went).
+    expect(entries.every((e) => !('range' in e))).toBe(true);
+    await emu.ams('GET', 'Assets', { headers: { Range: 'bytes=1024-' } });
+    expect(((await emu.admin('GET', 'requests')).body.requests as JsonBody[]).at(-1)).toMatchObject({ path: '/api/Assets', range: 'bytes=1024-' });
     expect((await emu.admin('DELETE', 'requests')).status).toBe(204);
     const cleared = (await emu.admin('GET', 'requests')).body.requests as JsonBody[];
     expect(cleared.map((e) => `${e.method} ${e.path}`)).toEqual(['DELETE /_emulator/requests']);

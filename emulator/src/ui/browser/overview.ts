@@ -81,7 +81,8 @@ export class OverviewView {
           { id: `req-${str(r['requestId'])}`, class: Number(r['status']) >= 400 ? 'err' : '', tabindex: -1 },
           h('td', {}, time(str(r['time']))),
           h('td', {}, str(r['method'])),
-          h('td', { class: 'mono' }, str(r['path'])),
+          // A ranged request (a player seeking) says where it went when the path is hovered.
+          h('td', { class: 'mono', ...(r['range'] ? { title: `Range: ${str(r['range'])}` } : {}) }, str(r['path'])),
           h('td', {}, str(r['status'])),
           h('td', {}, str(r['latencyMs'])),
           h('td', { class: 'mono clip', title: str(r['client']) }, str(r['client'])),
