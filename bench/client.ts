@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { AmsClient, download, uploadEncrypted } from '../client/src/index.js';
 import { startEmulatorProcess, type EmulatorProcess } from './lib/emulator-process.js';
-import { createScratchDir, firstDifference, writeRandomFile } from './lib/files.js';
+import { createScratchDir, firstDifference, settleDisk, writeRandomFile } from './lib/files.js';
 import { measurePeakRss } from './lib/peak-rss.js';
 import { plainDownload, plainUpload } from './lib/plain-transfer.js';
 import { describeRounds, formatResult, machineLine, MiB, mib, mibPerSecond, resultOfRounds } from './lib/report.js';
@@ -36,8 +36,9 @@ interface Measured {
   peakRss: number;
 }
 
-/** One timed phase, from a collected heap, with its own peak RSS. */
+/** One timed phase, from a collected heap and a settled disk, with its own peak RSS. */
 async function measure(work: () => Promise<unknown>): Promise<Measured> {
+  settleDisk();
   collectGarbage();
   const rss = measurePeakRss();
   const seconds = await timeOnce(work);

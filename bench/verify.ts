@@ -29,7 +29,7 @@ import { AmsCtr, contentKeyChecksum, formatIv, formatKeyId, randomIv, wrapConten
 import { startEmulator, type RunningEmulator } from '../emulator/src/server.js';
 import { createBlobStorage } from '../emulator/src/storage/blob-storage.js';
 import { runThreadedPass } from '../emulator/src/verify/threaded-pass.js';
-import { createScratchDir } from './lib/files.js';
+import { createScratchDir, settleDisk } from './lib/files.js';
 import { mp4LikeSource } from './lib/mp4-like.js';
 import { describeRounds, formatResult, machineLine, mib, MiB, resultOfRounds } from './lib/report.js';
 import { interleavedRounds, ratiosOf } from './lib/timing.js';
@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     const uploadStarted = Date.now();
     const file = await uploadEncrypted(api, emulator.url);
     print(`uploaded ${mib(SIZE)} in ${((Date.now() - uploadStarted) / 1000).toFixed(1)} s (${file.container}/${file.name})`);
+    // The upload left its gigabyte dirty in the page cache: written back now, not in some round.
+    settleDisk();
     const admin = `${emulator.baseUrl}_emulator/`;
     const fileRef = encodeURIComponent(file.id);
     const expectSha256 = async (sha256: string | null): Promise<void> => {
