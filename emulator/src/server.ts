@@ -23,6 +23,7 @@ import { keyDeliveryRouter } from './keydelivery/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
 import { checkFfmpeg } from './jobs/encoders/ffmpeg.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
+import type { RsaKeyPair } from '../../client/src/crypto/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
 import { startSupervisedAzurite, type AzuriteChildStatus } from './storage/azurite-supervisor.js';
 import type { ForkedAzurite } from './storage/azurite-process.js';
@@ -69,6 +70,11 @@ export interface StartAhead {
    * process, ended otherwise.
    */
   azuriteChild?: ForkedAzurite;
+  /**
+   * A key pair for the protection key a start-up in an empty data directory (or in memory)
+   * creates, being made on the thread pool while this module loads (secrets/key-pair.ts).
+   */
+  protectionKeyPair?: Promise<RsaKeyPair>;
 }
 
 /**
@@ -107,7 +113,7 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}, ahe
     const opening = openStorage(config, ahead.azuriteChild);
     cleanup.push(async () => (await opening).azurite?.stop());
     // Both settle before either failure is thrown: nothing may still be writing once undo() runs.
-    const [secretsOutcome, storageOutcome] = await Promise.allSettled([loadOrCreateSecrets(config.location), opening]);
+    const [secretsOutcome, storageOutcome] = await Promise.allSettled([loadOrCreateSecrets(config.location, ahead.protectionKeyPair), opening]);
     if (secretsOutcome.status === 'rejected') throw secretsOutcome.reason;
     if (storageOutcome.status === 'rejected') throw storageOutcome.reason;
     const [secrets, opened] = [secretsOutcome.value, storageOutcome.value];
