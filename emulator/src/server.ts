@@ -101,17 +101,26 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}, ahe
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
-    const store = await openStore({ directory: config.location, schema: MODEL_SCHEMA, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars });
+    // Storage starts as soon as the store holds the data directory's lock (so no second Azurite
+    // opens a locked directory's blobs), and runs while the store reads its state and the secrets
+    // load: with thousands of assets both the state and Azurite's own metadata take a while.
+    let opening: ReturnType<typeof openStorage> | undefined;
+    const stopStorage = async () => (await opening)?.azurite?.stop();
+    const onLocked = () => {
+      opening = openStorage(config, ahead.azuriteChild);
+      // Awaited below, or by stopStorage if the store's open fails first: never left unhandled.
+      opening.catch(() => undefined);
+      return { stop: stopStorage };
+    };
+    const store = await openStore({ directory: config.location, schema: MODEL_SCHEMA, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars, onLocked });
     cleanup.push(() =>
       store.close().catch((err: unknown) => {
         storeCloseFailure = err;
       }),
     );
-    // Storage starts once the store holds the data directory's lock (so no second Azurite opens
-    // a locked directory's blobs), and starts while the secrets load: the embedded Azurite's start
-    // is the longest step of a start-up, and a first one also creates the protection key.
-    const opening = openStorage(config, ahead.azuriteChild);
-    cleanup.push(async () => (await opening).azurite?.stop());
+    // After the store's close in this list, so undo() stops Azurite before the lock is let go.
+    cleanup.push(stopStorage);
+    if (opening === undefined) throw new Error('the store opened without reporting its lock: storage was not started');
     // Both settle before either failure is thrown: nothing may still be writing once undo() runs.
     const [secretsOutcome, storageOutcome] = await Promise.allSettled([loadOrCreateSecrets(config.location, ahead.protectionKeyPair), opening]);
     if (secretsOutcome.status === 'rejected') throw secretsOutcome.reason;
