@@ -62,6 +62,16 @@ describe('protection certificate', () => {
     expect(cert.certificatePem).toMatch(/^-----BEGIN CERTIFICATE-----/);
   });
 
+  it('is made around a key pair made ahead, when given one, and signed by it', () => {
+    const keyPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const made = createProtectionCertificate({ keyPair });
+    const x509 = new X509Certificate(made.der);
+    expect(x509.publicKey.export({ type: 'spki', format: 'der' })).toEqual(keyPair.publicKey.export({ type: 'spki', format: 'der' }));
+    expect(x509.verify(keyPair.publicKey)).toBe(true);
+    expect(x509.checkPrivateKey(createPrivateKey(made.privateKeyPem))).toBe(true);
+    expect(createPrivateKey(made.privateKeyPem).export({ type: 'pkcs8', format: 'der' })).toEqual(keyPair.privateKey.export({ type: 'pkcs8', format: 'der' }));
+  });
+
   it('takes the common name and validity asked for', () => {
     const small = createProtectionCertificate({ commonName: 'test-cert', validYears: 1, bits: 1024 });
     const x509 = new X509Certificate(small.der);

@@ -245,8 +245,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     // modules on the other core meanwhile (it opens the data directory only once the store holds
     // its lock). Together they are most of a start-up.
     azuriteChild = forkAhead(parsed.config);
+    // Likewise a first start-up's protection key pair (a quarter of a second of RSA), on the thread
+    // pool while the main thread loads the server; only written once the store holds the lock.
+    const keys = await import('./secrets/key-pair.js');
+    const protectionKeyPair = keys.willCreateProtectionKey(parsed.config.location) ? keys.generateProtectionKeyPair() : undefined;
     const { startEmulator } = await import('./server.js');
-    emulator = await startEmulator(parsed.config, azuriteChild ? { azuriteChild } : {});
+    emulator = await startEmulator(parsed.config, { ...(azuriteChild ? { azuriteChild } : {}), ...(protectionKeyPair ? { protectionKeyPair } : {}) });
   } catch (err) {
     azuriteChild?.discard();
     process.stderr.write(`ams-emulator: ${(err as Error).message}\n`);

@@ -23,6 +23,7 @@ import { keyDeliveryRouter } from './keydelivery/index.js';
 import { NO_EVENTS, type Services } from './app/services.js';
 import { checkFfmpeg } from './jobs/encoders/ffmpeg.js';
 import { loadOrCreateSecrets } from './secrets/index.js';
+import type { RsaKeyPair } from '../../client/src/crypto/index.js';
 import { startEmbeddedAzurite } from './storage/azurite.js';
 import { startSupervisedAzurite, type AzuriteChildStatus } from './storage/azurite-supervisor.js';
 import type { ForkedAzurite } from './storage/azurite-process.js';
@@ -69,6 +70,11 @@ export interface StartAhead {
    * process, ended otherwise.
    */
   azuriteChild?: ForkedAzurite;
+  /**
+   * A key pair for the protection key a start-up in an empty data directory (or in memory)
+   * creates, being made on the thread pool while this module loads (secrets/key-pair.ts).
+   */
+  protectionKeyPair?: Promise<RsaKeyPair>;
 }
 
 /**
@@ -95,19 +101,28 @@ export async function startEmulator(overrides: Partial<EmulatorConfig> = {}, ahe
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
-    const store = await openStore({ directory: config.location, schema: MODEL_SCHEMA, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars });
+    // Storage starts as soon as the store holds the data directory's lock (so no second Azurite
+    // opens a locked directory's blobs), and runs while the store reads its state and the secrets
+    // load: with thousands of assets both the state and Azurite's own metadata take a while.
+    let opening: ReturnType<typeof openStorage> | undefined;
+    const stopStorage = async () => (await opening)?.azurite?.stop();
+    const onLocked = () => {
+      opening = openStorage(config, ahead.azuriteChild);
+      // Awaited below, or by stopStorage if the store's open fails first: never left unhandled.
+      opening.catch(() => undefined);
+      return { stop: stopStorage };
+    };
+    const store = await openStore({ directory: config.location, schema: MODEL_SCHEMA, moveCorruptStateAside: config.moveCorruptStateAside, writeRetryMs: config.limits.storeRetryMs, maxStateChars: config.limits.maxStateChars, onLocked });
     cleanup.push(() =>
       store.close().catch((err: unknown) => {
         storeCloseFailure = err;
       }),
     );
-    // Storage starts once the store holds the data directory's lock (so no second Azurite opens
-    // a locked directory's blobs), and starts while the secrets load: the embedded Azurite's start
-    // is the longest step of a start-up, and a first one also creates the protection key.
-    const opening = openStorage(config, ahead.azuriteChild);
-    cleanup.push(async () => (await opening).azurite?.stop());
+    // After the store's close in this list, so undo() stops Azurite before the lock is let go.
+    cleanup.push(stopStorage);
+    if (opening === undefined) throw new Error('the store opened without reporting its lock: storage was not started');
     // Both settle before either failure is thrown: nothing may still be writing once undo() runs.
-    const [secretsOutcome, storageOutcome] = await Promise.allSettled([loadOrCreateSecrets(config.location), opening]);
+    const [secretsOutcome, storageOutcome] = await Promise.allSettled([loadOrCreateSecrets(config.location, ahead.protectionKeyPair), opening]);
     if (secretsOutcome.status === 'rejected') throw secretsOutcome.reason;
     if (storageOutcome.status === 'rejected') throw storageOutcome.reason;
     const [secrets, opened] = [secretsOutcome.value, storageOutcome.value];
@@ -222,13 +237,25 @@ async function openStorage(config: EmulatorConfig, forked: ForkedAzurite | undef
     if (config.embeddedAzurite === 'child-process') {
       // A child can die on its own (kill -9, OOM): the supervisor starts another in its place.
       const azurite = await startSupervisedAzurite(options, { log: (line) => process.stderr.write(`ams-emulator: ${line}\n`), ...(forked ? { forked } : {}) });
-      return { storage: createBlobStorage(azurite.connectionString), azurite, azuriteStatus: () => azurite.status() };
+      return { storage: warmed(createBlobStorage(azurite.connectionString)), azurite, azuriteStatus: () => azurite.status() };
     }
     const azurite = await startEmbeddedAzurite(options);
-    return { storage: createBlobStorage(azurite.connectionString), azurite };
+    return { storage: warmed(createBlobStorage(azurite.connectionString)), azurite };
   } catch (err) {
     throw new StartupError(`the embedded Azurite could not start: ${(err as Error).message}`, err);
   }
+}
+
+/**
+ * Pings a just-started embedded Azurite without waiting for it. A start-up ends at the first healthy
+ * answer, whose ping is the first request either side has made: its first run through Azurite's
+ * handlers and the emulator's signing and connection cost 40-50 ms. Sent now, that runs while the
+ * start-up finishes and its banner is read, and leaves a kept-alive connection for the health check.
+ * Its outcome does not matter: health pings again and reports what it finds.
+ */
+function warmed(storage: BlobStorage): BlobStorage {
+  storage.ping().catch(() => undefined);
+  return storage;
 }
 
 /** The same storage, handing clients URLs under `endpoint` (signatures do not depend on the host). */

@@ -72,8 +72,9 @@ export function certificatePublicKey(input: CertificateInput): KeyObject {
  * which Node 20 cannot do. (forge's own RSA signing, in JavaScript, was half a second of every
  * first start-up on 2 cores.)
  */
-export function createProtectionCertificate(options: { commonName?: string; validYears?: number; bits?: number } = {}): ProtectionCertificate {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: options.bits ?? 2048 });
+export function createProtectionCertificate(options: { commonName?: string; validYears?: number; bits?: number; keyPair?: RsaKeyPair } = {}): ProtectionCertificate {
+  // A key pair made ahead (e.g. off the main thread while a start-up loads its modules), or one now.
+  const { privateKey, publicKey } = options.keyPair ?? generateKeyPairSync('rsa', { modulusLength: options.bits ?? 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const forge = loadForge();
   const cert = forge.pki.createCertificate();
@@ -97,6 +98,12 @@ export function createProtectionCertificate(options: { commonName?: string; vali
   cert.signature = sign('sha256', tbs, privateKey).toString('binary');
   const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
   return fromParts(der, privateKeyPem);
+}
+
+/** An RSA key pair as Node's `generateKeyPair('rsa', ...)` gives it. */
+export interface RsaKeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
 }
 
 /** forge's TBSCertificate builder: in its JavaScript, missing from its typings. */

@@ -23,5 +23,5 @@ export {
 export {
   loadCertificate, certificateDer, certificateThumbprint, certificateToBase64Der, certificatePublicKey,
   createProtectionCertificate, loadProtectionCertificatePem, loadProtectionCertificatePfx,
-  type CertificateInput, type ProtectionCertificate,
+  type CertificateInput, type ProtectionCertificate, type RsaKeyPair,
 } from './certificate.js';

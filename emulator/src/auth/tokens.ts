@@ -1,7 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
-import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import type { AuthMode } from '../config.js';
 import { AAD_RESOURCE, ACS_SCOPE, DEV_CLIENT_ID, DEV_CLIENT_SECRET, TOKEN_ISSUER, TOKEN_LIFETIME_SECONDS } from './credentials.js';
+
+/**
+ * jose on first use (its ~45 ES modules were a tenth of a start-up's module load): an import is
+ * cached by the module loader, so later calls cost a lookup. Tokens are signed and verified
+ * asynchronously anyway.
+ */
+type Jose = typeof import('jose');
+const loadJose = (): Promise<Jose> => import('jose');
 
 /**
  * The emulator's tokens: HS256 JWTs signed with a key kept in the data directory, so a token a
@@ -25,6 +32,7 @@ export function createTokenIssuer(key: Uint8Array, mode: AuthMode): TokenIssuer 
     async issue(clientId, audience, now = new Date()) {
       const iat = Math.floor(now.getTime() / 1000);
       const exp = iat + TOKEN_LIFETIME_SECONDS;
+      const { SignJWT } = await loadJose();
       const token = await new SignJWT({ appid: clientId, [AUTH_MODE_CLAIM]: mode })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(TOKEN_ISSUER)
@@ -37,11 +45,12 @@ export function createTokenIssuer(key: Uint8Array, mode: AuthMode): TokenIssuer 
       return { token, expiresIn: TOKEN_LIFETIME_SECONDS, expiresOn: exp, notBefore: iat - 300 };
     },
     async verify(token) {
+      const jose = await loadJose();
       let payload;
       try {
-        ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: TOKEN_ISSUER, audience: [ACS_SCOPE, AAD_RESOURCE, `${AAD_RESOURCE}/`] }));
+        ({ payload } = await jose.jwtVerify(token, key, { algorithms: ['HS256'], issuer: TOKEN_ISSUER, audience: [ACS_SCOPE, AAD_RESOURCE, `${AAD_RESOURCE}/`] }));
       } catch (err) {
-        throw new Error(describeTokenError(err, token));
+        throw new Error(describeTokenError(jose, err, token));
       }
       const issuedUnder = payload[AUTH_MODE_CLAIM];
       if (issuedUnder !== mode) {
@@ -52,7 +61,8 @@ export function createTokenIssuer(key: Uint8Array, mode: AuthMode): TokenIssuer 
   };
 }
 
-function describeTokenError(err: unknown, token: string): string {
+function describeTokenError(jose: Jose, err: unknown, token: string): string {
+  const { errors } = jose;
   if (err instanceof errors.JWTExpired) return 'the access token has expired: get a new one from the token endpoint';
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'aud') return `the access token is for another audience: request it with resource=${AAD_RESOURCE} or scope=${ACS_SCOPE}`;
@@ -61,7 +71,7 @@ function describeTokenError(err: unknown, token: string): string {
     return `the access token's ${err.claim} claim is not valid`;
   }
   if (err instanceof errors.JOSEAlgNotAllowed) {
-    const alg = algorithmOf(token);
+    const alg = algorithmOf(jose, token);
     return alg === undefined || alg.toLowerCase() === 'none'
       ? 'the access token is unsigned ("alg": "none"): the emulator accepts only its own HS256 tokens'
       : `the access token is signed with ${JSON.stringify(alg.slice(0, 40))}: the emulator signs and accepts only HS256 (get a token from its token endpoint)`;
@@ -71,9 +81,9 @@ function describeTokenError(err: unknown, token: string): string {
   return 'the access token is not valid';
 }
 
-function algorithmOf(token: string): string | undefined {
+function algorithmOf(jose: Jose, token: string): string | undefined {
   try {
-    const alg = decodeProtectedHeader(token).alg;
+    const alg = jose.decodeProtectedHeader(token).alg;
     return typeof alg === 'string' ? alg : undefined;
   } catch {
     return undefined;

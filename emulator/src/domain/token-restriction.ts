@@ -1,5 +1,4 @@
 import { createHmac, createPublicKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
-import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 
 /**
  * The TokenRestrictionTemplate of a token-restricted content key authorization (ams-v2-surface.md
@@ -161,6 +160,8 @@ const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
 const RSA_ALGS = ['RS256', 'RS384', 'RS512'];
 
 async function verifyJwt(template: TokenRestrictionTemplate, token: string): Promise<Verified> {
+  // jose on first use, not at start-up (its ~45 ES modules): the module loader caches the import.
+  const { compactVerify, decodeProtectedHeader, errors: joseErrors } = await import('jose');
   let alg: string | undefined;
   try {
     alg = decodeProtectedHeader(token).alg;

@@ -6,8 +6,10 @@ import {
   loadProtectionCertificatePem,
   toPrivateKey,
   type ProtectionCertificate,
+  type RsaKeyPair,
 } from '../../../client/src/crypto/index.js';
 import type { KeyObject } from 'node:crypto';
+import { PROTECTION_KEY_FILE, generateProtectionKeyPair } from './key-pair.js';
 
 /**
  * The emulator's secrets: the protection certificate with its private key (one for every content
@@ -22,16 +24,22 @@ export interface Secrets {
 }
 
 const CERT_FILE = 'protection-certificate.pem';
-const KEY_FILE = 'protection-key.pem';
+const KEY_FILE = PROTECTION_KEY_FILE;
 const TOKEN_KEY_FILE = 'token-signing.key';
 
-export async function loadOrCreateSecrets(directory: string | undefined): Promise<Secrets> {
-  if (!directory) return fromParts(createProtectionCertificate(), randomBytes(32));
+/**
+ * The directory's secrets, created (and saved) when it has none. `keyPair`: one made ahead
+ * (key-pair.ts) for a protection key this will create; unused when the directory has one. Call it
+ * only while holding the directory's lock: it writes there.
+ */
+export async function loadOrCreateSecrets(directory: string | undefined, keyPair?: Promise<RsaKeyPair>): Promise<Secrets> {
+  const newCertificate = async () => createProtectionCertificate({ keyPair: await (keyPair ?? generateProtectionKeyPair()) });
+  if (!directory) return fromParts(await newCertificate(), randomBytes(32));
   await mkdir(directory, { recursive: true });
   const protection = await loadOrCreate(
     async () => loadProtectionCertificatePem(await readFile(join(directory, CERT_FILE), 'utf8'), await readFile(join(directory, KEY_FILE), 'utf8')),
     async () => {
-      const created = createProtectionCertificate();
+      const created = await newCertificate();
       await writePrivate(join(directory, KEY_FILE), created.privateKeyPem);
       await writeFile(join(directory, CERT_FILE), created.certificatePem);
       return created;

@@ -1,6 +1,6 @@
 import { mkdir, unlink } from 'node:fs/promises';
 import { describeError, errorCode, inDirectory, journalFileName, listJournals, SNAPSHOT_FILE } from './files.js';
-import type { Durability, StoreStartup } from './instrumented.js';
+import type { Durability, LockedWork, StoreStartup } from './instrumented.js';
 import { JournalFile, type JournalCounters } from './journal.js';
 import { DirectoryLock } from './lock.js';
 import { Mutex } from './mutex.js';
@@ -19,6 +19,7 @@ export interface FilePersistenceOptions {
   readonly durability: Durability;
   readonly compactionMinBytes: number;
   readonly schema: RecordSchema;
+  readonly onLocked?: () => LockedWork;
 }
 
 /**
@@ -76,7 +77,9 @@ export class FilePersistence implements Persistence {
       throw new StoreOpenError('io', `cannot create the data directory ${directory}: ${describeError(error)}`);
     }
     const lock = await DirectoryLock.acquire(directory);
+    let lockedWork: LockedWork | undefined;
     try {
+      lockedWork = options.onLocked?.();
       const snapshot = new SnapshotFile(inDirectory(directory, SNAPSHOT_FILE), { fsync: options.durability === 'fsync', schemaVersion: options.schema.version });
       let movedAside: string[] = [];
       let recovered: RecoveredState;
@@ -99,6 +102,8 @@ export class FilePersistence implements Persistence {
       };
       return { persistence, state: recovered.state, startup };
     } catch (error) {
+      // What ran under the lock ends before the lock does.
+      await lockedWork?.stop().catch(() => undefined);
       await lock.release().catch(() => undefined);
       throw error;
     }

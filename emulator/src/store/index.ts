@@ -8,7 +8,7 @@ import { BASE_SCHEMA } from './types.js';
 export { BASE_SCHEMA, StoreFullError, StoreOpenError, StoreWriteError } from './types.js';
 export { defineIndex, propertyIndex, type IndexDef } from './indexes.js';
 export type { Json, JsonRecord, OpenStoreOptions, RecordSchema, Store, StoreReader, Transaction } from './types.js';
-export type { Durability, InstrumentedStore, LockInfo, StoreOptions, StoreStartup, StoreStats } from './instrumented.js';
+export type { Durability, InstrumentedStore, LockedWork, LockInfo, StoreOptions, StoreStartup, StoreStats } from './instrumented.js';
 
 /**
  * Open the emulator's state: in memory when `directory` is undefined, else in that directory
@@ -20,6 +20,7 @@ export type { Durability, InstrumentedStore, LockInfo, StoreOptions, StoreStartu
  */
 export async function openStore(options: StoreOptions): Promise<InstrumentedStore> {
   if (options.directory === undefined) {
+    options.onLocked?.();
     return new StateStore(
       new State(),
       new MemoryPersistence(),
@@ -37,6 +38,7 @@ export async function openStore(options: StoreOptions): Promise<InstrumentedStor
     durability: options.durability ?? 'process',
     compactionMinBytes,
     schema: options.schema ?? BASE_SCHEMA,
+    ...(options.onLocked ? { onLocked: options.onLocked } : {}),
   });
   return new StateStore(state, persistence, startup, { writeRetryMs: options.writeRetryMs, maxStateChars: options.maxStateChars });
 }

@@ -35,6 +35,18 @@ export interface StoreOptions extends OpenStoreOptions {
    * quarter of the longest string V8 can build, so a snapshot can always be written and read.
    */
   maxStateChars?: number;
+  /**
+   * Told once the directory's lock is held, before its state is read, so what may run only under
+   * the lock (the embedded Azurite, on the directory's blobs) starts while the state loads rather
+   * than after. Should the open fail after that, the `stop()` it returned settles before the lock
+   * is let go. In memory (no directory, no lock) it is told at once.
+   */
+  onLocked?: () => LockedWork;
+}
+
+/** What a caller started under a store's lock (StoreOptions.onLocked). */
+export interface LockedWork {
+  stop(): Promise<unknown>;
 }
 
 export interface StoreStartup {

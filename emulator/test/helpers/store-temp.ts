@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { openStore, StoreOpenError, type OpenStoreOptions } from '../../src/store/index.js';
+import { openStore, StoreOpenError, type StoreOptions } from '../../src/store/index.js';
 
 /** Temp directories for store tests, removed by `cleanup()` (call it in afterEach/afterAll). */
 export function tempDirs(): { make(): string; cleanup(): void } {
@@ -20,7 +20,7 @@ export function tempDirs(): { make(): string; cleanup(): void } {
 }
 
 /** Open a store that must refuse to open, and return the refusal (a store that did open is closed). */
-export async function openRefusal(options: OpenStoreOptions): Promise<StoreOpenError> {
+export async function openRefusal(options: StoreOptions): Promise<StoreOpenError> {
   const error: unknown = await openStore(options).then(
     async (store) => {
       await store.close();

@@ -132,6 +132,47 @@ describe('store directory lock', () => {
     await store.close();
   });
 
+  it('tells onLocked once the lock is held, before the state is read', async () => {
+    const dir = temp.make();
+    writeFileSync(path.join(dir, 'state.json'), '{');
+    const lockHeld: boolean[] = [];
+    const error: unknown = await openStore({
+      directory: dir,
+      onLocked: () => {
+        // Told although the state then proves corrupt: before it was read.
+        lockHeld.push(existsSync(lockPath(dir)));
+        return { stop: async () => undefined };
+      },
+    }).catch((thrown: unknown) => thrown);
+    expect((error as { reason?: string }).reason).toBe('corrupt');
+    expect(lockHeld).toEqual([true]);
+  });
+
+  it('stops what onLocked started before it lets go of the lock of an open that fails', async () => {
+    const dir = temp.make();
+    writeFileSync(path.join(dir, 'state.json'), '{');
+    let lockHeldAtStop: boolean | undefined;
+    const error = await openRefusal({
+      directory: dir,
+      onLocked: () => ({
+        stop: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          lockHeldAtStop = existsSync(lockPath(dir));
+        },
+      }),
+    });
+    expect(error.reason).toBe('corrupt');
+    expect(lockHeldAtStop).toBe(true);
+    expect(existsSync(lockPath(dir))).toBe(false);
+  });
+
+  it('tells onLocked at once in memory, where there is no lock', async () => {
+    let told = 0;
+    const store = await openStore({ onLocked: () => ((told += 1), { stop: async () => undefined }) });
+    expect(told).toBe(1);
+    await store.close();
+  });
+
   it('does not hold the lock after a refused open', async () => {
     const dir = temp.make();
     writeFileSync(path.join(dir, 'state.json'), '{');
