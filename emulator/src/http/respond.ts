@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import {
   writeAtomEntry,
   writeAtomError,
@@ -39,17 +39,17 @@ export interface Rendered {
 }
 
 /** Write a handler's result in the client's format. */
-export function writeResult(res: Response, ctx: ResponseContext, result: ApiResult): void {
+export function writeResult(res: ServerResponse, ctx: ResponseContext, result: ApiResult): void {
   writeRendered(res, renderResult(ctx, result));
 }
 
 /** An OData error body in the client's format. */
-export function writeError(res: Response, format: WireFormat, status: number, code: string, message: string, head = false): void {
+export function writeError(res: ServerResponse, format: WireFormat, status: number, code: string, message: string, head = false): void {
   writeRendered(res, renderError(format, status, code, message, head));
 }
 
-export function writeRendered(res: Response, rendered: Rendered): void {
-  res.status(rendered.status);
+export function writeRendered(res: ServerResponse, rendered: Rendered): void {
+  res.statusCode = rendered.status;
   for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
   res.end(rendered.body);
 }
