@@ -17,7 +17,8 @@ import { isWatchPoll, WATCH_HEADER, type RequestLog } from './request-log.js';
 import { legacyRootRedirect } from './legacy-root.js';
 import { header, locals, requestInfo, requestUrl } from './request-context.js';
 import { tokenRouter } from './token-endpoints.js';
-import { sequence, type Middleware } from './sequence.js';
+import { readApiBody } from './request-body.js';
+import { sequence } from './sequence.js';
 
 export interface AppOptions {
   services: Services;
@@ -54,12 +55,11 @@ export function createApp(options: AppOptions): AppListener {
   const { services } = options;
   const faults = options.faults ?? new FaultInjector();
   const onError = errorHandler(options.logError);
-  const raw = express.raw({ type: () => true, limit: services.config.limits.maxBodyBytes }) as Middleware<IncomingMessage, ServerResponse>;
   const api = sequence<IncomingMessage, ServerResponse>([
     requestTimeout(services.config.limits.requestTimeoutMs),
     faultMiddleware(faults),
     refuseDeclaredOversizedBody(services.config.limits.maxBodyBytes),
-    raw,
+    readApiBody(services.config.limits.maxBodyBytes),
     apiHandler(services, options.tokens, options.logError, options.router),
   ]);
 
