@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StrictRefusal } from '../domain/deviations.js';
 import { recordFinding, type RequestInfo } from '../domain/findings.js';
 import { ODataError, badRequest, methodNotAllowed, notFound } from '../odata/errors.js';
@@ -13,7 +13,7 @@ import { executeBatch } from './batch.js';
 import type { ErrorLogger } from './error-handler.js';
 import { writeRendered, writeResult } from './respond.js';
 import { recordRefusal } from './strict-refusal.js';
-import { locals, requestInfo, serviceRootOf } from './request-context.js';
+import { header, locals, requestInfo, requestUrl, serviceRootOf } from './request-context.js';
 import type { TokenIssuer } from '../auth/tokens.js';
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'MERGE', 'PATCH', 'DELETE']);
@@ -25,19 +25,19 @@ const TUNNELLED: ReadonlySet<string> = new Set(['MERGE', 'PATCH', 'PUT', 'DELETE
  * which answers in the negotiated format.
  */
 export function apiHandler(services: Services, tokens: TokenIssuer, logError: ErrorLogger, router: ApiRouter) {
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): Promise<void> => {
     const info = requestInfo(req, res);
     try {
-      const { path: rawPath, query } = splitUrl(req.originalUrl);
+      const { path: rawPath, query } = splitUrl(requestUrl(req));
       const below = pathBelowServiceRoot(decodePath(rawPath));
       if (below === undefined) throw notFound(`Nothing is served at ${rawPath.slice(0, 120)}: the Media Services API is under /api/`);
       const params = parseQueryString(query);
       const formatOption = params.find(([n]) => n === '$format')?.[1];
       const format = /^\$batch\/?$/.test(below)
-        ? negotiateBatchFormat(req.get('accept'), formatOption)
+        ? negotiateBatchFormat(header(req, 'accept'), formatOption)
         : /\/\$(?:count|value)\/?$/.test(below)
-          ? negotiateTextFormat(req.get('accept'), formatOption)
-          : negotiateFormat(req.get('accept'), formatOption);
+          ? negotiateTextFormat(header(req, 'accept'), formatOption)
+          : negotiateFormat(header(req, 'accept'), formatOption);
       locals(res).format = format;
       const path = parseODataPath(below);
       const method = effectiveMethod(req);
@@ -47,13 +47,13 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
 
       const serviceRoot = serviceRootOf(req);
       const baseUrl = serviceRoot.replace(/api\/$/, '');
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const contentType = req.get('content-type');
+      const body = requestBody(req);
+      const contentType = header(req, 'content-type');
       if (versionFinding) await recordVersionFinding(services, info, versionFinding);
       if (path.kind === 'batch') {
         if (method !== 'POST') throw methodNotAllowed(`${method} is not allowed on $batch; POST a multipart/mixed body`);
         const deadline = Date.now() + services.config.limits.requestTimeoutMs;
-        const batch = { services, router, serviceRoot, baseUrl, info, outerHeader: (name: string) => req.get(name), resolveMethod, logError, deadline };
+        const batch = { services, router, serviceRoot, baseUrl, info, outerHeader: (name: string) => header(req, name), resolveMethod, logError, deadline };
         writeRendered(res, await executeBatch(batch, body, contentType));
         return;
       }
@@ -63,7 +63,7 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
         format,
         serviceRoot: apiRequest.serviceRoot,
         maxDataServiceVersion: maxDataServiceVersion(req),
-        preferNoContent: /return-no-content/i.test(req.get('prefer') ?? ''),
+        preferNoContent: /return-no-content/i.test(header(req, 'prefer') ?? ''),
         head: method === 'HEAD',
         // Only queries can answer more than their request carried; a change's answer is bounded by its body.
         maxResponseBytes: method === 'GET' || method === 'HEAD' ? services.config.limits.maxResponseBytes : Infinity,
@@ -75,14 +75,20 @@ export function apiHandler(services: Services, tokens: TokenIssuer, logError: Er
   };
 }
 
+/** The body the API's body reader left on the request: empty when there was none. */
+function requestBody(req: IncomingMessage): Buffer {
+  const body = (req as IncomingMessage & { body?: unknown }).body;
+  return Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+}
+
 /** Raw path and query of the request URL, undecoded. */
 export function splitUrl(url: string): { path: string; query: string } {
   const q = url.indexOf('?');
   return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
 }
 
-function effectiveMethod(req: Request): HttpMethod {
-  return resolveMethod(req.method, req.get('x-http-method'));
+function effectiveMethod(req: IncomingMessage): HttpMethod {
+  return resolveMethod(req.method ?? '', header(req, 'x-http-method'));
 }
 
 /** `X-HTTP-Method: MERGE` on a POST (the Java SDK's updates) is the MERGE it names. */
@@ -96,14 +102,14 @@ export function resolveMethod(method: string, tunnel: string | undefined): HttpM
   return method as HttpMethod;
 }
 
-async function checkAuth(req: Request, services: Services, tokens: TokenIssuer): Promise<void> {
+async function checkAuth(req: IncomingMessage, services: Services, tokens: TokenIssuer): Promise<void> {
   const mode = services.config.auth;
   if (mode === 'none') return;
-  const header = req.get('authorization') ?? '';
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const authorization = header(req, 'authorization') ?? '';
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   const challenge = { 'WWW-Authenticate': 'Bearer realm="ams-v2-emulator"' };
   if (!m) {
-    const message = header === ''
+    const message = authorization === ''
       ? 'The Authorization header is missing: send Authorization: Bearer <token> (get one from /v2/OAuth2-13 or /<tenant>/oauth2/token)'
       : 'The Authorization header must be "Bearer <token>"';
     throw new ODataError(401, message, 'Unauthorized', challenge);
@@ -121,13 +127,13 @@ async function checkAuth(req: Request, services: Services, tokens: TokenIssuer):
  * value is served as 2.19 with a warning finding, or refused with --strict. `$metadata` may name
  * the version in the query instead (`?api-version=2.x`), as the docs allowed for browsing it.
  */
-function checkApiVersion(req: Request, services: Services, metadataParams: [string, string][] | undefined): string | undefined {
-  const header = req.get('x-ms-version') ?? metadataParams?.find(([n]) => n.toLowerCase() === 'api-version')?.[1];
-  if (header === undefined || header.trim() === '') {
+function checkApiVersion(req: IncomingMessage, services: Services, metadataParams: [string, string][] | undefined): string | undefined {
+  const given = header(req, 'x-ms-version') ?? metadataParams?.find(([n]) => n.toLowerCase() === 'api-version')?.[1];
+  if (given === undefined || given.trim() === '') {
     throw badRequest('The x-ms-version header is required: send x-ms-version: 2.19', 'MissingApiVersion');
   }
-  if (isKnownApiVersion(header)) return undefined;
-  const version = header.slice(0, 40);
+  if (isKnownApiVersion(given)) return undefined;
+  const version = given.slice(0, 40);
   if (services.config.strict) {
     const message = `x-ms-version ${JSON.stringify(version)} is not a Media Services API version: use 2.0 to 2.19`;
     throw new StrictRefusal(400, message, 'UnsupportedApiVersion', [{ rule: 'unsupported-api-version', message, details: { version } }]);
@@ -145,9 +151,9 @@ async function recordVersionFinding(services: Services, info: RequestInfo, versi
   );
 }
 
-function maxDataServiceVersion(req: Request): number {
-  const header = req.get('maxdataserviceversion');
-  const m = header ? /^\s*(\d+)/.exec(header) : null;
+function maxDataServiceVersion(req: IncomingMessage): number {
+  const value = header(req, 'maxdataserviceversion');
+  const m = value ? /^\s*(\d+)/.exec(value) : null;
   const v = m ? Number(m[1]) : 3;
   return v >= 1 && v <= 3 ? v : 3;
 }

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { payloadTooLarge } from '../odata/errors.js';
 
 /**
@@ -10,7 +10,7 @@ import { payloadTooLarge } from '../odata/errors.js';
  * parser: their size on the wire says little about their size inflated.
  */
 export function refuseDeclaredOversizedBody(limit: number) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
     const declared = req.headers['content-length'];
     const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (declared === undefined || encoding !== 'identity' || Number(declared) <= limit) return next();

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StrictRefusal } from '../domain/deviations.js';
 import { Refusal, type RefusalKind } from '../model/refusal.js';
 import { ODataError } from '../odata/errors.js';
@@ -6,7 +6,7 @@ import { negotiateFormat, type WireFormat } from '../odata/format.js';
 import { StorageUnavailableError, StorageRequestError } from '../storage/types.js';
 import { StoreFullError, StoreWriteError } from '../store/index.js';
 import { writeError } from './respond.js';
-import { locals } from './request-context.js';
+import { header, locals, requestUrl } from './request-context.js';
 
 export interface ErrorLogger {
   (message: string, err: unknown): void;
@@ -18,7 +18,7 @@ export interface ErrorLogger {
  * client may retry); anything else is a bug, logged with its stack and answered 500 without it.
  */
 export function errorHandler(log: ErrorLogger) {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+  return (err: unknown, req: IncomingMessage, res: ServerResponse, _next: (err?: unknown) => void): void => {
     const format = locals(res).format ?? requestedFormat(req);
     const head = req.method === 'HEAD';
     if (res.headersSent) {
@@ -32,7 +32,7 @@ export function errorHandler(log: ErrorLogger) {
       writeError(res, format, mapped.status, mapped.code, mapped.message, head);
       return;
     }
-    log(`internal error in ${req.method} ${req.originalUrl.slice(0, 200)} (request ${locals(res).requestId})`, err);
+    log(`internal error in ${req.method} ${requestUrl(req).slice(0, 200)} (request ${locals(res).requestId})`, err);
     writeError(res, format, 500, 'InternalError', `The emulator failed to process the request (x-ms-request-id ${locals(res).requestId}); this is a bug in the emulator, please report it with the debug log`, head);
   };
 }
@@ -92,15 +92,16 @@ export function toODataError(err: unknown): ODataError | undefined {
  * The format a request asked for, for errors raised before the API handler negotiated it (a body
  * over the size limit is refused while it is read): an Atom client still gets an Atom error.
  */
-export function requestedFormat(req: Request): WireFormat {
-  const q = req.originalUrl.indexOf('?');
-  const option = q < 0 ? undefined : formatOption(req.originalUrl.slice(q + 1));
+export function requestedFormat(req: IncomingMessage): WireFormat {
+  const url = requestUrl(req);
+  const q = url.indexOf('?');
+  const option = q < 0 ? undefined : formatOption(url.slice(q + 1));
   try {
-    return negotiateFormat(req.get('accept'), option);
+    return negotiateFormat(header(req, 'accept'), option);
   } catch {
     // A $format that names no format leaves the choice to the Accept header.
     try {
-      return negotiateFormat(req.get('accept'), undefined);
+      return negotiateFormat(header(req, 'accept'), undefined);
     } catch {
       return 'json-minimal';
     }

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestedFormat } from './error-handler.js';
 import { locals } from './request-context.js';
 import { writeError } from './respond.js';
@@ -11,7 +11,7 @@ import { writeError } from './respond.js';
  * late can be mistaken for the answer to a next request.
  */
 export function requestTimeout(ms: number) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const timer = setTimeout(() => {
       if (res.headersSent || res.writableEnded) return;
       res.setHeader('Retry-After', '1');

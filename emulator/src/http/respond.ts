@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import {
   writeAtomEntry,
   writeAtomError,
@@ -39,17 +39,17 @@ export interface Rendered {
 }
 
 /** Write a handler's result in the client's format. */
-export function writeResult(res: Response, ctx: ResponseContext, result: ApiResult): void {
+export function writeResult(res: ServerResponse, ctx: ResponseContext, result: ApiResult): void {
   writeRendered(res, renderResult(ctx, result));
 }
 
 /** An OData error body in the client's format. */
-export function writeError(res: Response, format: WireFormat, status: number, code: string, message: string, head = false): void {
+export function writeError(res: ServerResponse, format: WireFormat, status: number, code: string, message: string, head = false): void {
   writeRendered(res, renderError(format, status, code, message, head));
 }
 
-export function writeRendered(res: Response, rendered: Rendered): void {
-  res.status(rendered.status);
+export function writeRendered(res: ServerResponse, rendered: Rendered): void {
+  res.statusCode = rendered.status;
   for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
   res.end(rendered.body);
 }
@@ -63,7 +63,9 @@ export function renderResult(ctx: ResponseContext, result: ApiResult): Rendered 
     case 'entity': {
       const key = String(result.record[result.type.key] ?? '');
       // 202: a create the service answers before it completes (StreamingEndpoints), Location included.
-      const location: Record<string, string> = { ...(result.status !== 200 ? { Location: entityUrl(ctx.serviceRoot, result.type, key) } : {}), ...result.headers };
+      const location: Record<string, string> = {};
+      if (result.status !== 200) location['Location'] = entityUrl(ctx.serviceRoot, result.type, key);
+      if (result.headers) Object.assign(location, result.headers);
       if (result.status === 201 && ctx.preferNoContent) {
         return { status: 204, headers: { ...location, 'Preference-Applied': 'return-no-content', DataServiceVersion: dsv(3) } };
       }
@@ -161,8 +163,16 @@ function size(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
+/**
+ * `headers` first, then the rendered ones (which win), in that order on the wire. Copied by
+ * assignment: object spreads here were over 1% of the emulator's CPU per POST Assets (V8's
+ * generic property copy), for two objects of a few headers.
+ */
 function withHeaders(r: Rendered, headers: Record<string, string>): Rendered {
-  return { ...r, headers: { ...headers, ...r.headers } };
+  const merged: Record<string, string> = {};
+  for (const name of Object.keys(headers)) merged[name] = headers[name]!;
+  for (const name of Object.keys(r.headers)) merged[name] = r.headers[name]!;
+  return r.body === undefined ? { status: r.status, headers: merged } : { status: r.status, headers: merged, body: r.body };
 }
 
 function rawValue(type: string, value: unknown): string {

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -37,6 +38,16 @@ export async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void
   let offset = 0;
   while (offset < buffer.length) {
     const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+    if (bytesWritten === 0) throw new Error('the file system accepted no bytes');
+    offset += bytesWritten;
+  }
+}
+
+/** `writeAll` done on the calling thread, for small appends where a trip to the thread pool costs more than the write. */
+export function writeAllSync(fd: number, buffer: Buffer): void {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const bytesWritten = writeSync(fd, buffer, offset, buffer.length - offset);
     if (bytesWritten === 0) throw new Error('the file system accepted no bytes');
     offset += bytesWritten;
   }

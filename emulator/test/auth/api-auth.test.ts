@@ -85,6 +85,16 @@ describe('token endpoints', () => {
     expect(decodeJwt(res.body.access_token).aud).toBe(AAD_RESOURCE);
   });
 
+  // API requests skip the routes before the API's (http/app.ts); a tenant named `api` must not lose its token endpoints to that.
+  it('a tenant named api still has its token endpoints: /api/oauth2/token and /api/OAuth2/v2.0/token are not API paths', async () => {
+    const v1 = await tokenFrom(any, '/api/oauth2/token', { ...DEV_FORM, resource: AAD_RESOURCE });
+    expect(v1.status).toBe(200);
+    expect(v1.body).toMatchObject({ token_type: 'Bearer', resource: AAD_RESOURCE });
+    const v2 = await tokenFrom(any, '/api/OAuth2/v2.0/token', { ...DEV_FORM, scope: `${AAD_RESOURCE}/.default` });
+    expect(v2.status).toBe(200);
+    expect(decodeJwt(v2.body.access_token).aud).toBe(AAD_RESOURCE);
+  });
+
   it('refuses a wrong grant type or missing credentials with an OAuth error', async () => {
     const grant = await tokenFrom(any, '/v2/OAuth2-13', { grant_type: 'password', client_id: 'a', client_secret: 'b' });
     expect(grant.status).toBe(400);

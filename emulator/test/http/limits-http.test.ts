@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../../../test/support/emulator.js';
@@ -73,6 +74,42 @@ describe('request body size (maxBodyBytes)', () => {
     expect(batch.status).toBe(413);
     const chunked = await send(emu.baseUrl, { ...post('/api/Assets', padded(BODY_LIMIT + 1)), chunked: 4096 });
     expect(chunked.status).toBe(413);
+    await stillServing();
+  });
+
+  it('reads a plain body that arrives in pieces, and a compressed one within the limit inflated', async () => {
+    const body = Buffer.from(JSON.stringify({ Name: 'in pieces' }));
+    const head = `POST /api/Assets HTTP/1.1\r\nHost: ${new URL(emu.baseUrl).host}\r\nAuthorization: Bearer t\r\nx-ms-version: 2.19\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(emu.baseUrl).port), new URL(emu.baseUrl).hostname);
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body.subarray(0, 5)]));
+      setTimeout(() => socket.write(body.subarray(5, 9)), 30);
+      setTimeout(() => socket.write(body.subarray(9)), 60);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).Name).toBe('in pieces');
+
+    const gzipped = await send(emu.baseUrl, post('/api/Assets', gzipSync(JSON.stringify({ Name: 'gzipped' })), [['Content-Encoding', 'gzip']]));
+    expect(gzipped.status).toBe(201);
+    expect(JSON.parse(gzipped.body.toString('utf8')).Name).toBe('gzipped');
+  });
+
+  it('a client that goes away before its body is complete leaves the emulator serving', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(new URL(emu.baseUrl).port), new URL(emu.baseUrl).hostname);
+      socket.on('error', reject);
+      socket.write(`POST /api/Assets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nx-ms-version: 2.19\r\nContent-Length: 1000\r\n\r\n{"Name":"`, () => {
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 30);
+      });
+    });
+    await new Promise((r) => setTimeout(r, 50));
     await stillServing();
   });
 
