@@ -48,6 +48,11 @@ async function verify(directory: string, acked: readonly number[], label: string
   }
 }
 
+/** The newest journal's generation: journal-<g> appears as compaction g begins. */
+function newestJournal(dir: string): number {
+  return Math.max(0, ...readdirSync(dir).map((name) => Number(/^journal-(\d+)\.jsonl$/.exec(name)?.[1] ?? 0)));
+}
+
 const randomInt = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min + 1));
 
 describe('store after kill -9', () => {
@@ -67,7 +72,12 @@ describe('store after kill -9', () => {
     for (let round = 0; round < 4; round++) {
       const dir = temp.make();
       const acks = randomInt(200, 3000);
-      const acked = await runAndKill(start({ directory: dir, concurrency: 64, compactionMinBytes: 8 * 1024, payloadBytes: 300 }), acks);
+      const child = start({ directory: dir, concurrency: 64, compactionMinBytes: 8 * 1024, payloadBytes: 300 });
+      // The kill lands once `acks` are acknowledged and a second compaction has begun, whatever
+      // the pace of the writes against the snapshots' on this machine.
+      await child.waitFor(() => child.acked.length >= acks && newestJournal(dir) >= 2);
+      await child.kill();
+      const acked = child.acked;
       const { generation } = await verify(dir, acked, `round ${round}, killed after ${acked.length} acks`);
       // Compactions ran before the kill: each one is a generation (and start-up adds one).
       expect(generation).toBeGreaterThanOrEqual(3);
@@ -85,9 +95,7 @@ describe('store after kill -9', () => {
         // The temp file exists from the start of the snapshot write to its rename; journal-<g>
         // with g >= 1 shows which compaction is running.
         for (;;) {
-          const names = readdirSync(dir);
-          const newest = Math.max(0, ...names.map((name) => Number(/^journal-(\d+)\.jsonl$/.exec(name)?.[1] ?? 0)));
-          if (newest >= compaction && names.includes('.state.json.tmp')) break;
+          if (newestJournal(dir) >= compaction && readdirSync(dir).includes('.state.json.tmp')) break;
           if (child.process.exitCode !== null) throw new Error('the writer died');
           await nextTurn();
         }
