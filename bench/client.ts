@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { AmsClient, download, uploadEncrypted } from '../client/src/index.js';
 import { startEmulatorProcess, type EmulatorProcess } from './lib/emulator-process.js';
-import { createScratchDir, firstDifference, settleDisk, writeRandomFile } from './lib/files.js';
+import { createScratchDir, firstDifference, settleDisk, settleMachine, writeRandomFile } from './lib/files.js';
 import { measurePeakRss } from './lib/peak-rss.js';
 import { plainDownload, plainUpload } from './lib/plain-transfer.js';
 import { describeRounds, formatResult, machineLine, MiB, mib, mibPerSecond, resultOfRounds } from './lib/report.js';
@@ -38,10 +38,11 @@ interface Measured {
   peakRss: number;
 }
 
-/** One timed phase, from a collected heap and a settled disk, with its own peak RSS and CPU. */
+/** One timed phase, from a collected heap, a settled disk and a quiet machine, with its own peak RSS and CPU. */
 async function measure(work: () => Promise<unknown>): Promise<Measured> {
   settleDisk();
   collectGarbage();
+  await settleMachine();
   const rss = measurePeakRss();
   const cpu = process.cpuUsage();
   const seconds = await timeOnce(work);
