@@ -29,7 +29,8 @@ import { AmsCtr, contentKeyChecksum, formatIv, formatKeyId, randomIv, wrapConten
 import { startEmulator, type RunningEmulator } from '../emulator/src/server.js';
 import { createBlobStorage } from '../emulator/src/storage/blob-storage.js';
 import { runThreadedPass } from '../emulator/src/verify/threaded-pass.js';
-import { createScratchDir, settleDisk } from './lib/files.js';
+import { createScratchDir } from './lib/files.js';
+import { settleDisk } from './lib/settle.js';
 import { mp4LikeSource } from './lib/mp4-like.js';
 import { describeRounds, formatResult, machineLine, mib, MiB, resultOfRounds } from './lib/report.js';
 import { interleavedRounds, ratiosOf } from './lib/timing.js';

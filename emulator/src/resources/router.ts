@@ -264,7 +264,7 @@ function links(table: RouteTable, req: ApiRequest, services: Services, path: Ext
   checkKey(path.type, path.key);
   const target = entityTypeOfSet(path.nav.target);
   if (target && path.targetKey !== undefined) checkKey(target, path.targetKey);
-  if (path.type !== Asset || path.nav.name !== 'ContentKeys') return derivedLinks(table, req, services, path);
+  if (path.type !== Asset || path.nav.name !== 'ContentKeys') return derivedLinks(table, req, services, path, target);
   switch (req.method) {
     case 'GET':
     case 'HEAD':
@@ -285,15 +285,20 @@ function links(table: RouteTable, req: ApiRequest, services: Services, path: Ext
  * answered `$links` of any navigation property. They change only through the entities themselves,
  * so nothing else is allowed.
  */
-async function derivedLinks(table: RouteTable, req: ApiRequest, services: Services, path: Extract<ResourcePath, { kind: 'links' }>): Promise<ApiResult> {
+async function derivedLinks(
+  table: RouteTable,
+  req: ApiRequest,
+  services: Services,
+  path: Extract<ResourcePath, { kind: 'links' }>,
+  target: EntityTypeDef | undefined,
+): Promise<ApiResult> {
   const resolver = table.navigations.get(`${path.type.set}/${path.nav.name}`);
-  if (!resolver) throw notImplemented(`${path.type.set}('<id>')/$links/${path.nav.name} is not implemented by the emulator`);
+  if (!resolver || !target) throw notImplemented(`${path.type.set}('<id>')/$links/${path.nav.name} is not implemented by the emulator`);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw methodNotAllowed(`${path.type.set}('<id>')/$links/${path.nav.name} can only be read (GET): these links follow from the ${path.nav.target} themselves`);
   }
   await handlersOf(table, path.type).beforeRead?.(req, services, path.key);
   const source = findRecord(table, path.type, path.key, services);
-  const target = ENTITY_TYPES.find((t) => t.set === path.nav.target)!;
   let ids = resolver(services.store, source, services).map((record) => String(record[target.key]));
   if (path.targetKey !== undefined) {
     const wanted = canonicalId(target, path.targetKey);
