@@ -129,13 +129,12 @@ export class IngestWatcher {
         Options: 0,
       };
       tx.put(COLLECTIONS.Files, fileId, assetFile);
-      putIngestManifestFile(tx, { ...current, State: IngestManifestFileState.Finished, LastModified: now, _internal: { assetFileId: fileId } }, now);
+      putIngestManifestFile(tx, { ...current, State: IngestManifestFileState.Finished, LastModified: now, _internal: { ...current._internal, assetFileId: fileId } }, now);
       return true;
     });
     if (!moved) return;
     await services.storage.deleteBlob(manifest._internal.container, blob.name);
-    const origin: RequestInfo = { requestId: file.Id, client: 'ams-emulator bulk ingest', method: 'INGEST', path: `IngestManifestFiles('${file.Id}')`, internal: true };
-    services.events.fileChanged(fileId, origin);
+    services.events.fileChanged(fileId, ingestOrigin(file));
   }
 
   /** Finished files whose verification failed become Error, with what the verification found. */
@@ -172,4 +171,16 @@ function hasUnsettled(services: Services, manifest: IngestManifestRecord): boole
     const status = getVerification(services.store, f._internal.assetFileId)?.status;
     return status === undefined || status === 'pending' || status === 'failed';
   });
+}
+
+/**
+ * Whose upload an ingested file's verification judges: the client that registered the file (its
+ * IV and key) and wrote the blob; the emulator only moved the bytes. A file stored before the
+ * registering request was kept has nobody to name, so its verification files no finding (the
+ * manifest file's ErrorDetail still says what went wrong).
+ */
+function ingestOrigin(file: IngestManifestFileRecord): RequestInfo {
+  const registeredBy = file._internal.registeredBy;
+  if (registeredBy) return { ...registeredBy };
+  return { requestId: file.Id, client: 'ams-emulator bulk ingest', method: 'INGEST', path: `IngestManifestFiles('${file.Id}')`, internal: true };
 }

@@ -1,5 +1,6 @@
 import type { Services } from '../app/services.js';
 import type { Deviation } from '../domain/deviations.js';
+import type { RequestInfo } from '../domain/findings.js';
 import { checkIvFormat } from '../domain/ivs.js';
 import { checkFileName, ingestFileKeyId, ivReuseOf } from './asset-file.js';
 import { IngestManifestFile } from '../odata/edm.js';
@@ -34,8 +35,19 @@ export type IngestManifestFileRecord = {
   EncryptionVersion: string | null;
   EncryptionKeyId: string | null;
   InitializationVector: string | null;
-  _internal: { assetFileId: string | null };
+  _internal: {
+    assetFileId: string | null;
+    /**
+     * The POST that registered the file, with its IV and key: the client a verification finding
+     * about the arrived bytes is about (the emulator only moved them). Missing in records stored
+     * before it was kept.
+     */
+    registeredBy?: Registration;
+  };
 };
+
+/** The request that registered an IngestManifestFile, as stored (plain JSON). */
+export type Registration = { requestId: string; client: string; method: string; path: string };
 
 export const IngestManifestFileState = { Pending: 0, Finished: 1, Error: 2 } as const;
 
@@ -45,7 +57,7 @@ export type NewIngestManifestFile = Omit<IngestManifestFileRecord, 'Id' | 'Creat
 const FILES = COLLECTIONS.IngestManifestFiles;
 
 /** A new file of a manifest asset, checked against its parents and its siblings. */
-export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 'ids' | 'now'>, input: NewIngestManifestFile): IngestManifestFileRecord {
+export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 'ids' | 'now'>, input: NewIngestManifestFile, registeredBy: RequestInfo): IngestManifestFileRecord {
   if (input.Name.trim() === '') throw invalid('An IngestManifestFile needs a Name: the blob name it is uploaded under');
   // It becomes the file's blob name in the asset's container: the same rule as a direct upload's.
   checkFileName(input.Name);
@@ -70,7 +82,7 @@ export function newIngestManifestFile(tx: StoreReader, services: Pick<Services, 
     ...input,
     ParentIngestManifestId: manifest.Id,
     ParentIngestManifestAssetId: asset.Id,
-    _internal: { assetFileId: null },
+    _internal: { assetFileId: null, registeredBy: { requestId: registeredBy.requestId, client: registeredBy.client, method: registeredBy.method, path: registeredBy.path } },
   };
 }
 

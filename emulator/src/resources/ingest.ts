@@ -134,7 +134,7 @@ export const ingestManifestFileOperations: EntityOperations = {
         EncryptionVersion: text('EncryptionVersion'),
         EncryptionKeyId: text('EncryptionKeyId'),
         InitializationVector: text('InitializationVector'),
-      });
+      }, req.info);
       // The IV is checked here, where the client sends it, as a direct upload's is at POST Files.
       const deviations = ingestFileDeviations(tx, made);
       refuseIfStrict(services.config.strict, deviations);

@@ -23,8 +23,8 @@ beforeAll(async () => {
 afterAll(() => emu.close());
 beforeEach(() => emu.reset());
 
-async function post(set: string, body: JsonBody, status = 201): Promise<JsonBody> {
-  const res = await emu.ams('POST', set, { body });
+async function post(set: string, body: JsonBody, status = 201, headers: Record<string, string> = {}): Promise<JsonBody> {
+  const res = await emu.ams('POST', set, { body, headers });
   expect(res.status, res.text).toBe(status);
   return res.body;
 }
@@ -106,7 +106,7 @@ describe('bulk ingest of storage-encrypted files', () => {
         EncryptionKeyId: key.id,
         InitializationVector: formatIv(f.iv),
         MimeType: 'video/mp4',
-      });
+      }, 201, { 'User-Agent': `ingest-client/${f.name}` });
       expect(files[f.name]!.State).toBe(0);
     }
     expect((await manifestNow(String(manifest.Id))).Statistics.PendingFilesCount).toBe(2);
@@ -139,6 +139,17 @@ describe('bulk ingest of storage-encrypted files', () => {
     expect(directVerification.status).toBe('failed');
     expect(badVerification.diagnosis.id).toBe('iv-little-endian');
     expect(badVerification.diagnosis.id).toBe(directVerification.diagnosis.id);
+
+    // The bytes were the client's, the emulator only moved them: the finding names the client that
+    // registered the file (its User-Agent and request), and the correct file gets none.
+    const findings = (await emu.admin('GET', 'findings')).body.findings as Array<{ rule: string; severity: string; client: string | null; requestId: string | null; entityId: string | null; diagnosis?: { id?: string } }>;
+    const errors = findings.filter((f) => f.severity === 'error');
+    expect(errors.filter((f) => f.client === 'ingest-client/good.mp4')).toEqual([]);
+    const against = errors.filter((f) => f.client === 'ingest-client/bad.mp4');
+    expect(against.map((f) => f.rule)).toEqual(['decrypt-verification-failed']);
+    expect(JSON.stringify(against[0])).toContain('iv-little-endian');
+    expect(against[0]!.entityId).toBe(badFile.Id);
+    expect(against[0]!.requestId).not.toBeNull();
 
     const final = await untilSettled(String(manifest.Id), (m) => m.Statistics.ErrorFilesCount === 1);
     expect(final.Statistics).toMatchObject({ PendingFilesCount: 0, FinishedFilesCount: 1, ErrorFilesCount: 1 });
