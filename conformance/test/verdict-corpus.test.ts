@@ -38,7 +38,7 @@ describe('the false-positive corpus has the breadth it promises', () => {
 });
 
 async function runDirect(emu: TestEmulator, cases: typeof CORPUS): Promise<{ failures: string[]; findings: KitFinding[]; verifications: KitVerification[] }> {
-  const failures = await runCorpus(cases, (userAgent) => new AmsClient({ endpoint: emu.url, auth: { kind: 'static', token: 'corpus' }, userAgent }));
+  const failures = await runCorpus(cases, (userAgent) => new AmsClient({ endpoint: emu.url, auth: { kind: 'static', token: 'corpus' }, userAgent }), emu.emulator.storage.connectionString);
   const extras = await EmulatorExtras.detect(emu.url);
   expect(await extras!.waitIdle(120_000)).toBe(true);
   return { failures, findings: await extras!.findings(), verifications: await extras!.verifications() };
