@@ -2,6 +2,8 @@ import type { Request, Response } from 'express';
 import type { Services } from '../app/services.js';
 import { FINDINGS } from '../domain/findings.js';
 import { ASSET_DELIVERY_POLICY_LINKS, AUTHORIZATION_OPTION_LINKS, COLLECTIONS } from '../model/collections.js';
+import { LISTED_RESERVED_UNIT_ROWS } from '../model/encoding-reserved-unit-type.js';
+import { listedEndpointCount } from '../model/streaming-endpoint.js';
 import { VERIFICATIONS } from '../verify/verification-store.js';
 import type { RequestLog } from '../http/request-log.js';
 import { EMULATOR_NAME, EMULATOR_VERSION } from '../version.js';
@@ -62,6 +64,9 @@ export function statusHandlers(options: StatusOptions) {
     summary(_req: Request, res: Response): void {
       const counts: Record<string, number> = {};
       for (const [entitySet, collection] of Object.entries(COLLECTIONS)) counts[entitySet] = services.store.count(collection);
+      // As a client listing them would count them: two sets are stored only once first touched.
+      counts['StreamingEndpoints'] = listedEndpointCount(services.store);
+      counts['ReservedUnits'] = LISTED_RESERVED_UNIT_ROWS;
       res.status(200).json({ counts, location: services.store.location, findings: services.store.count(FINDINGS), verifications: services.store.count(VERIFICATIONS), requests: requestCounts() });
     },
 

@@ -42,6 +42,9 @@ export function reservedUnits(reader: StoreReader, config: EmulatorConfig): Enco
   );
 }
 
+/** The account's one row: listed from the start, stored only once a client changes it. */
+export const LISTED_RESERVED_UNIT_ROWS = 1;
+
 /** The row addressed by `key` (a GUID, any case); unknown: 404. */
 export function findReservedUnits(reader: StoreReader, config: EmulatorConfig, key: string): EncodingReservedUnitTypeRecord {
   if (key.toLowerCase() !== ACCOUNT_ID) throw unknown(`No EncodingReservedUnitType with AccountId '${key}' was found: this account's AccountId is ${ACCOUNT_ID}`);

@@ -67,6 +67,14 @@ export function endpointNamed(reader: StoreReader, name: string): StreamingEndpo
   return undefined;
 }
 
+/**
+ * How many endpoints a GET of StreamingEndpoints lists: the stored ones, or, before any read made
+ * it, the default endpoint (the service provisioned it with the account; see beforeEndpointsRead).
+ */
+export function listedEndpointCount(reader: StoreReader): number {
+  return Math.max(1, reader.count(SE));
+}
+
 /** The default endpoint, made (Stopped, compat origin) the first time anything asks for it. */
 export function ensureDefaultEndpoint(tx: Transaction, ctx: EndpointContext): StreamingEndpointRecord {
   const existing = endpointNamed(tx, DEFAULT_STREAMING_ENDPOINT_NAME);
