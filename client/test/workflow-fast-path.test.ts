@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amsCtr, MAX_IV } from '../src/crypto/index.js';
-import { createBlockCrypto, WORKER_THRESHOLD_BYTES } from '../src/workflows/block-crypto.js';
+import { createBlockCrypto, startCryptoThread, WORKER_THRESHOLD_BYTES, type BlockCryptoOptions, type CryptoThread } from '../src/workflows/block-crypto.js';
 import { BlockPool, readFileBlocks } from '../src/workflows/blocks.js';
 
 /**
@@ -14,12 +14,18 @@ import { BlockPool, readFileBlocks } from '../src/workflows/blocks.js';
  * to memory the caller did not hand over. And files read in blocks into reused buffers.
  */
 
+// A thread started ahead serves every file of the 'on a shared thread' variant, one after another.
+let shared: CryptoThread | undefined;
+afterAll(() => shared?.close());
+const onSharedThread = (options: BlockCryptoOptions) => createBlockCrypto({ ...options, thread: (shared ??= startCryptoThread()) });
+
 const variants = [
-  ['on this thread', 0],
-  ['in a worker', WORKER_THRESHOLD_BYTES],
+  ['on this thread', 0, createBlockCrypto],
+  ['in a worker', WORKER_THRESHOLD_BYTES, createBlockCrypto],
+  ['on a shared thread', WORKER_THRESHOLD_BYTES, onSharedThread],
 ] as const;
 
-describe.each(variants)('BlockCrypto %s', (_where, expectedBytes) => {
+describe.each(variants)('BlockCrypto %s', (_where, expectedBytes, createBlockCrypto) => {
   it('encrypts like AmsCtr at any offset and hashes the clear bytes in order', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -101,6 +107,49 @@ describe.each(variants)('BlockCrypto %s', (_where, expectedBytes) => {
     closed.close();
     await expect(closed.transform(Buffer.alloc(16), 0)).rejects.toThrow(/closed/);
     await expect(closed.digest()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('CryptoThread', () => {
+  it('keeps the keys, IVs and MD5s of files open side by side apart, and outlives a file that ends', async () => {
+    const thread = startCryptoThread()!;
+    try {
+      const files = [1n, 2n, 3n].map((iv) => ({ key: randomBytes(32), iv, clear: [randomBytes(70_000), randomBytes(1_234)] }));
+      const cryptos = files.map(({ key, iv }) => createBlockCrypto({ key, iv, expectedBytes: WORKER_THRESHOLD_BYTES, thread }));
+      // Interleaved: block 0 of every file, then block 1 of every file.
+      const encrypted = await Promise.all([0, 1].flatMap((block) => files.map((f, i) => cryptos[i]!.hashAndTransform(Buffer.from(f.clear[block]!), block === 0 ? 0 : 70_000))));
+      files.forEach((f, i) => {
+        expect(encrypted[i]!.equals(amsCtr(f.key, f.iv, f.clear[0]!, 0))).toBe(true);
+        expect(encrypted[files.length + i]!.equals(amsCtr(f.key, f.iv, f.clear[1]!, 70_000))).toBe(true);
+      });
+      cryptos[0]!.close();
+      await expect(cryptos[0]!.digest()).rejects.toThrow(/closed/);
+      for (const i of [1, 2]) expect(await cryptos[i]!.digest()).toBe(createHash('md5').update(Buffer.concat(files[i]!.clear)).digest('hex'));
+      expect(thread.closed).toBe(false);
+      // A file opened after another ended starts with an MD5 of its own.
+      const later = createBlockCrypto({ key: files[0]!.key, iv: 9n, expectedBytes: WORKER_THRESHOLD_BYTES, thread });
+      later.hash(Buffer.from('later'), { consume: true });
+      expect(await later.digest()).toBe(createHash('md5').update('later').digest('hex'));
+    } finally {
+      thread.close();
+    }
+  });
+
+  it('fails what is pending on every file when it is closed, and files opened later work on their own thread', async () => {
+    const thread = startCryptoThread()!;
+    const key = randomBytes(32);
+    const a = createBlockCrypto({ key, iv: 1n, expectedBytes: WORKER_THRESHOLD_BYTES, thread });
+    const pending = a.hashAndTransform(Buffer.alloc(8 * 1024 * 1024), 0);
+    thread.close();
+    await expect(pending).rejects.toThrow(/closed/);
+    expect(thread.closed).toBe(true);
+    const b = createBlockCrypto({ key, iv: 1n, expectedBytes: WORKER_THRESHOLD_BYTES, thread });
+    try {
+      const clear = randomBytes(1000);
+      expect((await b.transform(Buffer.from(clear), 0)).equals(amsCtr(key, 1n, clear, 0))).toBe(true);
+    } finally {
+      b.close();
+    }
   });
 });
 

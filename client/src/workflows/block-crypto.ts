@@ -34,19 +34,39 @@ export interface BlockCryptoOptions {
   iv?: bigint | undefined;
   /** The file's size: below WORKER_THRESHOLD_BYTES a thread costs more than it saves. */
   expectedBytes: number;
+  /**
+   * A thread started ahead (`startCryptoThread`) for a large file to use; without one, a large
+   * file starts its own and stops it on `close`. With one, `close` ends only this file's work.
+   */
+  thread?: CryptoThread | undefined;
 }
 
 export const WORKER_THRESHOLD_BYTES = 8 * 1024 * 1024;
 
 export function createBlockCrypto(options: BlockCryptoOptions): BlockCrypto {
   if (options.expectedBytes >= WORKER_THRESHOLD_BYTES) {
+    if (options.thread && !options.thread.closed) return options.thread.openFile(options);
     try {
-      return new WorkerBlockCrypto(options);
+      return new CryptoThread().openFile(options, { ownsThread: true });
     } catch {
       // No thread to be had (resource limits): the same work on this one.
     }
   }
   return new InlineBlockCrypto(options);
+}
+
+/**
+ * A thread for the block crypto of the files of one transfer, started before it knows their keys.
+ * A thread takes 30-40 ms to start and its first block waits for that: a transfer starts it before
+ * its REST calls, so the start-up runs beside them, and its files share it one after another.
+ * `undefined` when no thread can be had (the files then work inline).
+ */
+export function startCryptoThread(): CryptoThread | undefined {
+  try {
+    return new CryptoThread();
+  } catch {
+    return undefined;
+  }
 }
 
 /** On the calling thread, with the library's AmsCtr, in place: `transform` consumes its buffer. */
@@ -85,29 +105,38 @@ class InlineBlockCrypto implements BlockCrypto {
 // (tests) and from dist. Offsets are JS numbers (< 2^53), so the counter's low 64 bits start below
 // 2^49 and never reach the wrap within a file: Node's aes-256-ctr opened at BE64(IV) || BE64(offset
 // / 16) gives exactly the AMS keystream. Each block is encrypted in place, in cache-sized slices,
-// by the library's own cipherInPlace (its source text opens the script).
+// by the library's own cipherInPlace (its source text opens the script). A thread serves several
+// files, each opened with its key and IV and with an MD5 of its own.
 const WORKER_SOURCE = `${CTR_IN_PLACE_SOURCE}
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const { createCipheriv, createHash } = require('node:crypto');
-const key = workerData.key ? Buffer.from(workerData.key) : undefined;
-const iv8 = workerData.iv8 ? Buffer.from(workerData.iv8) : undefined;
-const md5 = createHash('md5');
+const files = new Map();
 parentPort.on('message', (m) => {
   try {
+    if (m.kind === 'open') {
+      files.set(m.file, { key: m.key && Buffer.from(m.key), iv8: m.iv8 && Buffer.from(m.iv8), md5: createHash('md5') });
+      return;
+    }
+    if (m.kind === 'end') {
+      files.delete(m.file);
+      return;
+    }
+    const file = files.get(m.file);
+    if (!file) throw new Error('file ' + m.file + ' is not open on this thread');
     if (m.kind === 'digest') {
-      parentPort.postMessage({ id: m.id, digest: md5.digest('hex') });
+      parentPort.postMessage({ id: m.id, digest: file.md5.digest('hex') });
       return;
     }
     const data = Buffer.from(m.buffer, 0, m.length);
-    if (m.hash) md5.update(data);
+    if (m.hash) file.md5.update(data);
     if (m.offset === undefined) {
       parentPort.postMessage({ id: m.id });
       return;
     }
     const counter = Buffer.alloc(16);
-    iv8.copy(counter, 0);
+    file.iv8.copy(counter, 0);
     counter.writeBigUInt64BE(BigInt(Math.floor(m.offset / 16)), 8);
-    const cipher = createCipheriv('aes-256-ctr', key, counter);
+    const cipher = createCipheriv('aes-256-ctr', file.key, counter);
     if (m.offset % 16 !== 0) cipher.update(Buffer.alloc(m.offset % 16));
     cipherInPlace(cipher, data, ${CTR_SLICE_BYTES});
     parentPort.postMessage({ id: m.id, buffer: m.buffer, length: m.length }, [m.buffer]);
@@ -118,21 +147,18 @@ parentPort.on('message', (m) => {
 `;
 
 type WorkerReply = { id: number; buffer?: ArrayBuffer; length?: number; digest?: string; error?: string };
+type Waiter = { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void };
 
-class WorkerBlockCrypto implements BlockCrypto {
+export class CryptoThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, Waiter>();
   private nextId = 0;
+  private nextFile = 0;
   private failure: Error | undefined;
-  private readonly hasKey: boolean;
 
-  constructor(options: BlockCryptoOptions) {
-    this.hasKey = options.key !== undefined && options.iv !== undefined;
+  constructor() {
     primeAllocatorForCipherOutputs(); // malloc is the process's: the thread's cipher outputs share it
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: this.hasKey ? { key: Buffer.from(options.key!), iv8: Buffer.from(ivToBytes(options.iv!)) } : {},
-    });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true });
     // The thread keeps the process alive only while an answer is awaited, never while it idles.
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
@@ -146,6 +172,68 @@ class WorkerBlockCrypto implements BlockCrypto {
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', () => this.fail(new Error('the block crypto thread stopped')));
   }
+
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** The block crypto of one file on this thread. */
+  openFile(options: BlockCryptoOptions, { ownsThread = false } = {}): BlockCrypto {
+    const file = this.nextFile++;
+    const hasKey = options.key !== undefined && options.iv !== undefined;
+    this.post({ kind: 'open', file, ...(hasKey ? { key: Buffer.from(options.key!), iv8: Buffer.from(ivToBytes(options.iv!)) } : {}) }, []);
+    return new ThreadFileCrypto(this, file, hasKey, ownsThread);
+  }
+
+  /** Send `message` and wait for its answer; `onSent` learns its id (to cancel it). */
+  request(message: Record<string, unknown>, transfer: ArrayBuffer[], onSent: (id: number, waiter: Waiter) => void): Promise<WorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<WorkerReply>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      const waiter = { resolve, reject };
+      this.pending.set(id, waiter);
+      onSent(id, waiter);
+      this.worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  /** A message with no answer (opening and ending files). */
+  post(message: Record<string, unknown>, transfer: ArrayBuffer[]): void {
+    if (!this.failure) this.worker.postMessage(message, transfer);
+  }
+
+  /** Forget a request whose caller gave up on it: its answer, if one comes, is dropped. */
+  forget(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  /** Stop the thread; pending calls of every file reject. Idempotent. */
+  close(): void {
+    this.fail(new Error('the block crypto was closed'));
+    void this.worker.terminate();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const waiter of this.pending.values()) waiter.reject(this.failure);
+    this.pending.clear();
+    this.worker.unref();
+  }
+}
+
+/** One file's work on a CryptoThread. */
+class ThreadFileCrypto implements BlockCrypto {
+  private readonly waiting = new Map<number, Waiter>();
+  private closed = false;
+
+  constructor(
+    private readonly thread: CryptoThread,
+    private readonly file: number,
+    private readonly hasKey: boolean,
+    private readonly ownsThread: boolean,
+  ) {}
 
   hashAndTransform(clear: Buffer, offset: number): Promise<Buffer> {
     return this.send(clear, { hash: true, offset }).then(blockOf);
@@ -166,8 +254,19 @@ class WorkerBlockCrypto implements BlockCrypto {
   }
 
   close(): void {
-    this.fail(new Error('the block crypto was closed'));
-    void this.worker.terminate();
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsThread) {
+      this.thread.close();
+      return;
+    }
+    this.thread.post({ kind: 'end', file: this.file }, []);
+    const closed = new Error('the block crypto was closed');
+    for (const [id, waiter] of this.waiting) {
+      this.thread.forget(id);
+      waiter.reject(closed);
+    }
+    this.waiting.clear();
   }
 
   private send(data: Buffer, message: { hash: boolean; offset?: number }): Promise<WorkerReply> {
@@ -177,20 +276,16 @@ class WorkerBlockCrypto implements BlockCrypto {
   }
 
   private request(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<WorkerReply> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise<WorkerReply>((resolve, reject) => {
-      if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id }, transfer);
-    });
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const waiter of this.pending.values()) waiter.reject(this.failure);
-    this.pending.clear();
-    this.worker.unref();
+    if (this.closed) return Promise.reject(new Error('the block crypto was closed'));
+    let sent: number | undefined;
+    return this.thread
+      .request({ ...message, file: this.file }, transfer, (id, waiter) => {
+        sent = id;
+        this.waiting.set(id, waiter);
+      })
+      .finally(() => {
+        if (sent !== undefined) this.waiting.delete(sent);
+      });
   }
 }
 

@@ -5,6 +5,7 @@ import { parseIv } from '../crypto/index.js';
 import type { AmsClient, CallOptions } from '../rest/client.js';
 import { AccessPermissions, ContentKeyType, STORAGE_ENCRYPTION_SCHEME, type AssetFile, type ContentKey } from '../rest/entities.js';
 import { odataString } from '../rest/urls.js';
+import { startCryptoThread, WORKER_THRESHOLD_BYTES, type CryptoThread } from './block-crypto.js';
 import { checkTransferShape, DEFAULT_BLOCK_SIZE, DEFAULT_PARALLELISM } from './blocks.js';
 import { retrieveContentKey, type KeyRetrieval } from './content-key.js';
 import { downloadDecryptedBlob, fileHandleSink, writableSink, type ByteSink } from './encrypted-download.js';
@@ -62,10 +63,26 @@ export async function download(
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   const parallelism = options.parallelism ?? DEFAULT_PARALLELISM;
   checkTransferShape(blockSize, parallelism);
-  const { signal } = options;
-  const call = signal ? { signal } : {};
+  const file = await findAssetFile(client, assetId, fileName, options.signal ? { signal: options.signal } : {});
+  // Started before the key and the locator are fetched, so that its start-up runs beside them.
+  const cryptoThread = file.ContentFileSize >= BigInt(WORKER_THRESHOLD_BYTES) ? startCryptoThread() : undefined;
+  try {
+    return await downloadFile(client, assetId, file, dest, { ...options, blockSize, parallelism }, cryptoThread);
+  } finally {
+    cryptoThread?.close();
+  }
+}
 
-  const file = await findAssetFile(client, assetId, fileName, call);
+async function downloadFile(
+  client: AmsClient,
+  assetId: string,
+  file: AssetFile,
+  dest: string | Writable,
+  options: DownloadOptions & { blockSize: number; parallelism: number },
+  cryptoThread: CryptoThread | undefined,
+): Promise<DownloadResult> {
+  const { signal, blockSize, parallelism } = options;
+  const call = signal ? { signal } : {};
   const decryption = await fileDecryption(client, file, options.key ?? { kind: 'clear' }, call);
 
   return withSasAccess(
@@ -89,7 +106,7 @@ export async function download(
         bytes += n;
         options.onProgress?.({ fileName: file.Name, bytes, size });
       };
-      const transfer = (sink: ByteSink) => downloadDecryptedBlob(blob, size, sink, { decryption, blockSize, parallelism, signal, onRangeDone });
+      const transfer = (sink: ByteSink) => downloadDecryptedBlob(blob, size, sink, { decryption, blockSize, parallelism, signal, onRangeDone, cryptoThread });
       const { md5 } = typeof dest === 'string' ? await toPath(dest, transfer, file) : await toWritable(dest, transfer, file, options.end ?? true);
       return { fileId: file.Id, name: file.Name, size, md5, checksumVerified: file.ContentChecksum !== null && file.ContentChecksum !== '' };
     },

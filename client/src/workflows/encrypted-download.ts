@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { BlobClient } from '@azure/storage-blob';
 import { splitRanges } from './blocks.js';
-import { createBlockCrypto, type BlockCrypto } from './block-crypto.js';
+import { createBlockCrypto, type BlockCrypto, type CryptoThread } from './block-crypto.js';
 import { AmsWorkflowError } from './errors.js';
 
 /** Where downloaded clear bytes go. */
@@ -49,6 +49,8 @@ export interface DecryptedBlobDownloadOptions {
   parallelism: number;
   signal?: AbortSignal | undefined;
   onRangeDone?: ((bytes: number) => void) | undefined;
+  /** A crypto thread started ahead (`startCryptoThread`), for a large file; left running. */
+  cryptoThread?: CryptoThread | undefined;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function downloadDecryptedBlob(
   sink: ByteSink,
   options: DecryptedBlobDownloadOptions,
 ): Promise<{ md5: string }> {
-  const crypto = createBlockCrypto({ key: options.decryption?.key, iv: options.decryption?.iv, expectedBytes: size });
+  const crypto = createBlockCrypto({ key: options.decryption?.key, iv: options.decryption?.iv, expectedBytes: size, thread: options.cryptoThread });
   try {
     return await downloadRanges(blob, size, sink, options, crypto);
   } finally {

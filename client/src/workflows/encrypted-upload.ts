@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import { BlockPool, blockId, MAX_BLOCKS, readBlocks, readFileBlocks } from './blocks.js';
-import { createBlockCrypto, type BlockCrypto } from './block-crypto.js';
+import { createBlockCrypto, type BlockCrypto, type CryptoThread } from './block-crypto.js';
 import { AmsWorkflowError } from './errors.js';
 
 export interface EncryptedBlobUploadOptions {
@@ -17,6 +17,8 @@ export interface EncryptedBlobUploadOptions {
   signal?: AbortSignal | undefined;
   /** Called as each block is stored, with its clear length. */
   onBlockStored?: ((bytes: number) => void) | undefined;
+  /** A crypto thread started ahead (`startCryptoThread`), for a large file; left running. */
+  cryptoThread?: CryptoThread | undefined;
 }
 
 /** What to upload: a stream, or a file by path (read straight into reused block buffers: the fast way). */
@@ -47,7 +49,7 @@ export async function uploadEncryptedBlob(
     throw new AmsWorkflowError('invalid-input', `${options.expectedSize} bytes in blocks of ${blockSize} would need ${blocks} blocks; a blob holds at most ${MAX_BLOCKS}: use a larger blockSize`);
   }
 
-  const crypto = createBlockCrypto({ key: options.key, iv: options.iv, expectedBytes: options.expectedSize });
+  const crypto = createBlockCrypto({ key: options.key, iv: options.iv, expectedBytes: options.expectedSize, thread: options.cryptoThread });
   try {
     return await uploadBlocks(blob, source, options, crypto);
   } finally {

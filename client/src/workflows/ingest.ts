@@ -5,9 +5,11 @@ import type { AmsClient, CallOptions } from '../rest/client.js';
 import { IngestManifestFileState, type IngestManifest } from '../rest/ingest-entities.js';
 import { download } from './download.js';
 import { AmsWorkflowError } from './errors.js';
-import { resolveInputs, type UploadInput } from './inputs.js';
+import { resolveInputs, type ResolvedInput, type UploadInput } from './inputs.js';
 import { guessMimeType } from './mime.js';
-import { createEncryptedAsset, progressOf, sendEncrypted, storageEncryptionFields, transferShapeOf, uniqueIvs, type NewAssetTransferOptions } from './upload.js';
+import {
+  createEncryptedAsset, progressOf, sendEncrypted, storageEncryptionFields, transferShapeOf, uniqueIvs, type FileTransfer, type NewAssetTransferOptions, withCryptoThread,
+} from './upload.js';
 
 export interface IngestOptions extends NewAssetTransferOptions {
   /**
@@ -73,9 +75,13 @@ const DEFAULT_TIMEOUT_MS = 600_000;
  */
 export async function ingestEncrypted(client: AmsClient, inputs: readonly UploadInput[], options: IngestOptions): Promise<IngestResult> {
   const shape = transferShapeOf(options);
+  const files = await resolveInputs(inputs);
+  return withCryptoThread(files, (cryptoThread) => ingestFiles(client, files, options, { ...shape, progress: progressOf(files, options), signal: options.signal, cryptoThread }));
+}
+
+async function ingestFiles(client: AmsClient, files: readonly ResolvedInput[], options: IngestOptions, transfer: FileTransfer): Promise<IngestResult> {
   const { signal } = options;
   const call: CallOptions = signal ? { signal } : {};
-  const files = await resolveInputs(inputs);
   const { storageKey, asset } = await createEncryptedAsset(client, options, call);
 
   const manifest = await client.createIngestManifest(options.manifestName !== undefined ? { Name: options.manifestName } : {}, call);
@@ -94,10 +100,9 @@ export async function ingestEncrypted(client: AmsClient, inputs: readonly Upload
     planned.push({ input, entity, iv, mimeType });
   }
 
-  const progress = progressOf(files, options);
   const sent = [];
   for (const { input, entity, iv, mimeType } of planned) {
-    const { size, md5 } = await sendEncrypted(container.getBlockBlobClient(input.name), input, { key: storageKey.key, iv, mimeType }, shape, progress, signal);
+    const { size, md5 } = await sendEncrypted(container.getBlockBlobClient(input.name), input, { key: storageKey.key, iv, mimeType }, transfer);
     sent.push({ name: input.name, size, iv: formatIv(iv), md5, manifestFileId: entity.Id });
   }
 
@@ -110,7 +115,7 @@ export async function ingestEncrypted(client: AmsClient, inputs: readonly Upload
     const state = now.State === IngestManifestFileState.Finished ? 'Finished' : now.State === IngestManifestFileState.Error ? 'Error' : 'Pending';
     const assetFile = state === 'Finished' ? assetFiles.find((f) => f.Name === file.name) : undefined;
     const result: IngestedFile = { ...file, state, error: now.ErrorDetail, fileId: assetFile?.Id ?? null, verified: null, problem: null };
-    if (state === 'Finished' && options.verify !== false) Object.assign(result, await readBack(client, asset.Id, file, { ...shape, options }));
+    if (state === 'Finished' && options.verify !== false) Object.assign(result, await readBack(client, asset.Id, file, { blockSize: transfer.blockSize, parallelism: transfer.parallelism, options }));
     results.push(result);
   }
   return {

@@ -6,6 +6,7 @@ import {
 } from '../rest/entities.js';
 import { checkTransferShape, DEFAULT_BLOCK_SIZE, DEFAULT_PARALLELISM } from './blocks.js';
 import { createStorageContentKey, type StorageContentKey } from './content-key.js';
+import { startCryptoThread, WORKER_THRESHOLD_BYTES, type CryptoThread } from './block-crypto.js';
 import { uploadEncryptedBlob } from './encrypted-upload.js';
 import type { Leftover } from './errors.js';
 import { resolveInputs, type ResolvedInput, type UploadInput } from './inputs.js';
@@ -79,9 +80,13 @@ const DEFAULT_ACCESS_MINUTES = 120;
  */
 export async function uploadEncrypted(client: AmsClient, inputs: readonly UploadInput[], options: UploadOptions = {}): Promise<UploadResult> {
   const shape = transferShapeOf(options);
+  const files = await resolveInputs(inputs);
+  return withCryptoThread(files, (cryptoThread) => uploadFiles(client, files, options, { ...shape, progress: progressOf(files, options), signal: options.signal, cryptoThread }));
+}
+
+async function uploadFiles(client: AmsClient, files: readonly ResolvedInput[], options: UploadOptions, transfer: FileTransfer): Promise<UploadResult> {
   const { signal } = options;
   const call = signal ? { signal } : {};
-  const files = await resolveInputs(inputs);
   const { storageKey, asset } = await createEncryptedAsset(client, options, call);
 
   const ivs = uniqueIvs();
@@ -96,7 +101,6 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
     planned.push({ input, entity, iv, mimeType });
   }
 
-  const progress = progressOf(files, options);
   return withSasAccess(
     client,
     {
@@ -111,7 +115,7 @@ export async function uploadEncrypted(client: AmsClient, inputs: readonly Upload
       const done: UploadedFile[] = [];
       for (const { input, entity, iv, mimeType } of planned) {
         const blob = new BlockBlobClient(access.blobUrl(input.name), new AnonymousCredential(), options.storageOptions);
-        const { size, md5 } = await sendEncrypted(blob, input, { key: storageKey.key, iv, mimeType }, shape, progress, signal);
+        const { size, md5 } = await sendEncrypted(blob, input, { key: storageKey.key, iv, mimeType }, transfer);
         await client.updateFile(entity.Id, { ContentFileSize: BigInt(size), ContentChecksum: md5 }, call);
         done.push({ id: entity.Id, name: input.name, size, iv: formatIv(iv), md5 });
       }
@@ -167,14 +171,21 @@ export function progressOf(files: readonly ResolvedInput[], options: NewAssetTra
   };
 }
 
+/** How one transfer moves its files: their shape, progress, cancellation and crypto thread. */
+export interface FileTransfer {
+  blockSize: number;
+  parallelism: number;
+  progress: TransferProgress;
+  signal: AbortSignal | undefined;
+  cryptoThread: CryptoThread | undefined;
+}
+
 /** One input encrypted with AES-CTR while its blocks are uploaded to `blob`; its clear size and MD5. */
 export async function sendEncrypted(
   blob: BlockBlobClient,
   input: ResolvedInput,
   encryption: { key: Uint8Array; iv: bigint; mimeType: string },
-  shape: { blockSize: number; parallelism: number },
-  progress: TransferProgress,
-  signal: AbortSignal | undefined,
+  transfer: FileTransfer,
 ): Promise<{ size: number; md5: string }> {
   let fileBytes = 0;
   const source = input.path !== undefined ? { filePath: input.path } : input.open();
@@ -182,14 +193,30 @@ export async function sendEncrypted(
     key: encryption.key,
     iv: encryption.iv,
     expectedSize: input.size,
-    ...shape,
+    blockSize: transfer.blockSize,
+    parallelism: transfer.parallelism,
     contentType: encryption.mimeType,
-    signal,
+    signal: transfer.signal,
+    cryptoThread: transfer.cryptoThread,
     onBlockStored: (bytes) => {
       fileBytes += bytes;
-      progress.stored(input.name, fileBytes, input.size, bytes);
+      transfer.progress.stored(input.name, fileBytes, input.size, bytes);
     },
   });
+}
+
+/**
+ * Run a transfer with a crypto thread for its large files (if it has any), started first, so that
+ * the thread's start-up runs beside the REST calls before the first block instead of delaying it;
+ * stopped when the transfer ends, however it ends.
+ */
+export async function withCryptoThread<T>(files: readonly ResolvedInput[], transfer: (thread: CryptoThread | undefined) => Promise<T>): Promise<T> {
+  const thread = files.some((f) => f.size >= WORKER_THRESHOLD_BYTES) ? startCryptoThread() : undefined;
+  try {
+    return await transfer(thread);
+  } finally {
+    thread?.close();
+  }
 }
 
 /**
