@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AmsClient, AmsRequestError } from '../src/rest/index.js';
-import { AmsCleanupError, AmsWorkflowError, download, uploadEncrypted, type Leftover } from '../src/workflows/index.js';
+import { AmsCleanupError, AmsWorkflowError, BLOCKS_PREPARED_AHEAD, download, uploadEncrypted, type Leftover } from '../src/workflows/index.js';
 import { bytesFor, collector, startWorkflowEnv, streamOf, type WorkflowEnv } from './helpers/workflow-env.js';
 
 let env: WorkflowEnv;
@@ -208,7 +208,7 @@ describe('an upload interrupted half way', () => {
 });
 
 describe('bounded memory', () => {
-  it('has at most `parallelism` blocks in flight and reads the source only as far ahead as that', async () => {
+  it('has at most `parallelism` blocks in flight and reads the source only as far ahead as the blocks prepared behind them', async () => {
     env.proxy.delayMs = 50;
     env.proxy.maxConcurrent = 0;
     const blockSize = 16 * KiB;
@@ -234,8 +234,8 @@ describe('bounded memory', () => {
       },
     });
     expect(env.proxy.maxConcurrent).toBe(parallelism);
-    // Blocks in flight, plus the block being filled and the stream's own small buffer.
-    expect(maxAhead).toBeLessThanOrEqual((parallelism + 1) * blockSize + 8 * KiB);
+    // Blocks in flight and those prepared behind them, plus the block being filled and the stream's own small buffer.
+    expect(maxAhead).toBeLessThanOrEqual((parallelism + BLOCKS_PREPARED_AHEAD + 1) * blockSize + 8 * KiB);
   });
 
   it('downloads with at most `parallelism` ranges in flight', async () => {

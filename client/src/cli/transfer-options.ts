@@ -13,7 +13,7 @@ export const PARALLEL_OPTION: OptionSpec = {
   name: 'parallel',
   type: 'string',
   placeholder: 'N',
-  description: `blocks in flight at once, 1-${MAX_PARALLELISM} (default ${DEFAULT_PARALLELISM}); memory is about N x block size`,
+  description: `blocks in flight at once, 1-${MAX_PARALLELISM} (default ${DEFAULT_PARALLELISM}); memory is about N + 3 blocks uploading, 2N downloading`,
 };
 
 export const BLOCK_SIZE_OPTION: OptionSpec = {

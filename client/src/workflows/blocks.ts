@@ -109,3 +109,24 @@ export async function* readFileBlocks(path: string, pool: BlockPool): AsyncGener
     await handle.close();
   }
 }
+
+/** At most `size` of the given jobs at once; the others wait their turn, first come first served. */
+export class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await job();
+    } finally {
+      const nextJob = this.waiting.shift();
+      if (nextJob) nextJob();
+      else this.free++;
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { BlobClient } from '@azure/storage-blob';
-import { splitRanges } from './blocks.js';
+import { Slots, splitRanges } from './blocks.js';
 import { createBlockCrypto, type BlockCrypto, type CryptoThread } from './block-crypto.js';
 import { AmsWorkflowError } from './errors.js';
 
@@ -115,27 +115,6 @@ async function downloadRanges(blob: BlobClient, size: number, sink: ByteSink, op
     throw error;
   }
   return { md5: await crypto.digest() };
-}
-
-/** At most `size` of the given jobs at once; the others wait their turn, first come first served. */
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await job();
-    } finally {
-      const nextJob = this.waiting.shift();
-      if (nextJob) nextJob();
-      else this.free++;
-    }
-  }
 }
 
 async function readRange(blob: BlobClient, offset: number, count: number, abortSignal: AbortSignal): Promise<Buffer> {

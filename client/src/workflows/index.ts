@@ -2,7 +2,7 @@ export { uploadEncrypted, type UploadOptions, type UploadProgress, type UploadRe
 export { download, findAssetFile, type DownloadOptions, type DownloadResult } from './download.js';
 export { createStorageContentKey, retrieveContentKey, type KeyRetrieval, type StorageContentKey } from './content-key.js';
 export { withSasAccess, type SasAccess, type SasAccessOptions } from './sas-locator.js';
-export { uploadEncryptedBlob, type BlobSource, type EncryptedBlobUploadOptions, type EncryptedBlobUploadResult } from './encrypted-upload.js';
+export { BLOCKS_PREPARED_AHEAD, uploadEncryptedBlob, type BlobSource, type EncryptedBlobUploadOptions, type EncryptedBlobUploadResult } from './encrypted-upload.js';
 export { downloadDecryptedBlob, fileHandleSink, writableSink, type ByteSink, type DecryptedBlobDownloadOptions } from './encrypted-download.js';
 export { BlockPool, blockId, checkTransferShape, DEFAULT_BLOCK_SIZE, DEFAULT_PARALLELISM, MAX_BLOCKS, readBlocks, readFileBlocks, splitRanges } from './blocks.js';
 export { resolveInputs, checkName, type ResolvedInput, type UploadInput } from './inputs.js';

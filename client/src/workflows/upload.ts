@@ -24,7 +24,7 @@ export interface UploadProgress {
 /** What an encrypted transfer into a new asset takes: upload, and bulk ingest (ingest.ts). */
 export interface NewAssetTransferOptions {
   assetName?: string;
-  /** Blocks uploaded at once per file (and so blocks held in memory). Default 4. */
+  /** Blocks uploaded at once per file. Default 4. At most this many plus 3 blocks are held in memory (see BLOCKS_PREPARED_AHEAD). */
   parallelism?: number;
   /** Bytes per block, a multiple of 16. Default 4 MiB. */
   blockSize?: number;
