@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     console.log(
       `  client CPU seconds per leg (this process, its threads included; Azurite's and the emulator's not), median (min..max): ` +
         `upload ${cpu(encUp)} encrypted vs ${cpu(plainUp)} plain, download ${cpu(encDown)} vs ${cpu(plainDown)}. ` +
-        'The encrypted upload also hashes the clear bytes (MD5, for the ContentChecksum) and encrypts them on one worker thread, block by block before each Put Block; a plain upload does neither.',
+        'The encrypted upload also hashes the clear bytes (MD5, for the ContentChecksum) and encrypts them on one worker thread, up to two blocks ahead of the Put Blocks under way; a plain upload does neither.',
     );
     for (const [name, runs, plain] of [['encrypted upload', encUp, plainUp], ['encrypted download', encDown, plainDown]] as const) {
       const worst = Math.max(...runs.map((m) => m.peakRss));
