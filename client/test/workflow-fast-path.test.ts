@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amsCtr, MAX_IV } from '../src/crypto/index.js';
@@ -18,6 +21,8 @@ import { BlockPool, readFileBlocks } from '../src/workflows/blocks.js';
 let shared: CryptoThread | undefined;
 afterAll(() => shared?.close());
 const onSharedThread = (options: BlockCryptoOptions) => createBlockCrypto({ ...options, thread: (shared ??= startCryptoThread()) });
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const variants = [
   ['on this thread', 0, createBlockCrypto],
@@ -133,6 +138,25 @@ describe('CryptoThread', () => {
     } finally {
       thread.close();
     }
+  });
+
+  it('leaves nothing waiting for a message it could not send, so an idle thread never holds the process', () => {
+    // In a process of its own (the built library): it exits by itself only if no answer is awaited.
+    const script = `
+      import { startCryptoThread } from ${JSON.stringify(pathToFileURL(join(REPO, 'dist/client/src/workflows/block-crypto.js')).href)};
+      const thread = startCryptoThread();
+      await thread.request({ kind: 'end', file: 0 }, [new SharedArrayBuffer(8)], () => {}).then(
+        () => { console.log('sent'); process.exitCode = 1; },
+        (err) => console.log('refused:', err.message),
+      );`;
+    // A file, not -e: a module given with -e lets the process end with a thread still awaited.
+    const file = join(mkdtempSync(join(tmpdir(), 'ams-crypto-thread-')), 'idle.mjs');
+    writeFileSync(file, script);
+    const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 20_000 });
+    rmSync(dirname(file), { recursive: true, force: true });
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).toMatch(/^refused: /);
+    expect(run.status).toBe(0);
   });
 
   it('fails what is pending on every file when it is closed, and files opened later work on their own thread', async () => {

@@ -194,7 +194,13 @@ export class CryptoThread {
       const waiter = { resolve, reject };
       this.pending.set(id, waiter);
       onSent(id, waiter);
-      this.worker.postMessage({ ...message, id }, transfer);
+      try {
+        this.worker.postMessage({ ...message, id }, transfer);
+      } catch (err) {
+        // Not sent (a buffer that cannot be handed over): nothing will answer, so nothing may wait.
+        this.forget(id);
+        throw err;
+      }
     });
   }
 
