@@ -105,6 +105,8 @@ async function ingestFiles(client: AmsClient, files: readonly ResolvedInput[], o
     const { size, md5 } = await sendEncrypted(container.getBlockBlobClient(input.name), input, { key: storageKey.key, iv, mimeType }, transfer);
     sent.push({ name: input.name, size, iv: formatIv(iv), md5, manifestFileId: entity.Id });
   }
+  // Everything is sent: no need for the thread while the service moves the files (up to minutes).
+  transfer.cryptoThread?.close();
 
   await untilNothingPending(client, manifest.Id, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, call);
 
