@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatResult, median, resultOfRounds, spreadOf, verdictOf } from '../bench/lib/report.js';
 import { percentileRatiosBySlice } from '../bench/lib/load.js';
+import { crossoverRatios, ratiosOf } from '../bench/lib/timing.js';
 
 const positive = fc.double({ min: 0.01, max: 1000, noNaN: true });
 const rounds = fc.array(positive, { minLength: 3, maxLength: 12 });
@@ -40,6 +41,34 @@ describe('bench verdicts', () => {
         expect(spreadOf(values)).toBeGreaterThanOrEqual(0);
       }),
     );
+  });
+
+  it('charges what running second costs to both sides once a round when each round runs both orders', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(positive, positive), { minLength: 2, maxLength: 6 }),
+        fc.double({ min: 0.001, max: 10, noNaN: true }),
+        fc.double({ min: 0, max: 5, noNaN: true }),
+        (rounds, factor, secondCost) => {
+          // Each round, side a takes `factor` times b's time; whichever side runs second pays `secondCost`.
+          const a: number[] = [];
+          const b: number[] = [];
+          for (const [first, second] of rounds) {
+            a.push(factor * first, factor * second + secondCost); // pass 1: a first
+            b.push(first + secondCost, second); // pass 2: b first
+          }
+          const expected = rounds.map(([first, second]) => (factor * (first + second) + secondCost) / (first + second + secondCost));
+          crossoverRatios(a, b).forEach((ratio, r) => expect(ratio).toBeCloseTo(expected[r]!, 9));
+        },
+      ),
+    );
+    // The same passes judged one by one swing with the order; as crossover rounds they agree.
+    const a = [7.3, 8.3, 7.2, 8.2, 7.2, 8.2];
+    const b = [8.3, 7.3, 8.2, 7.2, 8.2, 7.2];
+    expect(verdictOf(resultOfRounds({ name: 'x', value: 'v', target: 0.95, direction: '>=' }, ratiosOf(a, b)))).toBe('TOO NOISY TO JUDGE');
+    expect(crossoverRatios(a, b)).toEqual([1, 1, 1]);
+    expect(verdictOf(resultOfRounds({ name: 'x', value: 'v', target: 0.95, direction: '>=' }, crossoverRatios(a, b)))).toBe('PASS');
+    expect(() => crossoverRatios([1, 2, 3], [1, 2, 3])).toThrow(/two passes/);
   });
 
   it('compares latency windows slice by slice', () => {

@@ -64,6 +64,22 @@ export async function inTurn(round: number, first: () => Promise<unknown>, secon
   for (const step of round % 2 === 0 ? [first, second] : [second, first]) await step();
 }
 
+/**
+ * Round-by-round ratios of two contenders measured in passes that alternate their order (see
+ * `inTurn`): round r is passes 2r and 2r + 1, one with each contender first, and its ratio is the
+ * total of `a` over the total of `b` in the two. Whatever running first or second costs (the
+ * memory, cache or heap the leg before leaves) is then paid by both sides once per round, where a
+ * ratio per pass swings with the order: on a VM whose first leg after a clean-up got recycled
+ * memory and whose second leg faulted in fresh pages, pass ratios alternated between 0.80-0.91
+ * and 1.10-1.15 (plain time / encrypted time, 1 GiB uploads), while the crossover rounds of the same
+ * passes gave 0.94-1.00.
+ */
+export function crossoverRatios(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) throw new Error(`${a.length} passes against ${b.length}`);
+  if (a.length % 2 !== 0) throw new Error(`${a.length} passes: a crossover round is two passes, one in each order`);
+  return Array.from({ length: a.length / 2 }, (_, r) => (a[2 * r]! + a[2 * r + 1]!) / (b[2 * r]! + b[2 * r + 1]!));
+}
+
 /** Round-by-round `a / b` of two series measured in the same rounds. */
 export function ratiosOf(a: readonly number[], b: readonly number[]): number[] {
   if (a.length !== b.length) throw new Error(`${a.length} rounds against ${b.length}`);
