@@ -53,9 +53,10 @@ describe('bench verdicts', () => {
           // Each round, side a takes `factor` times b's time; whichever side runs second pays `secondCost`.
           const a: number[] = [];
           const b: number[] = [];
+          // Pass 1 runs a first, pass 2 runs b first: a pays in pass 2, b in pass 1.
           for (const [first, second] of rounds) {
-            a.push(factor * first, factor * second + secondCost); // pass 1: a first
-            b.push(first + secondCost, second); // pass 2: b first
+            a.push(factor * first, factor * second + secondCost);
+            b.push(first + secondCost, second);
           }
           const expected = rounds.map(([first, second]) => (factor * (first + second) + secondCost) / (first + second + secondCost));
           crossoverRatios(a, b).forEach((ratio, r) => expect(ratio).toBeCloseTo(expected[r]!, 9));
