@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatResult, median, resultOfRounds, spreadOf, verdictOf } from '../bench/lib/report.js';
@@ -76,5 +77,21 @@ describe('bench verdicts', () => {
     const earlier = Array.from({ length: 100 }, (_, i) => 1 + (i % 10));
     const later = earlier.map((v) => v * 2);
     expect(percentileRatiosBySlice(later, earlier, 50)).toEqual([2, 2, 2, 2, 2]);
+  });
+
+  it('is how every bench script reports: the machine first, verdicts only through formatResult', () => {
+    const root = new URL('../', import.meta.url);
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> };
+    const benches = Object.entries(pkg.scripts).filter(([name]) => name.startsWith('bench:'));
+    expect(benches.length).toBeGreaterThanOrEqual(5);
+    for (const [name, command] of benches) {
+      const entry = /node dist\/(bench\/[\w-]+)\.js/.exec(command)?.[1];
+      expect(entry, `${name} runs a bench/*.ts entry`).toBeDefined();
+      const source = readFileSync(new URL(`${entry}.ts`, root), 'utf8');
+      expect(source, `${name} prints the machine it ran on`).toMatch(/(console\.log|print)\(machineLine\(\)\)/);
+      expect(source, `${name} prints its results through formatResult`).toMatch(/formatResult\(/);
+      // A verdict written by hand would skip the spread check: only report.ts may decide one.
+      expect(source.replace(/verdicts\[i\] === 'PASS'|count\('(PASS|BELOW TARGET|TOO NOISY TO JUDGE)'\)/g, ''), `${name} writes no verdict of its own`).not.toMatch(/'(PASS|BELOW TARGET|TOO NOISY TO JUDGE)'/);
+    }
   });
 });
